@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+/**
+ * The event type catalog lives in `events/` as one JSON file per type, so adding a type is
+ * adding a file. Everything else (validation, the event-types route, the OpenAPI document)
+ * reads it from here.
+ */
+
+export interface CatalogEntry {
+  type: string;
+  description: string;
+  schema: Record<string, unknown>;
+  example: Record<string, unknown>;
+}
+
+export interface Catalog {
+  entries: readonly CatalogEntry[];
+  types: readonly string[];
+  has(type: string): boolean;
+  /** Null when `data` fits the type's schema, otherwise the problems found, one per line. */
+  validateData(type: string, data: unknown): string[] | null;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** Lambda bundles copy `events/` beside the handler; the repo keeps it at the top level. */
+export function defaultCatalogDir(): string {
+  if (process.env.WEBHOOKS_CATALOG_DIR) return process.env.WEBHOOKS_CATALOG_DIR;
+  if (process.env.LAMBDA_TASK_ROOT) return join(process.env.LAMBDA_TASK_ROOT, 'events');
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'events');
+}
+
+export function loadCatalog(dir = defaultCatalogDir()): Catalog {
+  if (!existsSync(dir)) throw new Error(`event catalog directory ${dir} does not exist`);
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => parseEntry(f, JSON.parse(readFileSync(join(dir, f), 'utf8'))));
+  return createCatalog(entries);
+}
+
+function parseEntry(file: string, raw: unknown): CatalogEntry {
+  const e = raw as Partial<CatalogEntry>;
+  if (typeof e?.type !== 'string' || typeof e.description !== 'string' || typeof e.schema !== 'object' || typeof e.example !== 'object' || !e.schema || !e.example) {
+    throw new Error(`event catalog file ${file} needs "type", "description", "schema" and "example"`);
+  }
+  if (`${e.type}.json` !== file) throw new Error(`event catalog file ${file} declares type ${e.type}; name the file after its type`);
+  return e as CatalogEntry;
+}
+
+export function createCatalog(entries: readonly CatalogEntry[]): Catalog {
+  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+  const validators = new Map<string, ValidateFunction>();
+  for (const entry of entries) validators.set(entry.type, ajv.compile(entry.schema));
+  const types = entries.map((e) => e.type);
+  return {
+    entries,
+    types,
+    has: (type) => validators.has(type),
+    validateData(type, data) {
+      const validate = validators.get(type);
+      if (!validate) return [`unknown event type ${type}`];
+      if (validate(data)) return null;
+      return (validate.errors ?? []).map((err) => `data${err.instancePath.replaceAll('/', '.')} ${err.message ?? 'is invalid'}`);
+    },
+  };
+}

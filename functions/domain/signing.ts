@@ -1,0 +1,92 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Standard Webhooks (https://www.standardwebhooks.com) signing, with node:crypto only so
+ * that the sender's hot path has no dependency and receivers can use any public library.
+ */
+
+export const SECRET_PREFIX = 'whsec_';
+/** The seeds show 32 base64 characters after the prefix: 24 random bytes. */
+export const SECRET_BYTES = 24;
+/** Receivers reject timestamps further than this from their clock (the libraries' default). */
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+
+export interface WebhookHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+export function generateSecret(bytes = SECRET_BYTES): string {
+  if (bytes < SECRET_BYTES) throw new Error(`a signing secret needs at least ${SECRET_BYTES} random bytes`);
+  return SECRET_PREFIX + randomBytes(bytes).toString('base64');
+}
+
+export function isWellFormedSecret(secret: string): boolean {
+  if (!secret.startsWith(SECRET_PREFIX)) return false;
+  const b64 = secret.slice(SECRET_PREFIX.length);
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(b64) && Buffer.from(b64, 'base64').length >= SECRET_BYTES;
+}
+
+function secretKey(secret: string): Buffer {
+  const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
+  return Buffer.from(b64, 'base64');
+}
+
+/** One `v1,<base64>` entry: HMAC-SHA256 of `id.timestamp.body`. */
+export function signatureFor(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const mac = createHmac('sha256', secretKey(secret));
+  mac.update(`${id}.${timestampSeconds}.`);
+  mac.update(body);
+  return `v1,${mac.digest('base64')}`;
+}
+
+/**
+ * The three headers for one attempt. Several secrets (a rotation's overlap window) give
+ * several space-separated signatures; receivers accept the message when any one verifies.
+ */
+export function signHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): WebhookHeaders {
+  if (secrets.length === 0) throw new Error('signing needs at least one secret');
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': secrets.map((s) => signatureFor(s, id, timestampSeconds, body)).join(' '),
+  };
+}
+
+export class SignatureError extends Error {}
+
+/** What a receiver does; used by our tests and by anyone embedding this package. */
+export function verifySignature(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+  options: { toleranceSeconds?: number; nowSeconds?: number } = {},
+): void {
+  const pick = (name: string) => {
+    const v = headers[name] ?? headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const id = pick('webhook-id');
+  const timestamp = pick('webhook-timestamp');
+  const signatures = pick('webhook-signature');
+  if (!id || !timestamp || !signatures) throw new SignatureError('missing webhook-id, webhook-timestamp or webhook-signature header');
+  if (!/^\d+$/.test(timestamp)) throw new SignatureError('webhook-timestamp is not unix seconds');
+  const ts = Number(timestamp);
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (Math.abs(now - ts) > tolerance) throw new SignatureError('webhook-timestamp is outside the tolerance window');
+  const expected = Buffer.from(signatureFor(secret, id, ts, body).slice(3), 'base64');
+  for (const entry of signatures.split(' ')) {
+    const [version, sig] = entry.split(',', 2);
+    if (version !== 'v1' || !sig) continue;
+    const given = Buffer.from(sig, 'base64');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+  }
+  throw new SignatureError('no signature matches');
+}

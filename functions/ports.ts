@@ -1,0 +1,58 @@
+/**
+ * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
+ * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
+ */
+import type { Subscription, Tenant, WebhookEvent } from './domain/model.js';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+export interface SubscriptionRepository {
+  create(subscription: Subscription): Promise<void>;
+  /** Undefined for a missing id, a deleted subscription or another tenant's: callers answer 404 alike. */
+  get(tenantId: string, id: string): Promise<Subscription | undefined>;
+  /** Newest first. */
+  list(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
+  /** Replaces the stored subscription; fails when it is gone. */
+  update(subscription: Subscription): Promise<void>;
+  /** Every live subscription of a tenant, enabled or not: fan-out filters. */
+  listAll(tenantId: string): Promise<Subscription[]>;
+}
+
+export interface TenantRepository {
+  create(tenant: Tenant): Promise<void>;
+  findByIdentity(identity: string): Promise<Tenant | undefined>;
+  list(): Promise<Tenant[]>;
+  revoke(identity: string, at: string): Promise<boolean>;
+}
+
+export interface SecretStore {
+  create(name: string, value: string, tags: Record<string, string>): Promise<void>;
+  get(name: string): Promise<string>;
+  put(name: string, value: string): Promise<void>;
+  scheduleDeletion(name: string): Promise<void>;
+}
+
+/** What producers (and the publish route) put on the bus. */
+export interface EventBus {
+  publish(tenantId: string, event: WebhookEvent): Promise<void>;
+}
+
+export interface QueueMessage {
+  id: string;
+  body: string;
+  delaySeconds?: number;
+}
+
+export interface Queue {
+  /** Sends every message, retrying the entries a batch reports failed; throws when some never go. */
+  sendAll(messages: readonly QueueMessage[]): Promise<void>;
+  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+}
