@@ -1,0 +1,38 @@
+/**
+ * The single table's key design. Every item of a tenant lives under its partition, so no
+ * query can reach another tenant's data; `gsi1` orders a tenant's subscriptions newest first.
+ */
+export const keys = {
+  tenant: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  identity: (identity: string) => ({ pk: `IDENTITY#${identity}`, sk: 'IDENTITY' }),
+  subscription: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SUB#${id}` }),
+  subscriptionsByCreated: (tenantId: string) => `TENANT#${tenantId}#SUBS`,
+};
+
+export const SUBSCRIPTION_PREFIX = 'SUB#';
+export const GSI1 = 'gsi1';
+
+/** The table definition both the CDK stack and local mode create. */
+export const TABLE_DEFINITION = {
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: 'gsi1pk', AttributeType: 'S' },
+    { AttributeName: 'gsi1sk', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: GSI1,
+      KeySchema: [
+        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+} as const;

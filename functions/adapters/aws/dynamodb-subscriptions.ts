@@ -1,0 +1,147 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { Subscription } from '../../domain/model.js';
+import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
+import { GSI1, keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { notFound } from '../../domain/errors.js';
+
+interface SubscriptionItem {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+  type: 'subscription';
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string;
+  events: string[];
+  version: string;
+  status: Subscription['status'];
+  secret_name: string;
+  created_time: string;
+  updated_time: string;
+  deleted_time?: string;
+}
+
+function toItem(s: Subscription): SubscriptionItem {
+  const item: SubscriptionItem = {
+    ...keys.subscription(s.tenantId, s.id),
+    // Deleted subscriptions leave the index, so lists skip them without a filter.
+    gsi1pk: s.deletedTime ? `${keys.subscriptionsByCreated(s.tenantId)}#DELETED` : keys.subscriptionsByCreated(s.tenantId),
+    gsi1sk: `${s.createdTime}#${s.id}`,
+    type: 'subscription',
+    id: s.id,
+    tenant_id: s.tenantId,
+    url: s.url,
+    description: s.description,
+    events: s.events,
+    version: s.version,
+    status: s.status,
+    secret_name: s.secretName,
+    created_time: s.createdTime,
+    updated_time: s.updatedTime,
+  };
+  if (s.deletedTime) item.deleted_time = s.deletedTime;
+  return item;
+}
+
+function fromItem(item: Record<string, unknown>): Subscription {
+  const i = item as unknown as SubscriptionItem;
+  const s: Subscription = {
+    id: i.id,
+    tenantId: i.tenant_id,
+    url: i.url,
+    description: i.description,
+    events: i.events,
+    version: i.version,
+    status: i.status,
+    secretName: i.secret_name,
+    createdTime: i.created_time,
+    updatedTime: i.updated_time,
+  };
+  if (i.deleted_time) s.deletedTime = i.deleted_time;
+  return s;
+}
+
+export class DynamoSubscriptionRepository implements SubscriptionRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(subscription: Subscription): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: toItem(subscription), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  }
+
+  async get(tenantId: string, id: string): Promise<Subscription | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.subscription(tenantId, id) }));
+    if (!out.Item) return undefined;
+    const s = fromItem(out.Item);
+    return s.deletedTime ? undefined : s;
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    const gsi1pk = keys.subscriptionsByCreated(tenantId);
+    let exclusiveStartKey: Record<string, string> | undefined;
+    if (page.cursor) {
+      const pos = decodeCursor(page.cursor, ['gsi1sk', 'id']);
+      exclusiveStartKey = { ...keys.subscription(tenantId, pos.id!), gsi1pk, gsi1sk: pos.gsi1sk! };
+    }
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': gsi1pk },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    const items = (out.Items ?? []).map(fromItem);
+    const last = out.LastEvaluatedKey as SubscriptionItem | undefined;
+    const result: Page<Subscription> = { items };
+    if (last && items.length > 0) result.nextCursor = encodeCursor({ gsi1sk: last.gsi1sk, id: last.sk.slice(SUBSCRIPTION_PREFIX.length) });
+    return result;
+  }
+
+  async update(subscription: Subscription): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(subscription),
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_time)',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw notFound(`Webhook subscription ${subscription.id}`);
+      throw err;
+    }
+  }
+
+  async listAll(tenantId: string): Promise<Subscription[]> {
+    const out: Subscription[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':p': keys.tenant(tenantId).pk, ':s': SUBSCRIPTION_PREFIX },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const s = fromItem(item);
+        if (!s.deletedTime) out.push(s);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}

@@ -1,0 +1,45 @@
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Queue, QueueMessage } from '../../ports.js';
+
+const BATCH = 10;
+const ATTEMPTS = 4;
+
+export class SqsQueue implements Queue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  /**
+   * SendMessageBatch in tens. SQS can accept a batch yet refuse some entries (throttling,
+   * internal errors): those are sent again, a few times, and anything still refused fails
+   * the whole call so the caller's message is retried rather than lost.
+   */
+  async sendAll(messages: readonly QueueMessage[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += BATCH) {
+      let pending = messages.slice(i, i + BATCH);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const out = await this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: pending.map((m, n) => ({
+              Id: String(n),
+              MessageBody: m.body,
+              ...(m.delaySeconds ? { DelaySeconds: m.delaySeconds } : {}),
+            })),
+          }),
+        );
+        const failed = new Set((out.Failed ?? []).map((f) => Number(f.Id)));
+        const senderFault = (out.Failed ?? []).find((f) => f.SenderFault);
+        if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`);
+        pending = pending.filter((_, n) => failed.has(n));
+        if (pending.length > 0 && attempt >= ATTEMPTS) throw new Error(`SQS did not accept ${pending.length} message(s) after ${ATTEMPTS} tries`);
+        if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+  }
+}

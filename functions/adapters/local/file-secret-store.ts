@@ -1,0 +1,49 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { SecretStore } from '../../ports.js';
+
+/**
+ * Local stand-in for Secrets Manager: one JSON file under the data directory, readable only
+ * by its owner, so secrets survive restarts along with the DynamoDB data they belong to.
+ */
+export class FileSecretStore implements SecretStore {
+  private readonly secrets = new Map<string, { value: string; tags: Record<string, string>; deletedAt?: string }>();
+
+  constructor(private readonly file: string) {
+    if (existsSync(file)) {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { value: string; tags: Record<string, string>; deletedAt?: string }>;
+      for (const [k, v] of Object.entries(saved)) this.secrets.set(k, v);
+    }
+  }
+
+  private save(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.secrets), null, 2), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+
+  async create(name: string, value: string, tags: Record<string, string>): Promise<void> {
+    if (this.secrets.has(name)) throw new Error(`secret ${name} already exists`);
+    this.secrets.set(name, { value, tags });
+    this.save();
+  }
+
+  async get(name: string): Promise<string> {
+    const s = this.secrets.get(name);
+    if (!s || s.deletedAt) throw new Error(`secret ${name} not found`);
+    return s.value;
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    const s = this.secrets.get(name);
+    if (!s || s.deletedAt) throw new Error(`secret ${name} not found`);
+    s.value = value;
+    this.save();
+  }
+
+  async scheduleDeletion(name: string): Promise<void> {
+    const s = this.secrets.get(name);
+    if (!s) throw new Error(`secret ${name} not found`);
+    s.deletedAt = new Date().toISOString();
+    this.save();
+  }
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AddressPolicy } from '../domain/address-policy.js';
+import type { Catalog } from '../domain/catalog.js';
+import { ApiError, validationError } from '../domain/errors.js';
+import type { WebhookEvent } from '../domain/model.js';
+import {
+  CreateSubscriptionV0,
+  CreateSubscriptionV01,
+  parseBody,
+  PublishEvent,
+  UpdateSubscriptionV0,
+  UpdateSubscriptionV01,
+} from '../domain/requests.js';
+import { toV01View, toV0View } from '../domain/views.js';
+import type { EventBus, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
+import { errorResponse, json, readJsonBody, Router } from './http.js';
+import { SubscriptionService, type WithSecret } from './subscriptions.js';
+
+export interface ApiDeps {
+  subscriptions: SubscriptionRepository;
+  secrets: SecretStore;
+  bus: EventBus;
+  catalog: Catalog;
+  policy: AddressPolicy;
+  secretNamePrefix: string;
+  /** How long a rotated-out secret keeps signing; 24 h unless configured. */
+  rotationOverlapSeconds?: number;
+  now?: () => Date;
+  log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
+}
+
+const v01 = ({ subscription, secret }: WithSecret) => toV01View(subscription, secret);
+const v0 = ({ subscription, secret }: WithSecret) => toV0View(subscription, secret);
+const statusFromV01 = (s: 'STATUS_ENABLED' | 'STATUS_DISABLED' | undefined) =>
+  s === undefined ? undefined : s === 'STATUS_ENABLED' ? ('enabled' as const) : ('disabled' as const);
+
+export function tenantOf(event: APIGatewayProxyEvent): string {
+  const tenantId = event.requestContext?.authorizer?.tenantId as unknown;
+  if (typeof tenantId !== 'string' || tenantId === '') throw new ApiError(401, 'unauthorized', 'Send your Identity and Authorization headers');
+  return tenantId;
+}
+
+export function pageRequest(event: APIGatewayProxyEvent): PageRequest {
+  const q = event.queryStringParameters ?? {};
+  let limit = 50;
+  if (q.limit !== undefined) {
+    if (!/^\d+$/.test(q.limit) || Number(q.limit) < 1 || Number(q.limit) > 100) {
+      throw validationError([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]);
+    }
+    limit = Number(q.limit);
+  }
+  return { limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
+}
+
+export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  const now = deps.now ?? (() => new Date());
+  const service = new SubscriptionService({
+    repo: deps.subscriptions,
+    secrets: deps.secrets,
+    catalog: deps.catalog,
+    policy: deps.policy,
+    secretNamePrefix: deps.secretNamePrefix,
+    now,
+  });
+  const overlap = deps.rotationOverlapSeconds ?? 24 * 60 * 60;
+  const router = new Router();
+
+  // Seed 002: /api/v0.1/webhooks
+  router
+    .on('POST', '/api/v0.1/webhooks', async (event) => {
+      const body = parseBody(CreateSubscriptionV01, readJsonBody(event));
+      service.validate(body, { url: 'url', events: 'events' });
+      const created = await service.create(tenantOf(event), { ...body, status: statusFromV01(body.status) });
+      return json(201, { webhook_subscription: v01(created) });
+    })
+    .on('GET', '/api/v0.1/webhooks', async (event) => {
+      const page = await service.list(tenantOf(event), pageRequest(event));
+      return json(200, { webhook_subscriptions: page.items.map(v01), next_cursor: page.nextCursor ?? null });
+    })
+    .on('GET', '/api/v0.1/webhooks/{id}', async (event, p) => json(200, { webhook_subscription: v01(await service.get(tenantOf(event), p.id!)) }))
+    .on('PATCH', '/api/v0.1/webhooks/{id}', async (event, p) => {
+      const tenantId = tenantOf(event);
+      const body = parseBody(UpdateSubscriptionV01, readJsonBody(event));
+      service.validate(body, { url: 'url', events: 'events' });
+      const updated = await service.update(tenantId, p.id!, () => ({ ...body, status: statusFromV01(body.status) }));
+      return json(200, { webhook_subscription: v01(updated) });
+    })
+    .on('DELETE', '/api/v0.1/webhooks/{id}', async (event, p) => json(200, { webhook_subscription: v01(await service.delete(tenantOf(event), p.id!)) }))
+    .on('POST', '/api/v0.1/webhooks/{id}/secret/rotate', async (event, p) => {
+      const rotated = await service.rotateSecret(tenantOf(event), p.id!, overlap);
+      return json(200, { webhook_subscription: v01(rotated), previous_secret_expires_time: rotated.previousExpiresAt });
+    });
+
+  // Seed 001: /api/v0/webhooks
+  router
+    .on('POST', '/api/v0/webhooks', async (event) => {
+      const body = parseBody(CreateSubscriptionV0, readJsonBody(event));
+      service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
+      const created = await service.create(tenantOf(event), { url: body.callback_url, description: body.description, events: body.events });
+      return json(201, v0(created));
+    })
+    .on('GET', '/api/v0/webhooks', async (event) => {
+      const page = await service.list(tenantOf(event), pageRequest(event));
+      // Seed 001's list is a bare array, so the cursor travels in a header.
+      return json(200, page.items.map(v0), page.nextCursor ? { 'x-next-cursor': page.nextCursor } : {});
+    })
+    .on('GET', '/api/v0/webhooks/{id}', async (event, p) => json(200, v0(await service.get(tenantOf(event), p.id!))))
+    .on('PATCH', '/api/v0/webhooks/{id}', async (event, p) => {
+      const tenantId = tenantOf(event);
+      const body = parseBody(UpdateSubscriptionV0, readJsonBody(event));
+      if (body.action && !body.events) throw validationError([{ field: 'events', message: `is required with action ${body.action}` }]);
+      service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
+      const updated = await service.update(tenantId, p.id!, (current) => {
+        let events = body.events;
+        if (body.events && body.action === 'add_events') events = [...new Set([...current.events, ...body.events])];
+        if (body.events && body.action === 'remove_events') {
+          events = current.events.filter((e) => !body.events!.includes(e));
+          if (events.length === 0) throw validationError([{ field: 'events', message: 'would remove every event; delete the subscription instead' }]);
+        }
+        return { url: body.callback_url, description: body.description, events, status: body.status };
+      });
+      return json(200, v0(updated));
+    })
+    .on('DELETE', '/api/v0/webhooks/{id}', async (event, p) => json(200, v0(await service.delete(tenantOf(event), p.id!))));
+
+  router.on('GET', '/api/v0.1/event-types', async () =>
+    json(200, { event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })) }),
+  );
+
+  router.on('POST', '/api/v0.1/events', async (event) => {
+    const tenantId = tenantOf(event);
+    const body = parseBody(PublishEvent, readJsonBody(event));
+    if (!deps.catalog.has(body.type)) {
+      throw validationError([{ field: 'type', message: `"${body.type}" is not an event type; valid types: ${deps.catalog.types.join(', ')}` }]);
+    }
+    const problems = deps.catalog.validateData(body.type, body.data);
+    if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
+    const published: WebhookEvent = { id: body.id ?? `evt_${randomUUID()}`, type: body.type, timestamp: now().toISOString(), data: body.data };
+    await deps.bus.publish(tenantId, published);
+    return json(202, { id: published.id, type: published.type, timestamp: published.timestamp });
+  });
+
+  return async (event) => {
+    try {
+      return await router.handle(event);
+    } catch (err) {
+      if (err instanceof ApiError) return errorResponse(err);
+      deps.log?.('error', 'unhandled API error', { error: (err as Error).message, stack: (err as Error).stack });
+      return errorResponse(new ApiError(500, 'internal_error', 'Something went wrong on our side; the request may be retried'));
+    }
+  };
+}

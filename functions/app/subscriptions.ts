@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressPolicy } from '../domain/address-policy.js';
+import type { Catalog } from '../domain/catalog.js';
+import { notFound } from '../domain/errors.js';
+import type { Subscription, SubscriptionStatus } from '../domain/model.js';
+import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
+import { newSecretSet, parseSecretSet, rotate, serializeSecretSet, type SecretSet } from '../domain/secret-set.js';
+import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
+
+/** Subscription use cases, shared by both API versions (which differ only in field names). */
+
+export interface SubscriptionInput {
+  url: string;
+  description?: string | undefined;
+  events: string[];
+  version?: string | undefined;
+  status?: SubscriptionStatus | undefined;
+}
+
+export interface SubscriptionChange {
+  url?: string | undefined;
+  description?: string | undefined;
+  events?: string[] | undefined;
+  version?: string | undefined;
+  status?: SubscriptionStatus | undefined;
+}
+
+export interface WithSecret {
+  subscription: Subscription;
+  secret: string;
+}
+
+export interface SubscriptionServiceDeps {
+  repo: SubscriptionRepository;
+  secrets: SecretStore;
+  catalog: Catalog;
+  policy: AddressPolicy;
+  secretNamePrefix: string;
+  now?: () => Date;
+}
+
+export class SubscriptionService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SubscriptionServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Checks what only the deployment knows (address policy, catalog), naming the API's own field names. */
+  validate(input: { url?: string | undefined; events?: string[] | undefined }, fields: { url: string; events: string }): void {
+    throwIfProblems([
+      ...(input.url !== undefined ? checkUrl(fields.url, input.url, this.deps.policy) : []),
+      ...(input.events !== undefined ? checkEventFilters(fields.events, input.events, this.deps.catalog) : []),
+    ]);
+  }
+
+  async create(tenantId: string, input: SubscriptionInput): Promise<WithSecret> {
+    const id = randomUUID();
+    const at = this.now().toISOString();
+    const subscription: Subscription = {
+      id,
+      tenantId,
+      url: input.url,
+      description: input.description ?? '',
+      events: input.events,
+      version: input.version ?? '0.1',
+      status: input.status ?? 'enabled',
+      secretName: `${this.deps.secretNamePrefix}${tenantId}/${id}`,
+      createdTime: at,
+      updatedTime: at,
+    };
+    const set = newSecretSet();
+    // Secret first: a subscription must never exist without the secret that signs for it.
+    await this.deps.secrets.create(subscription.secretName, serializeSecretSet(set), { tenant_id: tenantId, subscription_id: id });
+    try {
+      await this.deps.repo.create(subscription);
+    } catch (err) {
+      await this.deps.secrets.scheduleDeletion(subscription.secretName).catch(() => undefined);
+      throw err;
+    }
+    return { subscription, secret: set.current };
+  }
+
+  async get(tenantId: string, id: string): Promise<WithSecret> {
+    const subscription = await this.find(tenantId, id);
+    return { subscription, secret: await this.currentSecret(subscription) };
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<WithSecret>> {
+    const result = await this.deps.repo.list(tenantId, page);
+    const items = await Promise.all(result.items.map(async (s) => ({ subscription: s, secret: await this.currentSecret(s) })));
+    return { items, ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
+  }
+
+  async update(tenantId: string, id: string, change: (current: Subscription) => SubscriptionChange): Promise<WithSecret> {
+    const current = await this.find(tenantId, id);
+    const c = change(current);
+    const next: Subscription = {
+      ...current,
+      ...(c.url !== undefined ? { url: c.url } : {}),
+      ...(c.description !== undefined ? { description: c.description } : {}),
+      ...(c.events !== undefined ? { events: c.events } : {}),
+      ...(c.version !== undefined ? { version: c.version } : {}),
+      ...(c.status !== undefined ? { status: c.status } : {}),
+      updatedTime: this.now().toISOString(),
+    };
+    await this.deps.repo.update(next);
+    return { subscription: next, secret: await this.currentSecret(next) };
+  }
+
+  /** Soft delete: the record stays for its delivery history, the secret is scheduled for deletion. */
+  async delete(tenantId: string, id: string): Promise<WithSecret> {
+    const current = await this.find(tenantId, id);
+    const secret = await this.currentSecret(current);
+    const at = this.now().toISOString();
+    const deleted: Subscription = { ...current, status: 'disabled', updatedTime: at, deletedTime: at };
+    await this.deps.repo.update(deleted);
+    await this.deps.secrets.scheduleDeletion(current.secretName);
+    return { subscription: deleted, secret };
+  }
+
+  async rotateSecret(tenantId: string, id: string, overlapSeconds: number): Promise<WithSecret & { previousExpiresAt: string }> {
+    const subscription = await this.find(tenantId, id);
+    const set = await this.secretSet(subscription);
+    const next = rotate(set, this.now(), overlapSeconds);
+    await this.deps.secrets.put(subscription.secretName, serializeSecretSet(next));
+    return { subscription, secret: next.current, previousExpiresAt: next.previousExpiresAt! };
+  }
+
+  private async find(tenantId: string, id: string): Promise<Subscription> {
+    const s = await this.deps.repo.get(tenantId, id);
+    if (!s) throw notFound(`Webhook subscription ${id}`);
+    return s;
+  }
+
+  private async secretSet(s: Subscription): Promise<SecretSet> {
+    return parseSecretSet(await this.deps.secrets.get(s.secretName));
+  }
+
+  private async currentSecret(s: Subscription): Promise<string> {
+    return (await this.secretSet(s)).current;
+  }
+}

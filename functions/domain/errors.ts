@@ -1,0 +1,23 @@
+/** An error the API answers as JSON: a stable code and a message a person can act on. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: FieldProblem[],
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} was not found`);
+
+export function validationError(problems: FieldProblem[]): ApiError {
+  const summary = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return new ApiError(400, 'validation_failed', `The request is not valid. ${summary}`, problems);
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { refusalForUrl, type AddressPolicy } from './address-policy.js';
+import { isValidFilterSyntax, anyFilterMatches } from './event-matching.js';
+import type { Catalog } from './catalog.js';
+import { validationError, type FieldProblem } from './errors.js';
+
+/**
+ * Request bodies of both API versions. The zod shapes are static (the OpenAPI document is
+ * generated from them); the checks that need the catalog or the deployment's address policy
+ * run after parsing, in `checkUrl` and `checkEventFilters`.
+ */
+
+export const MAX_EVENTS = 100;
+export const MAX_DESCRIPTION = 1000;
+
+const description = z.string().max(MAX_DESCRIPTION, `must be at most ${MAX_DESCRIPTION} characters`);
+const events = z
+  .array(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'))
+  .min(1, 'must name at least one event type')
+  .max(MAX_EVENTS, `must name at most ${MAX_EVENTS} event types`)
+  .refine((list) => new Set(list).size === list.length, 'must not repeat an event type');
+const url = z.string().min(1, 'must not be empty');
+const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
+
+export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
+export const StatusV0 = z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' });
+
+export const CreateSubscriptionV01 = z.strictObject({
+  url,
+  description: description.optional(),
+  events,
+  version: version.optional(),
+  status: StatusV01.optional(),
+});
+
+export const UpdateSubscriptionV01 = z.strictObject({
+  url: url.optional(),
+  description: description.optional(),
+  events: events.optional(),
+  version: version.optional(),
+  status: StatusV01.optional(),
+});
+
+export const CreateSubscriptionV0 = z.strictObject({
+  callback_url: url,
+  description: description.optional(),
+  events,
+});
+
+export const UpdateSubscriptionV0 = z.strictObject({
+  callback_url: url.optional(),
+  description: description.optional(),
+  events: events.optional(),
+  status: StatusV0.optional(),
+  action: z.enum(['add_events', 'remove_events'], { error: 'must be add_events or remove_events' }).optional(),
+});
+
+export const PublishEvent = z.strictObject({
+  type: z.string().min(1, 'must name an event type'),
+  data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+  id: z
+    .string()
+    .min(1)
+    .max(128, 'must be at most 128 characters')
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'may hold only letters, digits and _ . : -')
+    .optional(),
+});
+
+export type CreateSubscriptionV01Body = z.infer<typeof CreateSubscriptionV01>;
+export type UpdateSubscriptionV01Body = z.infer<typeof UpdateSubscriptionV01>;
+export type CreateSubscriptionV0Body = z.infer<typeof CreateSubscriptionV0>;
+export type UpdateSubscriptionV0Body = z.infer<typeof UpdateSubscriptionV0>;
+export type PublishEventBody = z.infer<typeof PublishEvent>;
+
+/** Parses with zod and turns every issue into a field-named problem. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  throw validationError(result.error.issues.flatMap(toProblems));
+}
+
+function toProblems(issue: z.core.$ZodIssue): FieldProblem[] {
+  const at = issue.path.map(String).join('.') || 'body';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => ({ field: issue.path.length ? `${at}.${k}` : k, message: 'is not a known field' }));
+  }
+  if (issue.code === 'invalid_type' && issue.path.length > 0 && issue.input === undefined) {
+    return [{ field: at, message: 'is required' }];
+  }
+  return [{ field: at, message: issue.message }];
+}
+
+export function checkUrl(field: string, value: string, policy: AddressPolicy): FieldProblem[] {
+  const refusal = refusalForUrl(value, policy);
+  return refusal ? [{ field, message: refusal }] : [];
+}
+
+/** Every filter must be a catalog type or a wildcard that matches at least one. */
+export function checkEventFilters(field: string, filters: readonly string[], catalog: Catalog): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  filters.forEach((f, i) => {
+    if (!isValidFilterSyntax(f)) {
+      problems.push({ field: `${field}.${i}`, message: `"${f}" may use * only at its end, as in card*` });
+    } else if (!catalog.types.some((t) => anyFilterMatches([f], t))) {
+      problems.push({ field: `${field}.${i}`, message: `"${f}" matches no event type; valid types: ${catalog.types.join(', ')}` });
+    }
+  });
+  return problems;
+}
+
+export function throwIfProblems(problems: FieldProblem[]): void {
+  if (problems.length > 0) throw validationError(problems);
+}

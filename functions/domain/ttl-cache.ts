@@ -1,0 +1,23 @@
+/** A small time-bounded cache for warm Lambda containers: a stale entry costs at most `ttlMs`. */
+export class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const value = await load();
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
