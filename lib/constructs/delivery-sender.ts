@@ -1,0 +1,39 @@
+import { Duration } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { WebhookFunction } from './webhook-function.js';
+
+export const SENDER_TIMEOUT = Duration.seconds(60);
+
+export interface DeliverySenderProps {
+  readonly queue: sqs.Queue;
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * The sender: consumes the delivery queue with partial batch responses, signs and POSTs each
+ * delivery, and on failure stretches the message's visibility to the next backoff step.
+ */
+export class DeliverySender extends Construct {
+  readonly sender: WebhookFunction;
+
+  constructor(scope: Construct, id: string, props: DeliverySenderProps) {
+    super(scope, id);
+    this.sender = new WebhookFunction(this, 'Sender', {
+      handler: 'sender',
+      description: 'Signs and POSTs webhook deliveries, recording every attempt; schedules retries.',
+      memorySize: 512,
+      timeout: SENDER_TIMEOUT,
+      environment: props.environment,
+    });
+    this.sender.function.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+      }),
+    );
+    // The event source grants consuming; the backoff itself is a visibility change.
+    props.queue.grants.actions(this.sender.function, ['sqs:ChangeMessageVisibility']);
+  }
+}

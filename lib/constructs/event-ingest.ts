@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MAX_MESSAGE_BYTES } from './delivery-queues.js';
+import { WebhookFunction } from './webhook-function.js';
+
+export const FANOUT_TIMEOUT = Duration.seconds(60);
+/** Receives of one ingest message before it is parked in the ingest DLQ. */
+export const INGEST_MAX_RECEIVE_COUNT = 5;
+
+export interface EventIngestProps {
+  /** Name of the custom bus producers publish to. */
+  readonly eventBusName: string;
+  /** Environment of the fan-out function; EVENT_BUS_NAME is added here. */
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * Producers' side: the custom event bus, a rule taking every event that carries
+ * `detail.tenant_id` into the ingest queue (a buffer with its own DLQ), and the fan-out function
+ * that turns each event into one delivery message per matching subscription.
+ */
+export class EventIngest extends Construct {
+  readonly bus: events.EventBus;
+  readonly rule: events.Rule;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly fanout: WebhookFunction;
+
+  constructor(scope: Construct, id: string, props: EventIngestProps) {
+    super(scope, id);
+
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: props.eventBusName,
+      description: 'Tenant events to deliver as webhooks: detail.tenant_id names the tenant, detail-type the event type.',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.queue = new sqs.Queue(this, 'Queue', {
+      visibilityTimeout: Duration.seconds(FANOUT_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
+    });
+
+    this.rule = new events.Rule(this, 'TenantEventsRule', {
+      eventBus: this.bus,
+      description: 'Every event with a tenant goes to the fan-out.',
+      eventPattern: { detail: { tenant_id: events.Match.exists() } },
+      targets: [
+        new targets.SqsQueue(this.queue, {
+          // Events EventBridge cannot hand to the queue are parked with the failed fan-outs.
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    this.fanout = new WebhookFunction(this, 'Fanout', {
+      handler: 'fanout',
+      description: 'Fans each tenant event out to one delivery message per matching subscription.',
+      timeout: FANOUT_TIMEOUT,
+      environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName },
+    });
+    this.fanout.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

@@ -1,0 +1,232 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { WebhookFunction } from './webhook-function.js';
+
+/** How long API Gateway keeps an authorizer's answer for one (Identity, Authorization) pair. */
+export const AUTHORIZER_CACHE_TTL = Duration.seconds(300);
+export const API_STAGE_NAME = 'prod';
+/** Served without credentials so clients and tools can fetch the contract. */
+export const OPENAPI_PATH = ['api', 'openapi.json'] as const;
+
+export interface WebhookApiProps {
+  readonly environment: Record<string, string>;
+  /** Steady-state requests per second across the stage. @default 100 */
+  readonly throttlingRateLimit?: number;
+  /** @default 200 */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which stage
+   * logging needs once per account and region. Turn off when the account already has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+interface ErrorResponse {
+  type: apigw.ResponseType;
+  /** Omitted for the DEFAULT_* types so the original status (429, 504...) is kept. */
+  statusCode?: string;
+  code: string;
+  /** A JSON string literal, or a `$context` variable that renders as one. */
+  messageJson: string;
+}
+
+/**
+ * Errors API Gateway answers itself (before or instead of the api function) in the same shape
+ * the api function uses: `{"error": {"code", "message"}}`.
+ */
+export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
+  {
+    type: apigw.ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    code: 'unauthorized',
+    messageJson: JSON.stringify('Send the tenant credentials in the Identity and Authorization headers.'),
+  },
+  {
+    type: apigw.ResponseType.ACCESS_DENIED,
+    statusCode: '403',
+    code: 'forbidden',
+    messageJson: JSON.stringify('These credentials are not valid or may not use this resource.'),
+  },
+  {
+    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    code: 'not_found',
+    messageJson: JSON.stringify('No route matches this method and path.'),
+  },
+  {
+    type: apigw.ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    code: 'payload_too_large',
+    messageJson: JSON.stringify('The request body is too large.'),
+  },
+  {
+    type: apigw.ResponseType.THROTTLED,
+    statusCode: '429',
+    code: 'rate_limited',
+    messageJson: JSON.stringify('Too many requests; retry after a short wait.'),
+  },
+  {
+    type: apigw.ResponseType.INTEGRATION_TIMEOUT,
+    statusCode: '504',
+    code: 'timeout',
+    messageJson: JSON.stringify('The request took too long; retry it.'),
+  },
+  { type: apigw.ResponseType.DEFAULT_4XX, code: 'bad_request', messageJson: '$context.error.messageString' },
+  {
+    type: apigw.ResponseType.DEFAULT_5XX,
+    code: 'internal_error',
+    messageJson: JSON.stringify('The service failed to handle the request; retry it later.'),
+  },
+];
+
+/** Fields of the JSON access log; all quoted so a missing value ("-") keeps the line valid JSON. */
+const ACCESS_LOG_FIELDS: Record<string, string> = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  principalId: '$context.authorizer.principalId',
+  authorizerStatus: '$context.authorizer.status',
+  authorizerLatency: '$context.authorizer.latency',
+  authorizerError: '$context.authorizer.error',
+  errorType: '$context.error.responseType',
+  errorMessage: '$context.error.message',
+  xrayTraceId: '$context.xrayTraceId',
+};
+
+/**
+ * The tenant-facing REST API: every path goes to the api function through a Lambda proxy
+ * integration, behind a REQUEST authorizer on the Identity and Authorization headers, except
+ * `GET /api/openapi.json`, which is public.
+ */
+export class WebhookApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly apiFunction: WebhookFunction;
+  readonly authorizerFunction: WebhookFunction;
+  readonly authorizer: apigw.RequestAuthorizer;
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+
+    this.apiFunction = new WebhookFunction(this, 'Api', {
+      handler: 'api',
+      description: 'Webhook subscriptions, deliveries, retries, test events and publishing for tenants.',
+      // API Gateway gives up after 29 s.
+      timeout: Duration.seconds(28),
+      environment: props.environment,
+    });
+    this.authorizerFunction = new WebhookFunction(this, 'Authorizer', {
+      handler: 'authorizer',
+      description: 'Finds the tenant for the Identity and Authorization headers.',
+      timeout: Duration.seconds(10),
+      environment: props.environment,
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigw.RestApi(this, 'RestApi', {
+      description: 'Webhook subscriptions and deliveries for tenants.',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        description: 'Webhooks API',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        // Errors only, and never bodies: requests carry credentials and signing secrets.
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        throttlingRateLimit: props.throttlingRateLimit ?? 100,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+      },
+    });
+    // The stack exports ApiUrl itself; drop the RestApi's own generated output.
+    this.api.node.tryRemoveChild('Endpoint');
+
+    this.authorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
+      handler: this.authorizerFunction.function,
+      identitySources: [apigw.IdentitySource.header('Identity'), apigw.IdentitySource.header('Authorization')],
+      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
+    });
+
+    const integration = new apigw.LambdaIntegration(this.apiFunction.function, { proxy: true, allowTestInvoke: false });
+    const authorized: apigw.MethodOptions = {
+      authorizationType: apigw.AuthorizationType.CUSTOM,
+      authorizer: this.authorizer,
+    };
+
+    // Everything, authorized. `/api` and `/api/{proxy+}` are explicit so that adding the public
+    // `/api/openapi.json` beside them never changes how the other `/api/...` paths route.
+    const methods: apigw.Method[] = [];
+    methods.push(this.api.root.addMethod('ANY', integration, authorized));
+    methods.push(this.api.root.addProxy({ defaultIntegration: integration, defaultMethodOptions: authorized, anyMethod: true }).anyMethod!);
+    const apiResource = this.api.root.addResource(OPENAPI_PATH[0]);
+    methods.push(apiResource.addMethod('ANY', integration, authorized));
+    methods.push(apiResource.addProxy({ defaultIntegration: integration, defaultMethodOptions: authorized, anyMethod: true }).anyMethod!);
+    const openapi = apiResource
+      .addResource(OPENAPI_PATH[1])
+      .addMethod('GET', integration, { authorizationType: apigw.AuthorizationType.NONE });
+
+    for (const e of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(`${e.type.responseType}Response`, {
+        type: e.type,
+        statusCode: e.statusCode,
+        templates: { 'application/json': `{"error":{"code":"${e.code}","message":${e.messageJson}}}` },
+      });
+    }
+
+    for (const method of methods) {
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Tenants authenticate with Identity and Authorization headers checked by a Lambda REQUEST authorizer, not Cognito.',
+      });
+    }
+    Validations.of(openapi).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: 'GET /api/openapi.json is the public API description; it reveals no tenant data.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'GET /api/openapi.json is public on purpose.',
+      },
+    );
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level role API Gateway uses to write stage logs; AWS maintains this service-role policy for exactly that purpose.',
+      });
+    }
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason: 'A single Lambda proxy serves every route; the api function validates each request body and parameter (zod) and answers 400 with a stable error code.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is an operator choice with its own cost; stage throttling and the authorizer guard the API. Attach a web ACL to the stage if the account requires one.',
+      },
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root: bundling runs esbuild from here and copies `events/` from here. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** One runtime for every function. nodejs22.x is the newest LTS the code is developed and tested on. */
+export const WEBHOOK_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** The handlers under functions/handlers/, one Lambda each. */
+export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender';
+
+/**
+ * ESM output still has to load the CommonJS parts of some dependencies; esbuild's `require`
+ * shim needs a real `require` in scope for that.
+ */
+export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface WebhookFunctionProps {
+  /** Which handler: bundles `functions/handlers/<handler>.ts`, export `handler`. */
+  readonly handler: HandlerName;
+  readonly description: string;
+  /** Merged over the common environment the stack passes. */
+  readonly environment: Record<string, string>;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The shared defaults of every webhook Lambda: bundled locally with the project's esbuild (never
+ * Docker) to a minified ESM `index.mjs` with a source map, the event catalog (`events/`) copied
+ * beside it, arm64, X-Ray, its own log group, and its own role that may write to that log group
+ * and nothing else until a construct grants more.
+ */
+export class WebhookFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
+    super(scope, id);
+
+    const entry = join(PROJECT_ROOT, 'functions', 'handlers', `${props.handler}.ts`);
+    if (!existsSync(entry)) throw new Error(`the ${props.handler} handler ${entry} does not exist`);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the webhooks ${props.handler} function of ${Stack.of(this).stackName}`,
+    });
+    this.logGroup.grants.write(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: WEBHOOK_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      environment: props.environment,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // Ship the SDK version the code was tested against rather than the runtime's.
+        bundleAwsSDK: true,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // The catalog is read at run time from $LAMBDA_TASK_ROOT/events (functions/domain/catalog.ts).
+          afterBundling: (inputDir: string, outputDir: string) => [`cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`],
+        },
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to nodejs22.x, the Node.js LTS line the handlers are developed and tested on; moved forward deliberately.',
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createApi } from '../functions/app/api.js';
+import { createAuthorizer } from '../functions/app/authorizer.js';
+import { createFanout } from '../functions/app/fanout.js';
+import { createSender } from '../functions/app/sender.js';
+import { WebhookClient } from '../functions/app/webhook-client.js';
+import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
+import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
+import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
+import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
+import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
+import { loadCatalog } from '../functions/domain/catalog.js';
+import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { startDynamo } from './dynamodb-emulator.js';
+import { startGateway } from './http-gateway.js';
+import { startPoller } from './queue-poller.js';
+import { startSqs } from './sqs-emulator.js';
+
+/**
+ * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
+ * dynalite (data on disk), SQS on fauxqs, and in-process stand-ins for EventBridge (a bus
+ * that applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ */
+
+export const LOCAL_TABLE = 'webhooks';
+export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
+/** Written while local mode runs, so `npm run tenant` and `npm run redrive` can find it. */
+export const ENDPOINTS_FILE = 'local-endpoints.json';
+
+export interface LocalOptions {
+  port?: number;
+  dataDir?: string;
+  identity?: string;
+  authorization?: string;
+  retrySchedule?: readonly number[];
+  attemptTimeoutMs?: number;
+  rotationOverlapSeconds?: number;
+  log?: (level: string, message: string, detail: Record<string, unknown>) => void;
+}
+
+export interface LocalPipeline {
+  url: string;
+  dataDir: string;
+  credentials: { identity: string; authorization: string };
+  endpoints: LocalEndpoints;
+  stop(): Promise<void>;
+}
+
+export interface LocalEndpoints {
+  apiUrl: string;
+  dynamodbEndpoint: string;
+  tableName: string;
+  sqsEndpoint: string;
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
+  ingestQueueUrl: string;
+  pid: number;
+}
+
+export async function startLocalPipeline(options: LocalOptions = {}): Promise<LocalPipeline> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
+  const log = options.log ?? (() => undefined);
+
+  const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
+  const sqs = await startSqs(schedule);
+  const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
+  const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
+  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
+  const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
+  const deliveryQueue = new SqsQueue(sqs.client, sqs.delivery.url);
+  const catalog = loadCatalog();
+  const client = new WebhookClient({ policy: LOCAL_POLICY, timeoutMs: options.attemptTimeoutMs ?? 10_000, userAgent: 'serverless-webhooks/0.1 (local)' });
+
+  const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
+
+  const api = createApi({
+    subscriptions,
+    secrets,
+    bus: new QueueEventBus(ingestQueue),
+    catalog,
+    policy: LOCAL_POLICY,
+    secretNamePrefix: LOCAL_SECRET_PREFIX,
+    ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
+    log,
+  });
+  const onError = (err: Error) => log('error', 'poller error', { error: err.message });
+  const pollers = [
+    startPoller({ sqs: sqs.client, queue: sqs.ingest, handler: createFanout({ subscriptions, deliveries: deliveryQueue, log }), onError }),
+    startPoller({
+      sqs: sqs.client,
+      queue: sqs.delivery,
+      handler: createSender({ subscriptions, secrets, deliveries: deliveryQueue, client, schedule, log }),
+      concurrency: 4,
+      onError,
+    }),
+  ];
+  const gateway = await startGateway({ port: options.port ?? 3000, api, authorizer: createAuthorizer(tenants), publicPaths: ['/api/openapi.json'] });
+
+  const endpoints: LocalEndpoints = {
+    apiUrl: gateway.url,
+    dynamodbEndpoint: dynamo.endpoint,
+    tableName: LOCAL_TABLE,
+    sqsEndpoint: sqs.endpoint,
+    deliveryQueueUrl: sqs.delivery.url,
+    deadLetterQueueUrl: sqs.deliveryDlq.url,
+    ingestQueueUrl: sqs.ingest.url,
+    pid: process.pid,
+  };
+  const endpointsFile = join(dataDir, ENDPOINTS_FILE);
+  writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2));
+
+  return {
+    url: gateway.url,
+    dataDir,
+    credentials,
+    endpoints,
+    async stop() {
+      await gateway.stop();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await client.close();
+      await sqs.stop();
+      await dynamo.stop();
+      rmSync(endpointsFile, { force: true });
+    },
+  };
+}
+
+/**
+ * Local mode always has a tenant to print. Fixed credentials come from the environment;
+ * otherwise the first start makes some and keeps them under the data directory (the key
+ * itself is stored hashed in DynamoDB, as on AWS; this file is the developer's copy).
+ */
+async function ensureLocalTenant(
+  tenants: DynamoTenantRepository,
+  dataDir: string,
+  identity?: string,
+  authorization?: string,
+): Promise<{ identity: string; authorization: string }> {
+  const file = join(dataDir, 'local-tenant.json');
+  let creds: { identity: string; authorization: string };
+  if (identity && authorization) creds = { identity, authorization };
+  else if (existsSync(file)) creds = JSON.parse(readFileSync(file, 'utf8')) as typeof creds;
+  else creds = newCredentials();
+  const existing = await tenants.findByIdentity(creds.identity);
+  if (!existing) {
+    await tenants.create({
+      tenantId: `tnt_local_${creds.identity.slice(-8)}`,
+      name: 'local developer',
+      identity: creds.identity,
+      keyHash: hashKey(creds.authorization),
+      status: 'active',
+      createdTime: new Date().toISOString(),
+    });
+  } else if (!keyMatches(creds.authorization, existing.keyHash)) {
+    throw new Error(`Identity ${creds.identity} already exists in ${dataDir} with another Authorization value`);
+  }
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
