@@ -84,7 +84,8 @@ function toProblems(issue: z.core.$ZodIssue): FieldProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ field: issue.path.length ? `${at}.${k}` : k, message: 'is not a known field' }));
   }
-  if (issue.code === 'invalid_type' && issue.path.length > 0 && issue.input === undefined) {
+  // zod omits the input from issues, but says when it was absent.
+  if (issue.code === 'invalid_type' && issue.path.length > 0 && issue.message.endsWith('received undefined')) {
     return [{ field: at, message: 'is required' }];
   }
   return [{ field: at, message: issue.message }];

@@ -40,3 +40,23 @@ export async function startTestPipeline(options: LocalOptions = {}): Promise<Tes
     },
   };
 }
+
+/** A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would. */
+export async function addTenant(pipeline: LocalPipeline, name = 'other tenant'): Promise<{ tenantId: string; identity: string; authorization: string }> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { DynamoTenantRepository } = await import('../../functions/adapters/aws/dynamodb-tenants.js');
+  const { newCredentials, hashKey } = await import('../../functions/domain/credentials.js');
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../local/local-aws.js');
+  const client = new DynamoDBClient({ endpoint: pipeline.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const repo = new DynamoTenantRepository(DynamoDBDocumentClient.from(client), pipeline.endpoints.tableName);
+  const creds = newCredentials();
+  const tenantId = `tnt_${creds.identity.slice(4, 16)}`;
+  await repo.create({ tenantId, name, identity: creds.identity, keyHash: hashKey(creds.authorization), status: 'active', createdTime: new Date().toISOString() });
+  client.destroy();
+  return { tenantId, ...creds };
+}
+
+export function as(creds: { identity: string; authorization: string }): Record<string, string> {
+  return { Identity: creds.identity, Authorization: creds.authorization };
+}

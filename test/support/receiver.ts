@@ -20,7 +20,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(responder: Responder = (_r, _n, res) => res.writeHead(200).end('ok')): Promise<Receiver> {
+export async function startReceiver(responder: Responder = (_r, _n, res) => void res.writeHead(200).end('ok')): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let current = responder;
   const server = createServer((req, res) => {

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import type { SubscriptionV01View, SubscriptionV0View } from './views.js';
+
+/**
+ * Response bodies of the API as zod schemas. The OpenAPI document is generated from them
+ * (with the request schemas in `requests.ts`), and tests or the API may parse with them.
+ *
+ * The `id` in `.meta()` names the schema's component in the OpenAPI document (zod's own metadata
+ * registry; `.meta()` returns a copy and changes nothing else). Times are UTC ISO 8601 with `Z`.
+ */
+
+const time = (description: string) => z.iso.datetime().meta({ description });
+
+const nextCursor = z
+  .string()
+  .nullable()
+  .meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
+
+// Subscriptions, /api/v0.1 (seed 002)
+
+export const SubscriptionV01 = z
+  .object({
+    id: z.string().meta({ description: 'The subscription id', example: '487a7f29-7b80-467d-b20d-7b60c3a14cf0' }),
+    url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
+    description: z.string(),
+    events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
+    secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
+    status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
+    created_time: time('When the subscription was created'),
+    updated_time: time('When the subscription was last changed'),
+  })
+  .meta({ id: 'SubscriptionV01' });
+
+export const SubscriptionV01Response = z
+  .object({ webhook_subscription: SubscriptionV01 })
+  .meta({ id: 'SubscriptionV01Response' });
+
+export const SubscriptionV01List = z
+  .object({ webhook_subscriptions: z.array(SubscriptionV01), next_cursor: nextCursor })
+  .meta({ id: 'SubscriptionV01List' });
+
+export const RotateSecretResponse = z
+  .object({
+    webhook_subscription: SubscriptionV01,
+    previous_secret_expires_time: time('Until then deliveries are signed with both the new and the previous secret'),
+  })
+  .meta({ id: 'RotateSecretResponse' });
+
+// Subscriptions, /api/v0 (seed 001)
+
+export const SubscriptionV0 = z
+  .object({
+    date_created: time('When the subscription was created'),
+    date_updated: time('When the subscription was last changed'),
+    webhook_id: z.string().meta({ description: 'The subscription id', example: '522e9ec7-b17d-4d92-8270-c2e1741dd6e0' }),
+    callback_url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
+    description: z.string(),
+    events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    status: z.enum(['enabled', 'disabled']),
+    secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
+    deleted_at: time('Present once the subscription is deleted').optional(),
+  })
+  .meta({ id: 'SubscriptionV0' });
+
+/** Seed 001 answers the list with a bare array; the next page's cursor is in the `x-next-cursor` header. */
+export const SubscriptionV0List = z.array(SubscriptionV0).meta({ id: 'SubscriptionV0List' });
+
+// Event catalog and publishing
+
+export const EventTypeInfo = z
+  .object({
+    type: z.string().meta({ example: 'card.created' }),
+    description: z.string(),
+    schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of the event `data`' }),
+    example: z.record(z.string(), z.unknown()).meta({ description: 'An example `data` object' }),
+  })
+  .meta({ id: 'EventType' });
+
+export const EventTypeList = z.object({ event_types: z.array(EventTypeInfo) }).meta({ id: 'EventTypeList' });
+
+export const PublishedEvent = z
+  .object({
+    id: z.string().meta({ description: 'The event id; receivers get it as `webhook-id`', example: 'evt_0c7ad3a2-1b6e-4bb5-9ad1-3f0f1b8f9d51' }),
+    type: z.string().meta({ example: 'card.created' }),
+    timestamp: time('When the event was accepted'),
+  })
+  .meta({ id: 'PublishedEvent' });
+
+export const TestEventResponse = z
+  .object({
+    id: z.string().meta({ description: 'The event id; the receiver gets it as `webhook-id`' }),
+    type: z.literal('webhook.test'),
+    timestamp: time('When the test event was accepted'),
+  })
+  .meta({ id: 'TestEventResponse' });
+
+// Deliveries (one per event and subscription) and their attempts
+
+export const DeliveryStatus = z
+  .enum(['pending', 'succeeded', 'dead_lettered', 'skipped'])
+  .meta({ id: 'DeliveryStatus', description: 'pending: queued or waiting for a retry; dead_lettered: every attempt failed; skipped: the subscription was disabled or deleted before sending' });
+
+export const Delivery = z
+  .object({
+    id: z.string().meta({ description: 'The delivery id' }),
+    event_id: z.string().meta({ description: 'The event id, sent as `webhook-id` on every attempt' }),
+    event_type: z.string(),
+    status: DeliveryStatus,
+    attempts: z.int().min(0).meta({ description: 'Attempts made so far' }),
+    created_time: time('When the delivery was queued'),
+    updated_time: time('When the delivery last changed'),
+  })
+  .meta({ id: 'Delivery' });
+
+export const DeliveryAttempt = z
+  .object({
+    attempt: z.int().min(1).meta({ description: '1 for the first attempt' }),
+    time: time('When the attempt started'),
+    status_code: z.int().nullable().meta({ description: 'HTTP status of the answer; null when none came (timeout, network error, refused address)' }),
+    error: z.string().nullable().meta({ description: 'Why the attempt failed; null on success' }),
+    latency_ms: z.number().min(0),
+    response_excerpt: z.string().nullable().meta({ description: 'The start of the response body' }),
+  })
+  .meta({ id: 'DeliveryAttempt' });
+
+export const DeliveryDetail = Delivery.extend({ attempt_log: z.array(DeliveryAttempt) }).meta({ id: 'DeliveryDetail' });
+
+export const DeliveryList = z.object({ deliveries: z.array(Delivery), next_cursor: nextCursor }).meta({ id: 'DeliveryList' });
+
+export const DeliveryResponse = z.object({ delivery: DeliveryDetail }).meta({ id: 'DeliveryResponse' });
+
+// Errors (functions/app/http.ts errorBody)
+
+export const FieldProblemSchema = z
+  .object({
+    field: z.string().meta({ description: 'Dotted path of the field, such as `events.0`', example: 'url' }),
+    message: z.string().meta({ example: 'must use https' }),
+  })
+  .meta({ id: 'FieldProblem' });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, machine-readable code', example: 'validation_failed' }),
+      message: z.string().meta({ description: 'What went wrong and what to do about it' }),
+      details: z.array(FieldProblemSchema).optional().meta({ description: 'One entry per invalid field (validation_failed only)' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type SubscriptionV01Response = z.infer<typeof SubscriptionV01Response>;
+export type SubscriptionV01List = z.infer<typeof SubscriptionV01List>;
+export type RotateSecretResponse = z.infer<typeof RotateSecretResponse>;
+export type SubscriptionV0List = z.infer<typeof SubscriptionV0List>;
+export type EventTypeList = z.infer<typeof EventTypeList>;
+export type PublishedEvent = z.infer<typeof PublishedEvent>;
+export type TestEventResponse = z.infer<typeof TestEventResponse>;
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+export type Delivery = z.infer<typeof Delivery>;
+export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
+export type DeliveryDetail = z.infer<typeof DeliveryDetail>;
+export type DeliveryList = z.infer<typeof DeliveryList>;
+export type DeliveryResponse = z.infer<typeof DeliveryResponse>;
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+// Compile-time guard: the schemas and the view interfaces the API builds must stay the same shape.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const viewsMatch: [Same<z.infer<typeof SubscriptionV01>, SubscriptionV01View>, Same<z.infer<typeof SubscriptionV0>, SubscriptionV0View>] = [true, true];
+void viewsMatch;
