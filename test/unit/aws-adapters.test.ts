@@ -1,0 +1,134 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
+import { EventBridgeBus } from '../../functions/adapters/aws/eventbridge-bus.js';
+import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
+
+/** Adapters for services that cannot run here: the exact requests they send. */
+
+describe('SecretsManagerStore', () => {
+  const sm = mockClient(SecretsManagerClient);
+  beforeEach(() => sm.reset());
+  const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1' }));
+
+  it('creates one secret per subscription, tagged with its tenant and subscription', async () => {
+    sm.on(CreateSecretCommand).resolves({});
+    await store.create('webhooks/Webhooks/tnt_1/sub_1', '{"current":"whsec_x"}', { tenant_id: 'tnt_1', subscription_id: 'sub_1' });
+    expect(sm.commandCalls(CreateSecretCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Name: 'webhooks/Webhooks/tnt_1/sub_1',
+        SecretString: '{"current":"whsec_x"}',
+        Description: 'Webhook signing secret (Standard Webhooks)',
+        Tags: [
+          { Key: 'tenant_id', Value: 'tnt_1' },
+          { Key: 'subscription_id', Value: 'sub_1' },
+        ],
+      },
+    ]);
+  });
+
+  it('reads, writes a new version and schedules deletion with a 7-day recovery window', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"current":"whsec_y"}' });
+    sm.on(PutSecretValueCommand).resolves({});
+    sm.on(DeleteSecretCommand).resolves({});
+    expect(await store.get('webhooks/W/t/s')).toBe('{"current":"whsec_y"}');
+    await store.put('webhooks/W/t/s', '{"current":"whsec_z"}');
+    await store.scheduleDeletion('webhooks/W/t/s');
+    expect(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s' });
+    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s', SecretString: '{"current":"whsec_z"}' });
+    expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s', RecoveryWindowInDays: 7 });
+  });
+
+  it('fails loudly on a binary secret', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1]) });
+    await expect(store.get('x')).rejects.toThrow(/no string value/);
+  });
+});
+
+describe('EventBridgeBus', () => {
+  const eb = mockClient(EventBridgeClient);
+  beforeEach(() => eb.reset());
+  const bus = new EventBridgeBus(new EventBridgeClient({ region: 'eu-west-1' }), 'webhooks-bus');
+  const event = { id: 'evt_1', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: 'c' } };
+
+  it('puts one entry on the bus with the tenant in the detail', async () => {
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+    await bus.publish('tnt_1', event);
+    expect(eb.commandCalls(PutEventsCommand)[0]!.args[0].input).toEqual({
+      Entries: [
+        {
+          EventBusName: 'webhooks-bus',
+          Source: 'webhooks.api',
+          DetailType: 'card.created',
+          Time: new Date('2026-01-01T00:00:00.000Z'),
+          Detail: JSON.stringify({ tenant_id: 'tnt_1', event }),
+        },
+      ],
+    });
+  });
+
+  it('throws when EventBridge refuses the entry, so the API does not answer 202', async () => {
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    await expect(bus.publish('tnt_1', event)).rejects.toThrow(/InternalFailure try again/);
+  });
+});
+
+describe('SqsQueue', () => {
+  const sqs = mockClient(SQSClient);
+  beforeEach(() => sqs.reset());
+  const queue = new SqsQueue(new SQSClient({ region: 'eu-west-1' }), 'https://sqs.eu-west-1.amazonaws.com/1/delivery');
+  const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `m${i}`, body: `body ${i}` }));
+
+  it('sends in batches of ten', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    await queue.sendAll(messages(23));
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Entries!.length)).toEqual([10, 10, 3]);
+    expect(calls[0]).toEqual({
+      QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/delivery',
+      Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `body ${i}` })),
+    });
+    expect(calls[2]!.Entries!.map((e) => e.MessageBody)).toEqual(['body 20', 'body 21', 'body 22']);
+  });
+
+  it('resends only the entries a batch reports failed', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }, { Id: '2', Code: 'ServiceUnavailable', SenderFault: false }] })
+      .resolves({ Failed: [] });
+    await queue.sendAll(messages(3));
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.Entries).toEqual([
+      { Id: '0', MessageBody: 'body 1' },
+      { Id: '1', MessageBody: 'body 2' },
+    ]);
+  });
+
+  it('gives up with an error (never silently) when entries keep failing or SQS blames the sender', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] });
+    await expect(queue.sendAll(messages(1))).rejects.toThrow(/did not accept 1 message/);
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true, Message: 'bad' }] });
+    await expect(queue.sendAll(messages(1))).rejects.toThrow(/InvalidMessageContents bad/);
+  });
+
+  it('changes a message visibility', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    await queue.changeVisibility('rh-1', 300);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]!.args[0].input).toEqual({
+      QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/delivery',
+      ReceiptHandle: 'rh-1',
+      VisibilityTimeout: 300,
+    });
+  });
+});
