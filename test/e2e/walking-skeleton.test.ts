@@ -57,7 +57,7 @@ describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', (
   it('answers 401 without credentials and delivers nothing for an unsubscribed type', async () => {
     const res = await fetch(`${pipeline.url}/api/v0.1/webhooks`);
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('unauthorized');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const before = receiver.requests.length;
     const published = await pipeline.call('POST', '/api/v0.1/events', { type: 'transactions', data: { transaction_id: 't', account_id: 'a', amount: '1.00', currency: 'USD', state: 'completed' } });
     expect(published.status).toBe(202);
