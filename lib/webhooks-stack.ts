@@ -111,7 +111,8 @@ export class WebhooksStack extends Stack {
     });
 
     table.grants.readWriteData(api.function);
-    bus.grants.allPutEvents(api.function);
+    // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
+    bus.grants.actions(api.function, ['events:PutEvents']);
     deliveryQueue.grants.sendMessages(api.function);
     api.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...API_SECRET_ACTIONS], resources: [secretsArn] }));
 

@@ -1,0 +1,567 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY_SCHEDULE, maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
+import { createWebhooksApp } from '../../lib/webhooks-app.js';
+import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
+import {
+  SKIP_BUNDLING,
+  allowedActions,
+  buildStack,
+  cdkJsonContext,
+  functionId,
+  logicalIdOf,
+  resourcesFor,
+  roleStatements,
+  type BuiltStack,
+} from './support.js';
+
+const SLOW = 60_000;
+
+let built: BuiltStack;
+let template: Template;
+let resources: Record<string, any>;
+let ids: {
+  table: string;
+  bus: string;
+  ingestQueue: string;
+  ingestDlq: string;
+  deliveryQueue: string;
+  dlq: string;
+  api: string;
+  authorizer: string;
+  fanout: string;
+  sender: string;
+};
+
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+const ref = (id: string) => ({ Ref: id });
+const queueWith = (predicate: (p: Record<string, any>) => boolean) => (r: Record<string, any>) => predicate(r.Properties ?? {});
+
+beforeAll(() => {
+  built = buildStack();
+  template = built.template;
+  resources = template.toJSON().Resources;
+  const deliveryQueue = logicalIdOf(template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery'));
+  const dlq = logicalIdOf(template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery-dlq'));
+  const bus = logicalIdOf(template, 'AWS::Events::EventBus');
+  const ruleTarget = Object.values(template.findResources('AWS::Events::Rule'))[0]!.Properties.Targets[0];
+  const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
+  const ingestDlq = ruleTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
+  ids = {
+    table: logicalIdOf(template, 'AWS::DynamoDB::Table'),
+    bus,
+    ingestQueue,
+    ingestDlq,
+    deliveryQueue,
+    dlq,
+    api: functionId(template, 'api'),
+    authorizer: functionId(template, 'authorizer'),
+    fanout: functionId(template, 'fanout'),
+    sender: functionId(template, 'sender'),
+  };
+}, SLOW);
+
+describe('template as a whole', () => {
+  it('has no circular dependency (Template.fromStack rejects one), unlike a DLQ naming its source queue by reference', () => {
+    expect(template.toJSON().Resources).toBeDefined();
+    const stack = new Stack(new App(), 'Cycle');
+    const dlq = new sqs.Queue(stack, 'Dlq');
+    const source = new sqs.Queue(stack, 'Source', { deadLetterQueue: { queue: dlq, maxReceiveCount: 3 } });
+    (dlq.node.defaultChild as sqs.CfnQueue).redriveAllowPolicy = { redrivePermission: 'byQueue', sourceQueueArns: [source.queueArn] };
+    expect(() => Template.fromStack(stack)).toThrow(/cycle/);
+  });
+
+  it('has exactly the resources of the design, one of each kind where one is meant', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+  });
+});
+
+describe('data table', () => {
+  it('is on-demand with pk/sk string keys, ttl, PITR and AWS-managed encryption', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      ]),
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    // SSE on without a key of our own: KMS with the AWS-managed key aws/dynamodb.
+    expect(resources[ids.table].Properties.SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('has the one GSI gsi1 (gsi1pk/gsi1sk, all attributes)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  it('is retained when the stack goes', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('event ingest', () => {
+  it('has a custom bus named after the stack', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'Webhooks-events' });
+  });
+
+  it('routes every event with detail.tenant_id from the bus to the ingest queue, failures to its DLQ', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: ref(ids.bus),
+      EventPattern: { detail: { tenant_id: [{ exists: true }] } },
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: getAtt(ids.ingestQueue), DeadLetterConfig: { Arn: getAtt(ids.ingestDlq) } })],
+    });
+  });
+
+  it('lets only this rule send to the ingest queue', () => {
+    const rule = logicalIdOf(template, 'AWS::Events::Rule');
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(ids.ingestQueue)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule) } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('parks an ingest message in its DLQ after 5 receives', () => {
+    expect(resources[ids.ingestQueue].Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(ids.ingestDlq), maxReceiveCount: 5 });
+    expect(resources[ids.ingestDlq].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('feeds the fanout function in batches of 10 with partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(ids.ingestQueue),
+      FunctionName: ref(ids.fanout),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('keeps an ingest message invisible for at least 6x the fanout timeout', () => {
+    const timeout = resources[ids.fanout].Properties.Timeout as number;
+    expect(resources[ids.ingestQueue].Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+});
+
+describe('delivery queues', () => {
+  it('derive maxReceiveCount and retention from the default retry schedule', () => {
+    expect(resources[ids.deliveryQueue].Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt(ids.dlq),
+      maxReceiveCount: maxAttempts(DEFAULT_RETRY_SCHEDULE),
+    });
+    expect(resources[ids.deliveryQueue].Properties.MessageRetentionPeriod).toBe(retentionSeconds(DEFAULT_RETRY_SCHEDULE));
+  });
+
+  it('derive them from a custom schedule: [1,2,3] allows 4 attempts', () => {
+    const custom = buildStack({ retrySchedule: [1, 2, 3] });
+    const queue = logicalIdOf(custom.template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery'));
+    const props = custom.template.toJSON().Resources[queue].Properties;
+    expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
+    expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
+    custom.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Signs and POSTs'),
+      Environment: { Variables: Match.objectLike({ WEBHOOKS_RETRY_SCHEDULE: '1,2,3' }) },
+    });
+  }, SLOW);
+
+  it('reject a schedule SQS cannot honour', () => {
+    expect(() => buildStack({ retrySchedule: [] })).toThrow(/at least one step/);
+    expect(() => buildStack({ retrySchedule: [5, 13 * 3600] })).toThrow(/0 to 43200/);
+  }, SLOW);
+
+  it('keep a delivery invisible for at least 6x the sender timeout and take 1 MiB messages', () => {
+    const timeout = resources[ids.sender].Properties.Timeout as number;
+    expect(resources[ids.deliveryQueue].Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    expect(resources[ids.deliveryQueue].Properties.MaximumMessageSize).toBe(1048576);
+  });
+
+  it('keep dead letters 14 days and allow redrive back to the delivery queue only', () => {
+    const dlq = resources[ids.dlq].Properties;
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
+    expect(dlq.RedriveAllowPolicy.sourceQueueArns).toHaveLength(1);
+    // The ARN is built from the delivery queue's name (a GetAtt would be a circular dependency).
+    expect(built.stack.resolve(dlq.RedriveAllowPolicy.sourceQueueArns[0])).toEqual({
+      'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':sqs:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':Webhooks-delivery']],
+    });
+    expect(resources[ids.deliveryQueue].Properties.QueueName).toBe('Webhooks-delivery');
+  });
+
+  it('feed the sender in batches of 10 with partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(ids.deliveryQueue),
+      FunctionName: ref(ids.sender),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('every queue', () => {
+  it('is encrypted by SQS and refuses requests without TLS', () => {
+    for (const queue of [ids.ingestQueue, ids.ingestDlq, ids.deliveryQueue, ids.dlq]) {
+      expect(resources[queue].Properties.SqsManagedSseEnabled, queue).toBe(true);
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(queue)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('functions', () => {
+  const handlers = ['api', 'authorizer', 'fanout', 'sender'] as const;
+
+  it('run nodejs22.x on arm64 with X-Ray, from a bundled index.mjs', () => {
+    for (const h of handlers) {
+      const p = resources[ids[h]].Properties;
+      expect(p.Runtime, h).toBe('nodejs22.x');
+      expect(p.Architectures, h).toEqual(['arm64']);
+      expect(p.TracingConfig, h).toEqual({ Mode: 'Active' });
+      expect(p.Handler, h).toBe('index.handler');
+    }
+  });
+
+  it('get 256 MB, the sender 512 MB', () => {
+    expect(resources[ids.api].Properties.MemorySize).toBe(256);
+    expect(resources[ids.authorizer].Properties.MemorySize).toBe(256);
+    expect(resources[ids.fanout].Properties.MemorySize).toBe(256);
+    expect(resources[ids.sender].Properties.MemorySize).toBe(512);
+  });
+
+  it('share the environment the handlers read', () => {
+    for (const h of handlers) {
+      expect(resources[ids[h]].Properties.Environment.Variables, h).toEqual({
+        WEBHOOKS_MODE: 'aws',
+        TABLE_NAME: ref(ids.table),
+        EVENT_BUS_NAME: ref(ids.bus),
+        DELIVERY_QUEUE_URL: ref(ids.deliveryQueue),
+        SECRET_NAME_PREFIX: 'webhooks/Webhooks/',
+        WEBHOOKS_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE.join(','),
+        POWERTOOLS_SERVICE_NAME: 'webhooks',
+        POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('log to their own log group with a retention', () => {
+    for (const h of handlers) {
+      const logGroup = resources[ids[h]].Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(resources[logGroup].Type, h).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroup].Properties.RetentionInDays, h).toBeGreaterThan(0);
+      // Only this function's role may write there; no AWSLambdaBasicExecutionRole.
+      const writers = handlers.filter((other) => JSON.stringify(resourcesFor(template, ids[other], 'logs:PutLogEvents')).includes(`"${logGroup}"`));
+      expect(writers, h).toEqual([h]);
+    }
+  });
+
+  it('have roles without managed policies', () => {
+    for (const h of handlers) {
+      const role = resources[ids[h]].Properties.Role['Fn::GetAtt'][0] as string;
+      expect(resources[role].Properties.ManagedPolicyArns, h).toBeUndefined();
+    }
+  });
+});
+
+describe('least privilege', () => {
+  const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+  const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+  const secretsArn = {
+    'Fn::Join': [
+      '',
+      ['arn:', ref('AWS::Partition'), ':secretsmanager:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':secret:webhooks/Webhooks/*'],
+    ],
+  };
+  const tableResources = () => [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
+  const secretActions = (h: keyof typeof ids) => [...allowedActions(template, ids[h])].filter((a) => a.startsWith('secretsmanager:')).sort();
+
+  it('only X-Ray is granted on every resource ("*")', () => {
+    for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
+      for (const s of roleStatements(template, ids[h])) {
+        const resourceList = [s.Resource].flat();
+        if (resourceList.includes('*')) expect([s.Action].flat().every((a) => a.startsWith('xray:')), `${h}: ${JSON.stringify(s)}`).toBe(true);
+      }
+    }
+  });
+
+  it('api: table read/write, PutEvents on the bus, send to the delivery queue, its secrets by prefix', () => {
+    const actions = allowedActions(template, ids.api);
+    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.api, a), a).toEqual(expect.arrayContaining(tableResources()));
+    expect(resourcesFor(template, ids.api, 'events:PutEvents')).toEqual([getAtt(ids.bus)]);
+    expect(resourcesFor(template, ids.api, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
+    expect(secretActions('api')).toEqual([...API_SECRET_ACTIONS].sort());
+    for (const a of API_SECRET_ACTIONS) expect(resourcesFor(template, ids.api, a), a).toEqual([secretsArn]);
+    expect(actions.has('sqs:ReceiveMessage')).toBe(false);
+  });
+
+  it('authorizer: reads the table and nothing else', () => {
+    const actions = [...allowedActions(template, ids.authorizer)];
+    for (const a of TABLE_READ) expect(resourcesFor(template, ids.authorizer, a), a).toEqual(expect.arrayContaining(tableResources()));
+    expect(actions.filter((a) => TABLE_WRITE.includes(a))).toEqual([]);
+    expect(actions.filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:') && !/^dynamodb:(Get|Query|Scan|BatchGet|Describe|ConditionCheck)/.test(a))).toEqual([]);
+  });
+
+  it('fanout: table read/write and send to the delivery queue; no secrets, no bus', () => {
+    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.fanout, a), a).toEqual(expect.arrayContaining(tableResources()));
+    expect(resourcesFor(template, ids.fanout, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
+    expect(secretActions('fanout')).toEqual([]);
+    expect(allowedActions(template, ids.fanout).has('events:PutEvents')).toBe(false);
+    // Consuming the ingest queue comes from its event source, scoped to that queue.
+    expect(resourcesFor(template, ids.fanout, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.ingestQueue)]);
+  });
+
+  it('sender: table read/write, consume and ChangeMessageVisibility on the delivery queue, read its secrets', () => {
+    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.sender, a), a).toEqual(expect.arrayContaining(tableResources()));
+    expect(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility')).toEqual(expect.arrayContaining([getAtt(ids.deliveryQueue)]));
+    expect(new Set(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility').map((r) => JSON.stringify(r)))).toEqual(
+      new Set([JSON.stringify(getAtt(ids.deliveryQueue))]),
+    );
+    expect(resourcesFor(template, ids.sender, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.deliveryQueue)]);
+    expect(secretActions('sender')).toEqual(['secretsmanager:GetSecretValue']);
+    expect(resourcesFor(template, ids.sender, 'secretsmanager:GetSecretValue')).toEqual([secretsArn]);
+    expect(allowedActions(template, ids.sender).has('events:PutEvents')).toBe(false);
+  });
+});
+
+describe('REST API', () => {
+  const methods = () => Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+  const resourceIdOf = (pathPart: string) => logicalIdOf(template, 'AWS::ApiGateway::Resource', (r) => r.Properties.PathPart === pathPart);
+
+  it('has a REQUEST authorizer on the Identity and Authorization headers, cached 300 s', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Identity,method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([getAtt(ids.authorizer)])] }),
+    });
+  });
+
+  it('sends every method to the api function (Lambda proxy)', () => {
+    expect(methods()).toHaveLength(5);
+    for (const m of methods()) {
+      expect(m.Integration.Type).toBe('AWS_PROXY');
+      expect(m.Integration.IntegrationHttpMethod).toBe('POST');
+      expect(JSON.stringify(m.Integration.Uri)).toContain(JSON.stringify(getAtt(ids.api)));
+    }
+  });
+
+  it('authorizes ANY on /, /{proxy+}, /api and /api/{proxy+} with the authorizer', () => {
+    const authorizer = logicalIdOf(template, 'AWS::ApiGateway::Authorizer');
+    const any = methods().filter((m) => m.HttpMethod === 'ANY');
+    expect(any).toHaveLength(4);
+    for (const m of any) {
+      expect(m.AuthorizationType).toBe('CUSTOM');
+      expect(m.AuthorizerId).toEqual(ref(authorizer));
+    }
+    const proxies = Object.values(template.findResources('AWS::ApiGateway::Resource')).filter((r) => r.Properties.PathPart === '{proxy+}');
+    expect(proxies).toHaveLength(2);
+  });
+
+  it('serves GET /api/openapi.json without credentials', () => {
+    const apiResource = resourceIdOf('api');
+    const openapi = logicalIdOf(template, 'AWS::ApiGateway::Resource', (r) => r.Properties.PathPart === 'openapi.json');
+    expect(resources[openapi].Properties.ParentId).toEqual(ref(apiResource));
+    const get = methods().filter((m) => m.HttpMethod === 'GET');
+    expect(get).toHaveLength(1);
+    expect(get[0]!.ResourceId).toEqual(ref(openapi));
+    expect(get[0]!.AuthorizationType).toBe('NONE');
+    expect(get[0]!.AuthorizerId).toBeUndefined();
+  });
+
+  it('answers its own errors as JSON {"error": {"code", "message"}}', () => {
+    const expected: Record<string, [string | undefined, string]> = {
+      UNAUTHORIZED: ['401', 'unauthorized'],
+      ACCESS_DENIED: ['403', 'forbidden'],
+      DEFAULT_4XX: [undefined, 'bad_request'],
+      DEFAULT_5XX: [undefined, 'internal_error'],
+    };
+    const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties);
+    for (const [type, [status, code]] of Object.entries(expected)) {
+      const response = responses.find((r) => r.ResponseType === type);
+      expect(response, type).toBeDefined();
+      expect(response!.StatusCode, type).toBe(status);
+    }
+    for (const response of responses) {
+      // What API Gateway renders: $context.error.messageString is a quoted JSON string.
+      const rendered = (response.ResponseTemplates['application/json'] as string).replaceAll('$context.error.messageString', '"Missing required request parameters"');
+      const body = JSON.parse(rendered) as { error: { code: string; message: string } };
+      expect(body.error.code, response.ResponseType).toMatch(/^[a-z_]+$/);
+      expect(body.error.message.length, response.ResponseType).toBeGreaterThan(10);
+      expect(GATEWAY_ERRORS.some((e) => e.code === body.error.code)).toBe(true);
+    }
+    expect(responses.find((r) => r.ResponseType === 'UNAUTHORIZED')!.ResponseTemplates['application/json']).toContain('"code":"unauthorized"');
+    expect(responses.find((r) => r.ResponseType === 'ACCESS_DENIED')!.ResponseTemplates['application/json']).toContain('"code":"forbidden"');
+  });
+
+  it('deploys stage prod with tracing, JSON access logs, error logging and throttling', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: Match.anyValue(),
+          ThrottlingBurstLimit: Match.anyValue(),
+        }),
+      ],
+    });
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties;
+    expect(() => JSON.parse(stage.AccessLogSetting.Format)).not.toThrow();
+    const logGroup = JSON.stringify(stage.AccessLogSetting.DestinationArn).match(/":log-group:",\{"Ref":"([^"]+)"/)?.[1];
+    expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('lets API Gateway invoke the api and authorizer functions, and nobody else', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
+    for (const p of permissions) {
+      expect(p.Principal).toBe('apigateway.amazonaws.com');
+      expect([ids.api, ids.authorizer]).toContain(p.FunctionName['Fn::GetAtt'][0]);
+    }
+    expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.authorizer)).toHaveLength(1);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const queueAlarm = (queue: string) =>
+    alarms().find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))));
+
+  it('fire when anything waits in either DLQ', () => {
+    for (const queue of [ids.dlq, ids.ingestDlq]) {
+      const alarm = queueAlarm(queue);
+      expect(alarm, queue).toBeDefined();
+      expect(alarm).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    }
+  });
+
+  it('fire when the sender fails', () => {
+    const alarm = alarms().find((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(JSON.stringify(ref(ids.sender))));
+    expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('have no actions unless a topic is given, then alarm and recovery go to it', () => {
+    for (const a of alarms()) expect(a.AlarmActions).toBeUndefined();
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops';
+    const withTopic = buildStack({ alarmTopicArn: topicArn });
+    const withActions = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(withActions.length).toBeGreaterThanOrEqual(3);
+    for (const a of withActions) {
+      expect(a.AlarmActions).toEqual([topicArn]);
+      expect(a.OKActions).toEqual([topicArn]);
+    }
+  }, SLOW);
+});
+
+describe('outputs', () => {
+  it('has exactly the keys the CLI tools look up', () => {
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
+      [
+        'ApiUrl',
+        'TableName',
+        'EventBusName',
+        'IngestQueueUrl',
+        'DeliveryQueueUrl',
+        'DeliveryQueueArn',
+        'DeadLetterQueueUrl',
+        'DeadLetterQueueArn',
+        'SecretNamePrefix',
+        'StackName',
+      ].sort(),
+    );
+  });
+
+  it('points at the right resources', () => {
+    template.hasOutput('TableName', { Value: ref(ids.table) });
+    template.hasOutput('EventBusName', { Value: ref(ids.bus) });
+    template.hasOutput('IngestQueueUrl', { Value: ref(ids.ingestQueue) });
+    template.hasOutput('DeliveryQueueUrl', { Value: ref(ids.deliveryQueue) });
+    template.hasOutput('DeliveryQueueArn', { Value: getAtt(ids.deliveryQueue) });
+    template.hasOutput('DeadLetterQueueUrl', { Value: ref(ids.dlq) });
+    template.hasOutput('DeadLetterQueueArn', { Value: getAtt(ids.dlq) });
+    template.hasOutput('SecretNamePrefix', { Value: 'webhooks/Webhooks/' });
+    template.hasOutput('StackName', { Value: 'Webhooks' });
+    const restApi = logicalIdOf(template, 'AWS::ApiGateway::RestApi');
+    const apiUrl = JSON.stringify(template.toJSON().Outputs.ApiUrl.Value);
+    expect(apiUrl).toContain(JSON.stringify(ref(restApi)));
+    const stage = logicalIdOf(template, 'AWS::ApiGateway::Stage');
+    expect(resources[stage].Properties.StageName).toBe('prod');
+    expect(apiUrl).toContain(JSON.stringify(ref(stage)));
+  });
+});
+
+describe('the app (bin/webhooks.ts)', () => {
+  it('names the stack Webhooks by default', () => {
+    const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    expect(stack.stackName).toBe('Webhooks');
+    expect(stack.artifactId).toBe('Webhooks');
+  }, SLOW);
+
+  it('takes the stack name and retry schedule from context', () => {
+    const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, stackName: 'Hooks2', retrySchedule: '1,2' } });
+    expect(stack.stackName).toBe('Hooks2');
+    const t = Template.fromStack(stack);
+    t.hasOutput('SecretNamePrefix', { Value: 'webhooks/Hooks2/' });
+    t.hasOutput('StackName', { Value: 'Hooks2' });
+    t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
+    t.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Hooks2-delivery', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'Hooks2-delivery-dlq',
+      RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':Hooks2-delivery'])] })] },
+    });
+  }, SLOW);
+
+  it('rejects a malformed retry schedule in context', () => {
+    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retrySchedule: '5,soon' } })).toThrow(/WEBHOOKS_RETRY_SCHEDULE|comma-separated/);
+  }, SLOW);
+});
