@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPipeline, type TestPipeline } from '../support/local.js';
+
+/** `npm run tenant` as an operator runs it: a child process against the running local mode. */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Asynchronous on purpose: local mode runs in this process and must keep serving meanwhile.
+function run(dataDir: string, args: string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: dataDir };
+  delete env.WEBHOOKS_STACK;
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['scripts/tenant.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function cli(pipeline: TestPipeline, ...args: string[]): Promise<CliResult> {
+  return run(pipeline.dataDir, args);
+}
+
+function headers(creds: { identity: string; authorization: string }, json = false): Record<string, string> {
+  return { Identity: creds.identity, Authorization: creds.authorization, ...(json ? { 'content-type': 'application/json' } : {}) };
+}
+
+describe('npm run tenant against local mode', () => {
+  let pipeline: TestPipeline;
+  let created: { identity: string; authorization: string; tenant_id: string; name: string };
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline();
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('create prints credentials, shown once, that the API accepts', async () => {
+    const res = await cli(pipeline, 'create', '--name', 'acme');
+    expect(res.code, res.stderr).toBe(0);
+    created = JSON.parse(res.stdout);
+    expect(Object.keys(created).sort()).toEqual(['authorization', 'identity', 'name', 'tenant_id']);
+    expect(created.name).toBe('acme');
+    expect(created.tenant_id).toMatch(/^tnt_[0-9a-f]+$/);
+    expect(created.identity).toBeTruthy();
+    expect(created.authorization).toBeTruthy();
+
+    const listed = await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(created) });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { webhook_subscriptions: unknown[] }).webhook_subscriptions).toEqual([]);
+  });
+
+  it("keeps the new tenant's subscriptions from the local developer tenant", async () => {
+    const res = await fetch(`${pipeline.url}/api/v0.1/webhooks`, {
+      method: 'POST',
+      headers: headers(created, true),
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/x', events: ['card.created'] }),
+    });
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { webhook_subscription: { id: string } }).webhook_subscription.id;
+    expect(id).toBeTruthy();
+
+    const own = await fetch(`${pipeline.url}/api/v0.1/webhooks/${id}`, { headers: headers(created) });
+    expect(own.status).toBe(200);
+
+    const developerList = await pipeline.call('GET', '/api/v0.1/webhooks');
+    expect(developerList.status).toBe(200);
+    expect(developerList.body.webhook_subscriptions.map((s: { id: string }) => s.id)).not.toContain(id);
+    const developerGet = await pipeline.call('GET', `/api/v0.1/webhooks/${id}`);
+    expect(developerGet.status).toBe(404);
+  });
+
+  it('list shows the tenant and never a key hash', async () => {
+    const res = await cli(pipeline, 'list');
+    expect(res.code, res.stderr).toBe(0);
+    const tenants = JSON.parse(res.stdout) as Array<Record<string, unknown>>;
+    const acme = tenants.find((t) => t.identity === created.identity);
+    expect(acme).toMatchObject({ tenant_id: created.tenant_id, name: 'acme', identity: created.identity, status: 'active', revoked_time: null });
+    expect(typeof acme!.created_time).toBe('string');
+    for (const t of tenants) expect(Object.keys(t).sort()).toEqual(['created_time', 'identity', 'name', 'revoked_time', 'status', 'tenant_id']);
+    expect(res.stdout).not.toMatch(/hash/i);
+    expect(res.stdout).not.toMatch(/[0-9a-f]{64}/);
+    expect(res.stdout).not.toContain(created.authorization);
+    // The local developer tenant is there too.
+    expect(tenants.map((t) => t.identity)).toContain(pipeline.credentials.identity);
+  });
+
+  it('revoke makes the API answer 401; a second revoke exits 1', async () => {
+    const res = await cli(pipeline, 'revoke', '--identity', created.identity);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ identity: created.identity, tenant_id: created.tenant_id, status: 'revoked' });
+
+    const denied = await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(created) });
+    expect(denied.status).toBe(401);
+    // The developer tenant is untouched.
+    expect((await pipeline.call('GET', '/api/v0.1/webhooks')).status).toBe(200);
+
+    const again = await cli(pipeline, 'revoke', '--identity', created.identity);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already revoked/);
+    expect(again.stdout).toBe('');
+
+    const missing = await cli(pipeline, 'revoke', '--identity', 'idt_doesnotexist');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no tenant/);
+  });
+
+  it('bad usage exits 2 with a usage message and changes nothing', async () => {
+    const count = async () => {
+      const res = await cli(pipeline, 'list');
+      expect(res.code, res.stderr).toBe(0);
+      return (JSON.parse(res.stdout) as unknown[]).length;
+    };
+    const before = await count();
+    const bad: string[][] = [
+      [],
+      ['frobnicate'],
+      ['create'],
+      ['create', '--name', ''],
+      ['create', '--name', '   '],
+      ['create', '--name', 'x'.repeat(201)],
+      ['create', '--name', 'acme', '--colour', 'blue'],
+      ['create', '--name', 'acme', 'extra'],
+      ['list', '--name', 'acme'],
+      ['revoke'],
+    ];
+    const results = await Promise.all(bad.map((args) => cli(pipeline, ...args)));
+    results.forEach((res, i) => {
+      expect(res.code, `args ${JSON.stringify(bad[i])}: ${res.stderr}`).toBe(2);
+      expect(res.stderr).toContain('usage: npm run tenant');
+      expect(res.stdout).toBe('');
+    });
+    expect(await count()).toBe(before);
+
+    const longest = await cli(pipeline, 'create', '--name', 'y'.repeat(200));
+    expect(longest.code, longest.stderr).toBe(0);
+    expect(await count()).toBe(before + 1);
+  }, 90_000);
+
+  it('says local mode is not running when the endpoints file is missing', async () => {
+    const res = await run(join(pipeline.dataDir, 'nowhere'), ['list']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('local mode is not running: start it with npm start');
+  });
+});
