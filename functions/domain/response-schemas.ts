@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DeliveryStatus } from './model.js';
 import type { SubscriptionV01View, SubscriptionV0View } from './views.js';
 
 /**
@@ -95,40 +96,41 @@ export const TestEventResponse = z
   })
   .meta({ id: 'TestEventResponse' });
 
-// Deliveries (one per event and subscription) and their attempts
+// Deliveries (one per event and subscription) and their attempts: views of model.ts Delivery and
+// Attempt, hence the View names.
 
-export const DeliveryStatus = z
+export const DeliveryStatusSchema = z
   .enum(['pending', 'succeeded', 'dead_lettered', 'skipped'])
   .meta({ id: 'DeliveryStatus', description: 'pending: queued or waiting for a retry; dead_lettered: every attempt failed; skipped: the subscription was disabled or deleted before sending' });
 
-export const Delivery = z
+export const DeliveryView = z
   .object({
     id: z.string().meta({ description: 'The delivery id' }),
     event_id: z.string().meta({ description: 'The event id, sent as `webhook-id` on every attempt' }),
     event_type: z.string(),
-    status: DeliveryStatus,
+    status: DeliveryStatusSchema,
     attempts: z.int().min(0).meta({ description: 'Attempts made so far' }),
     created_time: time('When the delivery was queued'),
     updated_time: time('When the delivery last changed'),
   })
   .meta({ id: 'Delivery' });
 
-export const DeliveryAttempt = z
+export const DeliveryAttemptView = z
   .object({
     attempt: z.int().min(1).meta({ description: '1 for the first attempt' }),
     time: time('When the attempt started'),
     status_code: z.int().nullable().meta({ description: 'HTTP status of the answer; null when none came (timeout, network error, refused address)' }),
     error: z.string().nullable().meta({ description: 'Why the attempt failed; null on success' }),
     latency_ms: z.number().min(0),
-    response_excerpt: z.string().nullable().meta({ description: 'The start of the response body' }),
+    response_excerpt: z.string().meta({ description: 'The start of the response body; empty when none came' }),
   })
   .meta({ id: 'DeliveryAttempt' });
 
-export const DeliveryDetail = Delivery.extend({ attempt_log: z.array(DeliveryAttempt) }).meta({ id: 'DeliveryDetail' });
+export const DeliveryDetailView = DeliveryView.extend({ attempt_log: z.array(DeliveryAttemptView) }).meta({ id: 'DeliveryDetail' });
 
-export const DeliveryList = z.object({ deliveries: z.array(Delivery), next_cursor: nextCursor }).meta({ id: 'DeliveryList' });
+export const DeliveryList = z.object({ deliveries: z.array(DeliveryView), next_cursor: nextCursor }).meta({ id: 'DeliveryList' });
 
-export const DeliveryResponse = z.object({ delivery: DeliveryDetail }).meta({ id: 'DeliveryResponse' });
+export const DeliveryResponse = z.object({ delivery: DeliveryDetailView }).meta({ id: 'DeliveryResponse' });
 
 // Errors (functions/app/http.ts errorBody)
 
@@ -156,15 +158,18 @@ export type SubscriptionV0List = z.infer<typeof SubscriptionV0List>;
 export type EventTypeList = z.infer<typeof EventTypeList>;
 export type PublishedEvent = z.infer<typeof PublishedEvent>;
 export type TestEventResponse = z.infer<typeof TestEventResponse>;
-export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
-export type Delivery = z.infer<typeof Delivery>;
-export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
-export type DeliveryDetail = z.infer<typeof DeliveryDetail>;
+export type DeliveryView = z.infer<typeof DeliveryView>;
+export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptView>;
+export type DeliveryDetailView = z.infer<typeof DeliveryDetailView>;
 export type DeliveryList = z.infer<typeof DeliveryList>;
 export type DeliveryResponse = z.infer<typeof DeliveryResponse>;
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // Compile-time guard: the schemas and the view interfaces the API builds must stay the same shape.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const viewsMatch: [Same<z.infer<typeof SubscriptionV01>, SubscriptionV01View>, Same<z.infer<typeof SubscriptionV0>, SubscriptionV0View>] = [true, true];
+const viewsMatch: [
+  Same<z.infer<typeof SubscriptionV01>, SubscriptionV01View>,
+  Same<z.infer<typeof SubscriptionV0>, SubscriptionV0View>,
+  Same<z.infer<typeof DeliveryStatusSchema>, DeliveryStatus>,
+] = [true, true, true];
 void viewsMatch;

@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '../../functions/app/openapi.js';
+import { loadCatalog } from '../../functions/domain/catalog.js';
+import type { Subscription } from '../../functions/domain/model.js';
+import { RotateSecretResponse, SubscriptionV01Response, SubscriptionV0, SubscriptionV0List } from '../../functions/domain/response-schemas.js';
+import { toV01View, toV0View } from '../../functions/domain/views.js';
+import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Doc = Record<string, any>;
+
+const catalog = loadCatalog();
+const doc = buildOpenApiDocument(catalog) as Doc;
+
+/** Follows `$ref`s inside the document. */
+function resolve(node: any): any {
+  while (node && typeof node === 'object' && typeof node.$ref === 'string') {
+    node = (node.$ref as string)
+      .slice(2)
+      .split('/')
+      .reduce((o: any, key) => o?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
+  }
+  return node;
+}
+
+const requestSchema = (path: string, method: string) => resolve(doc.paths[path][method].requestBody.content['application/json'].schema);
+
+/** Ajv over the document's component schemas, so schemas can be checked against real bodies. */
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+ajv.addSchema({ $id: 'https://openapi.invalid/doc.json', components: doc.components });
+let compiled = 0;
+const validatorFor = (schema: object) => ajv.compile({ $id: `https://openapi.invalid/s${++compiled}.json`, ...resolveBase(schema) });
+/** Rewrites document-local refs so they resolve against the document added above. */
+function resolveBase(schema: object): object {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"https://openapi.invalid/doc.json#/components/'));
+}
+const componentValidator = (name: string) => validatorFor({ $ref: `#/components/schemas/${name}` });
+
+/** Every route api.ts registers, read from its source, so a new route without documentation fails here. */
+function routesOfApiSource(): string[] {
+  const source = readFileSync(fileURLToPath(new URL('../../functions/app/api.ts', import.meta.url)), 'utf8');
+  return [...source.matchAll(/\.on\(\s*['"]([A-Z]+)['"],\s*['"]([^'"]+)['"]/g)].map((m) => `${m[1]!.toLowerCase()} ${m[2]}`);
+}
+
+const PLANNED_ROUTES = [
+  'get /api/v0.1/webhooks/{id}/deliveries',
+  'get /api/v0.1/webhooks/{id}/deliveries/{delivery_id}',
+  'post /api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry',
+  'post /api/v0.1/webhooks/{id}/test',
+  'get /api/openapi.json',
+];
+
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+const documentedRoutes = Object.entries(doc.paths as Doc).flatMap(([path, item]) =>
+  Object.keys(item)
+    .filter((m) => HTTP_METHODS.includes(m))
+    .map((m) => `${m} ${path}`),
+);
+
+const subscription: Subscription = {
+  id: '487a7f29-7b80-467d-b20d-7b60c3a14cf0',
+  tenantId: 't1',
+  url: 'https://hostname.com/webhook/route',
+  description: 'KYC state changes',
+  events: ['card.created', 'kyc*'],
+  version: '0.1',
+  status: 'enabled',
+  secretName: 'webhooks/t1/487a7f29',
+  createdTime: '2022-06-09T18:23:37.585Z',
+  updatedTime: '2022-06-09T18:23:37.585Z',
+};
+const SECRET = 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB';
+
+describe('docs/openapi.json', () => {
+  it('is up to date with the zod schemas and the event catalog', () => {
+    const committed = readFileSync(OPENAPI_FILE, 'utf8');
+    expect(committed === renderOpenApiDocument(), 'docs/openapi.json is stale: run `npm run openapi` and commit the result').toBe(true);
+  });
+
+  it('is generated deterministically', () => {
+    expect(JSON.stringify(buildOpenApiDocument(loadCatalog()))).toBe(JSON.stringify(doc));
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 with title and version', () => {
+    expect(doc.openapi).toMatch(/^3\.1/);
+    expect(doc.info).toMatchObject({ title: 'Serverless Webhooks API', version: '0.1.0' });
+    expect(doc.servers).toBeUndefined();
+    expect((buildOpenApiDocument(catalog, 'https://api.example.com/prod') as Doc).servers).toEqual([{ url: 'https://api.example.com/prod' }]);
+  });
+
+  it('documents every route of the API and the planned ones', () => {
+    const fromSource = routesOfApiSource();
+    // 13 routes when this was written; fewer means the pattern above no longer reads api.ts.
+    expect(fromSource.length).toBeGreaterThanOrEqual(13);
+    for (const route of [...fromSource, ...PLANNED_ROUTES]) expect(documentedRoutes, `${route} is not in the OpenAPI document`).toContain(route);
+  });
+
+  it('declares every path parameter, and limit/cursor on lists', () => {
+    for (const route of documentedRoutes) {
+      const [method, path] = route.split(' ') as [string, string];
+      const op = doc.paths[path][method];
+      const params = ((op.parameters ?? []) as any[]).map(resolve);
+      for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
+        expect(params.find((p) => p.in === 'path' && p.name === name), `${route} lacks path parameter ${name}`).toMatchObject({ required: true });
+      }
+      expect(op.operationId, `${route} has no operationId`).toBeTypeOf('string');
+    }
+    for (const path of ['/api/v0.1/webhooks', '/api/v0/webhooks', '/api/v0.1/webhooks/{id}/deliveries']) {
+      const params = doc.paths[path].get.parameters as any[];
+      expect(params.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } });
+      expect(params.find((p) => p.name === 'cursor')).toMatchObject({ in: 'query', required: false });
+    }
+  });
+
+  it('takes the v0.1 create body from the zod schema (seed 002)', () => {
+    const schema = requestSchema('/api/v0.1/webhooks', 'post');
+    expect(schema.required).toEqual(expect.arrayContaining(['url', 'events']));
+    expect(schema.required).not.toContain('description');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['url', 'events', 'description', 'version', 'status']));
+    expect(schema.properties.status.enum).toEqual(['STATUS_ENABLED', 'STATUS_DISABLED']);
+    expect(schema.additionalProperties).toBe(false);
+    const validate = componentValidator('CreateSubscriptionV01Request');
+    expect(validate({ events: ['card.created', 'kyc*'], url: 'https://hostname.com/webhook/route', description: 'Webhook', version: '0.1', status: 'STATUS_ENABLED' })).toBe(true);
+    expect(validate({ events: ['card.created'] })).toBe(false);
+    expect(validate({ events: [], url: 'https://x' })).toBe(false);
+  });
+
+  it('takes the v0 create and update bodies from the zod schemas (seed 001)', () => {
+    const create = requestSchema('/api/v0/webhooks', 'post');
+    expect(create.required).toEqual(expect.arrayContaining(['callback_url', 'events']));
+    const update = requestSchema('/api/v0/webhooks/{id}', 'patch');
+    expect(update.properties.action.enum).toEqual(['add_events', 'remove_events']);
+    expect(update.properties.status.enum).toEqual(['enabled', 'disabled']);
+    expect(
+      componentValidator('UpdateSubscriptionV0Request')({
+        events: ['card.created'],
+        callback_url: 'https://headquarters.com/webhook/route',
+        description: 'KYC state changes update June 20 2021',
+        status: 'enabled',
+        action: 'add_events',
+      }),
+    ).toBe(true);
+  });
+
+  it('names the Identity and Authorization headers as two apiKey schemes, both required', () => {
+    expect(doc.components.securitySchemes).toEqual({
+      Identity: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Identity' }),
+      Authorization: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Authorization' }),
+    });
+    expect(doc.security).toEqual([{ Identity: [], Authorization: [] }]);
+    expect(doc.paths['/api/openapi.json'].get.security).toEqual([]);
+  });
+
+  it('answers errors in the error shape with their codes', () => {
+    const create = doc.paths['/api/v0.1/webhooks'].post.responses;
+    expect(Object.keys(create)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413']));
+    expect(Object.keys(doc.paths['/api/v0/webhooks/{id}'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '404']));
+    expect(Object.keys(doc.paths['/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry'].post.responses)).toEqual(expect.arrayContaining(['202', '404']));
+    const errorSchema = componentValidator('Error');
+    for (const status of ['400', '401', '404', '413']) {
+      const response = resolve(create[status] ?? doc.paths['/api/v0.1/webhooks/{id}'].get.responses[status]);
+      const media = response.content['application/json'];
+      expect(resolve(media.schema)).toBe(doc.components.schemas.Error);
+      expect(errorSchema(media.example), `example of ${status}`).toBe(true);
+    }
+    expect(resolve(create['400']).content['application/json'].example.error.code).toBe('validation_failed');
+    expect(resolve(doc.paths['/api/v0.1/webhooks/{id}'].get.responses['404']).content['application/json'].example.error.code).toBe('not_found');
+    expect(resolve(create['413']).content['application/json'].example.error.code).toBe('payload_too_large');
+  });
+
+  it('documents the optional Idempotency-Key header of publishing', () => {
+    const params = doc.paths['/api/v0.1/events'].post.parameters as any[];
+    expect(params).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));
+  });
+
+  it('puts the event catalog in: each type`s data schema, and the publish body checks data against its type', () => {
+    for (const entry of catalog.entries) {
+      expect(doc.components.schemas[`EventData.${entry.type}`]).toMatchObject({ required: entry.schema.required });
+      expect(Object.keys(doc.webhooks)).toContain(entry.type);
+    }
+    const publish = validatorFor(requestSchema('/api/v0.1/events', 'post'));
+    for (const entry of catalog.entries) {
+      expect(publish({ type: entry.type, data: entry.example }), `${entry.type} example: ${ajv.errorsText(publish.errors)}`).toBe(true);
+      expect(publish({ type: entry.type, data: entry.example, id: 'evt_1' })).toBe(true);
+    }
+    expect(publish({ type: 'no.such.type', data: {} })).toBe(false);
+    expect(publish({ type: 'card.created', data: {} })).toBe(false);
+    expect(publish({ type: 'card.created', data: catalog.entries.find((e) => e.type === 'card.created')!.example, extra: 1 })).toBe(false);
+  });
+});
+
+describe('the response schemas', () => {
+  it('fit what the views build', () => {
+    const v01 = { webhook_subscription: toV01View(subscription, SECRET) };
+    expect(SubscriptionV01Response.parse(v01)).toEqual(v01);
+    expect(componentValidator('SubscriptionV01Response')(v01)).toBe(true);
+    expect(RotateSecretResponse.safeParse({ ...v01, previous_secret_expires_time: '2022-06-10T18:23:37.585Z' }).success).toBe(true);
+    const deleted = toV0View({ ...subscription, deletedTime: '2022-06-10T00:00:00.000Z' }, SECRET);
+    expect(SubscriptionV0.parse(deleted)).toEqual(deleted);
+    expect(SubscriptionV0List.safeParse([toV0View(subscription, SECRET), deleted]).success).toBe(true);
+    expect(componentValidator('SubscriptionV0List')([deleted])).toBe(true);
+  });
+});
