@@ -2,7 +2,7 @@
  * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
-import type { Subscription, Tenant, WebhookEvent } from './domain/model.js';
+import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, WebhookEvent } from './domain/model.js';
 
 export interface Page<T> {
   items: T[];
@@ -55,4 +55,31 @@ export interface Queue {
   /** Sends every message, retrying the entries a batch reports failed; throws when some never go. */
   sendAll(messages: readonly QueueMessage[]): Promise<void>;
   changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  /** ChangeMessageVisibilityBatch in tens; throws when an entry fails. */
+  changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void>;
 }
+
+export interface ChangeVisibility {
+  receiptHandle: string;
+  seconds: number;
+}
+
+/** Events, deliveries and attempts: read in batches and written in batches, per invocation. */
+export interface DeliveryStore {
+  getEvents(keys: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>>;
+  getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>>;
+  listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>>;
+  listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
+  /** One batched write of everything an invocation learned. */
+  write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void>;
+}
+
+/** Counts and timings for dashboards (CloudWatch EMF on AWS). */
+export interface Metrics {
+  count(name: 'DeliverySucceeded' | 'DeliveryRetried' | 'DeliveryDeadLettered' | 'DeliverySkipped' | 'DeliveryRefused' | 'EventsFannedOut' | 'DeliveriesCreated', n?: number): void;
+  latency(ms: number): void;
+}
+
+export const NO_METRICS: Metrics = { count: () => undefined, latency: () => undefined };
+
+export const storeKey = (tenantId: string, id: string) => `${tenantId}/${id}`;

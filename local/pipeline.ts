@@ -17,7 +17,11 @@ import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { startGateway } from './http-gateway.js';
 import { startPoller } from './queue-poller.js';
-import { startSqs } from './sqs-emulator.js';
+import { startSqs, type SqsEmulator } from './sqs-emulator.js';
+import { CallCounter, LocalMetrics } from './call-counter.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDeliveryStore, DEFAULT_RETENTION_DAYS } from '../functions/adapters/aws/dynamodb-deliveries.js';
 
 /**
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
@@ -38,6 +42,7 @@ export interface LocalOptions {
   retrySchedule?: readonly number[];
   attemptTimeoutMs?: number;
   rotationOverlapSeconds?: number;
+  retentionDays?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -46,6 +51,10 @@ export interface LocalPipeline {
   dataDir: string;
   credentials: { identity: string; authorization: string };
   endpoints: LocalEndpoints;
+  /** AWS API calls our code made, by service and operation. */
+  calls: CallCounter;
+  metrics: LocalMetrics;
+  sqs: SqsEmulator;
   stop(): Promise<void>;
 }
 
@@ -68,11 +77,17 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
   const sqs = await startSqs(schedule);
+  const calls = new CallCounter();
+  const metrics = new LocalMetrics();
+  calls.instrument('DynamoDB', dynamo.client);
+  // Our code's SQS calls are counted; the pollers' and the bus rule's stand for AWS itself.
+  const sqsForCode = calls.instrument('SQS', new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
-  const secrets = new FileSecretStore(join(dataDir, 'secrets.json'));
+  const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const secrets = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
-  const deliveryQueue = new SqsQueue(sqs.client, sqs.delivery.url);
+  const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
   const catalog = loadCatalog();
   const client = new WebhookClient({ policy: LOCAL_POLICY, timeoutMs: options.attemptTimeoutMs ?? 10_000, userAgent: 'serverless-webhooks/0.1 (local)' });
 
@@ -81,7 +96,9 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const api = createApi({
     subscriptions,
     secrets,
-    bus: new QueueEventBus(ingestQueue),
+    bus: calls.bus(new QueueEventBus(ingestQueue)),
+    store,
+    deliveries: deliveryQueue,
     catalog,
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
@@ -90,11 +107,11 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const pollers = [
-    startPoller({ sqs: sqs.client, queue: sqs.ingest, handler: createFanout({ subscriptions, deliveries: deliveryQueue, log }), onError }),
+    startPoller({ sqs: sqs.client, queue: sqs.ingest, handler: createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log }), concurrency: 2, onError }),
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
-      handler: createSender({ subscriptions, secrets, deliveries: deliveryQueue, client, schedule, log }),
+      handler: createSender({ subscriptions, secrets, deliveries: deliveryQueue, store, client, schedule, metrics, log }),
       concurrency: 4,
       onError,
     }),
@@ -119,10 +136,14 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     dataDir,
     credentials,
     endpoints,
+    calls,
+    metrics,
+    sqs,
     async stop() {
       await gateway.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       await client.close();
+      sqsForCode.destroy();
       await sqs.stop();
       await dynamo.stop();
       rmSync(endpointsFile, { force: true });

@@ -13,7 +13,12 @@ import {
   UpdateSubscriptionV01,
 } from '../domain/requests.js';
 import { toV01View, toV0View } from '../domain/views.js';
-import type { EventBus, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { DeliveryStore, EventBus, PageRequest, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import { registerDeliveryRoutes } from './delivery-routes.js';
+import { pageRequest, tenantOf } from './request-context.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { header } from './http.js';
+import { createHash } from 'node:crypto';
 import { errorResponse, json, readJsonBody, Router } from './http.js';
 import { SubscriptionService, type WithSecret } from './subscriptions.js';
 
@@ -21,6 +26,9 @@ export interface ApiDeps {
   subscriptions: SubscriptionRepository;
   secrets: SecretStore;
   bus: EventBus;
+  store: DeliveryStore;
+  /** The delivery queue: manual retries and test events skip fan-out. */
+  deliveries: Queue;
   catalog: Catalog;
   policy: AddressPolicy;
   secretNamePrefix: string;
@@ -34,24 +42,6 @@ const v01 = ({ subscription, secret }: WithSecret) => toV01View(subscription, se
 const v0 = ({ subscription, secret }: WithSecret) => toV0View(subscription, secret);
 const statusFromV01 = (s: 'STATUS_ENABLED' | 'STATUS_DISABLED' | undefined) =>
   s === undefined ? undefined : s === 'STATUS_ENABLED' ? ('enabled' as const) : ('disabled' as const);
-
-export function tenantOf(event: APIGatewayProxyEvent): string {
-  const tenantId = event.requestContext?.authorizer?.tenantId as unknown;
-  if (typeof tenantId !== 'string' || tenantId === '') throw new ApiError(401, 'unauthorized', 'Send your Identity and Authorization headers');
-  return tenantId;
-}
-
-export function pageRequest(event: APIGatewayProxyEvent): PageRequest {
-  const q = event.queryStringParameters ?? {};
-  let limit = 50;
-  if (q.limit !== undefined) {
-    if (!/^\d+$/.test(q.limit) || Number(q.limit) < 1 || Number(q.limit) > 100) {
-      throw validationError([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]);
-    }
-    limit = Number(q.limit);
-  }
-  return { limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
-}
 
 export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const now = deps.now ?? (() => new Date());
@@ -128,15 +118,28 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
     json(200, { event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })) }),
   );
 
+  registerDeliveryRoutes(router, { subscriptions: deps.subscriptions, store: deps.store, deliveries: deps.deliveries, now });
+
+  // Public (no authorizer on AWS either): a client generator needs no credentials.
+  let openApiDocument: object | undefined;
+  router.on('GET', '/api/openapi.json', async () => json(200, (openApiDocument ??= buildOpenApiDocument(deps.catalog))));
+
   router.on('POST', '/api/v0.1/events', async (event) => {
     const tenantId = tenantOf(event);
     const body = parseBody(PublishEvent, readJsonBody(event));
+    const idempotencyKey = header(event, 'Idempotency-Key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      throw validationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);
+    }
     if (!deps.catalog.has(body.type)) {
       throw validationError([{ field: 'type', message: `"${body.type}" is not an event type; valid types: ${deps.catalog.types.join(', ')}` }]);
     }
     const problems = deps.catalog.validateData(body.type, body.data);
     if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
-    const published: WebhookEvent = { id: body.id ?? `evt_${randomUUID()}`, type: body.type, timestamp: now().toISOString(), data: body.data };
+    // The event id is what fan-out deduplicates on: a client id, else one derived from the
+    // Idempotency-Key, so publishing again with either makes no second delivery.
+    const id = body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : `evt_${randomUUID()}`);
+    const published: WebhookEvent = { id, type: body.type, timestamp: now().toISOString(), data: body.data };
     await deps.bus.publish(tenantId, published);
     return json(202, { id: published.id, type: published.type, timestamp: published.timestamp });
   });

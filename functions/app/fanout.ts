@@ -1,16 +1,25 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliveryIdFor } from '../domain/delivery-id.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
-import type { DeliveryMessage, Subscription, WebhookEvent } from '../domain/model.js';
-import type { Queue, SubscriptionRepository } from '../ports.js';
+import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import { NO_METRICS, storeKey, type DeliveryStore, type Metrics, type Queue, type SubscriptionRepository } from '../ports.js';
 
-/** Ingest queue -> one delivery message per (event, matching enabled subscription). */
+/**
+ * Ingest queue -> one delivery message per (event, matching enabled subscription).
+ *
+ * Per batch: one read of the events already fanned out (so a republished or redelivered
+ * event makes no second delivery), one subscription query per tenant, the messages in
+ * batches of ten, then one batched write storing the events. The events are stored after
+ * their messages are sent: a crash in between sends them again (at least once), never zero times.
+ */
 
 export interface FanoutDeps {
   subscriptions: SubscriptionRepository;
   deliveries: Queue;
+  store: DeliveryStore;
+  metrics?: Metrics;
   now?: () => Date;
-  log?: (level: 'info' | 'error', message: string, detail: Record<string, unknown>) => void;
+  log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
 interface BusEnvelope {
@@ -35,39 +44,62 @@ export function eventFromEnvelope(body: string): { tenantId: string; event: Webh
   return { tenantId: detail.tenant_id, event: { id, type, timestamp: e.timestamp ?? envelope.time ?? new Date().toISOString(), data } };
 }
 
+export function deliveryMessage(tenantId: string, subscriptionId: string, event: WebhookEvent, createdTime: string, generation = 0): DeliveryMessage {
+  const m: DeliveryMessage = { deliveryId: deliveryIdFor(event.id, subscriptionId), tenantId, subscriptionId, event, createdTime };
+  if (generation) m.generation = generation;
+  return m;
+}
+
 export function createFanout(deps: FanoutDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: SQSBatchResponse['batchItemFailures'] = [];
-    // One read of a tenant's subscriptions per batch, however many of its events it holds.
-    const byTenant = new Map<string, Promise<Subscription[]>>();
-    await Promise.all(
-      event.Records.map(async (record: SQSRecord) => {
-        try {
-          const { tenantId, event: published } = eventFromEnvelope(record.body);
-          if (!byTenant.has(tenantId)) byTenant.set(tenantId, deps.subscriptions.listAll(tenantId));
-          const targets = (await byTenant.get(tenantId)!).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, published.type));
-          const createdTime = now().toISOString();
-          await deps.deliveries.sendAll(
-            targets.map((s) => {
-              const message: DeliveryMessage = {
-                deliveryId: deliveryIdFor(published.id, s.id),
-                tenantId,
-                subscriptionId: s.id,
-                event: published,
-                createdTime,
-              };
-              return { id: message.deliveryId, body: JSON.stringify(message) };
-            }),
-          );
-          deps.log?.('info', 'event fanned out', { eventId: published.id, eventType: published.type, tenantId, deliveries: targets.length });
-        } catch (err) {
-          // Left on the queue: retried, then kept in the ingest DLQ. Never dropped.
-          deps.log?.('error', 'fan-out failed', { messageId: record.messageId, error: (err as Error).message });
-          failures.push({ itemIdentifier: record.messageId });
+  const metrics = deps.metrics ?? NO_METRICS;
+  const log = deps.log ?? (() => undefined);
+
+  return async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures = new Set<string>();
+    const parsed: { messageId: string; tenantId: string; event: WebhookEvent }[] = [];
+    for (const record of sqsEvent.Records) {
+      try {
+        parsed.push({ messageId: record.messageId, ...eventFromEnvelope(record.body) });
+      } catch (err) {
+        // It can never succeed: left to fail until the ingest DLQ keeps it for a person to read.
+        log('error', 'unreadable bus event', { messageId: record.messageId, error: (err as Error).message });
+        failures.add(record.messageId);
+      }
+    }
+
+    // The same event twice in one batch counts once.
+    const firstOf = new Map<string, (typeof parsed)[number]>();
+    for (const p of parsed) if (!firstOf.has(storeKey(p.tenantId, p.event.id))) firstOf.set(storeKey(p.tenantId, p.event.id), p);
+
+    try {
+      const seen = await deps.store.getEvents([...firstOf.values()].map((p) => ({ tenantId: p.tenantId, eventId: p.event.id })));
+      const fresh = [...firstOf.values()].filter((p) => !seen.has(storeKey(p.tenantId, p.event.id)));
+      const byTenant = new Map<string, Promise<Subscription[]>>();
+      const createdTime = now().toISOString();
+      const stored: StoredEvent[] = [];
+      const messages: { id: string; body: string }[] = [];
+      for (const p of fresh) {
+        if (!byTenant.has(p.tenantId)) byTenant.set(p.tenantId, deps.subscriptions.listAll(p.tenantId));
+        const targets = (await byTenant.get(p.tenantId)!).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, p.event.type));
+        for (const s of targets) {
+          const m = deliveryMessage(p.tenantId, s.id, p.event, createdTime);
+          messages.push({ id: m.deliveryId, body: JSON.stringify(m) });
         }
-      }),
-    );
-    return { batchItemFailures: failures };
+        stored.push({ tenantId: p.tenantId, event: p.event, deliveries: targets.length, storedTime: createdTime });
+      }
+      await deps.deliveries.sendAll(messages);
+      await deps.store.write({ events: stored });
+      metrics.count('EventsFannedOut', stored.length);
+      metrics.count('DeliveriesCreated', messages.length);
+      for (const s of stored) log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+      const skipped = parsed.length - fresh.length;
+      if (skipped > 0) log('info', 'duplicate events skipped', { count: skipped });
+    } catch (err) {
+      // Nothing was marked fanned out: the whole batch comes back and is fanned out again.
+      log('error', 'fan-out failed', { error: (err as Error).message });
+      for (const p of parsed) failures.add(p.messageId);
+    }
+    return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

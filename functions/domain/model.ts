@@ -43,10 +43,59 @@ export interface DeliveryMessage {
   subscriptionId: string;
   event: WebhookEvent;
   createdTime: string;
+  /** Set by a manual retry; see Delivery.generation. */
+  generation?: number;
 }
 
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */
 export interface BusDetail {
   tenant_id: string;
   event: WebhookEvent;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'dead_lettered' | 'skipped';
+
+/** One (event, subscription) pair and where its delivery stands. */
+export interface Delivery {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  /** HTTP attempts made so far, across redrives and manual retries. */
+  attempts: number;
+  /** Bumped by a manual retry, so a retry of a delivered message is not taken for a duplicate. */
+  generation: number;
+  createdTime: string;
+  updatedTime: string;
+  lastStatusCode?: number;
+  lastError?: string;
+  nextAttemptTime?: string;
+}
+
+export type AttemptError = 'timeout' | 'connection' | 'refused' | 'dns' | 'other' | 'subscription_disabled' | 'subscription_deleted';
+
+/** One try at delivering, as shown in the delivery history. */
+export interface Attempt {
+  tenantId: string;
+  deliveryId: string;
+  subscriptionId: string;
+  eventId: string;
+  attempt: number;
+  time: string;
+  statusCode?: number;
+  error?: AttemptError;
+  errorMessage?: string;
+  latencyMs: number;
+  responseExcerpt: string;
+}
+
+/** An event as fan-out stored it: once, with a retention TTL. */
+export interface StoredEvent {
+  tenantId: string;
+  event: WebhookEvent;
+  /** How many deliveries fan-out made of it. */
+  deliveries: number;
+  storedTime: string;
 }

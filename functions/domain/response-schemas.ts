@@ -112,6 +112,9 @@ export const DeliveryView = z
     attempts: z.int().min(0).meta({ description: 'Attempts made so far' }),
     created_time: time('When the delivery was queued'),
     updated_time: time('When the delivery last changed'),
+    last_status_code: z.int().nullable().meta({ description: 'HTTP status of the last attempt; null when it got none' }),
+    last_error: z.string().nullable().meta({ description: 'Why the last attempt failed or the delivery was skipped; null otherwise' }),
+    next_attempt_time: z.string().nullable().meta({ description: 'When the next automatic attempt is due, for a pending delivery that failed' }),
   })
   .meta({ id: 'Delivery' });
 

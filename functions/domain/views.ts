@@ -1,4 +1,4 @@
-import type { Subscription } from './model.js';
+import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 
 /** The two documented API versions are two views of one stored subscription. */
 
@@ -54,4 +54,52 @@ export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
   };
   if (s.deletedTime) view.deleted_at = s.deletedTime;
   return view;
+}
+
+export interface DeliveryView {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  created_time: string;
+  updated_time: string;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_time: string | null;
+}
+
+export interface AttemptView {
+  attempt: number;
+  time: string;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_excerpt: string;
+}
+
+export function toDeliveryView(d: Delivery): DeliveryView {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    created_time: d.createdTime,
+    updated_time: d.updatedTime,
+    last_status_code: d.lastStatusCode ?? null,
+    last_error: d.lastError ?? null,
+    next_attempt_time: d.status === 'pending' ? (d.nextAttemptTime ?? null) : null,
+  };
+}
+
+export function toAttemptView(a: Attempt): AttemptView {
+  return {
+    attempt: a.attempt,
+    time: a.time,
+    status_code: a.statusCode ?? null,
+    error: a.error ? (a.errorMessage ? `${a.error}: ${a.errorMessage}` : a.error) : a.statusCode !== undefined && (a.statusCode < 200 || a.statusCode >= 300) ? `HTTP ${a.statusCode}` : null,
+    latency_ms: a.latencyMs,
+    response_excerpt: a.responseExcerpt,
+  };
 }

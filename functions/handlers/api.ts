@@ -10,6 +10,8 @@ export const handler = middy(
     subscriptions: aws.subscriptions(),
     secrets: aws.secrets(),
     bus: aws.bus(),
+    store: aws.store(),
+    deliveries: aws.deliveryQueue(),
     catalog: loadCatalog(),
     policy: AWS_POLICY,
     secretNamePrefix: aws.secretNamePrefix(),

@@ -4,6 +4,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDeliveryStore, DEFAULT_RETENTION_DAYS } from '../adapters/aws/dynamodb-deliveries.js';
+import { EmfMetrics } from '../adapters/aws/powertools-metrics.js';
 import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
 import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
@@ -29,7 +32,11 @@ const sqsClient = () => (sqs ??= new SQSClient({}));
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'webhooks' });
 
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Webhooks', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'webhooks' });
+
 export const aws = {
+  store: () => new DynamoDeliveryStore(documentClient(), required('TABLE_NAME'), Number(process.env.WEBHOOKS_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS)),
+  metrics: () => new EmfMetrics(metrics),
   subscriptions: () => new DynamoSubscriptionRepository(documentClient(), required('TABLE_NAME')),
   tenants: () => new DynamoTenantRepository(documentClient(), required('TABLE_NAME')),
   secrets: () => new SecretsManagerStore(new SecretsManagerClient({})),

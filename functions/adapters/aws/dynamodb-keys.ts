@@ -7,6 +7,15 @@ export const keys = {
   identity: (identity: string) => ({ pk: `IDENTITY#${identity}`, sk: 'IDENTITY' }),
   subscription: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SUB#${id}` }),
   subscriptionsByCreated: (tenantId: string) => `TENANT#${tenantId}#SUBS`,
+  // Events and deliveries get a partition each (spreading a busy tenant's writes), still
+  // prefixed by the tenant so a key can never name another tenant's item.
+  event: (tenantId: string, eventId: string) => ({ pk: `TENANT#${tenantId}#EVENT#${eventId}`, sk: 'EVENT' }),
+  delivery: (tenantId: string, deliveryId: string) => ({ pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
+  deliveriesBySubscription: (tenantId: string, subscriptionId: string) => `TENANT#${tenantId}#SUB#${subscriptionId}#DELIVERIES`,
+  attempt: (tenantId: string, deliveryId: string, time: string, attempt: number) => ({
+    pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`,
+    sk: `ATTEMPT#${time}#${String(attempt).padStart(4, '0')}`,
+  }),
 };
 
 export const SUBSCRIPTION_PREFIX = 'SUB#';

@@ -1,0 +1,225 @@
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Attempt, Delivery, StoredEvent } from '../../domain/model.js';
+import { storeKey, type DeliveryStore, type Page, type PageRequest } from '../../ports.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { GSI1, keys } from './dynamodb-keys.js';
+
+const GET_BATCH = 100;
+const WRITE_BATCH = 25;
+const TRIES = 6;
+
+/** Deliveries, attempts and events age out with DynamoDB TTL: 30 days unless configured. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+type Item = Record<string, unknown>;
+
+function deliveryItem(d: Delivery, ttl: number): Item {
+  return {
+    ...keys.delivery(d.tenantId, d.id),
+    gsi1pk: keys.deliveriesBySubscription(d.tenantId, d.subscriptionId),
+    gsi1sk: `${d.createdTime}#${d.id}`,
+    type: 'delivery',
+    id: d.id,
+    tenant_id: d.tenantId,
+    subscription_id: d.subscriptionId,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    generation: d.generation,
+    created_time: d.createdTime,
+    updated_time: d.updatedTime,
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    next_attempt_time: d.nextAttemptTime,
+    ttl,
+  };
+}
+
+function fromDeliveryItem(i: Item): Delivery {
+  const d: Delivery = {
+    id: i.id as string,
+    tenantId: i.tenant_id as string,
+    subscriptionId: i.subscription_id as string,
+    eventId: i.event_id as string,
+    eventType: i.event_type as string,
+    status: i.status as Delivery['status'],
+    attempts: i.attempts as number,
+    generation: (i.generation as number | undefined) ?? 0,
+    createdTime: i.created_time as string,
+    updatedTime: i.updated_time as string,
+  };
+  if (typeof i.last_status_code === 'number') d.lastStatusCode = i.last_status_code;
+  if (typeof i.last_error === 'string') d.lastError = i.last_error;
+  if (typeof i.next_attempt_time === 'string') d.nextAttemptTime = i.next_attempt_time;
+  return d;
+}
+
+function attemptItem(a: Attempt, ttl: number): Item {
+  return {
+    ...keys.attempt(a.tenantId, a.deliveryId, a.time, a.attempt),
+    type: 'attempt',
+    tenant_id: a.tenantId,
+    delivery_id: a.deliveryId,
+    subscription_id: a.subscriptionId,
+    event_id: a.eventId,
+    attempt: a.attempt,
+    time: a.time,
+    status_code: a.statusCode,
+    error: a.error,
+    error_message: a.errorMessage,
+    latency_ms: a.latencyMs,
+    response_excerpt: a.responseExcerpt,
+    ttl,
+  };
+}
+
+function fromAttemptItem(i: Item): Attempt {
+  const a: Attempt = {
+    tenantId: i.tenant_id as string,
+    deliveryId: i.delivery_id as string,
+    subscriptionId: i.subscription_id as string,
+    eventId: i.event_id as string,
+    attempt: i.attempt as number,
+    time: i.time as string,
+    latencyMs: i.latency_ms as number,
+    responseExcerpt: (i.response_excerpt as string | undefined) ?? '',
+  };
+  if (typeof i.status_code === 'number') a.statusCode = i.status_code;
+  if (typeof i.error === 'string') a.error = i.error as Attempt['error'];
+  if (typeof i.error_message === 'string') a.errorMessage = i.error_message;
+  return a;
+}
+
+function eventItem(e: StoredEvent, ttl: number): Item {
+  return {
+    ...keys.event(e.tenantId, e.event.id),
+    type: 'event',
+    tenant_id: e.tenantId,
+    event_id: e.event.id,
+    event_type: e.event.type,
+    timestamp: e.event.timestamp,
+    data: e.event.data,
+    deliveries: e.deliveries,
+    stored_time: e.storedTime,
+    ttl,
+  };
+}
+
+function fromEventItem(i: Item): StoredEvent {
+  return {
+    tenantId: i.tenant_id as string,
+    event: { id: i.event_id as string, type: i.event_type as string, timestamp: i.timestamp as string, data: i.data as Record<string, unknown> },
+    deliveries: i.deliveries as number,
+    storedTime: i.stored_time as string,
+  };
+}
+
+export class DynamoDeliveryStore implements DeliveryStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionDays = DEFAULT_RETENTION_DAYS,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private ttl(): number {
+    return Math.floor(this.now().getTime() / 1000) + this.retentionDays * 24 * 60 * 60;
+  }
+
+  private async batchGet(keyList: Record<string, string>[]): Promise<Item[]> {
+    const out: Item[] = [];
+    const unique = [...new Map(keyList.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
+    for (let i = 0; i < unique.length; i += GET_BATCH) {
+      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + GET_BATCH);
+      for (let attempt = 1; pending && pending.length > 0; attempt++) {
+        const res: import('@aws-sdk/lib-dynamodb').BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+        out.push(...(res.Responses?.[this.tableName] ?? []));
+        pending = res.UnprocessedKeys?.[this.tableName]?.Keys;
+        if (pending?.length && attempt >= TRIES) throw new Error(`DynamoDB left ${pending.length} key(s) unread after ${TRIES} tries`);
+        if (pending?.length) await backoff(attempt);
+      }
+    }
+    return out;
+  }
+
+  async getEvents(keyList: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>> {
+    if (keyList.length === 0) return new Map();
+    const items = await this.batchGet(keyList.map((k) => keys.event(k.tenantId, k.eventId)));
+    return new Map(items.map((i) => fromEventItem(i)).map((e) => [storeKey(e.tenantId, e.event.id), e]));
+  }
+
+  async getDeliveries(keyList: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>> {
+    if (keyList.length === 0) return new Map();
+    const items = await this.batchGet(keyList.map((k) => keys.delivery(k.tenantId, k.deliveryId)));
+    return new Map(items.map(fromDeliveryItem).map((d) => [storeKey(d.tenantId, d.id), d]));
+  }
+
+  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
+    const gsi1pk = keys.deliveriesBySubscription(tenantId, subscriptionId);
+    let start: Record<string, string> | undefined;
+    if (page.cursor) {
+      const pos = decodeCursor(page.cursor, ['gsi1sk', 'id']);
+      start = { ...keys.delivery(tenantId, pos.id!), gsi1pk, gsi1sk: pos.gsi1sk! };
+    }
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': gsi1pk },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = (out.Items ?? []).map(fromDeliveryItem);
+    const last = out.LastEvaluatedKey as { gsi1sk: string } | undefined;
+    const result: Page<Delivery> = { items };
+    if (last && items.length > 0) result.nextCursor = encodeCursor({ gsi1sk: last.gsi1sk, id: items[items.length - 1]!.id });
+    return result;
+  }
+
+  async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {
+    const out: Attempt[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+          ExpressionAttributeValues: { ':p': keys.delivery(tenantId, deliveryId).pk, ':a': 'ATTEMPT#' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(res.Items ?? []).map(fromAttemptItem));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void> {
+    const ttl = this.ttl();
+    // Last write wins per key within one batch; DynamoDB refuses duplicates in a BatchWrite.
+    const byKey = new Map<string, Item>();
+    for (const e of items.events ?? []) put(byKey, eventItem(e, ttl));
+    for (const d of items.deliveries ?? []) put(byKey, deliveryItem(d, ttl));
+    for (const a of items.attempts ?? []) put(byKey, attemptItem(a, ttl));
+    const all = [...byKey.values()];
+    for (let i = 0; i < all.length; i += WRITE_BATCH) {
+      let pending: unknown[] | undefined = all.slice(i, i + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending && pending.length > 0; attempt++) {
+        const res: import('@aws-sdk/lib-dynamodb').BatchWriteCommandOutput = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
+        pending = res.UnprocessedItems?.[this.tableName];
+        if (pending?.length && attempt >= TRIES) throw new Error(`DynamoDB left ${pending.length} item(s) unwritten after ${TRIES} tries`);
+        if (pending?.length) await backoff(attempt);
+      }
+    }
+  }
+}
+
+function put(map: Map<string, Item>, item: Item): void {
+  map.set(`${item.pk as string}|${item.sk as string}`, item);
+}
+
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));

@@ -1,0 +1,15 @@
+import { MetricUnit, type Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '../../ports.js';
+
+/** The Metrics port on Powertools (CloudWatch EMF, flushed per invocation by its middy middleware). */
+export class EmfMetrics implements Metrics {
+  constructor(private readonly metrics: PowertoolsMetrics) {}
+
+  count(name: Parameters<Metrics['count']>[0], n = 1): void {
+    if (n > 0) this.metrics.addMetric(name, MetricUnit.Count, n);
+  }
+
+  latency(ms: number): void {
+    this.metrics.addMetric('AttemptLatency', MetricUnit.Milliseconds, ms);
+  }
+}

@@ -1,0 +1,77 @@
+import type { EventBus, Metrics, SecretStore } from '../functions/ports.js';
+import type { WebhookEvent } from '../functions/domain/model.js';
+
+/**
+ * Counts the AWS API calls our code makes in local mode, as they would be made on AWS: SDK
+ * calls through a middleware, and the stand-ins for EventBridge and Secrets Manager by hand.
+ * Calls that emulate AWS itself (the event source mapping's polling, the rule's delivery to
+ * the ingest queue) go through clients that are not counted.
+ */
+export class CallCounter {
+  readonly counts = new Map<string, number>();
+
+  add(name: string, n = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + n);
+  }
+
+  total(): number {
+    let t = 0;
+    for (const n of this.counts.values()) t += n;
+    return t;
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort());
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
+
+  instrument<C extends { middlewareStack: { add(middleware: unknown, options: unknown): void } }>(service: string, client: C): C {
+    client.middlewareStack.add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        this.add(`${service}.${String(context.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'initialize', name: `count-${service}-calls` },
+    );
+    return client;
+  }
+
+  bus(inner: EventBus): EventBus {
+    return {
+      publish: (tenantId: string, event: WebhookEvent) => {
+        this.add('EventBridge.PutEvents');
+        return inner.publish(tenantId, event);
+      },
+    };
+  }
+
+  secrets(inner: SecretStore): SecretStore {
+    const count = <T>(name: string, f: () => Promise<T>) => {
+      this.add(`SecretsManager.${name}`);
+      return f();
+    };
+    return {
+      create: (n, v, t) => count('CreateSecret', () => inner.create(n, v, t)),
+      get: (n) => count('GetSecretValue', () => inner.get(n)),
+      put: (n, v) => count('PutSecretValue', () => inner.put(n, v)),
+      scheduleDeletion: (n) => count('DeleteSecret', () => inner.scheduleDeletion(n)),
+    };
+  }
+}
+
+/** Local stand-in for CloudWatch metrics: counters a developer (or the benchmark) can read. */
+export class LocalMetrics implements Metrics {
+  readonly counts = new Map<string, number>();
+  readonly latencies: number[] = [];
+
+  count(name: Parameters<Metrics['count']>[0], n = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + n);
+  }
+
+  latency(ms: number): void {
+    if (this.latencies.length < 100_000) this.latencies.push(ms);
+  }
+}
