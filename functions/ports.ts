@@ -42,7 +42,7 @@ export interface SecretStore {
 
 /** What producers (and the publish route) put on the bus. */
 export interface EventBus {
-  publish(tenantId: string, event: WebhookEvent): Promise<void>;
+  publish(tenantId: string, event: WebhookEvent, options?: { unique?: boolean }): Promise<void>;
 }
 
 export interface QueueMessage {
@@ -70,6 +70,12 @@ export interface DeliveryStore {
   getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>>;
   listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>>;
   listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
+  /**
+   * Stores an event under a client-chosen id unless one is stored already (a conditional
+   * write, so two concurrent publishes cannot both win). Answers what was there instead.
+   */
+  claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }>;
+  markPublished(tenantId: string, eventId: string): Promise<void>;
   /** One batched write of everything an invocation learned. */
   write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void>;
 }

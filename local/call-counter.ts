@@ -41,9 +41,9 @@ export class CallCounter {
 
   bus(inner: EventBus): EventBus {
     return {
-      publish: (tenantId: string, event: WebhookEvent) => {
+      publish: (tenantId: string, event: WebhookEvent, options?: { unique?: boolean }) => {
         this.add('EventBridge.PutEvents');
-        return inner.publish(tenantId, event);
+        return inner.publish(tenantId, event, options);
       },
     };
   }

@@ -43,6 +43,8 @@ export interface LocalOptions {
   attemptTimeoutMs?: number;
   rotationOverlapSeconds?: number;
   retentionDays?: number;
+  /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
+  senderCacheTtlMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -111,7 +113,17 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
-      handler: createSender({ subscriptions, secrets, deliveries: deliveryQueue, store, client, schedule, metrics, log }),
+      handler: createSender({
+        subscriptions,
+        secrets,
+        deliveries: deliveryQueue,
+        store,
+        client,
+        schedule,
+        metrics,
+        log,
+        ...(options.senderCacheTtlMs !== undefined ? { cacheTtlMs: options.senderCacheTtlMs } : {}),
+      }),
       concurrency: 4,
       onError,
     }),

@@ -19,6 +19,7 @@ import { pageRequest, tenantOf } from './request-context.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { header } from './http.js';
 import { createHash } from 'node:crypto';
+import { payloadDigest } from '../domain/payload-digest.js';
 import { errorResponse, json, readJsonBody, Router } from './http.js';
 import { SubscriptionService, type WithSecret } from './subscriptions.js';
 
@@ -37,6 +38,9 @@ export interface ApiDeps {
   now?: () => Date;
   log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
 }
+
+/** Longer than the API function's timeout: a claim older than this belongs to a request that died. */
+const IN_PROGRESS_WINDOW_MS = 30_000;
 
 const v01 = ({ subscription, secret }: WithSecret) => toV01View(subscription, secret);
 const v0 = ({ subscription, secret }: WithSecret) => toV0View(subscription, secret);
@@ -136,13 +140,37 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
     }
     const problems = deps.catalog.validateData(body.type, body.data);
     if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
-    // The event id is what fan-out deduplicates on: a client id, else one derived from the
-    // Idempotency-Key, so publishing again with either makes no second delivery.
-    const id = body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : `evt_${randomUUID()}`);
-    const published: WebhookEvent = { id, type: body.type, timestamp: now().toISOString(), data: body.data };
-    await deps.bus.publish(tenantId, published);
+    // A client id (or one derived from the Idempotency-Key) is claimed in the table first, so
+    // publishing it again, even concurrently, reaches the bus once. Generated ids need no claim.
+    const clientId = body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : undefined);
+    const published: WebhookEvent = { id: clientId ?? `evt_${randomUUID()}`, type: body.type, timestamp: now().toISOString(), data: body.data };
+    if (clientId) {
+      const replay = await claimOrReplay(tenantId, published);
+      if (replay) return json(202, { id: replay.id, type: replay.type, timestamp: replay.timestamp });
+    }
+    await deps.bus.publish(tenantId, published, { unique: true });
+    if (clientId) await deps.store.markPublished(tenantId, published.id);
     return json(202, { id: published.id, type: published.type, timestamp: published.timestamp });
   });
+
+  /** Undefined when this request claimed the id; otherwise the event to answer with. */
+  async function claimOrReplay(tenantId: string, event: WebhookEvent): Promise<WebhookEvent | undefined> {
+    const digest = payloadDigest(event.type, event.data);
+    const claim = await deps.store.claimEvent({ tenantId, event, storedTime: event.timestamp, payloadHash: digest, published: false });
+    if (claim.claimed) return undefined;
+    const existing = claim.existing;
+    if (existing.payloadHash && existing.payloadHash !== digest) {
+      throw new ApiError(409, 'idempotency_conflict', `Event ${event.id} was already published with a different type or data; use a new id`);
+    }
+    if (existing.published !== false) return existing.event;
+    // Claimed but not yet on the bus: another request is publishing it, or died doing so.
+    if (now().getTime() - Date.parse(existing.storedTime) < IN_PROGRESS_WINDOW_MS) {
+      throw new ApiError(409, 'idempotency_in_progress', `Event ${event.id} is being published by another request; retry in a few seconds`);
+    }
+    await deps.bus.publish(tenantId, existing.event, { unique: true });
+    await deps.store.markPublished(tenantId, existing.event.id);
+    return existing.event;
+  }
 
   return async (event) => {
     try {

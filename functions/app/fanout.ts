@@ -1,14 +1,16 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliveryIdFor } from '../domain/delivery-id.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
+import { payloadDigest } from '../domain/payload-digest.js';
 import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { NO_METRICS, storeKey, type DeliveryStore, type Metrics, type Queue, type SubscriptionRepository } from '../ports.js';
 
 /**
  * Ingest queue -> one delivery message per (event, matching enabled subscription).
  *
- * Per batch: one read of the events already fanned out (so a republished or redelivered
- * event makes no second delivery), one subscription query per tenant, the messages in
+ * Per batch: one read of the events already fanned out (so an event a producer put on the
+ * bus twice makes no second delivery; the API claims its events' ids itself and marks them
+ * `unique`), one subscription query per tenant, the messages in
  * batches of ten, then one batched write storing the events. The events are stored after
  * their messages are sent: a crash in between sends them again (at least once), never zero times.
  */
@@ -30,7 +32,7 @@ interface BusEnvelope {
 }
 
 /** Producers may put events on the bus themselves; what they leave out comes from the envelope. */
-export function eventFromEnvelope(body: string): { tenantId: string; event: WebhookEvent } {
+export function eventFromEnvelope(body: string): { tenantId: string; event: WebhookEvent; unique: boolean } {
   const envelope = JSON.parse(body) as BusEnvelope;
   const detail = envelope.detail;
   if (!detail || typeof detail.tenant_id !== 'string' || !detail.tenant_id) throw new Error('bus event has no detail.tenant_id');
@@ -41,7 +43,11 @@ export function eventFromEnvelope(body: string): { tenantId: string; event: Webh
   if (typeof id !== 'string' || !id) throw new Error('bus event has no id');
   const data = e.data ?? {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('bus event data must be a JSON object');
-  return { tenantId: detail.tenant_id, event: { id, type, timestamp: e.timestamp ?? envelope.time ?? new Date().toISOString(), data } };
+  return {
+    tenantId: detail.tenant_id,
+    event: { id, type, timestamp: e.timestamp ?? envelope.time ?? new Date().toISOString(), data },
+    unique: (detail as { unique?: unknown }).unique === true,
+  };
 }
 
 export function deliveryMessage(tenantId: string, subscriptionId: string, event: WebhookEvent, createdTime: string, generation = 0): DeliveryMessage {
@@ -57,7 +63,7 @@ export function createFanout(deps: FanoutDeps) {
 
   return async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
     const failures = new Set<string>();
-    const parsed: { messageId: string; tenantId: string; event: WebhookEvent }[] = [];
+    const parsed: { messageId: string; tenantId: string; event: WebhookEvent; unique: boolean }[] = [];
     for (const record of sqsEvent.Records) {
       try {
         parsed.push({ messageId: record.messageId, ...eventFromEnvelope(record.body) });
@@ -73,8 +79,10 @@ export function createFanout(deps: FanoutDeps) {
     for (const p of parsed) if (!firstOf.has(storeKey(p.tenantId, p.event.id))) firstOf.set(storeKey(p.tenantId, p.event.id), p);
 
     try {
-      const seen = await deps.store.getEvents([...firstOf.values()].map((p) => ({ tenantId: p.tenantId, eventId: p.event.id })));
-      const fresh = [...firstOf.values()].filter((p) => !seen.has(storeKey(p.tenantId, p.event.id)));
+      // Only events of unknown origin are looked up: the API marks the ones it made sure of.
+      const unknown = [...firstOf.values()].filter((p) => !p.unique);
+      const seen = await deps.store.getEvents(unknown.map((p) => ({ tenantId: p.tenantId, eventId: p.event.id })));
+      const fresh = [...firstOf.values()].filter((p) => seen.get(storeKey(p.tenantId, p.event.id))?.deliveries === undefined);
       const byTenant = new Map<string, Promise<Subscription[]>>();
       const createdTime = now().toISOString();
       const stored: StoredEvent[] = [];
@@ -86,7 +94,14 @@ export function createFanout(deps: FanoutDeps) {
           const m = deliveryMessage(p.tenantId, s.id, p.event, createdTime);
           messages.push({ id: m.deliveryId, body: JSON.stringify(m) });
         }
-        stored.push({ tenantId: p.tenantId, event: p.event, deliveries: targets.length, storedTime: createdTime });
+        stored.push({
+          tenantId: p.tenantId,
+          event: p.event,
+          deliveries: targets.length,
+          storedTime: createdTime,
+          payloadHash: payloadDigest(p.event.type, p.event.data),
+          published: true,
+        });
       }
       await deps.deliveries.sendAll(messages);
       await deps.store.write({ events: stored });

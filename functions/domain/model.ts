@@ -51,6 +51,11 @@ export interface DeliveryMessage {
 export interface BusDetail {
   tenant_id: string;
   event: WebhookEvent;
+  /**
+   * Set by the API: the event id is known to be new (generated, or claimed in the table),
+   * so fan-out need not look it up. Producers publishing straight to the bus leave it out.
+   */
+  unique?: boolean;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead_lettered' | 'skipped';
@@ -95,7 +100,10 @@ export interface Attempt {
 export interface StoredEvent {
   tenantId: string;
   event: WebhookEvent;
-  /** How many deliveries fan-out made of it. */
-  deliveries: number;
+  /** How many deliveries fan-out made of it; undefined until it has been fanned out. */
+  deliveries?: number;
   storedTime: string;
+  /** For events the API claimed by a client id: a digest of type and data, and whether it reached the bus. */
+  payloadHash?: string;
+  published?: boolean;
 }

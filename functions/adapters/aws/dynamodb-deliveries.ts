@@ -1,4 +1,5 @@
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Attempt, Delivery, StoredEvent } from '../../domain/model.js';
 import { storeKey, type DeliveryStore, type Page, type PageRequest } from '../../ports.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -102,17 +103,22 @@ function eventItem(e: StoredEvent, ttl: number): Item {
     data: e.event.data,
     deliveries: e.deliveries,
     stored_time: e.storedTime,
+    payload_hash: e.payloadHash,
+    published: e.published,
     ttl,
   };
 }
 
 function fromEventItem(i: Item): StoredEvent {
-  return {
+  const e: StoredEvent = {
     tenantId: i.tenant_id as string,
     event: { id: i.event_id as string, type: i.event_type as string, timestamp: i.timestamp as string, data: i.data as Record<string, unknown> },
-    deliveries: i.deliveries as number,
     storedTime: i.stored_time as string,
   };
+  if (typeof i.deliveries === 'number') e.deliveries = i.deliveries;
+  if (typeof i.payload_hash === 'string') e.payloadHash = i.payload_hash;
+  if (typeof i.published === 'boolean') e.published = i.published;
+  return e;
 }
 
 export class DynamoDeliveryStore implements DeliveryStore {
@@ -196,6 +202,30 @@ export class DynamoDeliveryStore implements DeliveryStore {
       start = res.LastEvaluatedKey;
     } while (start);
     return out;
+  }
+
+  async claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }> {
+    const key = keys.event(event.tenantId, event.event.id);
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: eventItem(event, this.ttl()), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return { claimed: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+    const existing = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    if (!existing.Item) throw new Error(`event ${event.event.id} was claimed, then vanished`);
+    return { claimed: false, existing: fromEventItem(existing.Item) };
+  }
+
+  async markPublished(tenantId: string, eventId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.event(tenantId, eventId),
+        UpdateExpression: 'SET published = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
   }
 
   async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void> {

@@ -5,8 +5,8 @@ import type { EventBus } from '../../ports.js';
 /** Events the API publishes carry this source; producers may use their own. */
 export const API_EVENT_SOURCE = 'webhooks.api';
 
-export function busDetail(tenantId: string, event: WebhookEvent): BusDetail {
-  return { tenant_id: tenantId, event };
+export function busDetail(tenantId: string, event: WebhookEvent, unique = false): BusDetail {
+  return unique ? { tenant_id: tenantId, event, unique } : { tenant_id: tenantId, event };
 }
 
 export class EventBridgeBus implements EventBus {
@@ -15,7 +15,7 @@ export class EventBridgeBus implements EventBus {
     private readonly busName: string,
   ) {}
 
-  async publish(tenantId: string, event: WebhookEvent): Promise<void> {
+  async publish(tenantId: string, event: WebhookEvent, options: { unique?: boolean } = {}): Promise<void> {
     const out = await this.client.send(
       new PutEventsCommand({
         Entries: [
@@ -24,7 +24,7 @@ export class EventBridgeBus implements EventBus {
             Source: API_EVENT_SOURCE,
             DetailType: event.type,
             Time: new Date(event.timestamp),
-            Detail: JSON.stringify(busDetail(tenantId, event)),
+            Detail: JSON.stringify(busDetail(tenantId, event, options.unique)),
           },
         ],
       }),

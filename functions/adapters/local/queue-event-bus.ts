@@ -14,7 +14,7 @@ export class QueueEventBus implements EventBus {
     private readonly region = 'us-east-1',
   ) {}
 
-  async publish(tenantId: string, event: WebhookEvent): Promise<void> {
+  async publish(tenantId: string, event: WebhookEvent, options: { unique?: boolean } = {}): Promise<void> {
     const envelope = {
       version: '0',
       id: randomUUID(),
@@ -24,7 +24,7 @@ export class QueueEventBus implements EventBus {
       time: new Date(event.timestamp).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: this.region,
       resources: [],
-      detail: busDetail(tenantId, event),
+      detail: busDetail(tenantId, event, options.unique),
     };
     await this.ingest.sendAll([{ id: envelope.id, body: JSON.stringify(envelope) }]);
   }
