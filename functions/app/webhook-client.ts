@@ -19,9 +19,12 @@ export class RefusedAddressError extends Error {
   readonly code = 'EWEBHOOKREFUSED';
 }
 
-export function guardedLookup(policy: AddressPolicy): LookupFunction {
+/** dns.lookup's shape with `all: true`; swappable so tests can play a DNS that lies. */
+export type Resolver = (hostname: string, options: { all: true; family: number }, callback: (err: Error | null, addresses: LookupAddress[]) => void) => void;
+
+export function guardedLookup(policy: AddressPolicy, resolve: Resolver = dnsLookup as unknown as Resolver): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number }, callback: (...args: unknown[]) => void) => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { all: true, family: options.family ?? 0 }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err);
       for (const a of addresses) {
         const refusal = refusalForAddress(a.address, policy);
@@ -39,6 +42,7 @@ export interface WebhookClientOptions {
   timeoutMs: number;
   userAgent: string;
   connections?: number;
+  resolver?: Resolver;
 }
 
 export class WebhookClient {
@@ -51,7 +55,7 @@ export class WebhookClient {
       connectTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      connect: { lookup: guardedLookup(options.policy) },
+      connect: { lookup: guardedLookup(options.policy, options.resolver) },
     });
   }
 

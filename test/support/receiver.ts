@@ -20,7 +20,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(responder: Responder = (_r, _n, res) => void res.writeHead(200).end('ok')): Promise<Receiver> {
+export async function startReceiver(responder: Responder = (_r, _n, res) => void res.writeHead(200).end('ok'), host = '127.0.0.1'): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let current = responder;
   const server = createServer((req, res) => {
@@ -32,10 +32,10 @@ export async function startReceiver(responder: Responder = (_r, _n, res) => void
       void current(r, requests.length, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/webhook`,
+    url: `http://${host}:${port}/webhook`,
     requests,
     respond(fn) {
       current = fn;

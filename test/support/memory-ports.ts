@@ -1,0 +1,93 @@
+import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
+import { storeKey, type DeliveryStore, type Page, type PageRequest, type SecretStore, type SubscriptionRepository } from '../../functions/ports.js';
+
+/** In-memory ports for handler unit tests (the DynamoDB adapters have their own tests on dynalite). */
+
+export class MemorySubscriptions implements SubscriptionRepository {
+  readonly items = new Map<string, Subscription>();
+  async create(s: Subscription) {
+    this.items.set(storeKey(s.tenantId, s.id), s);
+  }
+  async get(tenantId: string, id: string) {
+    const s = this.items.get(storeKey(tenantId, id));
+    return s && !s.deletedTime ? s : undefined;
+  }
+  async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    return { items: (await this.listAll(tenantId)).slice(0, page.limit) };
+  }
+  async update(s: Subscription) {
+    this.items.set(storeKey(s.tenantId, s.id), s);
+  }
+  async listAll(tenantId: string) {
+    return [...this.items.values()].filter((s) => s.tenantId === tenantId && !s.deletedTime);
+  }
+}
+
+export class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  async create(name: string, value: string) {
+    this.values.set(name, value);
+  }
+  async get(name: string) {
+    const v = this.values.get(name);
+    if (v === undefined) throw new Error(`no secret ${name}`);
+    return v;
+  }
+  async put(name: string, value: string) {
+    this.values.set(name, value);
+  }
+  async scheduleDeletion(name: string) {
+    this.values.delete(name);
+  }
+}
+
+export class MemoryDeliveryStore implements DeliveryStore {
+  readonly events = new Map<string, StoredEvent>();
+  readonly deliveries = new Map<string, Delivery>();
+  readonly attempts: Attempt[] = [];
+  writes = 0;
+  async getEvents(keys: readonly { tenantId: string; eventId: string }[]) {
+    return new Map(keys.flatMap((k) => (this.events.has(storeKey(k.tenantId, k.eventId)) ? [[storeKey(k.tenantId, k.eventId), this.events.get(storeKey(k.tenantId, k.eventId))!] as const] : [])));
+  }
+  async getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]) {
+    return new Map(keys.flatMap((k) => (this.deliveries.has(storeKey(k.tenantId, k.deliveryId)) ? [[storeKey(k.tenantId, k.deliveryId), this.deliveries.get(storeKey(k.tenantId, k.deliveryId))!] as const] : [])));
+  }
+  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest) {
+    return { items: [...this.deliveries.values()].filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId).slice(0, page.limit) };
+  }
+  async listAttempts(tenantId: string, deliveryId: string) {
+    return this.attempts.filter((a) => a.tenantId === tenantId && a.deliveryId === deliveryId);
+  }
+  async claimEvent(e: StoredEvent) {
+    const existing = this.events.get(storeKey(e.tenantId, e.event.id));
+    if (existing) return { claimed: false as const, existing };
+    this.events.set(storeKey(e.tenantId, e.event.id), e);
+    return { claimed: true as const };
+  }
+  async markPublished(tenantId: string, eventId: string) {
+    const e = this.events.get(storeKey(tenantId, eventId));
+    if (e) e.published = true;
+  }
+  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }) {
+    this.writes++;
+    for (const e of items.events ?? []) this.events.set(storeKey(e.tenantId, e.event.id), e);
+    for (const d of items.deliveries ?? []) this.deliveries.set(storeKey(d.tenantId, d.id), d);
+    this.attempts.push(...(items.attempts ?? []));
+  }
+}
+
+export function subscription(overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    id: 'sub_1',
+    tenantId: 'tnt_1',
+    url: 'https://hooks.example.com/in',
+    description: '',
+    events: ['card.created'],
+    version: '0.1',
+    status: 'enabled',
+    secretName: 'webhooks/test/tnt_1/sub_1',
+    createdTime: '2026-01-01T00:00:00.000Z',
+    updatedTime: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
