@@ -1,3 +1,6 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Page, PageRequest } from '../../ports.js';
+import { GSI1 } from './dynamodb-keys.js';
 import { ApiError } from '../../domain/errors.js';
 
 /**
@@ -22,4 +25,39 @@ export function decodeCursor(cursor: string, fields: readonly string[]): Record<
   } catch {
     throw new ApiError(400, 'invalid_cursor', 'next_cursor is not one this API gave out; start again without it');
   }
+}
+
+/**
+ * One page of a `gsi1` partition, newest first. `baseKey(id)` gives an item's table key, which
+ * DynamoDB needs in ExclusiveStartKey beside the index key; cursors carry only the sort key and id.
+ */
+export async function queryNewestFirst<T extends { id: string }>(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  gsi1pk: string,
+  page: PageRequest,
+  baseKey: (id: string) => Record<string, string>,
+  fromItem: (item: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  let start: Record<string, string> | undefined;
+  if (page.cursor) {
+    const pos = decodeCursor(page.cursor, ['gsi1sk', 'id']);
+    start = { ...baseKey(pos.id!), gsi1pk, gsi1sk: pos.gsi1sk! };
+  }
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: GSI1,
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': gsi1pk },
+      ScanIndexForward: false,
+      Limit: page.limit,
+      ExclusiveStartKey: start,
+    }),
+  );
+  const items = (out.Items ?? []).map(fromItem);
+  const last = out.LastEvaluatedKey as { gsi1sk: string } | undefined;
+  const result: Page<T> = { items };
+  if (last && items.length > 0) result.nextCursor = encodeCursor({ gsi1sk: last.gsi1sk, id: items[items.length - 1]!.id });
+  return result;
 }

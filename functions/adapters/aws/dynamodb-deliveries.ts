@@ -2,8 +2,8 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryComman
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Attempt, Delivery, StoredEvent } from '../../domain/model.js';
 import { storeKey, type DeliveryStore, type Page, type PageRequest } from '../../ports.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { GSI1, keys } from './dynamodb-keys.js';
+import { queryNewestFirst } from './cursor.js';
+import { keys } from './dynamodb-keys.js';
 
 const GET_BATCH = 100;
 const WRITE_BATCH = 25;
@@ -162,28 +162,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
-    const gsi1pk = keys.deliveriesBySubscription(tenantId, subscriptionId);
-    let start: Record<string, string> | undefined;
-    if (page.cursor) {
-      const pos = decodeCursor(page.cursor, ['gsi1sk', 'id']);
-      start = { ...keys.delivery(tenantId, pos.id!), gsi1pk, gsi1sk: pos.gsi1sk! };
-    }
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: start,
-      }),
-    );
-    const items = (out.Items ?? []).map(fromDeliveryItem);
-    const last = out.LastEvaluatedKey as { gsi1sk: string } | undefined;
-    const result: Page<Delivery> = { items };
-    if (last && items.length > 0) result.nextCursor = encodeCursor({ gsi1sk: last.gsi1sk, id: items[items.length - 1]!.id });
-    return result;
+    return queryNewestFirst(this.doc, this.tableName, keys.deliveriesBySubscription(tenantId, subscriptionId), page, (id) => keys.delivery(tenantId, id), fromDeliveryItem);
   }
 
   async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {

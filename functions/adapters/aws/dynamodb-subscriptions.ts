@@ -2,8 +2,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { Subscription } from '../../domain/model.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
-import { GSI1, keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
+import { queryNewestFirst } from './cursor.js';
 import { notFound } from '../../domain/errors.js';
 
 interface SubscriptionItem {
@@ -85,28 +85,7 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
   }
 
   async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
-    const gsi1pk = keys.subscriptionsByCreated(tenantId);
-    let exclusiveStartKey: Record<string, string> | undefined;
-    if (page.cursor) {
-      const pos = decodeCursor(page.cursor, ['gsi1sk', 'id']);
-      exclusiveStartKey = { ...keys.subscription(tenantId, pos.id!), gsi1pk, gsi1sk: pos.gsi1sk! };
-    }
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: exclusiveStartKey,
-      }),
-    );
-    const items = (out.Items ?? []).map(fromItem);
-    const last = out.LastEvaluatedKey as SubscriptionItem | undefined;
-    const result: Page<Subscription> = { items };
-    if (last && items.length > 0) result.nextCursor = encodeCursor({ gsi1sk: last.gsi1sk, id: last.sk.slice(SUBSCRIPTION_PREFIX.length) });
-    return result;
+    return queryNewestFirst(this.doc, this.tableName, keys.subscriptionsByCreated(tenantId), page, (id) => keys.subscription(tenantId, id), fromItem);
   }
 
   async update(subscription: Subscription): Promise<void> {
