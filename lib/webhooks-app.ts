@@ -14,6 +14,9 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   retrySchedule                   seconds before each retry, comma-separated: 5,60,600
  *   alarmTopicArn                   SNS topic for the alarms
  *   apiGatewayCloudWatchRole=false  when the account already has API Gateway's logging role
+ *   secretRotationOverlapSeconds    how long a rotated-out secret keeps signing (86400)
+ *   retentionDays                   days of delivery history (30)
+ *   attemptTimeoutSeconds           per-attempt HTTP timeout (10)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -24,6 +27,13 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     return Array.isArray(value) ? value.join(',') : String(value);
   };
 
+  const numberFrom = (key: 'secretRotationOverlapSeconds' | 'retentionDays' | 'attemptTimeoutSeconds') => {
+    const v = context(key);
+    if (v === undefined) return {};
+    if (!/^\d+$/.test(v)) throw new Error(`context ${key} must be a whole number, got "${v}"`);
+    return { [key]: Number(v) };
+  };
+
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');
   const stack = new WebhooksStack(app, stackName, {
@@ -31,6 +41,9 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     retrySchedule: schedule === undefined ? undefined : parseSchedule(schedule),
     alarmTopicArn: context('alarmTopicArn'),
     apiGatewayCloudWatchRole: context('apiGatewayCloudWatchRole') !== 'false',
+    ...numberFrom('secretRotationOverlapSeconds'),
+    ...numberFrom('retentionDays'),
+    ...numberFrom('attemptTimeoutSeconds'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

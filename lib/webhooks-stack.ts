@@ -26,6 +26,17 @@ export interface WebhooksStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** How long a rotated-out signing secret keeps signing. @default 86400 (24 h) */
+  readonly secretRotationOverlapSeconds?: number;
+  /** Days events, deliveries and attempts are kept (DynamoDB TTL). @default 30 */
+  readonly retentionDays?: number;
+  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default 10 */
+  readonly attemptTimeoutSeconds?: number;
+}
+
+function wholeNumber(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
 }
 
 /** Secret actions the api function needs to manage one signing secret per subscription. */
@@ -79,6 +90,9 @@ export class WebhooksStack extends Stack {
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
       WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
+      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(wholeNumber('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds ?? 86_400, 0, 30 * 86_400)),
+      WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
+      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
       POWERTOOLS_SERVICE_NAME: 'webhooks',
       POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
       NODE_OPTIONS: '--enable-source-maps',

@@ -283,6 +283,9 @@ describe('functions', () => {
         DELIVERY_QUEUE_URL: ref(ids.deliveryQueue),
         SECRET_NAME_PREFIX: 'webhooks/Webhooks/',
         WEBHOOKS_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE.join(','),
+        WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
+        WEBHOOKS_RETENTION_DAYS: '30',
+        WEBHOOKS_ATTEMPT_TIMEOUT_MS: '10000',
         POWERTOOLS_SERVICE_NAME: 'webhooks',
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
         NODE_OPTIONS: '--enable-source-maps',
@@ -559,6 +562,17 @@ describe('the app (bin/webhooks.ts)', () => {
       QueueName: 'Hooks2-delivery-dlq',
       RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':Hooks2-delivery'])] })] },
     });
+  }, SLOW);
+
+  it('passes rotation overlap, retention and attempt timeout from context to the functions, and rejects bad values', () => {
+    const { stack } = createWebhooksApp({
+      context: { ...cdkJsonContext(), ...SKIP_BUNDLING, secretRotationOverlapSeconds: '3600', retentionDays: '7', attemptTimeoutSeconds: '5' },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WEBHOOKS_ROTATION_OVERLAP_SECONDS: '3600', WEBHOOKS_RETENTION_DAYS: '7', WEBHOOKS_ATTEMPT_TIMEOUT_MS: '5000' }) },
+    });
+    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, attemptTimeoutSeconds: '45' } })).toThrow(/attemptTimeoutSeconds must be a whole number from 1 to 30/);
+    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retentionDays: 'a week' } })).toThrow(/retentionDays must be a whole number/);
   }, SLOW);
 
   it('rejects a malformed retry schedule in context', () => {
