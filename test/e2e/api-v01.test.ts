@@ -122,6 +122,14 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
     }
   });
 
+  it('serves the OpenAPI document without credentials', async () => {
+    const res = await fetch(`${p.url}/api/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\.1/);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v0.1/webhooks', '/api/v0/webhooks', '/api/v0.1/events']));
+  });
+
   it('lists the event catalog', async () => {
     const res = await p.call('GET', '/api/v0.1/event-types');
     expect(res.status).toBe(200);
