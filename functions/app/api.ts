@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { WebhookEvent } from '../domain/model.js';
+import { payloadDigest } from '../domain/payload-digest.js';
 import {
   CreateSubscriptionV0,
   CreateSubscriptionV01,
@@ -13,14 +14,11 @@ import {
   UpdateSubscriptionV01,
 } from '../domain/requests.js';
 import { toV01View, toV0View } from '../domain/views.js';
-import type { DeliveryStore, EventBus, PageRequest, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { DeliveryStore, EventBus, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import { registerDeliveryRoutes } from './delivery-routes.js';
-import { pageRequest, tenantOf } from './request-context.js';
+import { errorResponse, header, json, readJsonBody, Router } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { header } from './http.js';
-import { createHash } from 'node:crypto';
-import { payloadDigest } from '../domain/payload-digest.js';
-import { errorResponse, json, readJsonBody, Router } from './http.js';
+import { pageRequest, tenantOf } from './request-context.js';
 import { SubscriptionService, type WithSecret } from './subscriptions.js';
 
 export interface ApiDeps {
