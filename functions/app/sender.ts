@@ -58,19 +58,33 @@ interface Result {
   visibility?: number;
 }
 
+interface Target {
+  subscription: Subscription | undefined;
+  secrets?: SecretSet;
+}
+
 export function createSender(deps: SenderDeps) {
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? NO_METRICS;
-  const log = deps.log ?? (() => undefined);
+  const log = deps.log;
   const ttl = deps.cacheTtlMs ?? 30_000;
   const subscriptionCache = new TtlCache<Subscription | undefined>(ttl);
   const secretCache = new TtlCache<SecretSet>(ttl);
 
-  async function deliver({ record, message }: Work, prior: Delivery | undefined): Promise<Result> {
+  /** Once per subscription per batch, however many of its deliveries the batch holds. */
+  async function resolveTarget(tenantId: string, subscriptionId: string): Promise<Target> {
+    const subscription = await subscriptionCache.get(storeKey(tenantId, subscriptionId), () => deps.subscriptions.get(tenantId, subscriptionId));
+    if (!subscription || subscription.status !== 'enabled') return { subscription };
+    const secrets = await secretCache.get(subscription.secretName, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)));
+    return { subscription, secrets };
+  }
+
+  async function deliver({ record, message }: Work, prior: Delivery | undefined, target: Target): Promise<Result> {
     const generation = message.generation ?? 0;
     if (prior?.status === 'succeeded' && prior.generation >= generation) return { record, outcome: 'duplicate' };
     const at = now();
-    const base: Delivery = {
+    const atIso = at.toISOString();
+    const delivery: Delivery = {
       id: message.deliveryId,
       tenantId: message.tenantId,
       subscriptionId: message.subscriptionId,
@@ -80,50 +94,52 @@ export function createSender(deps: SenderDeps) {
       attempts: prior?.attempts ?? 0,
       generation: Math.max(generation, prior?.generation ?? 0),
       createdTime: prior?.createdTime ?? message.createdTime,
-      updatedTime: at.toISOString(),
+      updatedTime: atIso,
     };
-    const cacheKey = storeKey(message.tenantId, message.subscriptionId);
-    const subscription = await subscriptionCache.get(cacheKey, () => deps.subscriptions.get(message.tenantId, message.subscriptionId));
-    if (!subscription || subscription.status !== 'enabled') {
-      const lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
-      return { record, outcome: 'skipped', delivery: { ...base, status: 'skipped', lastError } };
+    const { subscription } = target;
+    if (!subscription || !target.secrets) {
+      delivery.status = 'skipped';
+      delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
+      return { record, outcome: 'skipped', delivery };
     }
 
-    const secrets = signingSecrets(
-      await secretCache.get(subscription.secretName, async () => parseSecretSet(await deps.secrets.get(subscription.secretName))),
-      at,
-    );
     const body = webhookBody(message);
-    const headers = signHeaders(secrets, message.event.id, Math.floor(at.getTime() / 1000), body);
+    const headers = signHeaders(signingSecrets(target.secrets, at), message.event.id, Math.floor(at.getTime() / 1000), body);
     const result = await deps.client.post(subscription.url, { ...headers }, body);
-    const attemptNo = base.attempts + 1;
-    const attempt = attemptRecord(message, attemptNo, at, result);
-    const delivery: Delivery = { ...base, attempts: attemptNo };
+    delivery.attempts++;
+    const attempt = attemptRecord(message, delivery.attempts, atIso, result);
     if (result.kind === 'response') delivery.lastStatusCode = result.status;
     else delivery.lastError = result.error;
     metrics.latency(result.latencyMs);
-    log(result.kind === 'response' && result.status < 300 ? 'info' : 'warn', 'delivery attempt', {
-      deliveryId: message.deliveryId,
-      eventId: message.event.id,
-      subscriptionId: message.subscriptionId,
-      attempt: attemptNo,
-      ...(result.kind === 'response' ? { status: result.status } : { error: result.error }),
-      latencyMs: result.latencyMs,
-    });
+    if (log) {
+      log(result.kind === 'response' && result.status < 300 ? 'info' : 'warn', 'delivery attempt', {
+        deliveryId: message.deliveryId,
+        eventId: message.event.id,
+        subscriptionId: message.subscriptionId,
+        attempt: delivery.attempts,
+        ...(result.kind === 'response' ? { status: result.status } : { error: result.error }),
+        latencyMs: result.latencyMs,
+      });
+    }
 
     if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
-      return { record, outcome: 'succeeded', delivery: { ...delivery, status: 'succeeded' }, attempt };
+      delivery.status = 'succeeded';
+      return { record, outcome: 'succeeded', delivery, attempt };
     }
     if (result.kind === 'response' && result.status === 410) {
       // The receiver says it is gone for good: stop sending it anything.
-      await deps.subscriptions.update({ ...subscription, status: 'disabled', updatedTime: at.toISOString() }).catch((err: Error) =>
-        log('error', 'could not disable a gone subscription', { subscriptionId: subscription.id, error: err.message }),
+      await deps.subscriptions.update({ ...subscription, status: 'disabled', updatedTime: atIso }).catch((err: Error) =>
+        log?.('error', 'could not disable a gone subscription', { subscriptionId: subscription.id, error: err.message }),
       );
-      subscriptionCache.delete(cacheKey);
-      return { record, outcome: 'gone', delivery: { ...delivery, status: 'skipped', lastError: 'gone: the receiver answered 410, so the subscription was disabled' }, attempt };
+      subscriptionCache.delete(storeKey(message.tenantId, message.subscriptionId));
+      delivery.status = 'skipped';
+      delivery.lastError = 'gone: the receiver answered 410, so the subscription was disabled';
+      return { record, outcome: 'gone', delivery, attempt };
     }
     if (result.kind === 'error' && result.error === 'refused') {
-      return { record, outcome: 'refused', delivery: { ...delivery, status: 'skipped', lastError: `refused: ${result.message}` }, attempt };
+      delivery.status = 'skipped';
+      delivery.lastError = `refused: ${result.message}`;
+      return { record, outcome: 'refused', delivery, attempt };
     }
     // The queue's receive count picks the step, so a redriven message starts the schedule again.
     const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
@@ -133,21 +149,17 @@ export function createSender(deps: SenderDeps) {
     });
     if (delay === undefined) {
       // Released at once: its next receive passes maxReceiveCount and SQS moves it to the DLQ.
-      return { record, outcome: 'dead_lettered', delivery: { ...delivery, status: 'dead_lettered' }, attempt, visibility: 0 };
+      delivery.status = 'dead_lettered';
+      return { record, outcome: 'dead_lettered', delivery, attempt, visibility: 0 };
     }
-    return {
-      record,
-      outcome: 'retrying',
-      delivery: { ...delivery, nextAttemptTime: new Date(at.getTime() + delay * 1000).toISOString() },
-      attempt,
-      visibility: delay,
-    };
+    delivery.nextAttemptTime = new Date(at.getTime() + delay * 1000).toISOString();
+    return { record, outcome: 'retrying', delivery, attempt, visibility: delay };
   }
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failures: string[] = [];
     const work: Work[] = [];
-    const duplicates: SQSRecord[] = [];
+    let duplicates = 0;
     const firstOf = new Set<string>();
     for (const record of event.Records) {
       let message: DeliveryMessage;
@@ -155,39 +167,49 @@ export function createSender(deps: SenderDeps) {
         message = JSON.parse(record.body) as DeliveryMessage;
         if (!message.deliveryId || !message.tenantId || !message.subscriptionId || !message.event?.id) throw new Error('not a delivery message');
       } catch (err) {
-        log('error', 'unreadable delivery message', { messageId: record.messageId, error: (err as Error).message });
+        log?.('error', 'unreadable delivery message', { messageId: record.messageId, error: (err as Error).message });
         failures.push(record.messageId);
         continue;
       }
       const key = `${storeKey(message.tenantId, message.deliveryId)}#${message.generation ?? 0}`;
-      if (firstOf.has(key)) duplicates.push(record);
+      if (firstOf.has(key)) duplicates++;
       else {
         firstOf.add(key);
         work.push({ record, message });
       }
     }
 
+    const targets = new Map<string, Promise<Target>>();
+    for (const w of work) {
+      const k = storeKey(w.message.tenantId, w.message.subscriptionId);
+      if (!targets.has(k)) targets.set(k, resolveTarget(w.message.tenantId, w.message.subscriptionId));
+    }
     const prior = await deps.store.getDeliveries(work.map((w) => ({ tenantId: w.message.tenantId, deliveryId: w.message.deliveryId })));
     const results = await Promise.all(
       work.map(async (w): Promise<Result> => {
         try {
-          return await deliver(w, prior.get(storeKey(w.message.tenantId, w.message.deliveryId)));
+          const target = await targets.get(storeKey(w.message.tenantId, w.message.subscriptionId))!;
+          return await deliver(w, prior.get(storeKey(w.message.tenantId, w.message.deliveryId)), target);
         } catch (err) {
           // Failed before any POST (a store or secret read): the queue's visibility timeout brings it back.
-          log('error', 'delivery failed before sending', { messageId: w.record.messageId, error: (err as Error).message });
+          log?.('error', 'delivery failed before sending', { messageId: w.record.messageId, error: (err as Error).message });
           return { record: w.record, outcome: 'retrying' };
         }
       }),
     );
 
-    const changes: ChangeVisibility[] = results.filter((r) => r.visibility !== undefined).map((r) => ({ receiptHandle: r.record.receiptHandle, seconds: r.visibility! }));
-    if (changes.length > 0) {
-      await deps.deliveries.changeVisibilities(changes).catch((err: Error) => log('warn', 'visibility change failed; the queue default applies', { error: err.message }));
+    const changes: ChangeVisibility[] = [];
+    const deliveries: Delivery[] = [];
+    const attempts: Attempt[] = [];
+    for (const r of results) {
+      if (r.visibility !== undefined) changes.push({ receiptHandle: r.record.receiptHandle, seconds: r.visibility });
+      if (r.delivery) deliveries.push(r.delivery);
+      if (r.attempt) attempts.push(r.attempt);
     }
-    await deps.store.write({
-      deliveries: results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
-      attempts: results.flatMap((r) => (r.attempt ? [r.attempt] : [])),
-    });
+    if (changes.length > 0) {
+      await deps.deliveries.changeVisibilities(changes).catch((err: Error) => log?.('warn', 'visibility change failed; the queue default applies', { error: err.message }));
+    }
+    await deps.store.write({ deliveries, attempts });
 
     for (const r of results) {
       if (r.outcome === 'retrying' || r.outcome === 'dead_lettered') failures.push(r.record.messageId);
@@ -197,19 +219,19 @@ export function createSender(deps: SenderDeps) {
       else if (r.outcome === 'refused') metrics.count('DeliveryRefused');
       else if (r.outcome !== 'duplicate') metrics.count('DeliverySkipped');
     }
-    if (duplicates.length > 0) log('info', 'duplicate messages in batch', { count: duplicates.length });
+    if (duplicates > 0) log?.('info', 'duplicate messages in batch', { count: duplicates });
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-function attemptRecord(message: DeliveryMessage, attempt: number, at: Date, result: AttemptResult): Attempt {
+function attemptRecord(message: DeliveryMessage, attempt: number, time: string, result: AttemptResult): Attempt {
   const a: Attempt = {
     tenantId: message.tenantId,
     deliveryId: message.deliveryId,
     subscriptionId: message.subscriptionId,
     eventId: message.event.id,
     attempt,
-    time: at.toISOString(),
+    time,
     latencyMs: result.latencyMs,
     responseExcerpt: result.kind === 'response' ? result.excerpt : '',
   };
