@@ -3,6 +3,7 @@ import { deliveryIdFor } from '../domain/delivery-id.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import { serializeEvent } from './sender.js';
 import { NO_METRICS, storeKey, type DeliveryStore, type Metrics, type Queue, type SubscriptionRepository } from '../ports.js';
 
 /**
@@ -50,8 +51,22 @@ export function eventFromEnvelope(body: string): { tenantId: string; event: Webh
   };
 }
 
-export function deliveryMessage(tenantId: string, subscriptionId: string, event: WebhookEvent, createdTime: string, generation = 0): DeliveryMessage {
-  const m: DeliveryMessage = { deliveryId: deliveryIdFor(event.id, subscriptionId), tenantId, subscriptionId, event, createdTime };
+export function deliveryMessage(
+  tenantId: string,
+  subscriptionId: string,
+  event: WebhookEvent,
+  createdTime: string,
+  generation = 0,
+  body = serializeEvent(event),
+): DeliveryMessage {
+  const m: DeliveryMessage = {
+    deliveryId: deliveryIdFor(event.id, subscriptionId),
+    tenantId,
+    subscriptionId,
+    event: { id: event.id, type: event.type, timestamp: event.timestamp },
+    body,
+    createdTime,
+  };
   if (generation) m.generation = generation;
   return m;
 }
@@ -90,8 +105,9 @@ export function createFanout(deps: FanoutDeps) {
       for (const p of fresh) {
         if (!byTenant.has(p.tenantId)) byTenant.set(p.tenantId, deps.subscriptions.listAll(p.tenantId));
         const targets = (await byTenant.get(p.tenantId)!).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, p.event.type));
+        const body = serializeEvent(p.event);
         for (const s of targets) {
-          const m = deliveryMessage(p.tenantId, s.id, p.event, createdTime);
+          const m = deliveryMessage(p.tenantId, s.id, p.event, createdTime, 0, body);
           messages.push({ id: m.deliveryId, body: JSON.stringify(m) });
         }
         stored.push({

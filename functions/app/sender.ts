@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
+import type { Attempt, Delivery, DeliveryMessage, Subscription, WebhookEvent } from '../domain/model.js';
 import { nextDelaySeconds } from '../domain/retry-schedule.js';
 import { parseSecretSet, signingSecrets, type SecretSet } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
@@ -41,8 +41,14 @@ export type Outcome = 'succeeded' | 'retrying' | 'dead_lettered' | 'gone' | 'ref
 
 /** The exact bytes every attempt of a delivery sends, so a retry carries the same body and id. */
 export function webhookBody(message: DeliveryMessage): string {
+  if (message.body !== undefined) return message.body;
   const { id, type, timestamp, data } = message.event;
-  return JSON.stringify({ id, type, timestamp, data });
+  return JSON.stringify({ id, type, timestamp, data: data ?? {} });
+}
+
+/** What fan-out puts in `DeliveryMessage.body`. */
+export function serializeEvent(event: WebhookEvent): string {
+  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
 }
 
 interface Work {
@@ -105,7 +111,7 @@ export function createSender(deps: SenderDeps) {
 
     const body = webhookBody(message);
     const headers = signHeaders(signingSecrets(target.secrets, at), message.event.id, Math.floor(at.getTime() / 1000), body);
-    const result = await deps.client.post(subscription.url, { ...headers }, body);
+    const result = await deps.client.post(subscription.url, headers, body);
     delivery.attempts++;
     const attempt = attemptRecord(message, delivery.attempts, atIso, result);
     if (result.kind === 'response') delivery.lastStatusCode = result.status;

@@ -41,7 +41,13 @@ export interface DeliveryMessage {
   deliveryId: string;
   tenantId: string;
   subscriptionId: string;
-  event: WebhookEvent;
+  /** The event's id, type and time; its data travels in `body` (older messages carry `data` here). */
+  event: Omit<WebhookEvent, 'data'> & { data?: Record<string, unknown> };
+  /**
+   * The exact JSON every attempt sends, serialized once at fan-out for all of an event's
+   * subscriptions: the sender neither parses nor re-serializes the data.
+   */
+  body?: string;
   createdTime: string;
   /** Set by a manual retry; see Delivery.generation. */
   generation?: number;

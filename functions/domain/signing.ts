@@ -11,11 +11,12 @@ export const SECRET_BYTES = 24;
 /** Receivers reject timestamps further than this from their clock (the libraries' default). */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
-export interface WebhookHeaders {
+// A type, not an interface, so that it passes as a Record<string, string> of headers.
+export type WebhookHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 export function generateSecret(bytes = SECRET_BYTES): string {
   if (bytes < SECRET_BYTES) throw new Error(`a signing secret needs at least ${SECRET_BYTES} random bytes`);

@@ -50,7 +50,9 @@ describe('fan-out handler', () => {
     const messages = sent();
     expect(messages.map((m) => m.subscriptionId).sort()).toEqual(['all', 'exact', 'wild']);
     for (const m of messages) {
-      expect(m).toMatchObject({ tenantId: 'tnt_1', deliveryId: deliveryIdFor('evt_1', m.subscriptionId), event: { id: 'evt_1', type: 'card.created', data: { card_id: 'c' } } });
+      expect(m).toMatchObject({ tenantId: 'tnt_1', deliveryId: deliveryIdFor('evt_1', m.subscriptionId), event: { id: 'evt_1', type: 'card.created' } });
+      // The body every attempt sends, serialized once here.
+      expect(JSON.parse(m.body)).toEqual({ id: 'evt_1', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: 'c' } });
     }
     expect(store.events.get('tnt_1/evt_1')).toMatchObject({ deliveries: 3, published: true });
   });
