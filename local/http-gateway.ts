@@ -16,6 +16,8 @@ export interface GatewayOptions {
   authorizer: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   /** Routes that skip the authorizer (the OpenAPI document). */
   publicPaths?: readonly string[];
+  /** Reuse an Allow for the same identity headers this long, as API Gateway's result cache does. */
+  authorizerCacheTtlSeconds?: number;
 }
 
 export interface Gateway {
@@ -41,7 +43,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
+function headerValue(headers: Record<string, string>, lower: string): string {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
+  return '';
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 0) * 1000;
+  const authorizerCache = new Map<string, { tenantId: string; expires: number }>();
   const server: Server = createServer(async (req, res) => {
     const send = (r: APIGatewayProxyResult) => {
       res.writeHead(r.statusCode, { ...(r.headers as Record<string, string>) });
@@ -69,7 +78,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const requestId = randomUUID();
       const path = url.pathname;
       let tenantId: string | undefined;
-      if (!options.publicPaths?.includes(path)) {
+      const cacheKey = `${headerValue(headers, 'identity')}\n${headerValue(headers, 'authorization')}`;
+      const cached = authorizerCache.get(cacheKey);
+      if (cached && cached.expires > Date.now() && !options.publicPaths?.includes(path)) tenantId = cached.tenantId;
+      else if (!options.publicPaths?.includes(path)) {
         try {
           const result = await options.authorizer({
             type: 'REQUEST',
@@ -86,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
           });
           tenantId = result.context?.tenantId as string | undefined;
+          if (tenantId && cacheTtlMs > 0) authorizerCache.set(cacheKey, { tenantId, expires: Date.now() + cacheTtlMs });
         } catch {
           return send({
             statusCode: 401,

@@ -11,6 +11,7 @@ import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
+import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
@@ -43,6 +44,11 @@ export interface LocalOptions {
   attemptTimeoutMs?: number;
   rotationOverlapSeconds?: number;
   retentionDays?: number;
+  /**
+   * How long the gateway reuses an authorizer answer for the same Identity and Authorization,
+   * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
+   */
+  authorizerCacheTtlSeconds?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
@@ -109,7 +115,15 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const pollers = [
-    startPoller({ sqs: sqs.client, queue: sqs.ingest, handler: createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log }), concurrency: 2, onError }),
+    startPoller({
+      sqs: sqs.client,
+      queue: sqs.ingest,
+      handler: createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log }),
+      batchSize: FANOUT_BATCH_SIZE,
+      batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
+      concurrency: 2,
+      onError,
+    }),
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
@@ -124,11 +138,15 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
         log,
         ...(options.senderCacheTtlMs !== undefined ? { cacheTtlMs: options.senderCacheTtlMs } : {}),
       }),
+      batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
       onError,
     }),
   ];
-  const gateway = await startGateway({ port: options.port ?? 3000, api, authorizer: createAuthorizer(tenants), publicPaths: ['/api/openapi.json'] });
+  const gateway = await startGateway({ port: options.port ?? 3000, api, authorizer: createAuthorizer(tenants),
+    authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
+    publicPaths: ['/api/openapi.json'],
+  });
 
   const endpoints: LocalEndpoints = {
     apiUrl: gateway.url,

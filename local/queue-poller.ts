@@ -15,7 +15,10 @@ export interface PollerOptions {
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
   /** Batches handled at once, as Lambda scales out over a busy queue. */
   concurrency?: number;
+  /** Records per handler call; over ten, several receives fill one batch. */
   batchSize?: number;
+  /** How long to keep gathering a batch while messages keep coming. */
+  batchWindowSeconds?: number;
   onError?: (err: Error) => void;
 }
 
@@ -28,20 +31,43 @@ export function startPoller(options: PollerOptions): Poller {
   let running = true;
   const abort = new AbortController();
 
+  const batchSize = options.batchSize ?? 10;
+  const windowMs = (options.batchWindowSeconds ?? 0) * 1000;
+
+  const receive = async (max: number, wait: number) =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MaxNumberOfMessages: Math.min(10, max),
+          WaitTimeSeconds: wait,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      )
+    ).Messages ?? [];
+
+  /**
+   * Up to `batchSize` messages (SQS gives ten a call). Like the event source mapping's
+   * batching window, it keeps gathering while messages keep coming, but hands over what it
+   * has as soon as the queue runs dry, so an idle local pipeline answers at once.
+   */
+  async function receiveBatch() {
+    const batch = await receive(batchSize, 1);
+    const deadline = Date.now() + windowMs;
+    while (batch.length > 0 && batch.length < batchSize && Date.now() < deadline && running) {
+      const more = await receive(batchSize - batch.length, 0);
+      if (more.length === 0) break;
+      batch.push(...more);
+    }
+    return batch;
+  }
+
   async function loop(): Promise<void> {
     while (running) {
       try {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queue.url,
-            MaxNumberOfMessages: options.batchSize ?? 10,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        const messages = out.Messages ?? [];
+        const messages = await receiveBatch();
         if (messages.length === 0) continue;
         const records: SQSRecord[] = messages.map((m) => ({
           messageId: m.MessageId!,
@@ -68,9 +94,9 @@ export function startPoller(options: PollerOptions): Poller {
           continue;
         }
         const done = records.filter((r) => !failed.has(r.messageId));
-        if (done.length > 0) {
+        for (let i = 0; i < done.length; i += 10) {
           await sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+            new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.slice(i, i + 10).map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })) }),
           );
         }
       } catch (err) {

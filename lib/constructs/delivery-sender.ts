@@ -3,6 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WebhookFunction } from './webhook-function.js';
+import { SENDER_BATCH_SIZE } from '../../functions/domain/batching.js';
 
 export const SENDER_TIMEOUT = Duration.seconds(60);
 
@@ -29,7 +30,7 @@ export class DeliverySender extends Construct {
     });
     this.sender.function.addEventSource(
       new SqsEventSource(props.queue, {
-        batchSize: 10,
+        batchSize: SENDER_BATCH_SIZE,
         reportBatchItemFailures: true,
       }),
     );

@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_MESSAGE_BYTES } from './delivery-queues.js';
 import { WebhookFunction } from './webhook-function.js';
+import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS } from '../../functions/domain/batching.js';
 
 export const FANOUT_TIMEOUT = Duration.seconds(60);
 /** Receives of one ingest message before it is parked in the ingest DLQ. */
@@ -76,8 +77,8 @@ export class EventIngest extends Construct {
     });
     this.fanout.function.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: FANOUT_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(FANOUT_BATCH_WINDOW_SECONDS),
         reportBatchItemFailures: true,
       }),
     );

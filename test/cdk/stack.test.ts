@@ -163,11 +163,11 @@ describe('event ingest', () => {
     expect(resources[ids.ingestDlq].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
-  it('feeds the fanout function in batches of 10 with partial batch responses', () => {
+  it('feeds the fanout function in batches of 100 within a 1 s window, with partial batch responses', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt(ids.ingestQueue),
       FunctionName: ref(ids.fanout),
-      BatchSize: 10,
+      BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });

@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-tenants.js';
+import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
+
+/** The local gateway caches authorizer answers when asked to, as API Gateway does on AWS. */
+describe('authorizer result cache in the local gateway', () => {
+  let cached: TestPipeline;
+  beforeAll(async () => {
+    cached = await startTestPipeline({ authorizerCacheTtlSeconds: 300 });
+  });
+  afterAll(async () => cached?.stop());
+
+  it('keeps answering for a revoked key until the cached answer expires, and never caches a refusal', async () => {
+    const tenant = await addTenant(cached);
+    const wrong = await cached.call('GET', '/api/v0.1/webhooks', undefined, { ...as(tenant), Authorization: 'key_wrong' });
+    expect(wrong.status).toBe(401);
+    expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, as(tenant))).status).toBe(200);
+    const client = new DynamoDBClient({ endpoint: cached.endpoints.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await new DynamoTenantRepository(DynamoDBDocumentClient.from(client), cached.endpoints.tableName).revoke(tenant.identity, new Date().toISOString());
+    client.destroy();
+    expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, as(tenant))).status).toBe(200);
+    expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, { ...as(tenant), Authorization: 'key_wrong' })).status).toBe(401);
+  });
+});
