@@ -81,13 +81,13 @@ function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** A sender or baseline run's knobs, for the figure and for bench/investigate.ts's variants. */
+/** A sender or baseline run's knobs. */
 export interface SenderRunOptions {
   /** Batches in flight at once (default: the harness's concurrency). */
   concurrency?: number;
   /** Replaces the real WebhookClient (an experiment: a client that never touches the network). */
   client?: Pick<WebhookClient, 'post'>;
-  /** Replaces createSender (an experiment: bench/prototype-sender.ts). */
+  /** Replaces createSender, to compare another implementation. */
   factory?: typeof createSender;
   /** Whether the receiver must see every delivery (default: only with the real client). */
   expectPosts?: boolean;

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, type BuildOptions } from 'esbuild';
+import { median } from './support.js';
+
+/**
+ * Figure 4: each Lambda's bundle, built with the options the CDK construct gives
+ * NodejsFunction (lib/constructs/webhook-function.ts), and its cold module init time in a
+ * fresh `node` process, against an empty module imported the same way.
+ */
+
+export const HANDLERS = ['api', 'authorizer', 'fanout', 'sender'] as const;
+
+export interface BundleFigure {
+  handler: string;
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+  initMs: number;
+  initRunsMs: number[];
+}
+
+export interface BundlesResult {
+  bundles: BundleFigure[];
+  emptyInitMs: number;
+  emptyInitRunsMs: number[];
+  spawns: number;
+  esbuild: Record<string, unknown>;
+}
+
+/** Fake but well-formed: init must not reach AWS, and must not see a developer's real credentials. */
+function lambdaEnv(taskRoot: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    LAMBDA_TASK_ROOT: taskRoot,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_SESSION_TOKEN: 'bench',
+    TABLE_NAME: 'webhooks',
+    EVENT_BUS_NAME: 'webhooks',
+    DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-delivery',
+    SECRET_NAME_PREFIX: 'webhooks/Bench/',
+    POWERTOOLS_SERVICE_NAME: 'webhooks',
+    POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
+  };
+}
+
+/** Milliseconds from just before the dynamic import to just after it, in a fresh node. */
+function initMs(dir: string): number {
+  const file = join(dir, 'index.mjs');
+  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t); process.exit(0);`;
+  const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    cwd: dir,
+    env: lambdaEnv(dir),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const ms = Number(out.trim().split('\n').at(-1));
+  if (!Number.isFinite(ms)) throw new Error(`could not read an init time from ${JSON.stringify(out)}`);
+  return ms;
+}
+
+export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
+  // The construct's own exports, so the banner and root cannot drift from what CDK ships.
+  const { ESM_REQUIRE_BANNER, PROJECT_ROOT } = await import('../lib/constructs/webhook-function.js');
+  const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
+  // What NodejsFunction passes esbuild for the construct's bundling props: format ESM,
+  // target node22, platform node, mainFields module,main, the banner, minify, a source map
+  // without sources content, and no externals (bundleAwsSDK: true). Then events/ is copied in.
+  const esbuildOptions: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: [],
+    logLevel: 'warning',
+  };
+  try {
+    const dirs: Record<string, string> = {};
+    for (const h of HANDLERS) {
+      const dir = join(root, h);
+      mkdirSync(dir);
+      await build({ ...esbuildOptions, absWorkingDir: PROJECT_ROOT, entryPoints: [join('functions', 'handlers', `${h}.ts`)], outfile: join(dir, 'index.mjs') });
+      cpSync(join(PROJECT_ROOT, 'events'), join(dir, 'events'), { recursive: true });
+      dirs[h] = dir;
+    }
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'index.mjs'), '');
+
+    // Round-robin, so a noisy moment hits every subject alike; one unmeasured spawn each first.
+    const subjects = [...HANDLERS, 'empty'] as const;
+    const dirOf = (s: (typeof subjects)[number]) => (s === 'empty' ? empty : dirs[s]!);
+    for (const s of subjects) initMs(dirOf(s));
+    const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
+    for (let i = 0; i < options.spawns; i++) for (const s of subjects) runs[s]!.push(initMs(dirOf(s)));
+
+    const bundles: BundleFigure[] = HANDLERS.map((h) => {
+      const code = readFileSync(join(dirs[h]!, 'index.mjs'));
+      return {
+        handler: h,
+        bytes: code.length,
+        gzipBytes: gzipSync(code, { level: 9 }).length,
+        mapBytes: statSync(join(dirs[h]!, 'index.mjs.map')).size,
+        initMs: median(runs[h]!),
+        initRunsMs: runs[h]!,
+      };
+    });
+    const emptyInitMs = median(runs.empty!);
+    for (const b of bundles) {
+      options.log(
+        `  ${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KiB (gzip ${(b.gzipBytes / 1024).toFixed(0)} KiB)  init ${b.initMs.toFixed(1)} ms  [${b.initRunsMs.map((x) => x.toFixed(0)).join(' ')}]`,
+      );
+    }
+    options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms`);
+    return { bundles, emptyInitMs, emptyInitRunsMs: runs.empty!, spawns: options.spawns, esbuild: { ...esbuildOptions, banner: '(ESM_REQUIRE_BANNER)' } };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,122 @@
+import type { Attempt, Delivery, StoredEvent, Subscription } from '../functions/domain/model.js';
+import { storeKey, type ChangeVisibility, type DeliveryStore, type Page, type PageRequest, type Queue, type QueueMessage, type SecretStore, type SubscriptionRepository } from '../functions/ports.js';
+
+/**
+ * The sender's ports answered from memory, so the throughput figure measures the sender itself
+ * (parse, cache, sign, POST, attempt records) and not DynamoDB or SQS. Every write is kept.
+ */
+
+export class MemorySubscriptions implements SubscriptionRepository {
+  readonly items = new Map<string, Subscription>();
+  gets = 0;
+
+  async create(s: Subscription): Promise<void> {
+    this.items.set(storeKey(s.tenantId, s.id), s);
+  }
+  async get(tenantId: string, id: string): Promise<Subscription | undefined> {
+    this.gets++;
+    return this.items.get(storeKey(tenantId, id));
+  }
+  async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    return { items: (await this.listAll(tenantId)).slice(0, page.limit) };
+  }
+  async update(s: Subscription): Promise<void> {
+    this.items.set(storeKey(s.tenantId, s.id), s);
+  }
+  async listAll(tenantId: string): Promise<Subscription[]> {
+    return [...this.items.values()].filter((s) => s.tenantId === tenantId);
+  }
+}
+
+export class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  gets = 0;
+
+  async create(name: string, value: string): Promise<void> {
+    this.values.set(name, value);
+  }
+  async get(name: string): Promise<string> {
+    this.gets++;
+    const v = this.values.get(name);
+    if (v === undefined) throw new Error(`no secret ${name}`);
+    return v;
+  }
+  async put(name: string, value: string): Promise<void> {
+    this.values.set(name, value);
+  }
+  async scheduleDeletion(name: string): Promise<void> {
+    this.values.delete(name);
+  }
+}
+
+/** Sends nothing; records the visibility changes the sender asks for. */
+export class RecordingQueue implements Queue {
+  readonly sent: QueueMessage[] = [];
+  readonly visibilityChanges: ChangeVisibility[] = [];
+
+  async sendAll(messages: readonly QueueMessage[]): Promise<void> {
+    this.sent.push(...messages);
+  }
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    this.visibilityChanges.push({ receiptHandle, seconds });
+  }
+  async changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void> {
+    this.visibilityChanges.push(...changes);
+  }
+}
+
+/** Deliveries by key, and the full attempt log, in memory. */
+export class MemoryDeliveryStore implements DeliveryStore {
+  readonly events = new Map<string, StoredEvent>();
+  readonly deliveries = new Map<string, Delivery>();
+  readonly attempts = new Map<string, Attempt[]>();
+  attemptCount = 0;
+  writes = 0;
+
+  async getEvents(keys: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    for (const k of keys) {
+      const e = this.events.get(storeKey(k.tenantId, k.eventId));
+      if (e) out.set(storeKey(k.tenantId, k.eventId), e);
+    }
+    return out;
+  }
+  async getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>> {
+    const out = new Map<string, Delivery>();
+    for (const k of keys) {
+      const d = this.deliveries.get(storeKey(k.tenantId, k.deliveryId));
+      if (d) out.set(storeKey(k.tenantId, k.deliveryId), d);
+    }
+    return out;
+  }
+  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
+    const items = [...this.deliveries.values()].filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId);
+    return { items: items.slice(0, page.limit) };
+  }
+  async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {
+    return this.attempts.get(storeKey(tenantId, deliveryId)) ?? [];
+  }
+  async claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }> {
+    const key = storeKey(event.tenantId, event.event.id);
+    const existing = this.events.get(key);
+    if (existing) return { claimed: false, existing };
+    this.events.set(key, event);
+    return { claimed: true };
+  }
+  async markPublished(tenantId: string, eventId: string): Promise<void> {
+    const e = this.events.get(storeKey(tenantId, eventId));
+    if (e) e.published = true;
+  }
+  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void> {
+    this.writes++;
+    for (const e of items.events ?? []) this.events.set(storeKey(e.tenantId, e.event.id), e);
+    for (const d of items.deliveries ?? []) this.deliveries.set(storeKey(d.tenantId, d.id), d);
+    for (const a of items.attempts ?? []) {
+      const key = storeKey(a.tenantId, a.deliveryId);
+      const list = this.attempts.get(key);
+      if (list) list.push(a);
+      else this.attempts.set(key, [a]);
+      this.attemptCount++;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
+ * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
+ *
+ * Options: --only=signing,sender,bundles,calls  --concurrency=5  --runs=3  --quick  --out=<file>
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, platform, arch, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { AUTHORIZER_CALL, measureCalls, PUBLISH_CALL, type CallsPhase } from './aws-calls.js';
+import { measureBundles, type BundlesResult } from './bundles.js';
+import { measureSender, type SenderFigure } from './sender-throughput.js';
+import { measureSigning, type SigningFigure } from './signing.js';
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=', 2);
+    return [k!, v ?? 'true'] as const;
+  }),
+);
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls'] as const;
+type Section = (typeof SECTIONS)[number];
+const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
+const quick = args.has('quick');
+const concurrency = Number(args.get('concurrency') ?? 5);
+const runsEach = Number(args.get('runs') ?? (quick ? 3 : 5));
+const out = args.get('out') ?? fileURLToPath(new URL('./results.json', import.meta.url));
+
+const log = (line: string) => console.log(line);
+const started = Date.now();
+
+interface Row {
+  figure: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: boolean | null;
+  /** Compared with the target for information only (not the figure the target is set on). */
+  informational?: boolean;
+  /** The raw numbers behind the row. */
+  numbers: Record<string, number>;
+}
+const rows: Row[] = [];
+const results: {
+  machine: Record<string, unknown>;
+  options: Record<string, unknown>;
+  figures: Row[];
+  signing?: SigningFigure;
+  sender?: SenderFigure;
+  bundles?: BundlesResult;
+  awsCalls?: CallsPhase[];
+  durationSeconds?: number;
+} = {
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    platform: `${platform()} ${release()} ${arch()}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    date: new Date().toISOString(),
+  },
+  options: { only: [...only], concurrency, runsEach, quick },
+  figures: rows,
+};
+
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+
+if (only.has('signing')) {
+  log('Signing: ours (node:crypto) vs standardwebhooks Webhook#sign, ~1 KB body');
+  const s = measureSigning({ runsEach, ms: quick ? 400 : 700, log });
+  results.signing = s;
+  rows.push({
+    figure: `Signing, ${s.bodyBytes} B body (signatures/s)`,
+    value: n0(s.ours),
+    baseline: `${n0(s.theirs)} (standardwebhooks)`,
+    ratio: s.ratio.toFixed(2),
+    target: '>= 1.5',
+    met: s.ratio >= 1.5,
+    numbers: { ours: s.ours, standardwebhooks: s.theirs, ratio: s.ratio },
+  });
+}
+
+if (only.has('sender')) {
+  log(`Sender throughput: ${concurrency} batches of 10 in flight vs bare undici with ${concurrency * 10} requests in flight`);
+  const s = await measureSender({
+    concurrency,
+    runsEach,
+    // A fixed count per run for both; larger counts slow the sender down by themselves (its
+    // in-memory store keeps every delivery and attempt, so the heap and GC work grow).
+    seconds: quick ? 2 : 4,
+    minCount: 5_000,
+    maxCount: 20_000,
+    warmup: quick ? 2_000 : 4_000,
+    log,
+  });
+  results.sender = s;
+  rows.push({
+    figure: `Sender throughput, ${s.concurrency}x10 in flight (deliveries/s)`,
+    value: n0(s.sender),
+    baseline: `${n0(s.baseline)} (bare undici)`,
+    ratio: s.ratio.toFixed(2),
+    target: '>= 0.8',
+    met: s.ratio >= 0.8,
+    numbers: { sender: s.sender, baseline: s.baseline, ratio: s.ratio },
+  });
+}
+
+if (only.has('bundles')) {
+  log('Lambda bundles: esbuild as the CDK construct runs it; cold import in a fresh node');
+  const b = await measureBundles({ spawns: 5, log });
+  results.bundles = b;
+  for (const x of b.bundles) {
+    rows.push({
+      figure: `Bundle ${x.handler}: index.mjs size`,
+      value: `${(x.bytes / 1024).toFixed(0)} KiB (gzip ${(x.gzipBytes / 1024).toFixed(0)} KiB)`,
+      baseline: '-',
+      ratio: '-',
+      target: '-',
+      met: null,
+      numbers: { bytes: x.bytes, gzipBytes: x.gzipBytes, mapBytes: x.mapBytes },
+    });
+    rows.push({
+      figure: `Bundle ${x.handler}: module init (ms, median of ${b.spawns})`,
+      value: `${x.initMs.toFixed(1)} (+${(x.initMs - b.emptyInitMs).toFixed(1)})`,
+      baseline: `${b.emptyInitMs.toFixed(2)} (empty .mjs)`,
+      ratio: `${(x.initMs / b.emptyInitMs).toFixed(0)}x`,
+      target: '-',
+      met: null,
+      numbers: { initMs: x.initMs, emptyInitMs: b.emptyInitMs, differenceMs: x.initMs - b.emptyInitMs, ratio: x.initMs / b.emptyInitMs },
+    });
+  }
+}
+
+if (only.has('calls')) {
+  log('AWS API calls per delivery in local mode at steady state');
+  const phases = await measureCalls({
+    events: quick ? 100 : 200,
+    warmupEvents: 20,
+    publishConcurrency: 8,
+    subscriptionCounts: [1, 10],
+    idleMs: 1_500,
+    timeoutMs: 120_000,
+    log,
+  });
+  results.awsCalls = phases;
+  for (const p of phases) {
+    const limit = p.subscriptions === 1 ? 1.5 : p.subscriptions === 10 ? 0.5 : undefined;
+    rows.push({
+      figure: `AWS calls/delivery, S=${p.subscriptions}, all calls`,
+      value: p.perDelivery.toFixed(3),
+      baseline: '-',
+      ratio: '-',
+      target: limit !== undefined ? `<= ${limit}` : '-',
+      met: limit !== undefined ? p.perDelivery <= limit : null,
+      numbers: { perDelivery: p.perDelivery, total: p.total, deliveries: p.deliveries },
+    });
+    rows.push({
+      figure: `AWS calls/delivery, S=${p.subscriptions}, excluding ${PUBLISH_CALL}`,
+      value: p.perDeliveryExcludingPublish.toFixed(3),
+      baseline: '-',
+      ratio: '-',
+      target: '(info)',
+      met: null,
+      numbers: { perDelivery: p.perDeliveryExcludingPublish, publishCalls: p.byOperation[PUBLISH_CALL] ?? 0 },
+    });
+    rows.push({
+      figure: `AWS calls/delivery, S=${p.subscriptions}, excluding authorizer ${AUTHORIZER_CALL} (cached on AWS)`,
+      value: p.perDeliveryWithAuthorizerCached.toFixed(3),
+      baseline: '-',
+      ratio: '-',
+      target: limit !== undefined ? `(<= ${limit})` : '-',
+      met: limit !== undefined ? p.perDeliveryWithAuthorizerCached <= limit : null,
+      informational: true,
+      numbers: { perDelivery: p.perDeliveryWithAuthorizerCached, authorizerCalls: p.byOperation[AUTHORIZER_CALL] ?? 0 },
+    });
+  }
+}
+
+results.durationSeconds = (Date.now() - started) / 1000;
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+
+const header = ['Figure', 'Value', 'Baseline', 'Ratio', 'Target', 'Met?'];
+const table = rows.map((r) => [r.figure, r.value, r.baseline, r.ratio, r.target, r.met === null ? '-' : r.informational ? (r.met ? '(yes)' : '(no)') : r.met ? 'yes' : 'NO']);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log('');
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const t of table) console.log(line(t));
+console.log('');
+console.log(`node ${process.version}, ${cpus().length} cpus, ${results.durationSeconds.toFixed(0)} s; wrote ${out}`);
+// Keep-alive sockets (fetch's global pool) would otherwise hold the process open for a while.
+process.exit(0);

@@ -1,0 +1,80 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The loopback receiver in its own `node` process (bench/receiver.mjs). */
+export interface ReceiverProcess {
+  url: string;
+  base: string;
+  pid: number;
+  /** POSTs it has answered so far. */
+  count(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Kill every receiver this process started, even on an exception or Ctrl-C. */
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+export async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const script = fileURLToPath(new URL('./receiver.mjs', import.meta.url));
+  // Plain node, not tsx: the receiver is JavaScript and should load nothing else.
+  const child = fork(script, [], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code} before listening`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    url: `${base}/webhook`,
+    base,
+    pid: child.pid!,
+    async count() {
+      const res = await fetch(`${base}/__count`);
+      return Number(await res.text());
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+      children.delete(child);
+    },
+  };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Runs `task` for every index in [0, count) with at most `concurrency` running at once. */
+export async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/** A JSON object whose serialization is about `bytes` long, for ~1 KB webhook bodies. */
+export function paddedData(bytes: number): Record<string, unknown> {
+  const data: Record<string, unknown> = { card_id: 'card_2xY9kQ7w', customer_id: 'cus_8Hn3pLm2', currency: 'EUR', amount: 12_345, status: 'active' };
+  const note = 'lorem ipsum dolor sit amet consectetur adipiscing elit ';
+  const size = JSON.stringify(data).length;
+  data.note = note.repeat(Math.ceil(bytes / note.length)).slice(0, Math.max(0, bytes - size - 10));
+  return data;
+}
