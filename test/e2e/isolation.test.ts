@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
 
 /** A tenant never sees, changes or learns of another's subscriptions: 404 like a missing id. */
 describe('tenant isolation', () => {
@@ -7,16 +8,36 @@ describe('tenant isolation', () => {
   let other: Record<string, string>;
   let mine: { id: string };
   let snapshot: unknown;
+  let deliveryId: string;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     p = await startTestPipeline();
     other = as(await addTenant(p));
-    mine = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/mine', events: ['card.created'] })).body.webhook_subscription;
-    snapshot = (await p.call('GET', `/api/v0.1/webhooks/${mine.id}`)).body;
+    receiver = await startReceiver();
+    mine = (await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] })).body.webhook_subscription;
+    // One delivered event, so the delivery routes have something to hide.
+    await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } });
+    await receiver.waitFor(1);
+    for (let i = 0; i < 100 && !deliveryId; i++) {
+      deliveryId = (await p.call('GET', `/api/v0.1/webhooks/${mine.id}/deliveries`)).body.deliveries[0]?.id;
+      if (!deliveryId) await new Promise((r) => setTimeout(r, 100));
+    }
+    snapshot = {
+      subscription: (await p.call('GET', `/api/v0.1/webhooks/${mine.id}`)).body,
+      delivery: (await p.call('GET', `/api/v0.1/webhooks/${mine.id}/deliveries/${deliveryId}`)).body,
+    };
   });
-  afterAll(async () => p?.stop());
+  afterAll(async () => {
+    await p?.stop();
+    await receiver?.close();
+  });
 
   const routes = (id: string): [string, string, unknown?][] => [
+    ['GET', `/api/v0.1/webhooks/${id}/deliveries`],
+    ['GET', `/api/v0.1/webhooks/${id}/deliveries/${deliveryId}`],
+    ['POST', `/api/v0.1/webhooks/${id}/deliveries/${deliveryId}/retry`],
+    ['POST', `/api/v0.1/webhooks/${id}/test`],
     ['GET', `/api/v0.1/webhooks/${id}`],
     ['PATCH', `/api/v0.1/webhooks/${id}`, { description: 'mine now' }],
     ['POST', `/api/v0.1/webhooks/${id}/secret/rotate`],
@@ -35,7 +56,20 @@ describe('tenant isolation', () => {
       expect(missing.status).toBe(404);
       expect(theirs.body.error.message.replace(mine.id, 'ID')).toBe(missing.body.error.message.replace('00000000-0000-4000-8000-000000000000', 'ID'));
     }
-    expect((await p.call('GET', `/api/v0.1/webhooks/${mine.id}`)).body).toEqual(snapshot);
+    expect({
+      subscription: (await p.call('GET', `/api/v0.1/webhooks/${mine.id}`)).body,
+      delivery: (await p.call('GET', `/api/v0.1/webhooks/${mine.id}/deliveries/${deliveryId}`)).body,
+    }).toEqual(snapshot);
+    // Nothing was sent on the other tenant's behalf.
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("hides another subscription's delivery behind a subscription of one's own", async () => {
+    const own = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/own', events: ['transactions'] }, other)).body.webhook_subscription;
+    const res = await p.call('GET', `/api/v0.1/webhooks/${own.id}/deliveries/${deliveryId}`, undefined, other);
+    expect(res.status).toBe(404);
+    const mineViaOwn = await p.call('GET', `/api/v0.1/webhooks/${mine.id}/deliveries/${deliveryId}`, undefined, other);
+    expect(mineViaOwn.status).toBe(404);
   });
 
   it("lists only the caller's own subscriptions, in both versions", async () => {
@@ -43,21 +77,21 @@ describe('tenant isolation', () => {
     const myList = (await p.call('GET', '/api/v0.1/webhooks')).body.webhook_subscriptions.map((s: { id: string }) => s.id);
     const theirList = (await p.call('GET', '/api/v0/webhooks', undefined, other)).body.map((s: { webhook_id: string }) => s.webhook_id);
     expect(myList).toEqual([mine.id]);
-    expect(theirList).toEqual([theirs.webhook_id]);
+    expect(theirList).toContain(theirs.webhook_id);
+    expect(theirList).not.toContain(mine.id);
   });
 
   it("does not deliver one tenant's events to another's subscriptions", async () => {
-    const { startReceiver } = await import('../support/receiver.js');
-    const receiver = await startReceiver();
+    const theirs = await startReceiver();
     try {
-      await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['*'] }, other);
+      await p.call('POST', '/api/v0.1/webhooks', { url: theirs.url, events: ['*'] }, other);
       await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } });
       await new Promise((r) => setTimeout(r, 1500));
-      expect(receiver.requests).toHaveLength(0);
+      expect(theirs.requests).toHaveLength(0);
       await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } }, other);
-      await receiver.waitFor(1);
+      await theirs.waitFor(1);
     } finally {
-      await receiver.close();
+      await theirs.close();
     }
   });
 });
