@@ -18,7 +18,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { startGateway } from './http-gateway.js';
 import { startPoller } from './queue-poller.js';
-import { startSqs, type SqsEmulator } from './sqs-emulator.js';
+import { startSqs, type QueueSnapshot, type SqsEmulator } from './sqs-emulator.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -34,6 +34,8 @@ export const LOCAL_TABLE = 'webhooks';
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Written while local mode runs, so `npm run tenant` and `npm run redrive` can find it. */
 export const ENDPOINTS_FILE = 'local-endpoints.json';
+/** Written on stop: the queues' messages, which fauxqs holds in memory only. */
+export const QUEUES_FILE = 'queues.json';
 
 export interface LocalOptions {
   port?: number;
@@ -85,6 +87,13 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
   const sqs = await startSqs(schedule);
+  const queuesFile = join(dataDir, QUEUES_FILE);
+  if (existsSync(queuesFile)) {
+    // Restored messages are new to SQS: their receive counts, and so their schedules, start again.
+    const restored = await sqs.restore(JSON.parse(readFileSync(queuesFile, 'utf8')) as QueueSnapshot);
+    rmSync(queuesFile);
+    if (restored > 0) log('info', 'queued messages restored', { count: restored });
+  }
   const calls = new CallCounter();
   const metrics = new LocalMetrics();
   calls.instrument('DynamoDB', dynamo.client);
@@ -174,6 +183,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
       await Promise.all(pollers.map((p) => p.stop()));
       await client.close();
       sqsForCode.destroy();
+      writeFileSync(queuesFile, JSON.stringify(sqs.snapshot()), { mode: 0o600 });
       await sqs.stop();
       await dynamo.stop();
       rmSync(endpointsFile, { force: true });
