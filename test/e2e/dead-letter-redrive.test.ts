@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
@@ -12,29 +12,7 @@ import { startTestPipeline, type TestPipeline } from '../support/local.js';
  * running local mode, puts it back, and it is delivered with the same id and body.
  */
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// Asynchronous on purpose: local mode runs in this process and must keep serving meanwhile.
-function redrive(dataDir: string, args: string[] = []): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: dataDir };
-  delete env.WEBHOOKS_STACK;
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['scripts/redrive.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const redrive = (dataDir: string, args: string[] = []): Promise<CliResult> => runCli('redrive', dataDir, args);
 
 /** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs`. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

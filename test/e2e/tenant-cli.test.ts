@@ -1,33 +1,11 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
 /** `npm run tenant` as an operator runs it: a child process against the running local mode. */
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// Asynchronous on purpose: local mode runs in this process and must keep serving meanwhile.
-function run(dataDir: string, args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: dataDir };
-  delete env.WEBHOOKS_STACK;
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['scripts/tenant.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (dataDir: string, args: string[]): Promise<CliResult> => runCli('tenant', dataDir, args);
 
 function cli(pipeline: TestPipeline, ...args: string[]): Promise<CliResult> {
   return run(pipeline.dataDir, args);
