@@ -3,19 +3,24 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createApi } from '../app/api.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { aws, logFn, logger } from '../runtime/aws-environment.js';
+import { optionalNumber, secretNamePrefix } from '../runtime/config.js';
+import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
+import { logFn, logger } from '../runtime/observability.js';
+
+const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
 
 export const handler = middy(
   createApi({
-    subscriptions: aws.subscriptions(),
-    secrets: aws.secrets(),
-    bus: aws.bus(),
-    store: aws.store(),
-    deliveries: aws.deliveryQueue(),
+    subscriptions: subscriptionRepository(),
+    secrets: secretStore(),
+    bus: eventBus(),
+    store: deliveryStore(),
+    deliveries: deliveryQueue(),
     catalog: loadCatalog(),
     policy: AWS_POLICY,
-    secretNamePrefix: aws.secretNamePrefix(),
-    ...(process.env.WEBHOOKS_ROTATION_OVERLAP_SECONDS ? { rotationOverlapSeconds: Number(process.env.WEBHOOKS_ROTATION_OVERLAP_SECONDS) } : {}),
+    secretNamePrefix: secretNamePrefix(),
+    ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     log: logFn,
   }),
 ).use(injectLambdaContext(logger));

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createAuthorizer } from '../app/authorizer.js';
-import { aws, logger } from '../runtime/aws-environment.js';
+import { tenantRepository } from '../runtime/dynamodb.js';
+import { logger } from '../runtime/observability.js';
 
-export const handler = middy(createAuthorizer(aws.tenants())).use(injectLambdaContext(logger));
+export const handler = middy(createAuthorizer(tenantRepository())).use(injectLambdaContext(logger));

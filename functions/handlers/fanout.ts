@@ -2,10 +2,12 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createFanout } from '../app/fanout.js';
-import { aws, logFn, logger, metrics } from '../runtime/aws-environment.js';
+import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryQueue } from '../runtime/messaging.js';
+import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 export const handler = middy(
-  createFanout({ subscriptions: aws.subscriptions(), deliveries: aws.deliveryQueue(), store: aws.store(), metrics: aws.metrics(), log: logFn }),
+  createFanout({ subscriptions: subscriptionRepository(), deliveries: deliveryQueue(), store: deliveryStore(), metrics: emfMetrics(), log: logFn }),
 )
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -4,19 +4,24 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
-import { aws, logFn, logger, metrics } from '../runtime/aws-environment.js';
-
-const timeoutMs = Number(process.env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ?? 10_000);
+import { optionalNumber, retrySchedule } from '../runtime/config.js';
+import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryQueue, secretStore } from '../runtime/messaging.js';
+import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 export const handler = middy(
   createSender({
-    subscriptions: aws.subscriptions(),
-    secrets: aws.secrets(),
-    deliveries: aws.deliveryQueue(),
-    store: aws.store(),
-    client: new WebhookClient({ policy: AWS_POLICY, timeoutMs, userAgent: 'serverless-webhooks/0.1 (+Standard Webhooks)' }),
-    schedule: aws.retrySchedule(),
-    metrics: aws.metrics(),
+    subscriptions: subscriptionRepository(),
+    secrets: secretStore(),
+    deliveries: deliveryQueue(),
+    store: deliveryStore(),
+    client: new WebhookClient({
+      policy: AWS_POLICY,
+      timeoutMs: optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? 10_000,
+      userAgent: 'serverless-webhooks/0.1 (+Standard Webhooks)',
+    }),
+    schedule: retrySchedule(),
+    metrics: emfMetrics(),
     log: logFn,
   }),
 )

@@ -1,0 +1,14 @@
+import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
+
+/** Settings the CDK stack passes to the functions as environment variables. */
+
+export function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+export const tableName = () => required('TABLE_NAME');
+export const secretNamePrefix = () => required('SECRET_NAME_PREFIX');
+export const retrySchedule = () => (process.env.WEBHOOKS_RETRY_SCHEDULE ? parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE);
+export const optionalNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);

@@ -1,0 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dynamodb-deliveries.js';
+import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
+import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
+import { optionalNumber, tableName } from './config.js';
+
+/** The DynamoDB adapters, sharing one client per container. */
+
+let doc: DynamoDBDocumentClient | undefined;
+const documentClient = () => (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+
+export const subscriptionRepository = () => new DynamoSubscriptionRepository(documentClient(), tableName());
+export const tenantRepository = () => new DynamoTenantRepository(documentClient(), tableName());
+export const deliveryStore = () => new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);
