@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Agent, request } from 'undici';
-import { createSender, webhookBody } from '../functions/app/sender.js';
+import { createSender } from '../functions/app/sender.js';
+import { webhookBody } from '../functions/domain/webhook-body.js';
 import { deliveryMessage } from '../functions/app/fanout.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';

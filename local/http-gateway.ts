@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { errorBody, MAX_BODY_BYTES } from '../functions/app/http.js';
+import { errorBody, headerValue, MAX_BODY_BYTES } from '../functions/app/http.js';
 
 /**
  * Local stand-in for API Gateway (REST, Lambda proxy): turns each HTTP request into the
@@ -43,11 +43,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-function headerValue(headers: Record<string, string>, lower: string): string {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return '';
-}
-
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 0) * 1000;
   const authorizerCache = new Map<string, { tenantId: string; expires: number }>();
@@ -78,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const requestId = randomUUID();
       const path = url.pathname;
       let tenantId: string | undefined;
-      const cacheKey = `${headerValue(headers, 'identity')}\n${headerValue(headers, 'authorization')}`;
+      const cacheKey = `${headerValue(headers, 'Identity') ?? ''}\n${headerValue(headers, 'Authorization') ?? ''}`;
       const cached = authorizerCache.get(cacheKey);
       if (cached && cached.expires > Date.now() && !options.publicPaths?.includes(path)) tenantId = cached.tenantId;
       else if (!options.publicPaths?.includes(path)) {

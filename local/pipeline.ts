@@ -16,6 +16,7 @@ import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { startDynamo } from './dynamodb-emulator.js';
+import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { startGateway } from './http-gateway.js';
 import { startPoller } from './queue-poller.js';
 import { startSqs, type QueueSnapshot, type SqsEmulator } from './sqs-emulator.js';
@@ -32,8 +33,6 @@ import { DynamoDeliveryStore, DEFAULT_RETENTION_DAYS } from '../functions/adapte
 
 export const LOCAL_TABLE = 'webhooks';
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
-/** Written while local mode runs, so `npm run tenant` and `npm run redrive` can find it. */
-export const ENDPOINTS_FILE = 'local-endpoints.json';
 /** Written on stop: the queues' messages, which fauxqs holds in memory only. */
 export const QUEUES_FILE = 'queues.json';
 
@@ -68,16 +67,6 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-export interface LocalEndpoints {
-  apiUrl: string;
-  dynamodbEndpoint: string;
-  tableName: string;
-  sqsEndpoint: string;
-  deliveryQueueUrl: string;
-  deadLetterQueueUrl: string;
-  ingestQueueUrl: string;
-  pid: number;
-}
 
 export async function startLocalPipeline(options: LocalOptions = {}): Promise<LocalPipeline> {
   const dataDir = resolve(options.dataDir ?? '.data');

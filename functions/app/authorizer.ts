@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { keyMatches } from '../domain/credentials.js';
 import type { TenantRepository } from '../ports.js';
+import { headerValue } from './http.js';
 
 /** Null for missing, unknown, wrong or revoked credentials alike: callers learn nothing more. */
 export async function authenticate(
@@ -19,19 +20,13 @@ export async function authenticate(
   return tenant.tenantId;
 }
 
-function headerOf(headers: Record<string, string | undefined> | null, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === lower) return v ?? undefined;
-  return undefined;
-}
-
 /**
  * API Gateway REQUEST authorizer. The policy allows every route of the stage, because API
  * Gateway caches it per Identity+Authorization pair and reuses it for other routes.
  */
 export function createAuthorizer(tenants: TenantRepository) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    const tenantId = await authenticate(tenants, headerOf(event.headers, 'Identity'), headerOf(event.headers, 'Authorization'));
+    const tenantId = await authenticate(tenants, headerValue(event.headers, 'Identity'), headerValue(event.headers, 'Authorization'));
     // API Gateway turns exactly this error message into a 401 (our UNAUTHORIZED gateway response).
     if (!tenantId) throw new Error('Unauthorized');
     const [arnPrefix, stage] = splitMethodArn(event.methodArn);

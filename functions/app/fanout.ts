@@ -3,7 +3,7 @@ import { deliveryIdFor } from '../domain/delivery-id.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
-import { serializeEvent } from './sender.js';
+import { serializeEvent } from '../domain/webhook-body.js';
 import { NO_METRICS, storeKey, type DeliveryStore, type Metrics, type Queue, type SubscriptionRepository } from '../ports.js';
 
 /**

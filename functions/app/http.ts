@@ -35,10 +35,15 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
-export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+/** API Gateway keeps the caller's spelling of header names; HTTP says case does not matter. */
+export function headerValue(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === lower && v !== undefined) return v;
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === lower && v !== undefined) return v;
   return undefined;
+}
+
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  return headerValue(event.headers, name);
 }
 
 export type RouteHandler = (event: APIGatewayProxyEvent, params: Record<string, string>) => Promise<APIGatewayProxyResult>;

@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Attempt, Delivery, DeliveryMessage, Subscription, WebhookEvent } from '../domain/model.js';
+import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
+import { webhookBody } from '../domain/webhook-body.js';
 import { nextDelaySeconds } from '../domain/retry-schedule.js';
 import { parseSecretSet, signingSecrets, type SecretSet } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
@@ -38,18 +39,6 @@ export interface SenderDeps {
 }
 
 export type Outcome = 'succeeded' | 'retrying' | 'dead_lettered' | 'gone' | 'refused' | 'skipped' | 'duplicate';
-
-/** The exact bytes every attempt of a delivery sends, so a retry carries the same body and id. */
-export function webhookBody(message: DeliveryMessage): string {
-  if (message.body !== undefined) return message.body;
-  const { id, type, timestamp, data } = message.event;
-  return JSON.stringify({ id, type, timestamp, data: data ?? {} });
-}
-
-/** What fan-out puts in `DeliveryMessage.body`. */
-export function serializeEvent(event: WebhookEvent): string {
-  return JSON.stringify({ id: event.id, type: event.type, timestamp: event.timestamp, data: event.data });
-}
 
 interface Work {
   record: SQSRecord;

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
+import { ENDPOINTS_FILE, type LocalEndpoints } from '../../local/endpoints.js';
 
 /**
  * Where the operator CLIs (`npm run tenant`, `npm run redrive`) act: a deployed stack, found
@@ -16,7 +17,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
  */
 
 /** Same name local/pipeline.ts writes (kept literal so this module does not load the pipeline). */
-export const LOCAL_ENDPOINTS_FILE = 'local-endpoints.json';
+export { ENDPOINTS_FILE as LOCAL_ENDPOINTS_FILE } from '../../local/endpoints.js';
 
 /** A target that cannot be reached: the CLIs print the message and exit 1. */
 export class TargetError extends Error {
@@ -162,25 +163,15 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
   }
 }
 
-interface EndpointsFile {
-  apiUrl: string;
-  dynamodbEndpoint: string;
-  tableName: string;
-  sqsEndpoint: string;
-  deliveryQueueUrl: string;
-  deadLetterQueueUrl: string;
-  ingestQueueUrl: string;
-  pid: number;
-}
 
 const NOT_RUNNING = 'local mode is not running: start it with npm start';
 
 function resolveLocal(dataDir: string): TargetInfo {
-  const file = join(dataDir, LOCAL_ENDPOINTS_FILE);
+  const file = join(dataDir, ENDPOINTS_FILE);
   if (!existsSync(file)) throw new TargetError(`${NOT_RUNNING} (no ${file}; set WEBHOOKS_DATA_DIR if it uses another data directory, or --stack NAME for a deployed stack)`);
-  let endpoints: EndpointsFile;
+  let endpoints: LocalEndpoints;
   try {
-    endpoints = JSON.parse(readFileSync(file, 'utf8')) as EndpointsFile;
+    endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
   } catch (err) {
     throw new TargetError(`${NOT_RUNNING} (${file} is unreadable: ${err instanceof Error ? err.message : String(err)})`);
   }

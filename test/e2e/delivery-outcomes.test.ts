@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { eventually } from '../support/wait.js';
 
 /** Every delivery outcome, end to end through local mode, against real loopback receivers. */
 
@@ -12,15 +13,6 @@ const headersOf = (r: ReceivedRequest) => ({
   'webhook-signature': String(r.headers['webhook-signature']),
 });
 
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('delivery outcomes', () => {
   let p: TestPipeline;
@@ -48,12 +40,12 @@ describe('delivery outcomes', () => {
   }
 
   async function deliveryOf(subscriptionId: string, until: (d: any) => boolean, what: string) {
-    return eventually(async () => {
+    return eventually(what, async () => {
       const list = await p.call('GET', `/api/v0.1/webhooks/${subscriptionId}/deliveries`);
       const d = list.body.deliveries?.[0];
       if (!d || !until(d)) return undefined;
       return (await p.call('GET', `/api/v0.1/webhooks/${subscriptionId}/deliveries/${d.id}`)).body.delivery;
-    }, what);
+    });
   }
 
   it('retries a failing receiver with growing gaps, with the same webhook-id and body, until it answers 2xx', async () => {

@@ -1,0 +1,17 @@
+/**
+ * What a running local mode writes under its data directory so that `npm run tenant` and
+ * `npm run redrive` can find its emulators. Kept apart from pipeline.ts so the CLIs can read it
+ * without loading the emulators.
+ */
+export const ENDPOINTS_FILE = 'local-endpoints.json';
+
+export interface LocalEndpoints {
+  apiUrl: string;
+  dynamodbEndpoint: string;
+  tableName: string;
+  sqsEndpoint: string;
+  deliveryQueueUrl: string;
+  deadLetterQueueUrl: string;
+  ingestQueueUrl: string;
+  pid: number;
+}
