@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
-import { pool, sleep, startReceiverProcess, type ReceiverProcess } from './support.js';
+import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { pool, type ReceiverProcess, sleep, startReceiverProcess } from './support.js';
 
 /**
  * Figure 3: AWS API calls our code makes per delivery at steady state, counted by local mode's
@@ -111,7 +111,11 @@ export async function measureCalls(options: CallsOptions): Promise<CallsPhase[]>
         `  S=${s}: ${deliveries} deliveries (${received} POSTs received) in ${seconds.toFixed(1)} s; ${total} calls = ${phase.perDelivery.toFixed(3)}/delivery, ` +
           `${phase.perDeliveryExcludingPublish.toFixed(3)} without ${PUBLISH_CALL}, ${phase.perDeliveryWithAuthorizerCached.toFixed(3)} without the authorizer's ${AUTHORIZER_CALL}`,
       );
-      log(`       ${Object.entries(byOperation).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      log(
+        `       ${Object.entries(byOperation)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
     return phases;
   } finally {

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { median } from './support.js';
 
 /**
@@ -66,15 +66,15 @@ function initMs(dir: string): number {
 
 export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
   // The construct's own exports, so the banner and root cannot drift from what CDK ships.
-  const { ESM_REQUIRE_BANNER, PROJECT_ROOT } = await import('../lib/constructs/webhook-function.js');
+  const { ESM_REQUIRE_BANNER, PROJECT_ROOT, WEBHOOK_ESBUILD_TARGET } = await import('../lib/constructs/webhook-function.js');
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
   // What NodejsFunction passes esbuild for the construct's bundling props: format ESM,
-  // target node22, platform node, mainFields module,main, the banner, minify, a source map
+  // target node24, platform node, mainFields module,main, the banner, minify, a source map
   // without sources content, and no externals (bundleAwsSDK: true). Then events/ is copied in.
   const esbuildOptions: BuildOptions = {
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target: WEBHOOK_ESBUILD_TARGET,
     format: 'esm',
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
@@ -89,7 +89,12 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
     for (const h of HANDLERS) {
       const dir = join(root, h);
       mkdirSync(dir);
-      await build({ ...esbuildOptions, absWorkingDir: PROJECT_ROOT, entryPoints: [join('functions', 'handlers', `${h}.ts`)], outfile: join(dir, 'index.mjs') });
+      await build({
+        ...esbuildOptions,
+        absWorkingDir: PROJECT_ROOT,
+        entryPoints: [join('functions', 'handlers', `${h}.ts`)],
+        outfile: join(dir, 'index.mjs'),
+      });
       cpSync(join(PROJECT_ROOT, 'events'), join(dir, 'events'), { recursive: true });
       dirs[h] = dir;
     }
@@ -122,7 +127,13 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
       );
     }
     options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms`);
-    return { bundles, emptyInitMs, emptyInitRunsMs: runs.empty!, spawns: options.spawns, esbuild: { ...esbuildOptions, banner: '(ESM_REQUIRE_BANNER)' } };
+    return {
+      bundles,
+      emptyInitMs,
+      emptyInitRunsMs: runs.empty!,
+      spawns: options.spawns,
+      esbuild: { ...esbuildOptions, banner: '(ESM_REQUIRE_BANNER)' },
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

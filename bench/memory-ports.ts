@@ -1,5 +1,15 @@
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../functions/domain/model.js';
-import { storeKey, type ChangeVisibility, type DeliveryStore, type Page, type PageRequest, type Queue, type QueueMessage, type SecretStore, type SubscriptionRepository } from '../functions/ports.js';
+import {
+  type ChangeVisibility,
+  type DeliveryStore,
+  type Page,
+  type PageRequest,
+  type Queue,
+  type QueueMessage,
+  type SecretStore,
+  type SubscriptionRepository,
+  storeKey,
+} from '../functions/ports.js';
 
 /**
  * The sender's ports answered from memory, so the throughput figure measures the sender itself

@@ -5,10 +5,10 @@
  * Options: --only=signing,sender,bundles,calls  --concurrency=5  --runs=3  --quick  --out=<file>
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, platform, arch, release, totalmem } from 'node:os';
+import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { AUTHORIZER_CALL, measureCalls, PUBLISH_CALL, type CallsPhase } from './aws-calls.js';
-import { measureBundles, type BundlesResult } from './bundles.js';
+import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
+import { type BundlesResult, measureBundles } from './bundles.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
 
@@ -179,10 +179,17 @@ if (only.has('calls')) {
 }
 
 results.durationSeconds = (Date.now() - started) / 1000;
-writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
 const header = ['Figure', 'Value', 'Baseline', 'Ratio', 'Target', 'Met?'];
-const table = rows.map((r) => [r.figure, r.value, r.baseline, r.ratio, r.target, r.met === null ? '-' : r.informational ? (r.met ? '(yes)' : '(no)') : r.met ? 'yes' : 'NO']);
+const table = rows.map((r) => [
+  r.figure,
+  r.value,
+  r.baseline,
+  r.ratio,
+  r.target,
+  r.met === null ? '-' : r.informational ? (r.met ? '(yes)' : '(no)') : r.met ? 'yes' : 'NO',
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log('');

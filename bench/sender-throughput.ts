@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Agent, request } from 'undici';
-import { createSender } from '../functions/app/sender.js';
-import { webhookBody } from '../functions/domain/webhook-body.js';
 import { deliveryMessage } from '../functions/app/fanout.js';
+import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import type { DeliveryMessage } from '../functions/domain/model.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { serializeSecretSet } from '../functions/domain/secret-set.js';
 import { generateSecret, signHeaders } from '../functions/domain/signing.js';
+import { webhookBody } from '../functions/domain/webhook-body.js';
 import { LocalMetrics } from '../local/call-counter.js';
 import { MemoryDeliveryStore, MemorySecrets, MemorySubscriptions, RecordingQueue } from './memory-ports.js';
-import { median, paddedData, pool, startReceiverProcess, type ReceiverProcess } from './support.js';
+import { median, paddedData, pool, type ReceiverProcess, startReceiverProcess } from './support.js';
 
 /**
  * Figure 1: deliveries per second of the sender handler against a bare undici client, both
@@ -151,7 +151,9 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
       updatedTime: now,
     });
   }
-  const signingSecret = new Map([...secrets.values].map(([name, value]) => [name.slice('webhooks/bench/'.length), (JSON.parse(value) as { current: string }).current]));
+  const signingSecret = new Map(
+    [...secrets.values].map(([name, value]) => [name.slice('webhooks/bench/'.length), (JSON.parse(value) as { current: string }).current]),
+  );
   const secretOf = (subscriptionId: string) => signingSecret.get(subscriptionId)!;
 
   // One client each for the whole figure, as a warm Lambda container keeps its pool.
@@ -169,7 +171,12 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
       const subscriptionId = `sub_bench_${i % SUBSCRIPTIONS}`;
       const eventId = `evt_${run}_${i.toString().padStart(6, '0')}`;
       // As fan-out builds them (the body serialized once per event).
-      const message: DeliveryMessage = deliveryMessage(TENANT, subscriptionId, { id: eventId, type: 'card.created', timestamp: createdTime, data }, createdTime);
+      const message: DeliveryMessage = deliveryMessage(
+        TENANT,
+        subscriptionId,
+        { id: eventId, type: 'card.created', timestamp: createdTime, data },
+        createdTime,
+      );
       const sent = String(Date.now());
       out.push({
         messageId: `msg_${run}_${i}`,
@@ -200,7 +207,15 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
     const rc1 = cpuSecondsOf(receiver.pid);
     const got = (await receiver.count()) - before;
     if (got !== (expectPosts ? count : 0)) throw new Error(`${kind}: the receiver got ${got} POSTs, expected ${expectPosts ? count : 0}`);
-    return { kind, count, seconds, perSecond: count / seconds, cpu, elu, receiverCpu: rc0 !== undefined && rc1 !== undefined ? (rc1 - rc0) / seconds : NaN };
+    return {
+      kind,
+      count,
+      seconds,
+      perSecond: count / seconds,
+      cpu,
+      elu,
+      receiverCpu: rc0 !== undefined && rc1 !== undefined ? (rc1 - rc0) / seconds : NaN,
+    };
   }
 
   async function runSender(count: number, options: SenderRunOptions = {}): Promise<RunResult> {
@@ -242,7 +257,11 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
     const messages = records(count).map((r) => JSON.parse(r.body) as DeliveryMessage);
     const prepare = (m: DeliveryMessage, ts: number) => {
       const body = webhookBody(m);
-      const headers: Record<string, string> = { ...signHeaders([secretOf(m.subscriptionId)], m.event.id, ts, body), 'content-type': 'application/json', 'user-agent': USER_AGENT };
+      const headers: Record<string, string> = {
+        ...signHeaders([secretOf(m.subscriptionId)], m.event.id, ts, body),
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+      };
       return { body, headers };
     };
     const ts = Math.floor(Date.now() / 1000);
@@ -308,7 +327,9 @@ export async function measureSender(options: SenderOptions): Promise<SenderFigur
     const rate = Math.sqrt(wb!.perSecond * ws!.perSecond);
     const step = concurrency * BATCH;
     const count = Math.min(options.maxCount, Math.max(options.minCount, Math.round((rate * options.seconds) / step) * step));
-    log(`  warm-up rates: baseline ${wb!.perSecond.toFixed(0)}/s, sender ${ws!.perSecond.toFixed(0)}/s; measuring ${count} deliveries per run`);
+    log(
+      `  warm-up rates: baseline ${wb!.perSecond.toFixed(0)}/s, sender ${ws!.perSecond.toFixed(0)}/s; measuring ${count} deliveries per run`,
+    );
     const runs: RunResult[] = [];
     for (let i = 0; i < options.runsEach; i++) {
       for (const kind of ['baseline', 'sender'] as const) {
@@ -319,7 +340,18 @@ export async function measureSender(options: SenderOptions): Promise<SenderFigur
     }
     const sender = median(runs.filter((r) => r.kind === 'sender').map((r) => r.perSecond));
     const baseline = median(runs.filter((r) => r.kind === 'baseline').map((r) => r.perSecond));
-    return { concurrency, inFlight: step, connections: CONNECTIONS, batchSize: BATCH, bodyBytes: bench.bodyBytes, count, runs, sender, baseline, ratio: sender / baseline };
+    return {
+      concurrency,
+      inFlight: step,
+      connections: CONNECTIONS,
+      batchSize: BATCH,
+      bodyBytes: bench.bodyBytes,
+      count,
+      runs,
+      sender,
+      baseline,
+      ratio: sender / baseline,
+    };
   } finally {
     await bench.close();
   }

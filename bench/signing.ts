@@ -33,7 +33,12 @@ function rate(f: (i: number) => unknown, ms: number): number {
 
 export function measureSigning(options: { runsEach: number; ms: number; log: (line: string) => void }): SigningFigure {
   const secret = generateSecret();
-  const body = JSON.stringify({ id: 'evt_2xY9kQ7wHn3pLm2', type: 'card.created', timestamp: new Date().toISOString(), data: paddedData(900) });
+  const body = JSON.stringify({
+    id: 'evt_2xY9kQ7wHn3pLm2',
+    type: 'card.created',
+    timestamp: new Date().toISOString(),
+    data: paddedData(900),
+  });
   const id = 'msg_2xY9kQ7wHn3pLm2aBcD';
   const date = new Date();
   const ts = Math.floor(date.getTime() / 1000);

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The loopback receiver in its own `node` process (bench/receiver.mjs). */
@@ -72,7 +72,13 @@ export async function pool(count: number, concurrency: number, task: (i: number)
 
 /** A JSON object whose serialization is about `bytes` long, for ~1 KB webhook bodies. */
 export function paddedData(bytes: number): Record<string, unknown> {
-  const data: Record<string, unknown> = { card_id: 'card_2xY9kQ7w', customer_id: 'cus_8Hn3pLm2', currency: 'EUR', amount: 12_345, status: 'active' };
+  const data: Record<string, unknown> = {
+    card_id: 'card_2xY9kQ7w',
+    customer_id: 'cus_8Hn3pLm2',
+    currency: 'EUR',
+    amount: 12_345,
+    status: 'active',
+  };
   const note = 'lorem ipsum dolor sit amet consectetur adipiscing elit ';
   const size = JSON.stringify(data).length;
   data.note = note.repeat(Math.ceil(bytes / note.length)).slice(0, Math.max(0, bytes - size - 10));

@@ -82,7 +82,17 @@ export interface DeliveryStore {
 
 /** Counts and timings for dashboards (CloudWatch EMF on AWS). */
 export interface Metrics {
-  count(name: 'DeliverySucceeded' | 'DeliveryRetried' | 'DeliveryDeadLettered' | 'DeliverySkipped' | 'DeliveryRefused' | 'EventsFannedOut' | 'DeliveriesCreated', n?: number): void;
+  count(
+    name:
+      | 'DeliverySucceeded'
+      | 'DeliveryRetried'
+      | 'DeliveryDeadLettered'
+      | 'DeliverySkipped'
+      | 'DeliveryRefused'
+      | 'EventsFannedOut'
+      | 'DeliveriesCreated',
+    n?: number,
+  ): void;
   latency(ms: number): void;
 }
 

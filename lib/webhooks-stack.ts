@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, type CfnResource, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -35,7 +35,8 @@ export interface WebhooksStackProps extends StackProps {
 }
 
 function wholeNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
   return value;
 }
 
@@ -90,7 +91,9 @@ export class WebhooksStack extends Stack {
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
       WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
-      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(wholeNumber('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds ?? 86_400, 0, 30 * 86_400)),
+      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(
+        wholeNumber('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds ?? 86_400, 0, 30 * 86_400),
+      ),
       WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
       POWERTOOLS_SERVICE_NAME: 'webhooks',
@@ -144,7 +147,11 @@ export class WebhooksStack extends Stack {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
     for (const fn of [api, sender]) {
-      acknowledgeWildcard(fn, secretPrefix, `Signing secrets are created per subscription at run time; access is limited to this stack's name prefix ${this.secretNamePrefix}.`);
+      acknowledgeWildcard(
+        fn,
+        secretPrefix,
+        `Signing secrets are created per subscription at run time; access is limited to this stack's name prefix ${this.secretNamePrefix}.`,
+      );
     }
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {

@@ -1,5 +1,5 @@
-import type { EventBus, Metrics, SecretStore } from '../functions/ports.js';
 import type { WebhookEvent } from '../functions/domain/model.js';
+import type { EventBus, Metrics, SecretStore } from '../functions/ports.js';
 
 /**
  * Counts the AWS API calls our code makes in local mode, as they would be made on AWS: SDK

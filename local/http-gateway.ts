@@ -54,7 +54,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       const body = await readBody(req);
-      if (body === 'too-large') return send({ statusCode: 413, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('payload_too_large', 'Request body too large')) });
+      if (body === 'too-large')
+        return send({
+          statusCode: 413,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(errorBody('payload_too_large', 'Request body too large')),
+        });
       const headers: Record<string, string> = {};
       const multiValueHeaders: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) {
@@ -67,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const multiQuery: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) {
         query[k] = v;
-        (multiQuery[k] ??= []).push(v);
+        multiQuery[k] = [...(multiQuery[k] ?? []), v];
       }
       const method = req.method ?? 'GET';
       const requestId = randomUUID();
@@ -125,7 +130,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       } as unknown as APIGatewayProxyEvent;
       send(await options.api(event));
     } catch (err) {
-      send({ statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(errorBody('internal_error', (err as Error).message)) });
+      send({
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(errorBody('internal_error', (err as Error).message)),
+      });
     }
   });
   await new Promise<void>((resolve, reject) => {

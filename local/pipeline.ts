@@ -1,29 +1,29 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createApi } from '../functions/app/api.js';
-import { createAuthorizer } from '../functions/app/authorizer.js';
-import { createFanout } from '../functions/app/fanout.js';
-import { createSender } from '../functions/app/sender.js';
-import { WebhookClient } from '../functions/app/webhook-client.js';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
+import { createApi } from '../functions/app/api.js';
+import { createAuthorizer } from '../functions/app/authorizer.js';
+import { createFanout } from '../functions/app/fanout.js';
+import { createSender } from '../functions/app/sender.js';
+import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { startGateway } from './http-gateway.js';
-import { startPoller } from './queue-poller.js';
-import { startSqs, type QueueSnapshot, type SqsEmulator } from './sqs-emulator.js';
-import { CallCounter, LocalMetrics } from './call-counter.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDeliveryStore, DEFAULT_RETENTION_DAYS } from '../functions/adapters/aws/dynamodb-deliveries.js';
+import { startPoller } from './queue-poller.js';
+import { type QueueSnapshot, type SqsEmulator, startSqs } from './sqs-emulator.js';
 
 /**
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
@@ -67,7 +67,6 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-
 export async function startLocalPipeline(options: LocalOptions = {}): Promise<LocalPipeline> {
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true });
@@ -87,7 +86,10 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const metrics = new LocalMetrics();
   calls.instrument('DynamoDB', dynamo.client);
   // Our code's SQS calls are counted; the pollers' and the bus rule's stand for AWS itself.
-  const sqsForCode = calls.instrument('SQS', new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  const sqsForCode = calls.instrument(
+    'SQS',
+    new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  );
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -95,7 +97,11 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
   const catalog = loadCatalog();
-  const client = new WebhookClient({ policy: LOCAL_POLICY, timeoutMs: options.attemptTimeoutMs ?? 10_000, userAgent: 'serverless-webhooks/0.1 (local)' });
+  const client = new WebhookClient({
+    policy: LOCAL_POLICY,
+    timeoutMs: options.attemptTimeoutMs ?? 10_000,
+    userAgent: 'serverless-webhooks/0.1 (local)',
+  });
 
   const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
 
@@ -141,7 +147,10 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
       onError,
     }),
   ];
-  const gateway = await startGateway({ port: options.port ?? 3000, api, authorizer: createAuthorizer(tenants),
+  const gateway = await startGateway({
+    port: options.port ?? 3000,
+    api,
+    authorizer: createAuthorizer(tenants),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     publicPaths: ['/api/openapi.json'],
   });

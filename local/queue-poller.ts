@@ -12,7 +12,7 @@ import type { QueueRef } from './sqs-emulator.js';
 export interface PollerOptions {
   sqs: SQSClient;
   queue: QueueRef;
-  handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
   /** Batches handled at once, as Lambda scales out over a busy queue. */
   concurrency?: number;
   /** Records per handler call; over ten, several receives fill one batch. */
@@ -96,7 +96,10 @@ export function startPoller(options: PollerOptions): Poller {
         const done = records.filter((r) => !failed.has(r.messageId));
         for (let i = 0; i < done.length; i += 10) {
           await sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.slice(i, i + 10).map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })) }),
+            new DeleteMessageBatchCommand({
+              QueueUrl: queue.url,
+              Entries: done.slice(i, i + 10).map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
+            }),
           );
         }
       } catch (err) {

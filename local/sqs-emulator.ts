@@ -39,7 +39,11 @@ const PROCESSING_VISIBILITY_SECONDS = 60;
 
 export async function startSqs(schedule: readonly number[], port = 0): Promise<SqsEmulator> {
   const server = await startFauxqs({ port, host: '127.0.0.1', logger: false });
-  const ref = (r: { queueUrl: string; queueArn: string; queueName: string }): QueueRef => ({ url: r.queueUrl, arn: r.queueArn, name: r.queueName });
+  const ref = (r: { queueUrl: string; queueArn: string; queueName: string }): QueueRef => ({
+    url: r.queueUrl,
+    arn: r.queueArn,
+    name: r.queueName,
+  });
   const retention = String(retentionSeconds(schedule));
   const ingestDlq = ref(server.createQueue('webhooks-ingest-dlq', { attributes: { MessageRetentionPeriod: '1209600' } }));
   const ingest = ref(
@@ -87,7 +91,11 @@ export async function startSqs(schedule: readonly number[], port = 0): Promise<S
           const out = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: q.url,
-              Entries: chunk.map((m, n) => ({ Id: String(n), MessageBody: m.body, DelaySeconds: Math.min(MAX_DELAY_SECONDS, m.dueInSeconds) })),
+              Entries: chunk.map((m, n) => ({
+                Id: String(n),
+                MessageBody: m.body,
+                DelaySeconds: Math.min(MAX_DELAY_SECONDS, m.dueInSeconds),
+              })),
             }),
           );
           if (out.Failed?.length) throw new Error(`could not restore ${out.Failed.length} message(s) to ${q.name}: ${out.Failed[0]!.Code}`);

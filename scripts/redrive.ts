@@ -11,8 +11,9 @@
  * (WEBHOOKS_DATA_DIR, default .data). Prints JSON on stdout. Exit codes: 0 done, 1 could not
  * be done (target unreachable, SQS refused), 2 bad usage.
  */
-import { TargetError, openTarget } from './lib/targets.js';
-import { RedriveError, UsageError, parseRedriveArgs, runRedrive, type RedriveArgs } from './lib/redrive.js';
+
+import { parseRedriveArgs, type RedriveArgs, RedriveError, runRedrive, UsageError } from './lib/redrive.js';
+import { openTarget, TargetError } from './lib/targets.js';
 
 const USAGE = `usage: npm run redrive -- [options]
 

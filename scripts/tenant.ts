@@ -11,8 +11,16 @@
  */
 import { parseArgs } from 'node:util';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
-import { CommandError, UsageError, createTenant, listTenants, revokeTenant, validateIdentity, validateName } from './lib/tenant-commands.js';
-import { TargetError, openTarget } from './lib/targets.js';
+import { openTarget, TargetError } from './lib/targets.js';
+import {
+  CommandError,
+  createTenant,
+  listTenants,
+  revokeTenant,
+  UsageError,
+  validateIdentity,
+  validateName,
+} from './lib/tenant-commands.js';
 
 const USAGE = `usage: npm run tenant -- <command> [options]
 

@@ -8,15 +8,15 @@ import { payloadDigest } from '../domain/payload-digest.js';
 import {
   CreateSubscriptionV0,
   CreateSubscriptionV01,
-  parseBody,
   PublishEvent,
+  parseBody,
   UpdateSubscriptionV0,
   UpdateSubscriptionV01,
 } from '../domain/requests.js';
-import { toV01View, toV0View } from '../domain/views.js';
+import { toV0View, toV01View } from '../domain/views.js';
 import type { DeliveryStore, EventBus, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import { registerDeliveryRoutes } from './delivery-routes.js';
-import { errorResponse, header, json, readJsonBody, Router } from './http.js';
+import { errorResponse, header, json, Router, readJsonBody } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { pageRequest, tenantOf } from './request-context.js';
 import { SubscriptionService, type WithSecret } from './subscriptions.js';
@@ -70,7 +70,9 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
       const page = await service.list(tenantOf(event), pageRequest(event));
       return json(200, { webhook_subscriptions: page.items.map(v01), next_cursor: page.nextCursor ?? null });
     })
-    .on('GET', '/api/v0.1/webhooks/{id}', async (event, p) => json(200, { webhook_subscription: v01(await service.get(tenantOf(event), p.id!)) }))
+    .on('GET', '/api/v0.1/webhooks/{id}', async (event, p) =>
+      json(200, { webhook_subscription: v01(await service.get(tenantOf(event), p.id!)) }),
+    )
     .on('PATCH', '/api/v0.1/webhooks/{id}', async (event, p) => {
       const tenantId = tenantOf(event);
       const body = parseBody(UpdateSubscriptionV01, readJsonBody(event));
@@ -78,7 +80,9 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
       const updated = await service.update(tenantId, p.id!, () => ({ ...body, status: statusFromV01(body.status) }));
       return json(200, { webhook_subscription: v01(updated) });
     })
-    .on('DELETE', '/api/v0.1/webhooks/{id}', async (event, p) => json(200, { webhook_subscription: v01(await service.delete(tenantOf(event), p.id!)) }))
+    .on('DELETE', '/api/v0.1/webhooks/{id}', async (event, p) =>
+      json(200, { webhook_subscription: v01(await service.delete(tenantOf(event), p.id!)) }),
+    )
     .on('POST', '/api/v0.1/webhooks/{id}/secret/rotate', async (event, p) => {
       const rotated = await service.rotateSecret(tenantOf(event), p.id!, overlap);
       return json(200, { webhook_subscription: v01(rotated), previous_secret_expires_time: rotated.previousExpiresAt });
@@ -108,7 +112,8 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
         if (body.events && body.action === 'add_events') events = [...new Set([...current.events, ...body.events])];
         if (body.events && body.action === 'remove_events') {
           events = current.events.filter((e) => !body.events!.includes(e));
-          if (events.length === 0) throw validationError([{ field: 'events', message: 'would remove every event; delete the subscription instead' }]);
+          if (events.length === 0)
+            throw validationError([{ field: 'events', message: 'would remove every event; delete the subscription instead' }]);
         }
         return { url: body.callback_url, description: body.description, events, status: body.status };
       });
@@ -117,14 +122,19 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
     .on('DELETE', '/api/v0/webhooks/{id}', async (event, p) => json(200, v0(await service.delete(tenantOf(event), p.id!))));
 
   router.on('GET', '/api/v0.1/event-types', async () =>
-    json(200, { event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })) }),
+    json(200, {
+      event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })),
+    }),
   );
 
   registerDeliveryRoutes(router, { subscriptions: deps.subscriptions, store: deps.store, deliveries: deps.deliveries, now });
 
   // Public (no authorizer on AWS either): a client generator needs no credentials.
   let openApiDocument: object | undefined;
-  router.on('GET', '/api/openapi.json', async () => json(200, (openApiDocument ??= buildOpenApiDocument(deps.catalog))));
+  router.on('GET', '/api/openapi.json', async () => {
+    openApiDocument ??= buildOpenApiDocument(deps.catalog);
+    return json(200, openApiDocument);
+  });
 
   router.on('POST', '/api/v0.1/events', async (event) => {
     const tenantId = tenantOf(event);
@@ -134,14 +144,22 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
       throw validationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);
     }
     if (!deps.catalog.has(body.type)) {
-      throw validationError([{ field: 'type', message: `"${body.type}" is not an event type; valid types: ${deps.catalog.types.join(', ')}` }]);
+      throw validationError([
+        { field: 'type', message: `"${body.type}" is not an event type; valid types: ${deps.catalog.types.join(', ')}` },
+      ]);
     }
     const problems = deps.catalog.validateData(body.type, body.data);
     if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
     // A client id (or one derived from the Idempotency-Key) is claimed in the table first, so
     // publishing it again, even concurrently, reaches the bus once. Generated ids need no claim.
-    const clientId = body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : undefined);
-    const published: WebhookEvent = { id: clientId ?? `evt_${randomUUID()}`, type: body.type, timestamp: now().toISOString(), data: body.data };
+    const clientId =
+      body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : undefined);
+    const published: WebhookEvent = {
+      id: clientId ?? `evt_${randomUUID()}`,
+      type: body.type,
+      timestamp: now().toISOString(),
+      data: body.data,
+    };
     if (clientId) {
       const replay = await claimOrReplay(tenantId, published);
       if (replay) return json(202, { id: replay.id, type: replay.type, timestamp: replay.timestamp });
@@ -158,7 +176,11 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
     if (claim.claimed) return undefined;
     const existing = claim.existing;
     if (existing.payloadHash && existing.payloadHash !== digest) {
-      throw new ApiError(409, 'idempotency_conflict', `Event ${event.id} was already published with a different type or data; use a new id`);
+      throw new ApiError(
+        409,
+        'idempotency_conflict',
+        `Event ${event.id} was already published with a different type or data; use a new id`,
+      );
     }
     if (existing.published !== false) return existing.event;
     // Claimed but not yet on the bus: another request is publishing it, or died doing so.

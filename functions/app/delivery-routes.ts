@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, notFound } from '../domain/errors.js';
 import type { Delivery, Subscription, WebhookEvent } from '../domain/model.js';
 import { toAttemptView, toDeliveryView } from '../domain/views.js';
-import { storeKey, type DeliveryStore, type Queue, type SubscriptionRepository } from '../ports.js';
+import { type DeliveryStore, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
 import { deliveryMessage } from './fanout.js';
 import { json, type Router } from './http.js';
 import { pageRequest, tenantOf } from './request-context.js';
@@ -33,7 +33,11 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
 
   function mustBeEnabled(s: Subscription): void {
     if (s.status !== 'enabled') {
-      throw new ApiError(409, 'subscription_disabled', `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) to send to it`);
+      throw new ApiError(
+        409,
+        'subscription_disabled',
+        `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) to send to it`,
+      );
     }
   }
 
@@ -69,7 +73,9 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
         await deps.store.write({ deliveries: [d] });
         throw err;
       }
-      return json(202, { delivery: { ...toDeliveryView(retried), attempt_log: (await deps.store.listAttempts(tenantId, d.id)).map(toAttemptView) } });
+      return json(202, {
+        delivery: { ...toDeliveryView(retried), attempt_log: (await deps.store.listAttempts(tenantId, d.id)).map(toAttemptView) },
+      });
     })
     .on('POST', '/api/v0.1/webhooks/{id}/test', async (event, p) => {
       const tenantId = tenantOf(event);

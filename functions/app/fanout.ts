@@ -1,10 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliveryIdFor } from '../domain/delivery-id.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
-import { payloadDigest } from '../domain/payload-digest.js';
 import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
-import { NO_METRICS, storeKey, type DeliveryStore, type Metrics, type Queue, type SubscriptionRepository } from '../ports.js';
+import { type DeliveryStore, type Metrics, NO_METRICS, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
 
 /**
  * Ingest queue -> one delivery message per (event, matching enabled subscription).
@@ -123,7 +123,8 @@ export function createFanout(deps: FanoutDeps) {
       await deps.store.write({ events: stored });
       metrics.count('EventsFannedOut', stored.length);
       metrics.count('DeliveriesCreated', messages.length);
-      for (const s of stored) log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+      for (const s of stored)
+        log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
       const skipped = parsed.length - fresh.length;
       if (skipped > 0) log('info', 'duplicate events skipped', { count: skipped });
     } catch (err) {

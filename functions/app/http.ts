@@ -25,7 +25,11 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'payload_too_large', `The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`);
+    throw new ApiError(
+      413,
+      'payload_too_large',
+      `The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    );
   }
   if (bytes.length === 0) throw new ApiError(400, 'invalid_json', 'The request needs a JSON body');
   try {
@@ -83,7 +87,7 @@ export class Router {
       pathMatched = true;
       if (route.method !== event.httpMethod) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      for (const [i, n] of route.names.entries()) params[n] = decodeURIComponent(m[i + 1]!);
       return route.handler(event, params);
     }
     if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${event.httpMethod} is not allowed on ${path}`);

@@ -1,4 +1,10 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig, type ZodMediaTypeObject } from '@asteasolutions/zod-to-openapi';
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+  type RouteConfig,
+  type ZodMediaTypeObject,
+} from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Catalog } from '../domain/catalog.js';
 import {
@@ -17,9 +23,9 @@ import {
   PublishedEvent,
   RotateSecretResponse,
   SubscriptionV0,
+  SubscriptionV0List,
   SubscriptionV01List,
   SubscriptionV01Response,
-  SubscriptionV0List,
   TestEventResponse,
 } from '../domain/response-schemas.js';
 import { MAX_BODY_BYTES } from './http.js';
@@ -53,7 +59,8 @@ const UpdateSubscriptionV0Request = UpdateSubscriptionV0.meta({
 });
 const PublishEventRequest = PublishEvent.meta({
   id: 'PublishEventRequest',
-  description: '`data` must match the JSON Schema of the event type (see `GET /api/v0.1/event-types`). `id` defaults to a new `evt_...` id.',
+  description:
+    '`data` must match the JSON Schema of the event type (see `GET /api/v0.1/event-types`). `id` defaults to a new `evt_...` id.',
 });
 
 const SubscriptionIdParams = z.object({
@@ -67,12 +74,9 @@ const PageQuery = z.object({
   cursor: z.string().min(1).optional().meta({ description: 'The `next_cursor` of the previous page' }),
 });
 const PublishHeaders = z.object({
-  'Idempotency-Key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .meta({ description: 'Makes the request safe to retry: a repeated publish with the same key is accepted once and answers with the same event' }),
+  'Idempotency-Key': z.string().min(1).max(255).optional().meta({
+    description: 'Makes the request safe to retry: a repeated publish with the same key is accepted once and answers with the same event',
+  }),
 });
 const WebhookHeaders = z.object({
   'webhook-id': z.string().meta({ description: 'The event id; the same on every attempt, so receivers can deduplicate' }),
@@ -90,14 +94,37 @@ const SECURITY_SCHEMES = {
 } as const;
 
 const ERROR_RESPONSES = {
-  ValidationFailed: ['validation_failed', 'The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`); nothing was changed', 'The request is not valid. url: must use https', [{ field: 'url', message: 'must use https' }]],
-  Unauthorized: ['unauthorized', 'The Identity and Authorization headers are missing', 'Send the tenant credentials in the Identity and Authorization headers.'],
+  ValidationFailed: [
+    'validation_failed',
+    'The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`); nothing was changed',
+    'The request is not valid. url: must use https',
+    [{ field: 'url', message: 'must use https' }],
+  ],
+  Unauthorized: [
+    'unauthorized',
+    'The Identity and Authorization headers are missing',
+    'Send the tenant credentials in the Identity and Authorization headers.',
+  ],
   Forbidden: ['forbidden', 'The credentials are not valid', 'These credentials are not valid or may not use this resource.'],
-  NotFound: ['not_found', 'No such resource for this tenant (resources of other tenants are not found either)', 'Subscription 487a7f29-7b80-467d-b20d-7b60c3a14cf0 was not found'],
-  PayloadTooLarge: ['payload_too_large', `The body is larger than ${MAX_BODY_BYTES / 1024} KB`, `The request body is 300000 bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`],
+  NotFound: [
+    'not_found',
+    'No such resource for this tenant (resources of other tenants are not found either)',
+    'Subscription 487a7f29-7b80-467d-b20d-7b60c3a14cf0 was not found',
+  ],
+  PayloadTooLarge: [
+    'payload_too_large',
+    `The body is larger than ${MAX_BODY_BYTES / 1024} KB`,
+    `The request body is 300000 bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+  ],
 } as const satisfies Record<string, readonly [string, string, string, ...unknown[]]>;
 type ErrorName = keyof typeof ERROR_RESPONSES;
-const STATUS_OF: Record<ErrorName, string> = { ValidationFailed: '400', Unauthorized: '401', Forbidden: '403', NotFound: '404', PayloadTooLarge: '413' };
+const STATUS_OF: Record<ErrorName, string> = {
+  ValidationFailed: '400',
+  Unauthorized: '401',
+  Forbidden: '403',
+  NotFound: '404',
+  PayloadTooLarge: '413',
+};
 
 const errorRef = (name: ErrorName) => ({ $ref: `#/components/responses/${name}` });
 const json = (schema: ZodMediaTypeObject['schema']) => ({ 'application/json': { schema } });
@@ -110,7 +137,10 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
   const registry = new OpenAPIRegistry();
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent('securitySchemes', name, { ...scheme });
-  for (const [name, [code, description, message, details]] of Object.entries(ERROR_RESPONSES) as [ErrorName, readonly [string, string, string, unknown?]][]) {
+  for (const [name, [code, description, message, details]] of Object.entries(ERROR_RESPONSES) as [
+    ErrorName,
+    readonly [string, string, string, unknown?],
+  ][]) {
     registry.registerComponent('responses', name, {
       description,
       content: {
@@ -155,7 +185,11 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
       },
     });
   };
-  const body = (schema: z.ZodType, description?: string) => ({ required: true, ...(description ? { description } : {}), content: json(schema) });
+  const body = (schema: z.ZodType, description?: string) => ({
+    required: true,
+    ...(description ? { description } : {}),
+    content: json(schema),
+  });
   const auth: ErrorName[] = ['Unauthorized', 'Forbidden'];
   const withBody: ErrorName[] = ['ValidationFailed', ...auth, 'PayloadTooLarge'];
   const v01 = 'Subscriptions (v0.1)';
@@ -163,45 +197,74 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
 
   // Seed 002: /api/v0.1/webhooks
   route({
-    method: 'post', path: '/api/v0.1/webhooks', operationId: 'createSubscriptionV01', tags: [v01], summary: 'Create a subscription',
+    method: 'post',
+    path: '/api/v0.1/webhooks',
+    operationId: 'createSubscriptionV01',
+    tags: [v01],
+    summary: 'Create a subscription',
     request: { body: body(CreateSubscriptionV01Request) },
     responses: { 201: ok('The subscription, with its signing secret', SubscriptionV01Response) },
     errors: withBody,
   });
   route({
-    method: 'get', path: '/api/v0.1/webhooks', operationId: 'listSubscriptionsV01', tags: [v01], summary: 'List subscriptions',
+    method: 'get',
+    path: '/api/v0.1/webhooks',
+    operationId: 'listSubscriptionsV01',
+    tags: [v01],
+    summary: 'List subscriptions',
     request: { query: PageQuery },
     responses: { 200: ok('One page of subscriptions, oldest first', SubscriptionV01List) },
     errors: ['ValidationFailed', ...auth],
   });
   route({
-    method: 'get', path: '/api/v0.1/webhooks/{id}', operationId: 'getSubscriptionV01', tags: [v01], summary: 'Get a subscription',
+    method: 'get',
+    path: '/api/v0.1/webhooks/{id}',
+    operationId: 'getSubscriptionV01',
+    tags: [v01],
+    summary: 'Get a subscription',
     request: { params: SubscriptionIdParams },
     responses: { 200: ok('The subscription', SubscriptionV01Response) },
     errors: [...auth, 'NotFound'],
   });
   route({
-    method: 'patch', path: '/api/v0.1/webhooks/{id}', operationId: 'updateSubscriptionV01', tags: [v01], summary: 'Update a subscription',
+    method: 'patch',
+    path: '/api/v0.1/webhooks/{id}',
+    operationId: 'updateSubscriptionV01',
+    tags: [v01],
+    summary: 'Update a subscription',
     request: { params: SubscriptionIdParams, body: body(UpdateSubscriptionV01Request) },
     responses: { 200: ok('The updated subscription', SubscriptionV01Response) },
     errors: [...withBody, 'NotFound'],
   });
   route({
-    method: 'delete', path: '/api/v0.1/webhooks/{id}', operationId: 'deleteSubscriptionV01', tags: [v01], summary: 'Delete a subscription',
+    method: 'delete',
+    path: '/api/v0.1/webhooks/{id}',
+    operationId: 'deleteSubscriptionV01',
+    tags: [v01],
+    summary: 'Delete a subscription',
     description: 'It gets no new deliveries; deliveries already queued are skipped.',
     request: { params: SubscriptionIdParams },
     responses: { 200: ok('The deleted subscription', SubscriptionV01Response) },
     errors: [...auth, 'NotFound'],
   });
   route({
-    method: 'post', path: '/api/v0.1/webhooks/{id}/secret/rotate', operationId: 'rotateSecret', tags: [v01], summary: 'Rotate the signing secret',
-    description: 'Deliveries are signed with both the new and the previous secret until `previous_secret_expires_time`, so receivers can switch without losing events.',
+    method: 'post',
+    path: '/api/v0.1/webhooks/{id}/secret/rotate',
+    operationId: 'rotateSecret',
+    tags: [v01],
+    summary: 'Rotate the signing secret',
+    description:
+      'Deliveries are signed with both the new and the previous secret until `previous_secret_expires_time`, so receivers can switch without losing events.',
     request: { params: SubscriptionIdParams },
     responses: { 200: ok('The subscription with its new secret', RotateSecretResponse) },
     errors: [...auth, 'NotFound'],
   });
   route({
-    method: 'post', path: '/api/v0.1/webhooks/{id}/test', operationId: 'sendTestEvent', tags: [v01], summary: 'Send a test event',
+    method: 'post',
+    path: '/api/v0.1/webhooks/{id}/test',
+    operationId: 'sendTestEvent',
+    tags: [v01],
+    summary: 'Send a test event',
     description: 'Queues a `webhook.test` event for this subscription only; it is signed and retried like any other.',
     request: { params: SubscriptionIdParams },
     responses: { 202: ok('The test event was queued', TestEventResponse) },
@@ -210,20 +273,32 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
 
   // Deliveries of a subscription
   route({
-    method: 'get', path: '/api/v0.1/webhooks/{id}/deliveries', operationId: 'listDeliveries', tags: ['Deliveries'], summary: 'List deliveries',
+    method: 'get',
+    path: '/api/v0.1/webhooks/{id}/deliveries',
+    operationId: 'listDeliveries',
+    tags: ['Deliveries'],
+    summary: 'List deliveries',
     description: 'Deliveries of events to this subscription, newest first.',
     request: { params: SubscriptionIdParams, query: PageQuery },
     responses: { 200: ok('One page of deliveries', DeliveryList) },
     errors: ['ValidationFailed', ...auth, 'NotFound'],
   });
   route({
-    method: 'get', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}', operationId: 'getDelivery', tags: ['Deliveries'], summary: 'Get a delivery and its attempts',
+    method: 'get',
+    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}',
+    operationId: 'getDelivery',
+    tags: ['Deliveries'],
+    summary: 'Get a delivery and its attempts',
     request: { params: DeliveryParams },
     responses: { 200: ok('The delivery with every attempt recorded', DeliveryResponse) },
     errors: [...auth, 'NotFound'],
   });
   route({
-    method: 'post', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry', operationId: 'retryDelivery', tags: ['Deliveries'], summary: 'Retry a delivery',
+    method: 'post',
+    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry',
+    operationId: 'retryDelivery',
+    tags: ['Deliveries'],
+    summary: 'Retry a delivery',
     description: 'Sends the same event again (same `webhook-id`), as a new attempt.',
     request: { params: DeliveryParams },
     responses: { 202: ok('The retry was queued', DeliveryResponse) },
@@ -232,15 +307,23 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
 
   // Events
   route({
-    method: 'get', path: '/api/v0.1/event-types', operationId: 'listEventTypes', tags: ['Events'], summary: 'List the event types',
+    method: 'get',
+    path: '/api/v0.1/event-types',
+    operationId: 'listEventTypes',
+    tags: ['Events'],
+    summary: 'List the event types',
     description: 'The catalog: every event type with the JSON Schema of its `data` and an example.',
     responses: { 200: ok('The event type catalog', EventTypeList) },
     errors: auth,
   });
   const firstEntry = catalog.entries[0];
   route({
-    method: 'post', path: '/api/v0.1/events', operationId: 'publishEvent', tags: ['Events'], summary: 'Publish an event',
-    description: "Delivers the event to every subscription of this tenant whose `events` match its type.",
+    method: 'post',
+    path: '/api/v0.1/events',
+    operationId: 'publishEvent',
+    tags: ['Events'],
+    summary: 'Publish an event',
+    description: 'Delivers the event to every subscription of this tenant whose `events` match its type.',
     request: {
       headers: PublishHeaders,
       body: {
@@ -259,37 +342,59 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
 
   // Seed 001: /api/v0/webhooks
   route({
-    method: 'post', path: '/api/v0/webhooks', operationId: 'createSubscriptionV0', tags: [v0], summary: 'Create a subscription',
+    method: 'post',
+    path: '/api/v0/webhooks',
+    operationId: 'createSubscriptionV0',
+    tags: [v0],
+    summary: 'Create a subscription',
     request: { body: body(CreateSubscriptionV0Request) },
     responses: { 201: ok('The subscription, with its signing secret', SubscriptionV0) },
     errors: withBody,
   });
   route({
-    method: 'get', path: '/api/v0/webhooks', operationId: 'listSubscriptionsV0', tags: [v0], summary: 'List subscriptions',
+    method: 'get',
+    path: '/api/v0/webhooks',
+    operationId: 'listSubscriptionsV0',
+    tags: [v0],
+    summary: 'List subscriptions',
     request: { query: PageQuery },
     responses: {
       200: {
         description: 'One page of subscriptions, oldest first',
-        headers: { 'x-next-cursor': { description: 'Pass as `cursor` to fetch the next page; absent on the last page', schema: { type: 'string' } } },
+        headers: {
+          'x-next-cursor': { description: 'Pass as `cursor` to fetch the next page; absent on the last page', schema: { type: 'string' } },
+        },
         content: json(SubscriptionV0List),
       },
     },
     errors: ['ValidationFailed', ...auth],
   });
   route({
-    method: 'get', path: '/api/v0/webhooks/{id}', operationId: 'getSubscriptionV0', tags: [v0], summary: 'Get a subscription',
+    method: 'get',
+    path: '/api/v0/webhooks/{id}',
+    operationId: 'getSubscriptionV0',
+    tags: [v0],
+    summary: 'Get a subscription',
     request: { params: SubscriptionIdParams },
     responses: { 200: ok('The subscription', SubscriptionV0) },
     errors: [...auth, 'NotFound'],
   });
   route({
-    method: 'patch', path: '/api/v0/webhooks/{id}', operationId: 'updateSubscriptionV0', tags: [v0], summary: 'Update a subscription',
+    method: 'patch',
+    path: '/api/v0/webhooks/{id}',
+    operationId: 'updateSubscriptionV0',
+    tags: [v0],
+    summary: 'Update a subscription',
     request: { params: SubscriptionIdParams, body: body(UpdateSubscriptionV0Request) },
     responses: { 200: ok('The updated subscription', SubscriptionV0) },
     errors: [...withBody, 'NotFound'],
   });
   route({
-    method: 'delete', path: '/api/v0/webhooks/{id}', operationId: 'deleteSubscriptionV0', tags: [v0], summary: 'Delete a subscription',
+    method: 'delete',
+    path: '/api/v0/webhooks/{id}',
+    operationId: 'deleteSubscriptionV0',
+    tags: [v0],
+    summary: 'Delete a subscription',
     description: 'Answers with `deleted_at` and `status: disabled`.',
     request: { params: SubscriptionIdParams },
     responses: { 200: ok('The deleted subscription', SubscriptionV0) },
@@ -297,7 +402,11 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
   });
 
   route({
-    method: 'get', path: '/api/openapi.json', operationId: 'getOpenApiDocument', tags: ['Meta'], summary: 'This OpenAPI document',
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tags: ['Meta'],
+    summary: 'This OpenAPI document',
     public: true,
     responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
     errors: [],
@@ -311,9 +420,17 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
     });
   const webhook = (type: string, summary: string, data: object) =>
     registry.registerWebhook({
-      method: 'post', path: type, operationId: `receive.${type}`, tags: ['Receiving webhooks'], summary, security: [],
+      method: 'post',
+      path: type,
+      operationId: `receive.${type}`,
+      tags: ['Receiving webhooks'],
+      summary,
+      security: [],
       description: 'Verify the signature with any Standard Webhooks library before trusting the body.',
-      request: { headers: WebhookHeaders, body: { required: true, content: { 'application/json': { schema: deliveredEnvelope(type, data) } } } },
+      request: {
+        headers: WebhookHeaders,
+        body: { required: true, content: { 'application/json': { schema: deliveredEnvelope(type, data) } } },
+      },
       responses: {
         '2XX': { description: 'Any 2xx ends the delivery' },
         default: { description: 'Anything else, a timeout or a network error is retried on the backoff schedule, then dead-lettered' },

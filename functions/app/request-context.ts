@@ -6,7 +6,8 @@ import type { PageRequest } from '../ports.js';
 
 export function tenantOf(event: APIGatewayProxyEvent): string {
   const tenantId = event.requestContext?.authorizer?.tenantId as unknown;
-  if (typeof tenantId !== 'string' || tenantId === '') throw new ApiError(401, 'unauthorized', 'Send your Identity and Authorization headers');
+  if (typeof tenantId !== 'string' || tenantId === '')
+    throw new ApiError(401, 'unauthorized', 'Send your Identity and Authorization headers');
   return tenantId;
 }
 
@@ -21,4 +22,3 @@ export function pageRequest(event: APIGatewayProxyEvent): PageRequest {
   }
   return { limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
 }
-

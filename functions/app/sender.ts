@@ -1,19 +1,19 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
-import { webhookBody } from '../domain/webhook-body.js';
 import { nextDelaySeconds } from '../domain/retry-schedule.js';
-import { parseSecretSet, signingSecrets, type SecretSet } from '../domain/secret-set.js';
+import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
 import { TtlCache } from '../domain/ttl-cache.js';
+import { webhookBody } from '../domain/webhook-body.js';
 import {
-  NO_METRICS,
-  storeKey,
   type ChangeVisibility,
   type DeliveryStore,
   type Metrics,
+  NO_METRICS,
   type Queue,
   type SecretStore,
   type SubscriptionRepository,
+  storeKey,
 } from '../ports.js';
 import type { AttemptResult, WebhookClient } from './webhook-client.js';
 
@@ -68,9 +68,13 @@ export function createSender(deps: SenderDeps) {
 
   /** Once per subscription per batch, however many of its deliveries the batch holds. */
   async function resolveTarget(tenantId: string, subscriptionId: string): Promise<Target> {
-    const subscription = await subscriptionCache.get(storeKey(tenantId, subscriptionId), () => deps.subscriptions.get(tenantId, subscriptionId));
-    if (!subscription || subscription.status !== 'enabled') return { subscription };
-    const secrets = await secretCache.get(subscription.secretName, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)));
+    const subscription = await subscriptionCache.get(storeKey(tenantId, subscriptionId), () =>
+      deps.subscriptions.get(tenantId, subscriptionId),
+    );
+    if (subscription?.status !== 'enabled') return { subscription };
+    const secrets = await secretCache.get(subscription.secretName, async () =>
+      parseSecretSet(await deps.secrets.get(subscription.secretName)),
+    );
     return { subscription, secrets };
   }
 
@@ -123,9 +127,11 @@ export function createSender(deps: SenderDeps) {
     }
     if (result.kind === 'response' && result.status === 410) {
       // The receiver says it is gone for good: stop sending it anything.
-      await deps.subscriptions.update({ ...subscription, status: 'disabled', updatedTime: atIso }).catch((err: Error) =>
-        log?.('error', 'could not disable a gone subscription', { subscriptionId: subscription.id, error: err.message }),
-      );
+      await deps.subscriptions
+        .update({ ...subscription, status: 'disabled', updatedTime: atIso })
+        .catch((err: Error) =>
+          log?.('error', 'could not disable a gone subscription', { subscriptionId: subscription.id, error: err.message }),
+        );
       subscriptionCache.delete(storeKey(message.tenantId, message.subscriptionId));
       delivery.status = 'skipped';
       delivery.lastError = 'gone: the receiver answered 410, so the subscription was disabled';
@@ -160,7 +166,8 @@ export function createSender(deps: SenderDeps) {
       let message: DeliveryMessage;
       try {
         message = JSON.parse(record.body) as DeliveryMessage;
-        if (!message.deliveryId || !message.tenantId || !message.subscriptionId || !message.event?.id) throw new Error('not a delivery message');
+        if (!message.deliveryId || !message.tenantId || !message.subscriptionId || !message.event?.id)
+          throw new Error('not a delivery message');
       } catch (err) {
         log?.('error', 'unreadable delivery message', { messageId: record.messageId, error: (err as Error).message });
         failures.push(record.messageId);
@@ -202,7 +209,9 @@ export function createSender(deps: SenderDeps) {
       if (r.attempt) attempts.push(r.attempt);
     }
     if (changes.length > 0) {
-      await deps.deliveries.changeVisibilities(changes).catch((err: Error) => log?.('warn', 'visibility change failed; the queue default applies', { error: err.message }));
+      await deps.deliveries
+        .changeVisibilities(changes)
+        .catch((err: Error) => log?.('warn', 'visibility change failed; the queue default applies', { error: err.message }));
     }
     await deps.store.write({ deliveries, attempts });
 

@@ -4,7 +4,7 @@ import type { Catalog } from '../domain/catalog.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
-import { newSecretSet, parseSecretSet, rotate, serializeSecretSet, type SecretSet } from '../domain/secret-set.js';
+import { newSecretSet, parseSecretSet, rotate, type SecretSet, serializeSecretSet } from '../domain/secret-set.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 
 /** Subscription use cases, shared by both API versions (which differ only in field names). */

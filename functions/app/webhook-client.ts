@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { refusalForAddress, refusalForUrl, type AddressPolicy } from '../domain/address-policy.js';
+import { type AddressPolicy, refusalForAddress, refusalForUrl } from '../domain/address-policy.js';
 
 /**
  * The sender's HTTP client: one keep-alive pool for every delivery, no redirects, a hard
@@ -20,7 +20,11 @@ export class RefusedAddressError extends Error {
 }
 
 /** dns.lookup's shape with `all: true`; swappable so tests can play a DNS that lies. */
-export type Resolver = (hostname: string, options: { all: true; family: number }, callback: (err: Error | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  options: { all: true; family: number },
+  callback: (err: Error | null, addresses: LookupAddress[]) => void,
+) => void;
 
 export function guardedLookup(policy: AddressPolicy, resolve: Resolver = dnsLookup as unknown as Resolver): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number }, callback: (...args: unknown[]) => void) => {
@@ -111,7 +115,11 @@ export class WebhookClient {
         controller?.abort(new Error('attempt timed out'));
       }, this.options.timeoutMs);
       const respond = () => {
-        const excerpt = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8', 0, Math.min(size, RESPONSE_EXCERPT_BYTES));
+        const excerpt = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString(
+          'utf8',
+          0,
+          Math.min(size, RESPONSE_EXCERPT_BYTES),
+        );
         const r: AttemptResult = { kind: 'response', status, latencyMs: elapsed(), excerpt };
         const ra = parseRetryAfter(retryAfter);
         if (ra !== undefined) r.retryAfterSeconds = ra;
@@ -169,8 +177,10 @@ function classify(err: unknown): { error: 'timeout' | 'connection' | 'refused' |
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   const message = e.message ?? String(err);
-  if (err instanceof RefusedAddressError || code === 'EWEBHOOKREFUSED' || e.cause instanceof RefusedAddressError) return { error: 'refused', message };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code)) return { error: 'timeout', message: 'the receiver did not answer in time' };
+  if (err instanceof RefusedAddressError || code === 'EWEBHOOKREFUSED' || e.cause instanceof RefusedAddressError)
+    return { error: 'refused', message };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code))
+    return { error: 'timeout', message: 'the receiver did not answer in time' };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { error: 'dns', message };
   if (/^E(CONN|PIPE|HOSTUNREACH|NETUNREACH)|UND_ERR_SOCKET|UND_ERR_CLOSED/.test(code)) return { error: 'connection', message };
   return { error: 'other', message };

@@ -76,7 +76,8 @@ export function refusalForUrl(raw: string, policy: AddressPolicy): string | null
   if (url.username || url.password) return 'must not contain a user name or password';
   const host = url.hostname;
   const isIpLiteral = host.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(host);
-  const loopbackHost = isLoopbackName(host) || (isIpLiteral && refusalForAddress(host, { allowLoopback: false })?.includes('loopback') === true);
+  const loopbackHost =
+    isLoopbackName(host) || (isIpLiteral && refusalForAddress(host, { allowLoopback: false })?.includes('loopback') === true);
   if (url.protocol === 'http:') {
     if (!(policy.allowLoopback && loopbackHost)) {
       return policy.allowLoopback ? 'must use https (http is allowed for localhost and 127.0.0.1 in local mode only)' : 'must use https';

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -45,7 +45,14 @@ export function loadCatalog(dir = defaultCatalogDir()): Catalog {
 
 function parseEntry(file: string, raw: unknown): CatalogEntry {
   const e = raw as Partial<CatalogEntry>;
-  if (typeof e?.type !== 'string' || typeof e.description !== 'string' || typeof e.schema !== 'object' || typeof e.example !== 'object' || !e.schema || !e.example) {
+  if (
+    typeof e?.type !== 'string' ||
+    typeof e.description !== 'string' ||
+    typeof e.schema !== 'object' ||
+    typeof e.example !== 'object' ||
+    !e.schema ||
+    !e.example
+  ) {
     throw new Error(`event catalog file ${file} needs "type", "description", "schema" and "example"`);
   }
   if (`${e.type}.json` !== file) throw new Error(`event catalog file ${file} declares type ${e.type}; name the file after its type`);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { refusalForUrl, type AddressPolicy } from './address-policy.js';
-import { isValidFilterSyntax, anyFilterMatches } from './event-matching.js';
+import { type AddressPolicy, refusalForUrl } from './address-policy.js';
 import type { Catalog } from './catalog.js';
-import { validationError, type FieldProblem } from './errors.js';
+import { type FieldProblem, validationError } from './errors.js';
+import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 
 /**
  * Request bodies of both API versions. The zod shapes are static (the OpenAPI document is

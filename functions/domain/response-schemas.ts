@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryStatus } from './model.js';
-import type { SubscriptionV01View, SubscriptionV0View } from './views.js';
+import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
 /**
  * Response bodies of the API as zod schemas. The OpenAPI document is generated from them
@@ -12,10 +12,7 @@ import type { SubscriptionV01View, SubscriptionV0View } from './views.js';
 
 const time = (description: string) => z.iso.datetime().meta({ description });
 
-const nextCursor = z
-  .string()
-  .nullable()
-  .meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
+const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
 
 // Subscriptions, /api/v0.1 (seed 002)
 
@@ -33,9 +30,7 @@ export const SubscriptionV01 = z
   })
   .meta({ id: 'SubscriptionV01' });
 
-export const SubscriptionV01Response = z
-  .object({ webhook_subscription: SubscriptionV01 })
-  .meta({ id: 'SubscriptionV01Response' });
+export const SubscriptionV01Response = z.object({ webhook_subscription: SubscriptionV01 }).meta({ id: 'SubscriptionV01Response' });
 
 export const SubscriptionV01List = z
   .object({ webhook_subscriptions: z.array(SubscriptionV01), next_cursor: nextCursor })
@@ -82,7 +77,9 @@ export const EventTypeList = z.object({ event_types: z.array(EventTypeInfo) }).m
 
 export const PublishedEvent = z
   .object({
-    id: z.string().meta({ description: 'The event id; receivers get it as `webhook-id`', example: 'evt_0c7ad3a2-1b6e-4bb5-9ad1-3f0f1b8f9d51' }),
+    id: z
+      .string()
+      .meta({ description: 'The event id; receivers get it as `webhook-id`', example: 'evt_0c7ad3a2-1b6e-4bb5-9ad1-3f0f1b8f9d51' }),
     type: z.string().meta({ example: 'card.created' }),
     timestamp: time('When the event was accepted'),
   })
@@ -99,9 +96,11 @@ export const TestEventResponse = z
 // Deliveries (one per event and subscription) and their attempts: views of model.ts Delivery and
 // Attempt, hence the View names.
 
-export const DeliveryStatusSchema = z
-  .enum(['pending', 'succeeded', 'dead_lettered', 'skipped'])
-  .meta({ id: 'DeliveryStatus', description: 'pending: queued or waiting for a retry; dead_lettered: every attempt failed; skipped: the subscription was disabled or deleted before sending' });
+export const DeliveryStatusSchema = z.enum(['pending', 'succeeded', 'dead_lettered', 'skipped']).meta({
+  id: 'DeliveryStatus',
+  description:
+    'pending: queued or waiting for a retry; dead_lettered: every attempt failed; skipped: the subscription was disabled or deleted before sending',
+});
 
 export const DeliveryView = z
   .object({
@@ -114,7 +113,10 @@ export const DeliveryView = z
     updated_time: time('When the delivery last changed'),
     last_status_code: z.int().nullable().meta({ description: 'HTTP status of the last attempt; null when it got none' }),
     last_error: z.string().nullable().meta({ description: 'Why the last attempt failed or the delivery was skipped; null otherwise' }),
-    next_attempt_time: z.string().nullable().meta({ description: 'When the next automatic attempt is due, for a pending delivery that failed' }),
+    next_attempt_time: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the next automatic attempt is due, for a pending delivery that failed' }),
   })
   .meta({ id: 'Delivery' });
 
@@ -122,7 +124,10 @@ export const DeliveryAttemptView = z
   .object({
     attempt: z.int().min(1).meta({ description: '1 for the first attempt' }),
     time: time('When the attempt started'),
-    status_code: z.int().nullable().meta({ description: 'HTTP status of the answer; null when none came (timeout, network error, refused address)' }),
+    status_code: z
+      .int()
+      .nullable()
+      .meta({ description: 'HTTP status of the answer; null when none came (timeout, network error, refused address)' }),
     error: z.string().nullable().meta({ description: 'Why the attempt failed; null on success' }),
     latency_ms: z.number().min(0),
     response_excerpt: z.string().meta({ description: 'The start of the response body; empty when none came' }),

@@ -54,12 +54,7 @@ export function signatureFor(secret: string, id: string, timestampSeconds: numbe
  * The three headers for one attempt. Several secrets (a rotation's overlap window) give
  * several space-separated signatures; receivers accept the message when any one verifies.
  */
-export function signHeaders(
-  secrets: readonly string[],
-  id: string,
-  timestampSeconds: number,
-  body: string,
-): WebhookHeaders {
+export function signHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): WebhookHeaders {
   if (secrets.length === 0) throw new Error('signing needs at least one secret');
   let signature = signatureFor(secrets[0]!, id, timestampSeconds, body);
   for (let i = 1; i < secrets.length; i++) signature += ` ${signatureFor(secrets[i]!, id, timestampSeconds, body)}`;

@@ -98,7 +98,13 @@ export function toAttemptView(a: Attempt): AttemptView {
     attempt: a.attempt,
     time: a.time,
     status_code: a.statusCode ?? null,
-    error: a.error ? (a.errorMessage ? `${a.error}: ${a.errorMessage}` : a.error) : a.statusCode !== undefined && (a.statusCode < 200 || a.statusCode >= 300) ? `HTTP ${a.statusCode}` : null,
+    error: a.error
+      ? a.errorMessage
+        ? `${a.error}: ${a.errorMessage}`
+        : a.error
+      : a.statusCode !== undefined && (a.statusCode < 200 || a.statusCode >= 300)
+        ? `HTTP ${a.statusCode}`
+        : null,
     latency_ms: a.latencyMs,
     response_excerpt: a.responseExcerpt,
   };

@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import { createAuthorizer } from '../app/authorizer.js';
 import { tenantRepository } from '../runtime/dynamodb.js';
 import { logger } from '../runtime/observability.js';

@@ -1,13 +1,19 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import { createFanout } from '../app/fanout.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue } from '../runtime/messaging.js';
 import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 export const handler = middy(
-  createFanout({ subscriptions: subscriptionRepository(), deliveries: deliveryQueue(), store: deliveryStore(), metrics: emfMetrics(), log: logFn }),
+  createFanout({
+    subscriptions: subscriptionRepository(),
+    deliveries: deliveryQueue(),
+    store: deliveryStore(),
+    metrics: emfMetrics(),
+    log: logFn,
+  }),
 )
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

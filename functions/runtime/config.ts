@@ -10,5 +10,6 @@ export function required(name: string): string {
 
 export const tableName = () => required('TABLE_NAME');
 export const secretNamePrefix = () => required('SECRET_NAME_PREFIX');
-export const retrySchedule = () => (process.env.WEBHOOKS_RETRY_SCHEDULE ? parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE);
+export const retrySchedule = () =>
+  process.env.WEBHOOKS_RETRY_SCHEDULE ? parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE;
 export const optionalNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);

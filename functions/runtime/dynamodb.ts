@@ -8,8 +8,10 @@ import { optionalNumber, tableName } from './config.js';
 /** The DynamoDB adapters, sharing one client per container. */
 
 let doc: DynamoDBDocumentClient | undefined;
-const documentClient = () => (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
+const documentClient = () =>
+  (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
 export const subscriptionRepository = () => new DynamoSubscriptionRepository(documentClient(), tableName());
 export const tenantRepository = () => new DynamoTenantRepository(documentClient(), tableName());
-export const deliveryStore = () => new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);
+export const deliveryStore = () =>
+  new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);

@@ -6,7 +6,10 @@ import { EmfMetrics } from '../adapters/aws/powertools-metrics.js';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'webhooks' });
 
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Webhooks', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'webhooks' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Webhooks',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'webhooks',
+});
 
 export const emfMetrics = () => new EmfMetrics(metrics);
 

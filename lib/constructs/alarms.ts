@@ -57,7 +57,11 @@ export class PipelineAlarms extends Construct {
       props.ingestDeadLetterQueue,
       'Tenant events could not be fanned out and wait in the ingest DLQ. Check the fan-out logs, then redrive the ingest DLQ.',
     );
-    functionErrors('SenderErrors', props.sender, 'The webhook sender failed whole invocations (not single deliveries); its batches are retried.');
+    functionErrors(
+      'SenderErrors',
+      props.sender,
+      'The webhook sender failed whole invocations (not single deliveries); its batches are retried.',
+    );
     functionErrors('FanoutErrors', props.fanout, 'The fan-out failed whole invocations; its batches are retried.');
 
     if (props.alarmTopic) {

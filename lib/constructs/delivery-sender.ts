@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { WebhookFunction } from './webhook-function.js';
 import { SENDER_BATCH_SIZE } from '../../functions/domain/batching.js';
+import { WebhookFunction } from './webhook-function.js';
 
 export const SENDER_TIMEOUT = Duration.seconds(60);
 

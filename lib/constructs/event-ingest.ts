@@ -4,9 +4,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS } from '../../functions/domain/batching.js';
 import { MAX_MESSAGE_BYTES } from './delivery-queues.js';
 import { WebhookFunction } from './webhook-function.js';
-import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS } from '../../functions/domain/batching.js';
 
 export const FANOUT_TIMEOUT = Duration.seconds(60);
 /** Receives of one ingest message before it is parked in the ingest DLQ. */

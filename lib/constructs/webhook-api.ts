@@ -215,17 +215,20 @@ export class WebhookApi extends Construct {
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: 'The account-level role API Gateway uses to write stage logs; AWS maintains this service-role policy for exactly that purpose.',
+        reason:
+          'The account-level role API Gateway uses to write stage logs; AWS maintains this service-role policy for exactly that purpose.',
       });
     }
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG2',
-        reason: 'A single Lambda proxy serves every route; the api function validates each request body and parameter (zod) and answers 400 with a stable error code.',
+        reason:
+          'A single Lambda proxy serves every route; the api function validates each request body and parameter (zod) and answers 400 with a stable error code.',
       },
       {
         id: 'AwsSolutions-APIG3',
-        reason: 'WAF is an operator choice with its own cost; stage throttling and the authorizer guard the API. Attach a web ACL to the stage if the account requires one.',
+        reason:
+          'WAF is an operator choice with its own cost; stage throttling and the authorizer guard the API. Attach a web ACL to the stage if the account requires one.',
       },
     );
   }

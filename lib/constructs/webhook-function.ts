@@ -11,8 +11,10 @@ import { Construct } from 'constructs';
 /** The repository root: bundling runs esbuild from here and copies `events/` from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** One runtime for every function. nodejs22.x is the newest LTS the code is developed and tested on. */
-export const WEBHOOK_RUNTIME = lambda.Runtime.NODEJS_22_X;
+/** One runtime for every function: Node 24, the LTS line the code is developed and tested on. */
+export const WEBHOOK_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild's target for that runtime. */
+export const WEBHOOK_ESBUILD_TARGET = 'node24';
 
 /** The handlers under functions/handlers/, one Lambda each. */
 export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender';
@@ -82,7 +84,7 @@ export class WebhookFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: WEBHOOK_ESBUILD_TARGET,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -106,7 +108,7 @@ export class WebhookFunction extends Construct {
     });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Pinned to nodejs22.x, the Node.js LTS line the handlers are developed and tested on; moved forward deliberately.',
+      reason: 'Pinned to nodejs24.x, the Node.js LTS line the handlers are developed and tested on; moved forward deliberately.',
     });
   }
 }

@@ -4,12 +4,13 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  StartMessageMoveTaskCommand,
   type Message,
   type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   type SQSClient,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 
 /**
@@ -226,30 +227,51 @@ export async function redriveLocal(sqs: SQSClient, options: LocalRedriveOptions)
 }
 
 /** One batch: send all, then delete exactly those SQS accepted. Returns how many were moved. */
-async function moveBatch(sqs: SQSClient, sourceUrl: string, destinationUrl: string, batch: Message[], sentIds: Set<string>, movedBefore: number): Promise<number> {
+async function moveBatch(
+  sqs: SQSClient,
+  sourceUrl: string,
+  destinationUrl: string,
+  batch: Message[],
+  sentIds: Set<string>,
+  movedBefore: number,
+): Promise<number> {
   const entries = batch.map((m, i) => {
     const attributes = copyAttributes(m.MessageAttributes);
     return { Id: String(i), MessageBody: m.Body ?? '', ...(attributes ? { MessageAttributes: attributes } : {}) };
   });
-  let sent;
+  let sent: SendMessageBatchCommandOutput;
   try {
     sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: destinationUrl, Entries: entries }));
   } catch (err) {
     // Nothing of this batch reached the delivery queue: leave all of it in the DLQ.
-    await release(sqs, sourceUrl, batch.map((m) => m.ReceiptHandle!));
-    throw new RedriveError(`could not send to the delivery queue after moving ${movedBefore}: ${errorMessage(err)}; the rest are still in the DLQ`);
+    await release(
+      sqs,
+      sourceUrl,
+      batch.map((m) => m.ReceiptHandle!),
+    );
+    throw new RedriveError(
+      `could not send to the delivery queue after moving ${movedBefore}: ${errorMessage(err)}; the rest are still in the DLQ`,
+    );
   }
   const okIds = new Set((sent.Successful ?? []).map((s) => s.Id));
   for (const s of sent.Successful ?? []) if (s.MessageId) sentIds.add(s.MessageId);
   const accepted = batch.filter((_m, i) => okIds.has(String(i)));
   const refused = batch.filter((_m, i) => !okIds.has(String(i)));
-  if (refused.length > 0) await release(sqs, sourceUrl, refused.map((m) => m.ReceiptHandle!));
+  if (refused.length > 0)
+    await release(
+      sqs,
+      sourceUrl,
+      refused.map((m) => m.ReceiptHandle!),
+    );
 
   let notDeleted = 0;
   if (accepted.length > 0) {
     try {
       const deleted = await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: sourceUrl, Entries: accepted.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: sourceUrl,
+          Entries: accepted.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
       );
       notDeleted = deleted.Failed?.length ?? 0;
     } catch (err) {
@@ -262,7 +284,8 @@ async function moveBatch(sqs: SQSClient, sourceUrl: string, destinationUrl: stri
   if (refused.length > 0 || notDeleted > 0) {
     const reasons = (sent.Failed ?? []).map((f) => `${f.Code ?? 'error'}: ${f.Message ?? ''}`.trim());
     const parts = [`moved ${movedBefore + accepted.length}`];
-    if (refused.length > 0) parts.push(`${refused.length} could not be sent and are still in the DLQ (${[...new Set(reasons)].join('; ')})`);
+    if (refused.length > 0)
+      parts.push(`${refused.length} could not be sent and are still in the DLQ (${[...new Set(reasons)].join('; ')})`);
     if (notDeleted > 0) parts.push(`${notDeleted} were sent but could not be deleted from the DLQ, so they are in both queues`);
     throw new RedriveError(parts.join(', '));
   }
@@ -288,7 +311,12 @@ async function release(sqs: SQSClient, queueUrl: string, receiptHandles: string[
   for (let i = 0; i < receiptHandles.length; i += 10) {
     const chunk = receiptHandles.slice(i, i + 10);
     await sqs
-      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })) }))
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
+        }),
+      )
       .catch(() => undefined);
   }
 }
@@ -312,14 +340,25 @@ export interface RedriveTarget {
 
 export type RedriveResult = AwsRedriveResult | AwsStatusResult | LocalRedriveResult;
 
-export async function runRedrive(target: RedriveTarget, args: Exclude<RedriveArgs, { command: 'help' }>, local: Partial<LocalRedriveOptions> = {}): Promise<RedriveResult> {
+export async function runRedrive(
+  target: RedriveTarget,
+  args: Exclude<RedriveArgs, { command: 'help' }>,
+  local: Partial<LocalRedriveOptions> = {},
+): Promise<RedriveResult> {
   if (target.kind === 'local') {
-    if (args.command === 'status') throw new UsageError('--status needs a deployed stack (--stack NAME or WEBHOOKS_STACK): local mode redrives at once, with no move task');
+    if (args.command === 'status')
+      throw new UsageError(
+        '--status needs a deployed stack (--stack NAME or WEBHOOKS_STACK): local mode redrives at once, with no move task',
+      );
     if (args.maxPerSecond !== undefined) throw new UsageError('--max-per-second needs a deployed stack (--stack NAME or WEBHOOKS_STACK)');
     return redriveLocal(target.sqs, { ...local, sourceUrl: target.deadLetterQueueUrl, destinationUrl: target.deliveryQueueUrl });
   }
   const sourceArn = await queueArn(target.sqs, target.deadLetterQueueUrl, target.deadLetterQueueArn);
   if (args.command === 'status') return listMoveTasks(target.sqs, sourceArn);
   const destinationArn = await queueArn(target.sqs, target.deliveryQueueUrl, target.deliveryQueueArn);
-  return startMoveTask(target.sqs, { sourceArn, destinationArn, ...(args.maxPerSecond !== undefined ? { maxPerSecond: args.maxPerSecond } : {}) });
+  return startMoveTask(target.sqs, {
+    sourceArn,
+    destinationArn,
+    ...(args.maxPerSecond !== undefined ? { maxPerSecond: args.maxPerSecond } : {}),
+  });
 }

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../../local/endpoints.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 
 /**
  * Where the operator CLIs (`npm run tenant`, `npm run redrive`) act: a deployed stack, found
@@ -81,20 +81,14 @@ export function selectTarget(options: SelectOptions = {}): TargetSelection {
 /** Reads the addresses of the selected target (DescribeStacks, or local mode's endpoints file). */
 export async function resolveTargetInfo(options: ResolveOptions = {}): Promise<TargetInfo> {
   const selection = selectTarget(options);
-  return selection.kind === 'stack'
-    ? resolveStack(selection.stackName, options.cloudFormation)
-    : resolveLocal(selection.dataDir);
+  return selection.kind === 'stack' ? resolveStack(selection.stackName, options.cloudFormation) : resolveLocal(selection.dataDir);
 }
 
 /** resolveTargetInfo plus DynamoDB (plain and document) and SQS clients for that target. */
 export async function openTarget(options: ResolveOptions = {}): Promise<Target> {
   const info = await resolveTargetInfo(options);
   const config =
-    info.kind === 'local'
-      ? { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }
-      : info.region
-        ? { region: info.region }
-        : {};
+    info.kind === 'local' ? { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS } : info.region ? { region: info.region } : {};
   const dynamodb = new DynamoDBClient({ ...config, ...(info.dynamodbEndpoint ? { endpoint: info.dynamodbEndpoint } : {}) });
   const sqs = new SQSClient({ ...config, ...(info.sqsEndpoint ? { endpoint: info.sqsEndpoint } : {}) });
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
@@ -122,8 +116,10 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
     } catch (err) {
       if (err instanceof TargetError) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      if (/does not exist/i.test(message)) throw new TargetError(`stack ${stackName} was not found: ${message} (check the name and AWS_REGION)`);
-      if (/region is missing/i.test(message)) throw new TargetError(`no AWS region is configured: set AWS_REGION or a region in your AWS profile (${message})`);
+      if (/does not exist/i.test(message))
+        throw new TargetError(`stack ${stackName} was not found: ${message} (check the name and AWS_REGION)`);
+      if (/region is missing/i.test(message))
+        throw new TargetError(`no AWS region is configured: set AWS_REGION or a region in your AWS profile (${message})`);
       throw new TargetError(`could not read stack ${stackName}: ${message}`);
     }
     const value = (key: string): string | undefined => outputs.find((o) => o.OutputKey === key)?.OutputValue;
@@ -163,12 +159,14 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
   }
 }
 
-
 const NOT_RUNNING = 'local mode is not running: start it with npm start';
 
 function resolveLocal(dataDir: string): TargetInfo {
   const file = join(dataDir, ENDPOINTS_FILE);
-  if (!existsSync(file)) throw new TargetError(`${NOT_RUNNING} (no ${file}; set WEBHOOKS_DATA_DIR if it uses another data directory, or --stack NAME for a deployed stack)`);
+  if (!existsSync(file))
+    throw new TargetError(
+      `${NOT_RUNNING} (no ${file}; set WEBHOOKS_DATA_DIR if it uses another data directory, or --stack NAME for a deployed stack)`,
+    );
   let endpoints: LocalEndpoints;
   try {
     endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
@@ -179,7 +177,8 @@ function resolveLocal(dataDir: string): TargetInfo {
     throw new TargetError(`${NOT_RUNNING} (${file} names process ${String(endpoints.pid)}, which has exited)`);
   }
   for (const key of ['dynamodbEndpoint', 'tableName', 'sqsEndpoint', 'deliveryQueueUrl', 'deadLetterQueueUrl'] as const) {
-    if (typeof endpoints[key] !== 'string' || !endpoints[key]) throw new TargetError(`${file} has no ${key}: restart local mode with npm start`);
+    if (typeof endpoints[key] !== 'string' || !endpoints[key])
+      throw new TargetError(`${file} has no ${key}: restart local mode with npm start`);
   }
   return {
     kind: 'local',

@@ -62,9 +62,10 @@ export function validateName(name: string | undefined): string {
   if (name === undefined) throw new UsageError('--name is required');
   const trimmed = name.trim();
   if (!trimmed) throw new UsageError('--name must not be empty');
-  if (trimmed.length > MAX_NAME_LENGTH) throw new UsageError(`--name must be at most ${MAX_NAME_LENGTH} characters (got ${trimmed.length})`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new UsageError('--name must not contain control characters');
+  if (trimmed.length > MAX_NAME_LENGTH)
+    throw new UsageError(`--name must be at most ${MAX_NAME_LENGTH} characters (got ${trimmed.length})`);
+  if ([...trimmed].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    throw new UsageError('--name must not contain control characters');
   return trimmed;
 }
 
@@ -86,7 +87,11 @@ export function toView(t: Tenant): TenantView {
   };
 }
 
-export async function createTenant(repo: TenantRepository, input: { name: string | undefined }, ctx: CommandContext = {}): Promise<CreatedTenant> {
+export async function createTenant(
+  repo: TenantRepository,
+  input: { name: string | undefined },
+  ctx: CommandContext = {},
+): Promise<CreatedTenant> {
   const name = validateName(input.name);
   const creds = (ctx.credentials ?? newCredentials)();
   const tenantId = (ctx.tenantId ?? newTenantId)();
@@ -105,12 +110,19 @@ export async function listTenants(repo: TenantRepository): Promise<TenantView[]>
   return (await repo.list()).map(toView);
 }
 
-export async function revokeTenant(repo: TenantRepository, input: { identity: string | undefined }, ctx: CommandContext = {}): Promise<RevokedTenant> {
+export async function revokeTenant(
+  repo: TenantRepository,
+  input: { identity: string | undefined },
+  ctx: CommandContext = {},
+): Promise<RevokedTenant> {
   const identity = validateIdentity(input.identity);
   const existing = await repo.findByIdentity(identity);
   if (!existing) throw new CommandError('not_found', `no tenant has identity ${identity}`);
   if (existing.status === 'revoked') {
-    throw new CommandError('already_revoked', `tenant ${existing.tenantId} (identity ${identity}) was already revoked at ${existing.revokedTime ?? 'an unknown time'}`);
+    throw new CommandError(
+      'already_revoked',
+      `tenant ${existing.tenantId} (identity ${identity}) was already revoked at ${existing.revokedTime ?? 'an unknown time'}`,
+    );
   }
   const at = (ctx.now?.() ?? new Date()).toISOString();
   const revoked = await repo.revoke(identity, at);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -50,7 +50,12 @@ describe('api function bundle', () => {
   it('loads in Node as Lambda would load it and exports handler', () => {
     const out = execFileSync(
       process.execPath,
-      ['--no-warnings', '--input-type=module', '-e', "const m = await import(process.cwd() + '/index.mjs'); console.log(typeof m.handler);"],
+      [
+        '--no-warnings',
+        '--input-type=module',
+        '-e',
+        "const m = await import(process.cwd() + '/index.mjs'); console.log(typeof m.handler);",
+      ],
       {
         cwd: assetDir,
         encoding: 'utf8',

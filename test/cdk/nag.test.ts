@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Validations, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
-import { SKIP_BUNDLING, buildStack, cdkJsonContext, type BuiltStack } from './support.js';
+import { type BuiltStack, buildStack, cdkJsonContext, SKIP_BUNDLING } from './support.js';
 
 /**
  * cdk-nag 3 is a CDK policy-validation plugin (`Validations.of(app).addPlugins(...)`): it reports
@@ -52,7 +52,8 @@ describe('cdk-nag AwsSolutions', () => {
     const walk = (c: IConstruct) => {
       for (const entry of c.node.metadata) {
         if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.push({ path: c.node.path, id, reason });
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>))
+          acknowledged.push({ path: c.node.path, id, reason });
       }
       c.node.children.forEach(walk);
     };
@@ -65,7 +66,9 @@ describe('cdk-nag AwsSolutions', () => {
     // Nothing is waved through for the whole stack: every acknowledgement sits on a construct inside it.
     expect(acknowledged.filter((a) => a.path === built.stack.node.path)).toEqual([]);
     // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes and the signing-secret prefix.
-    const iam5 = [...new Set(acknowledged.filter((a) => a.id.includes('IAM5')).map((a) => a.id.replace(/^.*IAM5\[Resource::/, '').replace(/\]$/, '')))];
+    const iam5 = [
+      ...new Set(acknowledged.filter((a) => a.id.includes('IAM5')).map((a) => a.id.replace(/^.*IAM5\[Resource::/, '').replace(/\]$/, ''))),
+    ];
     expect(iam5.sort()).toEqual(
       [
         '*',
@@ -83,18 +86,30 @@ describe('the app as bin/webhooks.ts builds it', () => {
     outdirs.push(dir);
     return dir;
   };
-  afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+  });
 
-  it('synthesizes with the AwsSolutions plugin and an empty validation report', () => {
-    const { app } = createWebhooksApp({ outdir: outdir(), context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-    const assembly = app.synth();
-    const validation = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
-    expect(validation.pluginReports).toEqual([]);
-  }, SLOW);
+  it(
+    'synthesizes with the AwsSolutions plugin and an empty validation report',
+    () => {
+      const { app } = createWebhooksApp({ outdir: outdir(), context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+      const assembly = app.synth();
+      const validation = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+        pluginReports: unknown[];
+      };
+      expect(validation.pluginReports).toEqual([]);
+    },
+    SLOW,
+  );
 
-  it('fails the synth on a finding nobody acknowledged (the plugin is really wired)', () => {
-    const { app, stack } = createWebhooksApp({ outdir: outdir(), context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-    new sqs.Queue(stack, 'CarelessQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
-  }, SLOW);
+  it(
+    'fails the synth on a finding nobody acknowledged (the plugin is really wired)',
+    () => {
+      const { app, stack } = createWebhooksApp({ outdir: outdir(), context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+      new sqs.Queue(stack, 'CarelessQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+      expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+    },
+    SLOW,
+  );
 });

@@ -7,15 +7,15 @@ import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
 import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
 import {
-  SKIP_BUNDLING,
   allowedActions,
+  type BuiltStack,
   buildStack,
   cdkJsonContext,
   functionId,
   logicalIdOf,
   resourcesFor,
   roleStatements,
-  type BuiltStack,
+  SKIP_BUNDLING,
 } from './support.js';
 
 const SLOW = 60_000;
@@ -44,8 +44,16 @@ beforeAll(() => {
   built = buildStack();
   template = built.template;
   resources = template.toJSON().Resources;
-  const deliveryQueue = logicalIdOf(template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery'));
-  const dlq = logicalIdOf(template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery-dlq'));
+  const deliveryQueue = logicalIdOf(
+    template,
+    'AWS::SQS::Queue',
+    queueWith((p) => p.QueueName === 'Webhooks-delivery'),
+  );
+  const dlq = logicalIdOf(
+    template,
+    'AWS::SQS::Queue',
+    queueWith((p) => p.QueueName === 'Webhooks-delivery-dlq'),
+  );
   const bus = logicalIdOf(template, 'AWS::Events::EventBus');
   const ruleTarget = Object.values(template.findResources('AWS::Events::Rule'))[0]!.Properties.Targets[0];
   const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
@@ -188,22 +196,34 @@ describe('delivery queues', () => {
     expect(resources[ids.deliveryQueue].Properties.MessageRetentionPeriod).toBe(retentionSeconds(DEFAULT_RETRY_SCHEDULE));
   });
 
-  it('derive them from a custom schedule: [1,2,3] allows 4 attempts', () => {
-    const custom = buildStack({ retrySchedule: [1, 2, 3] });
-    const queue = logicalIdOf(custom.template, 'AWS::SQS::Queue', queueWith((p) => p.QueueName === 'Webhooks-delivery'));
-    const props = custom.template.toJSON().Resources[queue].Properties;
-    expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
-    expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
-    custom.template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('^Signs and POSTs'),
-      Environment: { Variables: Match.objectLike({ WEBHOOKS_RETRY_SCHEDULE: '1,2,3' }) },
-    });
-  }, SLOW);
+  it(
+    'derive them from a custom schedule: [1,2,3] allows 4 attempts',
+    () => {
+      const custom = buildStack({ retrySchedule: [1, 2, 3] });
+      const queue = logicalIdOf(
+        custom.template,
+        'AWS::SQS::Queue',
+        queueWith((p) => p.QueueName === 'Webhooks-delivery'),
+      );
+      const props = custom.template.toJSON().Resources[queue].Properties;
+      expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
+      expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
+      custom.template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Signs and POSTs'),
+        Environment: { Variables: Match.objectLike({ WEBHOOKS_RETRY_SCHEDULE: '1,2,3' }) },
+      });
+    },
+    SLOW,
+  );
 
-  it('reject a schedule SQS cannot honour', () => {
-    expect(() => buildStack({ retrySchedule: [] })).toThrow(/at least one step/);
-    expect(() => buildStack({ retrySchedule: [5, 13 * 3600] })).toThrow(/0 to 43200/);
-  }, SLOW);
+  it(
+    'reject a schedule SQS cannot honour',
+    () => {
+      expect(() => buildStack({ retrySchedule: [] })).toThrow(/at least one step/);
+      expect(() => buildStack({ retrySchedule: [5, 13 * 3600] })).toThrow(/0 to 43200/);
+    },
+    SLOW,
+  );
 
   it('keep a delivery invisible for at least 6x the sender timeout and take 1 MiB messages', () => {
     const timeout = resources[ids.sender].Properties.Timeout as number;
@@ -257,10 +277,10 @@ describe('every queue', () => {
 describe('functions', () => {
   const handlers = ['api', 'authorizer', 'fanout', 'sender'] as const;
 
-  it('run nodejs22.x on arm64 with X-Ray, from a bundled index.mjs', () => {
+  it('run nodejs24.x on arm64 with X-Ray, from a bundled index.mjs', () => {
     for (const h of handlers) {
       const p = resources[ids[h]].Properties;
-      expect(p.Runtime, h).toBe('nodejs22.x');
+      expect(p.Runtime, h).toBe('nodejs24.x');
       expect(p.Architectures, h).toEqual(['arm64']);
       expect(p.TracingConfig, h).toEqual({ Mode: 'Active' });
       expect(p.Handler, h).toBe('index.handler');
@@ -299,7 +319,9 @@ describe('functions', () => {
       expect(resources[logGroup].Type, h).toBe('AWS::Logs::LogGroup');
       expect(resources[logGroup].Properties.RetentionInDays, h).toBeGreaterThan(0);
       // Only this function's role may write there; no AWSLambdaBasicExecutionRole.
-      const writers = handlers.filter((other) => JSON.stringify(resourcesFor(template, ids[other], 'logs:PutLogEvents')).includes(`"${logGroup}"`));
+      const writers = handlers.filter((other) =>
+        JSON.stringify(resourcesFor(template, ids[other], 'logs:PutLogEvents')).includes(`"${logGroup}"`),
+      );
       expect(writers, h).toEqual([h]);
     }
   });
@@ -322,20 +344,26 @@ describe('least privilege', () => {
     ],
   };
   const tableResources = () => [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
-  const secretActions = (h: keyof typeof ids) => [...allowedActions(template, ids[h])].filter((a) => a.startsWith('secretsmanager:')).sort();
+  const secretActions = (h: keyof typeof ids) =>
+    [...allowedActions(template, ids[h])].filter((a) => a.startsWith('secretsmanager:')).sort();
 
   it('only X-Ray is granted on every resource ("*")', () => {
     for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
       for (const s of roleStatements(template, ids[h])) {
         const resourceList = [s.Resource].flat();
-        if (resourceList.includes('*')) expect([s.Action].flat().every((a) => a.startsWith('xray:')), `${h}: ${JSON.stringify(s)}`).toBe(true);
+        if (resourceList.includes('*'))
+          expect(
+            [s.Action].flat().every((a) => a.startsWith('xray:')),
+            `${h}: ${JSON.stringify(s)}`,
+          ).toBe(true);
       }
     }
   });
 
   it('api: table read/write, PutEvents on the bus, send to the delivery queue, its secrets by prefix', () => {
     const actions = allowedActions(template, ids.api);
-    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.api, a), a).toEqual(expect.arrayContaining(tableResources()));
+    for (const a of [...TABLE_READ, ...TABLE_WRITE])
+      expect(resourcesFor(template, ids.api, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.api, 'events:PutEvents')).toEqual([getAtt(ids.bus)]);
     expect(resourcesFor(template, ids.api, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
     expect(secretActions('api')).toEqual([...API_SECRET_ACTIONS].sort());
@@ -348,11 +376,14 @@ describe('least privilege', () => {
     for (const a of TABLE_READ) expect(resourcesFor(template, ids.authorizer, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(actions.filter((a) => TABLE_WRITE.includes(a))).toEqual([]);
     expect(actions.filter((a) => !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
-    expect(actions.filter((a) => a.startsWith('dynamodb:') && !/^dynamodb:(Get|Query|Scan|BatchGet|Describe|ConditionCheck)/.test(a))).toEqual([]);
+    expect(
+      actions.filter((a) => a.startsWith('dynamodb:') && !/^dynamodb:(Get|Query|Scan|BatchGet|Describe|ConditionCheck)/.test(a)),
+    ).toEqual([]);
   });
 
   it('fanout: table read/write and send to the delivery queue; no secrets, no bus', () => {
-    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.fanout, a), a).toEqual(expect.arrayContaining(tableResources()));
+    for (const a of [...TABLE_READ, ...TABLE_WRITE])
+      expect(resourcesFor(template, ids.fanout, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.fanout, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
     expect(secretActions('fanout')).toEqual([]);
     expect(allowedActions(template, ids.fanout).has('events:PutEvents')).toBe(false);
@@ -361,7 +392,8 @@ describe('least privilege', () => {
   });
 
   it('sender: table read/write, consume and ChangeMessageVisibility on the delivery queue, read its secrets', () => {
-    for (const a of [...TABLE_READ, ...TABLE_WRITE]) expect(resourcesFor(template, ids.sender, a), a).toEqual(expect.arrayContaining(tableResources()));
+    for (const a of [...TABLE_READ, ...TABLE_WRITE])
+      expect(resourcesFor(template, ids.sender, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility')).toEqual(expect.arrayContaining([getAtt(ids.deliveryQueue)]));
     expect(new Set(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility').map((r) => JSON.stringify(r)))).toEqual(
       new Set([JSON.stringify(getAtt(ids.deliveryQueue))]),
@@ -426,21 +458,28 @@ describe('REST API', () => {
       DEFAULT_5XX: [undefined, 'internal_error'],
     };
     const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties);
-    for (const [type, [status, code]] of Object.entries(expected)) {
+    for (const [type, [status, _code]] of Object.entries(expected)) {
       const response = responses.find((r) => r.ResponseType === type);
       expect(response, type).toBeDefined();
       expect(response!.StatusCode, type).toBe(status);
     }
     for (const response of responses) {
       // What API Gateway renders: $context.error.messageString is a quoted JSON string.
-      const rendered = (response.ResponseTemplates['application/json'] as string).replaceAll('$context.error.messageString', '"Missing required request parameters"');
+      const rendered = (response.ResponseTemplates['application/json'] as string).replaceAll(
+        '$context.error.messageString',
+        '"Missing required request parameters"',
+      );
       const body = JSON.parse(rendered) as { error: { code: string; message: string } };
       expect(body.error.code, response.ResponseType).toMatch(/^[a-z_]+$/);
       expect(body.error.message.length, response.ResponseType).toBeGreaterThan(10);
       expect(GATEWAY_ERRORS.some((e) => e.code === body.error.code)).toBe(true);
     }
-    expect(responses.find((r) => r.ResponseType === 'UNAUTHORIZED')!.ResponseTemplates['application/json']).toContain('"code":"unauthorized"');
-    expect(responses.find((r) => r.ResponseType === 'ACCESS_DENIED')!.ResponseTemplates['application/json']).toContain('"code":"forbidden"');
+    expect(responses.find((r) => r.ResponseType === 'UNAUTHORIZED')!.ResponseTemplates['application/json']).toContain(
+      '"code":"unauthorized"',
+    );
+    expect(responses.find((r) => r.ResponseType === 'ACCESS_DENIED')!.ResponseTemplates['application/json']).toContain(
+      '"code":"forbidden"',
+    );
   });
 
   it('deploys stage prod with tracing, JSON access logs, error logging and throttling', () => {
@@ -478,13 +517,22 @@ describe('REST API', () => {
 describe('alarms', () => {
   const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
   const queueAlarm = (queue: string) =>
-    alarms().find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))));
+    alarms().find(
+      (a) =>
+        a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+        JSON.stringify(a.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))),
+    );
 
   it('fire when anything waits in either DLQ', () => {
     for (const queue of [ids.dlq, ids.ingestDlq]) {
       const alarm = queueAlarm(queue);
       expect(alarm, queue).toBeDefined();
-      expect(alarm).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     }
   });
 
@@ -493,17 +541,21 @@ describe('alarms', () => {
     expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
-  it('have no actions unless a topic is given, then alarm and recovery go to it', () => {
-    for (const a of alarms()) expect(a.AlarmActions).toBeUndefined();
-    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops';
-    const withTopic = buildStack({ alarmTopicArn: topicArn });
-    const withActions = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(withActions.length).toBeGreaterThanOrEqual(3);
-    for (const a of withActions) {
-      expect(a.AlarmActions).toEqual([topicArn]);
-      expect(a.OKActions).toEqual([topicArn]);
-    }
-  }, SLOW);
+  it(
+    'have no actions unless a topic is given, then alarm and recovery go to it',
+    () => {
+      for (const a of alarms()) expect(a.AlarmActions).toBeUndefined();
+      const topicArn = 'arn:aws:sns:eu-west-1:123456789012:ops';
+      const withTopic = buildStack({ alarmTopicArn: topicArn });
+      const withActions = Object.values(withTopic.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+      expect(withActions.length).toBeGreaterThanOrEqual(3);
+      for (const a of withActions) {
+        expect(a.AlarmActions).toEqual([topicArn]);
+        expect(a.OKActions).toEqual([topicArn]);
+      }
+    },
+    SLOW,
+  );
 });
 
 describe('outputs', () => {
@@ -544,38 +596,77 @@ describe('outputs', () => {
 });
 
 describe('the app (bin/webhooks.ts)', () => {
-  it('names the stack Webhooks by default', () => {
-    const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-    expect(stack.stackName).toBe('Webhooks');
-    expect(stack.artifactId).toBe('Webhooks');
-  }, SLOW);
+  it(
+    'names the stack Webhooks by default',
+    () => {
+      const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+      expect(stack.stackName).toBe('Webhooks');
+      expect(stack.artifactId).toBe('Webhooks');
+    },
+    SLOW,
+  );
 
-  it('takes the stack name and retry schedule from context', () => {
-    const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, stackName: 'Hooks2', retrySchedule: '1,2' } });
-    expect(stack.stackName).toBe('Hooks2');
-    const t = Template.fromStack(stack);
-    t.hasOutput('SecretNamePrefix', { Value: 'webhooks/Hooks2/' });
-    t.hasOutput('StackName', { Value: 'Hooks2' });
-    t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
-    t.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Hooks2-delivery', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    t.hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: 'Hooks2-delivery-dlq',
-      RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':Hooks2-delivery'])] })] },
-    });
-  }, SLOW);
+  it(
+    'takes the stack name and retry schedule from context',
+    () => {
+      const { stack } = createWebhooksApp({
+        context: { ...cdkJsonContext(), ...SKIP_BUNDLING, stackName: 'Hooks2', retrySchedule: '1,2' },
+      });
+      expect(stack.stackName).toBe('Hooks2');
+      const t = Template.fromStack(stack);
+      t.hasOutput('SecretNamePrefix', { Value: 'webhooks/Hooks2/' });
+      t.hasOutput('StackName', { Value: 'Hooks2' });
+      t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
+      t.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Hooks2-delivery', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'Hooks2-delivery-dlq',
+        RedriveAllowPolicy: {
+          redrivePermission: 'byQueue',
+          sourceQueueArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':Hooks2-delivery'])] })],
+        },
+      });
+    },
+    SLOW,
+  );
 
-  it('passes rotation overlap, retention and attempt timeout from context to the functions, and rejects bad values', () => {
-    const { stack } = createWebhooksApp({
-      context: { ...cdkJsonContext(), ...SKIP_BUNDLING, secretRotationOverlapSeconds: '3600', retentionDays: '7', attemptTimeoutSeconds: '5' },
-    });
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ WEBHOOKS_ROTATION_OVERLAP_SECONDS: '3600', WEBHOOKS_RETENTION_DAYS: '7', WEBHOOKS_ATTEMPT_TIMEOUT_MS: '5000' }) },
-    });
-    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, attemptTimeoutSeconds: '45' } })).toThrow(/attemptTimeoutSeconds must be a whole number from 1 to 30/);
-    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retentionDays: 'a week' } })).toThrow(/retentionDays must be a whole number/);
-  }, SLOW);
+  it(
+    'passes rotation overlap, retention and attempt timeout from context to the functions, and rejects bad values',
+    () => {
+      const { stack } = createWebhooksApp({
+        context: {
+          ...cdkJsonContext(),
+          ...SKIP_BUNDLING,
+          secretRotationOverlapSeconds: '3600',
+          retentionDays: '7',
+          attemptTimeoutSeconds: '5',
+        },
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            WEBHOOKS_ROTATION_OVERLAP_SECONDS: '3600',
+            WEBHOOKS_RETENTION_DAYS: '7',
+            WEBHOOKS_ATTEMPT_TIMEOUT_MS: '5000',
+          }),
+        },
+      });
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, attemptTimeoutSeconds: '45' } })).toThrow(
+        /attemptTimeoutSeconds must be a whole number from 1 to 30/,
+      );
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retentionDays: 'a week' } })).toThrow(
+        /retentionDays must be a whole number/,
+      );
+    },
+    SLOW,
+  );
 
-  it('rejects a malformed retry schedule in context', () => {
-    expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retrySchedule: '5,soon' } })).toThrow(/WEBHOOKS_RETRY_SCHEDULE|comma-separated/);
-  }, SLOW);
+  it(
+    'rejects a malformed retry schedule in context',
+    () => {
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retrySchedule: '5,soon' } })).toThrow(
+        /WEBHOOKS_RETRY_SCHEDULE|comma-separated/,
+      );
+    },
+    SLOW,
+  );
 });

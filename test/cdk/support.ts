@@ -65,7 +65,11 @@ export const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resourc
 
 /** Every action the function's role allows. */
 export function allowedActions(template: Template, fnLogicalId: string): Set<string> {
-  return new Set(roleStatements(template, fnLogicalId).filter((s) => s.Effect === 'Allow').flatMap(actionsOf));
+  return new Set(
+    roleStatements(template, fnLogicalId)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap(actionsOf),
+  );
 }
 
 /** The resources the statements allowing `action` name. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISO_UTC, SECRET, sameShape, seed001, UUID } from '../fixtures/seed-requests.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
-import { ISO_UTC, SECRET, UUID, sameShape, seed001 } from '../fixtures/seed-requests.js';
 
 describe('/api/v0/webhooks, as seed 001', () => {
   let p: TestPipeline;
@@ -15,7 +15,12 @@ describe('/api/v0/webhooks, as seed 001', () => {
     expect(created.status).toBe(201);
     const c = created.body;
     expect(sameShape(c, seed001.createResponse)).toEqual([]);
-    expect(c).toMatchObject({ callback_url: 'https://technolaser.com/webhook', description: 'KYC state change', events: ['kyc.verification.success'], status: 'enabled' });
+    expect(c).toMatchObject({
+      callback_url: 'https://technolaser.com/webhook',
+      description: 'KYC state change',
+      events: ['kyc.verification.success'],
+      status: 'enabled',
+    });
     expect(c.webhook_id).toMatch(UUID);
     expect(c.secret).toMatch(SECRET);
     expect(c.date_created).toMatch(ISO_UTC);
@@ -51,8 +56,16 @@ describe('/api/v0/webhooks, as seed 001', () => {
   });
 
   it('remove_events removes, no action replaces, status disables; GET /{id} reads one', async () => {
-    const c = (await p.call('POST', '/api/v0/webhooks', { callback_url: 'https://example.com/a', events: ['kyc.verification.success', 'kyc.verification.failure', 'transactions'] })).body;
-    const removed = await p.call('PATCH', `/api/v0/webhooks/${c.webhook_id}`, { events: ['kyc.verification.failure'], action: 'remove_events' });
+    const c = (
+      await p.call('POST', '/api/v0/webhooks', {
+        callback_url: 'https://example.com/a',
+        events: ['kyc.verification.success', 'kyc.verification.failure', 'transactions'],
+      })
+    ).body;
+    const removed = await p.call('PATCH', `/api/v0/webhooks/${c.webhook_id}`, {
+      events: ['kyc.verification.failure'],
+      action: 'remove_events',
+    });
     expect(removed.body.events).toEqual(['kyc.verification.success', 'transactions']);
     const replaced = await p.call('PATCH', `/api/v0/webhooks/${c.webhook_id}`, { events: ['card*'] });
     expect(replaced.body.events).toEqual(['card*']);
@@ -70,14 +83,37 @@ describe('/api/v0/webhooks, as seed 001', () => {
   });
 
   it('both versions are views of one store', async () => {
-    const v0 = (await p.call('POST', '/api/v0/webhooks', { callback_url: 'https://example.com/both', description: 'made in v0', events: ['transactions'] })).body;
+    const v0 = (
+      await p.call('POST', '/api/v0/webhooks', {
+        callback_url: 'https://example.com/both',
+        description: 'made in v0',
+        events: ['transactions'],
+      })
+    ).body;
     const seen = await p.call('GET', `/api/v0.1/webhooks/${v0.webhook_id}`);
-    expect(seen.body.webhook_subscription).toMatchObject({ id: v0.webhook_id, url: 'https://example.com/both', description: 'made in v0', events: ['transactions'], secret: v0.secret, status: 'STATUS_ENABLED', created_time: v0.date_created });
+    expect(seen.body.webhook_subscription).toMatchObject({
+      id: v0.webhook_id,
+      url: 'https://example.com/both',
+      description: 'made in v0',
+      events: ['transactions'],
+      secret: v0.secret,
+      status: 'STATUS_ENABLED',
+      created_time: v0.date_created,
+    });
 
-    const v01 = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/other', events: ['card.created'], status: 'STATUS_DISABLED' })).body.webhook_subscription;
-    const changed = await p.call('PATCH', `/api/v0/webhooks/${v01.id}`, { events: ['transactions'], action: 'add_events', status: 'enabled' });
+    const v01 = (
+      await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/other', events: ['card.created'], status: 'STATUS_DISABLED' })
+    ).body.webhook_subscription;
+    const changed = await p.call('PATCH', `/api/v0/webhooks/${v01.id}`, {
+      events: ['transactions'],
+      action: 'add_events',
+      status: 'enabled',
+    });
     expect(changed.body).toMatchObject({ webhook_id: v01.id, events: ['card.created', 'transactions'], status: 'enabled' });
-    expect((await p.call('GET', `/api/v0.1/webhooks/${v01.id}`)).body.webhook_subscription).toMatchObject({ events: ['card.created', 'transactions'], status: 'STATUS_ENABLED' });
+    expect((await p.call('GET', `/api/v0.1/webhooks/${v01.id}`)).body.webhook_subscription).toMatchObject({
+      events: ['card.created', 'transactions'],
+      status: 'STATUS_ENABLED',
+    });
 
     const del = await p.call('DELETE', `/api/v0.1/webhooks/${v0.webhook_id}`);
     expect(del.status).toBe(200);
@@ -87,7 +123,8 @@ describe('/api/v0/webhooks, as seed 001', () => {
   it('paginates the bare-array list through the x-next-cursor header', async () => {
     const q = await startTestPipeline();
     try {
-      for (let i = 0; i < 3; i++) await q.call('POST', '/api/v0/webhooks', { callback_url: `https://example.com/${i}`, events: ['transactions'] });
+      for (let i = 0; i < 3; i++)
+        await q.call('POST', '/api/v0/webhooks', { callback_url: `https://example.com/${i}`, events: ['transactions'] });
       const first = await q.call('GET', '/api/v0/webhooks?limit=2');
       expect(first.body).toHaveLength(2);
       const cursor = first.headers.get('x-next-cursor');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISO_UTC, SECRET, sameShape, seed002, UUID } from '../fixtures/seed-requests.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
-import { ISO_UTC, SECRET, UUID, sameShape, seed002 } from '../fixtures/seed-requests.js';
 
 describe('/api/v0.1/webhooks, as seed 002', () => {
   let p: TestPipeline;
@@ -16,7 +16,13 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
     const s = res.body.webhook_subscription;
     expect(sameShape(s, seed002.createResponse.webhook_subscription)).toEqual([]);
     expect(Object.keys(s).sort()).toEqual(Object.keys(seed002.createResponse.webhook_subscription).sort());
-    expect(s).toMatchObject({ url: seed002.create.url, description: 'KYC state changes.', events: seed002.create.events, version: '0.1', status: 'STATUS_ENABLED' });
+    expect(s).toMatchObject({
+      url: seed002.create.url,
+      description: 'KYC state changes.',
+      events: seed002.create.events,
+      version: '0.1',
+      status: 'STATUS_ENABLED',
+    });
     expect(s.id).toMatch(UUID);
     expect(s.secret).toMatch(SECRET);
     expect(s.created_time).toMatch(ISO_UTC);
@@ -26,11 +32,20 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
   it('defaults version to "0.1", status to enabled and description to empty, and accepts wildcards', async () => {
     const res = await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/hook', events: ['card*', 'kyc.verification.*'] });
     expect(res.status).toBe(201);
-    expect(res.body.webhook_subscription).toMatchObject({ version: '0.1', status: 'STATUS_ENABLED', description: '', events: ['card*', 'kyc.verification.*'] });
+    expect(res.body.webhook_subscription).toMatchObject({
+      version: '0.1',
+      status: 'STATUS_ENABLED',
+      description: '',
+      events: ['card*', 'kyc.verification.*'],
+    });
   });
 
   it('creates disabled subscriptions on request', async () => {
-    const res = await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/off', events: ['transactions'], status: 'STATUS_DISABLED' });
+    const res = await p.call('POST', '/api/v0.1/webhooks', {
+      url: 'https://example.com/off',
+      events: ['transactions'],
+      status: 'STATUS_DISABLED',
+    });
     expect(res.body.webhook_subscription.status).toBe('STATUS_DISABLED');
   });
 
@@ -59,11 +74,28 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
     expect(patched.status).toBe(200);
     const u = patched.body.webhook_subscription;
     expect(sameShape(u, seed002.updateResponse.webhook_subscription)).toEqual([]);
-    expect(u).toMatchObject({ id: created.id, events: ['account.history.ready'], url: created.url, description: created.description, secret: created.secret, created_time: created.created_time });
+    expect(u).toMatchObject({
+      id: created.id,
+      events: ['account.history.ready'],
+      url: created.url,
+      description: created.description,
+      secret: created.secret,
+      created_time: created.created_time,
+    });
     expect(u.updated_time > created.updated_time).toBe(true);
 
-    const more = await p.call('PATCH', `/api/v0.1/webhooks/${created.id}`, { url: 'https://example.org/new', description: 'Account history is ready.', status: 'STATUS_DISABLED', version: '0.1' });
-    expect(more.body.webhook_subscription).toMatchObject({ url: 'https://example.org/new', description: 'Account history is ready.', status: 'STATUS_DISABLED', events: ['account.history.ready'] });
+    const more = await p.call('PATCH', `/api/v0.1/webhooks/${created.id}`, {
+      url: 'https://example.org/new',
+      description: 'Account history is ready.',
+      status: 'STATUS_DISABLED',
+      version: '0.1',
+    });
+    expect(more.body.webhook_subscription).toMatchObject({
+      url: 'https://example.org/new',
+      description: 'Account history is ready.',
+      status: 'STATUS_DISABLED',
+      events: ['account.history.ready'],
+    });
 
     const deleted = await p.call('DELETE', `/api/v0.1/webhooks/${created.id}`);
     expect(deleted.status).toBe(200);
@@ -79,7 +111,8 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
   });
 
   it('rotates the secret, answering the new one and when the old one stops signing', async () => {
-    const created = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/r', events: ['card.created'] })).body.webhook_subscription;
+    const created = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/r', events: ['card.created'] })).body
+      .webhook_subscription;
     const rotated = await p.call('POST', `/api/v0.1/webhooks/${created.id}/secret/rotate`);
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook_subscription.secret).toMatch(SECRET);
@@ -87,14 +120,20 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
     const expires = Date.parse(rotated.body.previous_secret_expires_time);
     expect(expires - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
     expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3600 * 1000);
-    expect((await p.call('GET', `/api/v0.1/webhooks/${created.id}`)).body.webhook_subscription.secret).toBe(rotated.body.webhook_subscription.secret);
+    expect((await p.call('GET', `/api/v0.1/webhooks/${created.id}`)).body.webhook_subscription.secret).toBe(
+      rotated.body.webhook_subscription.secret,
+    );
   });
 
   it('paginates with limit and an opaque next_cursor, newest first, without repeats', async () => {
     const q = await startTestPipeline();
     try {
       const made: string[] = [];
-      for (let i = 0; i < 7; i++) made.push((await q.call('POST', '/api/v0.1/webhooks', { url: `https://example.com/${i}`, events: ['transactions'] })).body.webhook_subscription.id);
+      for (let i = 0; i < 7; i++)
+        made.push(
+          (await q.call('POST', '/api/v0.1/webhooks', { url: `https://example.com/${i}`, events: ['transactions'] })).body
+            .webhook_subscription.id,
+        );
       const seen: string[] = [];
       let cursor: string | null = null;
       let pages = 0;
@@ -151,11 +190,18 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
   });
 
   it('publishes catalog events (202) and validates their data against the schema', async () => {
-    const ok = await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c1', customer_id: 'u1', last_four: '4242' } });
+    const ok = await p.call('POST', '/api/v0.1/events', {
+      type: 'card.created',
+      data: { card_id: 'c1', customer_id: 'u1', last_four: '4242' },
+    });
     expect(ok.status).toBe(202);
     expect(ok.body.id).toMatch(/^evt_/);
     expect(ok.body.type).toBe('card.created');
-    const withId = await p.call('POST', '/api/v0.1/events', { type: 'card.created', id: 'my-event-1', data: { card_id: 'c1', customer_id: 'u1' } });
+    const withId = await p.call('POST', '/api/v0.1/events', {
+      type: 'card.created',
+      id: 'my-event-1',
+      data: { card_id: 'c1', customer_id: 'u1' },
+    });
     expect(withId.body.id).toBe('my-event-1');
     const badData = await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c1', last_four: '42' } });
     expect(badData.status).toBe(400);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-tenants.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 
@@ -17,8 +17,15 @@ describe('authorizer result cache in the local gateway', () => {
     const wrong = await cached.call('GET', '/api/v0.1/webhooks', undefined, { ...as(tenant), Authorization: 'key_wrong' });
     expect(wrong.status).toBe(401);
     expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, as(tenant))).status).toBe(200);
-    const client = new DynamoDBClient({ endpoint: cached.endpoints.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    await new DynamoTenantRepository(DynamoDBDocumentClient.from(client), cached.endpoints.tableName).revoke(tenant.identity, new Date().toISOString());
+    const client = new DynamoDBClient({
+      endpoint: cached.endpoints.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    await new DynamoTenantRepository(DynamoDBDocumentClient.from(client), cached.endpoints.tableName).revoke(
+      tenant.identity,
+      new Date().toISOString(),
+    );
     client.destroy();
     expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, as(tenant))).status).toBe(200);
     expect((await cached.call('GET', '/api/v0.1/webhooks', undefined, { ...as(tenant), Authorization: 'key_wrong' })).status).toBe(401);

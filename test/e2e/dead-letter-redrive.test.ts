@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
-import { eventually } from '../support/wait.js';
-import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.js';
+import { type CliResult, runCli } from '../support/cli.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
 
 /**
  * A delivery that keeps failing uses up its retry schedule (1 + 2 attempts), lands in the
@@ -14,7 +14,6 @@ import { startTestPipeline, type TestPipeline } from '../support/local.js';
  */
 
 const redrive = (dataDir: string, args: string[] = []): Promise<CliResult> => runCli('redrive', dataDir, args);
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,7 +31,9 @@ describe('dead letter and redrive in local mode', () => {
 
   beforeAll(async () => {
     pipeline = await startTestPipeline({ retrySchedule: [1, 1], attemptTimeoutMs: 2000 });
-    receiver = await startReceiver((_req, _n, res) => void res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'boom'));
+    receiver = await startReceiver(
+      (_req, _n, res) => void res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'boom'),
+    );
   });
   afterAll(async () => {
     await pipeline?.stop();
@@ -60,7 +61,13 @@ describe('dead letter and redrive in local mode', () => {
   async function delivery(subscriptionId: string, deliveryId: string) {
     const res = await pipeline.call('GET', `/api/v0.1/webhooks/${subscriptionId}/deliveries/${deliveryId}`);
     expect(res.status).toBe(200);
-    return res.body.delivery as { id: string; event_id: string; status: string; attempts: number; attempt_log: Array<{ attempt: number; status_code?: number | null }> };
+    return res.body.delivery as {
+      id: string;
+      event_id: string;
+      status: string;
+      attempts: number;
+      attempt_log: Array<{ attempt: number; status_code?: number | null }>;
+    };
   }
 
   function verify(secret: string, req: ReceivedRequest): unknown {
@@ -95,7 +102,9 @@ describe('dead letter and redrive in local mode', () => {
     const deliveryId = await eventually('the delivery to be dead_lettered with 3 attempts', async () => {
       const list = await pipeline.call('GET', `/api/v0.1/webhooks/${subscriptionId}/deliveries`);
       expect(list.status).toBe(200);
-      const d = (list.body.deliveries as Array<{ id: string; event_id: string; status: string; attempts: number }>).find((x) => x.event_id === eventId);
+      const d = (list.body.deliveries as Array<{ id: string; event_id: string; status: string; attempts: number }>).find(
+        (x) => x.event_id === eventId,
+      );
       return d?.status === 'dead_lettered' && d.attempts === 3 ? d.id : undefined;
     });
     const dead = await delivery(subscriptionId, deliveryId);

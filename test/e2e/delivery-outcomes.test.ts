@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
 /** Every delivery outcome, end to end through local mode, against real loopback receivers. */
@@ -12,7 +12,6 @@ const headersOf = (r: ReceivedRequest) => ({
   'webhook-timestamp': String(r.headers['webhook-timestamp']),
   'webhook-signature': String(r.headers['webhook-signature']),
 });
-
 
 describe('delivery outcomes', () => {
   let p: TestPipeline;
@@ -63,7 +62,13 @@ describe('delivery outcomes', () => {
     expect(gap2).toBeGreaterThan(gap1);
 
     const d = await deliveryOf(sub.id, (x) => x.status === 'succeeded', 'a succeeded delivery');
-    expect(d).toMatchObject({ event_id: published.body.id, event_type: 'card.created', status: 'succeeded', attempts: 3, last_status_code: 200 });
+    expect(d).toMatchObject({
+      event_id: published.body.id,
+      event_type: 'card.created',
+      status: 'succeeded',
+      attempts: 3,
+      last_status_code: 200,
+    });
     expect(d.attempt_log.map((a: any) => [a.attempt, a.status_code])).toEqual([
       [1, 503],
       [2, 503],
@@ -90,7 +95,7 @@ describe('delivery outcomes', () => {
   });
 
   it('records a connection reset and retries it', async () => {
-    const r = await receiver((req, n, res) => {
+    const r = await receiver((_req, n, res) => {
       if (n === 1) res.socket?.destroy();
       else res.writeHead(200).end();
     });
@@ -155,7 +160,11 @@ describe('delivery outcomes', () => {
     // Concurrent repeats are claimed once: only one request reaches the bus.
     const burst = await Promise.all(Array.from({ length: 5 }, () => p.call('POST', '/api/v0.1/events', { ...card, id: 'burst-1' })));
     expect(burst.every((b) => b.status === 202 || (b.status === 409 && b.body.error.code === 'idempotency_in_progress'))).toBe(true);
-    const conflict = await p.call('POST', '/api/v0.1/events', { type: 'card.created', id: 'order-42-created', data: { card_id: 'other', customer_id: 'u1' } });
+    const conflict = await p.call('POST', '/api/v0.1/events', {
+      type: 'card.created',
+      id: 'order-42-created',
+      data: { card_id: 'other', customer_id: 'u1' },
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('idempotency_conflict');
     await r.waitFor(3);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 /** A tenant never sees, changes or learns of another's subscriptions: 404 like a missing id. */
 describe('tenant isolation', () => {
@@ -54,7 +54,9 @@ describe('tenant isolation', () => {
       expect(theirs.status, `${method} ${path}`).toBe(404);
       expect(theirs.body.error.code).toBe('not_found');
       expect(missing.status).toBe(404);
-      expect(theirs.body.error.message.replace(mine.id, 'ID')).toBe(missing.body.error.message.replace('00000000-0000-4000-8000-000000000000', 'ID'));
+      expect(theirs.body.error.message.replace(mine.id, 'ID')).toBe(
+        missing.body.error.message.replace('00000000-0000-4000-8000-000000000000', 'ID'),
+      );
     }
     expect({
       subscription: (await p.call('GET', `/api/v0.1/webhooks/${mine.id}`)).body,
@@ -65,7 +67,8 @@ describe('tenant isolation', () => {
   });
 
   it("hides another subscription's delivery behind a subscription of one's own", async () => {
-    const own = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/own', events: ['transactions'] }, other)).body.webhook_subscription;
+    const own = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/own', events: ['transactions'] }, other)).body
+      .webhook_subscription;
     const res = await p.call('GET', `/api/v0.1/webhooks/${own.id}/deliveries/${deliveryId}`, undefined, other);
     expect(res.status).toBe(404);
     const mineViaOwn = await p.call('GET', `/api/v0.1/webhooks/${mine.id}/deliveries/${deliveryId}`, undefined, other);
@@ -73,7 +76,9 @@ describe('tenant isolation', () => {
   });
 
   it("lists only the caller's own subscriptions, in both versions", async () => {
-    const theirs = (await p.call('POST', '/api/v0/webhooks', { callback_url: 'https://example.com/theirs', events: ['transactions'] }, other)).body;
+    const theirs = (
+      await p.call('POST', '/api/v0/webhooks', { callback_url: 'https://example.com/theirs', events: ['transactions'] }, other)
+    ).body;
     const myList = (await p.call('GET', '/api/v0.1/webhooks')).body.webhook_subscriptions.map((s: { id: string }) => s.id);
     const theirList = (await p.call('GET', '/api/v0/webhooks', undefined, other)).body.map((s: { webhook_id: string }) => s.webhook_id);
     expect(myList).toEqual([mine.id]);

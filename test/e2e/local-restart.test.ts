@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestPipeline } from '../support/local.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 /** Local mode keeps what it accepted across a restart: data on disk, and the queues saved on stop. */
 describe('local mode restart', () => {

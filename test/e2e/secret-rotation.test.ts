@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 const headersOf = (r: { headers: Record<string, unknown> }) => ({
   'webhook-id': String(r.headers['webhook-id']),
@@ -63,7 +63,11 @@ describe('signing secrets', () => {
   it('never stores the signing secret in DynamoDB', async () => {
     const created = (await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['transactions'] })).body.webhook_subscription;
     const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
-    const client = new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new DynamoDBClient({
+      endpoint: p.endpoints.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const items = await client.send(new ScanCommand({ TableName: p.endpoints.tableName }));
     client.destroy();
     expect(JSON.stringify(items.Items)).toContain(created.id);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { type CliResult, runCli } from '../support/cli.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
 /** `npm run tenant` as an operator runs it: a child process against the running local mode. */
@@ -66,9 +66,16 @@ describe('npm run tenant against local mode', () => {
     expect(res.code, res.stderr).toBe(0);
     const tenants = JSON.parse(res.stdout) as Array<Record<string, unknown>>;
     const acme = tenants.find((t) => t.identity === created.identity);
-    expect(acme).toMatchObject({ tenant_id: created.tenant_id, name: 'acme', identity: created.identity, status: 'active', revoked_time: null });
+    expect(acme).toMatchObject({
+      tenant_id: created.tenant_id,
+      name: 'acme',
+      identity: created.identity,
+      status: 'active',
+      revoked_time: null,
+    });
     expect(typeof acme!.created_time).toBe('string');
-    for (const t of tenants) expect(Object.keys(t).sort()).toEqual(['created_time', 'identity', 'name', 'revoked_time', 'status', 'tenant_id']);
+    for (const t of tenants)
+      expect(Object.keys(t).sort()).toEqual(['created_time', 'identity', 'name', 'revoked_time', 'status', 'tenant_id']);
     expect(res.stdout).not.toMatch(/hash/i);
     expect(res.stdout).not.toMatch(/[0-9a-f]{64}/);
     expect(res.stdout).not.toContain(created.authorization);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
+import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
 /** Every rule, over HTTP, on both versions; and that a rejected request changes nothing. */
 describe('request validation', () => {
@@ -10,7 +10,9 @@ describe('request validation', () => {
 
   beforeAll(async () => {
     p = await startTestPipeline();
-    existing = (await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/keep', events: ['card.created'], description: 'keep me' })).body.webhook_subscription;
+    existing = (
+      await p.call('POST', '/api/v0.1/webhooks', { url: 'https://example.com/keep', events: ['card.created'], description: 'keep me' })
+    ).body.webhook_subscription;
     snapshot = (await p.call('GET', '/api/v0.1/webhooks')).body;
   });
   afterAll(async () => {
@@ -61,17 +63,30 @@ describe('request validation', () => {
       await rejects(r.method, r.path, { ...r.base, [r.url]: 'example.com/hook' }, r.url, 'absolute URL');
       await rejects(r.method, r.path, { ...r.base, [r.url]: 42 }, r.url, /expected string/);
     }
-    for (const [host, why] of FORBIDDEN_URL_HOSTS) await rejects('POST', '/api/v0.1/webhooks', { ...good, url: `https://${host}/hook` }, 'url', why);
+    for (const [host, why] of FORBIDDEN_URL_HOSTS)
+      await rejects('POST', '/api/v0.1/webhooks', { ...good, url: `https://${host}/hook` }, 'url', why);
   });
 
   it('checks events: 1 to 100, unique, catalog types or wildcards that match one', async () => {
     for (const r of routes()) {
       await rejects(r.method, r.path, { ...r.base, events: [] }, 'events', 'at least one');
       await rejects(r.method, r.path, { ...r.base, events: ['card.created', 'card.created'] }, 'events', 'must not repeat');
-      await rejects(r.method, r.path, { ...r.base, events: ['card.deleted'] }, 'events.0', 'valid types: account.history.ready, card.created, kyc.verification.error');
+      await rejects(
+        r.method,
+        r.path,
+        { ...r.base, events: ['card.deleted'] },
+        'events.0',
+        'valid types: account.history.ready, card.created, kyc.verification.error',
+      );
       await rejects(r.method, r.path, { ...r.base, events: ['card.created', 'zzz*'] }, 'events.1', 'matches no event type');
       await rejects(r.method, r.path, { ...r.base, events: ['*.created'] }, 'events.0', 'only at its end');
-      await rejects(r.method, r.path, { ...r.base, events: Array.from({ length: 101 }, (_, i) => `card.created.${i}`) }, 'events', 'at most 100');
+      await rejects(
+        r.method,
+        r.path,
+        { ...r.base, events: Array.from({ length: 101 }, (_, i) => `card.created.${i}`) },
+        'events',
+        'at most 100',
+      );
       await rejects(r.method, r.path, { ...r.base, events: 'card.created' }, 'events', /expected array/);
     }
   });
@@ -81,7 +96,13 @@ describe('request validation', () => {
     await rejects('POST', '/api/v0.1/webhooks', { ...good, version: '2' }, 'version', 'must be "0.1"');
     await rejects('POST', '/api/v0.1/webhooks', { ...good, status: 'enabled' }, 'status', 'STATUS_ENABLED or STATUS_DISABLED');
     await rejects('PATCH', `/api/v0/webhooks/${existing.id}`, { status: 'STATUS_ENABLED' }, 'status', 'enabled or disabled');
-    await rejects('PATCH', `/api/v0/webhooks/${existing.id}`, { events: ['card.created'], action: 'replace' }, 'action', 'add_events or remove_events');
+    await rejects(
+      'PATCH',
+      `/api/v0/webhooks/${existing.id}`,
+      { events: ['card.created'], action: 'replace' },
+      'action',
+      'add_events or remove_events',
+    );
     const ok = await p.call('POST', '/api/v0.1/webhooks', { ...good, description: 'd'.repeat(1000) });
     expect(ok.status).toBe(201);
     await p.call('DELETE', `/api/v0.1/webhooks/${ok.body.webhook_subscription.id}`);
@@ -100,7 +121,10 @@ describe('request validation', () => {
     const res = await p.call('POST', '/api/v0.1/webhooks', { ...good, description: 'x'.repeat(257 * 1024) });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
-    const pub = await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u', pad: 'x'.repeat(256 * 1024) } });
+    const pub = await p.call('POST', '/api/v0.1/events', {
+      type: 'card.created',
+      data: { card_id: 'c', customer_id: 'u', pad: 'x'.repeat(256 * 1024) },
+    });
     expect(pub.status).toBe(413);
   });
 

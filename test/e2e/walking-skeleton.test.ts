@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', () => {
   let pipeline: TestPipeline;
@@ -18,7 +18,13 @@ describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', (
 
   it('delivers exactly one POST that standardwebhooks verifies, with the event as JSON', async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
-      events: ['card.created', 'kyc.verification.success', 'kyc.verification.failure', 'kyc.verification.error', 'kyc.verification.timeout'],
+      events: [
+        'card.created',
+        'kyc.verification.success',
+        'kyc.verification.failure',
+        'kyc.verification.error',
+        'kyc.verification.timeout',
+      ],
       url: receiver.url,
       description: 'KYC state changes.',
       version: '0.1',
@@ -59,7 +65,10 @@ describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', (
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const before = receiver.requests.length;
-    const published = await pipeline.call('POST', '/api/v0.1/events', { type: 'transactions', data: { transaction_id: 't', account_id: 'a', amount: '1.00', currency: 'USD', state: 'completed' } });
+    const published = await pipeline.call('POST', '/api/v0.1/events', {
+      type: 'transactions',
+      data: { transaction_id: 't', account_id: 'a', amount: '1.00', currency: 'USD', state: 'completed' },
+    });
     expect(published.status).toBe(202);
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.requests.length).toBe(before);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
 import type { Attempt, Delivery, StoredEvent } from '../../functions/domain/model.js';
-import { startDynamo, type DynamoEmulator } from '../../local/dynamodb-emulator.js';
+import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
 describe('DynamoDeliveryStore on dynalite', () => {
   let db: DynamoEmulator;
@@ -65,7 +65,14 @@ describe('DynamoDeliveryStore on dynalite', () => {
       [2, 500],
       [3, 200],
     ]);
-    expect((await store.getEvents([{ tenantId: 't1', eventId: 'evt_w' }, { tenantId: 't1', eventId: 'evt_missing' }])).size).toBe(1);
+    expect(
+      (
+        await store.getEvents([
+          { tenantId: 't1', eventId: 'evt_w' },
+          { tenantId: 't1', eventId: 'evt_missing' },
+        ])
+      ).size,
+    ).toBe(1);
   });
 
   it('keeps tenants apart and sets a retention TTL', async () => {
@@ -92,6 +99,11 @@ describe('DynamoDeliveryStore on dynalite', () => {
 
   it('replaces a delivery record as it moves on', async () => {
     await store.write({ deliveries: [delivery(3, { status: 'succeeded', attempts: 2, lastStatusCode: 200, generation: 1 })] });
-    expect((await store.getDeliveries([{ tenantId: 't1', deliveryId: 'dlv_3' }])).get('t1/dlv_3')).toMatchObject({ status: 'succeeded', attempts: 2, lastStatusCode: 200, generation: 1 });
+    expect((await store.getDeliveries([{ tenantId: 't1', deliveryId: 'dlv_3' }])).get('t1/dlv_3')).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      lastStatusCode: 200,
+      generation: 1,
+    });
   });
 });

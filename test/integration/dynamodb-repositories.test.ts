@@ -4,7 +4,7 @@ import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-te
 import { createAuthorizer } from '../../functions/app/authorizer.js';
 import { hashKey, newCredentials } from '../../functions/domain/credentials.js';
 import type { Subscription } from '../../functions/domain/model.js';
-import { startDynamo, type DynamoEmulator } from '../../local/dynamodb-emulator.js';
+import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
 /** The DynamoDB adapters against dynalite, with the table definition the stack uses. */
 describe('DynamoDB repositories on dynalite', () => {
@@ -61,7 +61,7 @@ describe('DynamoDB repositories on dynalite', () => {
     await expect(subs.update(sub('t3', 99))).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('lists newest first in pages whose cursors only work inside the caller\'s partition', async () => {
+  it("lists newest first in pages whose cursors only work inside the caller's partition", async () => {
     for (let n = 10; n < 15; n++) await subs.create(sub('t4', n));
     const first = await subs.list('t4', { limit: 2 });
     expect(first.items.map((i) => i.url)).toEqual(['https://example.com/14', 'https://example.com/13']);
@@ -84,7 +84,14 @@ describe('DynamoDB repositories on dynalite', () => {
 
   it('stores tenants by identity with only the key hash, lists and revokes them', async () => {
     const creds = newCredentials();
-    await tenants.create({ tenantId: 'tnt_a', name: 'A', identity: creds.identity, keyHash: hashKey(creds.authorization), status: 'active', createdTime: '2026-01-01T00:00:00.000Z' });
+    await tenants.create({
+      tenantId: 'tnt_a',
+      name: 'A',
+      identity: creds.identity,
+      keyHash: hashKey(creds.authorization),
+      status: 'active',
+      createdTime: '2026-01-01T00:00:00.000Z',
+    });
     const found = await tenants.findByIdentity(creds.identity);
     expect(found).toMatchObject({ tenantId: 'tnt_a', name: 'A', status: 'active' });
     expect(JSON.stringify(found)).not.toContain(creds.authorization);
@@ -98,21 +105,35 @@ describe('DynamoDB repositories on dynalite', () => {
 
   it('authorizer: valid credentials allow with the tenant in the context; missing, wrong and revoked are 401', async () => {
     const creds = newCredentials();
-    await tenants.create({ tenantId: 'tnt_auth', name: 'auth', identity: creds.identity, keyHash: hashKey(creds.authorization), status: 'active', createdTime: '2026-01-01T00:00:00.000Z' });
+    await tenants.create({
+      tenantId: 'tnt_auth',
+      name: 'auth',
+      identity: creds.identity,
+      keyHash: hashKey(creds.authorization),
+      status: 'active',
+      createdTime: '2026-01-01T00:00:00.000Z',
+    });
     const authorize = createAuthorizer(tenants);
     const event = (headers: Record<string, string>) =>
       ({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/api/v0.1/webhooks', headers }) as never;
     const ok = await authorize(event({ Identity: creds.identity, Authorization: creds.authorization }));
     expect(ok).toEqual({
       principalId: 'tnt_auth',
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*' }] },
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*' },
+        ],
+      },
       context: { tenantId: 'tnt_auth' },
     });
     // Header names are case-insensitive.
-    expect((await authorize(event({ identity: creds.identity, authorization: creds.authorization }))).context).toEqual({ tenantId: 'tnt_auth' });
+    expect((await authorize(event({ identity: creds.identity, authorization: creds.authorization }))).context).toEqual({
+      tenantId: 'tnt_auth',
+    });
     await expect(authorize(event({}))).rejects.toThrow('Unauthorized');
     await expect(authorize(event({ Identity: creds.identity }))).rejects.toThrow('Unauthorized');
-    await expect(authorize(event({ Identity: creds.identity, Authorization: creds.authorization + 'x' }))).rejects.toThrow('Unauthorized');
+    await expect(authorize(event({ Identity: creds.identity, Authorization: `${creds.authorization}x` }))).rejects.toThrow('Unauthorized');
     await expect(authorize(event({ Identity: 'idt_unknown', Authorization: creds.authorization }))).rejects.toThrow('Unauthorized');
     await tenants.revoke(creds.identity, new Date().toISOString());
     await expect(authorize(event({ Identity: creds.identity, Authorization: creds.authorization }))).rejects.toThrow('Unauthorized');

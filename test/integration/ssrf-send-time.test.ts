@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookClient, type Resolver } from '../../functions/app/webhook-client.js';
+import { type Resolver, WebhookClient } from '../../functions/app/webhook-client.js';
 import { AWS_POLICY, LOCAL_POLICY } from '../../functions/domain/address-policy.js';
 import { FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 /**
  * The guard at send time, with the policy deployed on AWS. Every target is a spelling of an
@@ -70,7 +70,8 @@ describe('SSRF guard at send time', () => {
       policy: LOCAL_POLICY,
       timeoutMs: 2000,
       userAgent: 'test',
-      resolver: (hostname, options, callback) => (hostname === 'localhost' ? callback(null, [{ address: '127.0.0.2', family: 4 }]) : fakeDns(hostname, options, callback)),
+      resolver: (hostname, options, callback) =>
+        hostname === 'localhost' ? callback(null, [{ address: '127.0.0.2', family: 4 }]) : fakeDns(hostname, options, callback),
     });
     const ok = await local.post(`http://localhost:${otherPort}/webhook`, {}, '{"ok":true}');
     expect(ok).toMatchObject({ kind: 'response', status: 200 });

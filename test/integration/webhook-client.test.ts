@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESPONSE_EXCERPT_BYTES, WebhookClient } from '../../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../../functions/domain/address-policy.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
 
 /** The sender's HTTP client against real loopback sockets. */
 describe('WebhookClient', () => {
@@ -38,7 +38,12 @@ describe('WebhookClient', () => {
   });
 
   it('reads Retry-After, and does not follow redirects', async () => {
-    expect(await client.post(`${base()}/busy`, {}, '{}')).toMatchObject({ kind: 'response', status: 429, retryAfterSeconds: 120, excerpt: 'slow down' });
+    expect(await client.post(`${base()}/busy`, {}, '{}')).toMatchObject({
+      kind: 'response',
+      status: 429,
+      retryAfterSeconds: 120,
+      excerpt: 'slow down',
+    });
     const before = receiver.requests.length;
     expect(await client.post(`${base()}/moved`, {}, '{}')).toMatchObject({ kind: 'response', status: 301 });
     expect(receiver.requests.length).toBe(before + 1);

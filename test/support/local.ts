@@ -1,11 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalPipeline, type LocalOptions, type LocalPipeline } from '../../local/pipeline.js';
+import { type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
 
 /** Local mode in-process on free ports with a throw-away data directory. */
 export interface TestPipeline extends LocalPipeline {
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 export async function startTestPipeline(options: LocalOptions = {}): Promise<TestPipeline> {
@@ -42,17 +47,31 @@ export async function startTestPipeline(options: LocalOptions = {}): Promise<Tes
 }
 
 /** A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would. */
-export async function addTenant(pipeline: LocalPipeline, name = 'other tenant'): Promise<{ tenantId: string; identity: string; authorization: string }> {
+export async function addTenant(
+  pipeline: LocalPipeline,
+  name = 'other tenant',
+): Promise<{ tenantId: string; identity: string; authorization: string }> {
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
   const { DynamoTenantRepository } = await import('../../functions/adapters/aws/dynamodb-tenants.js');
   const { newCredentials, hashKey } = await import('../../functions/domain/credentials.js');
   const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../local/local-aws.js');
-  const client = new DynamoDBClient({ endpoint: pipeline.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    endpoint: pipeline.endpoints.dynamodbEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
   const repo = new DynamoTenantRepository(DynamoDBDocumentClient.from(client), pipeline.endpoints.tableName);
   const creds = newCredentials();
   const tenantId = `tnt_${creds.identity.slice(4, 16)}`;
-  await repo.create({ tenantId, name, identity: creds.identity, keyHash: hashKey(creds.authorization), status: 'active', createdTime: new Date().toISOString() });
+  await repo.create({
+    tenantId,
+    name,
+    identity: creds.identity,
+    keyHash: hashKey(creds.authorization),
+    status: 'active',
+    createdTime: new Date().toISOString(),
+  });
   client.destroy();
   return { tenantId, ...creds };
 }

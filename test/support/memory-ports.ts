@@ -1,5 +1,12 @@
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
-import { storeKey, type DeliveryStore, type Page, type PageRequest, type SecretStore, type SubscriptionRepository } from '../../functions/ports.js';
+import {
+  type DeliveryStore,
+  type Page,
+  type PageRequest,
+  type SecretStore,
+  type SubscriptionRepository,
+  storeKey,
+} from '../../functions/ports.js';
 
 /** In-memory ports for handler unit tests (the DynamoDB adapters have their own tests on dynalite). */
 
@@ -47,13 +54,29 @@ export class MemoryDeliveryStore implements DeliveryStore {
   readonly attempts: Attempt[] = [];
   writes = 0;
   async getEvents(keys: readonly { tenantId: string; eventId: string }[]) {
-    return new Map(keys.flatMap((k) => (this.events.has(storeKey(k.tenantId, k.eventId)) ? [[storeKey(k.tenantId, k.eventId), this.events.get(storeKey(k.tenantId, k.eventId))!] as const] : [])));
+    return new Map(
+      keys.flatMap((k) =>
+        this.events.has(storeKey(k.tenantId, k.eventId))
+          ? [[storeKey(k.tenantId, k.eventId), this.events.get(storeKey(k.tenantId, k.eventId))!] as const]
+          : [],
+      ),
+    );
   }
   async getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]) {
-    return new Map(keys.flatMap((k) => (this.deliveries.has(storeKey(k.tenantId, k.deliveryId)) ? [[storeKey(k.tenantId, k.deliveryId), this.deliveries.get(storeKey(k.tenantId, k.deliveryId))!] as const] : [])));
+    return new Map(
+      keys.flatMap((k) =>
+        this.deliveries.has(storeKey(k.tenantId, k.deliveryId))
+          ? [[storeKey(k.tenantId, k.deliveryId), this.deliveries.get(storeKey(k.tenantId, k.deliveryId))!] as const]
+          : [],
+      ),
+    );
   }
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest) {
-    return { items: [...this.deliveries.values()].filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId).slice(0, page.limit) };
+    return {
+      items: [...this.deliveries.values()]
+        .filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId)
+        .slice(0, page.limit),
+    };
   }
   async listAttempts(tenantId: string, deliveryId: string) {
     return this.attempts.filter((a) => a.tenantId === tenantId && a.deliveryId === deliveryId);

@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { AWS_POLICY, LOCAL_POLICY, refusalForAddress, refusalForUrl } from '../../functions/domain/address-policy.js';
 import { FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
 
-const LOOPBACK_URL_HOSTS = ['127.0.0.1', '127.1', '2130706433', '0x7f000001', '0177.0.0.1', '127.255.255.254', '[::1]', '[::ffff:127.0.0.1]', 'localhost', 'api.localhost'];
+const LOOPBACK_URL_HOSTS = [
+  '127.0.0.1',
+  '127.1',
+  '2130706433',
+  '0x7f000001',
+  '0177.0.0.1',
+  '127.255.255.254',
+  '[::1]',
+  '[::ffff:127.0.0.1]',
+  'localhost',
+  'api.localhost',
+];
 
 describe('callback URL policy', () => {
   it.each(FORBIDDEN_URL_HOSTS)('refuses https://%s/ everywhere (%s)', (host, why) => {
@@ -34,13 +45,24 @@ describe('callback URL policy', () => {
 });
 
 describe('resolved address policy', () => {
-  it.each(['10.1.1.1', '172.31.255.255', '192.168.0.1', '100.127.0.1', '169.254.169.254', 'fd00:ec2::254', 'fc00::1', 'fe80::abcd', '::', '0.0.0.0', '239.1.1.1', '::ffff:192.168.0.1', '2001:db8::1'])(
-    'refuses %s',
-    (address) => {
-      expect(refusalForAddress(address, AWS_POLICY)).toMatch(/may not be sent to/);
-      expect(refusalForAddress(address, LOCAL_POLICY)).toMatch(/may not be sent to/);
-    },
-  );
+  it.each([
+    '10.1.1.1',
+    '172.31.255.255',
+    '192.168.0.1',
+    '100.127.0.1',
+    '169.254.169.254',
+    'fd00:ec2::254',
+    'fc00::1',
+    'fe80::abcd',
+    '::',
+    '0.0.0.0',
+    '239.1.1.1',
+    '::ffff:192.168.0.1',
+    '2001:db8::1',
+  ])('refuses %s', (address) => {
+    expect(refusalForAddress(address, AWS_POLICY)).toMatch(/may not be sent to/);
+    expect(refusalForAddress(address, LOCAL_POLICY)).toMatch(/may not be sent to/);
+  });
 
   it('allows public unicast, and loopback only in local mode', () => {
     expect(refusalForAddress('93.184.216.34', AWS_POLICY)).toBeNull();

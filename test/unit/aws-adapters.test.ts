@@ -1,5 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -7,10 +6,11 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeBus } from '../../functions/adapters/aws/eventbridge-bus.js';
+import { SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 
 /** Adapters for services that cannot run here: the exact requests they send. */
@@ -44,7 +44,10 @@ describe('SecretsManagerStore', () => {
     await store.put('webhooks/W/t/s', '{"current":"whsec_z"}');
     await store.scheduleDeletion('webhooks/W/t/s');
     expect(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s' });
-    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s', SecretString: '{"current":"whsec_z"}' });
+    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({
+      SecretId: 'webhooks/W/t/s',
+      SecretString: '{"current":"whsec_z"}',
+    });
     expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s', RecoveryWindowInDays: 7 });
   });
 
@@ -103,7 +106,12 @@ describe('SqsQueue', () => {
   it('resends only the entries a batch reports failed', async () => {
     sqs
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }, { Id: '2', Code: 'ServiceUnavailable', SenderFault: false }] })
+      .resolvesOnce({
+        Failed: [
+          { Id: '1', Code: 'InternalError', SenderFault: false },
+          { Id: '2', Code: 'ServiceUnavailable', SenderFault: false },
+        ],
+      })
       .resolves({ Failed: [] });
     await queue.sendAll(messages(3));
     const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);

@@ -32,7 +32,10 @@ describe('event catalog', () => {
 
   it('names what is wrong with data that does not fit, and knows no other type', () => {
     expect(catalog.validateData('card.created', { card_id: 'c', last_four: 'abcd' })).toEqual(
-      expect.arrayContaining([expect.stringContaining("must have required property 'customer_id'"), expect.stringMatching(/^data\.last_four must match pattern/)]),
+      expect.arrayContaining([
+        expect.stringContaining("must have required property 'customer_id'"),
+        expect.stringMatching(/^data\.last_four must match pattern/),
+      ]),
     );
     expect(catalog.validateData('transactions', [])).toEqual(['data must be object']);
     expect(catalog.has('card.deleted')).toBe(false);

@@ -1,7 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createFanout, eventFromEnvelope } from '../../functions/app/fanout.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
@@ -23,7 +23,14 @@ function envelope(eventId: string, type = 'card.created', extra: Record<string, 
 }
 
 const batch = (...bodies: unknown[]): SQSEvent =>
-  ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body: typeof b === 'string' ? b : JSON.stringify(b), attributes: { ApproximateReceiveCount: '1' } })) }) as unknown as SQSEvent;
+  ({
+    Records: bodies.map((b, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      body: typeof b === 'string' ? b : JSON.stringify(b),
+      attributes: { ApproximateReceiveCount: '1' },
+    })),
+  }) as unknown as SQSEvent;
 
 describe('fan-out handler', () => {
   let subs: MemorySubscriptions;
@@ -41,8 +48,10 @@ describe('fan-out handler', () => {
     await subs.create(subscription({ id: 'gone', events: ['*'], deletedTime: '2026-01-01T00:00:00.000Z' }));
     await subs.create(subscription({ id: 'foreign', tenantId: 'tnt_2', events: ['*'] }));
   });
-  const fanout = () => createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL) });
-  const sent = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
+  const fanout = () =>
+    createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL) });
+  const sent = () =>
+    sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
 
   it("sends one message per matching enabled subscription of the event's tenant, then stores the event", async () => {
     const res = await fanout()(batch(envelope('evt_1')));
@@ -50,9 +59,18 @@ describe('fan-out handler', () => {
     const messages = sent();
     expect(messages.map((m) => m.subscriptionId).sort()).toEqual(['all', 'exact', 'wild']);
     for (const m of messages) {
-      expect(m).toMatchObject({ tenantId: 'tnt_1', deliveryId: deliveryIdFor('evt_1', m.subscriptionId), event: { id: 'evt_1', type: 'card.created' } });
+      expect(m).toMatchObject({
+        tenantId: 'tnt_1',
+        deliveryId: deliveryIdFor('evt_1', m.subscriptionId),
+        event: { id: 'evt_1', type: 'card.created' },
+      });
       // The body every attempt sends, serialized once here.
-      expect(JSON.parse(m.body)).toEqual({ id: 'evt_1', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: 'c' } });
+      expect(JSON.parse(m.body)).toEqual({
+        id: 'evt_1',
+        type: 'card.created',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        data: { card_id: 'c' },
+      });
     }
     expect(store.events.get('tnt_1/evt_1')).toMatchObject({ deliveries: 3, published: true });
   });
@@ -76,8 +94,19 @@ describe('fan-out handler', () => {
   });
 
   it('takes type, id and time from the EventBridge envelope when a producer leaves them out', () => {
-    const e = eventFromEnvelope(JSON.stringify({ id: 'eb-1', 'detail-type': 'transactions', time: '2026-02-02T00:00:00Z', detail: { tenant_id: 't', event: { data: { x: 1 } } } }));
-    expect(e).toEqual({ tenantId: 't', event: { id: 'eb-1', type: 'transactions', timestamp: '2026-02-02T00:00:00Z', data: { x: 1 } }, unique: false });
+    const e = eventFromEnvelope(
+      JSON.stringify({
+        id: 'eb-1',
+        'detail-type': 'transactions',
+        time: '2026-02-02T00:00:00Z',
+        detail: { tenant_id: 't', event: { data: { x: 1 } } },
+      }),
+    );
+    expect(e).toEqual({
+      tenantId: 't',
+      event: { id: 'eb-1', type: 'transactions', timestamp: '2026-02-02T00:00:00Z', data: { x: 1 } },
+      unique: false,
+    });
     expect(() => eventFromEnvelope(JSON.stringify({ detail: {} }))).toThrow(/tenant_id/);
   });
 

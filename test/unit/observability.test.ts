@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
 import { EmfMetrics } from '../../functions/adapters/aws/powertools-metrics.js';
 import { createSender } from '../../functions/app/sender.js';
 import type { AttemptResult } from '../../functions/app/webhook-client.js';
-import { generateSecret } from '../../functions/domain/signing.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
+import { generateSecret } from '../../functions/domain/signing.js';
 import { MemoryDeliveryStore, MemorySecrets, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 /** What operators see: EMF metrics per outcome, and logs that never carry secrets, signatures or payloads. */
@@ -40,20 +40,38 @@ describe('sender metrics and logs', () => {
       log: (level, message, detail) => logs.push({ level, message, ...detail }),
     });
     const records = [1, 2, 3].map((n) => {
-      const event = { id: `evt_${n}`, type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { pan_secret_marker: `PAYLOAD-${n}` } };
+      const event = {
+        id: `evt_${n}`,
+        type: 'card.created',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        data: { pan_secret_marker: `PAYLOAD-${n}` },
+      };
       return {
         messageId: `m${n}`,
         receiptHandle: `r${n}`,
         // The third is on its last attempt (schedule of one step: two attempts).
         attributes: { ApproximateReceiveCount: n === 3 ? '2' : '1' },
-        body: JSON.stringify({ deliveryId: deliveryIdFor(event.id, 'sub_1'), tenantId: 'tnt_1', subscriptionId: 'sub_1', event, createdTime: event.timestamp }),
+        body: JSON.stringify({
+          deliveryId: deliveryIdFor(event.id, 'sub_1'),
+          tenantId: 'tnt_1',
+          subscriptionId: 'sub_1',
+          event,
+          createdTime: event.timestamp,
+        }),
       };
     });
     await sender({ Records: records } as unknown as SQSEvent);
 
-    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] } };
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
+    };
     expect(emf._aws.CloudWatchMetrics[0]!.Namespace).toBe('Webhooks');
-    expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort()).toEqual(['AttemptLatency', 'DeliveryDeadLettered', 'DeliveryRetried', 'DeliverySucceeded']);
+    expect(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name).sort()).toEqual([
+      'AttemptLatency',
+      'DeliveryDeadLettered',
+      'DeliveryRetried',
+      'DeliverySucceeded',
+    ]);
     expect(emf.DeliverySucceeded).toBe(1);
     expect(emf.DeliveryRetried).toBe(1);
     expect(emf.DeliveryDeadLettered).toBe(1);

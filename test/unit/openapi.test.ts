@@ -6,11 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../functions/app/openapi.js';
 import { loadCatalog } from '../../functions/domain/catalog.js';
 import type { Subscription } from '../../functions/domain/model.js';
-import { RotateSecretResponse, SubscriptionV01Response, SubscriptionV0, SubscriptionV0List } from '../../functions/domain/response-schemas.js';
-import { toV01View, toV0View } from '../../functions/domain/views.js';
+import {
+  RotateSecretResponse,
+  SubscriptionV0,
+  SubscriptionV0List,
+  SubscriptionV01Response,
+} from '../../functions/domain/response-schemas.js';
+import { toV0View, toV01View } from '../../functions/domain/views.js';
 import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = Record<string, any>;
 
 const catalog = loadCatalog();
@@ -92,14 +96,17 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\.1/);
     expect(doc.info).toMatchObject({ title: 'Serverless Webhooks API', version: '0.1.0' });
     expect(doc.servers).toBeUndefined();
-    expect((buildOpenApiDocument(catalog, 'https://api.example.com/prod') as Doc).servers).toEqual([{ url: 'https://api.example.com/prod' }]);
+    expect((buildOpenApiDocument(catalog, 'https://api.example.com/prod') as Doc).servers).toEqual([
+      { url: 'https://api.example.com/prod' },
+    ]);
   });
 
   it('documents every route of the API and the planned ones', () => {
     const fromSource = routesOfApiSource();
     // 13 routes when this was written; fewer means the pattern above no longer reads api.ts.
     expect(fromSource.length).toBeGreaterThanOrEqual(13);
-    for (const route of [...fromSource, ...PLANNED_ROUTES]) expect(documentedRoutes, `${route} is not in the OpenAPI document`).toContain(route);
+    for (const route of [...fromSource, ...PLANNED_ROUTES])
+      expect(documentedRoutes, `${route} is not in the OpenAPI document`).toContain(route);
   });
 
   it('declares every path parameter, and limit/cursor on lists', () => {
@@ -108,13 +115,20 @@ describe('the OpenAPI document', () => {
       const op = doc.paths[path][method];
       const params = ((op.parameters ?? []) as any[]).map(resolve);
       for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
-        expect(params.find((p) => p.in === 'path' && p.name === name), `${route} lacks path parameter ${name}`).toMatchObject({ required: true });
+        expect(
+          params.find((p) => p.in === 'path' && p.name === name),
+          `${route} lacks path parameter ${name}`,
+        ).toMatchObject({ required: true });
       }
       expect(op.operationId, `${route} has no operationId`).toBeTypeOf('string');
     }
     for (const path of ['/api/v0.1/webhooks', '/api/v0/webhooks', '/api/v0.1/webhooks/{id}/deliveries']) {
       const params = doc.paths[path].get.parameters as any[];
-      expect(params.find((p) => p.name === 'limit')).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } });
+      expect(params.find((p) => p.name === 'limit')).toMatchObject({
+        in: 'query',
+        required: false,
+        schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+      });
       expect(params.find((p) => p.name === 'cursor')).toMatchObject({ in: 'query', required: false });
     }
   });
@@ -127,7 +141,15 @@ describe('the OpenAPI document', () => {
     expect(schema.properties.status.enum).toEqual(['STATUS_ENABLED', 'STATUS_DISABLED']);
     expect(schema.additionalProperties).toBe(false);
     const validate = componentValidator('CreateSubscriptionV01Request');
-    expect(validate({ events: ['card.created', 'kyc*'], url: 'https://hostname.com/webhook/route', description: 'Webhook', version: '0.1', status: 'STATUS_ENABLED' })).toBe(true);
+    expect(
+      validate({
+        events: ['card.created', 'kyc*'],
+        url: 'https://hostname.com/webhook/route',
+        description: 'Webhook',
+        version: '0.1',
+        status: 'STATUS_ENABLED',
+      }),
+    ).toBe(true);
     expect(validate({ events: ['card.created'] })).toBe(false);
     expect(validate({ events: [], url: 'https://x' })).toBe(false);
   });
@@ -162,7 +184,9 @@ describe('the OpenAPI document', () => {
     const create = doc.paths['/api/v0.1/webhooks'].post.responses;
     expect(Object.keys(create)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413']));
     expect(Object.keys(doc.paths['/api/v0/webhooks/{id}'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '404']));
-    expect(Object.keys(doc.paths['/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry'].post.responses)).toEqual(expect.arrayContaining(['202', '404']));
+    expect(Object.keys(doc.paths['/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry'].post.responses)).toEqual(
+      expect.arrayContaining(['202', '404']),
+    );
     const errorSchema = componentValidator('Error');
     for (const status of ['400', '401', '404', '413']) {
       const response = resolve(create[status] ?? doc.paths['/api/v0.1/webhooks/{id}'].get.responses[status]);
@@ -171,7 +195,9 @@ describe('the OpenAPI document', () => {
       expect(errorSchema(media.example), `example of ${status}`).toBe(true);
     }
     expect(resolve(create['400']).content['application/json'].example.error.code).toBe('validation_failed');
-    expect(resolve(doc.paths['/api/v0.1/webhooks/{id}'].get.responses['404']).content['application/json'].example.error.code).toBe('not_found');
+    expect(resolve(doc.paths['/api/v0.1/webhooks/{id}'].get.responses['404']).content['application/json'].example.error.code).toBe(
+      'not_found',
+    );
     expect(resolve(create['413']).content['application/json'].example.error.code).toBe('payload_too_large');
   });
 

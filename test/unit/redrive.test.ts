@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { RedriveError, UsageError, parseRedriveArgs, redriveLocal, runRedrive, type RedriveTarget } from '../../scripts/lib/redrive.js';
+import { parseRedriveArgs, RedriveError, type RedriveTarget, redriveLocal, runRedrive, UsageError } from '../../scripts/lib/redrive.js';
 
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/Webhooks-DeliveryDlq';
 const DLQ_ARN = 'arn:aws:sqs:eu-west-1:111122223333:Webhooks-DeliveryDlq';
@@ -24,7 +24,15 @@ beforeEach(() => sqsMock.reset());
 afterAll(() => sqsMock.restore());
 
 function stack(overrides: Partial<RedriveTarget> = {}): RedriveTarget {
-  return { kind: 'stack', sqs, deliveryQueueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, deliveryQueueArn: QUEUE_ARN, deadLetterQueueArn: DLQ_ARN, ...overrides };
+  return {
+    kind: 'stack',
+    sqs,
+    deliveryQueueUrl: QUEUE_URL,
+    deadLetterQueueUrl: DLQ_URL,
+    deliveryQueueArn: QUEUE_ARN,
+    deadLetterQueueArn: DLQ_ARN,
+    ...overrides,
+  };
 }
 
 function local(): RedriveTarget {
@@ -40,7 +48,11 @@ describe('command line', () => {
   it('parses the flags', () => {
     expect(parseRedriveArgs([])).toEqual({ command: 'redrive' });
     expect(parseRedriveArgs(['--stack', 'Prod'])).toEqual({ command: 'redrive', stack: 'Prod' });
-    expect(parseRedriveArgs(['--stack', 'Prod', '--max-per-second', '50'])).toEqual({ command: 'redrive', stack: 'Prod', maxPerSecond: 50 });
+    expect(parseRedriveArgs(['--stack', 'Prod', '--max-per-second', '50'])).toEqual({
+      command: 'redrive',
+      stack: 'Prod',
+      maxPerSecond: 50,
+    });
     expect(parseRedriveArgs(['--status', '--stack', 'Prod'])).toEqual({ command: 'status', stack: 'Prod' });
     expect(parseRedriveArgs(['-h'])).toEqual({ command: 'help' });
   });
@@ -87,7 +99,10 @@ describe('on AWS: a message move task', () => {
     sqsMock.on(GetQueueAttributesCommand, { QueueUrl: QUEUE_URL }).resolves({ Attributes: { QueueArn: QUEUE_ARN } });
     sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'handle-3' });
     await runRedrive(stack({ deliveryQueueArn: undefined, deadLetterQueueArn: undefined }), { command: 'redrive' });
-    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toStrictEqual({ SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN });
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toStrictEqual({
+      SourceArn: DLQ_ARN,
+      DestinationArn: QUEUE_ARN,
+    });
   });
 
   it('surfaces an SQS refusal (such as a task already running)', async () => {
@@ -109,7 +124,13 @@ describe('on AWS: a message move task', () => {
           ApproximateNumberOfMessagesToMove: 10,
           StartedTimestamp: started,
         },
-        { Status: 'FAILED', SourceArn: DLQ_ARN, FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 0, StartedTimestamp: started - 1000 },
+        {
+          Status: 'FAILED',
+          SourceArn: DLQ_ARN,
+          FailureReason: 'AccessDenied',
+          ApproximateNumberOfMessagesMoved: 0,
+          StartedTimestamp: started - 1000,
+        },
       ],
     });
     const result = await runRedrive(stack(), { command: 'status' });
@@ -147,17 +168,30 @@ describe('on AWS: a message move task', () => {
 });
 
 describe('in local mode: receive, send, then delete', () => {
-  const m = (n: number, extra: Record<string, unknown> = {}) => ({ MessageId: `dlq-${n}`, ReceiptHandle: `rh-${n}`, Body: `{"deliveryId":"d${n}"}`, ...extra });
+  const m = (n: number, extra: Record<string, unknown> = {}) => ({
+    MessageId: `dlq-${n}`,
+    ReceiptHandle: `rh-${n}`,
+    Body: `{"deliveryId":"d${n}"}`,
+    ...extra,
+  });
 
   it('sends the bodies (and message attributes) to the delivery queue, then deletes exactly those from the DLQ', async () => {
     sqsMock
       .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [m(1), m(2, { MessageAttributes: { trace: { DataType: 'String', StringValue: 'abc', StringListValues: [] } } })] })
+      .resolvesOnce({
+        Messages: [m(1), m(2, { MessageAttributes: { trace: { DataType: 'String', StringValue: 'abc', StringListValues: [] } } })],
+      })
       .resolvesOnce({ Messages: [m(3)] })
       .resolves({});
     sqsMock
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Successful: [{ Id: '0', MessageId: 'new-1', MD5OfMessageBody: 'x' }, { Id: '1', MessageId: 'new-2', MD5OfMessageBody: 'x' }], Failed: [] })
+      .resolvesOnce({
+        Successful: [
+          { Id: '0', MessageId: 'new-1', MD5OfMessageBody: 'x' },
+          { Id: '1', MessageId: 'new-2', MD5OfMessageBody: 'x' },
+        ],
+        Failed: [],
+      })
       .resolvesOnce({ Successful: [{ Id: '0', MessageId: 'new-3', MD5OfMessageBody: 'x' }], Failed: [] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 
@@ -175,7 +209,13 @@ describe('in local mode: receive, send, then delete', () => {
     ]);
 
     for (const call of sqsMock.commandCalls(ReceiveMessageCommand)) {
-      expect(call.args[0].input).toStrictEqual({ QueueUrl: DLQ_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30, MessageAttributeNames: ['All'] });
+      expect(call.args[0].input).toStrictEqual({
+        QueueUrl: DLQ_URL,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+      });
     }
 
     const sends = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
@@ -191,19 +231,31 @@ describe('in local mode: receive, send, then delete', () => {
     ]);
     const deletes = sqsMock.commandCalls(DeleteMessageBatchCommand).map((c) => c.args[0].input);
     expect(deletes).toStrictEqual([
-      { QueueUrl: DLQ_URL, Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }, { Id: '1', ReceiptHandle: 'rh-2' }] },
+      {
+        QueueUrl: DLQ_URL,
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh-1' },
+          { Id: '1', ReceiptHandle: 'rh-2' },
+        ],
+      },
       { QueueUrl: DLQ_URL, Entries: [{ Id: '0', ReceiptHandle: 'rh-3' }] },
     ]);
   });
 
   it('moves nothing from an empty DLQ and stops after two empty receives', async () => {
     sqsMock.on(ReceiveMessageCommand).resolves({});
-    expect(await redriveLocal(sqs, { sourceUrl: DLQ_URL, destinationUrl: QUEUE_URL, waitTimeSeconds: 0 })).toEqual({ mode: 'local', moved: 0 });
+    expect(await redriveLocal(sqs, { sourceUrl: DLQ_URL, destinationUrl: QUEUE_URL, waitTimeSeconds: 0 })).toEqual({
+      mode: 'local',
+      moved: 0,
+    });
     expect(sequence()).toEqual(['ReceiveMessageCommand', 'ReceiveMessageCommand']);
   });
 
   it('deletes nothing when SendMessageBatch fails, and releases the batch for a later try', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [m(1), m(2)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [m(1), m(2)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
     sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
 
@@ -222,7 +274,10 @@ describe('in local mode: receive, send, then delete', () => {
   });
 
   it('deletes only the entries SQS accepted when SendMessageBatch partly fails, and reports the rest', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [m(1), m(2)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [m(1), m(2)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({
       Successful: [{ Id: '1', MessageId: 'new-2', MD5OfMessageBody: 'x' }],
       Failed: [{ Id: '0', SenderFault: false, Code: 'InternalError', Message: 'try again' }],
@@ -252,7 +307,10 @@ describe('in local mode: receive, send, then delete', () => {
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
     sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
 
-    expect(await redriveLocal(sqs, { sourceUrl: DLQ_URL, destinationUrl: QUEUE_URL, waitTimeSeconds: 0 })).toEqual({ mode: 'local', moved: 1 });
+    expect(await redriveLocal(sqs, { sourceUrl: DLQ_URL, destinationUrl: QUEUE_URL, waitTimeSeconds: 0 })).toEqual({
+      mode: 'local',
+      moved: 1,
+    });
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
     expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)[0]!.args[0].input.Entries).toStrictEqual([
       { Id: '0', ReceiptHandle: 'rh-back', VisibilityTimeout: 0 },

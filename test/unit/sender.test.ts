@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { Webhook } from 'standardwebhooks';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createSender } from '../../functions/app/sender.js';
 import type { AttemptResult } from '../../functions/app/webhook-client.js';
@@ -19,7 +19,13 @@ const sqs = mockClient(SQSClient);
 
 function message(n: number, subscriptionId = 'sub_1'): DeliveryMessage {
   const event = { id: `evt_${n}`, type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: `c${n}` } };
-  return { deliveryId: deliveryIdFor(event.id, subscriptionId), tenantId: 'tnt_1', subscriptionId, event, createdTime: '2026-01-01T00:00:00.000Z' };
+  return {
+    deliveryId: deliveryIdFor(event.id, subscriptionId),
+    tenantId: 'tnt_1',
+    subscriptionId,
+    event,
+    createdTime: '2026-01-01T00:00:00.000Z',
+  };
 }
 
 function record(m: DeliveryMessage, receiveCount: number, n = 0): SQSRecord {
@@ -86,7 +92,9 @@ describe('sender handler', () => {
       answers.push({ kind: 'response', status: 500, latencyMs: 3, excerpt: 'oops' });
       const res = await handler({ Records: [record(m, attempt)] } as SQSEvent);
       expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
-      expect(visibilityCalls()).toEqual([{ QueueUrl: QUEUE_URL, Entries: [{ Id: '0', ReceiptHandle: `rh-0-${attempt}`, VisibilityTimeout: SCHEDULE[attempt - 1] }] }]);
+      expect(visibilityCalls()).toEqual([
+        { QueueUrl: QUEUE_URL, Entries: [{ Id: '0', ReceiptHandle: `rh-0-${attempt}`, VisibilityTimeout: SCHEDULE[attempt - 1] }] },
+      ]);
     }
     // The last attempt releases the message at once so SQS moves it to the DLQ.
     sqs.resetHistory();
@@ -137,7 +145,12 @@ describe('sender handler', () => {
     await sender()({ Records: [record(message(20), 1)] } as SQSEvent);
     const p = posts[0]!;
     expect(p.url).toBe('https://hooks.example.com/in');
-    expect(new Webhook(secret).verify(p.body, p.headers)).toEqual({ id: 'evt_20', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: 'c20' } });
+    expect(new Webhook(secret).verify(p.body, p.headers)).toEqual({
+      id: 'evt_20',
+      type: 'card.created',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      data: { card_id: 'c20' },
+    });
   });
 
   it('410 disables the subscription; a refused address is recorded and not retried', async () => {
@@ -149,16 +162,26 @@ describe('sender handler', () => {
     answers.push({ kind: 'error', error: 'refused', message: 'hooks.example.com resolves to 10.0.0.1 is a private address', latencyMs: 0 });
     const refused = await sender()({ Records: [record(message(31), 1)] } as SQSEvent);
     expect(refused.batchItemFailures).toEqual([]);
-    expect(store.deliveries.get(`tnt_1/${message(31).deliveryId}`)).toMatchObject({ status: 'skipped', lastError: expect.stringMatching(/^refused: .*private/) });
+    expect(store.deliveries.get(`tnt_1/${message(31).deliveryId}`)).toMatchObject({
+      status: 'skipped',
+      lastError: expect.stringMatching(/^refused: .*private/),
+    });
     expect(visibilityCalls()).toEqual([]);
   });
 
   it('skips deleted and disabled subscriptions without a POST, and skips a delivered duplicate', async () => {
     await subs.update(subscription({ status: 'disabled' }));
     expect((await sender()({ Records: [record(message(40), 1)] } as SQSEvent)).batchItemFailures).toEqual([]);
-    expect(store.deliveries.get(`tnt_1/${message(40).deliveryId}`)).toMatchObject({ status: 'skipped', lastError: 'subscription_disabled', attempts: 0 });
+    expect(store.deliveries.get(`tnt_1/${message(40).deliveryId}`)).toMatchObject({
+      status: 'skipped',
+      lastError: 'subscription_disabled',
+      attempts: 0,
+    });
     expect((await sender()({ Records: [record(message(41, 'sub_gone'), 1)] } as SQSEvent)).batchItemFailures).toEqual([]);
-    expect(store.deliveries.get(`tnt_1/${message(41, 'sub_gone').deliveryId}`)).toMatchObject({ status: 'skipped', lastError: 'subscription_deleted' });
+    expect(store.deliveries.get(`tnt_1/${message(41, 'sub_gone').deliveryId}`)).toMatchObject({
+      status: 'skipped',
+      lastError: 'subscription_deleted',
+    });
     expect(posts).toHaveLength(0);
 
     await subs.update(subscription());

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-tenants.js';
-import { LOCAL_ENDPOINTS_FILE, TargetError, openTarget, resolveTargetInfo, selectTarget } from '../../scripts/lib/targets.js';
+import { LOCAL_ENDPOINTS_FILE, openTarget, resolveTargetInfo, selectTarget, TargetError } from '../../scripts/lib/targets.js';
 
 const OUTPUTS = {
   TableName: 'Webhooks-Table1234-ABCD',
@@ -132,13 +132,17 @@ describe('local target', () => {
   });
 
   it('says local mode is not running without the endpoints file', async () => {
-    await expect(resolveTargetInfo({ env: { WEBHOOKS_DATA_DIR: dir } })).rejects.toThrow('local mode is not running: start it with npm start');
+    await expect(resolveTargetInfo({ env: { WEBHOOKS_DATA_DIR: dir } })).rejects.toThrow(
+      'local mode is not running: start it with npm start',
+    );
   });
 
   it('says local mode is not running when the recorded process has exited', async () => {
     const exited = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(join(dir, LOCAL_ENDPOINTS_FILE), JSON.stringify(endpoints(exited)));
-    await expect(resolveTargetInfo({ env: { WEBHOOKS_DATA_DIR: dir } })).rejects.toThrow('local mode is not running: start it with npm start');
+    await expect(resolveTargetInfo({ env: { WEBHOOKS_DATA_DIR: dir } })).rejects.toThrow(
+      'local mode is not running: start it with npm start',
+    );
   });
 
   it('points the clients at the emulators of a running local mode', async () => {

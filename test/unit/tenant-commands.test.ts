@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../functions/domain/credentials.js';
 import type { Tenant } from '../../functions/domain/model.js';
 import type { TenantRepository } from '../../functions/ports.js';
-import { CommandError, UsageError, createTenant, listTenants, revokeTenant } from '../../scripts/lib/tenant-commands.js';
+import { CommandError, createTenant, listTenants, revokeTenant, UsageError } from '../../scripts/lib/tenant-commands.js';
 
 class MemoryTenants implements TenantRepository {
   readonly items = new Map<string, Tenant>();
@@ -33,7 +33,14 @@ describe('tenant commands', () => {
     expect(out.name).toBe('acme');
     expect(out.tenant_id).toMatch(/^tnt_[0-9a-f]{24}$/);
     const stored = repo.items.get(out.identity)!;
-    expect(stored).toEqual({ tenantId: out.tenant_id, name: 'acme', identity: out.identity, keyHash: hashKey(out.authorization), status: 'active', createdTime: now().toISOString() });
+    expect(stored).toEqual({
+      tenantId: out.tenant_id,
+      name: 'acme',
+      identity: out.identity,
+      keyHash: hashKey(out.authorization),
+      status: 'active',
+      createdTime: now().toISOString(),
+    });
     expect(JSON.stringify(stored)).not.toContain(out.authorization);
   });
 
@@ -51,7 +58,14 @@ describe('tenant commands', () => {
     const repo = new MemoryTenants();
     const a = await createTenant(repo, { name: 'a' }, { now });
     const [view] = await listTenants(repo);
-    expect(view).toEqual({ tenant_id: a.tenant_id, name: 'a', identity: a.identity, status: 'active', created_time: now().toISOString(), revoked_time: null });
+    expect(view).toEqual({
+      tenant_id: a.tenant_id,
+      name: 'a',
+      identity: a.identity,
+      status: 'active',
+      created_time: now().toISOString(),
+      revoked_time: null,
+    });
 
     const revoked = await revokeTenant(repo, { identity: a.identity }, { now });
     expect(revoked).toMatchObject({ identity: a.identity, status: 'revoked', revoked_time: now().toISOString(), revoked: true });

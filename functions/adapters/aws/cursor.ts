@@ -1,7 +1,7 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ApiError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../ports.js';
 import { GSI1 } from './dynamodb-keys.js';
-import { ApiError } from '../../domain/errors.js';
 
 /**
  * Page cursors are opaque to clients: base64url JSON of the position inside the caller's own

@@ -1,7 +1,15 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Attempt, Delivery, StoredEvent } from '../../domain/model.js';
-import { storeKey, type DeliveryStore, type Page, type PageRequest } from '../../ports.js';
+import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys } from './dynamodb-keys.js';
 
@@ -112,7 +120,12 @@ function eventItem(e: StoredEvent, ttl: number): Item {
 function fromEventItem(i: Item): StoredEvent {
   const e: StoredEvent = {
     tenantId: i.tenant_id as string,
-    event: { id: i.event_id as string, type: i.event_type as string, timestamp: i.timestamp as string, data: i.data as Record<string, unknown> },
+    event: {
+      id: i.event_id as string,
+      type: i.event_type as string,
+      timestamp: i.timestamp as string,
+      data: i.data as Record<string, unknown>,
+    },
     storedTime: i.stored_time as string,
   };
   if (typeof i.deliveries === 'number') e.deliveries = i.deliveries;
@@ -139,7 +152,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     for (let i = 0; i < unique.length; i += GET_BATCH) {
       let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + GET_BATCH);
       for (let attempt = 1; pending && pending.length > 0; attempt++) {
-        const res: import('@aws-sdk/lib-dynamodb').BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+        const res: import('@aws-sdk/lib-dynamodb').BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
         out.push(...(res.Responses?.[this.tableName] ?? []));
         pending = res.UnprocessedKeys?.[this.tableName]?.Keys;
         if (pending?.length && attempt >= TRIES) throw new Error(`DynamoDB left ${pending.length} key(s) unread after ${TRIES} tries`);
@@ -162,7 +177,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
-    return queryNewestFirst(this.doc, this.tableName, keys.deliveriesBySubscription(tenantId, subscriptionId), page, (id) => keys.delivery(tenantId, id), fromDeliveryItem);
+    return queryNewestFirst(
+      this.doc,
+      this.tableName,
+      keys.deliveriesBySubscription(tenantId, subscriptionId),
+      page,
+      (id) => keys.delivery(tenantId, id),
+      fromDeliveryItem,
+    );
   }
 
   async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {
@@ -186,7 +208,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
   async claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }> {
     const key = keys.event(event.tenantId, event.event.id);
     try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: eventItem(event, this.ttl()), ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: eventItem(event, this.ttl()), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
       return { claimed: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -218,7 +242,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     for (let i = 0; i < all.length; i += WRITE_BATCH) {
       let pending: unknown[] | undefined = all.slice(i, i + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 1; pending && pending.length > 0; attempt++) {
-        const res: import('@aws-sdk/lib-dynamodb').BatchWriteCommandOutput = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
+        const res: import('@aws-sdk/lib-dynamodb').BatchWriteCommandOutput = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+        );
         pending = res.UnprocessedItems?.[this.tableName];
         if (pending?.length && attempt >= TRIES) throw new Error(`DynamoDB left ${pending.length} item(s) unwritten after ${TRIES} tries`);
         if (pending?.length) await backoff(attempt);

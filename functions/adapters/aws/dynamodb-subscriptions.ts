@@ -1,10 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
-import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
 import { queryNewestFirst } from './cursor.js';
-import { notFound } from '../../domain/errors.js';
+import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
 
 interface SubscriptionItem {
   pk: string;
@@ -85,7 +85,14 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
   }
 
   async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
-    return queryNewestFirst(this.doc, this.tableName, keys.subscriptionsByCreated(tenantId), page, (id) => keys.subscription(tenantId, id), fromItem);
+    return queryNewestFirst(
+      this.doc,
+      this.tableName,
+      keys.subscriptionsByCreated(tenantId),
+      page,
+      (id) => keys.subscription(tenantId, id),
+      fromItem,
+    );
   }
 
   async update(subscription: Subscription): Promise<void> {

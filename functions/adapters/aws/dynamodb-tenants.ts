@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Tenant } from '../../domain/model.js';
 import type { TenantRepository } from '../../ports.js';
 import { keys } from './dynamodb-keys.js';
@@ -56,7 +56,9 @@ export class DynamoTenantRepository implements TenantRepository {
   ) {}
 
   async create(tenant: Tenant): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: toItem(tenant), ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: toItem(tenant), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
   }
 
   async findByIdentity(identity: string): Promise<Tenant | undefined> {

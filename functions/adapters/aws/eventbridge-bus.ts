@@ -1,4 +1,4 @@
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { BusDetail, WebhookEvent } from '../../domain/model.js';
 import type { EventBus } from '../../ports.js';
 

@@ -1,4 +1,9 @@
-import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { ChangeVisibility, Queue, QueueMessage } from '../../ports.js';
 
 const BATCH = 10;
@@ -44,13 +49,16 @@ export class SqsQueue implements Queue {
       const senderFault = (out.Failed ?? []).find((f) => f.SenderFault);
       if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`);
       pending = pending.filter((_, n) => failed.has(n));
-      if (pending.length > 0 && attempt >= ATTEMPTS) throw new Error(`SQS did not accept ${pending.length} message(s) after ${ATTEMPTS} tries`);
+      if (pending.length > 0 && attempt >= ATTEMPTS)
+        throw new Error(`SQS did not accept ${pending.length} message(s) after ${ATTEMPTS} tries`);
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
   }
 
   async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
-    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+    );
   }
 
   async changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void> {
@@ -64,7 +72,8 @@ export class SqsQueue implements Queue {
       );
       // A failed change leaves the queue's own visibility timeout in force: the message still
       // comes back, only sooner or later than planned. Worth knowing, not worth losing a batch over.
-      if (out.Failed?.length) throw new Error(`SQS did not change the visibility of ${out.Failed.length} message(s): ${out.Failed[0]!.Code}`);
+      if (out.Failed?.length)
+        throw new Error(`SQS did not change the visibility of ${out.Failed.length} message(s): ${out.Failed[0]!.Code}`);
     }
   }
 }

@@ -10,7 +10,10 @@ export class FileSecretStore implements SecretStore {
 
   constructor(private readonly file: string) {
     if (existsSync(file)) {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { value: string; tags: Record<string, string>; deletedAt?: string }>;
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<
+        string,
+        { value: string; tags: Record<string, string>; deletedAt?: string }
+      >;
       for (const [k, v] of Object.entries(saved)) this.secrets.set(k, v);
     }
   }
