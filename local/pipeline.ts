@@ -21,20 +21,22 @@ import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { startGateway } from './http-gateway.js';
+import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
-import { type QueueSnapshot, type SqsEmulator, startSqs } from './sqs-emulator.js';
+import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 
 /**
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
- * dynalite (data on disk), SQS on fauxqs, and in-process stand-ins for EventBridge (a bus
- * that applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
+ * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
+ * applies the rule: send to the ingest queue) and Secrets Manager (a file).
  */
 
 export const LOCAL_TABLE = 'webhooks';
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
-/** Written on stop: the queues' messages, which fauxqs holds in memory only. */
-export const QUEUES_FILE = 'queues.json';
+/** How long a stop waits for batches in flight before closing the emulators under them. */
+const STOP_GRACE_MS = 2_000;
 
 export interface LocalOptions {
   port?: number;
@@ -52,6 +54,11 @@ export interface LocalOptions {
   authorizerCacheTtlSeconds?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
+  /**
+   * How long a received batch stays invisible before the queue hands it out again (60 s, as the
+   * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
+   */
+  processingVisibilitySeconds?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -70,18 +77,49 @@ export interface LocalPipeline {
 export async function startLocalPipeline(options: LocalOptions = {}): Promise<LocalPipeline> {
   const dataDir = resolve(options.dataDir ?? '.data');
   mkdirSync(dataDir, { recursive: true });
+  const lock = acquireInstanceLock(dataDir);
+  // What has started so far, stopped in reverse if a later step fails.
+  const started: Stop[] = [() => lock.release()];
+  try {
+    return await startPipeline(options, dataDir, lock, started);
+  } catch (err) {
+    await stopAll(started);
+    throw err;
+  }
+}
+
+type Stop = () => Promise<void> | void;
+
+/** Newest first, each one even if an earlier one failed (the lock is always released last). */
+async function stopAll(started: Stop[]): Promise<void> {
+  let first: unknown;
+  for (const stop of started.splice(0).reverse()) {
+    try {
+      await stop();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first) throw first;
+}
+
+async function startPipeline(
+  options: LocalOptions,
+  dataDir: string,
+  lock: ReturnType<typeof acquireInstanceLock>,
+  started: Stop[],
+): Promise<LocalPipeline> {
   const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
   const log = options.log ?? (() => undefined);
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
-  const sqs = await startSqs(schedule);
-  const queuesFile = join(dataDir, QUEUES_FILE);
-  if (existsSync(queuesFile)) {
-    // Restored messages are new to SQS: their receive counts, and so their schedules, start again.
-    const restored = await sqs.restore(JSON.parse(readFileSync(queuesFile, 'utf8')) as QueueSnapshot);
-    rmSync(queuesFile);
-    if (restored > 0) log('info', 'queued messages restored', { count: restored });
-  }
+  started.push(() => dynamo.stop());
+  const sqs = await startSqs({
+    schedule,
+    dataDir: join(dataDir, 'sqs'),
+    ...(options.processingVisibilitySeconds !== undefined ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+  });
+  started.push(() => sqs.stop());
   const calls = new CallCounter();
   const metrics = new LocalMetrics();
   calls.instrument('DynamoDB', dynamo.client);
@@ -90,6 +128,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     'SQS',
     new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
   );
+  started.push(() => sqsForCode.destroy());
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -102,6 +141,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     timeoutMs: options.attemptTimeoutMs ?? 10_000,
     userAgent: 'serverless-webhooks/0.1 (local)',
   });
+  started.push(() => client.close());
 
   const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
 
@@ -147,13 +187,30 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
       onError,
     }),
   ];
+  // A batch still in flight after the grace period is abandoned, not lost: its messages were
+  // never deleted, so the queue hands them out again after the next start.
+  started.push(() =>
+    Promise.race([Promise.all(pollers.map((p) => p.stop())), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]).then(
+      () => undefined,
+    ),
+  );
+  const port = options.port ?? 3000;
   const gateway = await startGateway({
-    port: options.port ?? 3000,
+    port,
     api,
     authorizer: createAuthorizer(tenants),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     publicPaths: ['/api/openapi.json'],
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') {
+      throw new LocalStartError(
+        `port ${port} is in use: stop what listens there, or set PORT to a free port (for example PORT=3001 npm start)`,
+      );
+    }
+    throw err;
   });
+  started.push(() => gateway.stop());
+  lock.setUrl(gateway.url);
 
   const endpoints: LocalEndpoints = {
     apiUrl: gateway.url,
@@ -167,6 +224,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   };
   const endpointsFile = join(dataDir, ENDPOINTS_FILE);
   writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2));
+  started.push(() => rmSync(endpointsFile, { force: true }));
 
   return {
     url: gateway.url,
@@ -176,16 +234,8 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     calls,
     metrics,
     sqs,
-    async stop() {
-      await gateway.stop();
-      await Promise.all(pollers.map((p) => p.stop()));
-      await client.close();
-      sqsForCode.destroy();
-      writeFileSync(queuesFile, JSON.stringify(sqs.snapshot()), { mode: 0o600 });
-      await sqs.stop();
-      await dynamo.stop();
-      rmSync(endpointsFile, { force: true });
-    },
+    // The gateway stops taking requests before the pollers and the emulators go.
+    stop: () => stopAll(started),
   };
 }
 

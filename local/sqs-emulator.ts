@@ -1,13 +1,16 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
+import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { maxAttempts, retentionSeconds } from '../functions/domain/retry-schedule.js';
+import { applyFauxqsFixes } from './fauxqs-fixes.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 
 /**
  * fauxqs speaks the SQS API on loopback, so the real SqsQueue adapter runs against it. The
  * queues mirror the stack's: ingest with its DLQ, delivery with its DLQ, and the delivery
- * queue's maxReceiveCount derived from the retry schedule as on AWS. fauxqs keeps messages in
- * memory only, so local mode saves them on stop and sends them back on start.
+ * queue's maxReceiveCount derived from the retry schedule as on AWS. Given a directory, fauxqs
+ * writes every change through to SQLite there, so a `kill -9` loses no message: on the next
+ * start ready, delayed and in-flight messages come back with their receive counts and
+ * visibility deadlines.
  */
 export interface QueueRef {
   url: string;
@@ -22,97 +25,83 @@ export interface SqsEmulator {
   ingestDlq: QueueRef;
   delivery: QueueRef;
   deliveryDlq: QueueRef;
-  /** Every message of every queue (ready, delayed or in flight), with the seconds until it is due. */
-  snapshot(): QueueSnapshot;
-  /** Sends a snapshot's messages back, each due when it was (within SQS's 15-minute delay cap). */
-  restore(snapshot: QueueSnapshot): Promise<number>;
+  /** Messages of a queue by state, without changing anything (tests and diagnostics). */
+  inspect(queue: QueueRef): { ready: number; delayed: number; inflight: number };
   stop(): Promise<void>;
 }
 
-export type QueueSnapshot = Record<string, { body: string; dueInSeconds: number }[]>;
-
-const MAX_DELAY_SECONDS = 900;
-
 export const INGEST_MAX_RECEIVES = 5;
 /** Visibility while a batch is being handled, as the stack's sender timeout x 6 would be. */
-const PROCESSING_VISIBILITY_SECONDS = 60;
+export const PROCESSING_VISIBILITY_SECONDS = 60;
+const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
 
-export async function startSqs(schedule: readonly number[], port = 0): Promise<SqsEmulator> {
-  const server = await startFauxqs({ port, host: '127.0.0.1', logger: false });
-  const ref = (r: { queueUrl: string; queueArn: string; queueName: string }): QueueRef => ({
-    url: r.queueUrl,
-    arn: r.queueArn,
-    name: r.queueName,
+export interface SqsEmulatorOptions {
+  schedule: readonly number[];
+  /** Where fauxqs keeps its SQLite database; in memory when absent. */
+  dataDir?: string;
+  port?: number;
+  /** How long a received batch stays invisible before SQS hands it out again. */
+  processingVisibilitySeconds?: number;
+}
+
+export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator> {
+  if (options.dataDir) await applyFauxqsFixes();
+  const server = await startFauxqs({
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    logger: false,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
-  const retention = String(retentionSeconds(schedule));
-  const ingestDlq = ref(server.createQueue('webhooks-ingest-dlq', { attributes: { MessageRetentionPeriod: '1209600' } }));
-  const ingest = ref(
-    server.createQueue('webhooks-ingest', {
-      attributes: {
-        VisibilityTimeout: String(PROCESSING_VISIBILITY_SECONDS),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: ingestDlq.arn, maxReceiveCount: INGEST_MAX_RECEIVES }),
-      },
-    }),
-  );
-  const deliveryDlq = ref(server.createQueue('webhooks-delivery-dlq', { attributes: { MessageRetentionPeriod: '1209600' } }));
-  const delivery = ref(
-    server.createQueue('webhooks-delivery', {
-      attributes: {
-        VisibilityTimeout: String(PROCESSING_VISIBILITY_SECONDS),
-        MessageRetentionPeriod: retention,
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxAttempts(schedule) }),
-      },
-    }),
-  );
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const queues = [ingest, ingestDlq, delivery, deliveryDlq];
-  return {
-    snapshot() {
-      const now = Date.now();
-      const out: QueueSnapshot = {};
-      for (const q of queues) {
+  try {
+    const queue = (name: string, attributes: Record<string, string>) => ensureQueue(server, client, name, attributes);
+    const visibility = String(options.processingVisibilitySeconds ?? PROCESSING_VISIBILITY_SECONDS);
+    const ingestDlq = await queue('webhooks-ingest-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
+    const ingest = await queue('webhooks-ingest', {
+      VisibilityTimeout: visibility,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: ingestDlq.arn, maxReceiveCount: INGEST_MAX_RECEIVES }),
+    });
+    const deliveryDlq = await queue('webhooks-delivery-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
+    const delivery = await queue('webhooks-delivery', {
+      VisibilityTimeout: visibility,
+      MessageRetentionPeriod: String(retentionSeconds(options.schedule)),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxAttempts(options.schedule) }),
+    });
+    return {
+      endpoint: server.address,
+      client,
+      ingest,
+      ingestDlq,
+      delivery,
+      deliveryDlq,
+      inspect(q) {
         const state = server.inspectQueue(q.name);
-        if (!state) continue;
-        const due = (at: number | undefined) => Math.max(0, Math.ceil(((at ?? now) - now) / 1000));
-        out[q.name] = [
-          ...state.messages.ready.map((m) => ({ body: m.body, dueInSeconds: 0 })),
-          ...state.messages.delayed.map((m) => ({ body: m.body, dueInSeconds: due(m.delayUntil) })),
-          ...state.messages.inflight.map((e) => ({ body: e.message.body, dueInSeconds: due(e.visibilityDeadline) })),
-        ];
-      }
-      return out;
-    },
-    async restore(snapshot) {
-      let restored = 0;
-      for (const q of queues) {
-        const messages = snapshot[q.name] ?? [];
-        for (let i = 0; i < messages.length; i += 10) {
-          const chunk = messages.slice(i, i + 10);
-          const out = await client.send(
-            new SendMessageBatchCommand({
-              QueueUrl: q.url,
-              Entries: chunk.map((m, n) => ({
-                Id: String(n),
-                MessageBody: m.body,
-                DelaySeconds: Math.min(MAX_DELAY_SECONDS, m.dueInSeconds),
-              })),
-            }),
-          );
-          if (out.Failed?.length) throw new Error(`could not restore ${out.Failed.length} message(s) to ${q.name}: ${out.Failed[0]!.Code}`);
-          restored += chunk.length;
-        }
-      }
-      return restored;
-    },
-    endpoint: server.address,
-    client,
-    ingest,
-    ingestDlq,
-    delivery,
-    deliveryDlq,
-    async stop() {
-      client.destroy();
-      await server.stop();
-    },
-  };
+        if (!state) throw new Error(`no queue ${q.name}`);
+        return { ready: state.messages.ready.length, delayed: state.messages.delayed.length, inflight: state.messages.inflight.length };
+      },
+      async stop() {
+        client.destroy();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    client.destroy();
+    await server.stop();
+    throw err;
+  }
+}
+
+/**
+ * A queue restored from the data directory keeps its messages: creating it again would replace
+ * it (and its messages) with an empty one, so only its attributes are brought up to date, as a
+ * redeploy of the stack would.
+ */
+async function ensureQueue(server: FauxqsServer, client: SQSClient, name: string, attributes: Record<string, string>): Promise<QueueRef> {
+  if (!server.inspectQueue(name)) {
+    const created = server.createQueue(name, { attributes });
+    return { url: created.queueUrl, arn: created.queueArn, name };
+  }
+  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+  await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+  return { url: QueueUrl!, arn: server.inspectQueue(name)!.arn, name };
 }

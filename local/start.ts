@@ -1,20 +1,50 @@
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
-import { startLocalPipeline } from './pipeline.js';
+import { LocalStartError } from './instance-lock.js';
+import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
-/** `npm start`: the local pipeline on 127.0.0.1:$PORT until Ctrl-C. */
+/**
+ * `npm start`: the local pipeline on 127.0.0.1:$PORT until Ctrl-C, SIGINT or SIGTERM. Start-up
+ * problems a person can fix (a busy port, a data directory in use, a bad setting) print one
+ * line and exit 1.
+ */
 
-const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
-const pipeline = await startLocalPipeline({
-  port: Number(process.env.PORT ?? 3000),
-  dataDir: process.env.WEBHOOKS_DATA_DIR ?? '.data',
-  ...(process.env.WEBHOOKS_LOCAL_IDENTITY ? { identity: process.env.WEBHOOKS_LOCAL_IDENTITY } : {}),
-  ...(process.env.WEBHOOKS_LOCAL_AUTHORIZATION ? { authorization: process.env.WEBHOOKS_LOCAL_AUTHORIZATION } : {}),
-  ...(process.env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
-  ...(process.env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(process.env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
-  log: (level, message, detail) => {
-    if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
-  },
-});
+/** A stop must be over in 5 s; whatever is still in flight then is safe on disk. */
+const STOP_DEADLINE_MS = 4_500;
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+async function start(): Promise<LocalPipeline> {
+  const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
+  const env = process.env;
+  return startLocalPipeline({
+    port,
+    dataDir: env.WEBHOOKS_DATA_DIR ?? '.data',
+    ...(env.WEBHOOKS_LOCAL_IDENTITY ? { identity: env.WEBHOOKS_LOCAL_IDENTITY } : {}),
+    ...(env.WEBHOOKS_LOCAL_AUTHORIZATION ? { authorization: env.WEBHOOKS_LOCAL_AUTHORIZATION } : {}),
+    ...(env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
+    ...(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
+    ...(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS
+      ? { processingVisibilitySeconds: Number(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS) }
+      : {}),
+    log: (level, message, detail) => {
+      if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
+    },
+  });
+}
+
+const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
+
+let pipeline: LocalPipeline;
+try {
+  pipeline = await start();
+} catch (err) {
+  // Anything else is a bug or a broken environment: still one line, with what went wrong.
+  fail(err instanceof LocalStartError ? err.message : `could not start: ${(err as Error).message}`);
+}
 
 console.log(`
 Webhooks local pipeline is running (data in ${pipeline.dataDir})
@@ -34,10 +64,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    const deadline = setTimeout(() => {
+      console.log(`Stopped on ${signal} (batches still in flight were left on disk; they are delivered after the next start).`);
+      process.exit(0);
+    }, STOP_DEADLINE_MS);
     pipeline.stop().then(
-      () => process.exit(0),
-      (err) => {
-        console.error(err);
+      () => {
+        clearTimeout(deadline);
+        console.log(`Stopped on ${signal}.`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        clearTimeout(deadline);
+        console.error(`npm start: stopped on ${signal} with an error: ${err.message}`);
         process.exit(1);
       },
     );

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startTestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 
-/** Local mode keeps what it accepted across a restart: data on disk, and the queues saved on stop. */
+/** Local mode keeps what it accepted across a clean restart: tables and queues on disk. */
 describe('local mode restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-restart-'));
   let receiver: Receiver | undefined;

@@ -1,0 +1,31 @@
+/**
+ * fauxqs 2.4's SQLite persistence loses a message when its visibility is set to 0: the write
+ * behind `ChangeMessageVisibility(0)` stores NULL in the NOT NULL receive-count column, throws
+ * after the message has left the in-flight set and before it is back in the queue, and the
+ * retried call then answers MessageNotInflight. SQS keeps a released message's receive count,
+ * so the fix clears only the in-flight fields. Applied once, to the module fauxqs itself loads
+ * (the package exports only its entry point, so the file is reached beside it).
+ */
+interface PersistenceManagerLike {
+  db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
+  updateMessageReady(messageId: string): void;
+}
+
+let applied: Promise<void> | undefined;
+
+export function applyFauxqsFixes(): Promise<void> {
+  applied ??= (async () => {
+    const url = new URL('./persistence.js', import.meta.resolve('fauxqs'));
+    const { PersistenceManager } = (await import(url.href)) as { PersistenceManager: { prototype: PersistenceManagerLike } };
+    const statements = new WeakMap<object, { run(...args: unknown[]): unknown }>();
+    PersistenceManager.prototype.updateMessageReady = function (this: PersistenceManagerLike, messageId: string) {
+      let statement = statements.get(this);
+      if (!statement) {
+        statement = this.db.prepare('UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?');
+        statements.set(this, statement);
+      }
+      statement.run(messageId);
+    };
+  })();
+  return applied;
+}
