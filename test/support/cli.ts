@@ -4,7 +4,6 @@ import { join } from 'node:path';
 /** Runs one of the operator CLIs (scripts/*.ts) against a local mode's data directory. */
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +16,12 @@ export function runCli(script: 'tenant' | 'redrive', dataDir: string, args: stri
   const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: dataDir };
   delete env.WEBHOOKS_STACK;
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [`scripts/${script}.ts`, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One process with tsx's loader, as `npm start` runs (the tsx binary would start a second one).
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
