@@ -7,7 +7,7 @@ import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenan
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
-import { createApi } from '../functions/app/api.js';
+import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
 import { createSender } from '../functions/app/sender.js';
@@ -50,6 +50,8 @@ export interface LocalOptions {
    * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
    */
   authorizerCacheTtlSeconds?: number;
+  /** Live subscriptions a tenant may have (1,000 by default, as on AWS); creating more answers 409. */
+  maxSubscriptionsPerTenant?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
@@ -115,6 +117,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
+    ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     log,
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
@@ -152,7 +155,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     api,
     authorizer: createAuthorizer(tenants),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
-    publicPaths: ['/api/openapi.json'],
+    publicPaths: PUBLIC_PATHS,
   });
 
   const endpoints: LocalEndpoints = {

@@ -1,4 +1,5 @@
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import { maxSubscriptionsPerTenant } from '../functions/runtime/config.js';
 import { startLocalPipeline } from './pipeline.js';
 
 /** `npm start`: the local pipeline on 127.0.0.1:$PORT until Ctrl-C. */
@@ -10,6 +11,7 @@ const pipeline = await startLocalPipeline({
   ...(process.env.WEBHOOKS_LOCAL_IDENTITY ? { identity: process.env.WEBHOOKS_LOCAL_IDENTITY } : {}),
   ...(process.env.WEBHOOKS_LOCAL_AUTHORIZATION ? { authorization: process.env.WEBHOOKS_LOCAL_AUTHORIZATION } : {}),
   ...(process.env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
+  ...(process.env.MAX_SUBSCRIPTIONS_PER_TENANT ? { maxSubscriptionsPerTenant: maxSubscriptionsPerTenant() } : {}),
   ...(process.env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(process.env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
   log: (level, message, detail) => {
     if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));

@@ -12,6 +12,8 @@ import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 
 export const MAX_EVENTS = 100;
 export const MAX_DESCRIPTION = 1000;
+/** Live subscriptions per tenant unless configured (MAX_SUBSCRIPTIONS_PER_TENANT): it bounds seed 001's list of "all". */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
 
 const description = z.string().max(MAX_DESCRIPTION, `must be at most ${MAX_DESCRIPTION} characters`);
 const events = z
@@ -23,7 +25,13 @@ const url = z.string().min(1, 'must not be empty');
 const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
-export const StatusV0 = z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' });
+/** Seed 001's table says "Set to enable or disable" while its examples send `enabled`: both are taken. */
+export const StatusV0 = z.enum(['enabled', 'disabled', 'enable', 'disable'], { error: 'must be enabled or disabled' });
+
+export function statusFromV0(status: z.infer<typeof StatusV0> | undefined): 'enabled' | 'disabled' | undefined {
+  if (status === undefined) return undefined;
+  return status === 'enabled' || status === 'enable' ? 'enabled' : 'disabled';
+}
 
 export const CreateSubscriptionV01 = z.strictObject({
   url,
