@@ -96,8 +96,9 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
   const secrets = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
-  const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
-  const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
+  // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
+  const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
+  const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });
   const catalog = loadCatalog();
   const client = new WebhookClient({
     policy: LOCAL_POLICY,

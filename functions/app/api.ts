@@ -27,7 +27,10 @@ export const META_ROUTES: ApiRoute[] = [
     errors: [],
     handler: async (_request, ctx) => {
       let doc = openApiDocuments.get(ctx);
-      if (!doc) openApiDocuments.set(ctx, (doc = buildOpenApiDocument(ctx.deps.catalog, ctx.routes)));
+      if (!doc) {
+        doc = buildOpenApiDocument(ctx.deps.catalog, ctx.routes);
+        openApiDocuments.set(ctx, doc);
+      }
       return json(200, doc);
     },
   }),
