@@ -63,8 +63,7 @@ describe('event data with characters SQS refuses, end to end in local mode', () 
   beforeAll(async () => {
     p = await startTestPipeline();
     receiver = await startReceiver();
-    secret = (await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] })).body.webhook_subscription
-      .secret;
+    secret = (await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] })).body.webhook_subscription.secret;
   });
   afterAll(async () => {
     await p?.stop();
