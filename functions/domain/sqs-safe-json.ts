@@ -18,7 +18,7 @@
 const REFUSED = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const REFUSED_OR_ASTRAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu;
 
-const escape = (ch: string): string => {
+const asEscapes = (ch: string): string => {
   let out = '';
   for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
   return out;
@@ -33,5 +33,5 @@ export interface SqsSafeOptions {
 export function sqsSafeJson(json: string, options: SqsSafeOptions = {}): string {
   const pattern = options.astral ? REFUSED_OR_ASTRAL : REFUSED;
   pattern.lastIndex = 0;
-  return pattern.test(json) ? json.replace(pattern, escape) : json;
+  return pattern.test(json) ? json.replace(pattern, asEscapes) : json;
 }
