@@ -15,12 +15,16 @@ export interface PageRequest {
 }
 
 export interface SubscriptionRepository {
-  create(subscription: Subscription): Promise<void>;
+  /**
+   * Stores a new subscription. With `maxPerTenant`, fails with a 409 `subscription_limit_reached`
+   * ApiError when the tenant already has that many live ones (checked safely under concurrency).
+   */
+  create(subscription: Subscription, options?: { maxPerTenant?: number }): Promise<void>;
   /** Undefined for a missing id, a deleted subscription or another tenant's: callers answer 404 alike. */
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   /** Newest first. */
   list(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
-  /** Replaces the stored subscription; fails when it is gone. */
+  /** Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. */
   update(subscription: Subscription): Promise<void>;
   /** Every live subscription of a tenant, enabled or not: fan-out filters. */
   listAll(tenantId: string): Promise<Subscription[]>;

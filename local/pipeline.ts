@@ -7,7 +7,7 @@ import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenan
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
-import { createApi } from '../functions/app/api.js';
+import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
 import { createSender } from '../functions/app/sender.js';
@@ -52,6 +52,8 @@ export interface LocalOptions {
    * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
    */
   authorizerCacheTtlSeconds?: number;
+  /** Live subscriptions a tenant may have (1,000 by default, as on AWS); creating more answers 409. */
+  maxSubscriptionsPerTenant?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   /**
@@ -133,8 +135,9 @@ async function startPipeline(
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
   const secrets = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
-  const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
-  const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
+  // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
+  const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
+  const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });
   const catalog = loadCatalog();
   const client = new WebhookClient({
     policy: LOCAL_POLICY,
@@ -155,6 +158,7 @@ async function startPipeline(
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
+    ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     log,
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
@@ -200,7 +204,7 @@ async function startPipeline(
     api,
     authorizer: createAuthorizer(tenants),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
-    publicPaths: ['/api/openapi.json'],
+    publicPaths: PUBLIC_PATHS,
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       throw new LocalStartError(

@@ -1,69 +1,99 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, notFound } from '../domain/errors.js';
 import type { Delivery, Subscription, WebhookEvent } from '../domain/model.js';
+import { DeliveryList, DeliveryResponse, TestEventResponse } from '../domain/response-schemas.js';
 import { toAttemptView, toDeliveryView } from '../domain/views.js';
-import { type DeliveryStore, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
+import { storeKey } from '../ports.js';
+import type { ApiContext, ApiRoute } from './api-context.js';
 import { deliveryMessage } from './fanout.js';
-import { json, type Router } from './http.js';
-import { pageRequest, tenantOf } from './request-context.js';
+import { json } from './http.js';
+import { pageRequest } from './request-context.js';
+import { idParam, PageQuery, route, SubscriptionIdParams } from './route-table.js';
 
 /** Delivery history, manual retry and test events: `/api/v0.1/webhooks/{id}/...`. */
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-export interface DeliveryRouteDeps {
-  subscriptions: SubscriptionRepository;
-  store: DeliveryStore;
-  deliveries: Queue;
-  now: () => Date;
+const DeliveryParams = SubscriptionIdParams.extend({ delivery_id: idParam('The delivery id') });
+
+async function subscriptionOf({ deps }: ApiContext, tenantId: string, id: string): Promise<Subscription> {
+  const s = await deps.subscriptions.get(tenantId, id);
+  if (!s) throw notFound(`Webhook subscription ${id}`);
+  return s;
 }
 
-export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps): void {
-  async function subscriptionOf(tenantId: string, id: string): Promise<Subscription> {
-    const s = await deps.subscriptions.get(tenantId, id);
-    if (!s) throw notFound(`Webhook subscription ${id}`);
-    return s;
-  }
+async function deliveryOf({ deps }: ApiContext, tenantId: string, subscriptionId: string, deliveryId: string): Promise<Delivery> {
+  const d = (await deps.store.getDeliveries([{ tenantId, deliveryId }])).get(storeKey(tenantId, deliveryId));
+  if (!d || d.subscriptionId !== subscriptionId) throw notFound(`Delivery ${deliveryId}`);
+  return d;
+}
 
-  async function deliveryOf(tenantId: string, subscriptionId: string, deliveryId: string): Promise<Delivery> {
-    const d = (await deps.store.getDeliveries([{ tenantId, deliveryId }])).get(storeKey(tenantId, deliveryId));
-    if (!d || d.subscriptionId !== subscriptionId) throw notFound(`Delivery ${deliveryId}`);
-    return d;
+function mustBeEnabled(s: Subscription): void {
+  if (s.status !== 'enabled') {
+    throw new ApiError(
+      409,
+      'subscription_disabled',
+      `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) to send to it`,
+    );
   }
+}
 
-  function mustBeEnabled(s: Subscription): void {
-    if (s.status !== 'enabled') {
-      throw new ApiError(
-        409,
-        'subscription_disabled',
-        `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) to send to it`,
-      );
-    }
-  }
+const TAG = 'Deliveries';
+const auth = ['Unauthorized', 'Forbidden'] as const;
 
-  router
-    .on('GET', '/api/v0.1/webhooks/{id}/deliveries', async (event, p) => {
-      const tenantId = tenantOf(event);
-      await subscriptionOf(tenantId, p.id!);
-      const page = await deps.store.listDeliveries(tenantId, p.id!, pageRequest(event));
+export const DELIVERY_ROUTES: ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/api/v0.1/webhooks/{id}/deliveries',
+    operationId: 'listDeliveries',
+    tags: [TAG],
+    summary: 'List deliveries',
+    description: 'Deliveries of events to this subscription, newest first.',
+    params: SubscriptionIdParams,
+    query: PageQuery,
+    response: { status: 200, description: 'One page of deliveries', schema: DeliveryList },
+    errors: ['ValidationFailed', ...auth, 'NotFound'],
+    handler: async ({ event, params, tenantId }, ctx) => {
+      await subscriptionOf(ctx, tenantId, params.id!);
+      const page = await ctx.deps.store.listDeliveries(tenantId, params.id!, pageRequest(event));
       return json(200, { deliveries: page.items.map(toDeliveryView), next_cursor: page.nextCursor ?? null });
-    })
-    .on('GET', '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}', async (event, p) => {
-      const tenantId = tenantOf(event);
-      await subscriptionOf(tenantId, p.id!);
-      const d = await deliveryOf(tenantId, p.id!, p.delivery_id!);
-      const attempts = await deps.store.listAttempts(tenantId, d.id);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}',
+    operationId: 'getDelivery',
+    tags: [TAG],
+    summary: 'Get a delivery and its attempts',
+    params: DeliveryParams,
+    response: { status: 200, description: 'The delivery with every attempt recorded', schema: DeliveryResponse },
+    errors: [...auth, 'NotFound'],
+    handler: async ({ params, tenantId }, ctx) => {
+      await subscriptionOf(ctx, tenantId, params.id!);
+      const d = await deliveryOf(ctx, tenantId, params.id!, params.delivery_id!);
+      const attempts = await ctx.deps.store.listAttempts(tenantId, d.id);
       return json(200, { delivery: { ...toDeliveryView(d), attempt_log: attempts.map(toAttemptView) } });
-    })
-    .on('POST', '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry', async (event, p) => {
-      const tenantId = tenantOf(event);
-      const s = await subscriptionOf(tenantId, p.id!);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry',
+    operationId: 'retryDelivery',
+    tags: [TAG],
+    summary: 'Retry a delivery',
+    description: 'Sends the same event again (same `webhook-id`), as a new attempt. 409 when the subscription is disabled.',
+    params: DeliveryParams,
+    response: { status: 202, description: 'The retry was queued', schema: DeliveryResponse },
+    errors: [...auth, 'NotFound', 'Conflict'],
+    handler: async ({ params, tenantId }, ctx) => {
+      const { deps } = ctx;
+      const s = await subscriptionOf(ctx, tenantId, params.id!);
       mustBeEnabled(s);
-      const d = await deliveryOf(tenantId, s.id, p.delivery_id!);
+      const d = await deliveryOf(ctx, tenantId, s.id, params.delivery_id!);
       const stored = (await deps.store.getEvents([{ tenantId, eventId: d.eventId }])).get(storeKey(tenantId, d.eventId));
       if (!stored) throw new ApiError(410, 'event_expired', `Event ${d.eventId} is past its retention period and can no longer be sent`);
       // A new generation: the sender will not take the retry for a duplicate of a delivered message.
-      const retried: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: deps.now().toISOString() };
+      const retried: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: ctx.now().toISOString() };
       delete retried.nextAttemptTime;
       await deps.store.write({ deliveries: [retried] });
       const message = deliveryMessage(tenantId, s.id, stored.event, d.createdTime, retried.generation);
@@ -76,12 +106,24 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
       return json(202, {
         delivery: { ...toDeliveryView(retried), attempt_log: (await deps.store.listAttempts(tenantId, d.id)).map(toAttemptView) },
       });
-    })
-    .on('POST', '/api/v0.1/webhooks/{id}/test', async (event, p) => {
-      const tenantId = tenantOf(event);
-      const s = await subscriptionOf(tenantId, p.id!);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v0.1/webhooks/{id}/test',
+    operationId: 'sendTestEvent',
+    tags: ['Subscriptions (v0.1)'],
+    summary: 'Send a test event',
+    description:
+      'Queues a `webhook.test` event for this subscription only; it is signed and retried like any other. 409 when the subscription is disabled.',
+    params: SubscriptionIdParams,
+    response: { status: 202, description: 'The test event was queued', schema: TestEventResponse },
+    errors: [...auth, 'NotFound', 'Conflict'],
+    handler: async ({ params, tenantId }, ctx) => {
+      const { deps } = ctx;
+      const s = await subscriptionOf(ctx, tenantId, params.id!);
       mustBeEnabled(s);
-      const at = deps.now().toISOString();
+      const at = ctx.now().toISOString();
       const test: WebhookEvent = {
         id: `evt_test_${randomUUID()}`,
         type: TEST_EVENT_TYPE,
@@ -93,5 +135,6 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
       const message = deliveryMessage(tenantId, s.id, test, at);
       await deps.deliveries.sendAll([{ id: message.deliveryId, body: JSON.stringify(message) }]);
       return json(202, { id: test.id, type: test.type, timestamp: test.timestamp });
-    });
-}
+    },
+  }),
+];

@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError } from '../domain/errors.js';
+import { parseBody } from '../domain/requests.js';
+import { tenantOf } from './request-context.js';
+import type { Route } from './route-table.js';
 
 /** Request plumbing shared by every route: JSON in and out, errors as `{"error": {...}}`. */
 
@@ -21,6 +24,16 @@ export function errorResponse(err: ApiError): APIGatewayProxyResult {
   return json(err.statusCode, errorBody(err.code, err.message, err.details));
 }
 
+/** `application/json`, `application/<anything>+json`, with or without parameters such as charset. */
+export function isJsonMediaType(contentType: string): boolean {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/**
+ * The body as JSON. A body with no content type is read as JSON (many clients send none); one
+ * with another content type is refused with 415 rather than guessed at.
+ */
 export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
@@ -29,6 +42,14 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
       413,
       'payload_too_large',
       `The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    );
+  }
+  const contentType = header(event, 'Content-Type');
+  if (contentType !== undefined && contentType.trim() !== '' && !isJsonMediaType(contentType)) {
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `The request body must be JSON, sent with Content-Type: application/json; it was sent as ${contentType.slice(0, 100)}`,
     );
   }
   if (bytes.length === 0) throw new ApiError(400, 'invalid_json', 'The request needs a JSON body');
@@ -50,47 +71,83 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
   return headerValue(event.headers, name);
 }
 
-export type RouteHandler = (event: APIGatewayProxyEvent, params: Record<string, string>) => Promise<APIGatewayProxyResult>;
-
-interface Route {
-  method: string;
+interface CompiledRoute<Ctx> {
+  route: Route<Ctx>;
   pattern: RegExp;
   names: string[];
-  handler: RouteHandler;
 }
 
-/** Paths like `/api/v0.1/webhooks/{id}`; a trailing slash is accepted, as seed 001's curl uses one. */
-export class Router {
-  private readonly routes: Route[] = [];
+function compile<Ctx>(route: Route<Ctx>): CompiledRoute<Ctx> {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
 
-  on(method: string, path: string, handler: RouteHandler): this {
-    const names: string[] = [];
-    const source = path
-      .split('/')
-      .map((part) => {
-        const m = /^\{(\w+)\}$/.exec(part);
-        if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(m[1]!);
-        return '([^/]+)';
-      })
-      .join('/');
-    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
-    return this;
+/**
+ * Serves a route table (route-table.ts). Before a handler runs: the tenant is read (except on
+ * public routes), path parameters are percent-decoded and checked against the route's `params`
+ * schema (a malformed encoding is a 400, an id no route could have issued a 404), and a declared
+ * body is read as JSON and parsed with its schema. Paths like `/api/v0.1/webhooks/{id}`; a
+ * trailing slash is accepted, as seed 001's curl uses one.
+ */
+export class Router<Ctx> {
+  private readonly routes: CompiledRoute<Ctx>[];
+
+  constructor(
+    routes: readonly Route<Ctx>[],
+    private readonly ctx: Ctx,
+  ) {
+    this.routes = routes.map(compile);
   }
 
   async handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const path = event.path;
+    const path = event.path ?? '';
     let pathMatched = false;
-    for (const route of this.routes) {
-      const m = route.pattern.exec(path);
+    for (const { route, pattern, names } of this.routes) {
+      const m = pattern.exec(path);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== event.httpMethod) continue;
+      const tenantId = route.public ? '' : tenantOf(event);
       const params: Record<string, string> = {};
-      for (const [i, n] of route.names.entries()) params[n] = decodeURIComponent(m[i + 1]!);
-      return route.handler(event, params);
+      for (const [i, n] of names.entries()) params[n] = decodeSegment(m[i + 1]!);
+      checkParams(route, params);
+      const body = route.body ? parseBody(route.body.schema, readJsonBody(event)) : undefined;
+      return route.handler({ event, params, body, tenantId }, this.ctx);
     }
-    if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${event.httpMethod} is not allowed on ${path}`);
-    throw new ApiError(404, 'not_found', `No route for ${event.httpMethod} ${path}`);
+    if (pathMatched) throw new ApiError(405, 'method_not_allowed', `${event.httpMethod} is not allowed on ${path.slice(0, 300)}`);
+    throw new ApiError(404, 'not_found', `No route for ${String(event.httpMethod).slice(0, 10)} ${path.slice(0, 300)}`);
   }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(
+      400,
+      'invalid_path',
+      `The path segment ${segment.slice(0, 100)} is not valid percent-encoded UTF-8 (write % as %25)`,
+    );
+  }
+}
+
+function checkParams<Ctx>(route: Route<Ctx>, params: Record<string, string>): void {
+  if (!route.params) return;
+  const result = route.params.safeParse(params);
+  if (result.success) return;
+  const name = String(result.error.issues[0]?.path[0] ?? 'id');
+  throw new ApiError(
+    404,
+    'not_found',
+    `No resource has the ${name} ${params[name]?.slice(0, 60) ?? ''}${(params[name]?.length ?? 0) > 60 ? '...' : ''}`,
+  );
 }

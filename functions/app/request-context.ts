@@ -2,6 +2,9 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { PageRequest } from '../ports.js';
 
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 100;
+
 /** What every route reads off the request: the authorizer's tenant and list paging. */
 
 export function tenantOf(event: APIGatewayProxyEvent): string {
@@ -11,14 +14,18 @@ export function tenantOf(event: APIGatewayProxyEvent): string {
   return tenantId;
 }
 
+/** `limit` (1 to 100, default 50) and `cursor`. */
 export function pageRequest(event: APIGatewayProxyEvent): PageRequest {
   const q = event.queryStringParameters ?? {};
-  let limit = 50;
+  let limit = DEFAULT_PAGE_LIMIT;
   if (q.limit !== undefined) {
-    if (!/^\d+$/.test(q.limit) || Number(q.limit) < 1 || Number(q.limit) > 100) {
-      throw validationError([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]);
+    if (!/^\d+$/.test(q.limit) || Number(q.limit) < 1 || Number(q.limit) > MAX_PAGE_LIMIT) {
+      throw validationError([{ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` }]);
     }
     limit = Number(q.limit);
+  }
+  if (q.cursor !== undefined && q.cursor !== '' && !/^[A-Za-z0-9_-]{1,1024}$/.test(q.cursor)) {
+    throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API gave out; start again without it');
   }
   return { limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
 }

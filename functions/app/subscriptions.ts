@@ -36,6 +36,8 @@ export interface SubscriptionServiceDeps {
   catalog: Catalog;
   policy: AddressPolicy;
   secretNamePrefix: string;
+  /** Live subscriptions a tenant may have; create answers 409 past it. */
+  maxPerTenant?: number;
   now?: () => Date;
 }
 
@@ -73,7 +75,7 @@ export class SubscriptionService {
     // Secret first: a subscription must never exist without the secret that signs for it.
     await this.deps.secrets.create(subscription.secretName, serializeSecretSet(set), { tenant_id: tenantId, subscription_id: id });
     try {
-      await this.deps.repo.create(subscription);
+      await this.deps.repo.create(subscription, this.deps.maxPerTenant !== undefined ? { maxPerTenant: this.deps.maxPerTenant } : {});
     } catch (err) {
       await this.deps.secrets.scheduleDeletion(subscription.secretName).catch(() => undefined);
       throw err;

@@ -17,24 +17,46 @@ export const LOCAL_POLICY: AddressPolicy = { allowLoopback: true };
 /**
  * ipaddr.js's range names. Only public unicast is deliverable; loopback is deliverable in
  * local mode. Everything else (private, CGNAT, link-local with the 169.254.169.254 metadata
- * service, unique-local with fd00:ec2::254, multicast, unspecified, reserved, the 6to4/NAT64
- * embeddings of such addresses) is refused.
+ * service, unique-local with fd00:ec2::254, multicast, unspecified, reserved, and the IPv6
+ * forms that embed an IPv4 address: 6to4, Teredo, NAT64, SIIT) is refused. IPv4-mapped
+ * addresses are judged by the IPv4 address they map. IPv4-compatible ones (`::/96`, deprecated
+ * by RFC 4291, such as `::169.254.169.254`) are refused whatever they embed: ipaddr.js calls
+ * them unicast, and some stacks still route them to the IPv4 address.
  */
-function rangeOf(address: string): { range: string; normalized: string } {
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+function rangeOf(address: string): { range: string; normalized: string; embedded?: string } {
+  let parsed = ipaddr.parse(address.includes(':') ? canonicalIPv6(address) : address);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) {
+      parsed = v6.toIPv4Address();
+    } else if (v6.parts.slice(0, 6).every((p) => p === 0) && !(v6.parts[6] === 0 && v6.parts[7]! <= 1)) {
+      const embedded = ipaddr.fromByteArray(v6.toByteArray().slice(12)).toString();
+      return { range: 'ipv4Compatible', normalized: v6.toString(), embedded };
+    }
   }
   return { range: parsed.range(), normalized: parsed.toString() };
+}
+
+/**
+ * ipaddr.js reads a dotted tail such as `::127.0.0.1` as IPv4-mapped (`::ffff:127.0.0.1`); the
+ * WHATWG URL parser writes every IPv6 spelling in its one canonical hex form first.
+ */
+function canonicalIPv6(address: string): string {
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address;
+  }
 }
 
 /** Null when the address may be contacted, otherwise why not. */
 export function refusalForAddress(address: string, policy: AddressPolicy): string | null {
   const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   if (!ipaddr.isValid(bare)) return `${address} is not an IP address`;
-  const { range, normalized } = rangeOf(bare);
+  const { range, normalized, embedded } = rangeOf(bare);
   if (range === 'unicast') return null;
   if (range === 'loopback' && policy.allowLoopback) return null;
+  if (embedded) return `${normalized} is an IPv4-compatible IPv6 address (it embeds ${embedded}), which webhooks may not be sent to`;
   return `${normalized} is a ${describeRange(range)} address, which webhooks may not be sent to`;
 }
 

@@ -12,6 +12,8 @@ import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 
 export const MAX_EVENTS = 100;
 export const MAX_DESCRIPTION = 1000;
+/** Live subscriptions per tenant unless configured (MAX_SUBSCRIPTIONS_PER_TENANT): it bounds seed 001's list of "all". */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
 
 const description = z.string().max(MAX_DESCRIPTION, `must be at most ${MAX_DESCRIPTION} characters`);
 const events = z
@@ -23,7 +25,13 @@ const url = z.string().min(1, 'must not be empty');
 const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
-export const StatusV0 = z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' });
+/** Seed 001's table says "Set to enable or disable" while its examples send `enabled`: both are taken. */
+export const StatusV0 = z.enum(['enabled', 'disabled', 'enable', 'disable'], { error: 'must be enabled or disabled' });
+
+export function statusFromV0(status: z.infer<typeof StatusV0> | undefined): 'enabled' | 'disabled' | undefined {
+  if (status === undefined) return undefined;
+  return status === 'enabled' || status === 'enable' ? 'enabled' : 'disabled';
+}
 
 export const CreateSubscriptionV01 = z.strictObject({
   url,
@@ -55,9 +63,43 @@ export const UpdateSubscriptionV0 = z.strictObject({
   action: z.enum(['add_events', 'remove_events'], { error: 'must be add_events or remove_events' }).optional(),
 });
 
+/**
+ * What DynamoDB can store of event data (events are stored with their data as a map): at most
+ * 32 levels of nesting counting the item's own attribute, map keys of 1 byte to 64 KB, numbers
+ * from 1E-130 to 9.99...E+125 in magnitude
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html,
+ * .../HowItWorks.NamingRulesDataTypes.html). Caught here, such data is a 400; past the API it
+ * would fail fan-out's write again and again.
+ */
+export const MAX_DATA_DEPTH = 30;
+
+export function unstorableData(data: unknown): string | undefined {
+  const stack: [unknown, number][] = [[data, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value === 'number') {
+      const magnitude = Math.abs(value);
+      if (!Number.isFinite(value) || (magnitude !== 0 && (magnitude < 1e-130 || magnitude >= 1e126)))
+        return `holds the number ${value}, outside what can be stored (1E-130 to 9.9E+125 in magnitude, or 0)`;
+    } else if (value !== null && typeof value === 'object') {
+      if (depth > MAX_DATA_DEPTH) return `nests deeper than ${MAX_DATA_DEPTH} levels`;
+      const entries = Array.isArray(value) ? value.map((v) => ['-', v] as const) : Object.entries(value);
+      for (const [key, v] of entries) {
+        if (key === '') return 'has an empty key; keys need at least one character';
+        if (key.length > 16_384 && Buffer.byteLength(key) >= 65_536) return 'has a key of 64 KB or more';
+        stack.push([v, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
 export const PublishEvent = z.strictObject({
   type: z.string().min(1, 'must name an event type'),
-  data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+  data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }).superRefine((data, ctx) => {
+    const problem = unstorableData(data);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   id: z
     .string()
     .min(1)

@@ -1,5 +1,17 @@
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 
+/**
+ * Times as the seeds write them: six fraction digits (`2022-06-09T18:23:37.585421Z`). Stored times
+ * have milliseconds, so the last three digits are zeros; the zone stays `Z`.
+ */
+export function seedTime(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(iso);
+  if (!m) return iso;
+  return `${m[1]}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}
+
+const seedTimeOrNull = (iso: string | undefined) => (iso === undefined ? null : seedTime(iso));
+
 /** The two documented API versions are two views of one stored subscription. */
 
 export interface SubscriptionV01View {
@@ -35,16 +47,16 @@ export function toV01View(s: Subscription, secret: string): SubscriptionV01View 
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
-    created_time: s.createdTime,
-    updated_time: s.updatedTime,
+    created_time: seedTime(s.createdTime),
+    updated_time: seedTime(s.updatedTime),
   };
 }
 
-/** Seed 001 writes times without a zone ("2020-11-17T11:13:06.568119"); we keep UTC ISO 8601 with Z. */
+/** Seed 001 writes times without a zone ("2020-11-17T11:13:06.568119"); we keep the six digits and add Z (UTC). */
 export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
   const view: SubscriptionV0View = {
-    date_created: s.createdTime,
-    date_updated: s.updatedTime,
+    date_created: seedTime(s.createdTime),
+    date_updated: seedTime(s.updatedTime),
     webhook_id: s.id,
     callback_url: s.url,
     description: s.description,
@@ -52,7 +64,7 @@ export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };
-  if (s.deletedTime) view.deleted_at = s.deletedTime;
+  if (s.deletedTime) view.deleted_at = seedTime(s.deletedTime);
   return view;
 }
 
@@ -85,18 +97,18 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     event_type: d.eventType,
     status: d.status,
     attempts: d.attempts,
-    created_time: d.createdTime,
-    updated_time: d.updatedTime,
+    created_time: seedTime(d.createdTime),
+    updated_time: seedTime(d.updatedTime),
     last_status_code: d.lastStatusCode ?? null,
     last_error: d.lastError ?? null,
-    next_attempt_time: d.status === 'pending' ? (d.nextAttemptTime ?? null) : null,
+    next_attempt_time: d.status === 'pending' ? seedTimeOrNull(d.nextAttemptTime) : null,
   };
 }
 
 export function toAttemptView(a: Attempt): AttemptView {
   return {
     attempt: a.attempt,
-    time: a.time,
+    time: seedTime(a.time),
     status_code: a.statusCode ?? null,
     error: a.error
       ? a.errorMessage

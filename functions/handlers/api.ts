@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { createApi } from '../app/api.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { optionalNumber, secretNamePrefix } from '../runtime/config.js';
+import { maxSubscriptionsPerTenant, optionalNumber, secretNamePrefix } from '../runtime/config.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
 import { logFn, logger } from '../runtime/observability.js';
@@ -20,6 +20,7 @@ export const handler = middy(
     catalog: loadCatalog(),
     policy: AWS_POLICY,
     secretNamePrefix: secretNamePrefix(),
+    maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     log: logFn,
   }),

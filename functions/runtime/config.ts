@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/requests.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
 
 /** Settings the CDK stack passes to the functions as environment variables. */
@@ -13,3 +14,13 @@ export const secretNamePrefix = () => required('SECRET_NAME_PREFIX');
 export const retrySchedule = () =>
   process.env.WEBHOOKS_RETRY_SCHEDULE ? parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE;
 export const optionalNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+/** MAX_SUBSCRIPTIONS_PER_TENANT: a whole number from 1; 1,000 when unset. */
+export function maxSubscriptionsPerTenant(): number {
+  const raw = process.env.MAX_SUBSCRIPTIONS_PER_TENANT;
+  if (!raw) return DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`MAX_SUBSCRIPTIONS_PER_TENANT must be a whole number from 1, not ${raw}`);
+  }
+  return n;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Resolver, WebhookClient } from '../../functions/app/webhook-client.js';
 import { AWS_POLICY, LOCAL_POLICY } from '../../functions/domain/address-policy.js';
-import { FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
+import { FORBIDDEN_RESOLVED_IPV6, FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 
 /**
@@ -53,6 +53,17 @@ describe('SSRF guard at send time', () => {
     expect(result).toMatchObject({ kind: 'error', error: 'refused' });
     expect((result as { message: string }).message).toContain(why);
     await client.close();
+  });
+
+  it.each(FORBIDDEN_RESOLVED_IPV6)('refuses a name that resolves to %s (%s), in local mode too', async (address, why) => {
+    for (const policy of [AWS_POLICY, LOCAL_POLICY]) {
+      const resolver: Resolver = (_hostname, _options, callback) => callback(null, [{ address, family: 6 }]);
+      const client = new WebhookClient({ policy, timeoutMs: 2000, userAgent: 'test', resolver });
+      const result = await client.post(`https://embedded.hooks.example:${port}/webhook`, {}, '{}');
+      expect(result).toMatchObject({ kind: 'error', error: 'refused' });
+      expect((result as { message: string }).message).toContain(why);
+      await client.close();
+    }
   });
 
   it.each(Object.keys(answers))('refuses %s, a name that resolves to a forbidden address (DNS rebinding)', async (name) => {

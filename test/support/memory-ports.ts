@@ -1,3 +1,4 @@
+import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
 import {
   type DeliveryStore,
@@ -12,7 +13,10 @@ import {
 
 export class MemorySubscriptions implements SubscriptionRepository {
   readonly items = new Map<string, Subscription>();
-  async create(s: Subscription) {
+  async create(s: Subscription, options: { maxPerTenant?: number } = {}) {
+    if (options.maxPerTenant !== undefined && (await this.listAll(s.tenantId)).length >= options.maxPerTenant) {
+      throw new ApiError(409, 'subscription_limit_reached', `This tenant already has ${options.maxPerTenant} subscriptions`);
+    }
     this.items.set(storeKey(s.tenantId, s.id), s);
   }
   async get(tenantId: string, id: string) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AWS_POLICY, LOCAL_POLICY, refusalForAddress, refusalForUrl } from '../../functions/domain/address-policy.js';
-import { FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
+import { FORBIDDEN_RESOLVED_IPV6, FORBIDDEN_URL_HOSTS } from '../fixtures/forbidden-addresses.js';
 
 const LOOPBACK_URL_HOSTS = [
   '127.0.0.1',
@@ -14,6 +14,21 @@ const LOOPBACK_URL_HOSTS = [
   'localhost',
   'api.localhost',
 ];
+
+describe('resolved addresses (send time)', () => {
+  it.each(FORBIDDEN_RESOLVED_IPV6)('refuses %s everywhere (%s)', (address, why) => {
+    expect(refusalForAddress(address, AWS_POLICY)).toContain(why);
+    expect(refusalForAddress(address, LOCAL_POLICY)).toContain(why);
+  });
+
+  it('still allows public IPv6, IPv4-mapped public IPv4, and ::1 in local mode', () => {
+    expect(refusalForAddress('2606:2800:220:1:248:1893:25c8:1946', AWS_POLICY)).toBeNull();
+    expect(refusalForAddress('::ffff:93.184.216.34', AWS_POLICY)).toBeNull();
+    expect(refusalForAddress('::1', LOCAL_POLICY)).toBeNull();
+    expect(refusalForAddress('::1', AWS_POLICY)).toMatch(/loopback/);
+    expect(refusalForAddress('::', LOCAL_POLICY)).toMatch(/unspecified/);
+  });
+});
 
 describe('callback URL policy', () => {
   it.each(FORBIDDEN_URL_HOSTS)('refuses https://%s/ everywhere (%s)', (host, why) => {

@@ -12,13 +12,18 @@ export function encodeCursor(position: Record<string, string>): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
+const MAX_CURSOR_KEY_BYTES = 512;
+
 export function decodeCursor(cursor: string, fields: readonly string[]): Record<string, string> {
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null) throw new Error('bad cursor');
     const out: Record<string, string> = {};
     for (const f of fields) {
-      const v = value[f];
-      if (typeof v !== 'string') throw new Error('bad cursor');
+      const v = (value as Record<string, unknown>)[f];
+      // DynamoDB refuses empty keys and keys past 1,024 bytes (a sort key) with a 500-shaped
+      // ValidationException; no cursor we issue comes near either.
+      if (typeof v !== 'string' || v === '' || Buffer.byteLength(v) > MAX_CURSOR_KEY_BYTES) throw new Error('bad cursor');
       out[f] = v;
     }
     return out;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { notFound } from '../../domain/errors.js';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ApiError, notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
@@ -71,10 +71,65 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
     private readonly tableName: string,
   ) {}
 
-  async create(subscription: Subscription): Promise<void> {
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: toItem(subscription), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
+  /**
+   * The cap is a counter item per tenant: a slot is reserved by a conditional increment (atomic,
+   * so concurrent creates cannot both take the last slot), then the subscription is written, and
+   * the slot is given back if that write fails. (A transaction would do both at once, but
+   * dynalite, which local mode and the tests run on, has no TransactWriteItems.) A crash between
+   * the two writes leaves one slot taken, which errs on the safe side of the cap.
+   */
+  async create(subscription: Subscription, options: { maxPerTenant?: number } = {}): Promise<void> {
+    const max = options.maxPerTenant;
+    if (max !== undefined) await this.reserveSlot(subscription.tenantId, max);
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.tableName, Item: toItem(subscription), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    } catch (err) {
+      if (max !== undefined) await this.releaseSlot(subscription.tenantId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async reserveSlot(tenantId: string, max: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.subscriptionCount(tenantId),
+          UpdateExpression: 'ADD live :one SET #type = :type',
+          ConditionExpression: 'attribute_not_exists(live) OR live < :max',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':one': 1, ':max': max, ':type': 'subscription_count' },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ApiError(
+          409,
+          'subscription_limit_reached',
+          `This tenant already has ${max} subscriptions, the most it may have; delete one before creating another`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Never below zero: subscriptions made before the counter existed are not counted. */
+  private async releaseSlot(tenantId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.subscriptionCount(tenantId),
+          UpdateExpression: 'ADD live :minus',
+          ConditionExpression: 'live > :zero',
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async get(tenantId: string, id: string): Promise<Subscription | undefined> {
@@ -108,6 +163,8 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
       if (err instanceof ConditionalCheckFailedException) throw notFound(`Webhook subscription ${subscription.id}`);
       throw err;
     }
+    // The condition above lets exactly one delete through, so the slot is given back once.
+    if (subscription.deletedTime) await this.releaseSlot(subscription.tenantId);
   }
 
   async listAll(tenantId: string): Promise<Subscription[]> {

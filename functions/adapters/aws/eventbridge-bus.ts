@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { BusDetail, WebhookEvent } from '../../domain/model.js';
+import { sqsSafeJson } from '../../domain/sqs-safe-json.js';
 import type { EventBus } from '../../ports.js';
 
 /** Events the API publishes carry this source; producers may use their own. */
@@ -24,7 +25,8 @@ export class EventBridgeBus implements EventBus {
             Source: API_EVENT_SOURCE,
             DetailType: event.type,
             Time: new Date(event.timestamp),
-            Detail: JSON.stringify(busDetail(tenantId, event, options.unique)),
+            // The rule's target is the ingest queue: a detail SQS would refuse could never arrive.
+            Detail: sqsSafeJson(JSON.stringify(busDetail(tenantId, event, options.unique))),
           },
         ],
       }),

@@ -4,6 +4,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type SqsSafeOptions, sqsSafeJson } from '../../domain/sqs-safe-json.js';
 import type { ChangeVisibility, Queue, QueueMessage } from '../../ports.js';
 
 const BATCH = 10;
@@ -14,6 +15,8 @@ export class SqsQueue implements Queue {
   constructor(
     private readonly sqs: SQSClient,
     readonly queueUrl: string,
+    /** How bodies are made safe for SQS's character set (local mode escapes emoji too, for fauxqs). */
+    private readonly text: SqsSafeOptions = {},
   ) {}
 
   /**
@@ -21,7 +24,9 @@ export class SqsQueue implements Queue {
    * internal errors): those are sent again, a few times, and anything still refused fails
    * the whole call so the caller's message is retried rather than lost.
    */
-  async sendAll(messages: readonly QueueMessage[]): Promise<void> {
+  async sendAll(unsafe: readonly QueueMessage[]): Promise<void> {
+    // Before any size is measured: an escape makes a body longer.
+    const messages = unsafe.map((m) => ({ ...m, body: sqsSafeJson(m.body, this.text) }));
     const chunks: QueueMessage[][] = [];
     for (let i = 0; i < messages.length; i += BATCH) chunks.push(messages.slice(i, i + BATCH));
     // A few batches at a time: a fan-out of a thousand messages takes a tenth of the time.

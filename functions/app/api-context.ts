@@ -1,0 +1,35 @@
+import type { AddressPolicy } from '../domain/address-policy.js';
+import type { Catalog } from '../domain/catalog.js';
+import type { DeliveryStore, EventBus, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { Route } from './route-table.js';
+import type { SubscriptionService } from './subscriptions.js';
+
+export interface ApiDeps {
+  subscriptions: SubscriptionRepository;
+  secrets: SecretStore;
+  bus: EventBus;
+  store: DeliveryStore;
+  /** The delivery queue: manual retries and test events skip fan-out. */
+  deliveries: Queue;
+  catalog: Catalog;
+  policy: AddressPolicy;
+  secretNamePrefix: string;
+  /** How long a rotated-out secret keeps signing; 24 h unless configured. */
+  rotationOverlapSeconds?: number;
+  /** Live subscriptions a tenant may have; DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT unless configured. */
+  maxSubscriptionsPerTenant?: number;
+  now?: () => Date;
+  log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
+}
+
+/** What every route handler is given besides its request: built once per API instance. */
+export interface ApiContext {
+  deps: ApiDeps;
+  service: SubscriptionService;
+  now: () => Date;
+  rotationOverlapSeconds: number;
+  /** The table being served, for the OpenAPI route. */
+  routes: readonly ApiRoute[];
+}
+
+export type ApiRoute = Route<ApiContext>;

@@ -1,0 +1,120 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ApiError, validationError } from '../domain/errors.js';
+import type { WebhookEvent } from '../domain/model.js';
+import { payloadDigest } from '../domain/payload-digest.js';
+import { PublishEvent } from '../domain/requests.js';
+import { EventTypeList, PublishedEvent } from '../domain/response-schemas.js';
+import type { ApiContext, ApiRoute } from './api-context.js';
+import { header, json } from './http.js';
+import { route } from './route-table.js';
+
+/** The event type catalog and tenant-scoped publishing. */
+
+/** Longer than the API function's timeout: a claim older than this belongs to a request that died. */
+const IN_PROGRESS_WINDOW_MS = 30_000;
+
+const PublishEventRequest = PublishEvent.meta({
+  id: 'PublishEventRequest',
+  description:
+    '`data` must match the JSON Schema of the event type (see `GET /api/v0.1/event-types`). `id` defaults to a new `evt_...` id.',
+});
+
+const PublishHeaders = z.object({
+  'Idempotency-Key': z.string().min(1).max(255).optional().meta({
+    description: 'Makes the request safe to retry: a repeated publish with the same key is accepted once and answers with the same event',
+  }),
+});
+
+const TAG = 'Events';
+
+export const EVENT_ROUTES: ApiRoute[] = [
+  route({
+    method: 'GET',
+    path: '/api/v0.1/event-types',
+    operationId: 'listEventTypes',
+    tags: [TAG],
+    summary: 'List the event types',
+    description: 'The catalog: every event type with the JSON Schema of its `data` and an example.',
+    response: { status: 200, description: 'The event type catalog', schema: EventTypeList },
+    errors: ['Unauthorized', 'Forbidden'],
+    handler: async (_request, { deps }) =>
+      json(200, {
+        event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })),
+      }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v0.1/events',
+    operationId: 'publishEvent',
+    tags: [TAG],
+    summary: 'Publish an event',
+    description:
+      'Delivers the event to every subscription of this tenant whose `events` match its type. 409 when the id was published with other data.',
+    headers: PublishHeaders,
+    body: {
+      schema: PublishEventRequest,
+      // `PublishEventByType` (openapi.ts, from the catalog) says which `data` goes with which `type`.
+      documentAs: { allOf: [{ $ref: '#/components/schemas/PublishEventRequest' }, { $ref: '#/components/schemas/PublishEventByType' }] },
+      example: (catalog) => {
+        const first = catalog.entries[0];
+        return first ? { type: first.type, data: structuredClone(first.example) } : undefined;
+      },
+    },
+    response: { status: 202, description: 'The event was accepted for delivery', schema: PublishedEvent },
+    errors: ['ValidationFailed', 'Unauthorized', 'Forbidden', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType'],
+    handler: async ({ event, body, tenantId }, ctx) => {
+      const { deps } = ctx;
+      const idempotencyKey = header(event, 'Idempotency-Key');
+      if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+        throw validationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);
+      }
+      if (!deps.catalog.has(body.type)) {
+        throw validationError([
+          {
+            field: 'type',
+            message: `"${body.type.slice(0, 200)}" is not an event type; valid types: ${deps.catalog.types.join(', ')}`,
+          },
+        ]);
+      }
+      const problems = deps.catalog.validateData(body.type, body.data);
+      if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
+      // A client id (or one derived from the Idempotency-Key) is claimed in the table first, so
+      // publishing it again, even concurrently, reaches the bus once. Generated ids need no claim.
+      const clientId =
+        body.id ?? (idempotencyKey ? `evt_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}` : undefined);
+      const published: WebhookEvent = {
+        id: clientId ?? `evt_${randomUUID()}`,
+        type: body.type,
+        timestamp: ctx.now().toISOString(),
+        data: body.data,
+      };
+      if (clientId) {
+        const replay = await claimOrReplay(ctx, tenantId, published);
+        if (replay) return json(202, { id: replay.id, type: replay.type, timestamp: replay.timestamp });
+      }
+      await deps.bus.publish(tenantId, published, { unique: true });
+      if (clientId) await deps.store.markPublished(tenantId, published.id);
+      return json(202, { id: published.id, type: published.type, timestamp: published.timestamp });
+    },
+  }),
+];
+
+/** Undefined when this request claimed the id; otherwise the event to answer with. */
+async function claimOrReplay({ deps, now }: ApiContext, tenantId: string, event: WebhookEvent): Promise<WebhookEvent | undefined> {
+  const digest = payloadDigest(event.type, event.data);
+  const claim = await deps.store.claimEvent({ tenantId, event, storedTime: event.timestamp, payloadHash: digest, published: false });
+  if (claim.claimed) return undefined;
+  const existing = claim.existing;
+  if (existing.payloadHash && existing.payloadHash !== digest) {
+    throw new ApiError(409, 'idempotency_conflict', `Event ${event.id} was already published with a different type or data; use a new id`);
+  }
+  if (existing.published !== false) return existing.event;
+  // Claimed but not yet on the bus: another request is publishing it, or died doing so.
+  if (now().getTime() - Date.parse(existing.storedTime) < IN_PROGRESS_WINDOW_MS) {
+    throw new ApiError(409, 'idempotency_in_progress', `Event ${event.id} is being published by another request; retry in a few seconds`);
+  }
+  await deps.bus.publish(tenantId, existing.event, { unique: true });
+  await deps.store.markPublished(tenantId, existing.event.id);
+  return existing.event;
+}

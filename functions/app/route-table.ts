@@ -1,0 +1,93 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import type { Catalog } from '../domain/catalog.js';
+
+/**
+ * One declaration per route: method, path, request and response schemas, documentation and
+ * handler. The router (http.ts `Router`) and the OpenAPI document (openapi.ts) are both built
+ * from the same arrays of these, so a route cannot be served without being documented, or
+ * documented without being served. Each module exports its own array (`SUBSCRIPTION_V01_ROUTES`,
+ * `DELIVERY_ROUTES`, ...); api.ts concatenates them into `API_ROUTES`.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The documented error answers (openapi.ts gives each its status, description and example). */
+export type ErrorName =
+  | 'ValidationFailed'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'PayloadTooLarge'
+  | 'UnsupportedMediaType';
+
+/** What a handler gets: the raw event, the decoded and checked path parameters, the parsed body. */
+export interface ApiRequest<Body = undefined> {
+  event: APIGatewayProxyEvent;
+  params: Record<string, string>;
+  body: Body;
+  /** The authorizer's tenant; '' on public routes. */
+  tenantId: string;
+}
+
+export interface RouteResponse {
+  status: number;
+  description: string;
+  /** A zod schema, or a raw JSON Schema object for what zod does not describe. */
+  schema: z.ZodType | Record<string, unknown>;
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+}
+
+export interface RouteBody<S extends z.ZodType> {
+  /** Parses and checks the JSON body before the handler runs; its issues answer 400 by field name. */
+  schema: S;
+  /** Documents the body with this JSON Schema instead of `schema` (when the catalog refines it). */
+  documentAs?: Record<string, unknown>;
+  /** An example body for the document; may depend on the event catalog. */
+  example?: (catalog: Catalog) => unknown;
+}
+
+export interface Route<Ctx, S extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /** `{name}` segments are path parameters; a trailing slash is accepted too. */
+  path: string;
+  operationId: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  /** No authorizer (on AWS either). */
+  public?: boolean;
+  /** Path parameters: each must be declared, and may set a longest length (longer answers 404). */
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** Documented request headers (besides Identity and Authorization). */
+  headers?: z.ZodObject;
+  body?: RouteBody<S>;
+  response: RouteResponse;
+  errors: ErrorName[];
+  handler: (request: ApiRequest<z.infer<S>>, ctx: Ctx) => Promise<APIGatewayProxyResult>;
+}
+
+/** Keeps each route's body type for its handler while the arrays hold routes of any body. */
+export function route<Ctx, S extends z.ZodType = z.ZodUndefined>(r: Route<Ctx, S>): Route<Ctx, z.ZodType> {
+  return r as unknown as Route<Ctx, z.ZodType>;
+}
+
+/**
+ * No id we issue is longer than this (UUIDs are 36, delivery ids 36, event ids at most 128);
+ * anything longer is answered 404 before it reaches DynamoDB, whose keys stop at 1,024 bytes
+ * for a sort key and 2,048 for a partition key.
+ */
+export const MAX_ID_LENGTH = 128;
+
+export const idParam = (description: string) => z.string().min(1).max(MAX_ID_LENGTH).meta({ description });
+
+export const SubscriptionIdParams = z.object({
+  id: idParam('The subscription id (`id` in v0.1, `webhook_id` in v0)'),
+});
+
+export const PageQuery = z.object({
+  limit: z.int().min(1).max(100).default(50).meta({ description: 'Items per page, 1 to 100' }),
+  cursor: z.string().min(1).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+});
