@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { ApiError, notFound } from '../domain/errors.js';
 import type { Delivery, Subscription, WebhookEvent } from '../domain/model.js';
 import { toAttemptView, toDeliveryView } from '../domain/views.js';
 import { type DeliveryStore, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
-import { deliveryMessage } from './fanout.js';
 import { json, type Router } from './http.js';
 import { pageRequest, tenantOf } from './request-context.js';
 
@@ -68,7 +68,7 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
       await deps.store.write({ deliveries: [retried] });
       const message = deliveryMessage(tenantId, s.id, stored.event, d.createdTime, retried.generation);
       try {
-        await deps.deliveries.sendAll([{ id: message.deliveryId, body: JSON.stringify(message) }]);
+        await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       } catch (err) {
         await deps.store.write({ deliveries: [d] });
         throw err;
@@ -91,7 +91,7 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
       // Straight to this subscription's delivery, past fan-out and its filters.
       await deps.store.write({ events: [{ tenantId, event: test, deliveries: 1, storedTime: at }] });
       const message = deliveryMessage(tenantId, s.id, test, at);
-      await deps.deliveries.sendAll([{ id: message.deliveryId, body: JSON.stringify(message) }]);
+      await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       return json(202, { id: test.id, type: test.type, timestamp: test.timestamp });
     });
 }
