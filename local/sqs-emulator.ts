@@ -20,6 +20,8 @@ export interface SqsEmulator {
   client: SQSClient;
   ingest: QueueRef;
   ingestDlq: QueueRef;
+  /** The bus rule target's DLQ: events the stand-in for EventBridge could not put on the ingest queue. */
+  busTargetDlq: QueueRef;
   delivery: QueueRef;
   deliveryDlq: QueueRef;
   /** Every message of every queue (ready, delayed or in flight), with the seconds until it is due. */
@@ -54,6 +56,7 @@ export async function startSqs(schedule: readonly number[], port = 0): Promise<S
       },
     }),
   );
+  const busTargetDlq = ref(server.createQueue('webhooks-bus-target-dlq', { attributes: { MessageRetentionPeriod: '1209600' } }));
   const deliveryDlq = ref(server.createQueue('webhooks-delivery-dlq', { attributes: { MessageRetentionPeriod: '1209600' } }));
   const delivery = ref(
     server.createQueue('webhooks-delivery', {
@@ -65,7 +68,7 @@ export async function startSqs(schedule: readonly number[], port = 0): Promise<S
     }),
   );
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const queues = [ingest, ingestDlq, delivery, deliveryDlq];
+  const queues = [ingest, ingestDlq, busTargetDlq, delivery, deliveryDlq];
   return {
     snapshot() {
       const now = Date.now();
@@ -108,6 +111,7 @@ export async function startSqs(schedule: readonly number[], port = 0): Promise<S
     client,
     ingest,
     ingestDlq,
+    busTargetDlq,
     delivery,
     deliveryDlq,
     async stop() {

@@ -28,6 +28,8 @@ export interface InvocationFault {
 }
 
 export class AwsFaults {
+  /** How many faults have fired: a test can tell its fault was met. */
+  injected = 0;
   private sendFaults: SendEntryFault[] = [];
   private invocationFaults = new Map<string, InvocationFault[]>();
 
@@ -40,6 +42,7 @@ export class AwsFaults {
   }
 
   clear(): void {
+    this.injected = 0;
     this.sendFaults = [];
     this.invocationFaults.clear();
   }
@@ -53,6 +56,7 @@ export class AwsFaults {
         if (f.times <= 0) continue;
         f.times--;
       }
+      this.injected++;
       return { code: f.code ?? 'InternalError', senderFault: f.senderFault ?? false };
     }
     return undefined;
@@ -76,6 +80,7 @@ export class AwsFaults {
         if (f.times <= 0) continue;
         f.times--;
       }
+      this.injected++;
       return f;
     }
     return undefined;

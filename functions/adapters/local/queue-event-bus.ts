@@ -24,6 +24,11 @@ export class QueueEventBus implements EventBus {
   constructor(
     private readonly ingest: Queue,
     private readonly region = 'us-east-1',
+    /**
+     * The rule target's DLQ: an event the rule cannot put on the ingest queue goes there, as
+     * EventBridge does once its retries are spent, and PutEvents still succeeds.
+     */
+    private readonly targetDeadLetter?: Queue,
   ) {}
 
   async publish(tenantId: string, event: WebhookEvent, options: { stored?: boolean } = {}): Promise<void> {
@@ -41,9 +46,8 @@ export class QueueEventBus implements EventBus {
     }
     if (total >= PUT_EVENTS_MAX_REQUEST_BYTES)
       throw new PutEventsValidationError(`Total size of the entries in the request is over the limit (${total} bytes)`);
-    await this.ingest.sendAll(
-      entries.map((entry) => {
-        const envelope = {
+    const messages = entries.map((entry) => {
+      const envelope = {
           version: '0',
           id: randomUUID(),
           'detail-type': entry.DetailType,
@@ -55,7 +59,12 @@ export class QueueEventBus implements EventBus {
           detail: JSON.parse(entry.Detail) as unknown,
         };
         return { id: envelope.id, body: JSON.stringify(envelope) };
-      }),
-    );
+      });
+    try {
+      await this.ingest.sendAll(messages);
+    } catch (err) {
+      if (!this.targetDeadLetter) throw err;
+      await this.targetDeadLetter.sendAll(messages);
+    }
   }
 }
