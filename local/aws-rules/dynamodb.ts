@@ -13,8 +13,10 @@ import { DYNAMODB_BATCH_WRITE_MAX_BYTES, DYNAMODB_MAX_NESTING_DEPTH, utf8Bytes }
 export function enforceDynamoRules(client: DynamoDBClient): DynamoDBClient {
   (client.middlewareStack as unknown as MiddlewareAdder).add(
     (next: (args: { request: unknown }) => Promise<unknown>, context: { commandName?: string }) => async (args: { request: unknown }) => {
-      const body = (args.request as { body?: unknown }).body;
-      if (typeof body === 'string' && body.length > 0) check(context.commandName ?? '', JSON.parse(body) as WireRequest);
+      const raw = (args.request as { body?: unknown }).body;
+      // The JSON protocol hands over a string or UTF-8 bytes.
+      const body = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : '';
+      if (body.length > 0) check(context.commandName ?? '', JSON.parse(body) as WireRequest);
       return next(args);
     },
     { step: 'build', name: 'local-aws-rules-dynamodb' },
