@@ -170,7 +170,11 @@ export class WebhooksStack extends Stack {
     output('EventBusName', bus.eventBusName, 'EventBridge bus producers publish tenant events to (detail.tenant_id).');
     output('IngestQueueUrl', this.ingest.queue.queueUrl, 'Buffer between the bus and the fan-out.');
     output('IngestDeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Events the fan-out failed on (redrive to source).');
-    output('BusTargetDeadLetterQueueUrl', this.ingest.targetDeadLetterQueue.queueUrl, 'Events EventBridge could not put on the ingest queue.');
+    output(
+      'BusTargetDeadLetterQueueUrl',
+      this.ingest.targetDeadLetterQueue.queueUrl,
+      'Events EventBridge could not put on the ingest queue.',
+    );
     output('DeliveryQueueUrl', deliveryQueue.queueUrl, 'One message per (event, subscription) delivery.');
     output('DeliveryQueueArn', deliveryQueue.queueArn, 'ARN of the delivery queue (redrive destination).');
     output('DeadLetterQueueUrl', this.deliveryQueues.deadLetterQueue.queueUrl, 'Deliveries that failed every attempt.');

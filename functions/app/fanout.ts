@@ -4,7 +4,15 @@ import { anyFilterMatches } from '../domain/event-matching.js';
 import type { StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
-import { type BatchQueue, type DeliveryStore, type Metrics, NO_METRICS, type QueueMessage, type SubscriptionRepository, storeKey } from '../ports.js';
+import {
+  type BatchQueue,
+  type DeliveryStore,
+  type Metrics,
+  NO_METRICS,
+  type QueueMessage,
+  type SubscriptionRepository,
+  storeKey,
+} from '../ports.js';
 
 export { deliveryMessage } from '../domain/delivery-message.js';
 
@@ -133,7 +141,8 @@ export function createFanout(deps: FanoutDeps) {
       const failed = new Map((await deps.deliveries.trySendAll(batch.flatMap((g) => g.messages))).map((f) => [f.id, f.reason]));
       for (const g of batch) {
         const refused = g.messages.filter((m) => failed.has(m.id));
-        if (refused.length > 0) fail(g.work, `${refused.length} of ${g.messages.length} delivery messages not sent: ${failed.get(refused[0]!.id)}`);
+        if (refused.length > 0)
+          fail(g.work, `${refused.length} of ${g.messages.length} delivery messages not sent: ${failed.get(refused[0]!.id)}`);
         else {
           sent.push(g);
           deliveriesCreated += g.messages.length;
@@ -153,9 +162,7 @@ export function createFanout(deps: FanoutDeps) {
           if (!prior) throw new Error('the bus names a stored event that is not in the table (yet)');
           event = prior.event;
         }
-        const targets = (await subscriptionsOf(w.tenantId)).filter(
-          (s) => s.status === 'enabled' && anyFilterMatches(s.events, event.type),
-        );
+        const targets = (await subscriptionsOf(w.tenantId)).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, event.type));
         const body = serializeEvent(event);
         const messages = targets.map((s) => {
           const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);

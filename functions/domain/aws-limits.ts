@@ -53,7 +53,10 @@ export function utf8Bytes(s: string): number {
 /** How SQS counts a message: body plus, per attribute, its name, data type and value. */
 export function sqsMessageBytes(
   body: string,
-  attributes: Record<string, { DataType?: string | undefined; StringValue?: string | undefined; BinaryValue?: Uint8Array | undefined }> = {},
+  attributes: Record<
+    string,
+    { DataType?: string | undefined; StringValue?: string | undefined; BinaryValue?: Uint8Array | undefined }
+  > = {},
 ): number {
   let size = utf8Bytes(body);
   for (const [name, a] of Object.entries(attributes)) {

@@ -53,7 +53,9 @@ export function encodeDeliveryMessage(m: DeliveryMessage & { body: string }): st
 /** Reads either format; throws when the message is not a delivery message. */
 export function parseDeliveryMessage(raw: string): DeliveryMessage {
   const newline = raw.indexOf('\n');
-  const message = (newline < 0 ? JSON.parse(raw) : { ...JSON.parse(raw.slice(0, newline)), body: raw.slice(newline + 1) }) as DeliveryMessage;
+  const message = (
+    newline < 0 ? JSON.parse(raw) : { ...JSON.parse(raw.slice(0, newline)), body: raw.slice(newline + 1) }
+  ) as DeliveryMessage;
   if (!message || typeof message !== 'object' || !message.deliveryId || !message.tenantId || !message.subscriptionId || !message.event?.id)
     throw new Error('not a delivery message');
   return message;

@@ -20,12 +20,7 @@ function valueBytes(value: unknown): number {
   if (value === null || typeof value === 'boolean') return 1;
   if (typeof value === 'string') return utf8Bytes(value);
   if (typeof value === 'number' || typeof value === 'bigint') {
-    const digits = String(value)
-      .replace(/^-/, '')
-      .replace(/e.*$/i, '')
-      .replace('.', '')
-      .replace(/^0+/, '')
-      .replace(/0+$/, '');
+    const digits = String(value).replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
     return Math.ceil(Math.max(1, digits.length) / 2) + 1;
   }
   if (value instanceof Uint8Array) return value.byteLength;

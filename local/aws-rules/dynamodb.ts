@@ -15,7 +15,12 @@ export function enforceDynamoRules(client: DynamoDBClient): DynamoDBClient {
     (next: (args: { request: unknown }) => Promise<unknown>, context: { commandName?: string }) => async (args: { request: unknown }) => {
       const raw = (args.request as { body?: unknown }).body;
       // The JSON protocol hands over a string or UTF-8 bytes.
-      const body = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : '';
+      const body =
+        typeof raw === 'string'
+          ? raw
+          : raw instanceof Uint8Array
+            ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+            : '';
       if (body.length > 0) check(context.commandName ?? '', JSON.parse(body) as WireRequest);
       return next(args);
     },
@@ -41,7 +46,8 @@ function check(command: string, request: WireRequest): void {
           items.push(r.PutRequest.Item);
           total += wireItemBytes(r.PutRequest.Item);
         }
-    if (total > DYNAMODB_BATCH_WRITE_MAX_BYTES) refuse(`Item collection too large: a BatchWriteItem request writes ${total} bytes; the limit is 16 MB`);
+    if (total > DYNAMODB_BATCH_WRITE_MAX_BYTES)
+      refuse(`Item collection too large: a BatchWriteItem request writes ${total} bytes; the limit is 16 MB`);
   }
   for (const item of items)
     for (const value of Object.values(item))

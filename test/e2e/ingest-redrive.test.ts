@@ -26,7 +26,10 @@ describe('ingest dead letters and npm run redrive -- --ingest', () => {
 
   const depth = async (url: string) => {
     const out = await pipeline.sqs.client.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
   };
@@ -45,7 +48,12 @@ describe('ingest dead letters and npm run redrive -- --ingest', () => {
     // An event the fan-out failed on five times, as SQS leaves it in the ingest DLQ.
     // local/pipeline.ts names the local tenant after its identity.
     const tenantOfLocal = `tnt_local_${pipeline.credentials.identity.slice(-8)}`;
-    const b = { id: 'evt_from_ingest_dlq', type: 'card.created', timestamp: new Date().toISOString(), data: { card_id: 'b', customer_id: 'u' } };
+    const b = {
+      id: 'evt_from_ingest_dlq',
+      type: 'card.created',
+      timestamp: new Date().toISOString(),
+      data: { card_id: 'b', customer_id: 'u' },
+    };
     await pipeline.sqs.client.send(
       new SendMessageCommand({
         QueueUrl: pipeline.sqs.ingestDlq.url,

@@ -106,7 +106,11 @@ describe('large events in local mode', () => {
     expect(res.body.error.code).toBe('payload_too_large');
     expect(res.body.error.message).toContain(`the limit is ${MAX_EVENT_BYTES} bytes`);
     // Not claimed either: the same id with small data is a new event.
-    const again = await pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', id: 'evt_too_big', data: { card_id: 'c', customer_id: 'u' } });
+    const again = await pipeline.call('POST', '/api/v0.1/events', {
+      type: 'card.created',
+      id: 'evt_too_big',
+      data: { card_id: 'c', customer_id: 'u' },
+    });
     expect(again.status).toBe(202);
     await receiver.waitFor(1);
     expect(JSON.parse(receiver.requests[0]!.body).data).toEqual({ card_id: 'c', customer_id: 'u' });
@@ -120,7 +124,9 @@ describe('large events in local mode', () => {
     // Five delivery messages refused (as SQS does under throttling), then the queue takes them.
     pipeline.awsFaults.failSendEntries({ queueUrl: pipeline.sqs.delivery.url, times: 5 });
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } })),
+      Array.from({ length: 6 }, () =>
+        pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
     await receiver.waitFor(18, 30_000);

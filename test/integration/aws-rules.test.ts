@@ -57,7 +57,10 @@ describe('SQS on fauxqs with the rule layer', () => {
     ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
     await expect(
       sqs.client.send(
-        new SendMessageBatchCommand({ QueueUrl: sqs.delivery.url, Entries: Array.from({ length: 11 }, (_, n) => ({ Id: `m${n}`, MessageBody: 'x' })) }),
+        new SendMessageBatchCommand({
+          QueueUrl: sqs.delivery.url,
+          Entries: Array.from({ length: 11 }, (_, n) => ({ Id: `m${n}`, MessageBody: 'x' })),
+        }),
       ),
     ).rejects.toMatchObject({ name: 'TooManyEntriesInBatchRequest' });
   });
@@ -79,7 +82,12 @@ describe('SQS on fauxqs with the rule layer', () => {
   it('retries entries SendMessageBatch reports failed, and names those that never went', async () => {
     const queue = new SqsQueue(sqs.client, sqs.delivery.url);
     faults.failSendEntries({ queueUrl: sqs.delivery.url, match: (b) => b === 'flaky', times: 2 });
-    faults.failSendEntries({ queueUrl: sqs.delivery.url, match: (b) => b === 'refused', senderFault: true, code: 'InvalidMessageContents' });
+    faults.failSendEntries({
+      queueUrl: sqs.delivery.url,
+      match: (b) => b === 'refused',
+      senderFault: true,
+      code: 'InvalidMessageContents',
+    });
     const failed = await queue.trySendAll([
       { id: 'a', body: 'fine' },
       { id: 'b', body: 'flaky' },
@@ -104,9 +112,7 @@ describe('the EventBridge stand-in', () => {
       name: 'ValidationException',
     });
     await expect(bus.putEvents([busEntry('t', event(1, PUT_EVENTS_MAX_ENTRY_BYTES))])).rejects.toThrow(/over EventBridge's limit/);
-    await expect(
-      bus.putEvents([0, 1, 2].map((n) => busEntry('t', event(n, 100 * 1024)))),
-    ).rejects.toThrow(/Total size of the entries/);
+    await expect(bus.putEvents([0, 1, 2].map((n) => busEntry('t', event(n, 100 * 1024))))).rejects.toThrow(/Total size of the entries/);
     await bus.putEvents([busEntry('t', event(1, 1000))]);
     expect(await drain(sqs.ingest.url)).toHaveLength(1);
   });
@@ -133,7 +139,12 @@ describe('DynamoDB on dynalite with the rule layer', () => {
     for (let i = 0; i < 40; i++) deep = { d: deep };
     const events = Array.from({ length: 30 }, (_, n) => ({
       tenantId: 't',
-      event: { id: `big${n}`, type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { n, deep, blob: 'x'.repeat(300 * 1024) } },
+      event: {
+        id: `big${n}`,
+        type: 'card.created',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        data: { n, deep, blob: 'x'.repeat(300 * 1024) },
+      },
       storedTime: '2026-01-01T00:00:00.000Z',
     }));
     await store.write({ events });
@@ -162,8 +173,16 @@ describe('fan-out on the twin', () => {
     const subs = new MemorySubscriptions();
     for (const id of ['s1', 's2']) await subs.create(subscription({ id, tenantId: 'tnt_f', events: ['card.created'] }));
     const store = new DynamoDeliveryStore(db.doc, TABLE);
-    const fanout = faults.wrapHandler('fanout', createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(sqs.client, sqs.delivery.url) }));
-    faults.failSendEntries({ queueUrl: sqs.delivery.url, match: (b) => b.includes('"evt_bad"'), senderFault: true, code: 'InvalidMessageContents' });
+    const fanout = faults.wrapHandler(
+      'fanout',
+      createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(sqs.client, sqs.delivery.url) }),
+    );
+    faults.failSendEntries({
+      queueUrl: sqs.delivery.url,
+      match: (b) => b.includes('"evt_bad"'),
+      senderFault: true,
+      code: 'InvalidMessageContents',
+    });
     // The invocation does its work, then fails as a timeout would: Lambda returns the whole batch.
     faults.failInvocations('fanout', { when: 'after', times: 1 });
     const batch = { Records: [record(0, 'evt_ok1'), record(1, 'evt_bad'), record(2, 'evt_ok2')] } as SQSEvent;

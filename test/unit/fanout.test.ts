@@ -150,7 +150,11 @@ describe('fan-out handler', () => {
     reference.detail = { tenant_id: 'tnt_1', event: { id: event.id, type: event.type, timestamp: event.timestamp }, stored: true } as never;
     const res = await fanout()(batch(reference));
     expect(res.batchItemFailures).toEqual([]);
-    expect(sent().map((m) => JSON.parse(m.body!).data)).toEqual([{ card_id: 'from-table' }, { card_id: 'from-table' }, { card_id: 'from-table' }]);
+    expect(sent().map((m) => JSON.parse(m.body!).data)).toEqual([
+      { card_id: 'from-table' },
+      { card_id: 'from-table' },
+      { card_id: 'from-table' },
+    ]);
     expect(store.events.get('tnt_1/evt_stored')).toMatchObject({ deliveries: 3 });
   });
 

@@ -344,10 +344,14 @@ describe('--ingest', () => {
     sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
     // Four EventBridge events of 300 KB: more than SendMessageBatch takes in one request.
     const big = (n: number) => ({ MessageId: `t${n}`, ReceiptHandle: `rh${n}`, Body: `{"detail":"${'x'.repeat(300 * 1024)}"}` });
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [big(1), big(2), big(3), big(4)] }).resolves({});
     sqsMock
-      .on(SendMessageBatchCommand)
-      .callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `n${e.Id}` })), Failed: [] }));
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [big(1), big(2), big(3), big(4)] })
+      .resolves({});
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `n${e.Id}` })),
+      Failed: [],
+    }));
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 
     const result = await runRedrive(ingestStack(), { command: 'redrive', ingest: true }, { waitTimeSeconds: 0 });
@@ -356,7 +360,10 @@ describe('--ingest', () => {
       fanout_failures: { mode: 'aws', task_handle: 'task-1', source: INGEST_DLQ_ARN, destination: INGEST_ARN },
       bus_target_failures: { mode: 'local', moved: 4 },
     });
-    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({ SourceArn: INGEST_DLQ_ARN, DestinationArn: INGEST_ARN });
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({
+      SourceArn: INGEST_DLQ_ARN,
+      DestinationArn: INGEST_ARN,
+    });
     const sends = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
     expect(sends.map((s) => s.QueueUrl)).toEqual([INGEST_URL, INGEST_URL]);
     expect(sends.map((s) => s.Entries!.length)).toEqual([3, 1]);

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  fitsPutEventsEntry,
-  PUT_EVENTS_MAX_ENTRIES,
-  PUT_EVENTS_MAX_REQUEST_BYTES,
-  putEventsEntryBytes,
-} from '../../domain/aws-limits.js';
+import { fitsPutEventsEntry, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntryBytes } from '../../domain/aws-limits.js';
 import { type BusEntry, busEntry, EntryTooLargeError } from '../../domain/bus-entry.js';
 import type { WebhookEvent } from '../../domain/model.js';
 import type { EventBus, Queue } from '../../ports.js';
@@ -48,18 +43,18 @@ export class QueueEventBus implements EventBus {
       throw new PutEventsValidationError(`Total size of the entries in the request is over the limit (${total} bytes)`);
     const messages = entries.map((entry) => {
       const envelope = {
-          version: '0',
-          id: randomUUID(),
-          'detail-type': entry.DetailType,
-          source: entry.Source,
-          account: '000000000000',
-          time: entry.Time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          region: this.region,
-          resources: [],
-          detail: JSON.parse(entry.Detail) as unknown,
-        };
-        return { id: envelope.id, body: JSON.stringify(envelope) };
-      });
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: '000000000000',
+        time: entry.Time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: this.region,
+        resources: [],
+        detail: JSON.parse(entry.Detail) as unknown,
+      };
+      return { id: envelope.id, body: JSON.stringify(envelope) };
+    });
     try {
       await this.ingest.sendAll(messages);
     } catch (err) {
