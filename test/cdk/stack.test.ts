@@ -589,6 +589,8 @@ describe('outputs', () => {
         'TableName',
         'EventBusName',
         'IngestQueueUrl',
+        'IngestDeadLetterQueueUrl',
+        'BusTargetDeadLetterQueueUrl',
         'DeliveryQueueUrl',
         'DeliveryQueueArn',
         'DeadLetterQueueUrl',
