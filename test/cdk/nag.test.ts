@@ -64,7 +64,9 @@ describe('cdk-nag AwsSolutions', () => {
       expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(30);
     }
     // SQS3 ("no DLQ") only for the queue that is itself EventBridge's dead-letter queue.
-    expect(acknowledged.filter((a) => a.id.endsWith('SQS3')).map((a) => a.path)).toEqual([expect.stringMatching(/\/TargetDeadLetterQueue$/)]);
+    expect(acknowledged.filter((a) => a.id.endsWith('SQS3')).map((a) => a.path)).toEqual([
+      expect.stringMatching(/\/TargetDeadLetterQueue$/),
+    ]);
     // Nothing is waved through for the whole stack: every acknowledgement sits on a construct inside it.
     expect(acknowledged.filter((a) => a.path === built.stack.node.path)).toEqual([]);
     // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes and the signing-secret prefix.
