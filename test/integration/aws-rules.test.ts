@@ -169,6 +169,22 @@ describe('fan-out on the twin', () => {
       }),
     }) as never;
 
+  it('does not let a producer skip de-duplication with detail.unique', async () => {
+    const subs = new MemorySubscriptions();
+    await subs.create(subscription({ id: 's1', tenantId: 'tnt_f', events: ['card.created'] }));
+    const fanout = createFanout({
+      subscriptions: subs,
+      store: new DynamoDeliveryStore(db.doc, TABLE),
+      deliveries: new SqsQueue(sqs.client, sqs.delivery.url),
+    });
+    const r = record(0, 'evt_unique');
+    const claimed = { ...r, body: r.body.replace('"tenant_id":"tnt_f"', '"tenant_id":"tnt_f","unique":true') };
+    expect(claimed.body).toContain('"unique":true');
+    await fanout({ Records: [claimed] } as SQSEvent);
+    await fanout({ Records: [{ ...claimed, messageId: 'm-again' }] } as SQSEvent);
+    expect((await drain(sqs.delivery.url)).map(parseDeliveryMessage).map((m) => m.deliveryId)).toHaveLength(1);
+  });
+
   it('fails only the bad event of a batch; a failed invocation sent again duplicates nothing', async () => {
     const subs = new MemorySubscriptions();
     for (const id of ['s1', 's2']) await subs.create(subscription({ id, tenantId: 'tnt_f', events: ['card.created'] }));

@@ -43,6 +43,7 @@ export class SqsQueue implements BatchQueue {
    */
   async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
     const entries = messages.map((message): Entry => {
+      // The body exactly as it goes to SQS: anything that rewrites it belongs here, before it is measured.
       const body = message.body;
       return { message, body, bytes: sqsMessageBytes(body) };
     });
