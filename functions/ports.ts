@@ -46,7 +46,8 @@ export interface SecretStore {
 
 /** What producers (and the publish route) put on the bus. */
 export interface EventBus {
-  publish(tenantId: string, event: WebhookEvent, options?: { unique?: boolean }): Promise<void>;
+  /** With `stored`, only a reference goes on the bus: the event is in the DeliveryStore (see busEntry). */
+  publish(tenantId: string, event: WebhookEvent, options?: { stored?: boolean }): Promise<void>;
 }
 
 export interface QueueMessage {
@@ -55,12 +56,24 @@ export interface QueueMessage {
   delaySeconds?: number;
 }
 
+export interface SendFailure {
+  /** The QueueMessage's id. */
+  id: string;
+  reason: string;
+}
+
 export interface Queue {
   /** Sends every message, retrying the entries a batch reports failed; throws when some never go. */
   sendAll(messages: readonly QueueMessage[]): Promise<void>;
   changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
   /** ChangeMessageVisibilityBatch in tens; throws when an entry fails. */
   changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void>;
+}
+
+/** A queue that reports, per message, what it could not send (fan-out fails only those events). */
+export interface BatchQueue extends Queue {
+  /** Sends what it can, in batches within SQS's count and byte limits; answers the messages that never went. */
+  trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]>;
 }
 
 export interface ChangeVisibility {

@@ -157,6 +157,7 @@ export class WebhooksStack extends Stack {
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       deadLetterQueue: this.deliveryQueues.deadLetterQueue,
       ingestDeadLetterQueue: this.ingest.deadLetterQueue,
+      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
       sender: sender.function,
       fanout: fanout.function,
       alarmTopic: props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined,
@@ -168,6 +169,12 @@ export class WebhooksStack extends Stack {
     output('TableName', table.tableName, 'DynamoDB table of tenants, subscriptions, events and attempts.');
     output('EventBusName', bus.eventBusName, 'EventBridge bus producers publish tenant events to (detail.tenant_id).');
     output('IngestQueueUrl', this.ingest.queue.queueUrl, 'Buffer between the bus and the fan-out.');
+    output('IngestDeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Events the fan-out failed on (redrive to source).');
+    output(
+      'BusTargetDeadLetterQueueUrl',
+      this.ingest.targetDeadLetterQueue.queueUrl,
+      'Events EventBridge could not put on the ingest queue.',
+    );
     output('DeliveryQueueUrl', deliveryQueue.queueUrl, 'One message per (event, subscription) delivery.');
     output('DeliveryQueueArn', deliveryQueue.queueArn, 'ARN of the delivery queue (redrive destination).');
     output('DeadLetterQueueUrl', this.deliveryQueues.deadLetterQueue.queueUrl, 'Deliveries that failed every attempt.');

@@ -41,7 +41,7 @@ export class CallCounter {
 
   bus(inner: EventBus): EventBus {
     return {
-      publish: (tenantId: string, event: WebhookEvent, options?: { unique?: boolean }) => {
+      publish: (tenantId: string, event: WebhookEvent, options?: { stored?: boolean }) => {
         this.add('EventBridge.PutEvents');
         return inner.publish(tenantId, event, options);
       },

@@ -13,5 +13,7 @@ export interface LocalEndpoints {
   deliveryQueueUrl: string;
   deadLetterQueueUrl: string;
   ingestQueueUrl: string;
+  ingestDeadLetterQueueUrl?: string;
+  busTargetDeadLetterQueueUrl?: string;
   pid: number;
 }

@@ -17,6 +17,9 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { enforceDynamoRules } from './aws-rules/dynamodb.js';
+import { AwsFaults } from './aws-rules/faults.js';
+import { enforceSqsRules } from './aws-rules/sqs.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
@@ -73,6 +76,8 @@ export interface LocalPipeline {
   calls: CallCounter;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
+  /** Faults tests inject where AWS could produce them (local/aws-rules/faults.ts). */
+  awsFaults: AwsFaults;
   stop(): Promise<void>;
 }
 
@@ -131,6 +136,11 @@ async function startPipeline(
     new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
   );
   started.push(() => sqsForCode.destroy());
+  // AWS's rules the emulators do not enforce themselves (docs/aws-rules.md).
+  const awsFaults = new AwsFaults();
+  enforceDynamoRules(dynamo.client);
+  enforceSqsRules(sqs.client, awsFaults);
+  enforceSqsRules(sqsForCode, awsFaults);
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -151,7 +161,7 @@ async function startPipeline(
   const api = createApi({
     subscriptions,
     secrets,
-    bus: calls.bus(new QueueEventBus(ingestQueue)),
+    bus: calls.bus(new QueueEventBus(ingestQueue, LOCAL_REGION, new SqsQueue(sqs.client, sqs.busTargetDlq.url))),
     store,
     deliveries: deliveryQueue,
     catalog,
@@ -166,7 +176,7 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log }),
+      handler: awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log })),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
       concurrency: 2,
@@ -224,6 +234,8 @@ async function startPipeline(
     deliveryQueueUrl: sqs.delivery.url,
     deadLetterQueueUrl: sqs.deliveryDlq.url,
     ingestQueueUrl: sqs.ingest.url,
+    ingestDeadLetterQueueUrl: sqs.ingestDlq.url,
+    busTargetDeadLetterQueueUrl: sqs.busTargetDlq.url,
     pid: process.pid,
   };
   const endpointsFile = join(dataDir, ENDPOINTS_FILE);
@@ -238,6 +250,7 @@ async function startPipeline(
     calls,
     metrics,
     sqs,
+    awsFaults,
     // The gateway stops taking requests before the pollers and the emulators go.
     stop: () => stopAll(started),
   };

@@ -23,6 +23,8 @@ export interface SqsEmulator {
   client: SQSClient;
   ingest: QueueRef;
   ingestDlq: QueueRef;
+  /** The bus rule target's DLQ: events the stand-in for EventBridge could not put on the ingest queue. */
+  busTargetDlq: QueueRef;
   delivery: QueueRef;
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
@@ -61,6 +63,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       VisibilityTimeout: visibility,
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: ingestDlq.arn, maxReceiveCount: INGEST_MAX_RECEIVES }),
     });
+    const busTargetDlq = await queue('webhooks-bus-target-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const deliveryDlq = await queue('webhooks-delivery-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const delivery = await queue('webhooks-delivery', {
       VisibilityTimeout: visibility,
@@ -72,6 +75,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       client,
       ingest,
       ingestDlq,
+      busTargetDlq,
       delivery,
       deliveryDlq,
       inspect(q) {

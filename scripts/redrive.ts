@@ -5,6 +5,7 @@
  *   npm run redrive -- --stack NAME              AWS: start an SQS message move task
  *   npm run redrive -- --stack NAME --max-per-second 50
  *   npm run redrive -- --stack NAME --status     AWS: the DLQ's move tasks
+ *   npm run redrive -- --ingest [--stack NAME]   the two ingest DLQs back to the ingest queue
  *
  * A redriven message is a new message: it gets the whole retry schedule again. Against a
  * deployed stack with --stack NAME (or WEBHOOKS_STACK), else against the running local mode
@@ -27,6 +28,10 @@ options:
                             WEBHOOKS_DATA_DIR (default .data) and move the messages at once
   --max-per-second N        stack only: move at most N messages a second (1-500)
   --status                  stack only: list the dead-letter queue's move tasks
+  --ingest                  act on the ingest side instead: events the fan-out failed on (the
+                            ingest DLQ: a move task on AWS) and events EventBridge could not put
+                            on the ingest queue (the bus target DLQ: received, sent to the
+                            ingest queue, deleted), both back to the ingest queue
   -h, --help                show this help`;
 
 async function main(argv: string[]): Promise<number> {

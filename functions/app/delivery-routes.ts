@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { ApiError, notFound } from '../domain/errors.js';
 import type { Delivery, Subscription, WebhookEvent } from '../domain/model.js';
 import { DeliveryList, DeliveryResponse, TestEventResponse } from '../domain/response-schemas.js';
 import { toAttemptView, toDeliveryView } from '../domain/views.js';
 import { storeKey } from '../ports.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
-import { deliveryMessage } from './fanout.js';
 import { json } from './http.js';
 import { pageRequest } from './request-context.js';
 import { idParam, PageQuery, route, SubscriptionIdParams } from './route-table.js';
@@ -98,7 +98,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       await deps.store.write({ deliveries: [retried] });
       const message = deliveryMessage(tenantId, s.id, stored.event, d.createdTime, retried.generation);
       try {
-        await deps.deliveries.sendAll([{ id: message.deliveryId, body: JSON.stringify(message) }]);
+        await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       } catch (err) {
         await deps.store.write({ deliveries: [d] });
         throw err;
@@ -133,7 +133,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       // Straight to this subscription's delivery, past fan-out and its filters.
       await deps.store.write({ events: [{ tenantId, event: test, deliveries: 1, storedTime: at }] });
       const message = deliveryMessage(tenantId, s.id, test, at);
-      await deps.deliveries.sendAll([{ id: message.deliveryId, body: JSON.stringify(message) }]);
+      await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       return json(202, { id: test.id, type: test.type, timestamp: test.timestamp });
     },
   }),

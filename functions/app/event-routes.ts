@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { eventBytes, fitsBusInline, MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
@@ -89,12 +90,18 @@ export const EVENT_ROUTES: ApiRoute[] = [
         timestamp: ctx.now().toISOString(),
         data: body.data,
       };
-      if (clientId) {
+      // What can never be delivered is refused now, not accepted and dropped later.
+      const size = eventBytes(published);
+      if (size > MAX_EVENT_BYTES)
+        throw new ApiError(413, 'payload_too_large', `The event is ${size} bytes as delivered; the limit is ${MAX_EVENT_BYTES} bytes`);
+      // Too large for a PutEvents entry: stored first (as a claim), and only a reference goes on the bus.
+      const stored = !fitsBusInline(tenantId, published);
+      if (clientId || stored) {
         const replay = await claimOrReplay(ctx, tenantId, published);
         if (replay) return json(202, { id: replay.id, type: replay.type, timestamp: replay.timestamp });
       }
-      await deps.bus.publish(tenantId, published, { unique: true });
-      if (clientId) await deps.store.markPublished(tenantId, published.id);
+      await deps.bus.publish(tenantId, published, { stored });
+      if (clientId || stored) await deps.store.markPublished(tenantId, published.id);
       return json(202, { id: published.id, type: published.type, timestamp: published.timestamp });
     },
   }),
@@ -114,7 +121,7 @@ async function claimOrReplay({ deps, now }: ApiContext, tenantId: string, event:
   if (now().getTime() - Date.parse(existing.storedTime) < IN_PROGRESS_WINDOW_MS) {
     throw new ApiError(409, 'idempotency_in_progress', `Event ${event.id} is being published by another request; retry in a few seconds`);
   }
-  await deps.bus.publish(tenantId, existing.event, { unique: true });
+  await deps.bus.publish(tenantId, existing.event, { stored: !fitsBusInline(tenantId, existing.event) });
   await deps.store.markPublished(tenantId, existing.event.id);
   return existing.event;
 }

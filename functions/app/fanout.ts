@@ -1,39 +1,64 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deliveryIdFor } from '../domain/delivery-id.js';
+import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
-import type { DeliveryMessage, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import type { StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
-import { type DeliveryStore, type Metrics, NO_METRICS, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
+import {
+  type BatchQueue,
+  type DeliveryStore,
+  type Metrics,
+  NO_METRICS,
+  type QueueMessage,
+  type SubscriptionRepository,
+  storeKey,
+} from '../ports.js';
+
+export { deliveryMessage } from '../domain/delivery-message.js';
 
 /**
  * Ingest queue -> one delivery message per (event, matching enabled subscription).
  *
- * Per batch: one read of the events already fanned out (so an event a producer put on the
- * bus twice makes no second delivery; the API claims its events' ids itself and marks them
- * `unique`), one subscription query per tenant, the messages in
- * batches of ten, then one batched write storing the events. The events are stored after
- * their messages are sent: a crash in between sends them again (at least once), never zero times.
+ * Per batch: one read of the events already fanned out (so an event put on the bus twice, or
+ * an ingest message that comes back, makes no second delivery; the API parks events too large
+ * for a PutEvents entry in the same table, and this read fetches them too), one subscription
+ * query per tenant, the messages in batches within SQS's limits, then one batched write
+ * storing the events. The events are stored after their messages are sent: a crash in between
+ * sends them again (at least once), never zero times.
+ *
+ * Failures are per event: an event whose messages could not all be sent, whose tenant's
+ * subscriptions could not be read, or that could not be stored is reported failed on its own
+ * (partial batch response) and comes back alone; the others are done and never sent again.
  */
 
 export interface FanoutDeps {
   subscriptions: SubscriptionRepository;
-  deliveries: Queue;
+  deliveries: BatchQueue;
   store: DeliveryStore;
   metrics?: Metrics;
   now?: () => Date;
   log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
+/** How many delivery-message bytes are built before they are sent: bounds memory for large events. */
+const SEND_GROUP_BYTES = 16 * 1024 * 1024;
+
 interface BusEnvelope {
   id?: string;
   'detail-type'?: string;
   time?: string;
-  detail?: { tenant_id?: unknown; event?: Partial<WebhookEvent> };
+  detail?: { tenant_id?: unknown; event?: Partial<WebhookEvent>; stored?: unknown };
+}
+
+export interface IngestedEvent {
+  tenantId: string;
+  event: WebhookEvent;
+  /** The event's data is in the table (the API stored it); `event.data` is empty until read. */
+  stored: boolean;
 }
 
 /** Producers may put events on the bus themselves; what they leave out comes from the envelope. */
-export function eventFromEnvelope(body: string): { tenantId: string; event: WebhookEvent; unique: boolean } {
+export function eventFromEnvelope(body: string): IngestedEvent {
   const envelope = JSON.parse(body) as BusEnvelope;
   const detail = envelope.detail;
   if (!detail || typeof detail.tenant_id !== 'string' || !detail.tenant_id) throw new Error('bus event has no detail.tenant_id');
@@ -47,28 +72,14 @@ export function eventFromEnvelope(body: string): { tenantId: string; event: Webh
   return {
     tenantId: detail.tenant_id,
     event: { id, type, timestamp: e.timestamp ?? envelope.time ?? new Date().toISOString(), data },
-    unique: (detail as { unique?: unknown }).unique === true,
+    stored: detail.stored === true,
   };
 }
 
-export function deliveryMessage(
-  tenantId: string,
-  subscriptionId: string,
-  event: WebhookEvent,
-  createdTime: string,
-  generation = 0,
-  body = serializeEvent(event),
-): DeliveryMessage {
-  const m: DeliveryMessage = {
-    deliveryId: deliveryIdFor(event.id, subscriptionId),
-    tenantId,
-    subscriptionId,
-    event: { id: event.id, type: event.type, timestamp: event.timestamp },
-    body,
-    createdTime,
-  };
-  if (generation) m.generation = generation;
-  return m;
+interface EventWork extends IngestedEvent {
+  key: string;
+  /** Every ingest message of the batch that carries this event. */
+  messageIds: string[];
 }
 
 export function createFanout(deps: FanoutDeps) {
@@ -78,60 +89,135 @@ export function createFanout(deps: FanoutDeps) {
 
   return async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
     const failures = new Set<string>();
-    const parsed: { messageId: string; tenantId: string; event: WebhookEvent; unique: boolean }[] = [];
+    const fail = (w: EventWork, error: string) => {
+      log('error', 'event not fanned out; it will come back', { eventId: w.event.id, tenantId: w.tenantId, error });
+      for (const id of w.messageIds) failures.add(id);
+    };
+
+    // The same event twice in one batch is one piece of work; its messages share its outcome.
+    const work = new Map<string, EventWork>();
     for (const record of sqsEvent.Records) {
+      let ingested: IngestedEvent;
       try {
-        parsed.push({ messageId: record.messageId, ...eventFromEnvelope(record.body) });
+        ingested = eventFromEnvelope(record.body);
       } catch (err) {
         // It can never succeed: left to fail until the ingest DLQ keeps it for a person to read.
         log('error', 'unreadable bus event', { messageId: record.messageId, error: (err as Error).message });
         failures.add(record.messageId);
+        continue;
       }
+      const key = storeKey(ingested.tenantId, ingested.event.id);
+      const existing = work.get(key);
+      if (existing) existing.messageIds.push(record.messageId);
+      else work.set(key, { ...ingested, key, messageIds: [record.messageId] });
     }
+    const events = [...work.values()];
 
-    // The same event twice in one batch counts once.
-    const firstOf = new Map<string, (typeof parsed)[number]>();
-    for (const p of parsed) if (!firstOf.has(storeKey(p.tenantId, p.event.id))) firstOf.set(storeKey(p.tenantId, p.event.id), p);
-
+    let seen: Map<string, StoredEvent>;
     try {
-      // Only events of unknown origin are looked up: the API marks the ones it made sure of.
-      const unknown = [...firstOf.values()].filter((p) => !p.unique);
-      const seen = await deps.store.getEvents(unknown.map((p) => ({ tenantId: p.tenantId, eventId: p.event.id })));
-      const fresh = [...firstOf.values()].filter((p) => seen.get(storeKey(p.tenantId, p.event.id))?.deliveries === undefined);
-      const byTenant = new Map<string, Promise<Subscription[]>>();
-      const createdTime = now().toISOString();
-      const stored: StoredEvent[] = [];
-      const messages: { id: string; body: string }[] = [];
-      for (const p of fresh) {
-        if (!byTenant.has(p.tenantId)) byTenant.set(p.tenantId, deps.subscriptions.listAll(p.tenantId));
-        const targets = (await byTenant.get(p.tenantId)!).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, p.event.type));
-        const body = serializeEvent(p.event);
-        for (const s of targets) {
-          const m = deliveryMessage(p.tenantId, s.id, p.event, createdTime, 0, body);
-          messages.push({ id: m.deliveryId, body: JSON.stringify(m) });
-        }
-        stored.push({
-          tenantId: p.tenantId,
-          event: p.event,
-          deliveries: targets.length,
-          storedTime: createdTime,
-          payloadHash: payloadDigest(p.event.type, p.event.data),
-          published: true,
-        });
-      }
-      await deps.deliveries.sendAll(messages);
-      await deps.store.write({ events: stored });
-      metrics.count('EventsFannedOut', stored.length);
-      metrics.count('DeliveriesCreated', messages.length);
-      for (const s of stored)
-        log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
-      const skipped = parsed.length - fresh.length;
-      if (skipped > 0) log('info', 'duplicate events skipped', { count: skipped });
+      seen = await deps.store.getEvents(events.map((w) => ({ tenantId: w.tenantId, eventId: w.event.id })));
     } catch (err) {
-      // Nothing was marked fanned out: the whole batch comes back and is fanned out again.
-      log('error', 'fan-out failed', { error: (err as Error).message });
-      for (const p of parsed) failures.add(p.messageId);
+      // Nothing was sent yet: the whole batch comes back and nothing is duplicated.
+      for (const w of events) fail(w, `could not read the events table: ${(err as Error).message}`);
+      return response(failures);
     }
-    return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
+
+    const byTenant = new Map<string, Promise<Subscription[]>>();
+    const subscriptionsOf = (tenantId: string) => {
+      if (!byTenant.has(tenantId)) byTenant.set(tenantId, deps.subscriptions.listAll(tenantId));
+      return byTenant.get(tenantId)!;
+    };
+    const createdTime = now().toISOString();
+    const sent: { work: EventWork; stored: StoredEvent }[] = [];
+    let duplicates = 0;
+    let deliveriesCreated = 0;
+
+    let group: { work: EventWork; stored: StoredEvent; messages: QueueMessage[] }[] = [];
+    let groupBytes = 0;
+    const flush = async () => {
+      const batch = group;
+      group = [];
+      groupBytes = 0;
+      const failed = new Map((await deps.deliveries.trySendAll(batch.flatMap((g) => g.messages))).map((f) => [f.id, f.reason]));
+      for (const g of batch) {
+        const refused = g.messages.filter((m) => failed.has(m.id));
+        if (refused.length > 0)
+          fail(g.work, `${refused.length} of ${g.messages.length} delivery messages not sent: ${failed.get(refused[0]!.id)}`);
+        else {
+          sent.push(g);
+          deliveriesCreated += g.messages.length;
+        }
+      }
+    };
+
+    for (const w of events) {
+      const prior = seen.get(w.key);
+      if (prior?.deliveries !== undefined) {
+        duplicates += w.messageIds.length;
+        continue;
+      }
+      try {
+        let event = w.event;
+        if (w.stored) {
+          if (!prior) throw new Error('the bus names a stored event that is not in the table (yet)');
+          event = prior.event;
+        }
+        const targets = (await subscriptionsOf(w.tenantId)).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, event.type));
+        const body = serializeEvent(event);
+        const messages = targets.map((s) => {
+          const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
+          return { id: m.deliveryId, body: encodeDeliveryMessage(m) };
+        });
+        group.push({
+          work: w,
+          messages,
+          stored: {
+            tenantId: w.tenantId,
+            event,
+            deliveries: targets.length,
+            storedTime: createdTime,
+            payloadHash: prior?.payloadHash ?? payloadDigest(event.type, event.data),
+            published: true,
+          },
+        });
+        groupBytes += messages.reduce((n, m) => n + m.body.length, 0);
+      } catch (err) {
+        fail(w, (err as Error).message);
+        continue;
+      }
+      if (groupBytes >= SEND_GROUP_BYTES) await flush();
+    }
+    if (group.length > 0) await flush();
+
+    // One batched write; if it fails, each event on its own, so only the ones that cannot be
+    // stored come back (and only their deliveries are sent again).
+    const stored: StoredEvent[] = [];
+    try {
+      if (sent.length > 0) await deps.store.write({ events: sent.map((s) => s.stored) });
+      stored.push(...sent.map((s) => s.stored));
+    } catch (err) {
+      log('warn', 'batched event write failed; writing one by one', { error: (err as Error).message });
+      await Promise.all(
+        sent.map(async (s) => {
+          try {
+            await deps.store.write({ events: [s.stored] });
+            stored.push(s.stored);
+          } catch (e) {
+            fail(s.work, `could not store the fanned-out event: ${(e as Error).message}`);
+          }
+        }),
+      );
+    }
+
+    metrics.count('EventsFannedOut', stored.length);
+    metrics.count('DeliveriesCreated', deliveriesCreated);
+    for (const s of stored)
+      log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+    if (duplicates > 0) log('info', 'duplicate events skipped', { count: duplicates });
+    return response(failures);
   };
+}
+
+function response(failures: Set<string>): SQSBatchResponse {
+  return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
 }

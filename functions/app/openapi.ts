@@ -6,6 +6,7 @@ import {
   type ZodMediaTypeObject,
 } from '@asteasolutions/zod-to-openapi';
 import { z as zod } from 'zod';
+import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
 import { ErrorBody } from '../domain/response-schemas.js';
 import { MAX_BODY_BYTES } from './http.js';
@@ -60,7 +61,7 @@ const ERROR_RESPONSES = {
   ],
   PayloadTooLarge: [
     'payload_too_large',
-    `The body is larger than ${MAX_BODY_BYTES / 1024} KB`,
+    `The body is larger than ${MAX_BODY_BYTES / 1024} KB, or (publishing) the event as delivered is larger than ${MAX_EVENT_BYTES} bytes`,
     `The request body is 300000 bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
   ],
   UnsupportedMediaType: [

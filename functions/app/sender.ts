@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseDeliveryMessage } from '../domain/delivery-message.js';
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
 import { nextDelaySeconds } from '../domain/retry-schedule.js';
 import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
@@ -165,9 +166,7 @@ export function createSender(deps: SenderDeps) {
     for (const record of event.Records) {
       let message: DeliveryMessage;
       try {
-        message = JSON.parse(record.body) as DeliveryMessage;
-        if (!message.deliveryId || !message.tenantId || !message.subscriptionId || !message.event?.id)
-          throw new Error('not a delivery message');
+        message = parseDeliveryMessage(record.body);
       } catch (err) {
         log?.('error', 'unreadable delivery message', { messageId: record.messageId, error: (err as Error).message });
         failures.push(record.messageId);

@@ -56,12 +56,13 @@ export interface DeliveryMessage {
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */
 export interface BusDetail {
   tenant_id: string;
-  event: WebhookEvent;
+  /** Without `data` when `stored`. */
+  event: Omit<WebhookEvent, 'data'> & { data?: Record<string, unknown> };
   /**
-   * Set by the API: the event id is known to be new (generated, or claimed in the table),
-   * so fan-out need not look it up. Producers publishing straight to the bus leave it out.
+   * Set by the API for an event too large for a PutEvents entry: the API stored the event in
+   * the table before putting this reference on the bus, and fan-out reads it from there.
    */
-  unique?: boolean;
+  stored?: true;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead_lettered' | 'skipped';

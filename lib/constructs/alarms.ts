@@ -11,6 +11,8 @@ export interface PipelineAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** Events the fan-out (or EventBridge) could not process. */
   readonly ingestDeadLetterQueue: sqs.IQueue;
+  /** EventBridge's target DLQ for the rule into the ingest queue. */
+  readonly busTargetDeadLetterQueue?: sqs.IQueue;
   readonly sender: lambda.IFunction;
   readonly fanout: lambda.IFunction;
   /** Where alarms (and their recoveries) are sent, if anywhere. */
@@ -55,8 +57,14 @@ export class PipelineAlarms extends Construct {
     queueNotEmpty(
       'IngestDeadLetterQueueNotEmpty',
       props.ingestDeadLetterQueue,
-      'Tenant events could not be fanned out and wait in the ingest DLQ. Check the fan-out logs, then redrive the ingest DLQ.',
+      'Tenant events could not be fanned out and wait in the ingest DLQ. Check the fan-out logs, then "Start DLQ redrive" in the SQS console (or npm run redrive -- --ingest).',
     );
+    if (props.busTargetDeadLetterQueue)
+      queueNotEmpty(
+        'BusTargetDeadLetterQueueNotEmpty',
+        props.busTargetDeadLetterQueue,
+        'EventBridge could not put tenant events on the ingest queue for 24 hours. Fix the queue (policy, encryption), then npm run redrive -- --ingest.',
+      );
     functionErrors(
       'SenderErrors',
       props.sender,

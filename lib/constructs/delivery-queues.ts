@@ -1,10 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SQS_MAX_MESSAGE_BYTES } from '../../functions/domain/aws-limits.js';
 import { maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 
-/** SQS's largest message (1 MiB). */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** SQS's largest message (1 MiB): the queues take all of it. */
+export const MAX_MESSAGE_BYTES = SQS_MAX_MESSAGE_BYTES;
 
 export interface DeliveryQueuesProps {
   /** Seconds before each retry (already validated); fixes maxReceiveCount and retention. */

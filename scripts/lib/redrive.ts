@@ -12,6 +12,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { chunkByCountAndBytes, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, sqsMessageBytes } from '../../functions/domain/aws-limits.js';
 
 /**
  * What `npm run redrive` does: put every message of the delivery DLQ back on the delivery
@@ -41,11 +42,11 @@ export const MAX_MESSAGES_PER_SECOND = 500;
 
 export type RedriveArgs =
   | { command: 'help' }
-  | { command: 'redrive'; stack?: string; maxPerSecond?: number }
-  | { command: 'status'; stack?: string };
+  | { command: 'redrive'; stack?: string; maxPerSecond?: number; ingest?: true }
+  | { command: 'status'; stack?: string; ingest?: true };
 
 export function parseRedriveArgs(argv: string[]): RedriveArgs {
-  let values: { stack?: string; status?: boolean; 'max-per-second'?: string; help?: boolean };
+  let values: { stack?: string; status?: boolean; 'max-per-second'?: string; help?: boolean; ingest?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -57,6 +58,7 @@ export function parseRedriveArgs(argv: string[]): RedriveArgs {
         status: { type: 'boolean' },
         'max-per-second': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        ingest: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -65,7 +67,7 @@ export function parseRedriveArgs(argv: string[]): RedriveArgs {
   if (values.help) return { command: 'help' };
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.stack !== undefined && !values.stack.trim()) throw new UsageError('--stack must not be empty');
-  const stack = values.stack !== undefined ? { stack: values.stack } : {};
+  const stack = { ...(values.stack !== undefined ? { stack: values.stack } : {}), ...(values.ingest ? { ingest: true as const } : {}) };
   const raw = values['max-per-second'];
   if (values.status) {
     if (raw !== undefined) throw new UsageError('--status takes no --max-per-second');
@@ -217,7 +219,14 @@ export async function redriveLocal(sqs: SQSClient, options: LocalRedriveOptions)
         continue;
       }
       empty = 0;
-      moved += await moveBatch(sqs, sourceUrl, destinationUrl, batch, sentIds, moved);
+      // Ten messages can be more than SendMessageBatch's 1 MiB together.
+      const { batches } = chunkByCountAndBytes(
+        batch,
+        (m) => sqsMessageBytes(m.Body ?? '', m.MessageAttributes),
+        SQS_MAX_BATCH_ENTRIES,
+        SQS_MAX_BATCH_BYTES,
+      );
+      for (const chunk of batches) moved += await moveBatch(sqs, sourceUrl, destinationUrl, chunk, sentIds, moved);
     }
   } finally {
     // Those that came back stay in the DLQ, visible again for the operator (best effort).
@@ -336,15 +345,29 @@ export interface RedriveTarget {
   deadLetterQueueUrl: string;
   deliveryQueueArn?: string;
   deadLetterQueueArn?: string;
+  /** For --ingest: the ingest queue, its DLQ (fan-out failures) and the bus rule target's DLQ. */
+  ingestQueueUrl?: string;
+  ingestDeadLetterQueueUrl?: string;
+  busTargetDeadLetterQueueUrl?: string;
 }
 
-export type RedriveResult = AwsRedriveResult | AwsStatusResult | LocalRedriveResult;
+/** What `--ingest` did with each of the two ingest DLQs. */
+export interface IngestRedriveResult {
+  mode: 'aws' | 'local';
+  /** Fan-out failures (the ingest queue's own DLQ): SQS's move task on AWS, moved at once locally. */
+  fanout_failures: AwsRedriveResult | LocalRedriveResult;
+  /** Events EventBridge could not put on the ingest queue: sent to it, then deleted. */
+  bus_target_failures: LocalRedriveResult;
+}
+
+export type RedriveResult = AwsRedriveResult | AwsStatusResult | LocalRedriveResult | IngestRedriveResult;
 
 export async function runRedrive(
   target: RedriveTarget,
   args: Exclude<RedriveArgs, { command: 'help' }>,
   local: Partial<LocalRedriveOptions> = {},
 ): Promise<RedriveResult> {
+  if (args.ingest) return runIngestRedrive(target, args, local);
   if (target.kind === 'local') {
     if (args.command === 'status')
       throw new UsageError(
@@ -361,4 +384,47 @@ export async function runRedrive(
     destinationArn,
     ...(args.maxPerSecond !== undefined ? { maxPerSecond: args.maxPerSecond } : {}),
   });
+}
+
+/**
+ * `--ingest`: both kinds of ingest failure go back to the ingest queue, where fan-out takes them
+ * as new (and skips events it already fanned out). The ingest queue's DLQ is an SQS DLQ, so on
+ * AWS SQS moves it (StartMessageMoveTask, as the console's "Start DLQ redrive" does). The bus
+ * rule target's DLQ is EventBridge's, which SQS cannot redrive to a source: its messages (each
+ * the EventBridge event the rule would have delivered) are received, sent to the ingest queue
+ * and only then deleted, on AWS as locally.
+ */
+async function runIngestRedrive(
+  target: RedriveTarget,
+  args: Exclude<RedriveArgs, { command: 'help' }>,
+  local: Partial<LocalRedriveOptions>,
+): Promise<RedriveResult> {
+  const { ingestQueueUrl, ingestDeadLetterQueueUrl, busTargetDeadLetterQueueUrl } = target;
+  if (!ingestQueueUrl || !ingestDeadLetterQueueUrl || !busTargetDeadLetterQueueUrl)
+    throw new RedriveError(
+      'the target does not name its ingest dead-letter queues (outputs IngestDeadLetterQueueUrl and BusTargetDeadLetterQueueUrl): deploy this version, or restart local mode',
+    );
+  if (target.kind === 'local') {
+    if (args.command === 'status') throw new UsageError('--status needs a deployed stack (--stack NAME or WEBHOOKS_STACK)');
+    if (args.maxPerSecond !== undefined) throw new UsageError('--max-per-second needs a deployed stack (--stack NAME or WEBHOOKS_STACK)');
+    const fanout = await redriveLocal(target.sqs, { ...local, sourceUrl: ingestDeadLetterQueueUrl, destinationUrl: ingestQueueUrl });
+    const bus = await redriveLocal(target.sqs, { ...local, sourceUrl: busTargetDeadLetterQueueUrl, destinationUrl: ingestQueueUrl });
+    return { mode: 'local', fanout_failures: fanout, bus_target_failures: bus };
+  }
+  const sourceArn = await queueArn(target.sqs, ingestDeadLetterQueueUrl);
+  if (args.command === 'status') return listMoveTasks(target.sqs, sourceArn);
+  const destinationArn = await queueArn(target.sqs, ingestQueueUrl);
+  const fanout = await startMoveTask(target.sqs, {
+    sourceArn,
+    destinationArn,
+    ...(args.maxPerSecond !== undefined ? { maxPerSecond: args.maxPerSecond } : {}),
+  });
+  // Long polls: a short poll of a real queue samples only some of its servers.
+  const bus = await redriveLocal(target.sqs, {
+    waitTimeSeconds: 2,
+    ...local,
+    sourceUrl: busTargetDeadLetterQueueUrl,
+    destinationUrl: ingestQueueUrl,
+  });
+  return { mode: 'aws', fanout_failures: fanout, bus_target_failures: bus };
 }

@@ -36,6 +36,9 @@ export interface TargetInfo {
   deadLetterQueueUrl: string;
   /** Present on both targets (stack output `IngestQueueUrl`; local mode's ingest queue). */
   ingestQueueUrl?: string;
+  /** The ingest queue's DLQ (fan-out failures) and the bus rule target's DLQ (EventBridge's failures). */
+  ingestDeadLetterQueueUrl?: string;
+  busTargetDeadLetterQueueUrl?: string;
   /** Stack only (the local SQS stand-in redrives by URL). */
   deliveryQueueArn?: string;
   deadLetterQueueArn?: string;
@@ -144,6 +147,8 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
     };
     const optional: Array<[keyof TargetInfo, string]> = [
       ['ingestQueueUrl', 'IngestQueueUrl'],
+      ['ingestDeadLetterQueueUrl', 'IngestDeadLetterQueueUrl'],
+      ['busTargetDeadLetterQueueUrl', 'BusTargetDeadLetterQueueUrl'],
       ['deliveryQueueArn', 'DeliveryQueueArn'],
       ['deadLetterQueueArn', 'DeadLetterQueueArn'],
       ['apiUrl', 'ApiUrl'],
@@ -187,6 +192,8 @@ function resolveLocal(dataDir: string): TargetInfo {
     deliveryQueueUrl: endpoints.deliveryQueueUrl,
     deadLetterQueueUrl: endpoints.deadLetterQueueUrl,
     ingestQueueUrl: endpoints.ingestQueueUrl,
+    ...(endpoints.ingestDeadLetterQueueUrl ? { ingestDeadLetterQueueUrl: endpoints.ingestDeadLetterQueueUrl } : {}),
+    ...(endpoints.busTargetDeadLetterQueueUrl ? { busTargetDeadLetterQueueUrl: endpoints.busTargetDeadLetterQueueUrl } : {}),
     apiUrl: endpoints.apiUrl,
     region: LOCAL_REGION,
     dynamodbEndpoint: endpoints.dynamodbEndpoint,

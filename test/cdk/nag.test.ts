@@ -60,9 +60,13 @@ describe('cdk-nag AwsSolutions', () => {
     walk(built.stack);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const a of acknowledged) {
-      expect(a.id, a.path).toMatch(/AwsSolutions-(IAM4\[Policy::.+\]|IAM5\[Resource::.+\]|L1|APIG2|APIG3|APIG4|COG4)$/);
+      expect(a.id, a.path).toMatch(/AwsSolutions-(IAM4\[Policy::.+\]|IAM5\[Resource::.+\]|L1|APIG2|APIG3|APIG4|COG4|SQS3)$/);
       expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(30);
     }
+    // SQS3 ("no DLQ") only for the queue that is itself EventBridge's dead-letter queue.
+    expect(acknowledged.filter((a) => a.id.endsWith('SQS3')).map((a) => a.path)).toEqual([
+      expect.stringMatching(/\/TargetDeadLetterQueue$/),
+    ]);
     // Nothing is waved through for the whole stack: every acknowledgement sits on a construct inside it.
     expect(acknowledged.filter((a) => a.path === built.stack.node.path)).toEqual([]);
     // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes and the signing-secret prefix.

@@ -28,6 +28,7 @@ let ids: {
   bus: string;
   ingestQueue: string;
   ingestDlq: string;
+  targetDlq: string;
   deliveryQueue: string;
   dlq: string;
   api: string;
@@ -57,12 +58,14 @@ beforeAll(() => {
   const bus = logicalIdOf(template, 'AWS::Events::EventBus');
   const ruleTarget = Object.values(template.findResources('AWS::Events::Rule'))[0]!.Properties.Targets[0];
   const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
-  const ingestDlq = ruleTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
+  const targetDlq = ruleTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
+  const ingestDlq = resources[ingestQueue].Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
   ids = {
     table: logicalIdOf(template, 'AWS::DynamoDB::Table'),
     bus,
     ingestQueue,
     ingestDlq,
+    targetDlq,
     deliveryQueue,
     dlq,
     api: functionId(template, 'api'),
@@ -86,7 +89,8 @@ describe('template as a whole', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::Events::EventBus', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // ingest + its DLQ, the bus target's DLQ, delivery + its DLQ
+    template.resourceCountIs('AWS::SQS::Queue', 5);
     template.resourceCountIs('AWS::Lambda::Function', 4);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
@@ -140,13 +144,32 @@ describe('event ingest', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'Webhooks-events' });
   });
 
-  it('routes every event with detail.tenant_id from the bus to the ingest queue, failures to its DLQ', () => {
+  it('routes every event with detail.tenant_id from the bus to the ingest queue, failures to a DLQ of their own', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: ref(ids.bus),
       EventPattern: { detail: { tenant_id: [{ exists: true }] } },
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: getAtt(ids.ingestQueue), DeadLetterConfig: { Arn: getAtt(ids.ingestDlq) } })],
+      Targets: [Match.objectLike({ Arn: getAtt(ids.ingestQueue), DeadLetterConfig: { Arn: getAtt(ids.targetDlq) } })],
     });
+    // EventBridge's failures are not mixed with the fan-out's: SQS can redrive only the latter to its source.
+    expect(ids.targetDlq).not.toBe(ids.ingestDlq);
+    expect(resources[ids.targetDlq].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const rule = logicalIdOf(template, 'AWS::Events::Rule');
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(ids.targetDlq)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule) } },
+          }),
+        ]),
+      },
+    });
+    template.hasOutput('IngestDeadLetterQueueUrl', { Value: ref(ids.ingestDlq) });
+    template.hasOutput('BusTargetDeadLetterQueueUrl', { Value: ref(ids.targetDlq) });
   });
 
   it('lets only this rule send to the ingest queue', () => {
@@ -255,7 +278,7 @@ describe('delivery queues', () => {
 
 describe('every queue', () => {
   it('is encrypted by SQS and refuses requests without TLS', () => {
-    for (const queue of [ids.ingestQueue, ids.ingestDlq, ids.deliveryQueue, ids.dlq]) {
+    for (const queue of [ids.ingestQueue, ids.ingestDlq, ids.targetDlq, ids.deliveryQueue, ids.dlq]) {
       expect(resources[queue].Properties.SqsManagedSseEnabled, queue).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(queue)],
@@ -566,6 +589,8 @@ describe('outputs', () => {
         'TableName',
         'EventBusName',
         'IngestQueueUrl',
+        'IngestDeadLetterQueueUrl',
+        'BusTargetDeadLetterQueueUrl',
         'DeliveryQueueUrl',
         'DeliveryQueueArn',
         'DeadLetterQueueUrl',

@@ -79,6 +79,32 @@ describe('EventBridgeBus', () => {
     });
   });
 
+  it('puts only a reference for an event stored in the table', async () => {
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+    await bus.publish('tnt_1', event, { stored: true });
+    expect(JSON.parse(eb.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toEqual({
+      tenant_id: 'tnt_1',
+      event: { id: 'evt_1', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z' },
+      stored: true,
+    });
+  });
+
+  it("refuses, without calling EventBridge, an entry of 256 KB or more by EventBridge's count", async () => {
+    // Detail + DetailType + Source + 14 bytes for Time: exactly 256 KB.
+    const fixed =
+      JSON.stringify({ tenant_id: 'tnt_1', event: { ...event, data: { card_id: '' } } }).length +
+      'card.created'.length +
+      'webhooks.api'.length +
+      14;
+    const big = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed) } };
+    await expect(bus.publish('tnt_1', big)).rejects.toThrow(/262144 bytes is over EventBridge's limit/);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(0);
+    const justUnder = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed - 1) } };
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+    await bus.publish('tnt_1', justUnder);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
   it('throws when EventBridge refuses the entry, so the API does not answer 202', async () => {
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
     await expect(bus.publish('tnt_1', event)).rejects.toThrow(/InternalFailure try again/);

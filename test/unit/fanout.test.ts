@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createFanout, eventFromEnvelope } from '../../functions/app/fanout.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
+import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import { MemoryDeliveryStore, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/Webhooks-delivery';
@@ -51,7 +52,7 @@ describe('fan-out handler', () => {
   const fanout = () =>
     createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL) });
   const sent = () =>
-    sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
+    sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => parseDeliveryMessage(e.MessageBody!)));
 
   it("sends one message per matching enabled subscription of the event's tenant, then stores the event", async () => {
     const res = await fanout()(batch(envelope('evt_1')));
@@ -65,7 +66,7 @@ describe('fan-out handler', () => {
         event: { id: 'evt_1', type: 'card.created' },
       });
       // The body every attempt sends, serialized once here.
-      expect(JSON.parse(m.body)).toEqual({
+      expect(JSON.parse(m.body!)).toEqual({
         id: 'evt_1',
         type: 'card.created',
         timestamp: '2026-01-01T00:00:00.000Z',
@@ -105,9 +106,72 @@ describe('fan-out handler', () => {
     expect(e).toEqual({
       tenantId: 't',
       event: { id: 'eb-1', type: 'transactions', timestamp: '2026-02-02T00:00:00Z', data: { x: 1 } },
-      unique: false,
+      stored: false,
     });
     expect(() => eventFromEnvelope(JSON.stringify({ detail: {} }))).toThrow(/tenant_id/);
+  });
+
+  it('carries the event body once, unescaped, after a one-line header', async () => {
+    await fanout()(batch(envelope('evt_body')));
+    const raw = sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!;
+    const [header, ...rest] = raw.split('\n');
+    expect(JSON.parse(header!)).not.toHaveProperty('body');
+    expect(rest.join('\n')).toBe('{"id":"evt_body","type":"card.created","timestamp":"2026-01-01T00:00:00.000Z","data":{"card_id":"c"}}');
+  });
+
+  it('does not let a producer skip de-duplication with detail.unique', async () => {
+    await fanout()(batch(envelope('evt_u', 'card.created', { unique: true })));
+    sqs.resetHistory();
+    const res = await fanout()(batch(envelope('evt_u', 'card.created', { unique: true })));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sent()).toEqual([]);
+  });
+
+  it('batches by bytes as well as by count: SendMessageBatch takes 1 MiB at most', async () => {
+    for (let i = 0; i < 7; i++) await subs.create(subscription({ id: `big${i}`, events: ['card.created'] }));
+    const big = envelope('evt_big');
+    (big.detail.event.data as Record<string, unknown>).blob = 'x'.repeat(300_000);
+    const res = await fanout()(batch(big));
+    expect(res.batchItemFailures).toEqual([]);
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries!);
+    expect(calls.flat()).toHaveLength(10);
+    for (const entries of calls) {
+      expect(entries.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0)).toBeLessThanOrEqual(1024 * 1024);
+      // The body is in the message once (about 300 KB), not escaped into a JSON string again.
+      for (const e of entries) expect(Buffer.byteLength(e.MessageBody!)).toBeLessThan(301_000);
+    }
+    expect(calls.map((e) => e.length)).toEqual([3, 3, 3, 1]);
+  });
+
+  it('reads an event the API stored (too large for a PutEvents entry) from the table', async () => {
+    const event = { id: 'evt_stored', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: 'from-table' } };
+    await store.write({ events: [{ tenantId: 'tnt_1', event, storedTime: event.timestamp, published: true }] });
+    const reference = envelope('evt_stored');
+    reference.detail = { tenant_id: 'tnt_1', event: { id: event.id, type: event.type, timestamp: event.timestamp }, stored: true } as never;
+    const res = await fanout()(batch(reference));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sent().map((m) => JSON.parse(m.body!).data)).toEqual([
+      { card_id: 'from-table' },
+      { card_id: 'from-table' },
+      { card_id: 'from-table' },
+    ]);
+    expect(store.events.get('tnt_1/evt_stored')).toMatchObject({ deliveries: 3 });
+  });
+
+  it('fails only the event whose messages SQS refused; the others are done and stored', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => ({
+      Successful: input.Entries.filter((e) => !e.MessageBody.includes('evt_bad')).map((e) => ({ Id: e.Id, MessageId: e.Id })),
+      Failed: input.Entries.filter((e) => e.MessageBody.includes('evt_bad')).map((e) => ({
+        Id: e.Id,
+        SenderFault: true,
+        Code: 'InvalidMessageContents',
+      })),
+    }));
+    const res = await fanout()(batch(envelope('evt_ok1'), envelope('evt_bad'), envelope('evt_ok2')));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(store.events.has('tnt_1/evt_bad')).toBe(false);
+    expect(store.events.get('tnt_1/evt_ok1')).toMatchObject({ deliveries: 3 });
+    expect(store.events.get('tnt_1/evt_ok2')).toMatchObject({ deliveries: 3 });
   });
 
   it('fails the batch (and stores nothing) when SQS does not take the messages, so it comes back', async () => {

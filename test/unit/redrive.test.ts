@@ -323,3 +323,54 @@ describe('in local mode: receive, send, then delete', () => {
     expect(sqsMock.calls()).toHaveLength(0);
   });
 });
+
+describe('--ingest', () => {
+  const INGEST_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/Webhooks-Ingest';
+  const INGEST_ARN = 'arn:aws:sqs:eu-west-1:111122223333:Webhooks-Ingest';
+  const INGEST_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/Webhooks-IngestDlq';
+  const INGEST_DLQ_ARN = 'arn:aws:sqs:eu-west-1:111122223333:Webhooks-IngestDlq';
+  const TARGET_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/Webhooks-TargetDlq';
+  const ingestStack = () =>
+    stack({ ingestQueueUrl: INGEST_URL, ingestDeadLetterQueueUrl: INGEST_DLQ_URL, busTargetDeadLetterQueueUrl: TARGET_DLQ_URL });
+
+  it('parses --ingest with the other flags', () => {
+    expect(parseRedriveArgs(['--ingest'])).toEqual({ command: 'redrive', ingest: true });
+    expect(parseRedriveArgs(['--ingest', '--stack', 'Prod', '--status'])).toEqual({ command: 'status', stack: 'Prod', ingest: true });
+  });
+
+  it('on AWS: a move task for the ingest DLQ, and the bus target DLQ sent to the ingest queue then deleted, split by bytes', async () => {
+    sqsMock.on(GetQueueAttributesCommand, { QueueUrl: INGEST_DLQ_URL }).resolves({ Attributes: { QueueArn: INGEST_DLQ_ARN } });
+    sqsMock.on(GetQueueAttributesCommand, { QueueUrl: INGEST_URL }).resolves({ Attributes: { QueueArn: INGEST_ARN } });
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    // Four EventBridge events of 300 KB: more than SendMessageBatch takes in one request.
+    const big = (n: number) => ({ MessageId: `t${n}`, ReceiptHandle: `rh${n}`, Body: `{"detail":"${'x'.repeat(300 * 1024)}"}` });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [big(1), big(2), big(3), big(4)] })
+      .resolves({});
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `n${e.Id}` })),
+      Failed: [],
+    }));
+    sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    const result = await runRedrive(ingestStack(), { command: 'redrive', ingest: true }, { waitTimeSeconds: 0 });
+    expect(result).toEqual({
+      mode: 'aws',
+      fanout_failures: { mode: 'aws', task_handle: 'task-1', source: INGEST_DLQ_ARN, destination: INGEST_ARN },
+      bus_target_failures: { mode: 'local', moved: 4 },
+    });
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({
+      SourceArn: INGEST_DLQ_ARN,
+      DestinationArn: INGEST_ARN,
+    });
+    const sends = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(sends.map((s) => s.QueueUrl)).toEqual([INGEST_URL, INGEST_URL]);
+    expect(sends.map((s) => s.Entries!.length)).toEqual([3, 1]);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand).every((c) => c.args[0].input.QueueUrl === TARGET_DLQ_URL)).toBe(true);
+  });
+
+  it('says so when the target does not name its ingest DLQs', async () => {
+    await expect(runRedrive(stack(), { command: 'redrive', ingest: true })).rejects.toThrow(/IngestDeadLetterQueueUrl/);
+  });
+});

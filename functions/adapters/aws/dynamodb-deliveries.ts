@@ -8,13 +8,20 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Attempt, Delivery, StoredEvent } from '../../domain/model.js';
+import {
+  chunkByCountAndBytes,
+  DYNAMODB_BATCH_GET_MAX_KEYS,
+  DYNAMODB_BATCH_WRITE_MAX_BYTES,
+  DYNAMODB_BATCH_WRITE_MAX_ITEMS,
+  DYNAMODB_MAX_ITEM_BYTES,
+} from '../../domain/aws-limits.js';
+import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
+import type { Attempt, Delivery, StoredEvent, WebhookEvent } from '../../domain/model.js';
+import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys } from './dynamodb-keys.js';
 
-const GET_BATCH = 100;
-const WRITE_BATCH = 25;
 const TRIES = 6;
 
 /** Deliveries, attempts and events age out with DynamoDB TTL: 30 days unless configured. */
@@ -108,7 +115,9 @@ function eventItem(e: StoredEvent, ttl: number): Item {
     event_id: e.event.id,
     event_type: e.event.type,
     timestamp: e.event.timestamp,
-    data: e.event.data,
+    // The event as receivers get it, one string: its size is its JSON's, and DynamoDB's limits on
+    // maps (32 levels of nesting, numbers within 38 digits) cannot refuse what a producer sent.
+    body: serializeEvent(e.event),
     deliveries: e.deliveries,
     stored_time: e.storedTime,
     payload_hash: e.payloadHash,
@@ -118,13 +127,15 @@ function eventItem(e: StoredEvent, ttl: number): Item {
 }
 
 function fromEventItem(i: Item): StoredEvent {
+  // Items written before `body` hold the data as a map.
+  const data = typeof i.body === 'string' ? (JSON.parse(i.body) as WebhookEvent).data : (i.data as Record<string, unknown>);
   const e: StoredEvent = {
     tenantId: i.tenant_id as string,
     event: {
       id: i.event_id as string,
       type: i.event_type as string,
       timestamp: i.timestamp as string,
-      data: i.data as Record<string, unknown>,
+      data,
     },
     storedTime: i.stored_time as string,
   };
@@ -146,19 +157,29 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return Math.floor(this.now().getTime() / 1000) + this.retentionDays * 24 * 60 * 60;
   }
 
-  private async batchGet(keyList: Record<string, string>[]): Promise<Item[]> {
+  /**
+   * BatchGetItem in hundreds. DynamoDB answers at most 16 MB (dynalite: about 1 MB) and leaves the
+   * rest in UnprocessedKeys: a round that read something is progress, so only rounds that read
+   * nothing count towards giving up.
+   */
+  private async batchGet(keyList: Record<string, string>[], consistentRead = false): Promise<Item[]> {
     const out: Item[] = [];
     const unique = [...new Map(keyList.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
-    for (let i = 0; i < unique.length; i += GET_BATCH) {
-      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + GET_BATCH);
-      for (let attempt = 1; pending && pending.length > 0; attempt++) {
+    for (let i = 0; i < unique.length; i += DYNAMODB_BATCH_GET_MAX_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + DYNAMODB_BATCH_GET_MAX_KEYS);
+      for (let idle = 0; pending && pending.length > 0; ) {
         const res: import('@aws-sdk/lib-dynamodb').BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ...(consistentRead ? { ConsistentRead: true } : {}) } },
+          }),
         );
-        out.push(...(res.Responses?.[this.tableName] ?? []));
+        const got = res.Responses?.[this.tableName] ?? [];
+        out.push(...got);
         pending = res.UnprocessedKeys?.[this.tableName]?.Keys;
-        if (pending?.length && attempt >= TRIES) throw new Error(`DynamoDB left ${pending.length} key(s) unread after ${TRIES} tries`);
-        if (pending?.length) await backoff(attempt);
+        if (!pending?.length) break;
+        if (got.length > 0) continue;
+        if (++idle >= TRIES) throw new Error(`DynamoDB left ${pending.length} key(s) unread after ${TRIES} tries`);
+        await backoff(idle);
       }
     }
     return out;
@@ -166,7 +187,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
 
   async getEvents(keyList: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>> {
     if (keyList.length === 0) return new Map();
-    const items = await this.batchGet(keyList.map((k) => keys.event(k.tenantId, k.eventId)));
+    // Strongly consistent: fan-out reads an event the API stored a moment before putting its reference on the bus.
+    const items = await this.batchGet(
+      keyList.map((k) => keys.event(k.tenantId, k.eventId)),
+      true,
+    );
     return new Map(items.map((i) => fromEventItem(i)).map((e) => [storeKey(e.tenantId, e.event.id), e]));
   }
 
@@ -238,9 +263,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     for (const e of items.events ?? []) put(byKey, eventItem(e, ttl));
     for (const d of items.deliveries ?? []) put(byKey, deliveryItem(d, ttl));
     for (const a of items.attempts ?? []) put(byKey, attemptItem(a, ttl));
-    const all = [...byKey.values()];
-    for (let i = 0; i < all.length; i += WRITE_BATCH) {
-      let pending: unknown[] | undefined = all.slice(i, i + WRITE_BATCH).map((Item) => ({ PutRequest: { Item } }));
+    const all = [...byKey.values()].map((item) => ({ item, bytes: dynamoItemBytes(item) }));
+    // Refused before anything is written: DynamoDB would refuse the whole batch it sits in.
+    const tooLarge = all.find((e) => e.bytes > DYNAMODB_MAX_ITEM_BYTES);
+    if (tooLarge) throw new Error(`an item of ${tooLarge.bytes} bytes is over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
+    // 25 items and 16 MB a request.
+    const { batches } = chunkByCountAndBytes(all, (e) => e.bytes, DYNAMODB_BATCH_WRITE_MAX_ITEMS, DYNAMODB_BATCH_WRITE_MAX_BYTES);
+    for (const batch of batches) {
+      let pending: unknown[] | undefined = batch.map((e) => ({ PutRequest: { Item: e.item } }));
       for (let attempt = 1; pending && pending.length > 0; attempt++) {
         const res: import('@aws-sdk/lib-dynamodb').BatchWriteCommandOutput = await this.doc.send(
           new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),

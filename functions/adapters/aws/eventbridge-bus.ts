@@ -1,14 +1,10 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { BusDetail, WebhookEvent } from '../../domain/model.js';
-import { sqsSafeJson } from '../../domain/sqs-safe-json.js';
+import { fitsPutEventsEntry, putEventsEntryBytes } from '../../domain/aws-limits.js';
+import { busEntry, EntryTooLargeError } from '../../domain/bus-entry.js';
+import type { WebhookEvent } from '../../domain/model.js';
 import type { EventBus } from '../../ports.js';
 
-/** Events the API publishes carry this source; producers may use their own. */
-export const API_EVENT_SOURCE = 'webhooks.api';
-
-export function busDetail(tenantId: string, event: WebhookEvent, unique = false): BusDetail {
-  return unique ? { tenant_id: tenantId, event, unique } : { tenant_id: tenantId, event };
-}
+export { API_EVENT_SOURCE } from '../../domain/bus-entry.js';
 
 export class EventBridgeBus implements EventBus {
   constructor(
@@ -16,24 +12,15 @@ export class EventBridgeBus implements EventBus {
     private readonly busName: string,
   ) {}
 
-  async publish(tenantId: string, event: WebhookEvent, options: { unique?: boolean } = {}): Promise<void> {
-    const out = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.busName,
-            Source: API_EVENT_SOURCE,
-            DetailType: event.type,
-            Time: new Date(event.timestamp),
-            // The rule's target is the ingest queue: a detail SQS would refuse could never arrive.
-            Detail: sqsSafeJson(JSON.stringify(busDetail(tenantId, event, options.unique))),
-          },
-        ],
-      }),
-    );
+  async publish(tenantId: string, event: WebhookEvent, options: { stored?: boolean } = {}): Promise<void> {
+    const entry = busEntry(tenantId, event, options.stored);
+    // Checked here too, so a caller that skipped fitsBusInline gets a clear error, not EventBridge's.
+    const bytes = putEventsEntryBytes(entry);
+    if (!fitsPutEventsEntry(bytes)) throw new EntryTooLargeError(bytes);
+    const out = await this.client.send(new PutEventsCommand({ Entries: [{ EventBusName: this.busName, ...entry }] }));
     if (out.FailedEntryCount) {
-      const entry = out.Entries?.[0];
-      throw new Error(`EventBridge refused the event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`);
+      const failed = out.Entries?.[0];
+      throw new Error(`EventBridge refused the event: ${failed?.ErrorCode ?? 'unknown'} ${failed?.ErrorMessage ?? ''}`);
     }
   }
 }

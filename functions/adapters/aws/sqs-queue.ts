@@ -2,16 +2,30 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import {
+  chunkByCountAndBytes,
+  SQS_MAX_BATCH_BYTES,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_MESSAGE_BYTES,
+  sqsMessageBytes,
+} from '../../domain/aws-limits.js';
 import { type SqsSafeOptions, sqsSafeJson } from '../../domain/sqs-safe-json.js';
-import type { ChangeVisibility, Queue, QueueMessage } from '../../ports.js';
+import type { BatchQueue, ChangeVisibility, QueueMessage, SendFailure } from '../../ports.js';
 
-const BATCH = 10;
 const ATTEMPTS = 4;
 const PARALLEL_BATCHES = 8;
 
-export class SqsQueue implements Queue {
+interface Entry {
+  message: QueueMessage;
+  /** The body exactly as sent: sizes are counted on it. */
+  body: string;
+  bytes: number;
+}
+
+export class SqsQueue implements BatchQueue {
   constructor(
     private readonly sqs: SQSClient,
     readonly queueUrl: string,
@@ -19,45 +33,69 @@ export class SqsQueue implements Queue {
     private readonly text: SqsSafeOptions = {},
   ) {}
 
+  async sendAll(messages: readonly QueueMessage[]): Promise<void> {
+    const failed = await this.trySendAll(messages);
+    if (failed.length > 0) throw new Error(`SQS did not accept ${failed.length} message(s): ${failed[0]!.reason}`);
+  }
+
   /**
-   * SendMessageBatch in tens. SQS can accept a batch yet refuse some entries (throttling,
-   * internal errors): those are sent again, a few times, and anything still refused fails
-   * the whole call so the caller's message is retried rather than lost.
+   * SendMessageBatch in batches of at most ten messages and 1 MiB together (SQS refuses a larger
+   * request as a whole). SQS can accept a batch yet refuse some entries (throttling, internal
+   * errors): those are sent again, a few times. A message SQS can never take (over 1 MiB, or
+   * refused as the sender's fault) is not retried. Answers what never went, by message id.
    */
-  async sendAll(unsafe: readonly QueueMessage[]): Promise<void> {
-    // Before any size is measured: an escape makes a body longer.
-    const messages = unsafe.map((m) => ({ ...m, body: sqsSafeJson(m.body, this.text) }));
-    const chunks: QueueMessage[][] = [];
-    for (let i = 0; i < messages.length; i += BATCH) chunks.push(messages.slice(i, i + BATCH));
+  async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
+    const entries = messages.map((message): Entry => {
+      // The body exactly as it goes to SQS: anything that rewrites it belongs here, before it is measured.
+      const body = sqsSafeJson(message.body, this.text);
+      return { message, body, bytes: sqsMessageBytes(body) };
+    });
+    const { batches, oversized } = chunkByCountAndBytes(entries, (e) => e.bytes, SQS_MAX_BATCH_ENTRIES, SQS_MAX_BATCH_BYTES);
+    const failures: SendFailure[] = oversized.map((e) => ({
+      id: e.message.id,
+      reason: `the message is ${e.bytes} bytes; SQS takes at most ${SQS_MAX_MESSAGE_BYTES}`,
+    }));
     // A few batches at a time: a fan-out of a thousand messages takes a tenth of the time.
     let next = 0;
     const worker = async () => {
-      while (next < chunks.length) await this.sendBatch(chunks[next++]!);
+      while (next < batches.length) failures.push(...(await this.sendBatch(batches[next++]!)));
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, chunks.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, worker));
+    return failures;
   }
 
-  private async sendBatch(batch: readonly QueueMessage[]): Promise<void> {
+  private async sendBatch(batch: readonly Entry[]): Promise<SendFailure[]> {
+    const failures: SendFailure[] = [];
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const out = await this.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: pending.map((m, n) => ({
-            Id: String(n),
-            MessageBody: m.body,
-            ...(m.delaySeconds ? { DelaySeconds: m.delaySeconds } : {}),
-          })),
-        }),
-      );
-      const failed = new Set((out.Failed ?? []).map((f) => Number(f.Id)));
-      const senderFault = (out.Failed ?? []).find((f) => f.SenderFault);
-      if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`);
-      pending = pending.filter((_, n) => failed.has(n));
-      if (pending.length > 0 && attempt >= ATTEMPTS)
-        throw new Error(`SQS did not accept ${pending.length} message(s) after ${ATTEMPTS} tries`);
+      let out: SendMessageBatchCommandOutput;
+      try {
+        out = await this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: pending.map((e, n) => ({
+              Id: String(n),
+              MessageBody: e.body,
+              ...(e.message.delaySeconds ? { DelaySeconds: e.message.delaySeconds } : {}),
+            })),
+          }),
+        );
+      } catch (err) {
+        // The SDK has retried already: nothing of this batch went.
+        return [...failures, ...pending.map((e) => ({ id: e.message.id, reason: (err as Error).message }))];
+      }
+      const retry: Entry[] = [];
+      for (const f of out.Failed ?? []) {
+        const entry = pending[Number(f.Id)];
+        if (!entry) continue;
+        const reason = `${f.Code ?? 'error'} ${f.Message ?? ''}`.trim();
+        if (f.SenderFault || attempt >= ATTEMPTS) failures.push({ id: entry.message.id, reason });
+        else retry.push(entry);
+      }
+      pending = retry;
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
+    return failures;
   }
 
   async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
@@ -67,8 +105,8 @@ export class SqsQueue implements Queue {
   }
 
   async changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void> {
-    for (let i = 0; i < changes.length; i += BATCH) {
-      const chunk = changes.slice(i, i + BATCH);
+    for (let i = 0; i < changes.length; i += SQS_MAX_BATCH_ENTRIES) {
+      const chunk = changes.slice(i, i + SQS_MAX_BATCH_ENTRIES);
       const out = await this.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,

@@ -1,31 +1,65 @@
 import { randomUUID } from 'node:crypto';
+import { fitsPutEventsEntry, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntryBytes } from '../../domain/aws-limits.js';
+import { type BusEntry, busEntry, EntryTooLargeError } from '../../domain/bus-entry.js';
 import type { WebhookEvent } from '../../domain/model.js';
 import type { EventBus, Queue } from '../../ports.js';
-import { API_EVENT_SOURCE, busDetail } from '../aws/eventbridge-bus.js';
+
+/** What EventBridge answers for a PutEvents request it refuses as a whole. */
+export class PutEventsValidationError extends Error {
+  override name = 'ValidationException';
+}
 
 /**
- * Local stand-in for the EventBridge bus and its rule: wraps the event in the envelope
- * EventBridge gives an SQS target and sends it to the ingest queue, which is what the
- * deployed rule does.
+ * Local stand-in for the EventBridge bus and its rule. PutEvents as EventBridge takes it (1 to
+ * 10 entries, each and all together under 256 KB by EventBridge's own count), then what the
+ * deployed rule does: each event in the envelope EventBridge gives an SQS target, onto the
+ * ingest queue.
  */
 export class QueueEventBus implements EventBus {
   constructor(
     private readonly ingest: Queue,
     private readonly region = 'us-east-1',
+    /**
+     * The rule target's DLQ: an event the rule cannot put on the ingest queue goes there, as
+     * EventBridge does once its retries are spent, and PutEvents still succeeds.
+     */
+    private readonly targetDeadLetter?: Queue,
   ) {}
 
-  async publish(tenantId: string, event: WebhookEvent, options: { unique?: boolean } = {}): Promise<void> {
-    const envelope = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': event.type,
-      source: API_EVENT_SOURCE,
-      account: '000000000000',
-      time: new Date(event.timestamp).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.region,
-      resources: [],
-      detail: busDetail(tenantId, event, options.unique),
-    };
-    await this.ingest.sendAll([{ id: envelope.id, body: JSON.stringify(envelope) }]);
+  async publish(tenantId: string, event: WebhookEvent, options: { stored?: boolean } = {}): Promise<void> {
+    await this.putEvents([busEntry(tenantId, event, options.stored)]);
+  }
+
+  async putEvents(entries: readonly BusEntry[]): Promise<void> {
+    if (entries.length < 1 || entries.length > PUT_EVENTS_MAX_ENTRIES)
+      throw new PutEventsValidationError(`PutEvents takes 1 to ${PUT_EVENTS_MAX_ENTRIES} entries, not ${entries.length}`);
+    let total = 0;
+    for (const entry of entries) {
+      const bytes = putEventsEntryBytes(entry);
+      if (!fitsPutEventsEntry(bytes)) throw new EntryTooLargeError(bytes);
+      total += bytes;
+    }
+    if (total >= PUT_EVENTS_MAX_REQUEST_BYTES)
+      throw new PutEventsValidationError(`Total size of the entries in the request is over the limit (${total} bytes)`);
+    const messages = entries.map((entry) => {
+      const envelope = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: '000000000000',
+        time: entry.Time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: this.region,
+        resources: [],
+        detail: JSON.parse(entry.Detail) as unknown,
+      };
+      return { id: envelope.id, body: JSON.stringify(envelope) };
+    });
+    try {
+      await this.ingest.sendAll(messages);
+    } catch (err) {
+      if (!this.targetDeadLetter) throw err;
+      await this.targetDeadLetter.sendAll(messages);
+    }
   }
 }

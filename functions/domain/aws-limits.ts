@@ -1,0 +1,117 @@
+/**
+ * AWS's documented limits that the code relies on, declared once. Adapters batch by them, the
+ * publish route refuses what can never fit them, and the local twin (local/aws-rules/) enforces
+ * the ones its emulators do not. docs/aws-rules.md lists each with its source and its test.
+ */
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+// SQS: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+//      https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api-actions.html
+/** One message: body plus every attribute's name, type and value. */
+export const SQS_MAX_MESSAGE_BYTES = 1 * MiB;
+/** SendMessageBatch: the sum of its messages (as above). */
+export const SQS_MAX_BATCH_BYTES = 1 * MiB;
+/** SendMessageBatch, ChangeMessageVisibilityBatch, DeleteMessageBatch. */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+
+// EventBridge: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+/** "The total entry size must be less than 256KB": entries are refused at this size and above. */
+export const PUT_EVENTS_MAX_ENTRY_BYTES = 256 * KiB;
+/** The entries of one PutEvents request together. */
+export const PUT_EVENTS_MAX_REQUEST_BYTES = 256 * KiB;
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+/** What the Time parameter counts for, whatever its value. */
+export const PUT_EVENTS_TIME_BYTES = 14;
+
+// DynamoDB: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+//           https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+//           https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+export const DYNAMODB_MAX_ITEM_BYTES = 400 * KiB;
+export const DYNAMODB_BATCH_WRITE_MAX_ITEMS = 25;
+export const DYNAMODB_BATCH_WRITE_MAX_BYTES = 16 * MiB;
+export const DYNAMODB_BATCH_GET_MAX_KEYS = 100;
+/** BatchGetItem answers at most this much; the rest comes back as UnprocessedKeys. */
+export const DYNAMODB_BATCH_GET_MAX_RESPONSE_BYTES = 16 * MiB;
+export const DYNAMODB_TRANSACT_MAX_ITEMS = 100;
+export const DYNAMODB_TRANSACT_MAX_BYTES = 4 * MiB;
+/** Nested maps and lists. */
+export const DYNAMODB_MAX_NESTING_DEPTH = 32;
+
+// API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;
+// Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+/** Synchronous invocation request and response (API Gateway proxy, event source mappings). */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MiB;
+
+export function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** How SQS counts a message: body plus, per attribute, its name, data type and value. */
+export function sqsMessageBytes(
+  body: string,
+  attributes: Record<
+    string,
+    { DataType?: string | undefined; StringValue?: string | undefined; BinaryValue?: Uint8Array | undefined }
+  > = {},
+): number {
+  let size = utf8Bytes(body);
+  for (const [name, a] of Object.entries(attributes)) {
+    size += utf8Bytes(name) + utf8Bytes(a.DataType ?? '');
+    if (a.StringValue !== undefined) size += utf8Bytes(a.StringValue);
+    if (a.BinaryValue !== undefined) size += a.BinaryValue.byteLength;
+  }
+  return size;
+}
+
+/** EventBridge's own calculation of a PutEvents entry's size (eb-putevent-size.html). */
+export function putEventsEntryBytes(entry: {
+  Time?: unknown;
+  Source?: string | undefined;
+  DetailType?: string | undefined;
+  Detail?: string | undefined;
+  Resources?: readonly string[] | undefined;
+}): number {
+  let size = entry.Time !== undefined ? PUT_EVENTS_TIME_BYTES : 0;
+  size += utf8Bytes(entry.Source ?? '') + utf8Bytes(entry.DetailType ?? '') + utf8Bytes(entry.Detail ?? '');
+  for (const r of entry.Resources ?? []) size += utf8Bytes(r);
+  return size;
+}
+
+export const fitsPutEventsEntry = (bytes: number) => bytes < PUT_EVENTS_MAX_ENTRY_BYTES;
+
+/**
+ * Splits items, in order, into batches of at most `maxCount` items and `maxBytes` bytes. An item
+ * larger than `maxBytes` on its own is not batched: it is returned in `oversized`, for the caller
+ * to refuse by name rather than have the whole request refused.
+ */
+export function chunkByCountAndBytes<T>(
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  maxCount: number,
+  maxBytes: number,
+): { batches: T[][]; oversized: T[] } {
+  const batches: T[][] = [];
+  const oversized: T[] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (size > maxBytes) {
+      oversized.push(item);
+      continue;
+    }
+    if (current.length > 0 && (current.length >= maxCount || bytes + size > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return { batches, oversized };
+}

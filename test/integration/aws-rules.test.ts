@@ -1,0 +1,211 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
+import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
+import { QueueEventBus } from '../../functions/adapters/local/queue-event-bus.js';
+import { createFanout } from '../../functions/app/fanout.js';
+import { PUT_EVENTS_MAX_ENTRY_BYTES } from '../../functions/domain/aws-limits.js';
+import { busEntry } from '../../functions/domain/bus-entry.js';
+import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
+import { enforceDynamoRules } from '../../local/aws-rules/dynamodb.js';
+import { AwsFaults } from '../../local/aws-rules/faults.js';
+import { enforceSqsRules } from '../../local/aws-rules/sqs.js';
+import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
+import { MemorySubscriptions, subscription } from '../support/memory-ports.js';
+
+/**
+ * The twin's rule layer on the real emulators: what fauxqs and dynalite enforce themselves is
+ * kept (and shown here), what they do not is added by local/aws-rules/, and the fan-out, on
+ * fauxqs and dynalite, fails only the events it could not send.
+ */
+
+const TABLE = 'rules-test';
+let sqs: SqsEmulator;
+let db: DynamoEmulator;
+const faults = new AwsFaults();
+
+beforeAll(async () => {
+  [sqs, db] = await Promise.all([startSqs({ schedule: [1, 1] }), startDynamo(undefined, TABLE)]);
+  enforceSqsRules(sqs.client, faults);
+  enforceDynamoRules(db.client);
+});
+afterAll(async () => {
+  await sqs?.stop();
+  await db?.stop();
+});
+beforeEach(() => faults.clear());
+
+async function drain(url: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const out = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!out.Messages?.length) return bodies;
+    bodies.push(...out.Messages.map((m) => m.Body!));
+  }
+}
+
+describe('SQS on fauxqs with the rule layer', () => {
+  it('keeps fauxqs refusing a batch over 1 MiB in total (BatchRequestTooLong) and over 10 entries', async () => {
+    const body = 'x'.repeat(300 * 1024);
+    await expect(
+      sqs.client.send(
+        new SendMessageBatchCommand({ QueueUrl: sqs.delivery.url, Entries: [0, 1, 2, 3].map((n) => ({ Id: `m${n}`, MessageBody: body })) }),
+      ),
+    ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
+    await expect(
+      sqs.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: sqs.delivery.url,
+          Entries: Array.from({ length: 11 }, (_, n) => ({ Id: `m${n}`, MessageBody: 'x' })),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'TooManyEntriesInBatchRequest' });
+  });
+
+  it('refuses more than 10 message attributes, as SQS does', async () => {
+    const attributes = Object.fromEntries(Array.from({ length: 11 }, (_, n) => [`a${n}`, { DataType: 'String', StringValue: 'v' }]));
+    await expect(
+      sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.delivery.url, MessageBody: 'x', MessageAttributes: attributes })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  it('SqsQueue splits by bytes, so four 300 KB messages go in two requests and all arrive', async () => {
+    const queue = new SqsQueue(sqs.client, sqs.delivery.url);
+    const failed = await queue.trySendAll([0, 1, 2, 3].map((n) => ({ id: `m${n}`, body: `${n}${'x'.repeat(300 * 1024)}` })));
+    expect(failed).toEqual([]);
+    expect((await drain(sqs.delivery.url)).map((b) => b[0]).sort()).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('retries entries SendMessageBatch reports failed, and names those that never went', async () => {
+    const queue = new SqsQueue(sqs.client, sqs.delivery.url);
+    faults.failSendEntries({ queueUrl: sqs.delivery.url, match: (b) => b === 'flaky', times: 2 });
+    faults.failSendEntries({
+      queueUrl: sqs.delivery.url,
+      match: (b) => b === 'refused',
+      senderFault: true,
+      code: 'InvalidMessageContents',
+    });
+    const failed = await queue.trySendAll([
+      { id: 'a', body: 'fine' },
+      { id: 'b', body: 'flaky' },
+      { id: 'c', body: 'refused' },
+    ]);
+    expect(failed).toEqual([{ id: 'c', reason: 'InvalidMessageContents injected fault' }]);
+    expect((await drain(sqs.delivery.url)).sort()).toEqual(['fine', 'flaky']);
+    expect(faults.injected).toBe(3);
+  });
+});
+
+describe('the EventBridge stand-in', () => {
+  it('takes 1 to 10 entries, each and all together under 256 KB', async () => {
+    const bus = new QueueEventBus(new SqsQueue(sqs.client, sqs.ingest.url));
+    const event = (n: number, bytes = 10) => ({
+      id: `e${n}`,
+      type: 'card.created',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      data: { blob: 'x'.repeat(bytes) },
+    });
+    await expect(bus.putEvents(Array.from({ length: 11 }, (_, n) => busEntry('t', event(n))))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    await expect(bus.putEvents([busEntry('t', event(1, PUT_EVENTS_MAX_ENTRY_BYTES))])).rejects.toThrow(/over EventBridge's limit/);
+    await expect(bus.putEvents([0, 1, 2].map((n) => busEntry('t', event(n, 100 * 1024))))).rejects.toThrow(/Total size of the entries/);
+    await bus.putEvents([busEntry('t', event(1, 1000))]);
+    expect(await drain(sqs.ingest.url)).toHaveLength(1);
+  });
+});
+
+describe('DynamoDB on dynalite with the rule layer', () => {
+  it('keeps dynalite refusing an item over 400 KB', async () => {
+    await expect(
+      db.client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'p' }, sk: { S: 's' }, v: { S: 'x'.repeat(401 * 1024) } } })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('refuses maps nested deeper than 32 levels, as DynamoDB does', async () => {
+    let value: Record<string, unknown> = { S: 'leaf' };
+    for (let i = 0; i < 33; i++) value = { M: { k: value } };
+    await expect(
+      db.client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'p' }, sk: { S: 'deep' }, v: value as never } })),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Nesting') });
+  });
+
+  it('stores an event of any shape as one string, and writes 30 large items in byte- and count-bounded batches', async () => {
+    const store = new DynamoDeliveryStore(db.doc, TABLE);
+    let deep: Record<string, unknown> = { leaf: 1e300 };
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const events = Array.from({ length: 30 }, (_, n) => ({
+      tenantId: 't',
+      event: {
+        id: `big${n}`,
+        type: 'card.created',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        data: { n, deep, blob: 'x'.repeat(300 * 1024) },
+      },
+      storedTime: '2026-01-01T00:00:00.000Z',
+    }));
+    await store.write({ events });
+    // dynalite answers about 1 MB a BatchGetItem: the rest comes back as UnprocessedKeys, read in further rounds.
+    const read = await store.getEvents(events.map((e) => ({ tenantId: 't', eventId: e.event.id })));
+    expect(read.size).toBe(30);
+    expect(read.get('t/big7')!.event.data).toEqual(events[7]!.event.data);
+  });
+});
+
+describe('fan-out on the twin', () => {
+  const record = (n: number, eventId: string): SQSEvent['Records'][number] =>
+    ({
+      messageId: `m${n}`,
+      receiptHandle: `r${n}`,
+      attributes: { ApproximateReceiveCount: '1' },
+      body: JSON.stringify({
+        id: `eb-${n}`,
+        'detail-type': 'card.created',
+        time: '2026-01-01T00:00:00Z',
+        detail: { tenant_id: 'tnt_f', event: { id: eventId, type: 'card.created', data: { card_id: eventId } } },
+      }),
+    }) as never;
+
+  it('does not let a producer skip de-duplication with detail.unique', async () => {
+    const subs = new MemorySubscriptions();
+    await subs.create(subscription({ id: 's1', tenantId: 'tnt_f', events: ['card.created'] }));
+    const fanout = createFanout({
+      subscriptions: subs,
+      store: new DynamoDeliveryStore(db.doc, TABLE),
+      deliveries: new SqsQueue(sqs.client, sqs.delivery.url),
+    });
+    const r = record(0, 'evt_unique');
+    const claimed = { ...r, body: r.body.replace('"tenant_id":"tnt_f"', '"tenant_id":"tnt_f","unique":true') };
+    expect(claimed.body).toContain('"unique":true');
+    await fanout({ Records: [claimed] } as SQSEvent);
+    await fanout({ Records: [{ ...claimed, messageId: 'm-again' }] } as SQSEvent);
+    expect((await drain(sqs.delivery.url)).map(parseDeliveryMessage).map((m) => m.deliveryId)).toHaveLength(1);
+  });
+
+  it('fails only the bad event of a batch; a failed invocation sent again duplicates nothing', async () => {
+    const subs = new MemorySubscriptions();
+    for (const id of ['s1', 's2']) await subs.create(subscription({ id, tenantId: 'tnt_f', events: ['card.created'] }));
+    const store = new DynamoDeliveryStore(db.doc, TABLE);
+    const fanout = faults.wrapHandler(
+      'fanout',
+      createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(sqs.client, sqs.delivery.url) }),
+    );
+    faults.failSendEntries({
+      queueUrl: sqs.delivery.url,
+      match: (b) => b.includes('"evt_bad"'),
+      senderFault: true,
+      code: 'InvalidMessageContents',
+    });
+    // The invocation does its work, then fails as a timeout would: Lambda returns the whole batch.
+    faults.failInvocations('fanout', { when: 'after', times: 1 });
+    const batch = { Records: [record(0, 'evt_ok1'), record(1, 'evt_bad'), record(2, 'evt_ok2')] } as SQSEvent;
+    await expect(fanout(batch)).rejects.toThrow(/injected fault/);
+    const again = await fanout(batch);
+    expect(again.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    const sent = (await drain(sqs.delivery.url)).map(parseDeliveryMessage);
+    expect(sent.map((m) => `${m.event.id}/${m.subscriptionId}`).sort()).toEqual(['evt_ok1/s1', 'evt_ok1/s2', 'evt_ok2/s1', 'evt_ok2/s2']);
+  });
+});
