@@ -22,7 +22,7 @@ export interface FanoutDeps {
   store: DeliveryStore;
   metrics?: Metrics;
   now?: () => Date;
-  log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
 interface BusEnvelope {
@@ -124,7 +124,7 @@ export function createFanout(deps: FanoutDeps) {
       metrics.count('EventsFannedOut', stored.length);
       metrics.count('DeliveriesCreated', messages.length);
       for (const s of stored)
-        log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+        log('debug', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
       const skipped = parsed.length - fresh.length;
       if (skipped > 0) log('info', 'duplicate events skipped', { count: skipped });
     } catch (err) {

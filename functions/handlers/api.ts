@@ -6,7 +6,7 @@ import { loadCatalog } from '../domain/catalog.js';
 import { optionalNumber, secretNamePrefix } from '../runtime/config.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
-import { logFn, logger } from '../runtime/observability.js';
+import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
 
 const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
 
@@ -23,4 +23,6 @@ export const handler = middy(
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     log: logFn,
   }),
-).use(injectLambdaContext(logger));
+)
+  .use(injectLambdaContext(logger))
+  .use(coldStartMetric());

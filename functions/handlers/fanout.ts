@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import { createFanout } from '../app/fanout.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue } from '../runtime/messaging.js';
-import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
+import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 export const handler = middy(
   createFanout({
@@ -16,4 +16,5 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
+  .use(coldStartMetric())
   .use(logMetrics(metrics));
