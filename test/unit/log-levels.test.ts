@@ -22,7 +22,7 @@ describe('sender log levels', () => {
     const answers: AttemptResult[] = [
       { kind: 'response', status: 204, latencyMs: 5, excerpt: '' },
       { kind: 'response', status: 503, latencyMs: 7, excerpt: '' },
-      { kind: 'error', error: 'timeout', latencyMs: 10_000 },
+      { kind: 'error', error: 'timeout', message: 'no answer within 10 s', latencyMs: 10_000 },
     ];
     const logs: { level: string; message: string; eventId?: string }[] = [];
     const sender = createSender({
