@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -8,7 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
-import { type AlarmThresholds, PipelineAlarms } from './constructs/alarms.js';
+import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
@@ -279,7 +279,9 @@ export class WebhookDelivery extends Construct {
     sender.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretsArn] }));
 
     const tableIndexes = `Resource::<${stack.resolve((table.node.defaultChild as CfnResource).logicalId)}.Arn>/index/*`;
-    const secretPrefix = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.secretNamePrefix}*`;
+    // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
+    const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+    const secretPrefix = `Resource::arn:<AWS::Partition>:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
     for (const fn of [api, authorizer, fanout, sender]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
@@ -291,7 +293,7 @@ export class WebhookDelivery extends Construct {
       );
     }
 
-    const functions = { api: api.function, authorizer: authorizer.function, fanout: fanout.function, sender: sender.function };
+    const functions = this.functions;
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       retrySchedule: this.retrySchedule,
       deliveryQueue,
@@ -338,6 +340,15 @@ export class WebhookDelivery extends Construct {
   /** Base URL of the tenant API (ends with the stage and a slash). */
   get apiUrl(): string {
     return this.webhookApi.api.url;
+  }
+  /** The four Lambda functions. */
+  get functions(): PipelineFunctions {
+    return {
+      api: this.webhookApi.apiFunction.function,
+      authorizer: this.webhookApi.authorizerFunction.function,
+      fanout: this.ingest.fanout.function,
+      sender: this.delivery.sender.function,
+    };
   }
   get table(): dynamodb.ITable {
     return this.data.table;

@@ -39,7 +39,7 @@ export interface WebhooksStackProps extends StackProps {
 /**
  * `npx cdk deploy`'s stack: one WebhookDelivery named after the stack (the bus
  * `<stack>-events`, the secrets `webhooks/<stack>/...`), and the outputs the CLI tools
- * (`npm run tenant`, `npm run redrive`) look up by key.
+ * (`npm run tenant`, `npm run redrive`) and docs/runbook.md look up by key.
  */
 export class WebhooksStack extends Stack {
   readonly webhooks: WebhookDelivery;
@@ -79,7 +79,15 @@ export class WebhooksStack extends Stack {
     output('DeliveryQueueArn', w.deliveryQueue.queueArn, 'ARN of the delivery queue (redrive destination).');
     output('DeadLetterQueueUrl', w.deadLetterQueue.queueUrl, 'Deliveries that failed every attempt.');
     output('DeadLetterQueueArn', w.deadLetterQueue.queueArn, 'ARN of the delivery DLQ (redrive source).');
+    output('IngestQueueArn', w.ingestQueue.queueArn, 'ARN of the ingest queue (redrive destination of the ingest DLQ).');
+    output('IngestDeadLetterQueueUrl', w.ingestDeadLetterQueue.queueUrl, 'Events the fan-out or EventBridge could not process.');
+    output('IngestDeadLetterQueueArn', w.ingestDeadLetterQueue.queueArn, 'ARN of the ingest DLQ (redrive source).');
     output('SecretNamePrefix', w.secretNamePrefix, 'Secrets Manager name prefix of the signing secrets.');
+    output('DashboardName', w.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline.');
+    output('ApiFunctionName', w.functions.api.functionName, 'The api Lambda (logs: its LoggingConfig.LogGroup).');
+    output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');
+    output('FanoutFunctionName', w.functions.fanout.functionName, 'The fan-out Lambda.');
+    output('SenderFunctionName', w.functions.sender.functionName, 'The sender Lambda.');
     output('StackName', this.stackName, 'Name of this stack.');
   }
 }

@@ -115,6 +115,7 @@ export function createSender(deps: SenderDeps) {
       log(result.kind === 'response' && result.status >= 200 && result.status < 300 ? 'debug' : 'warn', 'delivery attempt', {
         deliveryId: message.deliveryId,
         eventId: message.event.id,
+        tenantId: message.tenantId,
         subscriptionId: message.subscriptionId,
         attempt: delivery.attempts,
         ...(result.kind === 'response' ? { status: result.status } : { error: result.error }),

@@ -160,7 +160,8 @@ export class WebhookApi extends Construct {
       description: 'Webhook subscriptions and deliveries for tenants.',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // CDK refuses a removal policy for a role it does not create.
+      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
         description: 'Webhooks API',

@@ -573,8 +573,16 @@ describe('outputs', () => {
         'DeliveryQueueArn',
         'DeadLetterQueueUrl',
         'DeadLetterQueueArn',
+        'IngestQueueArn',
+        'IngestDeadLetterQueueUrl',
+        'IngestDeadLetterQueueArn',
         'SecretNamePrefix',
         'StackName',
+        'DashboardName',
+        'ApiFunctionName',
+        'AuthorizerFunctionName',
+        'FanoutFunctionName',
+        'SenderFunctionName',
       ].sort(),
     );
   });
@@ -587,6 +595,12 @@ describe('outputs', () => {
     template.hasOutput('DeliveryQueueArn', { Value: getAtt(ids.deliveryQueue) });
     template.hasOutput('DeadLetterQueueUrl', { Value: ref(ids.dlq) });
     template.hasOutput('DeadLetterQueueArn', { Value: getAtt(ids.dlq) });
+    template.hasOutput('IngestQueueArn', { Value: getAtt(ids.ingestQueue) });
+    template.hasOutput('IngestDeadLetterQueueUrl', { Value: ref(ids.ingestDlq) });
+    template.hasOutput('IngestDeadLetterQueueArn', { Value: getAtt(ids.ingestDlq) });
+    template.hasOutput('DashboardName', { Value: ref(logicalIdOf(template, 'AWS::CloudWatch::Dashboard')) });
+    for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const)
+      template.hasOutput(`${h[0]!.toUpperCase()}${h.slice(1)}FunctionName`, { Value: ref(ids[h]) });
     template.hasOutput('SecretNamePrefix', { Value: 'webhooks/Webhooks/' });
     template.hasOutput('StackName', { Value: 'Webhooks' });
     const restApi = logicalIdOf(template, 'AWS::ApiGateway::RestApi');
