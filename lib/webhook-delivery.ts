@@ -174,6 +174,28 @@ export class WebhookDelivery extends Construct {
     if (!(sampleRate >= 0 && sampleRate <= 1)) throw new Error(`debugLogSampleRate must be from 0 to 1, got ${sampleRate}`);
     const concurrency = (name: string, value: number) => wholeNumber(name, value, MAX_CONCURRENCY_RANGE.min, MAX_CONCURRENCY_RANGE.max);
     const seconds = (d: Duration | undefined, fallback: Duration) => (d ?? fallback).toSeconds();
+    // Every setting is checked before anything is built (building a function bundles it).
+    const senderMaxConcurrency = concurrency('senderMaxConcurrency', props.senderMaxConcurrency ?? DEFAULT_SENDER_MAX_CONCURRENCY);
+    const fanoutMaxConcurrency = concurrency('fanoutMaxConcurrency', props.fanoutMaxConcurrency ?? DEFAULT_FANOUT_MAX_CONCURRENCY);
+    const maxSubscriptionsPerTenant = wholeNumber(
+      'maxSubscriptionsPerTenant',
+      props.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
+      ...SETTING_LIMITS.maxSubscriptionsPerTenant,
+    );
+    const rotationOverlapSeconds = wholeNumber(
+      'secretRotationOverlap (seconds)',
+      seconds(props.secretRotationOverlap, Duration.hours(24)),
+      ...SETTING_LIMITS.secretRotationOverlapSeconds,
+    );
+    const retentionDays = wholeNumber('retention (days)', (props.retention ?? Duration.days(30)).toDays(), ...SETTING_LIMITS.retentionDays);
+    const attemptTimeoutSeconds = wholeNumber(
+      'attemptTimeout (seconds)',
+      seconds(props.attemptTimeout, Duration.seconds(10)),
+      ...SETTING_LIMITS.attemptTimeoutSeconds,
+    );
+    const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
+    if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
+      throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
 
     this.data = new DataTable(this, 'Data', { removalPolicy });
     const table = this.data.table;
@@ -190,23 +212,9 @@ export class WebhookDelivery extends Construct {
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
       WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
-      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(
-        wholeNumber(
-          'secretRotationOverlap (seconds)',
-          seconds(props.secretRotationOverlap, Duration.hours(24)),
-          ...SETTING_LIMITS.secretRotationOverlapSeconds,
-        ),
-      ),
-      WEBHOOKS_RETENTION_DAYS: String(
-        wholeNumber('retention (days)', (props.retention ?? Duration.days(30)).toDays(), ...SETTING_LIMITS.retentionDays),
-      ),
-      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(
-        wholeNumber(
-          'attemptTimeout (seconds)',
-          seconds(props.attemptTimeout, Duration.seconds(10)),
-          ...SETTING_LIMITS.attemptTimeoutSeconds,
-        ) * 1000,
-      ),
+      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
+      WEBHOOKS_RETENTION_DAYS: String(retentionDays),
+      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutSeconds * 1000),
       POWERTOOLS_SERVICE_NAME: this.metricsServiceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: logLevel,
@@ -218,7 +226,7 @@ export class WebhookDelivery extends Construct {
     this.ingest = new EventIngest(this, 'Ingest', {
       eventBusName: `${this.namePrefix}-events`,
       environment,
-      maxConcurrency: concurrency('fanoutMaxConcurrency', props.fanoutMaxConcurrency ?? DEFAULT_FANOUT_MAX_CONCURRENCY),
+      maxConcurrency: fanoutMaxConcurrency,
       ...functionDefaults,
     });
     const bus = this.ingest.bus;
@@ -227,7 +235,7 @@ export class WebhookDelivery extends Construct {
     this.delivery = new DeliverySender(this, 'Sender', {
       queue: deliveryQueue,
       environment,
-      maxConcurrency: concurrency('senderMaxConcurrency', props.senderMaxConcurrency ?? DEFAULT_SENDER_MAX_CONCURRENCY),
+      maxConcurrency: senderMaxConcurrency,
       ...functionDefaults,
     });
 
@@ -238,15 +246,7 @@ export class WebhookDelivery extends Construct {
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
-      apiEnvironment: {
-        MAX_SUBSCRIPTIONS_PER_TENANT: String(
-          wholeNumber(
-            'maxSubscriptionsPerTenant',
-            props.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
-            ...SETTING_LIMITS.maxSubscriptionsPerTenant,
-          ),
-        ),
-      },
+      apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,
       accessLogRetention: props.logRetention,
@@ -281,7 +281,7 @@ export class WebhookDelivery extends Construct {
     const tableIndexes = `Resource::<${stack.resolve((table.node.defaultChild as CfnResource).logicalId)}.Arn>/index/*`;
     // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
     const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
-    const secretPrefix = `Resource::arn:<AWS::Partition>:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
+    const secretPrefix = `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
     for (const fn of [api, authorizer, fanout, sender]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }

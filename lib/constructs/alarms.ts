@@ -14,7 +14,7 @@ export interface AlarmThresholds {
    * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
    * times, but a message waiting for its second or third attempt counts, so the default is the
    * first two retry steps with their jitter, plus 15 minutes.
-   * @default deliveryLateDefaultSeconds(retrySchedule): 2,916 s for the default schedule
+   * @default deliveryLateDefaultSeconds(retrySchedule): 3,216 s for the default schedule
    */
   readonly oldestDeliveryAgeSeconds?: number;
   /** Sender or fan-out invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
@@ -136,8 +136,8 @@ export class PipelineAlarms extends Construct {
       t.functionThrottles ?? 0,
       'The fan-out was throttled (account concurrency used up); events wait in the ingest queue.',
     );
+    // WebhookDelivery checks it is a share (0 to 1) before building anything.
     const serverErrorRate = t.apiServerErrorRate ?? 0.05;
-    if (!(serverErrorRate >= 0 && serverErrorRate <= 1)) throw new Error(`apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
     above(
       'ApiServerErrors',
       // API Gateway's 5XXError is 0 or 1 per request: its average is the share of 5xx answers.
