@@ -1,18 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build } from 'esbuild';
+import { PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
+import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
 import { median } from './support.js';
 
 /**
  * Figure 4: each Lambda's bundle, built with the options the CDK construct gives
  * NodejsFunction (lib/constructs/webhook-function.ts), and its cold module init time in a
- * fresh `node` process, against an empty module imported the same way.
+ * fresh `node` process, against an empty module imported the same way; plus the Powertools
+ * Tracer's cost (VARIANTS).
  */
 
-export const HANDLERS = ['api', 'authorizer', 'fanout', 'sender'] as const;
+export { HANDLERS };
 
 export interface BundleFigure {
   handler: string;
@@ -64,52 +66,43 @@ function initMs(dir: string): number {
   return ms;
 }
 
+/**
+ * The Tracer's cost, measured beside the shipped bundles: the Tracer and its middleware alone (an
+ * upper bound of what it adds to the api and fan-out, which ship with it), and the sender with
+ * it (which ships without).
+ */
+const TRACER_IMPORTS =
+  "import { Tracer } from '@aws-lambda-powertools/tracer'; import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';";
+export const VARIANTS = {
+  'tracer alone': `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
+  'sender+tracer': `${TRACER_IMPORTS} import { handler as sender } from './functions/handlers/sender.ts'; export const handler = sender.use(captureLambdaHandler(new Tracer(), { captureResponse: false }));`,
+} as const;
+
 export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
-  // The construct's own exports, so the banner and root cannot drift from what CDK ships.
-  const { ESM_REQUIRE_BANNER, PROJECT_ROOT, WEBHOOK_ESBUILD_TARGET } = await import('../lib/constructs/webhook-function.js');
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
-  // What NodejsFunction passes esbuild for the construct's bundling props: format ESM,
-  // target node24, platform node, mainFields module,main, the banner, minify, a source map
-  // without sources content, and no externals (bundleAwsSDK: true). Then events/ is copied in.
-  const esbuildOptions: BuildOptions = {
-    bundle: true,
-    platform: 'node',
-    target: WEBHOOK_ESBUILD_TARGET,
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    external: [],
-    logLevel: 'warning',
-  };
   try {
     const dirs: Record<string, string> = {};
+    // The options the CDK construct gives NodejsFunction, and the package build uses (scripts/lib/handler-bundles.ts).
     for (const h of HANDLERS) {
-      const dir = join(root, h);
-      mkdirSync(dir);
-      await build({
-        ...esbuildOptions,
-        absWorkingDir: PROJECT_ROOT,
-        entryPoints: [join('functions', 'handlers', `${h}.ts`)],
-        outfile: join(dir, 'index.mjs'),
-      });
-      cpSync(join(PROJECT_ROOT, 'events'), join(dir, 'events'), { recursive: true });
-      dirs[h] = dir;
+      dirs[h] = join(root, h);
+      await bundleHandler(h, dirs[h]!);
+    }
+    for (const [name, contents] of Object.entries(VARIANTS)) {
+      dirs[name] = join(root, name.replace(/\W+/g, '-'));
+      await bundleHandler('sender', dirs[name]!, { stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts' } });
     }
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'index.mjs'), '');
 
     // Round-robin, so a noisy moment hits every subject alike; one unmeasured spawn each first.
-    const subjects = [...HANDLERS, 'empty'] as const;
+    const subjects = [...HANDLERS, ...(Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]), 'empty'] as const;
     const dirOf = (s: (typeof subjects)[number]) => (s === 'empty' ? empty : dirs[s]!);
     for (const s of subjects) initMs(dirOf(s));
     const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
     for (let i = 0; i < options.spawns; i++) for (const s of subjects) runs[s]!.push(initMs(dirOf(s)));
 
-    const bundles: BundleFigure[] = HANDLERS.map((h) => {
+    const bundles: BundleFigure[] = [...HANDLERS, ...Object.keys(VARIANTS)].map((h) => {
       const code = readFileSync(join(dirs[h]!, 'index.mjs'));
       return {
         handler: h,
@@ -132,7 +125,7 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
       emptyInitMs,
       emptyInitRunsMs: runs.empty!,
       spawns: options.spawns,
-      esbuild: { ...esbuildOptions, banner: '(ESM_REQUIRE_BANNER)' },
+      esbuild: { ...HANDLER_BUILD_OPTIONS, banner: '(ESM_REQUIRE_BANNER)' },
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

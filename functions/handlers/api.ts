@@ -7,6 +7,7 @@ import { optionalNumber, secretNamePrefix } from '../runtime/config.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
+import { traceHandler } from '../runtime/tracing.js';
 
 const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
 
@@ -25,4 +26,5 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
-  .use(coldStartMetric());
+  .use(coldStartMetric())
+  .use(traceHandler());

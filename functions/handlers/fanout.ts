@@ -5,6 +5,7 @@ import { createFanout } from '../app/fanout.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
+import { traceHandler } from '../runtime/tracing.js';
 
 export const handler = middy(
   createFanout({
@@ -17,4 +18,5 @@ export const handler = middy(
 )
   .use(injectLambdaContext(logger))
   .use(coldStartMetric())
+  .use(traceHandler())
   .use(logMetrics(metrics));
