@@ -23,12 +23,16 @@ export interface BundleFigure {
   mapBytes: number;
   initMs: number;
   initRunsMs: number[];
+  /** CPU (user + system) spent in the import: steadier than wall time on a shared machine. */
+  initCpuMs: number;
+  initCpuRunsMs: number[];
 }
 
 export interface BundlesResult {
   bundles: BundleFigure[];
   emptyInitMs: number;
   emptyInitRunsMs: number[];
+  emptyInitCpuMs: number;
   spawns: number;
   esbuild: Record<string, unknown>;
 }
@@ -51,19 +55,19 @@ function lambdaEnv(taskRoot: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Milliseconds from just before the dynamic import to just after it, in a fresh node. */
-function initMs(dir: string): number {
+/** Milliseconds from just before the dynamic import to just after it, in a fresh node: wall and CPU time. */
+function initMs(dir: string): { wall: number; cpu: number } {
   const file = join(dir, 'index.mjs');
-  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t); process.exit(0);`;
+  const script = `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(file)}); const w = performance.now() - t; const u = process.cpuUsage(c); console.log(w, (u.user + u.system) / 1000); process.exit(0);`;
   const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
     cwd: dir,
     env: lambdaEnv(dir),
     encoding: 'utf8',
     timeout: 30_000,
   });
-  const ms = Number(out.trim().split('\n').at(-1));
-  if (!Number.isFinite(ms)) throw new Error(`could not read an init time from ${JSON.stringify(out)}`);
-  return ms;
+  const [wall, cpu] = (out.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  if (!Number.isFinite(wall) || !Number.isFinite(cpu)) throw new Error(`could not read an init time from ${JSON.stringify(out)}`);
+  return { wall: wall!, cpu: cpu! };
 }
 
 /**
@@ -100,7 +104,13 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
     const dirOf = (s: (typeof subjects)[number]) => (s === 'empty' ? empty : dirs[s]!);
     for (const s of subjects) initMs(dirOf(s));
     const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
-    for (let i = 0; i < options.spawns; i++) for (const s of subjects) runs[s]!.push(initMs(dirOf(s)));
+    const cpuRuns: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
+    for (let i = 0; i < options.spawns; i++)
+      for (const s of subjects) {
+        const t = initMs(dirOf(s));
+        runs[s]!.push(t.wall);
+        cpuRuns[s]!.push(t.cpu);
+      }
 
     const bundles: BundleFigure[] = [...HANDLERS, ...Object.keys(VARIANTS)].map((h) => {
       const code = readFileSync(join(dirs[h]!, 'index.mjs'));
@@ -111,18 +121,22 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
         mapBytes: statSync(join(dirs[h]!, 'index.mjs.map')).size,
         initMs: median(runs[h]!),
         initRunsMs: runs[h]!,
+        initCpuMs: median(cpuRuns[h]!),
+        initCpuRunsMs: cpuRuns[h]!,
       };
     });
     const emptyInitMs = median(runs.empty!);
     for (const b of bundles) {
       options.log(
-        `  ${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KiB (gzip ${(b.gzipBytes / 1024).toFixed(0)} KiB)  init ${b.initMs.toFixed(1)} ms  [${b.initRunsMs.map((x) => x.toFixed(0)).join(' ')}]`,
+        `  ${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KiB (gzip ${(b.gzipBytes / 1024).toFixed(0)} KiB)  init ${b.initMs.toFixed(1)} ms  [${b.initRunsMs.map((x) => x.toFixed(0)).join(' ')}]  cpu ${b.initCpuMs.toFixed(1)} ms`,
       );
     }
-    options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms`);
+    const emptyInitCpuMs = median(cpuRuns.empty!);
+    options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms  cpu ${emptyInitCpuMs.toFixed(2)} ms`);
     return {
       bundles,
       emptyInitMs,
+      emptyInitCpuMs,
       emptyInitRunsMs: runs.empty!,
       spawns: options.spawns,
       esbuild: { ...HANDLER_BUILD_OPTIONS, banner: '(ESM_REQUIRE_BANNER)' },

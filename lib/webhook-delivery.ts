@@ -127,7 +127,8 @@ export const API_SECRET_ACTIONS = [
 ] as const;
 
 const NAME_PREFIX = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
-const CLOUDWATCH_ROLE_MARK = 'serverless-webhooks:apiGatewayCloudWatchRole';
+/** Stacks where a WebhookDelivery already sets the account's API Gateway logging role. */
+const STACKS_WITH_CLOUDWATCH_ROLE = new WeakSet<Stack>();
 
 /**
  * The webhook delivery pipeline, as one construct to add to any stack:
@@ -240,9 +241,8 @@ export class WebhookDelivery extends Construct {
     });
 
     // One AWS::ApiGateway::Account per stack is enough (it is per account and region anyway).
-    const firstInStack = !stack.node.metadata.some((m) => m.type === CLOUDWATCH_ROLE_MARK);
-    const cloudWatchRole = props.apiGatewayCloudWatchRole ?? firstInStack;
-    if (cloudWatchRole) stack.node.addMetadata(CLOUDWATCH_ROLE_MARK, this.node.path);
+    const cloudWatchRole = props.apiGatewayCloudWatchRole ?? !STACKS_WITH_CLOUDWATCH_ROLE.has(stack);
+    if (cloudWatchRole) STACKS_WITH_CLOUDWATCH_ROLE.add(stack);
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
