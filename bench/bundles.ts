@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
+import type { Plugin } from 'esbuild';
+import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
 import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
 import { median } from './support.js';
 
@@ -71,16 +72,31 @@ function initMs(dir: string): { wall: number; cpu: number } {
 }
 
 /**
- * The Tracer's cost, measured beside the shipped bundles: the Tracer and its middleware alone (an
- * upper bound of what it adds to the api and fan-out, which ship with it), and the sender with
- * it (which ships without).
+ * The Tracer's cost, measured beside the shipped bundles: the api and fan-out (which ship with
+ * it) built without it, its module stubbed out; the sender (which ships without it) with its
+ * middleware; and the Tracer with its middleware alone.
  */
 const TRACER_IMPORTS =
   "import { Tracer } from '@aws-lambda-powertools/tracer'; import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';";
-export const VARIANTS = {
-  'tracer alone': `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
-  'sender+tracer': `${TRACER_IMPORTS} import { handler as sender } from './functions/handlers/sender.ts'; export const handler = sender.use(captureLambdaHandler(new Tracer(), { captureResponse: false }));`,
-} as const;
+const withoutTracer: Plugin = {
+  name: 'without-tracer',
+  setup(b) {
+    b.onResolve({ filter: /runtime\/tracing\.js$/ }, () => ({ path: 'tracing', namespace: 'without-tracer' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-tracer' }, () => ({ contents: 'export const traceHandler = () => ({ before: () => undefined });', loader: 'js' }));
+  },
+};
+export const VARIANTS: Record<string, { handler: HandlerName; stdin?: string; plugins?: Plugin[] }> = {
+  'api, no tracer': { handler: 'api', plugins: [withoutTracer] },
+  'fanout, no tracer': { handler: 'fanout', plugins: [withoutTracer] },
+  'sender + tracer': {
+    handler: 'sender',
+    stdin: `${TRACER_IMPORTS} import { handler as sender } from './functions/handlers/sender.ts'; export const handler = sender.use(captureLambdaHandler(new Tracer(), { captureResponse: false }));`,
+  },
+  'tracer alone': {
+    handler: 'sender',
+    stdin: `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
+  },
+};
 
 export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
@@ -91,17 +107,20 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
       dirs[h] = join(root, h);
       await bundleHandler(h, dirs[h]!);
     }
-    for (const [name, contents] of Object.entries(VARIANTS)) {
-      dirs[name] = join(root, name.replace(/\W+/g, '-'));
-      await bundleHandler('sender', dirs[name]!, { stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts' } });
+    for (const [name, v] of Object.entries(VARIANTS)) {
+      dirs[name] = join(root, name.replace(/\W+/g, '_'));
+      await bundleHandler(v.handler, dirs[name]!, {
+        ...(v.stdin ? { stdin: { contents: v.stdin, resolveDir: PROJECT_ROOT, loader: 'ts' } } : {}),
+        ...(v.plugins ? { plugins: v.plugins } : {}),
+      });
     }
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'index.mjs'), '');
 
     // Round-robin, so a noisy moment hits every subject alike; one unmeasured spawn each first.
-    const subjects = [...HANDLERS, ...(Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]), 'empty'] as const;
-    const dirOf = (s: (typeof subjects)[number]) => (s === 'empty' ? empty : dirs[s]!);
+    const subjects = [...HANDLERS, ...Object.keys(VARIANTS), 'empty'];
+    const dirOf = (s: string) => (s === 'empty' ? empty : dirs[s]!);
     for (const s of subjects) initMs(dirOf(s));
     const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
     const cpuRuns: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));

@@ -34,13 +34,18 @@ export const HANDLER_BUILD_OPTIONS: BuildOptions = {
 };
 
 /** Bundles functions/handlers/<handler>.ts (or `entry`) into `outDir`/index.mjs, with the event catalog in `outDir`/events. */
-export async function bundleHandler(handler: HandlerName, outDir: string, options: { stdin?: BuildOptions['stdin'] } = {}): Promise<void> {
+export async function bundleHandler(
+  handler: HandlerName,
+  outDir: string,
+  options: { stdin?: BuildOptions['stdin']; plugins?: BuildOptions['plugins'] } = {},
+): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   await build({
     ...HANDLER_BUILD_OPTIONS,
     absWorkingDir: PROJECT_ROOT,
     ...(options.stdin ? { stdin: options.stdin } : { entryPoints: [join('functions', 'handlers', `${handler}.ts`)] }),
     outfile: join(outDir, 'index.mjs'),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
   });
   cpSync(join(PROJECT_ROOT, 'events'), join(outDir, 'events'), { recursive: true });
 }
