@@ -82,7 +82,10 @@ const withoutTracer: Plugin = {
   name: 'without-tracer',
   setup(b) {
     b.onResolve({ filter: /runtime\/tracing\.js$/ }, () => ({ path: 'tracing', namespace: 'without-tracer' }));
-    b.onLoad({ filter: /.*/, namespace: 'without-tracer' }, () => ({ contents: 'export const traceHandler = () => ({ before: () => undefined });', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-tracer' }, () => ({
+      contents: 'export const traceHandler = () => ({ before: () => undefined });',
+      loader: 'js',
+    }));
   },
 };
 export const VARIANTS: Record<string, { handler: HandlerName; stdin?: string; plugins?: Plugin[] }> = {
