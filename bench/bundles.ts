@@ -1,18 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build } from 'esbuild';
+import type { Plugin } from 'esbuild';
+import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
+import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
 import { median } from './support.js';
 
 /**
  * Figure 4: each Lambda's bundle, built with the options the CDK construct gives
  * NodejsFunction (lib/constructs/webhook-function.ts), and its cold module init time in a
- * fresh `node` process, against an empty module imported the same way.
+ * fresh `node` process, against an empty module imported the same way; plus the Powertools
+ * Tracer's cost (VARIANTS).
  */
 
-export const HANDLERS = ['api', 'authorizer', 'fanout', 'sender'] as const;
+export { HANDLERS };
 
 export interface BundleFigure {
   handler: string;
@@ -21,12 +24,16 @@ export interface BundleFigure {
   mapBytes: number;
   initMs: number;
   initRunsMs: number[];
+  /** CPU (user + system) spent in the import: steadier than wall time on a shared machine. */
+  initCpuMs: number;
+  initCpuRunsMs: number[];
 }
 
 export interface BundlesResult {
   bundles: BundleFigure[];
   emptyInitMs: number;
   emptyInitRunsMs: number[];
+  emptyInitCpuMs: number;
   spawns: number;
   esbuild: Record<string, unknown>;
 }
@@ -49,67 +56,85 @@ function lambdaEnv(taskRoot: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Milliseconds from just before the dynamic import to just after it, in a fresh node. */
-function initMs(dir: string): number {
+/** Milliseconds from just before the dynamic import to just after it, in a fresh node: wall and CPU time. */
+function initMs(dir: string): { wall: number; cpu: number } {
   const file = join(dir, 'index.mjs');
-  const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t); process.exit(0);`;
+  const script = `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(file)}); const w = performance.now() - t; const u = process.cpuUsage(c); console.log(w, (u.user + u.system) / 1000); process.exit(0);`;
   const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
     cwd: dir,
     env: lambdaEnv(dir),
     encoding: 'utf8',
     timeout: 30_000,
   });
-  const ms = Number(out.trim().split('\n').at(-1));
-  if (!Number.isFinite(ms)) throw new Error(`could not read an init time from ${JSON.stringify(out)}`);
-  return ms;
+  const [wall, cpu] = (out.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  if (!Number.isFinite(wall) || !Number.isFinite(cpu)) throw new Error(`could not read an init time from ${JSON.stringify(out)}`);
+  return { wall: wall!, cpu: cpu! };
 }
 
+/**
+ * The Tracer's cost, measured beside the shipped bundles: the api and fan-out (which ship with
+ * it) built without it, its module stubbed out; the sender (which ships without it) with its
+ * middleware; and the Tracer with its middleware alone.
+ */
+const TRACER_IMPORTS =
+  "import { Tracer } from '@aws-lambda-powertools/tracer'; import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';";
+const withoutTracer: Plugin = {
+  name: 'without-tracer',
+  setup(b) {
+    b.onResolve({ filter: /runtime\/tracing\.js$/ }, () => ({ path: 'tracing', namespace: 'without-tracer' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-tracer' }, () => ({
+      contents: 'export const traceHandler = () => ({ before: () => undefined });',
+      loader: 'js',
+    }));
+  },
+};
+export const VARIANTS: Record<string, { handler: HandlerName; stdin?: string; plugins?: Plugin[] }> = {
+  'api, no tracer': { handler: 'api', plugins: [withoutTracer] },
+  'fanout, no tracer': { handler: 'fanout', plugins: [withoutTracer] },
+  'sender + tracer': {
+    handler: 'sender',
+    stdin: `${TRACER_IMPORTS} import { handler as sender } from './functions/handlers/sender.ts'; export const handler = sender.use(captureLambdaHandler(new Tracer(), { captureResponse: false }));`,
+  },
+  'tracer alone': {
+    handler: 'sender',
+    stdin: `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
+  },
+};
+
 export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
-  // The construct's own exports, so the banner and root cannot drift from what CDK ships.
-  const { ESM_REQUIRE_BANNER, PROJECT_ROOT, WEBHOOK_ESBUILD_TARGET } = await import('../lib/constructs/webhook-function.js');
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
-  // What NodejsFunction passes esbuild for the construct's bundling props: format ESM,
-  // target node24, platform node, mainFields module,main, the banner, minify, a source map
-  // without sources content, and no externals (bundleAwsSDK: true). Then events/ is copied in.
-  const esbuildOptions: BuildOptions = {
-    bundle: true,
-    platform: 'node',
-    target: WEBHOOK_ESBUILD_TARGET,
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    external: [],
-    logLevel: 'warning',
-  };
   try {
     const dirs: Record<string, string> = {};
+    // The options the CDK construct gives NodejsFunction, and the package build uses (scripts/lib/handler-bundles.ts).
     for (const h of HANDLERS) {
-      const dir = join(root, h);
-      mkdirSync(dir);
-      await build({
-        ...esbuildOptions,
-        absWorkingDir: PROJECT_ROOT,
-        entryPoints: [join('functions', 'handlers', `${h}.ts`)],
-        outfile: join(dir, 'index.mjs'),
+      dirs[h] = join(root, h);
+      await bundleHandler(h, dirs[h]!);
+    }
+    for (const [name, v] of Object.entries(VARIANTS)) {
+      dirs[name] = join(root, name.replace(/\W+/g, '_'));
+      await bundleHandler(v.handler, dirs[name]!, {
+        ...(v.stdin ? { stdin: { contents: v.stdin, resolveDir: PROJECT_ROOT, loader: 'ts' } } : {}),
+        ...(v.plugins ? { plugins: v.plugins } : {}),
       });
-      cpSync(join(PROJECT_ROOT, 'events'), join(dir, 'events'), { recursive: true });
-      dirs[h] = dir;
     }
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'index.mjs'), '');
 
     // Round-robin, so a noisy moment hits every subject alike; one unmeasured spawn each first.
-    const subjects = [...HANDLERS, 'empty'] as const;
-    const dirOf = (s: (typeof subjects)[number]) => (s === 'empty' ? empty : dirs[s]!);
+    const subjects = [...HANDLERS, ...Object.keys(VARIANTS), 'empty'];
+    const dirOf = (s: string) => (s === 'empty' ? empty : dirs[s]!);
     for (const s of subjects) initMs(dirOf(s));
     const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
-    for (let i = 0; i < options.spawns; i++) for (const s of subjects) runs[s]!.push(initMs(dirOf(s)));
+    const cpuRuns: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
+    for (let i = 0; i < options.spawns; i++)
+      for (const s of subjects) {
+        const t = initMs(dirOf(s));
+        runs[s]!.push(t.wall);
+        cpuRuns[s]!.push(t.cpu);
+      }
 
-    const bundles: BundleFigure[] = HANDLERS.map((h) => {
+    const bundles: BundleFigure[] = [...HANDLERS, ...Object.keys(VARIANTS)].map((h) => {
       const code = readFileSync(join(dirs[h]!, 'index.mjs'));
       return {
         handler: h,
@@ -118,21 +143,25 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
         mapBytes: statSync(join(dirs[h]!, 'index.mjs.map')).size,
         initMs: median(runs[h]!),
         initRunsMs: runs[h]!,
+        initCpuMs: median(cpuRuns[h]!),
+        initCpuRunsMs: cpuRuns[h]!,
       };
     });
     const emptyInitMs = median(runs.empty!);
     for (const b of bundles) {
       options.log(
-        `  ${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KiB (gzip ${(b.gzipBytes / 1024).toFixed(0)} KiB)  init ${b.initMs.toFixed(1)} ms  [${b.initRunsMs.map((x) => x.toFixed(0)).join(' ')}]`,
+        `  ${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KiB (gzip ${(b.gzipBytes / 1024).toFixed(0)} KiB)  init ${b.initMs.toFixed(1)} ms  [${b.initRunsMs.map((x) => x.toFixed(0)).join(' ')}]  cpu ${b.initCpuMs.toFixed(1)} ms`,
       );
     }
-    options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms`);
+    const emptyInitCpuMs = median(cpuRuns.empty!);
+    options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms  cpu ${emptyInitCpuMs.toFixed(2)} ms`);
     return {
       bundles,
       emptyInitMs,
+      emptyInitCpuMs,
       emptyInitRunsMs: runs.empty!,
       spawns: options.spawns,
-      esbuild: { ...esbuildOptions, banner: '(ESM_REQUIRE_BANNER)' },
+      esbuild: { ...HANDLER_BUILD_OPTIONS, banner: '(ESM_REQUIRE_BANNER)' },
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -130,6 +130,15 @@ if (only.has('bundles')) {
       met: null,
       numbers: { initMs: x.initMs, emptyInitMs: b.emptyInitMs, differenceMs: x.initMs - b.emptyInitMs, ratio: x.initMs / b.emptyInitMs },
     });
+    rows.push({
+      figure: `Bundle ${x.handler}: module init CPU (ms, median of ${b.spawns})`,
+      value: `${x.initCpuMs.toFixed(1)} (+${(x.initCpuMs - b.emptyInitCpuMs).toFixed(1)})`,
+      baseline: `${b.emptyInitCpuMs.toFixed(2)} (empty .mjs)`,
+      ratio: '-',
+      target: '-',
+      met: null,
+      numbers: { initCpuMs: x.initCpuMs, emptyInitCpuMs: b.emptyInitCpuMs },
+    });
   }
 }
 

@@ -1,7 +1,16 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
+
+function logLevelFrom(value: string | undefined): LogLevel | undefined {
+  if (value === undefined) return undefined;
+  const level = value.toUpperCase();
+  if (level !== 'DEBUG' && level !== 'INFO' && level !== 'WARN' && level !== 'ERROR')
+    throw new Error(`context logLevel must be DEBUG, INFO, WARN or ERROR, got "${value}"`);
+  return level;
+}
 
 export const DEFAULT_STACK_NAME = 'Webhooks';
 
@@ -17,6 +26,10 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   secretRotationOverlapSeconds    how long a rotated-out secret keeps signing (86400)
  *   retentionDays                   days of delivery history (30)
  *   attemptTimeoutSeconds           per-attempt HTTP timeout (10)
+ *   senderMaxConcurrency            most concurrent sender invocations (400)
+ *   fanoutMaxConcurrency            most concurrent fan-out invocations (50)
+ *   maxSubscriptionsPerTenant       subscription cap per tenant (1000)
+ *   logLevel                        DEBUG, INFO, WARN or ERROR (INFO)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -27,7 +40,15 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     return Array.isArray(value) ? value.join(',') : String(value);
   };
 
-  const numberFrom = (key: 'secretRotationOverlapSeconds' | 'retentionDays' | 'attemptTimeoutSeconds') => {
+  const numberFrom = (
+    key:
+      | 'secretRotationOverlapSeconds'
+      | 'retentionDays'
+      | 'attemptTimeoutSeconds'
+      | 'senderMaxConcurrency'
+      | 'fanoutMaxConcurrency'
+      | 'maxSubscriptionsPerTenant',
+  ) => {
     const v = context(key);
     if (v === undefined) return {};
     if (!/^\d+$/.test(v)) throw new Error(`context ${key} must be a whole number, got "${v}"`);
@@ -44,6 +65,10 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('secretRotationOverlapSeconds'),
     ...numberFrom('retentionDays'),
     ...numberFrom('attemptTimeoutSeconds'),
+    ...numberFrom('senderMaxConcurrency'),
+    ...numberFrom('fanoutMaxConcurrency'),
+    ...numberFrom('maxSubscriptionsPerTenant'),
+    logLevel: logLevelFrom(context('logLevel')),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

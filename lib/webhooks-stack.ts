@@ -1,15 +1,9 @@
-import { ArnFormat, CfnOutput, type CfnResource, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
-import { PipelineAlarms } from './constructs/alarms.js';
-import { DataTable } from './constructs/data-table.js';
-import { DeliveryQueues } from './constructs/delivery-queues.js';
-import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
-import { EventIngest } from './constructs/event-ingest.js';
-import { WebhookApi } from './constructs/webhook-api.js';
-import type { WebhookFunction } from './constructs/webhook-function.js';
+import { type LogLevel, SETTING_LIMITS, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
+
+export { API_SECRET_ACTIONS } from './webhook-delivery.js';
 
 export interface WebhooksStackProps extends StackProps {
   /**
@@ -32,40 +26,23 @@ export interface WebhooksStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default 10 */
   readonly attemptTimeoutSeconds?: number;
+  /** MaximumConcurrency of the sender's event source mapping (2 to 1,000). @default 400 */
+  readonly senderMaxConcurrency?: number;
+  /** MaximumConcurrency of the fan-out's event source mapping (2 to 1,000). @default 50 */
+  readonly fanoutMaxConcurrency?: number;
+  /** Most subscriptions per tenant. @default 1000 */
+  readonly maxSubscriptionsPerTenant?: number;
+  /** The functions' log level. @default 'INFO' */
+  readonly logLevel?: LogLevel;
 }
-
-function wholeNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  return value;
-}
-
-/** Secret actions the api function needs to manage one signing secret per subscription. */
-export const API_SECRET_ACTIONS = [
-  'secretsmanager:CreateSecret',
-  'secretsmanager:GetSecretValue',
-  'secretsmanager:PutSecretValue',
-  'secretsmanager:DeleteSecret',
-  'secretsmanager:TagResource',
-  'secretsmanager:DescribeSecret',
-] as const;
 
 /**
- * The webhook delivery pipeline:
- *
- *   tenant -> API Gateway (authorizer) -> api fn -> DynamoDB, Secrets Manager, bus, delivery queue
- *   producers -> bus -> rule -> ingest queue -> fanout fn -> delivery queue -> sender fn -> receivers
- *   delivery queue -> (last attempt failed) -> DLQ -> (console redrive) -> delivery queue
+ * `npx cdk deploy`'s stack: one WebhookDelivery named after the stack (the bus
+ * `<stack>-events`, the secrets `webhooks/<stack>/...`), and the outputs the CLI tools
+ * (`npm run tenant`, `npm run redrive`) and docs/runbook.md look up by key.
  */
 export class WebhooksStack extends Stack {
-  readonly retrySchedule: readonly number[];
-  readonly secretNamePrefix: string;
-  readonly data: DataTable;
-  readonly deliveryQueues: DeliveryQueues;
-  readonly ingest: EventIngest;
-  readonly delivery: DeliverySender;
-  readonly webhookApi: WebhookApi;
-  readonly alarms: PipelineAlarms;
+  readonly webhooks: WebhookDelivery;
 
   constructor(scope: Construct, id: string, props: WebhooksStackProps = {}) {
     super(scope, id, {
@@ -73,117 +50,45 @@ export class WebhooksStack extends Stack {
       ...props,
     });
 
-    this.retrySchedule = validateSchedule([...(props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE)]);
-    this.secretNamePrefix = `webhooks/${this.stackName}/`;
-
-    this.data = new DataTable(this, 'Data');
-    const table = this.data.table;
-
-    this.deliveryQueues = new DeliveryQueues(this, 'Delivery', {
-      retrySchedule: this.retrySchedule,
-      senderTimeout: SENDER_TIMEOUT,
-    });
-    const deliveryQueue = this.deliveryQueues.queue;
-
-    const environment: Record<string, string> = {
-      WEBHOOKS_MODE: 'aws',
-      TABLE_NAME: table.tableName,
-      DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
-      SECRET_NAME_PREFIX: this.secretNamePrefix,
-      WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
-      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(
-        wholeNumber('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds ?? 86_400, 0, 30 * 86_400),
-      ),
-      WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
-      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
-      POWERTOOLS_SERVICE_NAME: 'webhooks',
-      POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-
-    this.ingest = new EventIngest(this, 'Ingest', {
-      eventBusName: `${this.stackName}-events`,
-      environment,
-    });
-    const bus = this.ingest.bus;
-    environment.EVENT_BUS_NAME = bus.eventBusName;
-
-    this.delivery = new DeliverySender(this, 'Sender', { queue: deliveryQueue, environment });
-
-    this.webhookApi = new WebhookApi(this, 'Api', {
-      environment,
-      cloudWatchRole: props.apiGatewayCloudWatchRole,
-    });
-
-    // ---- Least privilege: every grant of the stack, by function. ----
-    const api = this.webhookApi.apiFunction;
-    const authorizer = this.webhookApi.authorizerFunction;
-    const fanout = this.ingest.fanout;
-    const sender = this.delivery.sender;
-    const secretsArn = this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${this.secretNamePrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-
-    table.grants.readWriteData(api.function);
-    // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
-    bus.grants.actions(api.function, ['events:PutEvents']);
-    deliveryQueue.grants.sendMessages(api.function);
-    api.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...API_SECRET_ACTIONS], resources: [secretsArn] }));
-
-    table.grants.readData(authorizer.function);
-
-    table.grants.readWriteData(fanout.function);
-    deliveryQueue.grants.sendMessages(fanout.function);
-
-    table.grants.readWriteData(sender.function);
-    sender.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretsArn] }));
-
-    const tableIndexes = `Resource::<${this.resolve((table.node.defaultChild as CfnResource).logicalId)}.Arn>/index/*`;
-    const secretPrefix = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.secretNamePrefix}*`;
-    for (const fn of [api, authorizer, fanout, sender]) {
-      acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
-    }
-    for (const fn of [api, sender]) {
-      acknowledgeWildcard(
-        fn,
-        secretPrefix,
-        `Signing secrets are created per subscription at run time; access is limited to this stack's name prefix ${this.secretNamePrefix}.`,
-      );
-    }
-
-    this.alarms = new PipelineAlarms(this, 'Alarms', {
-      deadLetterQueue: this.deliveryQueues.deadLetterQueue,
-      ingestDeadLetterQueue: this.ingest.deadLetterQueue,
-      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
-      sender: sender.function,
-      fanout: fanout.function,
+    // Checked here too so that a bad context value is reported under its own (context) name.
+    const checked = (name: keyof typeof SETTING_LIMITS, v: number | undefined) =>
+      v === undefined ? undefined : wholeNumber(name, v, SETTING_LIMITS[name][0], SETTING_LIMITS[name][1]);
+    const seconds = (s: number | undefined) => (s === undefined ? undefined : Duration.seconds(s));
+    // Id 'Default' leaves the resources' logical ids as they were before the construct existed.
+    this.webhooks = new WebhookDelivery(this, 'Default', {
+      namePrefix: this.stackName,
+      retrySchedule: props.retrySchedule,
       alarmTopic: props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined,
+      apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
+      secretRotationOverlap: seconds(checked('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds)),
+      retention: props.retentionDays === undefined ? undefined : Duration.days(checked('retentionDays', props.retentionDays)!),
+      attemptTimeout: seconds(checked('attemptTimeoutSeconds', props.attemptTimeoutSeconds)),
+      senderMaxConcurrency: props.senderMaxConcurrency,
+      fanoutMaxConcurrency: props.fanoutMaxConcurrency,
+      maxSubscriptionsPerTenant: props.maxSubscriptionsPerTenant,
+      logLevel: props.logLevel,
     });
+    const w = this.webhooks;
 
-    // ---- Outputs: the CLI tools (npm run tenant, npm run redrive) find the stack by these keys. ----
     const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
-    output('ApiUrl', this.webhookApi.api.url, 'Base URL of the tenant API (ends with the stage and a slash).');
-    output('TableName', table.tableName, 'DynamoDB table of tenants, subscriptions, events and attempts.');
-    output('EventBusName', bus.eventBusName, 'EventBridge bus producers publish tenant events to (detail.tenant_id).');
-    output('IngestQueueUrl', this.ingest.queue.queueUrl, 'Buffer between the bus and the fan-out.');
-    output('IngestDeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Events the fan-out failed on (redrive to source).');
-    output(
-      'BusTargetDeadLetterQueueUrl',
-      this.ingest.targetDeadLetterQueue.queueUrl,
-      'Events EventBridge could not put on the ingest queue.',
-    );
-    output('DeliveryQueueUrl', deliveryQueue.queueUrl, 'One message per (event, subscription) delivery.');
-    output('DeliveryQueueArn', deliveryQueue.queueArn, 'ARN of the delivery queue (redrive destination).');
-    output('DeadLetterQueueUrl', this.deliveryQueues.deadLetterQueue.queueUrl, 'Deliveries that failed every attempt.');
-    output('DeadLetterQueueArn', this.deliveryQueues.deadLetterQueue.queueArn, 'ARN of the delivery DLQ (redrive source).');
-    output('SecretNamePrefix', this.secretNamePrefix, 'Secrets Manager name prefix of the signing secrets.');
+    output('ApiUrl', w.apiUrl, 'Base URL of the tenant API (ends with the stage and a slash).');
+    output('TableName', w.table.tableName, 'DynamoDB table of tenants, subscriptions, events and attempts.');
+    output('EventBusName', w.eventBusName, 'EventBridge bus producers publish tenant events to (detail.tenant_id).');
+    output('IngestQueueUrl', w.ingestQueue.queueUrl, 'Buffer between the bus and the fan-out.');
+    output('DeliveryQueueUrl', w.deliveryQueue.queueUrl, 'One message per (event, subscription) delivery.');
+    output('DeliveryQueueArn', w.deliveryQueue.queueArn, 'ARN of the delivery queue (redrive destination).');
+    output('DeadLetterQueueUrl', w.deadLetterQueue.queueUrl, 'Deliveries that failed every attempt.');
+    output('DeadLetterQueueArn', w.deadLetterQueue.queueArn, 'ARN of the delivery DLQ (redrive source).');
+    output('IngestQueueArn', w.ingestQueue.queueArn, 'ARN of the ingest queue (redrive destination of the ingest DLQ).');
+    output('IngestDeadLetterQueueUrl', w.ingestDeadLetterQueue.queueUrl, 'Events the fan-out failed on (redrive to source).');
+    output('BusTargetDeadLetterQueueUrl', w.busTargetDeadLetterQueue.queueUrl, 'Events EventBridge could not put on the ingest queue.');
+    output('IngestDeadLetterQueueArn', w.ingestDeadLetterQueue.queueArn, 'ARN of the ingest DLQ (redrive source).');
+    output('SecretNamePrefix', w.secretNamePrefix, 'Secrets Manager name prefix of the signing secrets.');
+    output('DashboardName', w.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline.');
+    output('ApiFunctionName', w.functions.api.functionName, 'The api Lambda (logs: its LoggingConfig.LogGroup).');
+    output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');
+    output('FanoutFunctionName', w.functions.fanout.functionName, 'The fan-out Lambda.');
+    output('SenderFunctionName', w.functions.sender.functionName, 'The sender Lambda.');
     output('StackName', this.stackName, 'Name of this stack.');
   }
-}
-
-function acknowledgeWildcard(fn: WebhookFunction, finding: string, reason: string): void {
-  Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
 }

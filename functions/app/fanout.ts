@@ -37,7 +37,7 @@ export interface FanoutDeps {
   store: DeliveryStore;
   metrics?: Metrics;
   now?: () => Date;
-  log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
 /** How many delivery-message bytes are built before they are sent: bounds memory for large events. */
@@ -212,7 +212,7 @@ export function createFanout(deps: FanoutDeps) {
     metrics.count('EventsFannedOut', stored.length);
     metrics.count('DeliveriesCreated', deliveriesCreated);
     for (const s of stored)
-      log('info', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+      log('debug', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
     if (duplicates > 0) log('info', 'duplicate events skipped', { count: duplicates });
     return response(failures);
   };

@@ -36,7 +36,7 @@ export interface SenderDeps {
   metrics?: Metrics;
   now?: () => Date;
   random?: () => number;
-  log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
 export type Outcome = 'succeeded' | 'retrying' | 'dead_lettered' | 'gone' | 'refused' | 'skipped' | 'duplicate';
@@ -112,9 +112,11 @@ export function createSender(deps: SenderDeps) {
     else delivery.lastError = result.error;
     metrics.latency(result.latencyMs);
     if (log) {
-      log(result.kind === 'response' && result.status < 300 ? 'info' : 'warn', 'delivery attempt', {
+      // At volume: successes at debug (sampled by debugLogSampleRate), failures at warn.
+      log(result.kind === 'response' && result.status >= 200 && result.status < 300 ? 'debug' : 'warn', 'delivery attempt', {
         deliveryId: message.deliveryId,
         eventId: message.event.id,
+        tenantId: message.tenantId,
         subscriptionId: message.subscriptionId,
         attempt: delivery.attempts,
         ...(result.kind === 'response' ? { status: result.status } : { error: result.error }),

@@ -6,7 +6,8 @@ import { loadCatalog } from '../domain/catalog.js';
 import { maxSubscriptionsPerTenant, optionalNumber, secretNamePrefix } from '../runtime/config.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
-import { logFn, logger } from '../runtime/observability.js';
+import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
+import { traceHandler } from '../runtime/tracing.js';
 
 const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
 
@@ -24,4 +25,7 @@ export const handler = middy(
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     log: logFn,
   }),
-).use(injectLambdaContext(logger));
+)
+  .use(injectLambdaContext(logger))
+  .use(coldStartMetric())
+  .use(traceHandler());

@@ -2,6 +2,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createAuthorizer } from '../app/authorizer.js';
 import { tenantRepository } from '../runtime/dynamodb.js';
-import { logger } from '../runtime/observability.js';
+import { coldStartMetric, logger } from '../runtime/observability.js';
 
-export const handler = middy(createAuthorizer(tenantRepository())).use(injectLambdaContext(logger));
+export const handler = middy(createAuthorizer(tenantRepository())).use(injectLambdaContext(logger)).use(coldStartMetric());

@@ -4,7 +4,8 @@ import middy from '@middy/core';
 import { createFanout } from '../app/fanout.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue } from '../runtime/messaging.js';
-import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
+import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
+import { traceHandler } from '../runtime/tracing.js';
 
 export const handler = middy(
   createFanout({
@@ -16,4 +17,6 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
+  .use(coldStartMetric())
+  .use(traceHandler())
   .use(logMetrics(metrics));

@@ -7,7 +7,7 @@ import { AWS_POLICY } from '../domain/address-policy.js';
 import { optionalNumber, retrySchedule } from '../runtime/config.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, secretStore } from '../runtime/messaging.js';
-import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
+import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 export const handler = middy(
   createSender({
@@ -26,4 +26,5 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
+  .use(coldStartMetric())
   .use(logMetrics(metrics));

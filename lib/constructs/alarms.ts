@@ -1,76 +1,166 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_JITTER } from '../../functions/domain/retry-schedule.js';
+
+export interface AlarmThresholds {
+  /**
+   * Seconds the oldest message of the delivery queue may be before deliveries count as late.
+   * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
+   * times, but a message waiting for its second or third attempt counts, so the default is the
+   * first two retry steps with their jitter, plus 15 minutes.
+   * @default deliveryLateDefaultSeconds(retrySchedule): 3,216 s for the default schedule
+   */
+  readonly oldestDeliveryAgeSeconds?: number;
+  /** Sender or fan-out invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
+  readonly functionErrors?: number;
+  /** Sender or fan-out invocations throttled within 5 minutes. @default 0 (alarm on the first) */
+  readonly functionThrottles?: number;
+  /** Share of API requests answered 5xx over 5 minutes, 0 to 1. @default 0.05 */
+  readonly apiServerErrorRate?: number;
+  /** Authorizer invocations failing within 5 minutes (each is a 5xx to a tenant). @default 0 (alarm on the first) */
+  readonly authorizerErrors?: number;
+}
+
+/** How old the oldest delivery message may be on a healthy pipeline, plus a quarter of an hour. */
+export function deliveryLateDefaultSeconds(retrySchedule: readonly number[]): number {
+  const firstTwo = (retrySchedule[0] ?? 0) + (retrySchedule[1] ?? 0);
+  return Math.ceil(firstTwo * (1 + DEFAULT_JITTER)) + 15 * 60;
+}
+
+export interface PipelineFunctions {
+  readonly api: lambda.IFunction;
+  readonly authorizer: lambda.IFunction;
+  readonly fanout: lambda.IFunction;
+  readonly sender: lambda.IFunction;
+}
 
 export interface PipelineAlarmsProps {
+  readonly retrySchedule: readonly number[];
+  readonly deliveryQueue: sqs.IQueue;
   /** Deliveries that used up every attempt. */
   readonly deadLetterQueue: sqs.IQueue;
   /** Events the fan-out (or EventBridge) could not process. */
   readonly ingestDeadLetterQueue: sqs.IQueue;
   /** EventBridge's target DLQ for the rule into the ingest queue. */
   readonly busTargetDeadLetterQueue?: sqs.IQueue;
-  readonly sender: lambda.IFunction;
-  readonly fanout: lambda.IFunction;
+  readonly functions: PipelineFunctions;
+  readonly stage: apigw.Stage;
   /** Where alarms (and their recoveries) are sent, if anywhere. */
   readonly alarmTopic?: sns.ITopic;
+  readonly thresholds?: AlarmThresholds;
 }
 
-/** What an operator must look at: anything in a DLQ, and functions that fail as a whole. */
+/** The alarms' construct ids, each a section of docs/runbook.md. */
+export const ALARM_IDS = [
+  'DeliveriesLate',
+  'DeadLetterQueueNotEmpty',
+  'IngestDeadLetterQueueNotEmpty',
+  'BusTargetDeadLetterQueueNotEmpty',
+  'SenderErrors',
+  'SenderThrottles',
+  'FanoutErrors',
+  'FanoutThrottles',
+  'ApiServerErrors',
+  'AuthorizerErrors',
+] as const;
+export type AlarmId = (typeof ALARM_IDS)[number];
+
+const RUNBOOK = 'docs/runbook.md';
+
+/** What pages an operator; every alarm's description names its runbook section. */
 export class PipelineAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  readonly byId: Partial<Record<AlarmId, cloudwatch.Alarm>> = {};
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
+    const t = props.thresholds ?? {};
+    const fiveMinutes = Duration.minutes(5);
+    const above = (alarmId: AlarmId, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: `${description} Runbook: ${RUNBOOK}#${alarmId.toLowerCase()}`,
+        metric,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(alarm);
+      this.byId[alarmId] = alarm;
+      return alarm;
+    };
+    const queueNotEmpty = (queue: sqs.IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
+    const sum = (fn: lambda.IFunction, metric: 'Errors' | 'Throttles') =>
+      fn.metric(metric, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
+    const { sender, fanout, authorizer } = props.functions;
 
-    const queueNotEmpty = (alarmId: string, queue: sqs.IQueue, description: string) =>
-      this.add(
-        new cloudwatch.Alarm(this, alarmId, {
-          alarmDescription: description,
-          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    const functionErrors = (alarmId: string, fn: lambda.IFunction, description: string) =>
-      this.add(
-        new cloudwatch.Alarm(this, alarmId, {
-          alarmDescription: description,
-          metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-
-    queueNotEmpty(
+    above(
+      'DeliveriesLate',
+      props.deliveryQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      t.oldestDeliveryAgeSeconds ?? deliveryLateDefaultSeconds(props.retrySchedule),
+      'Deliveries are late: the oldest message of the delivery queue is older than a healthy retry schedule explains (a backlog, or the sender is down).',
+      5,
+    );
+    above(
       'DeadLetterQueueNotEmpty',
-      props.deadLetterQueue,
+      queueNotEmpty(props.deadLetterQueue),
+      0,
       'Webhook deliveries failed every attempt and wait in the delivery DLQ. Fix the receiver, then "Start DLQ redrive" in the SQS console (or npm run redrive).',
     );
-    queueNotEmpty(
+    above(
       'IngestDeadLetterQueueNotEmpty',
-      props.ingestDeadLetterQueue,
+      queueNotEmpty(props.ingestDeadLetterQueue),
+      0,
       'Tenant events could not be fanned out and wait in the ingest DLQ. Check the fan-out logs, then "Start DLQ redrive" in the SQS console (or npm run redrive -- --ingest).',
     );
     if (props.busTargetDeadLetterQueue)
-      queueNotEmpty(
+      above(
         'BusTargetDeadLetterQueueNotEmpty',
-        props.busTargetDeadLetterQueue,
+        queueNotEmpty(props.busTargetDeadLetterQueue),
+        0,
         'EventBridge could not put tenant events on the ingest queue for 24 hours. Fix the queue (policy, encryption), then npm run redrive -- --ingest.',
       );
-    functionErrors(
+    above(
       'SenderErrors',
-      props.sender,
+      sum(sender, 'Errors'),
+      t.functionErrors ?? 0,
       'The webhook sender failed whole invocations (not single deliveries); its batches are retried.',
     );
-    functionErrors('FanoutErrors', props.fanout, 'The fan-out failed whole invocations; its batches are retried.');
+    above(
+      'SenderThrottles',
+      sum(sender, 'Throttles'),
+      t.functionThrottles ?? 0,
+      'The sender was throttled (account concurrency used up); deliveries wait, no attempt is lost.',
+    );
+    above('FanoutErrors', sum(fanout, 'Errors'), t.functionErrors ?? 0, 'The fan-out failed whole invocations; its batches are retried.');
+    above(
+      'FanoutThrottles',
+      sum(fanout, 'Throttles'),
+      t.functionThrottles ?? 0,
+      'The fan-out was throttled (account concurrency used up); events wait in the ingest queue.',
+    );
+    // WebhookDelivery checks it is a share (0 to 1) before building anything.
+    const serverErrorRate = t.apiServerErrorRate ?? 0.05;
+    above(
+      'ApiServerErrors',
+      // API Gateway's 5XXError is 0 or 1 per request: its average is the share of 5xx answers.
+      props.stage.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.AVERAGE }),
+      serverErrorRate,
+      'The tenant API answers 5xx to more than the threshold share of requests.',
+    );
+    above(
+      'AuthorizerErrors',
+      sum(authorizer, 'Errors'),
+      t.authorizerErrors ?? 0,
+      'The authorizer failed; API Gateway answered those tenants 500.',
+    );
 
     if (props.alarmTopic) {
       const action = new SnsAction(props.alarmTopic);
@@ -79,10 +169,5 @@ export class PipelineAlarms extends Construct {
         alarm.addOkAction(action);
       }
     }
-  }
-
-  private add(alarm: cloudwatch.Alarm): cloudwatch.Alarm {
-    this.alarms.push(alarm);
-    return alarm;
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Names, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SQS_MAX_MESSAGE_BYTES } from '../../functions/domain/aws-limits.js';
@@ -32,13 +32,15 @@ export class DeliveryQueues extends Construct {
     const stack = Stack.of(this);
     // The delivery queue names the DLQ (redrive policy) and the DLQ names the delivery queue
     // (redrive allow policy). Referencing each other's ARN attribute would be a circular
-    // dependency, so the delivery queue gets a fixed name and the DLQ refers to its ARN by name.
-    const queueName = `${stack.stackName}-delivery`;
-    if (queueName.length > 76) throw new Error(`stack name ${stack.stackName} is too long for the queue names derived from it`);
+    // dependency, so the DLQ refers to the delivery queue's ARN built from its name, and that
+    // name is decided here without being fixed: this construct's unique name in the stack (so
+    // two pipelines in one stack differ) and the last group of the stack's id, a UUID
+    // CloudFormation draws when it creates the stack (so a stack created again after a failed
+    // create does not wait SQS's 60 s before a deleted queue's name may be reused).
+    const queueName = deliveryQueueName(this);
     const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: `${queueName}-dlq`,
       retentionPeriod: Duration.days(14),
       maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -59,4 +61,11 @@ export class DeliveryQueues extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: maxAttempts(props.retrySchedule) },
     });
   }
+}
+
+/** At most 64 + 1 + 12 characters, within SQS's 80 (letters, digits, hyphens). */
+function deliveryQueueName(scope: Construct): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Stack.of(scope).stackId));
+  const lastGroup = Fn.select(4, Fn.split('-', stackUuid));
+  return Fn.join('-', [Names.uniqueResourceName(scope, { maxLength: 64, separator: '-' }), lastGroup]);
 }

@@ -1,5 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_BATCH_SIZE } from '../../functions/domain/batching.js';
@@ -10,6 +11,10 @@ export const SENDER_TIMEOUT = Duration.seconds(60);
 export interface DeliverySenderProps {
   readonly queue: sqs.Queue;
   readonly environment: Record<string, string>;
+  /** MaximumConcurrency of the event source mapping (2 to 1,000). @default no cap but the account's */
+  readonly maxConcurrency?: number;
+  readonly logRetention?: logs.RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -27,11 +32,14 @@ export class DeliverySender extends Construct {
       memorySize: 512,
       timeout: SENDER_TIMEOUT,
       environment: props.environment,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.sender.function.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: SENDER_BATCH_SIZE,
         reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency,
       }),
     );
     // The event source grants consuming; the backoff itself is a visibility change.

@@ -1,7 +1,8 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS } from '../../functions/domain/batching.js';
@@ -17,6 +18,10 @@ export interface EventIngestProps {
   readonly eventBusName: string;
   /** Environment of the fan-out function; EVENT_BUS_NAME is added here. */
   readonly environment: Record<string, string>;
+  /** MaximumConcurrency of the fan-out's event source mapping (2 to 1,000). @default no cap but the account's */
+  readonly maxConcurrency?: number;
+  readonly logRetention?: logs.RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -92,12 +97,15 @@ export class EventIngest extends Construct {
       description: 'Fans each tenant event out to one delivery message per matching subscription.',
       timeout: FANOUT_TIMEOUT,
       environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.fanout.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: FANOUT_BATCH_SIZE,
         maxBatchingWindow: Duration.seconds(FANOUT_BATCH_WINDOW_SECONDS),
         reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency,
       }),
     );
   }

@@ -12,6 +12,16 @@ export const OPENAPI_PATH = ['api', 'openapi.json'] as const;
 
 export interface WebhookApiProps {
   readonly environment: Record<string, string>;
+  /** Merged over `environment` for the api function only. */
+  readonly apiEnvironment?: Record<string, string>;
+  /** The REST API's name (API Gateway's metrics are per name). @default the construct id */
+  readonly restApiName?: string;
+  /** @default THREE_MONTHS */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /** Retention of the functions' log groups. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** What happens to the log groups when the API goes. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
   /** Steady-state requests per second across the stage. @default 100 */
   readonly throttlingRateLimit?: number;
   /** @default 200 */
@@ -127,25 +137,31 @@ export class WebhookApi extends Construct {
       description: 'Webhook subscriptions, deliveries, retries, test events and publishing for tenants.',
       // API Gateway gives up after 29 s.
       timeout: Duration.seconds(28),
-      environment: props.environment,
+      environment: { ...props.environment, ...props.apiEnvironment },
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.authorizerFunction = new WebhookFunction(this, 'Authorizer', {
       handler: 'authorizer',
       description: 'Finds the tenant for the Identity and Authorization headers.',
       timeout: Duration.seconds(10),
       environment: props.environment,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
+      retention: props.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
     this.api = new apigw.RestApi(this, 'RestApi', {
+      restApiName: props.restApiName,
       description: 'Webhook subscriptions and deliveries for tenants.',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: props.cloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // CDK refuses a removal policy for a role it does not create.
+      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
         description: 'Webhooks API',

@@ -11,10 +11,20 @@ import { Construct } from 'constructs';
 /** The repository root: bundling runs esbuild from here and copies `events/` from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * Where the packed package keeps the pre-bundled handlers (`npm run build`: dist/handlers/<name>/
+ * with index.mjs, its source map and events/). From the compiled dist/lib/constructs/ this is
+ * dist/handlers; from this repository's lib/constructs/ it is a `handlers/` that does not exist,
+ * so the repository bundles from source.
+ */
+export const PREBUNDLED_HANDLERS_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url));
+
 /** One runtime for every function: Node 24, the LTS line the code is developed and tested on. */
 export const WEBHOOK_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** esbuild's target for that runtime. */
 export const WEBHOOK_ESBUILD_TARGET = 'node24';
+/** Prefer a dependency's ESM build. */
+export const WEBHOOK_MAIN_FIELDS = ['module', 'main'] as const;
 
 /** The handlers under functions/handlers/, one Lambda each. */
 export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender';
@@ -37,28 +47,39 @@ export interface WebhookFunctionProps {
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** What happens to the log group when the function goes. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * A directory holding `<handler>/index.mjs` already bundled: used as is (no esbuild, no sources).
+   * @default PREBUNDLED_HANDLERS_DIR when it holds this handler, else bundle from source
+   */
+  readonly prebundledHandlersDir?: string;
+}
+
+/** The pre-bundled directory of `handler` under `dir`, if it is there. */
+export function prebundledHandler(handler: HandlerName, dir = PREBUNDLED_HANDLERS_DIR): string | undefined {
+  const path = join(dir, handler);
+  return existsSync(join(path, 'index.mjs')) ? path : undefined;
 }
 
 /**
  * The shared defaults of every webhook Lambda: bundled locally with the project's esbuild (never
  * Docker) to a minified ESM `index.mjs` with a source map, the event catalog (`events/`) copied
  * beside it, arm64, X-Ray, its own log group, and its own role that may write to that log group
- * and nothing else until a construct grants more.
+ * and nothing else until a construct grants more. In the packed package the same bundle comes
+ * pre-built (scripts/build-package.ts) and is used as an asset as it is.
  */
 export class WebhookFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
     super(scope, id);
 
-    const entry = join(PROJECT_ROOT, 'functions', 'handlers', `${props.handler}.ts`);
-    if (!existsSync(entry)) throw new Error(`the ${props.handler} handler ${entry} does not exist`);
-
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
     this.role = new iam.Role(this, 'Role', {
@@ -67,9 +88,7 @@ export class WebhookFunction extends Construct {
     });
     this.logGroup.grants.write(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry,
-      handler: 'handler',
+    const common = {
       description: props.description,
       runtime: WEBHOOK_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -79,28 +98,11 @@ export class WebhookFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: props.environment,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: WEBHOOK_ESBUILD_TARGET,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Ship the SDK version the code was tested against rather than the runtime's.
-        bundleAwsSDK: true,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The catalog is read at run time from $LAMBDA_TASK_ROOT/events (functions/domain/catalog.ts).
-          afterBundling: (inputDir: string, outputDir: string) => [`cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`],
-        },
-      },
-    });
+    };
+    const prebundled = prebundledHandler(props.handler, props.prebundledHandlersDir);
+    this.function = prebundled
+      ? new lambda.Function(this, 'Function', { ...common, code: lambda.Code.fromAsset(prebundled), handler: 'index.handler' })
+      : bundledFromSource(this, props.handler, common);
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -111,4 +113,37 @@ export class WebhookFunction extends Construct {
       reason: 'Pinned to nodejs24.x, the Node.js LTS line the handlers are developed and tested on; moved forward deliberately.',
     });
   }
+}
+
+/** NodejsFunction with the local esbuild, from functions/handlers/<handler>.ts of this repository. */
+function bundledFromSource(scope: Construct, handler: HandlerName, common: Omit<lambda.FunctionProps, 'code' | 'handler'>): NodejsFunction {
+  const entry = join(PROJECT_ROOT, 'functions', 'handlers', `${handler}.ts`);
+  if (!existsSync(entry))
+    throw new Error(`the ${handler} handler is neither pre-bundled (${PREBUNDLED_HANDLERS_DIR}) nor in the sources (${entry})`);
+  return new NodejsFunction(scope, 'Function', {
+    ...common,
+    entry,
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    bundling: {
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      target: WEBHOOK_ESBUILD_TARGET,
+      mainFields: [...WEBHOOK_MAIN_FIELDS],
+      banner: ESM_REQUIRE_BANNER,
+      minify: true,
+      sourceMap: true,
+      sourceMapMode: SourceMapMode.DEFAULT,
+      sourcesContent: false,
+      // Ship the SDK version the code was tested against rather than the runtime's.
+      bundleAwsSDK: true,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        // The catalog is read at run time from $LAMBDA_TASK_ROOT/events (functions/domain/catalog.ts).
+        afterBundling: (inputDir: string, outputDir: string) => [`cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`],
+      },
+    },
+  });
 }

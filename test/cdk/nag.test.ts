@@ -17,7 +17,7 @@ import { type BuiltStack, buildStack, cdkJsonContext, SKIP_BUNDLING } from './su
  * directly (`validateScope`) and through a real synth of the app as bin/webhooks.ts builds it.
  */
 
-const SLOW = 60_000;
+const SLOW = 180_000; // a synth; generous because the machine is shared
 const describeViolations = (report: PolicyValidationPluginReport, severity: string) =>
   report.violations
     .filter((v) => v.severity === severity)

@@ -11,6 +11,7 @@ import {
   type BuiltStack,
   buildStack,
   cdkJsonContext,
+  deliveryQueueIds,
   functionId,
   logicalIdOf,
   resourcesFor,
@@ -18,7 +19,7 @@ import {
   SKIP_BUNDLING,
 } from './support.js';
 
-const SLOW = 60_000;
+const SLOW = 180_000; // a synth; generous because the machine is shared
 
 let built: BuiltStack;
 let template: Template;
@@ -39,22 +40,12 @@ let ids: {
 
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
 const ref = (id: string) => ({ Ref: id });
-const queueWith = (predicate: (p: Record<string, any>) => boolean) => (r: Record<string, any>) => predicate(r.Properties ?? {});
 
 beforeAll(() => {
   built = buildStack();
   template = built.template;
   resources = template.toJSON().Resources;
-  const deliveryQueue = logicalIdOf(
-    template,
-    'AWS::SQS::Queue',
-    queueWith((p) => p.QueueName === 'Webhooks-delivery'),
-  );
-  const dlq = logicalIdOf(
-    template,
-    'AWS::SQS::Queue',
-    queueWith((p) => p.QueueName === 'Webhooks-delivery-dlq'),
-  );
+  const { deliveryQueue, dlq } = deliveryQueueIds(template);
   const bus = logicalIdOf(template, 'AWS::Events::EventBus');
   const ruleTarget = Object.values(template.findResources('AWS::Events::Rule'))[0]!.Properties.Targets[0];
   const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
@@ -223,11 +214,7 @@ describe('delivery queues', () => {
     'derive them from a custom schedule: [1,2,3] allows 4 attempts',
     () => {
       const custom = buildStack({ retrySchedule: [1, 2, 3] });
-      const queue = logicalIdOf(
-        custom.template,
-        'AWS::SQS::Queue',
-        queueWith((p) => p.QueueName === 'Webhooks-delivery'),
-      );
+      const queue = deliveryQueueIds(custom.template).deliveryQueue;
       const props = custom.template.toJSON().Resources[queue].Properties;
       expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
       expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
@@ -260,10 +247,24 @@ describe('delivery queues', () => {
     expect(dlq.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
     expect(dlq.RedriveAllowPolicy.sourceQueueArns).toHaveLength(1);
     // The ARN is built from the delivery queue's name (a GetAtt would be a circular dependency).
+    const queueName = resources[ids.deliveryQueue].Properties.QueueName;
     expect(built.stack.resolve(dlq.RedriveAllowPolicy.sourceQueueArns[0])).toEqual({
-      'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':sqs:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':Webhooks-delivery']],
+      'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':sqs:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':', queueName]],
     });
-    expect(resources[ids.deliveryQueue].Properties.QueueName).toBe('Webhooks-delivery');
+  });
+
+  it('name the delivery queue after this stack creation, not fixedly: unique path plus the last group of the stack id', () => {
+    const name = resources[ids.deliveryQueue].Properties.QueueName;
+    const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', ref('AWS::StackId')] }] };
+    expect(name).toEqual({
+      'Fn::Join': [
+        '-',
+        [expect.stringMatching(/^Webhooks-Delivery-[A-F0-9]{8}$/), { 'Fn::Select': [4, { 'Fn::Split': ['-', stackUuid] }] }],
+      ],
+    });
+    // At most 64 + 1 + 12 characters: within SQS's 80.
+    expect(name['Fn::Join'][1][0].length).toBeLessThanOrEqual(64);
+    for (const q of [ids.dlq, ids.ingestQueue, ids.ingestDlq]) expect(resources[q].Properties.QueueName, q).toBeUndefined();
   });
 
   it('feed the sender in batches of 10 with partial batch responses', () => {
@@ -317,7 +318,7 @@ describe('functions', () => {
     expect(resources[ids.sender].Properties.MemorySize).toBe(512);
   });
 
-  it('share the environment the handlers read', () => {
+  it('share the environment the handlers read; the api alone gets the subscription cap', () => {
     for (const h of handlers) {
       expect(resources[ids[h]].Properties.Environment.Variables, h).toEqual({
         WEBHOOKS_MODE: 'aws',
@@ -329,9 +330,11 @@ describe('functions', () => {
         WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
         WEBHOOKS_RETENTION_DAYS: '30',
         WEBHOOKS_ATTEMPT_TIMEOUT_MS: '10000',
-        POWERTOOLS_SERVICE_NAME: 'webhooks',
+        POWERTOOLS_SERVICE_NAME: 'Webhooks',
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000' } : {}),
       });
     }
   });
@@ -595,8 +598,15 @@ describe('outputs', () => {
         'DeliveryQueueArn',
         'DeadLetterQueueUrl',
         'DeadLetterQueueArn',
+        'IngestQueueArn',
+        'IngestDeadLetterQueueArn',
         'SecretNamePrefix',
         'StackName',
+        'DashboardName',
+        'ApiFunctionName',
+        'AuthorizerFunctionName',
+        'FanoutFunctionName',
+        'SenderFunctionName',
       ].sort(),
     );
   });
@@ -609,6 +619,12 @@ describe('outputs', () => {
     template.hasOutput('DeliveryQueueArn', { Value: getAtt(ids.deliveryQueue) });
     template.hasOutput('DeadLetterQueueUrl', { Value: ref(ids.dlq) });
     template.hasOutput('DeadLetterQueueArn', { Value: getAtt(ids.dlq) });
+    template.hasOutput('IngestQueueArn', { Value: getAtt(ids.ingestQueue) });
+    template.hasOutput('IngestDeadLetterQueueUrl', { Value: ref(ids.ingestDlq) });
+    template.hasOutput('IngestDeadLetterQueueArn', { Value: getAtt(ids.ingestDlq) });
+    template.hasOutput('DashboardName', { Value: ref(logicalIdOf(template, 'AWS::CloudWatch::Dashboard')) });
+    for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const)
+      template.hasOutput(`${h[0]!.toUpperCase()}${h.slice(1)}FunctionName`, { Value: ref(ids[h]) });
     template.hasOutput('SecretNamePrefix', { Value: 'webhooks/Webhooks/' });
     template.hasOutput('StackName', { Value: 'Webhooks' });
     const restApi = logicalIdOf(template, 'AWS::ApiGateway::RestApi');
@@ -642,14 +658,11 @@ describe('the app (bin/webhooks.ts)', () => {
       t.hasOutput('SecretNamePrefix', { Value: 'webhooks/Hooks2/' });
       t.hasOutput('StackName', { Value: 'Hooks2' });
       t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
-      t.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Hooks2-delivery', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-      t.hasResourceProperties('AWS::SQS::Queue', {
-        QueueName: 'Hooks2-delivery-dlq',
-        RedriveAllowPolicy: {
-          redrivePermission: 'byQueue',
-          sourceQueueArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':Hooks2-delivery'])] })],
-        },
-      });
+      const { deliveryQueue, dlq } = deliveryQueueIds(t);
+      const queues = t.toJSON().Resources;
+      expect(queues[deliveryQueue].Properties.RedrivePolicy.maxReceiveCount).toBe(3);
+      expect(queues[deliveryQueue].Properties.QueueName['Fn::Join'][1][0]).toMatch(/^Hooks2-Delivery-/);
+      expect(queues[dlq].Properties.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
     },
     SLOW,
   );

@@ -37,6 +37,20 @@ export function logicalIdOf(template: Template, type: string, predicate: (r: Jso
   return ids[0]!;
 }
 
+/**
+ * The delivery queue and its DLQ. Neither has a fixed name: the DLQ is the queue with a redrive
+ * allow policy, the delivery queue the one whose redrive policy points at it.
+ */
+export function deliveryQueueIds(template: Template): { deliveryQueue: string; dlq: string } {
+  const dlq = logicalIdOf(template, 'AWS::SQS::Queue', (r) => r.Properties?.RedriveAllowPolicy !== undefined);
+  const deliveryQueue = logicalIdOf(
+    template,
+    'AWS::SQS::Queue',
+    (r) => JSON.stringify(r.Properties?.RedrivePolicy?.deadLetterTargetArn) === JSON.stringify({ 'Fn::GetAtt': [dlq, 'Arn'] }),
+  );
+  return { deliveryQueue, dlq };
+}
+
 /** The Lambda function whose description starts with `prefix` (each handler has its own). */
 export function functionId(template: Template, handler: 'api' | 'authorizer' | 'fanout' | 'sender'): string {
   const prefixes = { api: 'Webhook subscriptions', authorizer: 'Finds the tenant', fanout: 'Fans each', sender: 'Signs and POSTs' };

@@ -1,0 +1,21 @@
+/**
+ * The package's entry point: `import { WebhookDelivery } from 'serverless-webhooks'`.
+ * The handlers ship pre-bundled inside the package (dist/handlers), so an app needs only
+ * aws-cdk-lib and constructs.
+ */
+
+export { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+export { ALARM_IDS, type AlarmId, type AlarmThresholds, deliveryLateDefaultSeconds } from './constructs/alarms.js';
+export { WIDGETS } from './constructs/dashboard.js';
+export {
+  API_SECRET_ACTIONS,
+  DEFAULT_FANOUT_MAX_CONCURRENCY,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
+  DEFAULT_SENDER_MAX_CONCURRENCY,
+  type LogLevel,
+  MAX_CONCURRENCY_RANGE,
+  METRICS_NAMESPACE,
+  type SecretStorage,
+  WebhookDelivery,
+  type WebhookDeliveryProps,
+} from './webhook-delivery.js';

@@ -1,0 +1,383 @@
+import { ArnFormat, type CfnResource, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
+import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
+import { DeliveryDashboard } from './constructs/dashboard.js';
+import { DataTable } from './constructs/data-table.js';
+import { DeliveryQueues } from './constructs/delivery-queues.js';
+import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
+import { EventIngest } from './constructs/event-ingest.js';
+import { WebhookApi } from './constructs/webhook-api.js';
+import type { WebhookFunction } from './constructs/webhook-function.js';
+
+export type { AlarmThresholds } from './constructs/alarms.js';
+
+/** Where signing secrets live. Only one storage today; `'envelope'` is planned (one key-encryption key). */
+export type SecretStorage = 'per-subscription';
+
+/** Powertools Logger levels. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** CloudWatch namespace of the pipeline's own metrics (functions/runtime/observability.ts writes them). */
+export const METRICS_NAMESPACE = 'Webhooks';
+
+/**
+ * Sender and fan-out concurrency caps (their SQS event source mappings' MaximumConcurrency, 2 to
+ * 1,000). Chosen so that, with the default account quota of 1,000 concurrent executions, the
+ * API keeps room: the stage's burst of 200 requests uses at most 200 api and 200 authorizer
+ * environments, 400 + 50 + 400 = 850, and 150 are left for the rest of the account.
+ */
+export const DEFAULT_SENDER_MAX_CONCURRENCY = 400;
+export const DEFAULT_FANOUT_MAX_CONCURRENCY = 50;
+/** Lambda's bounds for an SQS event source mapping's MaximumConcurrency. */
+export const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
+
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
+
+export interface WebhookDeliveryProps {
+  /**
+   * Seconds to wait before each retry of a failed delivery; a delivery gets one attempt more than
+   * there are steps. Each step at most 12 h (SQS's visibility limit). The delivery queue's
+   * maxReceiveCount and retention are derived from it.
+   * @default DEFAULT_RETRY_SCHEDULE: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 12 h, 12 h
+   */
+  readonly retrySchedule?: readonly number[];
+  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(10) */
+  readonly attemptTimeout?: Duration;
+  /** How long events, deliveries and attempts are kept (DynamoDB TTL), 1 to 365 days. @default Duration.days(30) */
+  readonly retention?: Duration;
+  /** How long a rotated-out signing secret keeps signing, 0 to 30 days. @default Duration.hours(24) */
+  readonly secretRotationOverlap?: Duration;
+  /**
+   * Most concurrent sender invocations (MaximumConcurrency of its SQS event source mapping, 2 to
+   * 1,000). Each handles up to 10 deliveries at a time.
+   * @default 400
+   */
+  readonly senderMaxConcurrency?: number;
+  /** Most concurrent fan-out invocations (2 to 1,000). Each handles up to 100 events. @default 50 */
+  readonly fanoutMaxConcurrency?: number;
+  /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
+  readonly maxSubscriptionsPerTenant?: number;
+  /**
+   * Where signing secrets are kept: `'per-subscription'` is one Secrets Manager secret per
+   * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>`.
+   * @default 'per-subscription'
+   */
+  readonly secretStorage?: SecretStorage;
+  /** SNS topic that gets every alarm and its recovery. @default no alarm actions (the alarms still show on the dashboard) */
+  readonly alarmTopic?: sns.ITopic;
+  /** Alarm thresholds. @default see AlarmThresholds */
+  readonly alarmThresholds?: AlarmThresholds;
+  /** Retention of the functions' and the API's log groups. @default logs.RetentionDays.ONE_MONTH (API access logs: THREE_MONTHS) */
+  readonly logRetention?: logs.RetentionDays;
+  /** Level of the functions' logs; successful delivery attempts log at DEBUG, failed ones at WARN. @default 'INFO' */
+  readonly logLevel?: LogLevel;
+  /** Share of invocations (0 to 1) that log at DEBUG whatever logLevel says: a sample of successful attempts. @default 0 */
+  readonly debugLogSampleRate?: number;
+  /**
+   * What happens to the table (tenants, subscriptions, history) and the log groups when the
+   * construct is removed or the stack destroyed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Prefix of the names this construct gives: the event bus `<prefix>-events`, the REST API
+   * `<prefix>-api`, the signing secrets `webhooks/<prefix>/...` and the metrics' `service`
+   * dimension. Letters, digits and hyphens, starting with a letter, at most 128.
+   * @default a name unique to this construct in its stack (stack name, path and a hash)
+   */
+  readonly namePrefix?: string;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which stage
+   * logging needs once per account and region. Turn off when the account already has one.
+   * @default true for the first WebhookDelivery of a stack, false for the others
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+/** Bounds of the numeric settings, [min, max]. */
+export const SETTING_LIMITS = {
+  attemptTimeoutSeconds: [1, 30],
+  retentionDays: [1, 365],
+  secretRotationOverlapSeconds: [0, 30 * 86_400],
+  maxSubscriptionsPerTenant: [1, 1_000_000],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export function wholeNumber(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+/** Secret actions the api function needs to manage one signing secret per subscription. */
+export const API_SECRET_ACTIONS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:TagResource',
+  'secretsmanager:DescribeSecret',
+] as const;
+
+const NAME_PREFIX = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** Stacks where a WebhookDelivery already sets the account's API Gateway logging role. */
+const STACKS_WITH_CLOUDWATCH_ROLE = new WeakSet<Stack>();
+
+/**
+ * The webhook delivery pipeline, as one construct to add to any stack:
+ *
+ *   tenant -> API Gateway (authorizer) -> api fn -> DynamoDB, Secrets Manager, bus, delivery queue
+ *   producers -> bus -> rule -> ingest queue -> fanout fn -> delivery queue -> sender fn -> receivers
+ *   delivery queue -> (last attempt failed) -> DLQ -> (console redrive) -> delivery queue
+ *
+ * plus a CloudWatch dashboard and alarms. No fixed physical names: any number of instances fit
+ * in one stack (give each its own namePrefix to read their names easily).
+ */
+export class WebhookDelivery extends Construct {
+  readonly retrySchedule: readonly number[];
+  readonly namePrefix: string;
+  /** Prefix of the signing secrets' names: `webhooks/<namePrefix>/`. */
+  readonly secretNamePrefix: string;
+  /** The `service` dimension of the pipeline's metrics (namespace METRICS_NAMESPACE). */
+  readonly metricsServiceName: string;
+  readonly data: DataTable;
+  readonly deliveryQueues: DeliveryQueues;
+  readonly ingest: EventIngest;
+  readonly delivery: DeliverySender;
+  readonly webhookApi: WebhookApi;
+  readonly alarms: PipelineAlarms;
+  readonly dashboard: DeliveryDashboard;
+
+  constructor(scope: Construct, id: string, props: WebhookDeliveryProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.retrySchedule = validateSchedule([...(props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE)]);
+    this.namePrefix = props.namePrefix ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+    if (!NAME_PREFIX.test(this.namePrefix))
+      throw new Error(`namePrefix must be letters, digits and hyphens, start with a letter, at most 128; got "${this.namePrefix}"`);
+    this.secretNamePrefix = `webhooks/${this.namePrefix}/`;
+    this.metricsServiceName = this.namePrefix;
+    const secretStorage = props.secretStorage ?? 'per-subscription';
+    if (secretStorage !== 'per-subscription') throw new Error(`secretStorage must be 'per-subscription', got "${secretStorage}"`);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logLevel = props.logLevel ?? 'INFO';
+    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
+      throw new Error(`logLevel must be DEBUG, INFO, WARN or ERROR, got "${logLevel}"`);
+    const sampleRate = props.debugLogSampleRate ?? 0;
+    if (!(sampleRate >= 0 && sampleRate <= 1)) throw new Error(`debugLogSampleRate must be from 0 to 1, got ${sampleRate}`);
+    const concurrency = (name: string, value: number) => wholeNumber(name, value, MAX_CONCURRENCY_RANGE.min, MAX_CONCURRENCY_RANGE.max);
+    const seconds = (d: Duration | undefined, fallback: Duration) => (d ?? fallback).toSeconds();
+    // Every setting is checked before anything is built (building a function bundles it).
+    const senderMaxConcurrency = concurrency('senderMaxConcurrency', props.senderMaxConcurrency ?? DEFAULT_SENDER_MAX_CONCURRENCY);
+    const fanoutMaxConcurrency = concurrency('fanoutMaxConcurrency', props.fanoutMaxConcurrency ?? DEFAULT_FANOUT_MAX_CONCURRENCY);
+    const maxSubscriptionsPerTenant = wholeNumber(
+      'maxSubscriptionsPerTenant',
+      props.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
+      ...SETTING_LIMITS.maxSubscriptionsPerTenant,
+    );
+    const rotationOverlapSeconds = wholeNumber(
+      'secretRotationOverlap (seconds)',
+      seconds(props.secretRotationOverlap, Duration.hours(24)),
+      ...SETTING_LIMITS.secretRotationOverlapSeconds,
+    );
+    const retentionDays = wholeNumber('retention (days)', (props.retention ?? Duration.days(30)).toDays(), ...SETTING_LIMITS.retentionDays);
+    const attemptTimeoutSeconds = wholeNumber(
+      'attemptTimeout (seconds)',
+      seconds(props.attemptTimeout, Duration.seconds(10)),
+      ...SETTING_LIMITS.attemptTimeoutSeconds,
+    );
+    const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
+    if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
+      throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
+
+    this.data = new DataTable(this, 'Data', { removalPolicy });
+    const table = this.data.table;
+
+    this.deliveryQueues = new DeliveryQueues(this, 'Delivery', {
+      retrySchedule: this.retrySchedule,
+      senderTimeout: SENDER_TIMEOUT,
+    });
+    const deliveryQueue = this.deliveryQueues.queue;
+
+    const environment: Record<string, string> = {
+      WEBHOOKS_MODE: 'aws',
+      TABLE_NAME: table.tableName,
+      DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
+      SECRET_NAME_PREFIX: this.secretNamePrefix,
+      WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
+      WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
+      WEBHOOKS_RETENTION_DAYS: String(retentionDays),
+      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutSeconds * 1000),
+      POWERTOOLS_SERVICE_NAME: this.metricsServiceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: logLevel,
+      ...(sampleRate > 0 ? { POWERTOOLS_LOGGER_SAMPLE_RATE: String(sampleRate) } : {}),
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const functionDefaults = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
+
+    this.ingest = new EventIngest(this, 'Ingest', {
+      eventBusName: `${this.namePrefix}-events`,
+      environment,
+      maxConcurrency: fanoutMaxConcurrency,
+      ...functionDefaults,
+    });
+    const bus = this.ingest.bus;
+    environment.EVENT_BUS_NAME = bus.eventBusName;
+
+    this.delivery = new DeliverySender(this, 'Sender', {
+      queue: deliveryQueue,
+      environment,
+      maxConcurrency: senderMaxConcurrency,
+      ...functionDefaults,
+    });
+
+    // One AWS::ApiGateway::Account per stack is enough (it is per account and region anyway).
+    const cloudWatchRole = props.apiGatewayCloudWatchRole ?? !STACKS_WITH_CLOUDWATCH_ROLE.has(stack);
+    if (cloudWatchRole) STACKS_WITH_CLOUDWATCH_ROLE.add(stack);
+
+    this.webhookApi = new WebhookApi(this, 'Api', {
+      environment,
+      apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
+      cloudWatchRole,
+      restApiName: `${this.namePrefix}-api`,
+      accessLogRetention: props.logRetention,
+      ...functionDefaults,
+    });
+
+    // ---- Least privilege: every grant, by function. ----
+    const api = this.webhookApi.apiFunction;
+    const authorizer = this.webhookApi.authorizerFunction;
+    const fanout = this.ingest.fanout;
+    const sender = this.delivery.sender;
+    const secretsArn = stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.secretNamePrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    table.grants.readWriteData(api.function);
+    this.grantPublish(api.function);
+    deliveryQueue.grants.sendMessages(api.function);
+    api.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...API_SECRET_ACTIONS], resources: [secretsArn] }));
+
+    table.grants.readData(authorizer.function);
+
+    table.grants.readWriteData(fanout.function);
+    deliveryQueue.grants.sendMessages(fanout.function);
+
+    table.grants.readWriteData(sender.function);
+    sender.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretsArn] }));
+
+    const tableIndexes = `Resource::<${stack.resolve((table.node.defaultChild as CfnResource).logicalId)}.Arn>/index/*`;
+    // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
+    const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+    const secretPrefix = `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
+    for (const fn of [api, authorizer, fanout, sender]) {
+      acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
+    }
+    for (const fn of [api, sender]) {
+      acknowledgeWildcard(
+        fn,
+        secretPrefix,
+        `Signing secrets are created per subscription at run time; access is limited to this pipeline's name prefix ${this.secretNamePrefix}.`,
+      );
+    }
+
+    const functions = this.functions;
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      retrySchedule: this.retrySchedule,
+      deliveryQueue,
+      deadLetterQueue: this.deliveryQueues.deadLetterQueue,
+      ingestDeadLetterQueue: this.ingest.deadLetterQueue,
+      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
+      functions,
+      stage: this.webhookApi.api.deploymentStage,
+      alarmTopic: props.alarmTopic,
+      thresholds: props.alarmThresholds,
+    });
+
+    this.dashboard = new DeliveryDashboard(this, 'Dashboard', {
+      metric: (metricName, options) => this.metric(metricName, options),
+      queues: {
+        delivery: deliveryQueue,
+        deliveryDlq: this.deliveryQueues.deadLetterQueue,
+        ingest: this.ingest.queue,
+        ingestDlq: this.ingest.deadLetterQueue,
+      },
+      functions,
+      stage: this.webhookApi.api.deploymentStage,
+      alarms: this.alarms.alarms,
+    });
+  }
+
+  /** Lets `grantee` publish tenant events to the bus (events:PutEvents on this bus only). */
+  grantPublish(grantee: iam.IGrantable): iam.Grant {
+    // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
+    return this.ingest.bus.grants.actions(grantee, ['events:PutEvents']);
+  }
+
+  /** One of the pipeline's own metrics (DeliverySucceeded, AttemptLatency, ColdStart...), for this instance. */
+  metric(metricName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.SUM,
+      ...options,
+      dimensionsMap: { service: this.metricsServiceName, ...options.dimensionsMap },
+    });
+  }
+
+  /** Base URL of the tenant API (ends with the stage and a slash). */
+  get apiUrl(): string {
+    return this.webhookApi.api.url;
+  }
+  /** The four Lambda functions. */
+  get functions(): PipelineFunctions {
+    return {
+      api: this.webhookApi.apiFunction.function,
+      authorizer: this.webhookApi.authorizerFunction.function,
+      fanout: this.ingest.fanout.function,
+      sender: this.delivery.sender.function,
+    };
+  }
+  get table(): dynamodb.ITable {
+    return this.data.table;
+  }
+  get eventBus(): events.IEventBus {
+    return this.ingest.bus;
+  }
+  get eventBusName(): string {
+    return this.ingest.bus.eventBusName;
+  }
+  get deliveryQueue(): sqs.IQueue {
+    return this.deliveryQueues.queue;
+  }
+  get deadLetterQueue(): sqs.IQueue {
+    return this.deliveryQueues.deadLetterQueue;
+  }
+  get ingestQueue(): sqs.IQueue {
+    return this.ingest.queue;
+  }
+  get ingestDeadLetterQueue(): sqs.IQueue {
+    return this.ingest.deadLetterQueue;
+  }
+  /** Events EventBridge could not put on the ingest queue (the rule target's DLQ; `npm run redrive -- --ingest`). */
+  get busTargetDeadLetterQueue(): sqs.IQueue {
+    return this.ingest.targetDeadLetterQueue;
+  }
+}
+
+function acknowledgeWildcard(fn: WebhookFunction, finding: string, reason: string): void {
+  Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+}

@@ -1,0 +1,27 @@
+/**
+ * `npm run build` (and `prepack`): what the packed package holds, in dist/.
+ *
+ *   dist/lib/**            the CDK constructs, compiled to JavaScript with declarations (tsc)
+ *   dist/functions/domain  the few AWS-free modules the constructs derive settings from
+ *   dist/handlers/<name>/  each Lambda pre-bundled (index.mjs, its source map, events/), which
+ *                          WebhookFunction uses as it is: an app needs neither TypeScript,
+ *                          esbuild nor our sources.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
+import { bundleHandler, HANDLERS } from './lib/handler-bundles.js';
+
+const dist = join(PROJECT_ROOT, 'dist');
+rmSync(dist, { recursive: true, force: true });
+
+execFileSync(
+  process.execPath,
+  [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json')],
+  {
+    stdio: 'inherit',
+  },
+);
+for (const handler of HANDLERS) await bundleHandler(handler, join(dist, 'handlers', handler));
+console.log(`built ${dist}: lib (JavaScript and declarations) and the ${HANDLERS.join(', ')} handlers`);
