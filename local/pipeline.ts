@@ -7,16 +7,21 @@ import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenan
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
+import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { createApi } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { DEFAULT_PORTAL_LIFETIMES, type IssuedLink, issuePortalLink, validatePortalTtl } from '../functions/app/portal-access.js';
+import { createPortalAssets } from '../functions/app/portal-assets.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
+import { PORTAL_EXCHANGE_PATH } from '../functions/domain/portal.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { buildPortal } from '../portal/build.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
@@ -50,6 +55,10 @@ export interface LocalOptions {
    * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
    */
   authorizerCacheTtlSeconds?: number;
+  /** How long a portal link works, in seconds (WEBHOOKS_PORTAL_LINK_TTL_SECONDS; 900). */
+  portalLinkTtlSeconds?: number;
+  /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
+  portalSessionTtlSeconds?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
@@ -64,6 +73,8 @@ export interface LocalPipeline {
   calls: CallCounter;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
+  /** A one-time portal link for the local tenant. */
+  portalLink(): Promise<IssuedLink>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +115,15 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   });
 
   const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
+  const portal = new DynamoPortalSessionStore(dynamo.doc, LOCAL_TABLE);
+  const portalLifetimes = {
+    linkTtlSeconds: validatePortalTtl('portalLinkTtlSeconds', options.portalLinkTtlSeconds ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds),
+    sessionTtlSeconds: validatePortalTtl(
+      'portalSessionTtlSeconds',
+      options.portalSessionTtlSeconds ?? DEFAULT_PORTAL_LIFETIMES.sessionTtlSeconds,
+    ),
+  };
+  let baseUrl = '';
 
   const api = createApi({
     subscriptions,
@@ -115,6 +135,9 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
+    portal,
+    portalLifetimes,
+    baseUrl: () => baseUrl,
     log,
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
@@ -150,10 +173,12 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const gateway = await startGateway({
     port: options.port ?? 3000,
     api,
-    authorizer: createAuthorizer(tenants),
+    authorizer: createAuthorizer(tenants, portal),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
-    publicPaths: ['/api/openapi.json'],
+    publicPaths: ['/api/openapi.json', PORTAL_EXCHANGE_PATH],
+    sites: [{ prefix: '/portal', handler: createPortalAssets(await buildPortal()) }],
   });
+  baseUrl = `${gateway.url}/`;
 
   const endpoints: LocalEndpoints = {
     apiUrl: gateway.url,
@@ -176,6 +201,11 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     calls,
     metrics,
     sqs,
+    async portalLink() {
+      const tenant = await tenants.findByIdentity(credentials.identity);
+      if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);
+      return issuePortalLink(portal, tenant.tenantId, baseUrl, portalLifetimes.linkTtlSeconds, new Date());
+    },
     async stop() {
       await gateway.stop();
       await Promise.all(pollers.map((p) => p.stop()));

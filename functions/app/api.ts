@@ -14,10 +14,12 @@ import {
   UpdateSubscriptionV01,
 } from '../domain/requests.js';
 import { toV0View, toV01View } from '../domain/views.js';
-import type { DeliveryStore, EventBus, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import { registerDeliveryRoutes } from './delivery-routes.js';
 import { errorResponse, header, json, Router, readJsonBody } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { DEFAULT_PORTAL_LIFETIMES, guardPortalSession, type PortalLifetimes } from './portal-access.js';
+import { registerPortalRoutes } from './portal-routes.js';
 import { pageRequest, tenantOf } from './request-context.js';
 import { SubscriptionService, type WithSecret } from './subscriptions.js';
 
@@ -33,6 +35,11 @@ export interface ApiDeps {
   secretNamePrefix: string;
   /** How long a rotated-out secret keeps signing; 24 h unless configured. */
   rotationOverlapSeconds?: number;
+  /** The tenant portal's links and sessions. */
+  portal: PortalSessionStore;
+  portalLifetimes?: PortalLifetimes;
+  /** The API's public base URL; derived from the request on API Gateway. */
+  baseUrl?: (event: APIGatewayProxyEvent) => string;
   now?: () => Date;
   log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
 }
@@ -128,6 +135,14 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
   );
 
   registerDeliveryRoutes(router, { subscriptions: deps.subscriptions, store: deps.store, deliveries: deps.deliveries, now });
+  registerPortalRoutes(router, {
+    portal: deps.portal,
+    subscriptions: deps.subscriptions,
+    store: deps.store,
+    lifetimes: deps.portalLifetimes ?? DEFAULT_PORTAL_LIFETIMES,
+    ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}),
+    now,
+  });
 
   // Public (no authorizer on AWS either): a client generator needs no credentials.
   let openApiDocument: object | undefined;
@@ -194,6 +209,7 @@ export function createApi(deps: ApiDeps): (event: APIGatewayProxyEvent) => Promi
 
   return async (event) => {
     try {
+      guardPortalSession(event, now());
       return await router.handle(event);
     } catch (err) {
       if (err instanceof ApiError) return errorResponse(err);

@@ -5,6 +5,7 @@ import { toAttemptView, toDeliveryView } from '../domain/views.js';
 import { type DeliveryStore, type Queue, type SubscriptionRepository, storeKey } from '../ports.js';
 import { deliveryMessage } from './fanout.js';
 import { json, type Router } from './http.js';
+import { deliveryStatusFilter } from './portal-routes.js';
 import { pageRequest, tenantOf } from './request-context.js';
 
 /** Delivery history, manual retry and test events: `/api/v0.1/webhooks/{id}/...`. */
@@ -45,7 +46,8 @@ export function registerDeliveryRoutes(router: Router, deps: DeliveryRouteDeps):
     .on('GET', '/api/v0.1/webhooks/{id}/deliveries', async (event, p) => {
       const tenantId = tenantOf(event);
       await subscriptionOf(tenantId, p.id!);
-      const page = await deps.store.listDeliveries(tenantId, p.id!, pageRequest(event));
+      const status = deliveryStatusFilter(event);
+      const page = await deps.store.listDeliveries(tenantId, p.id!, pageRequest(event), status);
       return json(200, { deliveries: page.items.map(toDeliveryView), next_cursor: page.nextCursor ?? null });
     })
     .on('GET', '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}', async (event, p) => {

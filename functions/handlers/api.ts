@@ -3,8 +3,9 @@ import middy from '@middy/core';
 import { createApi } from '../app/api.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { optionalNumber, secretNamePrefix } from '../runtime/config.js';
-import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
+import { optionalNumber, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretNamePrefix } from '../runtime/config.js';
+import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
 import { logFn, logger } from '../runtime/observability.js';
 
@@ -21,6 +22,11 @@ export const handler = middy(
     policy: AWS_POLICY,
     secretNamePrefix: secretNamePrefix(),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
+    portal: portalSessionStore(),
+    portalLifetimes: {
+      linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
+      sessionTtlSeconds: optionalNumber(PORTAL_SESSION_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.sessionTtlSeconds,
+    },
     log: logFn,
   }),
 ).use(injectLambdaContext(logger));

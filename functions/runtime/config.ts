@@ -13,3 +13,6 @@ export const secretNamePrefix = () => required('SECRET_NAME_PREFIX');
 export const retrySchedule = () =>
   process.env.WEBHOOKS_RETRY_SCHEDULE ? parseSchedule(process.env.WEBHOOKS_RETRY_SCHEDULE) : DEFAULT_RETRY_SCHEDULE;
 export const optionalNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+/** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */
+export const PORTAL_LINK_TTL_ENV = 'WEBHOOKS_PORTAL_LINK_TTL_SECONDS';
+export const PORTAL_SESSION_TTL_ENV = 'WEBHOOKS_PORTAL_SESSION_TTL_SECONDS';
