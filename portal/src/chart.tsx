@@ -7,7 +7,8 @@ const PAD = { left: 36, right: 8, top: 10, bottom: 26 };
 /** Succeeded (bottom) and failed (top) deliveries per hour, stacked, drawn as SVG. */
 export function OutcomeChart({ hours }: { hours: HourOutcome[] }) {
   const max = Math.max(1, ...hours.map((h) => h.succeeded + h.failed));
-  const ceiling = niceCeiling(max);
+  // At least 4, so the half-way grid line is a whole number.
+  const ceiling = niceCeiling(Math.max(4, max));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / hours.length;

@@ -6,6 +6,8 @@ import { EventsPicker } from './events-picker.js';
 import { statusText } from './subscriptions.js';
 import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
 
+const CHART_REFRESH_MS = 4000;
+
 export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventType[] }) {
   const [sub, setSub] = useState<Subscription | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
@@ -14,6 +16,7 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
   const [revealed, setRevealed] = useState(false);
   const [outcomes, setOutcomes] = useState<HourOutcome[] | undefined>();
   const [refreshKey, setRefreshKey] = useState(0);
+  const [chartTick, setChartTick] = useState(0);
   const action = useAction();
   const path = `/api/v0.1/webhooks/${encodeURIComponent(id)}`;
 
@@ -28,7 +31,11 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
       (out) => setOutcomes(out.hours),
       () => setOutcomes(undefined),
     );
-  }, [path, refreshKey]);
+  }, [path, refreshKey, chartTick]);
+  useEffect(() => {
+    const timer = setInterval(() => setChartTick((t) => t + 1), CHART_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   if (loadError)
     return (
