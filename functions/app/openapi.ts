@@ -28,6 +28,15 @@ import {
   SubscriptionV01Response,
   TestEventResponse,
 } from '../domain/response-schemas.js';
+import { PORTAL_EXCHANGE_PATH, PORTAL_SESSIONS_PATH } from '../domain/portal.js';
+import {
+  DeliveryListQuery,
+  ExchangeLinkRequest,
+  OUTCOME_HOURS,
+  OutcomesResponse,
+  PortalLinkResponse,
+  PortalSessionResponse,
+} from '../domain/portal-schemas.js';
 import { MAX_BODY_BYTES } from './http.js';
 
 /**
@@ -279,7 +288,7 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
     tags: ['Deliveries'],
     summary: 'List deliveries',
     description: 'Deliveries of events to this subscription, newest first.',
-    request: { params: SubscriptionIdParams, query: PageQuery },
+    request: { params: SubscriptionIdParams, query: DeliveryListQuery },
     responses: { 200: ok('One page of deliveries', DeliveryList) },
     errors: ['ValidationFailed', ...auth, 'NotFound'],
   });
@@ -303,6 +312,43 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
     request: { params: DeliveryParams },
     responses: { 202: ok('The retry was queued', DeliveryResponse) },
     errors: [...auth, 'NotFound'],
+  });
+
+  // The tenant portal (functions/app/portal-routes.ts)
+  route({
+    method: 'get',
+    path: '/api/v0.1/webhooks/{id}/outcomes',
+    operationId: 'getDeliveryOutcomes',
+    tags: ['Deliveries'],
+    summary: 'Outcomes per hour',
+    description: `Of the deliveries created in each of the last ${OUTCOME_HOURS} hours, how many succeeded and how many failed.`,
+    request: { params: SubscriptionIdParams },
+    responses: { 200: ok('Succeeded and failed deliveries per hour', OutcomesResponse) },
+    errors: [...auth, 'NotFound'],
+  });
+  route({
+    method: 'post',
+    path: PORTAL_SESSIONS_PATH,
+    operationId: 'createPortalLink',
+    tags: ['Portal'],
+    summary: 'Create a portal link',
+    description:
+      'A link to the tenant portal for people at the tenant. The one-time token is in the fragment; the page exchanges it for a session token that works only on the portal routes of this tenant.',
+    responses: { 201: ok('The link and when it stops working', PortalLinkResponse) },
+    errors: auth,
+  });
+  route({
+    method: 'post',
+    path: PORTAL_EXCHANGE_PATH,
+    operationId: 'exchangePortalLink',
+    tags: ['Portal'],
+    summary: 'Exchange a portal link for a session',
+    description:
+      'Public: the link token is the credential, and works once. Answers 401 `link_expired` for a used, expired or unknown link.',
+    public: true,
+    request: { body: body(ExchangeLinkRequest) },
+    responses: { 201: ok('A session token for the portal routes of the link\'s tenant', PortalSessionResponse) },
+    errors: ['ValidationFailed', 'Unauthorized', 'PayloadTooLarge'],
   });
 
   // Events

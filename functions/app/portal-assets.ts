@@ -33,13 +33,13 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-/** `/portal` redirects to `/portal/` so the page's relative URLs resolve under it. */
-export function createPortalAssets(files: Record<string, string>, stagePrefix: (event: APIGatewayProxyEvent) => string = () => '') {
+/** `/portal` redirects to `/portal/` (relative, so a stage prefix stays) so the page's relative URLs resolve under it. */
+export function createPortalAssets(files: Record<string, string>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const path = event.path.replace(/^\/portal/, '');
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD')
       return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'Method not allowed' };
-    if (path === '') return { statusCode: 308, headers: { location: `${stagePrefix(event)}/portal/` }, body: '' };
+    if (path === '') return { statusCode: 308, headers: { location: 'portal/' }, body: '' };
     const name = path === '/' ? 'index.html' : path.slice(1);
     const body = Object.hasOwn(files, name) ? files[name] : undefined;
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
