@@ -34,6 +34,7 @@ let ids: {
   authorizer: string;
   fanout: string;
   sender: string;
+  portal: string;
 };
 
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
