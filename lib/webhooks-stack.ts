@@ -103,7 +103,9 @@ export class WebhooksStack extends Stack {
       ),
       WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
-      [PORTAL_LINK_TTL_ENV]: String(validatePortalTtl('portalLinkTtlSeconds', props.portalLinkTtlSeconds ?? DEFAULT_PORTAL_LINK_TTL_SECONDS)),
+      [PORTAL_LINK_TTL_ENV]: String(
+        validatePortalTtl('portalLinkTtlSeconds', props.portalLinkTtlSeconds ?? DEFAULT_PORTAL_LINK_TTL_SECONDS),
+      ),
       [PORTAL_SESSION_TTL_ENV]: String(
         validatePortalTtl('portalSessionTtlSeconds', props.portalSessionTtlSeconds ?? DEFAULT_PORTAL_SESSION_TTL_SECONDS),
       ),

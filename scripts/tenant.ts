@@ -115,7 +115,10 @@ async function main(argv: string[]): Promise<number> {
             ? await portalLinkFor(repo, new DynamoPortalSessionStore(target.doc, target.tableName), {
                 identity: parsed.identity,
                 apiUrl: target.apiUrl,
-                linkTtlSeconds: validatePortalTtl(PORTAL_LINK_TTL_ENV, optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds),
+                linkTtlSeconds: validatePortalTtl(
+                  PORTAL_LINK_TTL_ENV,
+                  optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
+                ),
               })
             : await revokeTenant(repo, { identity: parsed.identity });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -7,6 +7,15 @@ import {
 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Catalog } from '../domain/catalog.js';
+import { PORTAL_EXCHANGE_PATH, PORTAL_SESSIONS_PATH } from '../domain/portal.js';
+import {
+  DeliveryListQuery,
+  ExchangeLinkRequest,
+  OUTCOME_HOURS,
+  OutcomesResponse,
+  PortalLinkResponse,
+  PortalSessionResponse,
+} from '../domain/portal-schemas.js';
 import {
   CreateSubscriptionV0,
   CreateSubscriptionV01,
@@ -28,15 +37,6 @@ import {
   SubscriptionV01Response,
   TestEventResponse,
 } from '../domain/response-schemas.js';
-import { PORTAL_EXCHANGE_PATH, PORTAL_SESSIONS_PATH } from '../domain/portal.js';
-import {
-  DeliveryListQuery,
-  ExchangeLinkRequest,
-  OUTCOME_HOURS,
-  OutcomesResponse,
-  PortalLinkResponse,
-  PortalSessionResponse,
-} from '../domain/portal-schemas.js';
 import { MAX_BODY_BYTES } from './http.js';
 
 /**
@@ -347,7 +347,7 @@ export function buildOpenApiDocument(catalog: Catalog, serverUrl?: string): obje
       'Public: the link token is the credential, and works once. Answers 401 `link_expired` for a used, expired or unknown link.',
     public: true,
     request: { body: body(ExchangeLinkRequest) },
-    responses: { 201: ok('A session token for the portal routes of the link\'s tenant', PortalSessionResponse) },
+    responses: { 201: ok("A session token for the portal routes of the link's tenant", PortalSessionResponse) },
     errors: ['ValidationFailed', 'Unauthorized', 'PayloadTooLarge'],
   });
 

@@ -65,11 +65,7 @@ export async function exchangePortalLink(
 }
 
 /** The live session for a `Bearer ps_...` Authorization value, or undefined. */
-export async function findPortalSession(
-  store: PortalSessionStore,
-  authorization: string,
-  now: Date,
-): Promise<PortalGrant | undefined> {
+export async function findPortalSession(store: PortalSessionStore, authorization: string, now: Date): Promise<PortalGrant | undefined> {
   const token = authorization.startsWith('Bearer ') ? authorization.slice(7) : '';
   if (!isPortalToken(token, 'session')) return undefined;
   const session = await store.getSession(portalTokenHash(token));

@@ -43,7 +43,8 @@ export function createPortalAssets(files: Record<string, string>) {
     const name = path === '/' ? 'index.html' : path.slice(1);
     const body = Object.hasOwn(files, name) ? files[name] : undefined;
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
-    if (body === undefined || !type) return { statusCode: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };
+    if (body === undefined || !type)
+      return { statusCode: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };
     return { statusCode: 200, headers: { ...SECURITY_HEADERS, 'content-type': type }, body: event.httpMethod === 'HEAD' ? '' : body };
   };
 }

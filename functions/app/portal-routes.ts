@@ -3,7 +3,13 @@ import { notFound, validationError } from '../domain/errors.js';
 import type { Delivery } from '../domain/model.js';
 import { hourlyOutcomes, outcomesSince } from '../domain/outcomes.js';
 import { PORTAL_EXCHANGE_PATH, PORTAL_SESSIONS_PATH } from '../domain/portal.js';
-import { DELIVERY_STATUSES, DeliveryListQuery, ExchangeLinkRequest, MAX_OUTCOME_DELIVERIES, OUTCOME_HOURS } from '../domain/portal-schemas.js';
+import {
+  DELIVERY_STATUSES,
+  DeliveryListQuery,
+  ExchangeLinkRequest,
+  MAX_OUTCOME_DELIVERIES,
+  OUTCOME_HOURS,
+} from '../domain/portal-schemas.js';
 import { parseBody } from '../domain/requests.js';
 import type { DeliveryStore, PortalSessionStore, SubscriptionRepository } from '../ports.js';
 import { json, type Router, readJsonBody } from './http.js';

@@ -8,7 +8,7 @@ const time = (description: string) => z.iso.datetime().meta({ description });
 
 export const ExchangeLinkRequest = z
   .strictObject({
-    link_token: z.string().min(1).max(200).meta({ description: 'The `link` parameter of the portal link\'s fragment (`pl_...`)' }),
+    link_token: z.string().min(1).max(200).meta({ description: "The `link` parameter of the portal link's fragment (`pl_...`)" }),
   })
   .meta({ id: 'ExchangePortalLinkRequest' });
 
@@ -24,7 +24,8 @@ export const PortalLinkResponse = z
 export const PortalSessionResponse = z
   .object({
     session_token: z.string().meta({
-      description: 'Send as `Authorization: Bearer <token>` with `Identity: portal-session`; valid only on the portal routes of this tenant',
+      description:
+        'Send as `Authorization: Bearer <token>` with `Identity: portal-session`; valid only on the portal routes of this tenant',
     }),
     expires_time: time('The session ends then'),
   })
@@ -45,7 +46,9 @@ export const OutcomesResponse = z
         }),
       )
       .meta({ description: `The last ${OUTCOME_HOURS} hours, oldest first` }),
-    truncated: z.boolean().meta({ description: `True when more than ${MAX_OUTCOME_DELIVERIES} deliveries were created; only the newest were counted` }),
+    truncated: z
+      .boolean()
+      .meta({ description: `True when more than ${MAX_OUTCOME_DELIVERIES} deliveries were created; only the newest were counted` }),
   })
   .meta({ id: 'DeliveryOutcomes' });
 

@@ -48,7 +48,16 @@ export const PORTAL_SCOPE: readonly { method: string; path: string }[] = [
 ];
 
 const scopePatterns = PORTAL_SCOPE.map(
-  (r) => [r.method, new RegExp(`^${r.path.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)] as const,
+  (r) =>
+    [
+      r.method,
+      new RegExp(
+        `^${r.path
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+    ] as const,
 );
 
 export function portalScopeAllows(method: string, path: string): boolean {

@@ -1,9 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createApi } from '../app/api.js';
+import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { optionalNumber, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretNamePrefix } from '../runtime/config.js';
 import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';

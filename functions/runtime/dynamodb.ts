@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dynamodb-deliveries.js';
-import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoPortalSessionStore } from '../adapters/aws/dynamodb-portal-sessions.js';
+import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
 import { optionalNumber, tableName } from './config.js';
 

@@ -32,7 +32,9 @@ export function OutcomeChart({ hours }: { hours: HourOutcome[] }) {
             <g key={h.hour}>
               <title>{`${new Date(h.hour).toLocaleString(undefined, { hour: '2-digit', minute: '2-digit' })}: ${h.succeeded} succeeded, ${h.failed} failed`}</title>
               {h.succeeded > 0 && <rect class="ok" x={x} width={barW} y={y(h.succeeded)} height={y(0) - y(h.succeeded)} />}
-              {h.failed > 0 && <rect class="fail" x={x} width={barW} y={y(h.succeeded + h.failed)} height={y(h.succeeded) - y(h.succeeded + h.failed)} />}
+              {h.failed > 0 && (
+                <rect class="fail" x={x} width={barW} y={y(h.succeeded + h.failed)} height={y(h.succeeded) - y(h.succeeded + h.failed)} />
+              )}
               {i % 6 === 0 && (
                 <text class="axis" x={x + barW / 2} y={H - 8} text-anchor="middle">
                   {new Date(h.hour).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}

@@ -6,7 +6,15 @@ import { errorText, formatTime, Messages, StatusBadge } from './ui.js';
 /** How often the first page is read again while the page is open. */
 const REFRESH_MS = 2000;
 
-export function Deliveries({ subscriptionPath, refreshKey, onChange }: { subscriptionPath: string; refreshKey: number; onChange: () => void }) {
+export function Deliveries({
+  subscriptionPath,
+  refreshKey,
+  onChange,
+}: {
+  subscriptionPath: string;
+  refreshKey: number;
+  onChange: () => void;
+}) {
   const [status, setStatus] = useState('');
   const [items, setItems] = useState<Delivery[] | undefined>();
   const [cursor, setCursor] = useState<string | null>(null);
@@ -124,14 +132,25 @@ function lastResult(d: Delivery): string {
   return d.status === 'pending' ? 'not tried yet' : '—';
 }
 
-function DeliveryRows({ delivery: d, subscriptionPath, onRetry, tick }: { delivery: Delivery; subscriptionPath: string; onRetry: () => void; tick: number }) {
+function DeliveryRows({
+  delivery: d,
+  subscriptionPath,
+  onRetry,
+  tick,
+}: {
+  delivery: Delivery;
+  subscriptionPath: string;
+  onRetry: () => void;
+  tick: number;
+}) {
   const [open, setOpen] = useState(false);
   const [attempts, setAttempts] = useState<Attempt[] | undefined>();
   useEffect(() => {
     if (!open) return;
-    api
-      .get<{ delivery: { attempt_log: Attempt[] } }>(`${subscriptionPath}/deliveries/${encodeURIComponent(d.id)}`)
-      .then((out) => setAttempts(out.delivery.attempt_log), () => undefined);
+    api.get<{ delivery: { attempt_log: Attempt[] } }>(`${subscriptionPath}/deliveries/${encodeURIComponent(d.id)}`).then(
+      (out) => setAttempts(out.delivery.attempt_log),
+      () => undefined,
+    );
   }, [open, tick, d.attempts, d.status]);
   return (
     <tbody class="delivery" data-delivery-id={d.id} data-event-id={d.event_id}>

@@ -1,7 +1,15 @@
 import type { EventType } from './api.js';
 
 /** Event types from the catalog as checkboxes, plus free text for wildcards such as `card*`. */
-export function EventsPicker({ catalog, value, onChange }: { catalog: EventType[]; value: string[]; onChange: (events: string[]) => void }) {
+export function EventsPicker({
+  catalog,
+  value,
+  onChange,
+}: {
+  catalog: EventType[];
+  value: string[];
+  onChange: (events: string[]) => void;
+}) {
   const known = new Set(catalog.map((e) => e.type));
   const others = value.filter((e) => !known.has(e));
   const toggle = (type: string, on: boolean) => onChange(on ? [...value, type] : value.filter((e) => e !== type));
@@ -11,7 +19,11 @@ export function EventsPicker({ catalog, value, onChange }: { catalog: EventType[
       <div class="event-grid">
         {catalog.map((e) => (
           <label key={e.type} class="check" title={e.description}>
-            <input type="checkbox" checked={value.includes(e.type)} onChange={(ev) => toggle(e.type, (ev.target as HTMLInputElement).checked)} />
+            <input
+              type="checkbox"
+              checked={value.includes(e.type)}
+              onChange={(ev) => toggle(e.type, (ev.target as HTMLInputElement).checked)}
+            />
             <code>{e.type}</code>
           </label>
         ))}

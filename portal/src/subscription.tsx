@@ -79,7 +79,9 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
           disabled={action.busy}
           onClick={() =>
             action.run(async () => {
-              const out = await api.post<{ webhook_subscription: Subscription; previous_secret_expires_time: string }>(`${path}/secret/rotate`);
+              const out = await api.post<{ webhook_subscription: Subscription; previous_secret_expires_time: string }>(
+                `${path}/secret/rotate`,
+              );
               setSub(out.webhook_subscription);
               return `Secret rotated. The previous secret also signs deliveries until ${formatTime(out.previous_secret_expires_time)}.`;
             })
@@ -93,7 +95,9 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
           disabled={action.busy}
           onClick={() =>
             action.run(async () => {
-              const out = await api.patch<{ webhook_subscription: Subscription }>(path, { status: enabled ? 'STATUS_DISABLED' : 'STATUS_ENABLED' });
+              const out = await api.patch<{ webhook_subscription: Subscription }>(path, {
+                status: enabled ? 'STATUS_DISABLED' : 'STATUS_ENABLED',
+              });
               setSub(out.webhook_subscription);
               return enabled ? 'Subscription disabled: it gets no new events.' : 'Subscription enabled.';
             })
@@ -159,7 +163,12 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
             <button
               type="button"
               class="link"
-              onClick={() => action.run(async () => (await navigator.clipboard.writeText(sub.secret), 'Secret copied to the clipboard.'))}
+              onClick={() =>
+                action.run(async () => {
+                  await navigator.clipboard.writeText(sub.secret);
+                  return 'Secret copied to the clipboard.';
+                })
+              }
             >
               Copy secret
             </button>

@@ -98,7 +98,13 @@ function CreateForm({ catalog }: { catalog: EventType[] }) {
       >
         <label class="field">
           <span>Endpoint URL</span>
-          <input type="url" required placeholder="https://example.com/webhooks" value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
+          <input
+            type="url"
+            required
+            placeholder="https://example.com/webhooks"
+            value={url}
+            onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
+          />
         </label>
         <label class="field">
           <span>Description</span>

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { type IssuedLink, issuePortalLink } from '../../functions/app/portal-access.js';
 import { hashKey, newCredentials } from '../../functions/domain/credentials.js';
 import type { Tenant } from '../../functions/domain/model.js';
 import type { PortalSessionStore, TenantRepository } from '../../functions/ports.js';
-import { type IssuedLink, issuePortalLink } from '../../functions/app/portal-access.js';
 
 /**
  * What `npm run tenant` does, against any TenantRepository. Each command returns the object

@@ -116,13 +116,19 @@ describe('tenant portal in a browser', () => {
     await page.getByRole('button', { name: 'Send test event', exact: true }).click();
     const [, , test] = await receiver.waitFor(3);
     expect(JSON.parse(test!.body).type).toBe('webhook.test');
-    await page.getByRole('status').getByText(/Test event evt_test_\S+ queued/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/Test event evt_test_\S+ queued/)
+      .waitFor();
 
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     const before = await page.getByTestId('secret').textContent();
     expect(before).toMatch(/^whsec_/);
     await page.getByRole('button', { name: 'Rotate secret', exact: true }).click();
-    await page.getByRole('status').getByText(/Secret rotated/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/Secret rotated/)
+      .waitFor();
     const after = await page.getByTestId('secret').textContent();
     expect(after).toMatch(/^whsec_/);
     expect(after).not.toBe(before);
@@ -134,7 +140,9 @@ describe('tenant portal in a browser', () => {
     await page.getByText('No deliveries with status dead_lettered yet.').waitFor();
     await page.getByLabel('Status').selectOption('succeeded');
     await page.locator('tbody.delivery').nth(1).waitFor();
-    expect(await page.locator('tbody.delivery').getByText('succeeded', { exact: true }).count()).toBe(await page.locator('tbody.delivery').count());
+    expect(await page.locator('tbody.delivery').getByText('succeeded', { exact: true }).count()).toBe(
+      await page.locator('tbody.delivery').count(),
+    );
     await page.getByLabel('Status').selectOption('');
     await page.getByRole('button', { name: 'Hide secret' }).click();
     await shot(page, 'subscription');
@@ -175,8 +183,8 @@ describe('tenant portal in a browser', () => {
     const used = await open(link.url);
     await used.page.getByRole('alert').getByText('This link has expired or was already used.').waitFor();
     expect(await used.page.getByRole('heading', { name: 'Subscriptions' }).count()).toBe(0);
-    expect(await used.page.locator('main').innerText()).toBe(
-      'Webhooks portal\n\nThis link has expired or was already used. Ask for a new portal link.',
+    expect((await used.page.locator('body').textContent())?.trim()).toBe(
+      'Webhooks portalThis link has expired or was already used. Ask for a new portal link.',
     );
     await shot(used.page, 'link-expired');
     await used.context.close();
@@ -210,9 +218,14 @@ describe('tenant portal in a browser', () => {
 
     // The session token itself, outside the page: tenant B's data only, and only the portal's routes.
     const again = await issuePortalLink(portalStore, other.tenantId, `${pipeline.url}/`, 900, new Date());
-    const exchanged = await pipeline.call('POST', '/api/v0.1/portal/session-tokens', {
-      link_token: new URLSearchParams(new URL(again.url).hash.slice(1)).get('link'),
-    }, { Identity: '', Authorization: '' });
+    const exchanged = await pipeline.call(
+      'POST',
+      '/api/v0.1/portal/session-tokens',
+      {
+        link_token: new URLSearchParams(new URL(again.url).hash.slice(1)).get('link'),
+      },
+      { Identity: '', Authorization: '' },
+    );
     expect(exchanged.status).toBe(201);
     const session = { Identity: 'portal-session', Authorization: `Bearer ${exchanged.body.session_token}` };
     expect((await pipeline.call('GET', '/api/v0.1/webhooks', undefined, session)).body.webhook_subscriptions).toEqual([]);

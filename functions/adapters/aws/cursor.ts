@@ -65,7 +65,11 @@ export async function queryNewestFirst<T extends { id: string }>(
         IndexName: GSI1,
         KeyConditionExpression: 'gsi1pk = :p',
         ...(filter
-          ? { FilterExpression: '#f = :f', ExpressionAttributeNames: { '#f': filter.attribute }, ExpressionAttributeValues: { ':p': gsi1pk, ':f': filter.value } }
+          ? {
+              FilterExpression: '#f = :f',
+              ExpressionAttributeNames: { '#f': filter.attribute },
+              ExpressionAttributeValues: { ':p': gsi1pk, ':f': filter.value },
+            }
           : { ExpressionAttributeValues: { ':p': gsi1pk } }),
         ScanIndexForward: false,
         Limit: page.limit - items.length,

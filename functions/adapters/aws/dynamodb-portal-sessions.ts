@@ -24,7 +24,9 @@ export class DynamoPortalSessionStore implements PortalSessionStore {
   }
 
   async putLink(link: PortalGrant): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.item(keys.portalLink(link.tokenHash), link, 'portal_link') }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: this.item(keys.portalLink(link.tokenHash), link, 'portal_link') }),
+    );
   }
 
   async takeLink(tokenHash: string): Promise<PortalGrant | undefined> {
