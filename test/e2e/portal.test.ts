@@ -235,6 +235,9 @@ describe('tenant portal in a browser', () => {
     expect((await pipeline.call('POST', '/api/v0.1/portal/sessions', undefined, session)).status).toBe(403);
     expect((await pipeline.call('GET', '/api/v0.1/webhooks', undefined, { ...session, Authorization: 'Bearer ps_x' })).status).toBe(401);
     expect((await pipeline.call('GET', '/api/v0.1/webhooks', undefined, as(other))).body.webhook_subscriptions).toEqual([]);
+    const badFilter = await pipeline.call('GET', `/api/v0.1/webhooks/${mine.body.webhook_subscription.id}/deliveries?status=bogus`);
+    expect(badFilter.status).toBe(400);
+    expect(badFilter.body.error.details).toEqual([{ field: 'status', message: 'must be one of succeeded, pending, dead_lettered, skipped' }]);
   });
 
   it('renders markup in URLs, descriptions and response excerpts as text and runs none of it', async () => {
