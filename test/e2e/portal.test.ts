@@ -9,7 +9,7 @@ import { loadCatalog } from '../../functions/domain/catalog.js';
 import { portalLinkUrl } from '../../functions/domain/portal.js';
 import { newPortalToken, portalTokenHash } from '../../functions/domain/portal-tokens.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium } from '../../portal/chromium.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 
@@ -237,7 +237,9 @@ describe('tenant portal in a browser', () => {
     expect((await pipeline.call('GET', '/api/v0.1/webhooks', undefined, as(other))).body.webhook_subscriptions).toEqual([]);
     const badFilter = await pipeline.call('GET', `/api/v0.1/webhooks/${mine.body.webhook_subscription.id}/deliveries?status=bogus`);
     expect(badFilter.status).toBe(400);
-    expect(badFilter.body.error.details).toEqual([{ field: 'status', message: 'must be one of succeeded, pending, dead_lettered, skipped' }]);
+    expect(badFilter.body.error.details).toEqual([
+      { field: 'status', message: 'must be one of succeeded, pending, dead_lettered, skipped' },
+    ]);
   });
 
   it('renders markup in URLs, descriptions and response excerpts as text and runs none of it', async () => {

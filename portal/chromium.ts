@@ -1,6 +1,6 @@
 import { type Browser, chromium } from 'playwright-core';
 
-/** Debian's chromium, headless, never a downloaded browser (`.ci/run` installs the package). */
+/** Debian's chromium, headless, never a downloaded browser (`.ci/run` installs the package): the portal's tests and bench. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {
