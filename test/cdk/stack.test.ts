@@ -317,6 +317,24 @@ describe('functions', () => {
     }
   });
 
+  it(
+    'take the portal link and session lifetimes from the stack props, within a minute to a day',
+    () => {
+      const custom = buildStack({ portalLinkTtlSeconds: 120, portalSessionTtlSeconds: 7200 });
+      custom.template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Webhook subscriptions'),
+        Environment: {
+          Variables: Match.objectLike({ WEBHOOKS_PORTAL_LINK_TTL_SECONDS: '120', WEBHOOKS_PORTAL_SESSION_TTL_SECONDS: '7200' }),
+        },
+      });
+      expect(() => buildStack({ portalLinkTtlSeconds: 30 })).toThrow(
+        /portalLinkTtlSeconds must be a whole number of seconds from 60 to 86400/,
+      );
+      expect(() => buildStack({ portalSessionTtlSeconds: 86_401 })).toThrow(/portalSessionTtlSeconds/);
+    },
+    SLOW,
+  );
+
   it('log to their own log group with a retention', () => {
     for (const h of handlers) {
       const logGroup = resources[ids[h]].Properties.LoggingConfig.LogGroup.Ref as string;
