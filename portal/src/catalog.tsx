@@ -12,7 +12,7 @@ export function CatalogView({ catalog }: { catalog: EventType[] }) {
           </h2>
           <p>{e.description}</p>
           <div class="two-col">
-            <details>
+            <details open>
               <summary>Schema</summary>
               <pre>{JSON.stringify(e.schema, null, 2)}</pre>
             </details>
