@@ -140,7 +140,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           requestId,
           stage: STAGE,
           httpMethod: method,
-          path: `/${STAGE}${path}`,
+          // The path as the caller sent it: local URLs carry no stage, like a custom domain's.
+          path,
           resourcePath: '/{proxy+}',
           authorizer: tenantId ? { ...context, principalId: tenantId } : null,
         },

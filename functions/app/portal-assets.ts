@@ -33,15 +33,30 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-/** `/portal` redirects to `/portal/` (relative, so a stage prefix stays) so the page's relative URLs resolve under it. */
+/**
+ * What the caller's URL has before the resource path: the stage (`/prod`), a base path mapping,
+ * or nothing (a custom domain, local mode).
+ */
+export function pathPrefixOf(event: APIGatewayProxyEvent): string {
+  const full = event.requestContext?.path ?? event.path;
+  return full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
+}
+
+/** Where index.html names its script and style: `{{base}}app.js`. */
+const BASE_MARK = '{{base}}';
+
+/**
+ * `/portal` and `/portal/` both answer the page, which names its files by absolute path, so it
+ * works whether or not the gateway keeps the trailing slash and needs no redirect.
+ */
 export function createPortalAssets(files: Record<string, string>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const path = event.path.replace(/^\/portal/, '');
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD')
       return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'Method not allowed' };
-    if (path === '') return { statusCode: 308, headers: { location: 'portal/' }, body: '' };
-    const name = path === '/' ? 'index.html' : path.slice(1);
-    const body = Object.hasOwn(files, name) ? files[name] : undefined;
+    const name = path === '' || path === '/' ? 'index.html' : path.slice(1);
+    let body = Object.hasOwn(files, name) ? files[name] : undefined;
+    if (name === 'index.html' && body !== undefined) body = body.replaceAll(BASE_MARK, `${pathPrefixOf(event)}/portal/`);
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
     if (body === undefined || !type)
       return { statusCode: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };

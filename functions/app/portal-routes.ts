@@ -14,6 +14,7 @@ import { parseBody } from '../domain/requests.js';
 import type { DeliveryStore, PortalSessionStore, SubscriptionRepository } from '../ports.js';
 import { json, type Router, readJsonBody } from './http.js';
 import { exchangePortalLink, issuePortalLink, type PortalLifetimes } from './portal-access.js';
+import { pathPrefixOf } from './portal-assets.js';
 import { tenantOf } from './request-context.js';
 
 /**
@@ -31,12 +32,10 @@ export interface PortalRouteDeps {
   now: () => Date;
 }
 
-/** On API Gateway: the stage (or base path mapping) prefix is what requestContext.path has before the resource path. */
+/** The API's public base URL on API Gateway (https, the stage or base path mapping included). */
 export function baseUrlOf(event: APIGatewayProxyEvent): string {
   const host = event.requestContext?.domainName ?? event.headers?.Host ?? event.headers?.host;
-  const full = event.requestContext?.path ?? event.path;
-  const prefix = full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
-  return `https://${host}${prefix}/`;
+  return `https://${host}${pathPrefixOf(event)}/`;
 }
 
 export function deliveryStatusFilter(event: APIGatewayProxyEvent): string | undefined {

@@ -17,8 +17,8 @@ export class ApiFailure extends Error {
 
 let session: { token: string; expiresTime: string } | undefined;
 
-/** The API's base: the page is served at `<base>portal/`. */
-const apiBase = () => new URL('../', `${location.origin}${location.pathname}`).href;
+/** The API's base: this script is served at `<base>portal/app.js`, whatever the page's own URL. */
+const apiBase = () => new URL('../', import.meta.url).href;
 
 async function request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
   const headers: Record<string, string> = {};

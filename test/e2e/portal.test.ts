@@ -70,9 +70,21 @@ describe('tenant portal in a browser', () => {
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     const html = await res.text();
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
-    const redirect = await fetch(`${pipeline.url}/portal`, { redirect: 'manual' });
-    expect(redirect.status).toBe(308);
-    expect(new URL(redirect.headers.get('location')!, `${pipeline.url}/portal`).href).toBe(`${pipeline.url}/portal/`);
+    // Without the trailing slash too (API Gateway may drop it): the page names its files by absolute path.
+    expect(html).toContain('<script type="module" src="/portal/app.js"></script>');
+    const bare = await fetch(`${pipeline.url}/portal`);
+    expect(bare.status).toBe(200);
+    expect(await bare.text()).toBe(html);
+    for (const [file, type] of [
+      ['app.js', 'text/javascript; charset=utf-8'],
+      ['app.css', 'text/css; charset=utf-8'],
+    ]) {
+      const asset = await fetch(`${pipeline.url}/portal/${file}`);
+      expect(asset.headers.get('content-type')).toBe(type);
+      expect(asset.headers.get('content-security-policy')).toBe(PORTAL_CSP);
+    }
+    expect((await fetch(`${pipeline.url}/portal/nothing.js`)).status).toBe(404);
+    expect((await fetch(`${pipeline.url}/portal/`, { method: 'POST' })).status).toBe(405);
   });
 
   it('link -> list -> create -> publish -> delivery -> Retry -> Send test event -> Rotate secret', async () => {
@@ -266,7 +278,7 @@ describe('tenant portal in a browser', () => {
     await shot(page, 'failed-delivery');
 
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.locator('script').evaluateAll((els) => els.map((e) => e.getAttribute('src')))).toEqual(['app.js']);
+    expect(await page.locator('script').evaluateAll((els) => els.map((e) => e.getAttribute('src')))).toEqual(['/portal/app.js']);
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
     await context.close();

@@ -2,6 +2,8 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws
 import { describe, expect, it } from 'vitest';
 import { createAuthorizer } from '../../functions/app/authorizer.js';
 import { exchangePortalLink, guardPortalSession, issuePortalLink } from '../../functions/app/portal-access.js';
+import { createPortalAssets } from '../../functions/app/portal-assets.js';
+import { baseUrlOf } from '../../functions/app/portal-routes.js';
 import { hashKey } from '../../functions/domain/credentials.js';
 import type { Delivery, Tenant } from '../../functions/domain/model.js';
 import { hourlyOutcomes } from '../../functions/domain/outcomes.js';
@@ -168,5 +170,32 @@ describe('hourly outcomes', () => {
     expect(hours[0]).toEqual({ hour: '2026-02-28T13:00:00.000Z', succeeded: 1, failed: 0 });
     expect(hours[23]).toEqual({ hour: '2026-03-01T12:00:00.000Z', succeeded: 1, failed: 2 });
     expect(hours.slice(1, 23).every((h) => h.succeeded === 0 && h.failed === 0)).toBe(true);
+  });
+});
+
+describe('portal page on API Gateway', () => {
+  const files = { 'index.html': '<script type="module" src="{{base}}app.js"></script>', 'app.js': 'x' };
+  const get = (path: string, contextPath: string) =>
+    ({
+      httpMethod: 'GET',
+      path,
+      requestContext: { path: contextPath, domainName: 'abc.execute-api.eu-west-1.amazonaws.com' },
+    }) as unknown as APIGatewayProxyEvent;
+
+  it('names its files under the stage, with or without the trailing slash, and the link under it too', async () => {
+    const serve = createPortalAssets(files);
+    for (const [path, contextPath] of [
+      ['/portal/', '/prod/portal/'],
+      ['/portal', '/prod/portal'],
+    ] as const) {
+      const page = await serve(get(path, contextPath));
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toBe('<script type="module" src="/prod/portal/app.js"></script>');
+    }
+    expect((await serve(get('/portal/app.js', '/prod/portal/app.js'))).body).toBe('x');
+    expect((await serve(get('/portal/../x', '/prod/portal/../x'))).statusCode).toBe(404);
+    expect(baseUrlOf(get('/api/v0.1/portal/sessions', '/prod/api/v0.1/portal/sessions'))).toBe(
+      'https://abc.execute-api.eu-west-1.amazonaws.com/prod/',
+    );
   });
 });
