@@ -7,7 +7,6 @@ const PAD = { left: 36, right: 8, top: 10, bottom: 26 };
 /** Succeeded (bottom) and failed (top) deliveries per hour, stacked, drawn as SVG. */
 export function OutcomeChart({ hours }: { hours: HourOutcome[] }) {
   const max = Math.max(1, ...hours.map((h) => h.succeeded + h.failed));
-  // At least 4, so the half-way grid line is a whole number.
   const ceiling = niceCeiling(Math.max(4, max));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -54,6 +53,7 @@ export function OutcomeChart({ hours }: { hours: HourOutcome[] }) {
 
 function niceCeiling(n: number): number {
   const step = 10 ** Math.floor(Math.log10(n));
-  for (const m of [1, 2, 5, 10]) if (m * step >= n) return m * step;
+  // Even multiples, so the half-way line is a whole number too.
+  for (const m of [1, 2, 4, 10]) if (m * step >= n) return m * step;
   return 10 * step;
 }
