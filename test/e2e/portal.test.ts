@@ -22,7 +22,8 @@ const SCREENSHOTS = process.env.PORTAL_SCREENSHOTS;
 const XSS_IMG = '<img src=x onerror=alert("img")>';
 const XSS_SCRIPT = '<script>alert("script")</script>';
 
-describe('tenant portal in a browser', () => {
+// A real browser on a shared 2-core machine: generous per-test time, no timing assertions.
+describe('tenant portal in a browser', { timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   let receiver: Receiver;
   let hostile: Receiver;
