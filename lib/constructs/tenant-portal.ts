@@ -8,6 +8,17 @@ import { PORTAL_PATH } from '../../functions/domain/portal.js';
 import { buildPortalSync, writePortal } from '../../portal/build.js';
 import { WebhookFunction } from './webhook-function.js';
 
+let builtDir: string | undefined;
+
+/** Built once per synth process with the project's esbuild; each bundling step copies it beside index.mjs. */
+function builtPortalDir(): string {
+  if (!builtDir) {
+    builtDir = mkdtempSync(join(tmpdir(), 'webhooks-portal-'));
+    writePortal(buildPortalSync(), builtDir);
+  }
+  return builtDir;
+}
+
 export interface TenantPortalProps {
   readonly api: apigw.RestApi;
 }
@@ -23,9 +34,7 @@ export class TenantPortal extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantPortalProps) {
     super(scope, id);
-    // Built at synth with the project's esbuild; the bundling step copies it beside index.mjs.
-    const built = mkdtempSync(join(tmpdir(), 'webhooks-portal-'));
-    writePortal(buildPortalSync(), built);
+    const built = builtPortalDir();
 
     this.portalFunction = new WebhookFunction(this, 'Assets', {
       handler: 'portal',
