@@ -17,6 +17,8 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   secretRotationOverlapSeconds    how long a rotated-out secret keeps signing (86400)
  *   retentionDays                   days of delivery history (30)
  *   attemptTimeoutSeconds           per-attempt HTTP timeout (10)
+ *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
+ *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -27,7 +29,9 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     return Array.isArray(value) ? value.join(',') : String(value);
   };
 
-  const numberFrom = (key: 'secretRotationOverlapSeconds' | 'retentionDays' | 'attemptTimeoutSeconds') => {
+  const numberFrom = (
+    key: 'secretRotationOverlapSeconds' | 'retentionDays' | 'attemptTimeoutSeconds' | 'portalLinkTtlSeconds' | 'portalSessionTtlSeconds',
+  ) => {
     const v = context(key);
     if (v === undefined) return {};
     if (!/^\d+$/.test(v)) throw new Error(`context ${key} must be a whole number, got "${v}"`);
@@ -44,6 +48,8 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('secretRotationOverlapSeconds'),
     ...numberFrom('retentionDays'),
     ...numberFrom('attemptTimeoutSeconds'),
+    ...numberFrom('portalLinkTtlSeconds'),
+    ...numberFrom('portalSessionTtlSeconds'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

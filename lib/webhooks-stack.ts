@@ -2,7 +2,10 @@ import { ArnFormat, CfnOutput, type CfnResource, Stack, type StackProps, Validat
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { validatePortalTtl } from '../functions/app/portal-access.js';
+import { DEFAULT_PORTAL_LINK_TTL_SECONDS, DEFAULT_PORTAL_SESSION_TTL_SECONDS } from '../functions/domain/portal.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
+import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { PipelineAlarms } from './constructs/alarms.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
@@ -32,6 +35,10 @@ export interface WebhooksStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default 10 */
   readonly attemptTimeoutSeconds?: number;
+  /** How long a tenant portal link works (once), 60 s to 1 day. @default 900 (15 min) */
+  readonly portalLinkTtlSeconds?: number;
+  /** How long a tenant portal session lasts, 60 s to 1 day. @default 3600 (1 h) */
+  readonly portalSessionTtlSeconds?: number;
 }
 
 function wholeNumber(name: string, value: number, min: number, max: number): number {
@@ -96,6 +103,12 @@ export class WebhooksStack extends Stack {
       ),
       WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
+      [PORTAL_LINK_TTL_ENV]: String(
+        validatePortalTtl('portalLinkTtlSeconds', props.portalLinkTtlSeconds ?? DEFAULT_PORTAL_LINK_TTL_SECONDS),
+      ),
+      [PORTAL_SESSION_TTL_ENV]: String(
+        validatePortalTtl('portalSessionTtlSeconds', props.portalSessionTtlSeconds ?? DEFAULT_PORTAL_SESSION_TTL_SECONDS),
+      ),
       POWERTOOLS_SERVICE_NAME: 'webhooks',
       POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
       NODE_OPTIONS: '--enable-source-maps',

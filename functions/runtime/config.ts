@@ -24,3 +24,6 @@ export function maxSubscriptionsPerTenant(): number {
   }
   return n;
 }
+/** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */
+export const PORTAL_LINK_TTL_ENV = 'WEBHOOKS_PORTAL_LINK_TTL_SECONDS';
+export const PORTAL_SESSION_TTL_ENV = 'WEBHOOKS_PORTAL_SESSION_TTL_SECONDS';

@@ -17,7 +17,7 @@ export const WEBHOOK_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const WEBHOOK_ESBUILD_TARGET = 'node24';
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender';
+export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'portal';
 
 /**
  * ESM output still has to load the CommonJS parts of some dependencies; esbuild's `require`
@@ -37,6 +37,8 @@ export interface WebhookFunctionProps {
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** More shell commands after bundling, to put files beside `index.mjs`. */
+  readonly afterBundling?: (outputDir: string) => string[];
 }
 
 /**
@@ -97,7 +99,10 @@ export class WebhookFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           // The catalog is read at run time from $LAMBDA_TASK_ROOT/events (functions/domain/catalog.ts).
-          afterBundling: (inputDir: string, outputDir: string) => [`cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`,
+            ...(props.afterBundling?.(outputDir) ?? []),
+          ],
         },
       },
     });
