@@ -6,7 +6,7 @@ import { DELIVERY_ROUTES } from './delivery-routes.js';
 import { EVENT_ROUTES } from './event-routes.js';
 import { errorResponse, json, Router } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { guardPortalSession, portalScope } from './portal-access.js';
+import { guardPortalSession, type PortalScope, portalScope } from './portal-access.js';
 import { PORTAL_ROUTES } from './portal-routes.js';
 import { route } from './route-table.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
@@ -55,7 +55,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
 export const PUBLIC_PATHS: readonly string[] = API_ROUTES.filter((r) => r.public).map((r) => r.path);
 
 /** What a portal session may call (routes declared `portal: true`): the authorizer's policy for a session. */
-export const PORTAL_SCOPE: readonly { method: string; path: string }[] = portalScope(API_ROUTES);
+export const PORTAL_SCOPE: PortalScope = portalScope(API_ROUTES);
 
 export function createApi(
   deps: ApiDeps,

@@ -77,11 +77,14 @@ export const PORTAL_SCOPE_CONTEXT = 'portal';
 
 type ScopedRoute = Pick<Route<unknown>, 'method' | 'path' | 'public' | 'portal'>;
 
+/** Method and `execute-api` resource path (`*` wildcards) of each route a portal session may call. */
+export type PortalScope = readonly { method: string; path: string }[];
+
 /**
  * The routes a portal session may call (those declared `portal: true`), as `execute-api`
  * resource paths: each `{param}` becomes `*`, which in the policy matches any characters.
  */
-export function portalScope(routes: readonly ScopedRoute[]): { method: string; path: string }[] {
+export function portalScope(routes: readonly ScopedRoute[]): PortalScope {
   return routes.filter((r) => r.portal && !r.public).map((r) => ({ method: r.method, path: r.path.replace(/\{\w+\}/g, '*') }));
 }
 
