@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES, PORTAL_SCOPE } from '../../functions/app/api.js';
+import { API_ROUTES, type ApiDeps, createApi, PORTAL_SCOPE } from '../../functions/app/api.js';
 import { createAuthorizer } from '../../functions/app/authorizer.js';
 import { exchangePortalLink, guardPortalSession, issuePortalLink } from '../../functions/app/portal-access.js';
 import { createPortalAssets } from '../../functions/app/portal-assets.js';
@@ -177,6 +177,21 @@ describe('portal links and sessions', () => {
     expect(() =>
       guardPortalSession(sessionEvent('POST', '/api/v0.1/events', '2026-03-01T13:00:00.000Z'), routeFor('POST', '/api/v0.1/events')!, now),
     ).toThrow(expect.objectContaining({ statusCode: 403 }));
+  });
+});
+
+describe('the api function with a portal session', () => {
+  it('refuses a route not declared portal: true, and an ended session, before reading anything of the request', async () => {
+    // No dependency is reached: the guard answers first.
+    const api = createApi({ now: () => new Date('2026-03-01T12:00:00.000Z') } as ApiDeps);
+    const call = async (method: string, path: string, sessionExpires: string) => {
+      const r = await api({ ...sessionEvent(method, path, sessionExpires), headers: {}, body: '{"type":"card.created","data":{}}' });
+      return { status: r.statusCode, code: JSON.parse(r.body).error.code };
+    };
+    expect(await call('POST', '/api/v0.1/events', '2026-03-01T13:00:00.000Z')).toEqual({ status: 403, code: 'forbidden' });
+    expect(await call('GET', '/api/v0/webhooks', '2026-03-01T13:00:00.000Z')).toEqual({ status: 403, code: 'forbidden' });
+    expect(await call('POST', '/api/v0.1/portal/sessions', '2026-03-01T13:00:00.000Z')).toEqual({ status: 403, code: 'forbidden' });
+    expect(await call('GET', '/api/v0.1/webhooks', '2026-03-01T11:00:00.000Z')).toEqual({ status: 401, code: 'session_expired' });
   });
 });
 
