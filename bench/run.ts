@@ -2,13 +2,14 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,portal  --concurrency=5  --runs=3  --quick  --out=<file>
  */
 import { writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
+import { measurePortal, type PortalFigure } from './portal.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
 
@@ -18,7 +19,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'portal'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -51,6 +52,7 @@ const results: {
   sender?: SenderFigure;
   bundles?: BundlesResult;
   awsCalls?: CallsPhase[];
+  portal?: PortalFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -185,6 +187,31 @@ if (only.has('calls')) {
       numbers: { perDelivery: p.perDeliveryWithAuthorizerCached, authorizerCalls: p.byOperation[AUTHORIZER_CALL] ?? 0 },
     });
   }
+}
+
+if (only.has('portal')) {
+  log('Tenant portal: JS+CSS gzipped; portal link to subscription list in headless Chromium, local mode');
+  const p = await measurePortal({ runs: runsEach, subscriptions: 20, log });
+  results.portal = p;
+  const kib = (p.jsGzipBytes + p.cssGzipBytes) / 1024;
+  rows.push({
+    figure: 'Portal JS+CSS, gzipped (KiB)',
+    value: kib.toFixed(1),
+    baseline: '-',
+    ratio: '-',
+    target: '<= 100',
+    met: kib <= 100,
+    numbers: { jsGzipBytes: p.jsGzipBytes, cssGzipBytes: p.cssGzipBytes },
+  });
+  rows.push({
+    figure: `Portal link to first list, ${p.subscriptions} subscriptions (ms, median of ${p.runs})`,
+    value: p.loadToListMs.toFixed(0),
+    baseline: `${p.apiListMs.toFixed(1)} (the list API call alone)`,
+    ratio: `${(p.loadToListMs / p.apiListMs).toFixed(0)}x`,
+    target: '-',
+    met: null,
+    numbers: { loadToListMs: p.loadToListMs, apiListMs: p.apiListMs },
+  });
 }
 
 results.durationSeconds = (Date.now() - started) / 1000;

@@ -85,7 +85,8 @@ export interface ChangeVisibility {
 export interface DeliveryStore {
   getEvents(keys: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>>;
   getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>>;
-  listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>>;
+  /** Newest first; `status` keeps only deliveries in that status. */
+  listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>>;
   listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
   /**
    * Stores an event under a client-chosen id unless one is stored already (a conditional
@@ -116,3 +117,19 @@ export interface Metrics {
 export const NO_METRICS: Metrics = { count: () => undefined, latency: () => undefined };
 
 export const storeKey = (tenantId: string, id: string) => `${tenantId}/${id}`;
+
+/** A portal link or session: the hash of its token, whose tenant it is, and until when. */
+export interface PortalGrant {
+  tokenHash: string;
+  tenantId: string;
+  expiresTime: string;
+}
+
+/** The tenant portal's one-time links and sessions. */
+export interface PortalSessionStore {
+  putLink(link: PortalGrant): Promise<void>;
+  /** Removes the link and answers it, in one conditional step: a link is taken once. */
+  takeLink(tokenHash: string): Promise<PortalGrant | undefined>;
+  putSession(session: PortalGrant): Promise<void>;
+  getSession(tokenHash: string): Promise<PortalGrant | undefined>;
+}

@@ -7,6 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_PORTAL_LINK_TTL_SECONDS,
+  DEFAULT_PORTAL_SESSION_TTL_SECONDS,
+  PORTAL_LINK_TTL_ENV,
+  PORTAL_SESSION_TTL_ENV,
+  PORTAL_TTL_RANGE,
+} from '../functions/domain/portal.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -65,6 +72,10 @@ export interface WebhookDeliveryProps {
   readonly fanoutMaxConcurrency?: number;
   /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
   readonly maxSubscriptionsPerTenant?: number;
+  /** How long a tenant portal link works (once), 60 s to 1 day. @default Duration.minutes(15) */
+  readonly portalLinkTtl?: Duration;
+  /** How long a tenant portal session lasts, 60 s to 1 day. @default Duration.hours(1) */
+  readonly portalSessionTtl?: Duration;
   /**
    * Where signing secrets are kept: `'per-subscription'` is one Secrets Manager secret per
    * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>`.
@@ -108,6 +119,8 @@ export const SETTING_LIMITS = {
   retentionDays: [1, 365],
   secretRotationOverlapSeconds: [0, 30 * 86_400],
   maxSubscriptionsPerTenant: [1, 1_000_000],
+  portalLinkTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
+  portalSessionTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export function wholeNumber(name: string, value: number, min: number, max: number): number {
@@ -216,6 +229,20 @@ export class WebhookDelivery extends Construct {
       WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
       WEBHOOKS_RETENTION_DAYS: String(retentionDays),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutSeconds * 1000),
+      [PORTAL_LINK_TTL_ENV]: String(
+        wholeNumber(
+          'portalLinkTtl (seconds)',
+          props.portalLinkTtl?.toSeconds() ?? DEFAULT_PORTAL_LINK_TTL_SECONDS,
+          ...SETTING_LIMITS.portalLinkTtlSeconds,
+        ),
+      ),
+      [PORTAL_SESSION_TTL_ENV]: String(
+        wholeNumber(
+          'portalSessionTtl (seconds)',
+          props.portalSessionTtl?.toSeconds() ?? DEFAULT_PORTAL_SESSION_TTL_SECONDS,
+          ...SETTING_LIMITS.portalSessionTtlSeconds,
+        ),
+      ),
       POWERTOOLS_SERVICE_NAME: this.metricsServiceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: logLevel,

@@ -30,6 +30,8 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   fanoutMaxConcurrency            most concurrent fan-out invocations (50)
  *   maxSubscriptionsPerTenant       subscription cap per tenant (1000)
  *   logLevel                        DEBUG, INFO, WARN or ERROR (INFO)
+ *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
+ *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -47,7 +49,9 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
       | 'attemptTimeoutSeconds'
       | 'senderMaxConcurrency'
       | 'fanoutMaxConcurrency'
-      | 'maxSubscriptionsPerTenant',
+      | 'maxSubscriptionsPerTenant'
+      | 'portalLinkTtlSeconds'
+      | 'portalSessionTtlSeconds',
   ) => {
     const v = context(key);
     if (v === undefined) return {};
@@ -69,6 +73,8 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('fanoutMaxConcurrency'),
     ...numberFrom('maxSubscriptionsPerTenant'),
     logLevel: logLevelFrom(context('logLevel')),
+    ...numberFrom('portalLinkTtlSeconds'),
+    ...numberFrom('portalSessionTtlSeconds'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -34,6 +34,10 @@ export interface WebhooksStackProps extends StackProps {
   readonly maxSubscriptionsPerTenant?: number;
   /** The functions' log level. @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /** How long a tenant portal link works (once), 60 s to 1 day. @default 900 (15 min) */
+  readonly portalLinkTtlSeconds?: number;
+  /** How long a tenant portal session lasts, 60 s to 1 day. @default 3600 (1 h) */
+  readonly portalSessionTtlSeconds?: number;
 }
 
 /**
@@ -67,6 +71,8 @@ export class WebhooksStack extends Stack {
       fanoutMaxConcurrency: props.fanoutMaxConcurrency,
       maxSubscriptionsPerTenant: props.maxSubscriptionsPerTenant,
       logLevel: props.logLevel,
+      portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
+      portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
     });
     const w = this.webhooks;
 

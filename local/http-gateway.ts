@@ -16,6 +16,8 @@ export interface GatewayOptions {
   authorizer: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   /** Routes that skip the authorizer (the OpenAPI document). */
   publicPaths?: readonly string[];
+  /** Paths under a prefix served by another function, without the authorizer (the portal's files). */
+  sites?: readonly { prefix: string; handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> }[];
   /** Reuse an Allow for the same identity headers this long, as API Gateway's result cache does. */
   authorizerCacheTtlSeconds?: number;
 }
@@ -45,7 +47,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 0) * 1000;
-  const authorizerCache = new Map<string, { tenantId: string; expires: number }>();
+  const authorizerCache = new Map<string, { context: Record<string, unknown>; policy: APIGatewayAuthorizerResult; expires: number }>();
   const server: Server = createServer(async (req, res) => {
     const send = (r: APIGatewayProxyResult) => {
       res.writeHead(r.statusCode, { ...(r.headers as Record<string, string>) });
@@ -77,15 +79,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const method = req.method ?? 'GET';
       const requestId = randomUUID();
       const path = url.pathname;
-      let tenantId: string | undefined;
+      const methodArn = `${METHOD_ARN_PREFIX}/${STAGE}/${method}${path}`;
+      const site = options.sites?.find((x) => path === x.prefix || path.startsWith(`${x.prefix}/`));
+      const isPublic = site !== undefined || options.publicPaths?.includes(path);
+      let context: Record<string, unknown> | undefined;
       const cacheKey = `${headerValue(headers, 'Identity') ?? ''}\n${headerValue(headers, 'Authorization') ?? ''}`;
       const cached = authorizerCache.get(cacheKey);
-      if (cached && cached.expires > Date.now() && !options.publicPaths?.includes(path)) tenantId = cached.tenantId;
-      else if (!options.publicPaths?.includes(path)) {
+      let result: APIGatewayAuthorizerResult | undefined;
+      if (cached && cached.expires > Date.now() && !isPublic) result = cached.policy;
+      else if (!isPublic) {
         try {
-          const result = await options.authorizer({
+          result = await options.authorizer({
             type: 'REQUEST',
-            methodArn: `${METHOD_ARN_PREFIX}/${STAGE}/${method}${path}`,
+            methodArn,
             resource: '/{proxy+}',
             path,
             httpMethod: method,
@@ -97,8 +103,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             stageVariables: null,
             requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
           });
-          tenantId = result.context?.tenantId as string | undefined;
-          if (tenantId && cacheTtlMs > 0) authorizerCache.set(cacheKey, { tenantId, expires: Date.now() + cacheTtlMs });
+          if (result.context?.tenantId && cacheTtlMs > 0)
+            authorizerCache.set(cacheKey, { context: result.context, policy: result, expires: Date.now() + cacheTtlMs });
         } catch {
           return send({
             statusCode: 401,
@@ -107,6 +113,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           });
         }
       }
+      if (result) {
+        // As API Gateway does: the (possibly cached) policy must allow this method and path.
+        if (!policyAllows(result, methodArn))
+          return send({
+            statusCode: 403,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(errorBody('forbidden', 'These credentials are not valid or may not use this resource.')),
+          });
+        context = result.context as Record<string, unknown> | undefined;
+      }
+      const tenantId = context?.tenantId as string | undefined;
       const event = {
         resource: '/{proxy+}',
         path,
@@ -123,12 +140,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           requestId,
           stage: STAGE,
           httpMethod: method,
-          path: `/${STAGE}${path}`,
+          // The path as the caller sent it: local URLs carry no stage, like a custom domain's.
+          path,
           resourcePath: '/{proxy+}',
-          authorizer: tenantId ? { tenantId, principalId: tenantId } : null,
+          authorizer: tenantId ? { ...context, principalId: tenantId } : null,
         },
       } as unknown as APIGatewayProxyEvent;
-      send(await options.api(event));
+      send(await (site ? site.handler(event) : options.api(event)));
     } catch (err) {
       send({
         statusCode: 500,
@@ -150,4 +168,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Allow statements whose Resource (with `*` wildcards, as IAM matches them) covers the method ARN. */
+function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  return result.policyDocument.Statement.some((st) => {
+    if (st.Effect !== 'Allow' || !('Resource' in st)) return false;
+    const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+    return resources.some((r) =>
+      new RegExp(
+        `^${String(r)
+          .split('*')
+          .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(methodArn),
+    );
+  });
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
+import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
@@ -10,6 +11,14 @@ import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import {
+  DEFAULT_PORTAL_LIFETIMES,
+  type IssuedLink,
+  issuePortalLink,
+  type PortalLifetimes,
+  validatePortalTtl,
+} from '../functions/app/portal-access.js';
+import { createPortalAssets } from '../functions/app/portal-assets.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
@@ -17,6 +26,8 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
+import { buildPortal } from '../portal/build.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { AwsFaults } from './aws-rules/faults.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
@@ -57,6 +68,10 @@ export interface LocalOptions {
   authorizerCacheTtlSeconds?: number;
   /** Live subscriptions a tenant may have (1,000 by default, as on AWS); creating more answers 409. */
   maxSubscriptionsPerTenant?: number;
+  /** How long a portal link works, in seconds (WEBHOOKS_PORTAL_LINK_TTL_SECONDS; 900). */
+  portalLinkTtlSeconds?: number;
+  /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
+  portalSessionTtlSeconds?: number;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   /**
@@ -78,6 +93,8 @@ export interface LocalPipeline {
   sqs: SqsEmulator;
   /** Faults tests inject where AWS could produce them (local/aws-rules/faults.ts). */
   awsFaults: AwsFaults;
+  /** A one-time portal link for the local tenant. */
+  portalLink(): Promise<IssuedLink>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +127,23 @@ async function stopAll(started: Stop[]): Promise<void> {
   if (first) throw first;
 }
 
+function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
+  try {
+    return {
+      linkTtlSeconds: validatePortalTtl(
+        `portalLinkTtlSeconds (${PORTAL_LINK_TTL_ENV})`,
+        options.portalLinkTtlSeconds ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
+      ),
+      sessionTtlSeconds: validatePortalTtl(
+        `portalSessionTtlSeconds (${PORTAL_SESSION_TTL_ENV})`,
+        options.portalSessionTtlSeconds ?? DEFAULT_PORTAL_LIFETIMES.sessionTtlSeconds,
+      ),
+    };
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 async function startPipeline(
   options: LocalOptions,
   dataDir: string,
@@ -118,6 +152,8 @@ async function startPipeline(
 ): Promise<LocalPipeline> {
   const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
   const log = options.log ?? (() => undefined);
+  // A bad setting stops the start before anything runs.
+  const portalLifetimes = portalLifetimesOf(options);
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
   started.push(() => dynamo.stop());
@@ -157,6 +193,9 @@ async function startPipeline(
   started.push(() => client.close());
 
   const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
+  const portal = new DynamoPortalSessionStore(dynamo.doc, LOCAL_TABLE);
+  // Known once the gateway listens; portal links point below it.
+  let baseUrl = '';
 
   const api = createApi({
     subscriptions,
@@ -169,6 +208,9 @@ async function startPipeline(
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    portal,
+    portalLifetimes,
+    baseUrl: () => baseUrl,
     log,
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
@@ -208,13 +250,15 @@ async function startPipeline(
       () => undefined,
     ),
   );
+  const portalAssets = createPortalAssets(await buildPortal());
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
     api,
-    authorizer: createAuthorizer(tenants),
+    authorizer: createAuthorizer(tenants, portal),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     publicPaths: PUBLIC_PATHS,
+    sites: [{ prefix: '/portal', handler: portalAssets }],
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       throw new LocalStartError(
@@ -225,6 +269,7 @@ async function startPipeline(
   });
   started.push(() => gateway.stop());
   lock.setUrl(gateway.url);
+  baseUrl = `${gateway.url}/`;
 
   const endpoints: LocalEndpoints = {
     apiUrl: gateway.url,
@@ -251,6 +296,11 @@ async function startPipeline(
     metrics,
     sqs,
     awsFaults,
+    async portalLink() {
+      const tenant = await tenants.findByIdentity(credentials.identity);
+      if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);
+      return issuePortalLink(portal, tenant.tenantId, baseUrl, portalLifetimes.linkTtlSeconds, new Date());
+    },
     // The gateway stops taking requests before the pollers and the emulators go.
     stop: () => stopAll(started),
   };

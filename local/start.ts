@@ -1,5 +1,6 @@
+import type { IssuedLink } from '../functions/app/portal-access.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
-import { maxSubscriptionsPerTenant } from '../functions/runtime/config.js';
+import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -17,10 +18,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function start(): Promise<LocalPipeline> {
+async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }> {
   const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
   const env = process.env;
-  return startLocalPipeline({
+  const pipeline = await startLocalPipeline({
     port,
     dataDir: env.WEBHOOKS_DATA_DIR ?? '.data',
     ...(env.WEBHOOKS_LOCAL_IDENTITY ? { identity: env.WEBHOOKS_LOCAL_IDENTITY } : {}),
@@ -31,18 +32,27 @@ async function start(): Promise<LocalPipeline> {
     ...(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS
       ? { processingVisibilitySeconds: Number(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS) }
       : {}),
+    ...(env[PORTAL_LINK_TTL_ENV] ? { portalLinkTtlSeconds: Number(env[PORTAL_LINK_TTL_ENV]) } : {}),
+    ...(env[PORTAL_SESSION_TTL_ENV] ? { portalSessionTtlSeconds: Number(env[PORTAL_SESSION_TTL_ENV]) } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },
   });
+  try {
+    return { pipeline, portal: await pipeline.portalLink() };
+  } catch (err) {
+    await pipeline.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, got "${process.env.PORT}"`);
 
 let pipeline: LocalPipeline;
+let portal: IssuedLink;
 try {
-  pipeline = await start();
+  ({ pipeline, portal } = await start());
 } catch (err) {
   // Anything else is a bug or a broken environment: still one line, with what went wrong.
   fail(err instanceof LocalStartError ? err.message : `could not start: ${(err as Error).message}`);
@@ -54,6 +64,7 @@ Webhooks local pipeline is running (data in ${pipeline.dataDir})
   API        ${pipeline.url}/api/v0.1/webhooks   (seed 001 shape: ${pipeline.url}/api/v0/webhooks)
   Identity       ${pipeline.credentials.identity}
   Authorization  ${pipeline.credentials.authorization}
+  Portal     ${portal.url}   (works once, until ${portal.expires_time})
 
 Try:
   curl -s ${pipeline.url}/api/v0.1/webhooks -H 'Identity: ${pipeline.credentials.identity}' -H 'Authorization: ${pipeline.credentials.authorization}'

@@ -4,18 +4,23 @@
  *   npm run tenant -- create --name NAME      credentials, shown once
  *   npm run tenant -- list                    every tenant, never a key hash
  *   npm run tenant -- revoke --identity IDT   the API answers 401 for it from then on
+ *   npm run tenant -- portal --identity IDT   a one-time link to the tenant portal
  *
  * Against a deployed stack with --stack NAME (or WEBHOOKS_STACK), else against the running
  * local mode (WEBHOOKS_DATA_DIR, default .data). Prints JSON on stdout. Exit codes: 0 done,
  * 1 could not be done (not found, already revoked, target unreachable), 2 bad usage.
  */
 import { parseArgs } from 'node:util';
+import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { DEFAULT_PORTAL_LIFETIMES, validatePortalTtl } from '../functions/app/portal-access.js';
+import { optionalNumber, PORTAL_LINK_TTL_ENV } from '../functions/runtime/config.js';
 import { openTarget, TargetError } from './lib/targets.js';
 import {
   CommandError,
   createTenant,
   listTenants,
+  portalLinkFor,
   revokeTenant,
   UsageError,
   validateIdentity,
@@ -28,6 +33,8 @@ commands:
   create --name NAME        create a tenant; prints its Identity and Authorization (shown once)
   list                      list tenants as JSON
   revoke --identity IDT     revoke a tenant's credentials
+  portal --identity IDT     print a one-time link to the tenant portal (works once, for
+                            ${PORTAL_LINK_TTL_ENV} seconds, default 900)
 
 options:
   --stack NAME              act on the deployed stack NAME (default: env WEBHOOKS_STACK);
@@ -39,9 +46,11 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   create: ['name'],
   list: [],
   revoke: ['identity'],
+  portal: ['identity'],
 };
 
-type Parsed = { command: 'create' | 'list' | 'revoke'; name?: string; identity?: string; stack?: string } | { command: 'help' };
+type Command = 'create' | 'list' | 'revoke' | 'portal';
+type Parsed = { command: Command; name?: string; identity?: string; stack?: string } | { command: 'help' };
 
 function parse(argv: string[]): Parsed {
   let values: { name?: string; identity?: string; stack?: string; help?: boolean };
@@ -73,8 +82,8 @@ function parse(argv: string[]): Parsed {
   if (values.stack !== undefined && !values.stack.trim()) throw new UsageError('--stack must not be empty');
   // Validate before connecting to anything: bad input changes nothing.
   if (command === 'create') validateName(values.name);
-  if (command === 'revoke') validateIdentity(values.identity);
-  return { command: command as 'create' | 'list' | 'revoke', ...values };
+  if (command === 'revoke' || command === 'portal') validateIdentity(values.identity);
+  return { command: command as Command, ...values };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -102,7 +111,16 @@ async function main(argv: string[]): Promise<number> {
         ? await createTenant(repo, { name: parsed.name })
         : parsed.command === 'list'
           ? await listTenants(repo)
-          : await revokeTenant(repo, { identity: parsed.identity });
+          : parsed.command === 'portal'
+            ? await portalLinkFor(repo, new DynamoPortalSessionStore(target.doc, target.tableName), {
+                identity: parsed.identity,
+                apiUrl: target.apiUrl,
+                linkTtlSeconds: validatePortalTtl(
+                  PORTAL_LINK_TTL_ENV,
+                  optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
+                ),
+              })
+            : await revokeTenant(repo, { identity: parsed.identity });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (err) {

@@ -1,6 +1,8 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
-import type { DeliveryStore, EventBus, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { PortalLifetimes } from './portal-access.js';
 import type { Route } from './route-table.js';
 import type { SubscriptionService } from './subscriptions.js';
 
@@ -18,6 +20,12 @@ export interface ApiDeps {
   rotationOverlapSeconds?: number;
   /** Live subscriptions a tenant may have; DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT unless configured. */
   maxSubscriptionsPerTenant?: number;
+  /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
+  portal?: PortalSessionStore;
+  /** DEFAULT_PORTAL_LIFETIMES unless configured. */
+  portalLifetimes?: PortalLifetimes;
+  /** The API's public base URL (portal links point below it); derived from the request on API Gateway. */
+  baseUrl?: (event: APIGatewayProxyEvent) => string;
   now?: () => Date;
   log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
 }

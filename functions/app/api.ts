@@ -6,6 +6,8 @@ import { DELIVERY_ROUTES } from './delivery-routes.js';
 import { EVENT_ROUTES } from './event-routes.js';
 import { errorResponse, json, Router } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { guardPortalSession, type PortalScope, portalScope } from './portal-access.js';
+import { PORTAL_ROUTES } from './portal-routes.js';
 import { route } from './route-table.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
 import { SubscriptionService } from './subscriptions.js';
@@ -43,6 +45,7 @@ export const META_ROUTES: ApiRoute[] = [
 export const API_ROUTES: readonly ApiRoute[] = [
   ...SUBSCRIPTION_V01_ROUTES,
   ...DELIVERY_ROUTES,
+  ...PORTAL_ROUTES,
   ...EVENT_ROUTES,
   ...SUBSCRIPTION_V0_ROUTES,
   ...META_ROUTES,
@@ -50,6 +53,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
 
 /** Paths served without the authorizer (the local gateway reads this; the CDK stack declares the same). */
 export const PUBLIC_PATHS: readonly string[] = API_ROUTES.filter((r) => r.public).map((r) => r.path);
+
+/** What a portal session may call (routes declared `portal: true`): the authorizer's policy for a session. */
+export const PORTAL_SCOPE: PortalScope = portalScope(API_ROUTES);
 
 export function createApi(
   deps: ApiDeps,
@@ -66,7 +72,7 @@ export function createApi(
     now,
   });
   const ctx: ApiContext = { deps, service, now, rotationOverlapSeconds: deps.rotationOverlapSeconds ?? 24 * 60 * 60, routes };
-  const router = new Router(routes, ctx);
+  const router = new Router(routes, ctx, (route, event) => guardPortalSession(event, route, now()));
 
   return async (event) => {
     try {

@@ -1,7 +1,10 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { keyMatches } from '../domain/credentials.js';
-import type { TenantRepository } from '../ports.js';
+import { PORTAL_IDENTITY } from '../domain/portal.js';
+import type { PortalSessionStore, TenantRepository } from '../ports.js';
+import { PORTAL_SCOPE } from './api.js';
 import { headerValue } from './http.js';
+import { findPortalSession, PORTAL_SCOPE_CONTEXT } from './portal-access.js';
 
 /** Null for missing, unknown, wrong or revoked credentials alike: callers learn nothing more. */
 export async function authenticate(
@@ -21,15 +24,37 @@ export async function authenticate(
 }
 
 /**
- * API Gateway REQUEST authorizer. The policy allows every route of the stage, because API
- * Gateway caches it per Identity+Authorization pair and reuses it for other routes.
+ * API Gateway REQUEST authorizer. For tenant credentials the policy allows every route of the
+ * stage, because API Gateway caches it per Identity+Authorization pair and reuses it for other
+ * routes. A portal session (Identity `portal-session`, `Bearer` token) gets only the portal's
+ * routes (PORTAL_SCOPE, from the route table's `portal: true`), so a cached answer never opens any other.
  */
-export function createAuthorizer(tenants: TenantRepository) {
+export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessionStore, now: () => Date = () => new Date()) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    const tenantId = await authenticate(tenants, headerValue(event.headers, 'Identity'), headerValue(event.headers, 'Authorization'));
+    const identity = headerValue(event.headers, 'Identity');
+    const authorization = headerValue(event.headers, 'Authorization');
+    const [arnPrefix, stage] = splitMethodArn(event.methodArn);
+    if (identity === PORTAL_IDENTITY && portal) {
+      const session = authorization && authorization.length <= 500 ? await findPortalSession(portal, authorization, now()) : undefined;
+      if (!session) throw new Error('Unauthorized');
+      return {
+        principalId: session.tenantId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Action: 'execute-api:Invoke',
+              Effect: 'Allow',
+              Resource: PORTAL_SCOPE.map((r) => `${arnPrefix}/${stage}/${r.method}${r.path}`),
+            },
+          ],
+        },
+        context: { tenantId: session.tenantId, scope: PORTAL_SCOPE_CONTEXT, sessionExpires: session.expiresTime },
+      };
+    }
+    const tenantId = await authenticate(tenants, identity, authorization);
     // API Gateway turns exactly this error message into a 401 (our UNAUTHORIZED gateway response).
     if (!tenantId) throw new Error('Unauthorized');
-    const [arnPrefix, stage] = splitMethodArn(event.methodArn);
     return {
       principalId: tenantId,
       policyDocument: {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
-import { ApiError, notFound } from '../domain/errors.js';
-import type { Delivery, Subscription, WebhookEvent } from '../domain/model.js';
+import { ApiError, notFound, validationError } from '../domain/errors.js';
+import type { Delivery, DeliveryStatus, Subscription, WebhookEvent } from '../domain/model.js';
+import { DELIVERY_STATUS_FILTERS } from '../domain/portal.js';
 import { DeliveryList, DeliveryResponse, TestEventResponse } from '../domain/response-schemas.js';
 import { toAttemptView, toDeliveryView } from '../domain/views.js';
 import { storeKey } from '../ports.js';
@@ -15,6 +18,22 @@ import { idParam, PageQuery, route, SubscriptionIdParams } from './route-table.j
 export const TEST_EVENT_TYPE = 'webhook.test';
 
 const DeliveryParams = SubscriptionIdParams.extend({ delivery_id: idParam('The delivery id') });
+
+const DeliveryListQuery = PageQuery.extend({
+  status: z
+    .enum(DELIVERY_STATUS_FILTERS satisfies readonly DeliveryStatus[])
+    .optional()
+    .meta({ description: 'Only deliveries in this status. A page may then hold fewer than `limit` items while `next_cursor` is set' }),
+});
+
+/** `?status=`, checked against the route's declared query. */
+function statusFilter(event: APIGatewayProxyEvent): DeliveryStatus | undefined {
+  const status = event.queryStringParameters?.status;
+  if (status === undefined) return undefined;
+  const parsed = DeliveryListQuery.shape.status.safeParse(status);
+  if (!parsed.success) throw validationError([{ field: 'status', message: `must be one of ${DELIVERY_STATUS_FILTERS.join(', ')}` }]);
+  return parsed.data;
+}
 
 async function subscriptionOf({ deps }: ApiContext, tenantId: string, id: string): Promise<Subscription> {
   const s = await deps.subscriptions.get(tenantId, id);
@@ -47,15 +66,16 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     path: '/api/v0.1/webhooks/{id}/deliveries',
     operationId: 'listDeliveries',
     tags: [TAG],
+    portal: true,
     summary: 'List deliveries',
     description: 'Deliveries of events to this subscription, newest first.',
     params: SubscriptionIdParams,
-    query: PageQuery,
+    query: DeliveryListQuery,
     response: { status: 200, description: 'One page of deliveries', schema: DeliveryList },
     errors: ['ValidationFailed', ...auth, 'NotFound'],
     handler: async ({ event, params, tenantId }, ctx) => {
       await subscriptionOf(ctx, tenantId, params.id!);
-      const page = await ctx.deps.store.listDeliveries(tenantId, params.id!, pageRequest(event));
+      const page = await ctx.deps.store.listDeliveries(tenantId, params.id!, pageRequest(event), statusFilter(event));
       return json(200, { deliveries: page.items.map(toDeliveryView), next_cursor: page.nextCursor ?? null });
     },
   }),
@@ -64,6 +84,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}',
     operationId: 'getDelivery',
     tags: [TAG],
+    portal: true,
     summary: 'Get a delivery and its attempts',
     params: DeliveryParams,
     response: { status: 200, description: 'The delivery with every attempt recorded', schema: DeliveryResponse },
@@ -80,6 +101,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry',
     operationId: 'retryDelivery',
     tags: [TAG],
+    portal: true,
     summary: 'Retry a delivery',
     description: 'Sends the same event again (same `webhook-id`), as a new attempt. 409 when the subscription is disabled.',
     params: DeliveryParams,
@@ -113,6 +135,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     path: '/api/v0.1/webhooks/{id}/test',
     operationId: 'sendTestEvent',
     tags: ['Subscriptions (v0.1)'],
+    portal: true,
     summary: 'Send a test event',
     description:
       'Queues a `webhook.test` event for this subscription only; it is signed and retried like any other. 409 when the subscription is disabled.',

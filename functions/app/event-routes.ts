@@ -35,6 +35,7 @@ export const EVENT_ROUTES: ApiRoute[] = [
     path: '/api/v0.1/event-types',
     operationId: 'listEventTypes',
     tags: [TAG],
+    portal: true,
     summary: 'List the event types',
     description: 'The catalog: every event type with the JSON Schema of its `data` and an example.',
     response: { status: 200, description: 'The event type catalog', schema: EventTypeList },

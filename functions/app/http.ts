@@ -101,9 +101,11 @@ function compile<Ctx>(route: Route<Ctx>): CompiledRoute<Ctx> {
 export class Router<Ctx> {
   private readonly routes: CompiledRoute<Ctx>[];
 
+  /** `guard` sees each request's route before anything else is read, and may refuse it by throwing. */
   constructor(
     routes: readonly Route<Ctx>[],
     private readonly ctx: Ctx,
+    private readonly guard?: (route: Route<Ctx>, event: APIGatewayProxyEvent) => void,
   ) {
     this.routes = routes.map(compile);
   }
@@ -116,6 +118,7 @@ export class Router<Ctx> {
       if (!m) continue;
       pathMatched = true;
       if (route.method !== event.httpMethod) continue;
+      this.guard?.(route, event);
       const tenantId = route.public ? '' : tenantOf(event);
       const params: Record<string, string> = {};
       for (const [i, n] of names.entries()) params[n] = decodeSegment(m[i + 1]!);

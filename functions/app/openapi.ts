@@ -186,6 +186,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
       { name: 'Subscriptions (v0)', description: 'Seed 001' },
       { name: 'Deliveries', description: 'Delivery history, attempts and manual retries' },
       { name: 'Events', description: 'The event type catalog and publishing' },
+      { name: 'Portal', description: 'Links to the tenant portal, and their exchange for portal sessions' },
       { name: 'Receiving webhooks', description: 'What your endpoint receives' },
       { name: 'Meta' },
     ],

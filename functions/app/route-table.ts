@@ -58,6 +58,11 @@ export interface Route<Ctx, S extends z.ZodType = z.ZodType> {
   description?: string;
   /** No authorizer (on AWS either). */
   public?: boolean;
+  /**
+   * A tenant portal session may call it too. The authorizer's policy for a session and the api
+   * function's per-request guard are both derived from these flags (portal-access.ts).
+   */
+  portal?: boolean;
   /** Path parameters: each must be declared, and may set a longest length (longer answers 404). */
   params?: z.ZodObject;
   query?: z.ZodObject;

@@ -1,10 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createApi } from '../app/api.js';
+import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
-import { maxSubscriptionsPerTenant, optionalNumber, secretNamePrefix } from '../runtime/config.js';
-import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import {
+  maxSubscriptionsPerTenant,
+  optionalNumber,
+  PORTAL_LINK_TTL_ENV,
+  PORTAL_SESSION_TTL_ENV,
+  secretNamePrefix,
+} from '../runtime/config.js';
+import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
 import { traceHandler } from '../runtime/tracing.js';
@@ -23,6 +30,11 @@ export const handler = middy(
     secretNamePrefix: secretNamePrefix(),
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
+    portal: portalSessionStore(),
+    portalLifetimes: {
+      linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
+      sessionTtlSeconds: optionalNumber(PORTAL_SESSION_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.sessionTtlSeconds,
+    },
     log: logFn,
   }),
 )

@@ -1,7 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createAuthorizer } from '../app/authorizer.js';
-import { tenantRepository } from '../runtime/dynamodb.js';
+import { portalSessionStore, tenantRepository } from '../runtime/dynamodb.js';
 import { coldStartMetric, logger } from '../runtime/observability.js';
 
-export const handler = middy(createAuthorizer(tenantRepository())).use(injectLambdaContext(logger)).use(coldStartMetric());
+export const handler = middy(createAuthorizer(tenantRepository(), portalSessionStore()))
+  .use(injectLambdaContext(logger))
+  .use(coldStartMetric());

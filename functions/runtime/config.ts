@@ -24,3 +24,5 @@ export function maxSubscriptionsPerTenant(): number {
   }
   return n;
 }
+/** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */
+export { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../domain/portal.js';

@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
+import { TenantPortal } from './tenant-portal.js';
 import { WebhookFunction } from './webhook-function.js';
 
 /** How long API Gateway keeps an authorizer's answer for one (Identity, Authorization) pair. */
@@ -128,6 +130,7 @@ export class WebhookApi extends Construct {
   readonly authorizerFunction: WebhookFunction;
   readonly authorizer: apigw.RequestAuthorizer;
   readonly accessLogGroup: logs.LogGroup;
+  readonly portal: TenantPortal;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -202,6 +205,26 @@ export class WebhookApi extends Construct {
     const openapi = apiResource
       .addResource(OPENAPI_PATH[1])
       .addMethod('GET', integration, { authorizationType: apigw.AuthorizationType.NONE });
+
+    // The portal page exchanges its one-time link token here: public, the token is the credential.
+    // Every resource down to it gets the authorized ANY and {proxy+} of /api, so that sibling
+    // paths (/api/v0.1/webhooks...) route exactly as they do without it.
+    const exchangeParts = PORTAL_EXCHANGE_PATH.split('/').slice(2);
+    let parent = apiResource;
+    for (const part of exchangeParts.slice(0, -1)) {
+      parent = parent.addResource(part);
+      methods.push(parent.addMethod('ANY', integration, authorized));
+      methods.push(parent.addProxy({ defaultIntegration: integration, defaultMethodOptions: authorized, anyMethod: true }).anyMethod!);
+    }
+    const exchange = parent
+      .addResource(exchangeParts[exchangeParts.length - 1]!)
+      .addMethod('POST', integration, { authorizationType: apigw.AuthorizationType.NONE });
+    Validations.of(exchange).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: 'The portal link exchange is public: the one-time link token in its body is the credential.' },
+      { id: 'AwsSolutions-COG4', reason: 'The portal link exchange is public on purpose.' },
+    );
+
+    this.portal = new TenantPortal(this, 'Portal', { api: this.api });
 
     for (const e of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`${e.type.responseType}Response`, {

@@ -27,7 +27,7 @@ export const WEBHOOK_ESBUILD_TARGET = 'node24';
 export const WEBHOOK_MAIN_FIELDS = ['module', 'main'] as const;
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender';
+export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'portal';
 
 /**
  * ESM output still has to load the CommonJS parts of some dependencies; esbuild's `require`
@@ -54,6 +54,8 @@ export interface WebhookFunctionProps {
    * @default PREBUNDLED_HANDLERS_DIR when it holds this handler, else bundle from source
    */
   readonly prebundledHandlersDir?: string;
+  /** More shell commands after bundling from source, to put files beside `index.mjs`. */
+  readonly afterBundling?: (outputDir: string) => string[];
 }
 
 /** The pre-bundled directory of `handler` under `dir`, if it is there. */
@@ -102,7 +104,7 @@ export class WebhookFunction extends Construct {
     const prebundled = prebundledHandler(props.handler, props.prebundledHandlersDir);
     this.function = prebundled
       ? new lambda.Function(this, 'Function', { ...common, code: lambda.Code.fromAsset(prebundled), handler: 'index.handler' })
-      : bundledFromSource(this, props.handler, common);
+      : bundledFromSource(this, props.handler, common, props.afterBundling);
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -116,7 +118,12 @@ export class WebhookFunction extends Construct {
 }
 
 /** NodejsFunction with the local esbuild, from functions/handlers/<handler>.ts of this repository. */
-function bundledFromSource(scope: Construct, handler: HandlerName, common: Omit<lambda.FunctionProps, 'code' | 'handler'>): NodejsFunction {
+function bundledFromSource(
+  scope: Construct,
+  handler: HandlerName,
+  common: Omit<lambda.FunctionProps, 'code' | 'handler'>,
+  afterBundling?: (outputDir: string) => string[],
+): NodejsFunction {
   const entry = join(PROJECT_ROOT, 'functions', 'handlers', `${handler}.ts`);
   if (!existsSync(entry))
     throw new Error(`the ${handler} handler is neither pre-bundled (${PREBUNDLED_HANDLERS_DIR}) nor in the sources (${entry})`);
@@ -142,7 +149,10 @@ function bundledFromSource(scope: Construct, handler: HandlerName, common: Omit<
         beforeBundling: () => [],
         beforeInstall: () => [],
         // The catalog is read at run time from $LAMBDA_TASK_ROOT/events (functions/domain/catalog.ts).
-        afterBundling: (inputDir: string, outputDir: string) => [`cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `cp -r "${join(inputDir, 'events')}" "${join(outputDir, 'events')}"`,
+          ...(afterBundling?.(outputDir) ?? []),
+        ],
       },
     },
   });

@@ -10,7 +10,7 @@ import {
 } from '../../lib/constructs/webhook-function.js';
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export const HANDLERS: readonly HandlerName[] = ['api', 'authorizer', 'fanout', 'sender'];
+export const HANDLERS: readonly HandlerName[] = ['api', 'authorizer', 'fanout', 'sender', 'portal'];
 
 /**
  * What NodejsFunction passes esbuild for the construct's bundling props

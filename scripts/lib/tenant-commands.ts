@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { type IssuedLink, issuePortalLink } from '../../functions/app/portal-access.js';
 import { hashKey, newCredentials } from '../../functions/domain/credentials.js';
 import type { Tenant } from '../../functions/domain/model.js';
-import type { TenantRepository } from '../../functions/ports.js';
+import type { PortalSessionStore, TenantRepository } from '../../functions/ports.js';
 
 /**
  * What `npm run tenant` does, against any TenantRepository. Each command returns the object
@@ -129,4 +130,20 @@ export async function revokeTenant(
   // Someone revoked it between the read and the write.
   if (!revoked) throw new CommandError('already_revoked', `tenant ${existing.tenantId} (identity ${identity}) was already revoked`);
   return { ...toView({ ...existing, status: 'revoked', revokedTime: at }), revoked: true };
+}
+
+/** A one-time portal link for a tenant, as `POST /api/v0.1/portal/sessions` gives the tenant itself. */
+export async function portalLinkFor(
+  repo: TenantRepository,
+  portal: PortalSessionStore,
+  input: { identity: string | undefined; apiUrl: string | undefined; linkTtlSeconds: number },
+  ctx: CommandContext = {},
+): Promise<IssuedLink & { tenant_id: string }> {
+  const identity = validateIdentity(input.identity);
+  const tenant = await repo.findByIdentity(identity);
+  if (!tenant) throw new CommandError('not_found', `no tenant has identity ${identity}`);
+  if (tenant.status === 'revoked') throw new CommandError('already_revoked', `tenant ${tenant.tenantId} (identity ${identity}) is revoked`);
+  if (!input.apiUrl) throw new CommandError('not_found', 'the target does not say its API URL (stack output ApiUrl)');
+  const link = await issuePortalLink(portal, tenant.tenantId, input.apiUrl, input.linkTtlSeconds, ctx.now?.() ?? new Date());
+  return { ...link, tenant_id: tenant.tenantId };
 }

@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORTAL_CSP } from '../../functions/app/portal-assets.js';
+import { TenantPortal } from '../../lib/constructs/tenant-portal.js';
 import { ESM_REQUIRE_BANNER, PROJECT_ROOT, WebhookFunction } from '../../lib/constructs/webhook-function.js';
 import { cdkJsonContext } from './support.js';
 
@@ -73,5 +76,42 @@ describe('api function bundle', () => {
       },
     );
     expect(out.trim()).toBe('function');
+  });
+});
+
+describe('portal function bundle', () => {
+  let portalOut: string;
+  let portalAsset: string;
+  beforeAll(() => {
+    portalOut = mkdtempSync(join(tmpdir(), 'webhooks-portal-bundle-'));
+    const app = new App({ outdir: portalOut, context: cdkJsonContext() });
+    const stack = new Stack(app, 'PortalBundle');
+    const api = new RestApi(stack, 'Api');
+    const portal = new TenantPortal(stack, 'Portal', { api });
+    const assembly = app.synth();
+    const code = stack.resolve((portal.portalFunction.function.node.defaultChild as CfnFunction).code) as { s3Key: string };
+    portalAsset = join(assembly.directory, `asset.${code.s3Key.replace(/\.zip$/, '')}`);
+  }, 120_000);
+  afterAll(() => {
+    if (portalOut) rmSync(portalOut, { recursive: true, force: true });
+  });
+
+  it('serves the built page from beside index.mjs, with its CSP', () => {
+    expect(readdirSync(join(portalAsset, 'portal')).sort()).toEqual(['app.css', 'app.js', 'index.html']);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--no-warnings',
+        '--input-type=module',
+        '-e',
+        "const m = await import(process.cwd() + '/index.mjs'); const r = await m.handler({ httpMethod: 'GET', path: '/portal/app.js' }); console.log(JSON.stringify({ s: r.statusCode, h: r.headers, n: r.body.length }));",
+      ],
+      { cwd: portalAsset, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, LAMBDA_TASK_ROOT: portalAsset } },
+    );
+    const answer = JSON.parse(out.trim());
+    expect(answer.s).toBe(200);
+    expect(answer.h['content-security-policy']).toBe(PORTAL_CSP);
+    expect(answer.h['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(answer.n).toBe(readFileSync(join(portalAsset, 'portal', 'app.js'), 'utf8').length);
   });
 });

@@ -36,6 +36,7 @@ let ids: {
   authorizer: string;
   fanout: string;
   sender: string;
+  portal: string;
 };
 
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
@@ -63,6 +64,7 @@ beforeAll(() => {
     authorizer: functionId(template, 'authorizer'),
     fanout: functionId(template, 'fanout'),
     sender: functionId(template, 'sender'),
+    portal: functionId(template, 'portal'),
   };
 }, SLOW);
 
@@ -82,7 +84,8 @@ describe('template as a whole', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);
     // ingest + its DLQ, the bus target's DLQ, delivery + its DLQ
     template.resourceCountIs('AWS::SQS::Queue', 5);
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // api, authorizer, fan-out, sender, portal page
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
@@ -330,6 +333,8 @@ describe('functions', () => {
         WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
         WEBHOOKS_RETENTION_DAYS: '30',
         WEBHOOKS_ATTEMPT_TIMEOUT_MS: '10000',
+        WEBHOOKS_PORTAL_LINK_TTL_SECONDS: '900',
+        WEBHOOKS_PORTAL_SESSION_TTL_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'Webhooks',
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -338,6 +343,22 @@ describe('functions', () => {
       });
     }
   });
+
+  it(
+    'take the portal link and session lifetimes from the stack props, within a minute to a day',
+    () => {
+      const custom = buildStack({ portalLinkTtlSeconds: 120, portalSessionTtlSeconds: 7200 });
+      custom.template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Webhook subscriptions'),
+        Environment: {
+          Variables: Match.objectLike({ WEBHOOKS_PORTAL_LINK_TTL_SECONDS: '120', WEBHOOKS_PORTAL_SESSION_TTL_SECONDS: '7200' }),
+        },
+      });
+      expect(() => buildStack({ portalLinkTtlSeconds: 30 })).toThrow(/portalLinkTtlSeconds must be a whole number from 60 to 86400/);
+      expect(() => buildStack({ portalSessionTtlSeconds: 86_401 })).toThrow(/portalSessionTtlSeconds/);
+    },
+    SLOW,
+  );
 
   it('log to their own log group with a retention', () => {
     for (const h of handlers) {
@@ -444,32 +465,53 @@ describe('REST API', () => {
     });
   });
 
-  it('sends every method to the api function (Lambda proxy)', () => {
-    expect(methods()).toHaveLength(5);
-    for (const m of methods()) {
+  const portalMethods = () => methods().filter((m) => JSON.stringify(m.Integration.Uri).includes(JSON.stringify(getAtt(ids.portal))));
+
+  it('sends every method but the portal page to the api function (Lambda proxy)', () => {
+    expect(methods()).toHaveLength(12);
+    expect(portalMethods()).toHaveLength(2);
+    for (const m of methods().filter((x) => !portalMethods().includes(x))) {
       expect(m.Integration.Type).toBe('AWS_PROXY');
       expect(m.Integration.IntegrationHttpMethod).toBe('POST');
       expect(JSON.stringify(m.Integration.Uri)).toContain(JSON.stringify(getAtt(ids.api)));
     }
   });
 
-  it('authorizes ANY on /, /{proxy+}, /api and /api/{proxy+} with the authorizer', () => {
+  it('authorizes ANY on /, /{proxy+}, /api, /api/{proxy+} and the resources down to the portal exchange with the authorizer', () => {
     const authorizer = logicalIdOf(template, 'AWS::ApiGateway::Authorizer');
     const any = methods().filter((m) => m.HttpMethod === 'ANY');
-    expect(any).toHaveLength(4);
+    expect(any).toHaveLength(8);
     for (const m of any) {
       expect(m.AuthorizationType).toBe('CUSTOM');
       expect(m.AuthorizerId).toEqual(ref(authorizer));
     }
     const proxies = Object.values(template.findResources('AWS::ApiGateway::Resource')).filter((r) => r.Properties.PathPart === '{proxy+}');
-    expect(proxies).toHaveLength(2);
+    // /, /api, /api/v0.1, /api/v0.1/portal and /portal.
+    expect(proxies).toHaveLength(5);
+  });
+
+  it('serves the portal page at /portal/ and exchanges portal links at POST /api/v0.1/portal/session-tokens without credentials', () => {
+    for (const m of portalMethods()) {
+      expect(m.HttpMethod).toBe('GET');
+      expect(m.AuthorizationType).toBe('NONE');
+    }
+    const portalResources = Object.entries(template.findResources('AWS::ApiGateway::Resource')).filter(
+      ([, r]) => r.Properties.PathPart === 'portal',
+    );
+    expect(portalResources).toHaveLength(2);
+    const exchange = resourceIdOf('session-tokens');
+    const post = methods().filter((m) => m.HttpMethod === 'POST');
+    expect(post).toHaveLength(1);
+    expect(post[0]!.ResourceId).toEqual(ref(exchange));
+    expect(post[0]!.AuthorizationType).toBe('NONE');
+    expect(JSON.stringify(post[0]!.Integration.Uri)).toContain(JSON.stringify(getAtt(ids.api)));
   });
 
   it('serves GET /api/openapi.json without credentials', () => {
     const apiResource = resourceIdOf('api');
     const openapi = logicalIdOf(template, 'AWS::ApiGateway::Resource', (r) => r.Properties.PathPart === 'openapi.json');
     expect(resources[openapi].Properties.ParentId).toEqual(ref(apiResource));
-    const get = methods().filter((m) => m.HttpMethod === 'GET');
+    const get = methods().filter((m) => m.HttpMethod === 'GET' && !portalMethods().includes(m));
     expect(get).toHaveLength(1);
     expect(get[0]!.ResourceId).toEqual(ref(openapi));
     expect(get[0]!.AuthorizationType).toBe('NONE');
@@ -530,11 +572,11 @@ describe('REST API', () => {
     expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
   });
 
-  it('lets API Gateway invoke the api and authorizer functions, and nobody else', () => {
+  it('lets API Gateway invoke the api, authorizer and portal functions, and nobody else', () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {
       expect(p.Principal).toBe('apigateway.amazonaws.com');
-      expect([ids.api, ids.authorizer]).toContain(p.FunctionName['Fn::GetAtt'][0]);
+      expect([ids.api, ids.authorizer, ids.portal]).toContain(p.FunctionName['Fn::GetAtt'][0]);
     }
     expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.authorizer)).toHaveLength(1);
   });

@@ -157,7 +157,7 @@ describe('WebhookDelivery with non-default props', () => {
 
 describe('two instances in one stack', () => {
   it('synthesize side by side: two of everything, one API Gateway account role', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 8);
+    template.resourceCountIs('AWS::Lambda::Function', 10);
     template.resourceCountIs('AWS::SQS::Queue', 10);
     template.resourceCountIs('AWS::Events::EventBus', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);

@@ -83,6 +83,42 @@ describe('npm run tenant against local mode', () => {
     expect(tenants.map((t) => t.identity)).toContain(pipeline.credentials.identity);
   });
 
+  it('portal prints a one-time link whose token opens a session on that tenant only', async () => {
+    const res = await cli(pipeline, 'portal', '--identity', created.identity);
+    expect(res.code, res.stderr).toBe(0);
+    const link = JSON.parse(res.stdout);
+    expect(Object.keys(link).sort()).toEqual(['expires_time', 'tenant_id', 'url']);
+    expect(link.tenant_id).toBe(created.tenant_id);
+    expect(link.url).toMatch(new RegExp(`^${pipeline.url}/portal/#link=pl_[A-Za-z0-9_-]{43}$`));
+    const linkToken = new URL(link.url).hash.slice('#link='.length);
+    const exchange = () =>
+      fetch(`${pipeline.url}/api/v0.1/portal/session-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ link_token: linkToken }),
+      });
+    const session = await exchange();
+    expect(session.status).toBe(201);
+    const { session_token } = (await session.json()) as { session_token: string };
+    const listed = await fetch(`${pipeline.url}/api/v0.1/webhooks`, {
+      headers: { Identity: 'portal-session', Authorization: `Bearer ${session_token}` },
+    });
+    expect(listed.status).toBe(200);
+    const own = await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(created) });
+    const ids = (r: unknown) => (r as { webhook_subscriptions: { id: string }[] }).webhook_subscriptions.map((x) => x.id);
+    const mine = ids(await own.json());
+    expect(mine.length).toBeGreaterThan(0);
+    expect(ids(await listed.json())).toEqual(mine);
+    // Once only.
+    const again = await exchange();
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('link_expired');
+
+    const unknown = await cli(pipeline, 'portal', '--identity', 'idt_nobody');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no tenant has identity idt_nobody');
+  });
+
   it('revoke makes the API answer 401; a second revoke exits 1', async () => {
     const res = await cli(pipeline, 'revoke', '--identity', created.identity);
     expect(res.code, res.stderr).toBe(0);

@@ -201,7 +201,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return new Map(items.map(fromDeliveryItem).map((d) => [storeKey(d.tenantId, d.id), d]));
   }
 
-  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
+  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {
     return queryNewestFirst(
       this.doc,
       this.tableName,
@@ -209,6 +209,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
       page,
       (id) => keys.delivery(tenantId, id),
       fromDeliveryItem,
+      // gsi1sk is `<created time>#<delivery id>`.
+      status ? { attribute: 'status', value: status, idOfKey: (k) => k.gsi1sk!.slice(k.gsi1sk!.lastIndexOf('#') + 1) } : undefined,
     );
   }
 

@@ -18,6 +18,8 @@ export const keys = {
     pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`,
     sk: `ATTEMPT#${time}#${String(attempt).padStart(4, '0')}`,
   }),
+  portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
+  portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
 
 export const SUBSCRIPTION_PREFIX = 'SUB#';

@@ -1,0 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPortalAssets } from '../app/portal-assets.js';
+
+/** The portal's files, built at synth and shipped beside index.mjs (lib/constructs/tenant-portal.ts). */
+const dir = join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'portal');
+const files = Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+
+export const handler = createPortalAssets(files);

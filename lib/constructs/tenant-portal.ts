@@ -1,0 +1,65 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { Construct } from 'constructs';
+import { PORTAL_PATH } from '../../functions/domain/portal.js';
+import { prebundledHandler, WebhookFunction } from './webhook-function.js';
+
+// The packed package ships the portal function pre-bundled with the page beside it; only in this
+// repository is the page built, with the project's esbuild, so a consumer never loads it.
+const portalBuild = prebundledHandler('portal') ? undefined : await import('../../portal/build.js');
+
+let builtDir: string | undefined;
+
+/** Built once per synth process; each bundling step copies it beside index.mjs. */
+function builtPortalDir(): string {
+  if (!portalBuild) throw new Error('the portal is pre-bundled: nothing to build');
+  if (!builtDir) {
+    builtDir = mkdtempSync(join(tmpdir(), 'webhooks-portal-'));
+    portalBuild.writePortal(portalBuild.buildPortalSync(), builtDir);
+  }
+  return builtDir;
+}
+
+export interface TenantPortalProps {
+  readonly api: apigw.RestApi;
+}
+
+/**
+ * The tenant portal's page on the API's own origin: `GET <ApiUrl>portal/` and its two files,
+ * served without the authorizer by a small function that holds them in memory. Same origin as
+ * the API, so the page needs no CORS and its CSP can say `connect-src 'self'`. The page is
+ * public; everything it shows comes from the API with a session token.
+ */
+export class TenantPortal extends Construct {
+  readonly portalFunction: WebhookFunction;
+
+  constructor(scope: Construct, id: string, props: TenantPortalProps) {
+    super(scope, id);
+
+    this.portalFunction = new WebhookFunction(this, 'Assets', {
+      handler: 'portal',
+      description: 'Serves the tenant portal page (HTML, JS, CSS) with its Content-Security-Policy.',
+      timeout: Duration.seconds(5),
+      memorySize: 128,
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      afterBundling: (outputDir) => [`cp -r "${builtPortalDir()}" "${join(outputDir, 'portal')}"`],
+    });
+
+    const integration = new apigw.LambdaIntegration(this.portalFunction.function, { proxy: true, allowTestInvoke: false });
+    const publicGet: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.NONE };
+    const resource = props.api.root.addResource(PORTAL_PATH.replace(/\/$/, ''));
+    const methods = [
+      resource.addMethod('GET', integration, publicGet),
+      resource.addProxy({ anyMethod: false }).addMethod('GET', integration, publicGet),
+    ];
+    for (const method of methods) {
+      Validations.of(method).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: 'The portal page and its script and style files are public; they hold no tenant data.' },
+        { id: 'AwsSolutions-COG4', reason: 'The portal page is public; its API calls carry a portal session token.' },
+      );
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { BEARER_PREFIX, PORTAL_EXCHANGE_PATH, PORTAL_IDENTITY } from '../../functions/domain/portal.js';
+
+/**
+ * Calls to the API from the page. The session token lives in this module's memory only: never
+ * in localStorage, sessionStorage, a cookie or the URL, so a reload or a new tab needs a new link.
+ */
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let session: { token: string; expiresTime: string } | undefined;
+
+/** The API's base: this script is served at `<base>portal/app.js`, whatever the page's own URL. */
+const apiBase = () => new URL('../', import.meta.url).href;
+
+async function request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (auth) {
+    if (!session) throw new ApiFailure(401, 'session_expired', 'The portal session has ended; open a new portal link.');
+    headers.Identity = PORTAL_IDENTITY;
+    headers.Authorization = `${BEARER_PREFIX}${session.token}`;
+  }
+  const res = await fetch(apiBase() + path.replace(/^\//, ''), {
+    method,
+    headers,
+    credentials: 'omit',
+    cache: 'no-store',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiFailure(res.status, err?.code ?? 'error', err?.message ?? `The request failed (HTTP ${res.status})`);
+  }
+  return parsed as T;
+}
+
+export async function startSession(linkToken: string): Promise<string> {
+  const out = await request<{ session_token: string; expires_time: string }>(
+    'POST',
+    PORTAL_EXCHANGE_PATH,
+    { link_token: linkToken },
+    false,
+  );
+  session = { token: out.session_token, expiresTime: out.expires_time };
+  return out.expires_time;
+}
+
+export const api = {
+  get: <T>(path: string) => request<T>('GET', path),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  delete: <T>(path: string) => request<T>('DELETE', path),
+};
+
+export interface Subscription {
+  id: string;
+  url: string;
+  description: string;
+  events: string[];
+  secret: string;
+  status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
+  created_time: string;
+  updated_time: string;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  created_time: string;
+  updated_time: string;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_time: string | null;
+}
+
+export interface Attempt {
+  attempt: number;
+  time: string;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_excerpt: string;
+}
+
+export interface EventType {
+  type: string;
+  description: string;
+  schema: unknown;
+  example: unknown;
+}
+
+export interface HourOutcome {
+  hour: string;
+  succeeded: number;
+  failed: number;
+}

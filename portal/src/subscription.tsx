@@ -1,0 +1,232 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, type EventType, type HourOutcome, type Subscription } from './api.js';
+import { OutcomeChart } from './chart.js';
+import { Deliveries } from './deliveries.js';
+import { EventsPicker } from './events-picker.js';
+import { statusText } from './subscriptions.js';
+import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
+
+const CHART_REFRESH_MS = 4000;
+
+export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventType[] }) {
+  const [sub, setSub] = useState<Subscription | undefined>();
+  const [loadError, setLoadError] = useState<string | undefined>();
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [revealed, setRevealed] = useState(false);
+  const [outcomes, setOutcomes] = useState<HourOutcome[] | undefined>();
+  const [refreshKey, setRefreshKey] = useState(0);
+  const [chartTick, setChartTick] = useState(0);
+  const action = useAction();
+  const path = `/api/v0.1/webhooks/${encodeURIComponent(id)}`;
+
+  useEffect(() => {
+    api.get<{ webhook_subscription: Subscription }>(path).then(
+      (out) => setSub(out.webhook_subscription),
+      (err) => setLoadError(errorText(err)),
+    );
+  }, [path]);
+  useEffect(() => {
+    api.get<{ hours: HourOutcome[] }>(`${path}/outcomes`).then(
+      (out) => setOutcomes(out.hours),
+      () => setOutcomes(undefined),
+    );
+  }, [path, refreshKey, chartTick]);
+  useEffect(() => {
+    const timer = setInterval(() => setChartTick((t) => t + 1), CHART_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+
+  if (loadError)
+    return (
+      <>
+        <a href="#/" class="back">
+          ← Subscriptions
+        </a>
+        <Messages error={loadError} />
+      </>
+    );
+  if (!sub) return <p class="muted">Loading…</p>;
+  const enabled = sub.status === 'STATUS_ENABLED';
+
+  return (
+    <>
+      <a href="#/" class="back">
+        ← Subscriptions
+      </a>
+      <div class="title-row">
+        <h1 class="url">{sub.url}</h1>
+        <StatusBadge status={statusText(sub)} />
+      </div>
+      {sub.description && <p class="lead">{sub.description}</p>}
+      <div class="actions">
+        <button
+          type="button"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              const out = await api.post<{ id: string }>(`${path}/test`);
+              setRefreshKey((k) => k + 1);
+              return `Test event ${out.id} queued.`;
+            })
+          }
+        >
+          Send test event
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              const out = await api.post<{ webhook_subscription: Subscription; previous_secret_expires_time: string }>(
+                `${path}/secret/rotate`,
+              );
+              setSub(out.webhook_subscription);
+              return `Secret rotated. The previous secret also signs deliveries until ${formatTime(out.previous_secret_expires_time)}.`;
+            })
+          }
+        >
+          Rotate secret
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              const out = await api.patch<{ webhook_subscription: Subscription }>(path, {
+                status: enabled ? 'STATUS_DISABLED' : 'STATUS_ENABLED',
+              });
+              setSub(out.webhook_subscription);
+              return enabled ? 'Subscription disabled: it gets no new events.' : 'Subscription enabled.';
+            })
+          }
+        >
+          {enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button type="button" class="secondary" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+          Edit
+        </button>
+        <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
+          Delete
+        </button>
+      </div>
+      {confirmDelete && (
+        <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
+          <p>Delete this subscription? It stops receiving events at once. This cannot be undone.</p>
+          <button
+            type="button"
+            class="danger"
+            onClick={() =>
+              action.run(async () => {
+                await api.delete(path);
+                location.hash = '#/';
+              })
+            }
+          >
+            Yes, delete it
+          </button>
+          <button type="button" class="secondary" onClick={() => setConfirmDelete(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      <Messages error={action.error} notice={action.notice} />
+      {editing && (
+        <EditForm
+          sub={sub}
+          catalog={catalog}
+          onSaved={(s) => {
+            setSub(s);
+            setEditing(false);
+          }}
+        />
+      )}
+
+      <section class="card details">
+        <dl>
+          <dt>Events</dt>
+          <dd>
+            {sub.events.map((e) => (
+              <code key={e} class="chip">
+                {e}
+              </code>
+            ))}
+          </dd>
+          <dt>Signing secret</dt>
+          <dd class="secret">
+            <code data-testid="secret">{revealed ? sub.secret : '•'.repeat(24)}</code>
+            <button type="button" class="link" onClick={() => setRevealed(!revealed)}>
+              {revealed ? 'Hide secret' : 'Reveal secret'}
+            </button>
+            <button
+              type="button"
+              class="link"
+              onClick={() =>
+                action.run(async () => {
+                  await navigator.clipboard.writeText(sub.secret);
+                  return 'Secret copied to the clipboard.';
+                })
+              }
+            >
+              Copy secret
+            </button>
+          </dd>
+          <dt>Created</dt>
+          <dd>{formatTime(sub.created_time)}</dd>
+          <dt>Subscription id</dt>
+          <dd>
+            <code>{sub.id}</code>
+          </dd>
+        </dl>
+      </section>
+
+      <section class="card">
+        <h2>Last 24 hours</h2>
+        {outcomes ? <OutcomeChart hours={outcomes} /> : <p class="muted">Loading…</p>}
+      </section>
+
+      <Deliveries subscriptionPath={path} refreshKey={refreshKey} onChange={() => setRefreshKey((k) => k + 1)} />
+    </>
+  );
+}
+
+function EditForm({ sub, catalog, onSaved }: { sub: Subscription; catalog: EventType[]; onSaved: (s: Subscription) => void }) {
+  const [url, setUrl] = useState(sub.url);
+  const [description, setDescription] = useState(sub.description);
+  const [events, setEvents] = useState(sub.events);
+  const { busy, error, run } = useAction();
+  return (
+    <section class="card">
+      <h2>Edit subscription</h2>
+      <form
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          void run(async () => {
+            const out = await api.patch<{ webhook_subscription: Subscription }>(`/api/v0.1/webhooks/${encodeURIComponent(sub.id)}`, {
+              url,
+              description,
+              events,
+            });
+            onSaved(out.webhook_subscription);
+          });
+        }}
+      >
+        <label class="field">
+          <span>Endpoint URL</span>
+          <input type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="field">
+          <span>Description</span>
+          <input type="text" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
+        </label>
+        <EventsPicker catalog={catalog} value={events} onChange={setEvents} />
+        <Messages error={error} />
+        <button type="submit" disabled={busy}>
+          Save changes
+        </button>
+      </form>
+    </section>
+  );
+}
