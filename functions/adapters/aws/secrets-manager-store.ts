@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
@@ -9,6 +10,13 @@ import type { SecretStore } from '../../ports.js';
 
 /** Deleted subscriptions' secrets stay recoverable for a week, Secrets Manager's shortest window. */
 export const DELETION_RECOVERY_DAYS = 7;
+
+/**
+ * BatchGetSecretValue returns at most 20 secrets per call; with a SecretIdList it answers every
+ * listed id (or an entry in Errors) without paging.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
+ */
+export const BATCH_GET_SECRETS_MAX = 20;
 
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
@@ -28,6 +36,27 @@ export class SecretsManagerStore implements SecretStore {
     const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
     if (out.SecretString === undefined) throw new Error(`secret ${name} has no string value`);
     return out.SecretString;
+  }
+
+  async getMany(names: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(names)];
+    const out = new Map<string, string>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_SECRETS_MAX) chunks.push(unique.slice(i, i + BATCH_GET_SECRETS_MAX));
+    await Promise.all(
+      chunks.map(async (SecretIdList) => {
+        const res = await this.client.send(new BatchGetSecretValueCommand({ SecretIdList }));
+        const failed = res.Errors?.[0];
+        if (failed) throw new Error(`secret ${failed.SecretId} could not be read: ${failed.ErrorCode} ${failed.Message ?? ''}`.trim());
+        for (const v of res.SecretValues ?? []) {
+          if (v.Name === undefined || v.SecretString === undefined) continue;
+          out.set(v.Name, v.SecretString);
+        }
+      }),
+    );
+    const missing = unique.find((n) => !out.has(n));
+    if (missing !== undefined) throw new Error(`secret ${missing} has no string value`);
+    return out;
   }
 
   async put(name: string, value: string): Promise<void> {
