@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
+import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
@@ -16,7 +17,9 @@ import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
+import { newKeyringText } from '../functions/domain/envelope.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import type { SecretStorage } from '../functions/runtime/config.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { AwsFaults } from './aws-rules/faults.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
@@ -38,6 +41,8 @@ import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 
 export const LOCAL_TABLE = 'webhooks';
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
+/** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
+export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
 /** How long a stop waits for batches in flight before closing the emulators under them. */
 const STOP_GRACE_MS = 2_000;
 
@@ -57,6 +62,8 @@ export interface LocalOptions {
   authorizerCacheTtlSeconds?: number;
   /** Live subscriptions a tenant may have (1,000 by default, as on AWS); creating more answers 409. */
   maxSubscriptionsPerTenant?: number;
+  /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
+  secretStorage?: SecretStorage;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   /**
@@ -144,7 +151,18 @@ async function startPipeline(
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
-  const secrets = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
+  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
+  let secrets = secretsManager;
+  if (options.secretStorage === 'envelope') {
+    // The stack generates this secret at deploy time; locally it is made on first start.
+    await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));
+    secrets = new EnvelopeSecretStore({
+      doc: dynamo.doc,
+      tableName: LOCAL_TABLE,
+      namePrefix: LOCAL_SECRET_PREFIX,
+      readKeyring: () => secretsManager.get(LOCAL_KEK_NAME),
+    });
+  }
   // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });

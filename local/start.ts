@@ -1,5 +1,5 @@
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
-import { maxSubscriptionsPerTenant } from '../functions/runtime/config.js';
+import { maxSubscriptionsPerTenant, secretStorage } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -27,6 +27,7 @@ async function start(): Promise<LocalPipeline> {
     ...(env.WEBHOOKS_LOCAL_AUTHORIZATION ? { authorization: env.WEBHOOKS_LOCAL_AUTHORIZATION } : {}),
     ...(env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
     ...(env.MAX_SUBSCRIPTIONS_PER_TENANT ? { maxSubscriptionsPerTenant: maxSubscriptionsPerTenant() } : {}),
+    secretStorage: secretStorage(env.WEBHOOKS_SECRET_STORAGE),
     ...(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
     ...(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS
       ? { processingVisibilitySeconds: Number(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS) }

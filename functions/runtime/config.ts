@@ -24,3 +24,13 @@ export function maxSubscriptionsPerTenant(): number {
   }
   return n;
 }
+
+/** SECRET_STORAGE: 'per-subscription' (one Secrets Manager secret each, the default) or 'envelope'. */
+export type SecretStorage = 'per-subscription' | 'envelope';
+export const SECRET_STORAGES: readonly SecretStorage[] = ['per-subscription', 'envelope'];
+export function secretStorage(value = process.env.SECRET_STORAGE): SecretStorage {
+  if (!value) return 'per-subscription';
+  if (!(SECRET_STORAGES as readonly string[]).includes(value))
+    throw new Error(`secret storage must be ${SECRET_STORAGES.join(' or ')}, not ${value}`);
+  return value as SecretStorage;
+}
