@@ -1,6 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import { secretStorage } from '../functions/runtime/config.js';
 import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
@@ -30,6 +31,7 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   fanoutMaxConcurrency            most concurrent fan-out invocations (50)
  *   maxSubscriptionsPerTenant       subscription cap per tenant (1000)
  *   logLevel                        DEBUG, INFO, WARN or ERROR (INFO)
+ *   secretStorage                   per-subscription or envelope (per-subscription)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -69,6 +71,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('fanoutMaxConcurrency'),
     ...numberFrom('maxSubscriptionsPerTenant'),
     logLevel: logLevelFrom(context('logLevel')),
+    secretStorage: secretStorage(context('secretStorage')),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { type LogLevel, SETTING_LIMITS, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
+import { type LogLevel, SETTING_LIMITS, type SecretStorage, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
 
 export { API_SECRET_ACTIONS } from './webhook-delivery.js';
 
@@ -34,6 +34,8 @@ export interface WebhooksStackProps extends StackProps {
   readonly maxSubscriptionsPerTenant?: number;
   /** The functions' log level. @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
+  readonly secretStorage?: SecretStorage;
 }
 
 /**
@@ -67,6 +69,7 @@ export class WebhooksStack extends Stack {
       fanoutMaxConcurrency: props.fanoutMaxConcurrency,
       maxSubscriptionsPerTenant: props.maxSubscriptionsPerTenant,
       logLevel: props.logLevel,
+      secretStorage: props.secretStorage,
     });
     const w = this.webhooks;
 
@@ -84,6 +87,12 @@ export class WebhooksStack extends Stack {
     output('BusTargetDeadLetterQueueUrl', w.busTargetDeadLetterQueue.queueUrl, 'Events EventBridge could not put on the ingest queue.');
     output('IngestDeadLetterQueueArn', w.ingestDeadLetterQueue.queueArn, 'ARN of the ingest DLQ (redrive source).');
     output('SecretNamePrefix', w.secretNamePrefix, 'Secrets Manager name prefix of the signing secrets.');
+    if (w.keyEncryptionKey)
+      output(
+        'KeyEncryptionKeyArn',
+        w.keyEncryptionKey.secretArn,
+        'Secret holding the key ring that seals the signing secrets (envelope storage).',
+      );
     output('DashboardName', w.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline.');
     output('ApiFunctionName', w.functions.api.functionName, 'The api Lambda (logs: its LoggingConfig.LogGroup).');
     output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');
