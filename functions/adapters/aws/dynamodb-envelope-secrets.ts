@@ -17,7 +17,7 @@ const BATCH_GET_ITEMS_MAX = 100;
 /** Unprocessed keys are asked for again this many times before the read fails. */
 const UNPROCESSED_RETRIES = 5;
 /** The KEK ring is read again after this long, so a rotation reaches every container. */
-const DEFAULT_KEYRING_TTL_MS = 5 * 60_000;
+export const DEFAULT_KEYRING_TTL_MS = 5 * 60_000;
 
 interface SecretItem {
   pk: string;
