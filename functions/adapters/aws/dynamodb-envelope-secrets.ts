@@ -58,7 +58,8 @@ export class EnvelopeSecretStore implements SecretStore {
     this.keyringTtlMs = deps.keyringTtlMs ?? DEFAULT_KEYRING_TTL_MS;
   }
 
-  async create(name: string, value: string): Promise<void> {
+  /** Tags have no place here: the item sits in its tenant's partition, named by its subscription. */
+  async create(name: string, value: string, _tags?: Record<string, string>): Promise<void> {
     const owner = this.owner(name);
     const ring = await this.keyring();
     try {
