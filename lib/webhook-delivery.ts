@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
-import { SECRET_STORAGES, type SecretStorage } from '../functions/runtime/config.js';
+import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';

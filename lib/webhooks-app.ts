@@ -1,7 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
-import { secretStorage } from '../functions/runtime/config.js';
+import { parseSecretStorage } from '../functions/domain/secret-storage.js';
 import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
@@ -71,7 +71,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('fanoutMaxConcurrency'),
     ...numberFrom('maxSubscriptionsPerTenant'),
     logLevel: logLevelFrom(context('logLevel')),
-    secretStorage: secretStorage(context('secretStorage')),
+    secretStorage: parseSecretStorage(context('secretStorage')),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -19,7 +19,7 @@ import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
-import type { SecretStorage } from '../functions/runtime/config.js';
+import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { AwsFaults } from './aws-rules/faults.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/requests.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
+import { parseSecretStorage } from '../domain/secret-storage.js';
 
 /** Settings the CDK stack passes to the functions as environment variables. */
 
@@ -25,12 +26,5 @@ export function maxSubscriptionsPerTenant(): number {
   return n;
 }
 
-/** SECRET_STORAGE: 'per-subscription' (one Secrets Manager secret each, the default) or 'envelope'. */
-export type SecretStorage = 'per-subscription' | 'envelope';
-export const SECRET_STORAGES: readonly SecretStorage[] = ['per-subscription', 'envelope'];
-export function secretStorage(value = process.env.SECRET_STORAGE): SecretStorage {
-  if (!value) return 'per-subscription';
-  if (!(SECRET_STORAGES as readonly string[]).includes(value))
-    throw new Error(`secret storage must be ${SECRET_STORAGES.join(' or ')}, not ${value}`);
-  return value as SecretStorage;
-}
+/** SECRET_STORAGE (functions/domain/secret-storage.ts). */
+export const secretStorage = (value = process.env.SECRET_STORAGE) => parseSecretStorage(value);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretStorage } from '../../functions/runtime/config.js';
+import type { SecretStorage } from '../../functions/domain/secret-storage.js';
 import { LOCAL_KEK_NAME } from '../../local/pipeline.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
