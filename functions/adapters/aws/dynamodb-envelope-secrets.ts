@@ -7,15 +7,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { DYNAMODB_BATCH_GET_MAX_KEYS } from '../../domain/aws-limits.js';
 import { type Keyring, needsReseal, open, parseKeyring, type Sealed, seal } from '../../domain/envelope.js';
 import type { SecretStore } from '../../ports.js';
 import { keys } from './dynamodb-keys.js';
 import { DELETION_RECOVERY_DAYS } from './secrets-manager-store.js';
 
-/** BatchGetItem reads at most 100 items per call. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html */
-const BATCH_GET_ITEMS_MAX = 100;
-/** Unprocessed keys are asked for again this many times before the read fails. */
-const UNPROCESSED_RETRIES = 5;
+/** Rounds that read nothing (everything left unprocessed) before the read fails. */
+const IDLE_TRIES = 5;
 /** The KEK ring is read again after this long, so a rotation reaches every container. */
 export const DEFAULT_KEYRING_TTL_MS = 5 * 60_000;
 
@@ -86,15 +85,20 @@ export class EnvelopeSecretStore implements SecretStore {
     const owners = new Map([...new Set(names)].map((n) => [n, this.owner(n)]));
     const byKey = new Map<string, SecretItem>();
     const all = [...owners.values()];
-    for (let i = 0; i < all.length; i += BATCH_GET_ITEMS_MAX) {
-      let pending: Record<string, unknown>[] | undefined = all.slice(i, i + BATCH_GET_ITEMS_MAX).map((o) => o.key);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) throw new Error('DynamoDB left signing secrets unprocessed after retries');
+    // BatchGetItem in hundreds; what DynamoDB leaves unprocessed is asked for again, with a
+    // growing pause after rounds that read nothing.
+    for (let i = 0; i < all.length; i += DYNAMODB_BATCH_GET_MAX_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = all.slice(i, i + DYNAMODB_BATCH_GET_MAX_KEYS).map((o) => o.key);
+      for (let idle = 0; pending && pending.length > 0; ) {
         const res: BatchGetCommandOutput = await this.deps.doc.send(
           new BatchGetCommand({ RequestItems: { [this.deps.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );
-        for (const item of (res.Responses?.[this.deps.tableName] ?? []) as SecretItem[]) byKey.set(`${item.pk}|${item.sk}`, item);
+        const got = (res.Responses?.[this.deps.tableName] ?? []) as SecretItem[];
+        for (const item of got) byKey.set(`${item.pk}|${item.sk}`, item);
         pending = res.UnprocessedKeys?.[this.deps.tableName]?.Keys;
+        if (!pending?.length || got.length > 0) continue;
+        if (++idle >= IDLE_TRIES) throw new Error(`DynamoDB left ${pending.length} signing secret(s) unread after ${IDLE_TRIES} tries`);
+        await new Promise((r) => setTimeout(r, 50 * 2 ** idle));
       }
     }
     const out = new Map<string, string>();

@@ -6,17 +6,11 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SECRETS_MANAGER_BATCH_GET_MAX_SECRETS } from '../../domain/aws-limits.js';
 import type { SecretStore } from '../../ports.js';
 
 /** Deleted subscriptions' secrets stay recoverable for a week, Secrets Manager's shortest window. */
 export const DELETION_RECOVERY_DAYS = 7;
-
-/**
- * BatchGetSecretValue returns at most 20 secrets per call; with a SecretIdList it answers every
- * listed id (or an entry in Errors) without paging.
- * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
- */
-export const BATCH_GET_SECRETS_MAX = 20;
 
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
@@ -42,7 +36,8 @@ export class SecretsManagerStore implements SecretStore {
     const unique = [...new Set(names)];
     const out = new Map<string, string>();
     const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_SECRETS_MAX) chunks.push(unique.slice(i, i + BATCH_GET_SECRETS_MAX));
+    for (let i = 0; i < unique.length; i += SECRETS_MANAGER_BATCH_GET_MAX_SECRETS)
+      chunks.push(unique.slice(i, i + SECRETS_MANAGER_BATCH_GET_MAX_SECRETS));
     await Promise.all(
       chunks.map(async (SecretIdList) => {
         const res = await this.client.send(new BatchGetSecretValueCommand({ SecretIdList }));
