@@ -51,6 +51,15 @@ export class MemorySecrets implements SecretStore {
     if (v === undefined) throw new Error(`no secret ${name}`);
     return v;
   }
+  async getMany(names: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const n of names) {
+      const v = this.values.get(n);
+      if (v === undefined) throw new Error(`no secret ${n}`);
+      out.set(n, v);
+    }
+    return out;
+  }
   async put(name: string, value: string): Promise<void> {
     this.values.set(name, value);
   }

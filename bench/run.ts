@@ -2,14 +2,16 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,portal  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
+ * With --only, the other sections' results already in the file are kept.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
 import { measurePortal, type PortalFigure } from './portal.js';
+import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
 
@@ -19,7 +21,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'portal'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'portal', 'secrets'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -53,6 +55,8 @@ const results: {
   bundles?: BundlesResult;
   awsCalls?: CallsPhase[];
   portal?: PortalFigure;
+  /** USD. `perSubscriptionMonth`: keeping one subscription's signing secrets a month, per storage. */
+  cost?: { perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure } } & Record<string, unknown>;
   durationSeconds?: number;
 } = {
   machine: {
@@ -214,8 +218,38 @@ if (only.has('portal')) {
   });
 }
 
+if (only.has('secrets')) {
+  log('Signing secret storage: monthly cost per subscription at list prices (bench/prices.ts)');
+  const c = await measureSecretCost();
+  const usd = (x: number) => Number(x.toFixed(6));
+  results.cost = { perSubscriptionMonth: { perSubscription: usd(c.perSubscription), envelope: usd(c.envelope), model: c } };
+  const at = `${c.assumptions.subscriptions.toLocaleString('en-US')} subscriptions, ${c.assumptions.readsPerSubscription.toLocaleString('en-US')} reads each`;
+  rows.push({
+    figure: `Secrets, envelope, USD per subscription-month (${at})`,
+    value: c.envelope.toFixed(4),
+    baseline: `${c.perSubscription.toFixed(4)} (per-subscription)`,
+    ratio: (c.perSubscription / c.envelope).toFixed(0),
+    target: '<= 0.01',
+    met: c.envelope <= 0.01,
+    numbers: { envelope: c.envelope, perSubscription: c.perSubscription, sealedItemBytes: c.sealedItemBytes },
+  });
+}
+
 results.durationSeconds = (Date.now() - started) / 1000;
-writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+// A partial run (--only) keeps what the file holds for the sections it did not run.
+const previous = only.size < SECTIONS.length && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as typeof results) : undefined;
+const measured = new Set(rows.map((r) => r.figure));
+// The run's machine and options stay those of the full run the other figures come from.
+const { machine: _machine, options: _options, durationSeconds: _duration, figures: _figures, ...sections } = results;
+const written = previous
+  ? {
+      ...previous,
+      ...sections,
+      cost: { ...previous.cost, ...results.cost },
+      figures: [...(previous.figures ?? []).filter((r) => !measured.has(r.figure)), ...rows],
+    }
+  : results;
+writeFileSync(out, `${JSON.stringify(written, null, 2)}\n`);
 
 const header = ['Figure', 'Value', 'Baseline', 'Ratio', 'Target', 'Met?'];
 const table = rows.map((r) => [

@@ -40,6 +40,8 @@ export interface TenantRepository {
 export interface SecretStore {
   create(name: string, value: string, tags: Record<string, string>): Promise<void>;
   get(name: string): Promise<string>;
+  /** Several at once (a list page): a few batched calls, never one per name. Throws like `get` when one is missing. */
+  getMany(names: readonly string[]): Promise<Map<string, string>>;
   put(name: string, value: string): Promise<void>;
   scheduleDeletion(name: string): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -15,6 +16,7 @@ import {
   PORTAL_TTL_RANGE,
 } from '../functions/domain/portal.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
+import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
@@ -26,8 +28,7 @@ import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
 
-/** Where signing secrets live. Only one storage today; `'envelope'` is planned (one key-encryption key). */
-export type SecretStorage = 'per-subscription';
+export type { SecretStorage };
 
 /** Powertools Logger levels. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -78,7 +79,11 @@ export interface WebhookDeliveryProps {
   readonly portalSessionTtl?: Duration;
   /**
    * Where signing secrets are kept: `'per-subscription'` is one Secrets Manager secret per
-   * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>`.
+   * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>` ($0.40 a month each).
+   * `'envelope'` is one Secrets Manager secret (`keyEncryptionKey`, generated) holding a
+   * key-encryption key ring; each subscription's secrets are sealed with it (AES-256-GCM) in an
+   * item beside the subscription in the table. Choose it before the first subscription: changing
+   * it later leaves existing subscriptions' secrets in the other storage, unread.
    * @default 'per-subscription'
    */
   readonly secretStorage?: SecretStorage;
@@ -158,6 +163,8 @@ export class WebhookDelivery extends Construct {
   readonly namePrefix: string;
   /** Prefix of the signing secrets' names: `webhooks/<namePrefix>/`. */
   readonly secretNamePrefix: string;
+  /** With `secretStorage: 'envelope'`, the secret holding the key-encryption key ring. */
+  readonly keyEncryptionKey?: secretsmanager.ISecret;
   /** The `service` dimension of the pipeline's metrics (namespace METRICS_NAMESPACE). */
   readonly metricsServiceName: string;
   readonly data: DataTable;
@@ -179,7 +186,8 @@ export class WebhookDelivery extends Construct {
     this.secretNamePrefix = `webhooks/${this.namePrefix}/`;
     this.metricsServiceName = this.namePrefix;
     const secretStorage = props.secretStorage ?? 'per-subscription';
-    if (secretStorage !== 'per-subscription') throw new Error(`secretStorage must be 'per-subscription', got "${secretStorage}"`);
+    if (!SECRET_STORAGES.includes(secretStorage))
+      throw new Error(`secretStorage must be ${SECRET_STORAGES.map((s) => `'${s}'`).join(' or ')}, got "${secretStorage}"`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logLevel = props.logLevel ?? 'INFO';
     if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
@@ -220,11 +228,33 @@ export class WebhookDelivery extends Construct {
     });
     const deliveryQueue = this.deliveryQueues.queue;
 
+    if (secretStorage === 'envelope') {
+      // The ring's shape is what functions/domain/envelope.ts parses: {"current":"k1","k1":"<64 random characters>"}.
+      this.keyEncryptionKey = new secretsmanager.Secret(this, 'KeyEncryptionKey', {
+        secretName: `webhooks/${this.namePrefix}-key-encryption-key`,
+        description: 'Key-encryption key ring that seals the webhook signing secrets (envelope storage)',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ current: 'k1' }),
+          generateStringKey: 'k1',
+          passwordLength: 64,
+          excludePunctuation: true,
+        },
+        removalPolicy,
+      });
+      Validations.of(this.keyEncryptionKey).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The ring is rotated by adding a key and making it current (README, "Signing secret storage"); a Secrets Manager rotation would replace the ring and lose the keys older items are sealed with.',
+      });
+    }
+
     const environment: Record<string, string> = {
       WEBHOOKS_MODE: 'aws',
       TABLE_NAME: table.tableName,
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
+      SECRET_STORAGE: secretStorage,
+      ...(this.keyEncryptionKey ? { SECRET_KEK_ID: this.keyEncryptionKey.secretArn } : {}),
       WEBHOOKS_RETRY_SCHEDULE: this.retrySchedule.join(','),
       WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
       WEBHOOKS_RETENTION_DAYS: String(retentionDays),
@@ -295,7 +325,22 @@ export class WebhookDelivery extends Construct {
     table.grants.readWriteData(api.function);
     this.grantPublish(api.function);
     deliveryQueue.grants.sendMessages(api.function);
-    api.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...API_SECRET_ACTIONS], resources: [secretsArn] }));
+    if (this.keyEncryptionKey) {
+      // Envelope: the sealed secrets are table items; the only secret read is the key ring.
+      api.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.keyEncryptionKey.secretArn] }),
+      );
+    } else {
+      api.function.addToRolePolicy(new iam.PolicyStatement({ actions: [...API_SECRET_ACTIONS], resources: [secretsArn] }));
+      // List pages; the action has no resource type ("*"), each secret still needs GetSecretValue above.
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+      api.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }));
+      acknowledgeWildcard(
+        api,
+        'Resource::*',
+        'secretsmanager:BatchGetSecretValue supports no resource-level permission; what it returns is limited by GetSecretValue on the signing-secret prefix.',
+      );
+    }
 
     table.grants.readData(authorizer.function);
 
@@ -303,7 +348,9 @@ export class WebhookDelivery extends Construct {
     deliveryQueue.grants.sendMessages(fanout.function);
 
     table.grants.readWriteData(sender.function);
-    sender.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretsArn] }));
+    sender.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.keyEncryptionKey?.secretArn ?? secretsArn] }),
+    );
 
     const tableIndexes = `Resource::<${stack.resolve((table.node.defaultChild as CfnResource).logicalId)}.Arn>/index/*`;
     // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
@@ -312,7 +359,7 @@ export class WebhookDelivery extends Construct {
     for (const fn of [api, authorizer, fanout, sender]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
-    for (const fn of [api, sender]) {
+    for (const fn of this.keyEncryptionKey ? [] : [api, sender]) {
       acknowledgeWildcard(
         fn,
         secretPrefix,

@@ -1,6 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import { parseSecretStorage } from '../functions/domain/secret-storage.js';
 import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
@@ -32,6 +33,7 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   logLevel                        DEBUG, INFO, WARN or ERROR (INFO)
  *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
  *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
+ *   secretStorage                   per-subscription or envelope (per-subscription)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -75,6 +77,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     logLevel: logLevelFrom(context('logLevel')),
     ...numberFrom('portalLinkTtlSeconds'),
     ...numberFrom('portalSessionTtlSeconds'),
+    secretStorage: parseSecretStorage(context('secretStorage')),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

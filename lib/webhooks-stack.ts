@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { type LogLevel, SETTING_LIMITS, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
+import { type LogLevel, SETTING_LIMITS, type SecretStorage, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
 
 export { API_SECRET_ACTIONS } from './webhook-delivery.js';
 
@@ -38,6 +38,8 @@ export interface WebhooksStackProps extends StackProps {
   readonly portalLinkTtlSeconds?: number;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default 3600 (1 h) */
   readonly portalSessionTtlSeconds?: number;
+  /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
+  readonly secretStorage?: SecretStorage;
 }
 
 /**
@@ -73,6 +75,7 @@ export class WebhooksStack extends Stack {
       logLevel: props.logLevel,
       portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
       portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
+      secretStorage: props.secretStorage,
     });
     const w = this.webhooks;
 
@@ -90,6 +93,12 @@ export class WebhooksStack extends Stack {
     output('BusTargetDeadLetterQueueUrl', w.busTargetDeadLetterQueue.queueUrl, 'Events EventBridge could not put on the ingest queue.');
     output('IngestDeadLetterQueueArn', w.ingestDeadLetterQueue.queueArn, 'ARN of the ingest DLQ (redrive source).');
     output('SecretNamePrefix', w.secretNamePrefix, 'Secrets Manager name prefix of the signing secrets.');
+    if (w.keyEncryptionKey)
+      output(
+        'KeyEncryptionKeyArn',
+        w.keyEncryptionKey.secretArn,
+        'Secret holding the key ring that seals the signing secrets (envelope storage).',
+      );
     output('DashboardName', w.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline.');
     output('ApiFunctionName', w.functions.api.functionName, 'The api Lambda (logs: its LoggingConfig.LogGroup).');
     output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');

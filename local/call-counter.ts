@@ -56,6 +56,7 @@ export class CallCounter {
     return {
       create: (n, v, t) => count('CreateSecret', () => inner.create(n, v, t)),
       get: (n) => count('GetSecretValue', () => inner.get(n)),
+      getMany: (names) => count('BatchGetSecretValue', () => inner.getMany(names)),
       put: (n, v) => count('PutSecretValue', () => inner.put(n, v)),
       scheduleDeletion: (n) => count('DeleteSecret', () => inner.scheduleDeletion(n)),
     };

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
+import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
@@ -25,7 +26,9 @@ import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
+import { newKeyringText } from '../functions/domain/envelope.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
@@ -49,6 +52,8 @@ import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 
 export const LOCAL_TABLE = 'webhooks';
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
+/** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
+export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
 /** How long a stop waits for batches in flight before closing the emulators under them. */
 const STOP_GRACE_MS = 2_000;
 
@@ -72,6 +77,8 @@ export interface LocalOptions {
   portalLinkTtlSeconds?: number;
   /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
   portalSessionTtlSeconds?: number;
+  /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
+  secretStorage?: SecretStorage;
   /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
   senderCacheTtlMs?: number;
   /**
@@ -180,7 +187,18 @@ async function startPipeline(
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
-  const secrets = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
+  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
+  let secrets = secretsManager;
+  if (options.secretStorage === 'envelope') {
+    // The stack generates this secret at deploy time; locally it is made on first start.
+    await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));
+    secrets = new EnvelopeSecretStore({
+      doc: dynamo.doc,
+      tableName: LOCAL_TABLE,
+      namePrefix: LOCAL_SECRET_PREFIX,
+      readKeyring: () => secretsManager.get(LOCAL_KEK_NAME),
+    });
+  }
   // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });

@@ -1,6 +1,6 @@
 import type { IssuedLink } from '../functions/app/portal-access.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
-import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
+import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -28,6 +28,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env.WEBHOOKS_LOCAL_AUTHORIZATION ? { authorization: env.WEBHOOKS_LOCAL_AUTHORIZATION } : {}),
     ...(env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
     ...(env.MAX_SUBSCRIPTIONS_PER_TENANT ? { maxSubscriptionsPerTenant: maxSubscriptionsPerTenant() } : {}),
+    secretStorage: secretStorage(env.WEBHOOKS_SECRET_STORAGE),
     ...(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
     ...(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS
       ? { processingVisibilitySeconds: Number(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS) }

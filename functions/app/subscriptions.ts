@@ -90,7 +90,10 @@ export class SubscriptionService {
 
   async list(tenantId: string, page: PageRequest): Promise<Page<WithSecret>> {
     const result = await this.deps.repo.list(tenantId, page);
-    const items = await Promise.all(result.items.map(async (s) => ({ subscription: s, secret: await this.currentSecret(s) })));
+    // One batched read for the page, not one secret read per subscription.
+    const sets =
+      result.items.length > 0 ? await this.deps.secrets.getMany(result.items.map((s) => s.secretName)) : new Map<string, string>();
+    const items = result.items.map((s) => ({ subscription: s, secret: parseSecretSet(sets.get(s.secretName)!).current }));
     return { items, ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
   }
 

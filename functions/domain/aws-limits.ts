@@ -40,6 +40,10 @@ export const DYNAMODB_TRANSACT_MAX_BYTES = 4 * MiB;
 /** Nested maps and lists. */
 export const DYNAMODB_MAX_NESTING_DEPTH = 32;
 
+// Secrets Manager: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
+/** Secrets per BatchGetSecretValue; by SecretIdList, each listed id comes back as a value or an entry in Errors. */
+export const SECRETS_MANAGER_BATCH_GET_MAX_SECRETS = 20;
+
 // API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;
 // Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html

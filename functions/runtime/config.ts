@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/requests.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
+import { parseSecretStorage } from '../domain/secret-storage.js';
 
 /** Settings the CDK stack passes to the functions as environment variables. */
 
@@ -26,3 +27,6 @@ export function maxSubscriptionsPerTenant(): number {
 }
 /** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */
 export { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../domain/portal.js';
+
+/** SECRET_STORAGE (functions/domain/secret-storage.ts). */
+export const secretStorage = (value = process.env.SECRET_STORAGE) => parseSecretStorage(value);

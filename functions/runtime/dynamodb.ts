@@ -9,7 +9,7 @@ import { optionalNumber, tableName } from './config.js';
 /** The DynamoDB adapters, sharing one client per container. */
 
 let doc: DynamoDBDocumentClient | undefined;
-const documentClient = () =>
+export const documentClient = () =>
   (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));
 
 export const subscriptionRepository = () => new DynamoSubscriptionRepository(documentClient(), tableName());

@@ -1,10 +1,13 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { EnvelopeSecretStore } from '../adapters/aws/dynamodb-envelope-secrets.js';
 import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
 import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
-import { required } from './config.js';
+import type { SecretStore } from '../ports.js';
+import { required, secretNamePrefix, secretStorage, tableName } from './config.js';
+import { documentClient } from './dynamodb.js';
 
 /**
  * The SQS, EventBridge and Secrets Manager adapters. Each handler imports only the factories it
@@ -13,4 +16,15 @@ import { required } from './config.js';
 
 export const deliveryQueue = () => new SqsQueue(new SQSClient({}), required('DELIVERY_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
-export const secretStore = () => new SecretsManagerStore(new SecretsManagerClient({}));
+/** SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID. */
+export function secretStore(): SecretStore {
+  const manager = new SecretsManagerStore(new SecretsManagerClient({}));
+  if (secretStorage() === 'per-subscription') return manager;
+  const kekId = required('SECRET_KEK_ID');
+  return new EnvelopeSecretStore({
+    doc: documentClient(),
+    tableName: tableName(),
+    namePrefix: secretNamePrefix(),
+    readKeyring: () => manager.get(kekId),
+  });
+}

@@ -329,6 +329,7 @@ describe('functions', () => {
         EVENT_BUS_NAME: ref(ids.bus),
         DELIVERY_QUEUE_URL: ref(ids.deliveryQueue),
         SECRET_NAME_PREFIX: 'webhooks/Webhooks/',
+        SECRET_STORAGE: 'per-subscription',
         WEBHOOKS_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE.join(','),
         WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
         WEBHOOKS_RETENTION_DAYS: '30',
@@ -394,13 +395,13 @@ describe('least privilege', () => {
   const secretActions = (h: keyof typeof ids) =>
     [...allowedActions(template, ids[h])].filter((a) => a.startsWith('secretsmanager:')).sort();
 
-  it('only X-Ray is granted on every resource ("*")', () => {
+  it('only X-Ray (and, for the api, BatchGetSecretValue, which has no resource type) is granted on every resource ("*")', () => {
     for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
       for (const s of roleStatements(template, ids[h])) {
         const resourceList = [s.Resource].flat();
         if (resourceList.includes('*'))
           expect(
-            [s.Action].flat().every((a) => a.startsWith('xray:')),
+            [s.Action].flat().every((a) => a.startsWith('xray:') || (h === 'api' && a === 'secretsmanager:BatchGetSecretValue')),
             `${h}: ${JSON.stringify(s)}`,
           ).toBe(true);
       }
@@ -413,8 +414,9 @@ describe('least privilege', () => {
       expect(resourcesFor(template, ids.api, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.api, 'events:PutEvents')).toEqual([getAtt(ids.bus)]);
     expect(resourcesFor(template, ids.api, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
-    expect(secretActions('api')).toEqual([...API_SECRET_ACTIONS].sort());
+    expect(secretActions('api')).toEqual([...API_SECRET_ACTIONS, 'secretsmanager:BatchGetSecretValue'].sort());
     for (const a of API_SECRET_ACTIONS) expect(resourcesFor(template, ids.api, a), a).toEqual([secretsArn]);
+    expect(resourcesFor(template, ids.api, 'secretsmanager:BatchGetSecretValue')).toEqual(['*']);
     expect(actions.has('sqs:ReceiveMessage')).toBe(false);
   });
 
@@ -735,6 +737,24 @@ describe('the app (bin/webhooks.ts)', () => {
       );
       expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retentionDays: 'a week' } })).toThrow(
         /retentionDays must be a whole number/,
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    'takes the secret storage from context (-c secretStorage=envelope) and rejects others',
+    () => {
+      const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, secretStorage: 'envelope' } });
+      const t = Template.fromStack(stack);
+      t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      const kek = logicalIdOf(t, 'AWS::SecretsManager::Secret');
+      t.hasOutput('KeyEncryptionKeyArn', { Value: { Ref: kek } });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ SECRET_STORAGE: 'envelope', SECRET_KEK_ID: { Ref: kek } }) },
+      });
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, secretStorage: 'vault' } })).toThrow(
+        /secret storage must be per-subscription or envelope, not vault/,
       );
     },
     SLOW,

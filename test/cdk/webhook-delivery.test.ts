@@ -15,7 +15,7 @@ import { ALARM_IDS, deliveryLateDefaultSeconds } from '../../lib/constructs/alar
 import { WIDGETS } from '../../lib/constructs/dashboard.js';
 import { PROJECT_ROOT, prebundledHandler, WebhookFunction } from '../../lib/constructs/webhook-function.js';
 import { WebhookDelivery, type WebhookDeliveryProps } from '../../lib/index.js';
-import { cdkJsonContext, SKIP_BUNDLING } from './support.js';
+import { allowedActions, cdkJsonContext, resourcesFor, SKIP_BUNDLING } from './support.js';
 
 /**
  * The construct as a consumer uses it: non-default props, a second instance with defaults in
@@ -34,7 +34,7 @@ const CUSTOM: WebhookDeliveryProps = {
   senderMaxConcurrency: 120,
   fanoutMaxConcurrency: 12,
   maxSubscriptionsPerTenant: 25,
-  secretStorage: 'per-subscription',
+  secretStorage: 'envelope',
   alarmThresholds: {
     oldestDeliveryAgeSeconds: 600,
     functionErrors: 3,
@@ -130,6 +130,40 @@ describe('WebhookDelivery with non-default props', () => {
     expect(resources[otherLogs].Properties.RetentionInDays).toBe(30);
   });
 
+  it('envelope storage: one generated key ring secret, and the functions may read only it', () => {
+    const kek = idOf(hooks.keyEncryptionKey!);
+    expect(resources[kek].Type).toBe('AWS::SecretsManager::Secret');
+    expect(resources[kek].Properties).toMatchObject({
+      Name: 'webhooks/acme-hooks-key-encryption-key',
+      GenerateSecretString: {
+        SecretStringTemplate: '{"current":"k1"}',
+        GenerateStringKey: 'k1',
+        PasswordLength: 64,
+        ExcludePunctuation: true,
+      },
+    });
+    expect(resources[kek].DeletionPolicy).toBe('Delete');
+    for (const h of ['api', 'sender'] as const) {
+      const env = resources[fnId(hooks, h)].Properties.Environment.Variables;
+      expect(env, h).toMatchObject({ SECRET_STORAGE: 'envelope', SECRET_KEK_ID: ref(kek) });
+      expect(
+        [...allowedActions(template, fnId(hooks, h))].filter((a) => a.startsWith('secretsmanager:')),
+        h,
+      ).toEqual(['secretsmanager:GetSecretValue']);
+      expect(resourcesFor(template, fnId(hooks, h), 'secretsmanager:GetSecretValue'), h).toEqual([ref(kek)]);
+    }
+    for (const h of ['authorizer', 'fanout'] as const)
+      expect(
+        [...allowedActions(template, fnId(hooks, h))].filter((a) => a.startsWith('secretsmanager:')),
+        h,
+      ).toEqual([]);
+    // The default instance keeps one secret per subscription, and no key ring.
+    expect(other.keyEncryptionKey).toBeUndefined();
+    expect(resources[fnId(other, 'api')].Properties.Environment.Variables).toMatchObject({ SECRET_STORAGE: 'per-subscription' });
+    expect(resources[fnId(other, 'api')].Properties.Environment.Variables.SECRET_KEK_ID).toBeUndefined();
+    expect(ofType('AWS::SecretsManager::Secret')).toHaveLength(1);
+  });
+
   it('grants a producer PutEvents on its bus and nothing else', () => {
     const producerRole = ofType('AWS::IAM::Role').find(([id]) => id.startsWith('Producer'))![0];
     const policies = ofType('AWS::IAM::Policy').filter(
@@ -150,7 +184,7 @@ describe('WebhookDelivery with non-default props', () => {
     expect(tryWith({ debugLogSampleRate: 2 })).toThrow(/debugLogSampleRate/);
     expect(tryWith({ attemptTimeout: Duration.seconds(31) })).toThrow(/attemptTimeout/);
     expect(tryWith({ maxSubscriptionsPerTenant: 0 })).toThrow(/maxSubscriptionsPerTenant/);
-    expect(tryWith({ secretStorage: 'envelope' as never })).toThrow(/secretStorage/);
+    expect(tryWith({ secretStorage: 'vault' as never })).toThrow(/secretStorage must be 'per-subscription' or 'envelope', got "vault"/);
     expect(tryWith({ alarmThresholds: { apiServerErrorRate: 5 } })).toThrow(/apiServerErrorRate/);
   });
 });

@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
@@ -49,6 +50,30 @@ describe('SecretsManagerStore', () => {
       SecretString: '{"current":"whsec_z"}',
     });
     expect(sm.commandCalls(DeleteSecretCommand)[0]!.args[0].input).toEqual({ SecretId: 'webhooks/W/t/s', RecoveryWindowInDays: 7 });
+  });
+
+  it('reads a list page in calls of at most 20 secrets (BatchGetSecretValue by SecretIdList)', async () => {
+    const names = Array.from({ length: 45 }, (_, i) => `webhooks/W/t/s${i}`);
+    sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => ({
+      SecretValues: input.SecretIdList.map((n) => ({ Name: n, SecretString: `{"current":"whsec_${n.slice(13)}"}` })),
+    }));
+    const values = await store.getMany([...names, names[0]!]);
+    expect(sm.commandCalls(BatchGetSecretValueCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretIdList: names.slice(0, 20) },
+      { SecretIdList: names.slice(20, 40) },
+      { SecretIdList: names.slice(40) },
+    ]);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(values.size).toBe(45);
+    expect(values.get('webhooks/W/t/s44')).toBe('{"current":"whsec_s44"}');
+  });
+
+  it('fails a batch read when Secrets Manager reports an error for one secret', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [{ Name: 'a', SecretString: '{}' }],
+      Errors: [{ SecretId: 'b', ErrorCode: 'ResourceNotFoundException', Message: 'gone' }],
+    });
+    await expect(store.getMany(['a', 'b'])).rejects.toThrow(/secret b could not be read: ResourceNotFoundException gone/);
   });
 
   it('fails loudly on a binary secret', async () => {

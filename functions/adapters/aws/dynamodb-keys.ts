@@ -8,6 +8,8 @@ export const keys = {
   subscription: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SUB#${id}` }),
   /** A tenant's count of live subscriptions, which enforces the per-tenant cap. */
   subscriptionCount: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SUBSCRIPTION_COUNT' }),
+  /** A subscription's sealed signing secrets (envelope storage), beside the subscription. */
+  subscriptionSecret: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SECRET#${id}` }),
   subscriptionsByCreated: (tenantId: string) => `TENANT#${tenantId}#SUBS`,
   // Events and deliveries get a partition each (spreading a busy tenant's writes), still
   // prefixed by the tenant so a key can never name another tenant's item.

@@ -36,6 +36,12 @@ export class FileSecretStore implements SecretStore {
     return s.value;
   }
 
+  async getMany(names: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const n of names) out.set(n, await this.get(n));
+    return out;
+  }
+
   async put(name: string, value: string): Promise<void> {
     const s = this.secrets.get(name);
     if (!s || s.deletedAt) throw new Error(`secret ${name} not found`);
