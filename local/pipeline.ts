@@ -17,8 +17,10 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
+import { type Faults, faultyQueue, faultyStore } from './faults.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { startGateway } from './http-gateway.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
@@ -50,8 +52,12 @@ export interface LocalOptions {
    * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
    */
   authorizerCacheTtlSeconds?: number;
-  /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
-  senderCacheTtlMs?: number;
+  /** Injected faults (tests): see local/faults.ts. */
+  faults?: Faults;
+  /** The delivery queue's own visibility timeout (60 s; tests shorten it to see throttles come back). */
+  processingVisibilitySeconds?: number;
+  /** The sender's invocation timeout in the poller (none by default). */
+  senderInvocationTimeoutMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -64,6 +70,8 @@ export interface LocalPipeline {
   calls: CallCounter;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
+  /** SQS's 12-hour visibility rule as the twin enforces it, with every change asked for. */
+  visibilityRule: VisibilityRule;
   stop(): Promise<void>;
 }
 
@@ -74,7 +82,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const log = options.log ?? (() => undefined);
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
-  const sqs = await startSqs(schedule);
+  const sqs = await startSqs(schedule, 0, options.processingVisibilitySeconds);
   const queuesFile = join(dataDir, QUEUES_FILE);
   if (existsSync(queuesFile)) {
     // Restored messages are new to SQS: their receive counts, and so their schedules, start again.
@@ -90,6 +98,9 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     'SQS',
     new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
   );
+  const visibilityRule = new VisibilityRule();
+  visibilityRule.attach(sqs.client);
+  visibilityRule.attach(sqsForCode);
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -97,9 +108,10 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
   const catalog = loadCatalog();
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
   const client = new WebhookClient({
     policy: LOCAL_POLICY,
-    timeoutMs: options.attemptTimeoutMs ?? 10_000,
+    timeoutMs: attemptTimeoutMs,
     userAgent: 'serverless-webhooks/0.1 (local)',
   });
 
@@ -132,18 +144,19 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
       sqs: sqs.client,
       queue: sqs.delivery,
       handler: createSender({
-        subscriptions,
         secrets,
-        deliveries: deliveryQueue,
-        store,
+        deliveries: options.faults ? faultyQueue(deliveryQueue, options.faults) : deliveryQueue,
+        store: options.faults ? faultyStore(store, options.faults) : store,
         client,
         schedule,
+        attemptTimeoutMs,
         metrics,
         log,
-        ...(options.senderCacheTtlMs !== undefined ? { cacheTtlMs: options.senderCacheTtlMs } : {}),
       }),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.senderInvocationTimeoutMs ? { invocationTimeoutMs: options.senderInvocationTimeoutMs } : {}),
       onError,
     }),
   ];
@@ -176,6 +189,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
     calls,
     metrics,
     sqs,
+    visibilityRule,
     async stop() {
       await gateway.stop();
       await Promise.all(pollers.map((p) => p.stop()));

@@ -1,13 +1,16 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Faults } from './faults.js';
 import { LOCAL_REGION } from './local-aws.js';
 import type { QueueRef } from './sqs-emulator.js';
 
 /**
  * What Lambda's SQS event source mapping does, for local mode: long-poll a queue, hand
  * batches of up to ten records in the SQS event shape to a handler, delete what succeeded
- * and leave the items named in `batchItemFailures` (or the whole batch, if the handler
- * throws) for SQS to make visible again.
+ * and leave the items named in `batchItemFailures` for SQS to make visible again. As on
+ * Lambda, an invocation that throws, times out or is throttled returns EVERY message of its
+ * batch (each becomes visible when its visibility timeout ends, with a higher receive count),
+ * and so does a response naming an item that is not in the batch.
  */
 export interface PollerOptions {
   sqs: SQSClient;
@@ -19,6 +22,10 @@ export interface PollerOptions {
   batchSize?: number;
   /** How long to keep gathering a batch while messages keep coming. */
   batchWindowSeconds?: number;
+  /** Like the function's timeout: past it the invocation's answer is discarded. */
+  invocationTimeoutMs?: number;
+  /** `throttle` and `invocation-timeout` faults, for tests. */
+  faults?: Faults;
   onError?: (err: Error) => void;
 }
 
@@ -64,6 +71,22 @@ export function startPoller(options: PollerOptions): Poller {
     return batch;
   }
 
+  async function invoke(event: SQSEvent): Promise<SQSBatchResponse | undefined> {
+    const timeoutMs = options.invocationTimeoutMs;
+    if (!timeoutMs) return handler(event);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        handler(event),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`invocation timed out after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function loop(): Promise<void> {
     while (running) {
       try {
@@ -86,9 +109,18 @@ export function startPoller(options: PollerOptions): Poller {
           awsRegion: LOCAL_REGION,
         }));
         let failed: Set<string>;
+        if (options.faults?.take('throttle')) {
+          // Lambda refused the invocation: the records stay in flight until their timeout ends.
+          options.onError?.(new Error('invocation throttled (injected)'));
+          continue;
+        }
         try {
-          const response = await handler({ Records: records });
-          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+          const response = await invoke({ Records: records });
+          if (options.faults?.take('invocation-timeout')) throw new Error('invocation timed out (injected)');
+          const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+          // Lambda takes an unknown or empty identifier for a failure of the whole batch.
+          if (ids.some((id) => !id || !records.some((r) => r.messageId === id))) throw new Error('batchItemFailures names an item not in the batch');
+          failed = new Set(ids);
         } catch (err) {
           options.onError?.(err as Error);
           continue;

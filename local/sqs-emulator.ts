@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { maxAttempts, retentionSeconds } from '../functions/domain/retry-schedule.js';
+import { maxReceiveCount, retentionSeconds } from '../functions/domain/retry-schedule.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 
 /**
@@ -37,7 +37,11 @@ export const INGEST_MAX_RECEIVES = 5;
 /** Visibility while a batch is being handled, as the stack's sender timeout x 6 would be. */
 const PROCESSING_VISIBILITY_SECONDS = 60;
 
-export async function startSqs(schedule: readonly number[], port = 0): Promise<SqsEmulator> {
+export async function startSqs(
+  schedule: readonly number[],
+  port = 0,
+  processingVisibilitySeconds = PROCESSING_VISIBILITY_SECONDS,
+): Promise<SqsEmulator> {
   const server = await startFauxqs({ port, host: '127.0.0.1', logger: false });
   const ref = (r: { queueUrl: string; queueArn: string; queueName: string }): QueueRef => ({
     url: r.queueUrl,
@@ -58,9 +62,9 @@ export async function startSqs(schedule: readonly number[], port = 0): Promise<S
   const delivery = ref(
     server.createQueue('webhooks-delivery', {
       attributes: {
-        VisibilityTimeout: String(PROCESSING_VISIBILITY_SECONDS),
+        VisibilityTimeout: String(processingVisibilitySeconds),
         MessageRetentionPeriod: retention,
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxAttempts(schedule) }),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxReceiveCount(schedule) }),
       },
     }),
   );

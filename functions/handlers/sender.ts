@@ -5,22 +5,25 @@ import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { optionalNumber, retrySchedule } from '../runtime/config.js';
-import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryStore } from '../runtime/dynamodb.js';
 import { deliveryQueue, secretStore } from '../runtime/messaging.js';
 import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
+/** Seed 004: receivers answer within 5 seconds. */
+const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? 5_000;
+
 export const handler = middy(
   createSender({
-    subscriptions: subscriptionRepository(),
     secrets: secretStore(),
     deliveries: deliveryQueue(),
     store: deliveryStore(),
     client: new WebhookClient({
       policy: AWS_POLICY,
-      timeoutMs: optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? 10_000,
+      timeoutMs: attemptTimeoutMs,
       userAgent: 'serverless-webhooks/0.1 (+Standard Webhooks)',
     }),
     schedule: retrySchedule(),
+    attemptTimeoutMs,
     metrics: emfMetrics(),
     log: logFn,
   }),

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE, maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, RECEIVE_HEADROOM, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
 import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
@@ -191,13 +191,13 @@ describe('delivery queues', () => {
   it('derive maxReceiveCount and retention from the default retry schedule', () => {
     expect(resources[ids.deliveryQueue].Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: getAtt(ids.dlq),
-      maxReceiveCount: maxAttempts(DEFAULT_RETRY_SCHEDULE),
+      maxReceiveCount: maxReceiveCount(DEFAULT_RETRY_SCHEDULE),
     });
     expect(resources[ids.deliveryQueue].Properties.MessageRetentionPeriod).toBe(retentionSeconds(DEFAULT_RETRY_SCHEDULE));
   });
 
   it(
-    'derive them from a custom schedule: [1,2,3] allows 4 attempts',
+    'derive them from a custom schedule: [1,2,3] allows 4 attempts, with receive headroom',
     () => {
       const custom = buildStack({ retrySchedule: [1, 2, 3] });
       const queue = logicalIdOf(
@@ -206,7 +206,8 @@ describe('delivery queues', () => {
         queueWith((p) => p.QueueName === 'Webhooks-delivery'),
       );
       const props = custom.template.toJSON().Resources[queue].Properties;
-      expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
+      expect(props.RedrivePolicy.maxReceiveCount).toBe(4 + RECEIVE_HEADROOM);
+      expect(props.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
       expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
       custom.template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('^Signs and POSTs'),

@@ -1,0 +1,105 @@
+/**
+ * Per-endpoint isolation inside one sender instance: a circuit breaker and a bulkhead.
+ *
+ * - After `failureThreshold` failures in a row (timeouts, connection errors, 5xx, 429) the
+ *   endpoint's circuit opens for a cool-off that doubles on every failed probe (up to
+ *   `maxCoolOffMs`); while it is open its deliveries are deferred without a POST. When the
+ *   cool-off ends one delivery goes through as a probe; a success closes the circuit.
+ * - Once an endpoint has failed (and until it succeeds), at most `maxInFlight` POSTs to it at a
+ *   time, so a slow endpoint can hold only that many of the instance's batches waiting. A
+ *   healthy endpoint has no limit.
+ *
+ * A deferral spends no attempt; the sender only defers while the message's receive budget
+ * (maxReceiveCount) can afford it, so a deferral can never push a delivery into the DLQ.
+ */
+export interface EndpointGuardOptions {
+  failureThreshold?: number;
+  baseCoolOffMs?: number;
+  maxCoolOffMs?: number;
+  maxInFlight?: number;
+  now?: () => number;
+}
+
+export type Admission =
+  | { admitted: true; release: (ok: boolean) => void }
+  | { admitted: false; reason: 'open' | 'busy'; retryInMs: number };
+
+interface State {
+  failures: number;
+  openUntil: number;
+  coolOffMs: number;
+  inFlight: number;
+  probing: boolean;
+}
+
+const MAX_ENDPOINTS = 5000;
+
+export class EndpointGuard {
+  private readonly states = new Map<string, State>();
+  private readonly threshold: number;
+  private readonly baseCoolOffMs: number;
+  private readonly maxCoolOffMs: number;
+  private readonly maxInFlight: number;
+  private readonly now: () => number;
+
+  constructor(options: EndpointGuardOptions = {}) {
+    this.threshold = options.failureThreshold ?? 3;
+    this.baseCoolOffMs = options.baseCoolOffMs ?? 5_000;
+    this.maxCoolOffMs = options.maxCoolOffMs ?? 300_000;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `busyRetryMs`: when to come back if the endpoint has its POSTs in flight already. */
+  admit(endpoint: string, busyRetryMs: number): Admission {
+    const s = this.state(endpoint);
+    const now = this.now();
+    if (s.openUntil > now) return { admitted: false, reason: 'open', retryInMs: s.openUntil - now };
+    const halfOpen = s.failures >= this.threshold;
+    if (halfOpen && s.probing) return { admitted: false, reason: 'open', retryInMs: s.coolOffMs };
+    if (!halfOpen && s.failures > 0 && s.inFlight >= this.maxInFlight) return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
+    s.inFlight++;
+    if (halfOpen) s.probing = true;
+    let released = false;
+    return {
+      admitted: true,
+      release: (ok: boolean) => {
+        if (released) return;
+        released = true;
+        this.release(s, halfOpen, ok);
+      },
+    };
+  }
+
+  /** Whether the endpoint's circuit is open now (for logs and tests). */
+  isOpen(endpoint: string): boolean {
+    const s = this.states.get(endpoint);
+    return !!s && s.failures >= this.threshold;
+  }
+
+  private release(s: State, probe: boolean, ok: boolean): void {
+    s.inFlight--;
+    if (probe) s.probing = false;
+    if (ok) {
+      s.failures = 0;
+      s.openUntil = 0;
+      s.coolOffMs = this.baseCoolOffMs;
+      return;
+    }
+    s.failures++;
+    if (probe) s.coolOffMs = Math.min(this.maxCoolOffMs, s.coolOffMs * 2);
+    if (s.failures >= this.threshold) s.openUntil = this.now() + s.coolOffMs;
+  }
+
+  private state(endpoint: string): State {
+    let s = this.states.get(endpoint);
+    if (!s) {
+      if (this.states.size >= MAX_ENDPOINTS) {
+        for (const [k, v] of this.states) if (v.inFlight === 0 && v.failures === 0) this.states.delete(k);
+      }
+      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: 0, probing: false };
+      this.states.set(endpoint, s);
+    }
+    return s;
+  }
+}
