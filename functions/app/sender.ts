@@ -76,7 +76,9 @@ export function createSender(deps: SenderDeps) {
   const metrics = deps.metrics ?? NO_METRICS;
   const log = deps.log;
   const secretCache = new TtlCache<SecretSet>(deps.secretCacheTtlMs ?? 15 * 60_000);
-  const guard = new EndpointGuard({ now: () => now().getTime(), ...deps.guard });
+  // A circuit's first cool-off is the schedule's first step: an open circuit never holds a
+  // delivery back much longer than its own retry would have waited.
+  const guard = new EndpointGuard({ now: () => now().getTime(), baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000, ...deps.guard });
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
 
