@@ -34,6 +34,8 @@ import { type QueueSnapshot, type SqsEmulator, startSqs } from './sqs-emulator.j
  */
 
 export const LOCAL_TABLE = 'webhooks';
+/** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
+export const SENDER_MAX_CONCURRENCY = 16;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Written on stop: the queues' messages, which fauxqs holds in memory only. */
 export const QUEUES_FILE = 'queues.json';
@@ -155,6 +157,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
       }),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
+      maxConcurrency: SENDER_MAX_CONCURRENCY,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.senderInvocationTimeoutMs ? { invocationTimeoutMs: options.senderInvocationTimeoutMs } : {}),
       onError,

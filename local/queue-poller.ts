@@ -16,8 +16,14 @@ export interface PollerOptions {
   sqs: SQSClient;
   queue: QueueRef;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
-  /** Batches handled at once, as Lambda scales out over a busy queue. */
+  /** Batches handled at once while the queue is quiet. */
   concurrency?: number;
+  /**
+   * How far it scales out while every invocation is busy and the queue still has messages, as
+   * Lambda adds concurrent invocations up to the mapping's maximum concurrency (at once here;
+   * Lambda adds them over seconds). A slow invocation holds only its own slot.
+   */
+  maxConcurrency?: number;
   /** Records per handler call; over ten, several receives fill one batch. */
   batchSize?: number;
   /** How long to keep gathering a batch while messages keep coming. */
@@ -87,11 +93,29 @@ export function startPoller(options: PollerOptions): Poller {
     }
   }
 
-  async function loop(): Promise<void> {
+  const base = options.concurrency ?? 1;
+  const max = Math.max(base, options.maxConcurrency ?? base);
+  let active = 0;
+  let busy = 0;
+  const loops: Promise<void>[] = [];
+  const spawn = (extra: boolean) => {
+    active++;
+    loops.push(loop(extra).finally(() => active--));
+  };
+
+  async function loop(extra: boolean): Promise<void> {
     while (running) {
+      let counted = false;
       try {
         const messages = await receiveBatch();
-        if (messages.length === 0) continue;
+        if (messages.length === 0) {
+          // A scaled-out slot goes away once the queue is drained.
+          if (extra) return;
+          continue;
+        }
+        busy++;
+        counted = true;
+        if (busy >= active && active < max) spawn(true);
         const records: SQSRecord[] = messages.map((m) => ({
           messageId: m.MessageId!,
           receiptHandle: m.ReceiptHandle!,
@@ -138,16 +162,19 @@ export function startPoller(options: PollerOptions): Poller {
         if (!running) return;
         options.onError?.(err as Error);
         await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        if (counted) busy--;
       }
     }
   }
 
-  const loops = Array.from({ length: options.concurrency ?? 1 }, () => loop());
+  for (let i = 0; i < base; i++) spawn(false);
   return {
     async stop() {
       running = false;
       abort.abort();
-      await Promise.allSettled(loops);
+      // Scaled-out slots may start while others stop: wait until none is left.
+      while (loops.length > 0) await Promise.allSettled(loops.splice(0));
     },
   };
 }

@@ -5,9 +5,9 @@
  *   endpoint's circuit opens for a cool-off that doubles on every failed probe (up to
  *   `maxCoolOffMs`); while it is open its deliveries are deferred without a POST. When the
  *   cool-off ends one delivery goes through as a probe; a success closes the circuit.
- * - Once an endpoint has failed (and until it succeeds), at most `maxInFlight` POSTs to it at a
- *   time, so a slow endpoint can hold only that many of the instance's batches waiting. A
- *   healthy endpoint has no limit.
+ * - Bulkhead: at most `maxInFlight` POSTs to one endpoint at a time (a batch's worth), and only
+ *   `maxInFlightSuspect` once it is suspect (it has failed since its last success, or has a
+ *   POST in flight for longer than `slowMs`), so a slow endpoint holds few batches waiting.
  *
  * A deferral spends no attempt; the sender only defers while the message's receive budget
  * (maxReceiveCount) can afford it, so a deferral can never push a delivery into the DLQ.
@@ -17,6 +17,8 @@ export interface EndpointGuardOptions {
   baseCoolOffMs?: number;
   maxCoolOffMs?: number;
   maxInFlight?: number;
+  maxInFlightSuspect?: number;
+  slowMs?: number;
   now?: () => number;
 }
 
@@ -28,7 +30,8 @@ interface State {
   failures: number;
   openUntil: number;
   coolOffMs: number;
-  inFlight: number;
+  /** Start times of the POSTs in flight. */
+  inFlight: number[];
   probing: boolean;
 }
 
@@ -40,25 +43,36 @@ export class EndpointGuard {
   private readonly baseCoolOffMs: number;
   private readonly maxCoolOffMs: number;
   private readonly maxInFlight: number;
+  private readonly maxInFlightSuspect: number;
+  private readonly slowMs: number;
   private readonly now: () => number;
 
   constructor(options: EndpointGuardOptions = {}) {
     this.threshold = options.failureThreshold ?? 3;
     this.baseCoolOffMs = options.baseCoolOffMs ?? 5_000;
     this.maxCoolOffMs = options.maxCoolOffMs ?? 300_000;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 10;
+    this.maxInFlightSuspect = options.maxInFlightSuspect ?? 2;
+    this.slowMs = options.slowMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
 
-  /** `busyRetryMs`: when to come back if the endpoint has its POSTs in flight already. */
+  /**
+   * `busyRetryMs`: when to come back if the endpoint has its POSTs in flight already (about
+   * when one of them must have ended: the attempt timeout).
+   */
   admit(endpoint: string, busyRetryMs: number): Admission {
     const s = this.state(endpoint);
     const now = this.now();
     if (s.openUntil > now) return { admitted: false, reason: 'open', retryInMs: s.openUntil - now };
     const halfOpen = s.failures >= this.threshold;
     if (halfOpen && s.probing) return { admitted: false, reason: 'open', retryInMs: s.coolOffMs };
-    if (!halfOpen && s.failures > 0 && s.inFlight >= this.maxInFlight) return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
-    s.inFlight++;
+    if (!halfOpen) {
+      const suspect = s.failures > 0 || s.inFlight.some((t) => now - t > this.slowMs);
+      if (s.inFlight.length >= (suspect ? this.maxInFlightSuspect : this.maxInFlight))
+        return { admitted: false, reason: 'busy', retryInMs: suspect ? busyRetryMs : 1000 };
+    }
+    s.inFlight.push(now);
     if (halfOpen) s.probing = true;
     let released = false;
     return {
@@ -66,19 +80,20 @@ export class EndpointGuard {
       release: (ok: boolean) => {
         if (released) return;
         released = true;
-        this.release(s, halfOpen, ok);
+        this.release(s, now, halfOpen, ok);
       },
     };
   }
 
-  /** Whether the endpoint's circuit is open now (for logs and tests). */
+  /** Whether the endpoint's circuit is open (or half-open) now. */
   isOpen(endpoint: string): boolean {
     const s = this.states.get(endpoint);
     return !!s && s.failures >= this.threshold;
   }
 
-  private release(s: State, probe: boolean, ok: boolean): void {
-    s.inFlight--;
+  private release(s: State, started: number, probe: boolean, ok: boolean): void {
+    const i = s.inFlight.indexOf(started);
+    if (i >= 0) s.inFlight.splice(i, 1);
     if (probe) s.probing = false;
     if (ok) {
       s.failures = 0;
@@ -95,9 +110,9 @@ export class EndpointGuard {
     let s = this.states.get(endpoint);
     if (!s) {
       if (this.states.size >= MAX_ENDPOINTS) {
-        for (const [k, v] of this.states) if (v.inFlight === 0 && v.failures === 0) this.states.delete(k);
+        for (const [k, v] of this.states) if (v.inFlight.length === 0 && v.failures === 0) this.states.delete(k);
       }
-      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: 0, probing: false };
+      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: [], probing: false };
       this.states.set(endpoint, s);
     }
     return s;
