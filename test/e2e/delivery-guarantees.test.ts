@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_HOP_SECONDS } from '../../functions/domain/retry-schedule.js';
+import { MAX_HOP_SECONDS, maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { Faults } from '../../local/faults.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
@@ -81,10 +81,17 @@ afterEach(async () => {
 
 describe('delivery guarantees on the local twin', () => {
   const faults = new Faults();
+  const logs: { message: string; detail: Record<string, unknown> }[] = [];
   let p: TestPipeline;
   beforeAll(async () => {
     // A 1 s queue visibility timeout, so a throttled or timed-out batch comes back quickly.
-    p = await startTestPipeline({ retrySchedule: [1, 1], attemptTimeoutMs: 2000, processingVisibilitySeconds: 1, faults });
+    p = await startTestPipeline({
+      retrySchedule: [1, 1],
+      attemptTimeoutMs: 2000,
+      processingVisibilitySeconds: 1,
+      faults,
+      log: (_l, message, detail) => void logs.push({ message, detail }),
+    });
   });
   afterAll(async () => {
     await p?.stop();
@@ -169,6 +176,22 @@ describe('delivery guarantees on the local twin', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('a message nobody can read reaches the DLQ after a bounded number of receives, each logged', async () => {
+    const sent = await p.sqs.client.send(new SendMessageCommand({ QueueUrl: p.sqs.delivery.url, MessageBody: 'poison: not a delivery' }));
+    await eventually('the poison message to leave the delivery queue', () => queueEmpty(p, p.sqs.delivery.url));
+    const inDlq = await eventually('the poison message in the DLQ', async () => {
+      const got = await p.sqs.client.send(
+        new ReceiveMessageCommand({ QueueUrl: p.sqs.deliveryDlq.url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+      return got.Messages?.find((m) => m.Body === 'poison: not a delivery');
+    });
+    expect(inDlq.MessageId).toBe(sent.MessageId);
+    const logged = logs.filter((l) => l.message === 'unreadable delivery message' && l.detail.messageId === sent.MessageId);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.length).toBeLessThanOrEqual(maxReceiveCount([1, 1]));
+    expect(logged.at(-1)!.detail).toMatchObject({ maxReceiveCount: maxReceiveCount([1, 1]) });
   });
 
   it('a secret rotation and a URL change apply to the very next attempt', async () => {
