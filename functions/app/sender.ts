@@ -76,9 +76,15 @@ export function createSender(deps: SenderDeps) {
   const metrics = deps.metrics ?? NO_METRICS;
   const log = deps.log;
   const secretCache = new TtlCache<SecretSet>(deps.secretCacheTtlMs ?? 15 * 60_000);
-  // A circuit's first cool-off is the schedule's first step: an open circuit never holds a
-  // delivery back much longer than its own retry would have waited.
-  const guard = new EndpointGuard({ now: () => now().getTime(), baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000, ...deps.guard });
+  // A circuit's first cool-off is the schedule's first step and its longest the schedule's
+  // longest (at most 5 minutes): an open circuit holds a delivery back about as long as its
+  // own retries would have waited.
+  const guard = new EndpointGuard({
+    now: () => now().getTime(),
+    baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000,
+    maxCoolOffMs: Math.min(300, Math.max(1, ...deps.schedule)) * 1000,
+    ...deps.guard,
+  });
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
 

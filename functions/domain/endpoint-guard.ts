@@ -5,9 +5,9 @@
  *   endpoint's circuit opens for a cool-off that doubles on every failed probe (up to
  *   `maxCoolOffMs`); while it is open its deliveries are deferred without a POST. When the
  *   cool-off ends one delivery goes through as a probe; a success closes the circuit.
- * - Bulkhead: at most `maxInFlight` POSTs to one endpoint at a time (a batch's worth), and only
- *   `maxInFlightSuspect` once it is suspect (it has failed since its last success, or has a
- *   POST in flight for longer than `slowMs`), so a slow endpoint holds few batches waiting.
+ * - Bulkhead: at most `maxInFlight` POSTs to one endpoint at a time, and only
+ *   `maxInFlightSuspect` once it has failed since its last success, so an endpoint that hangs
+ *   holds few batches waiting while a slow but working one is still served.
  *
  * A deferral spends no attempt; the sender only defers while the message's receive budget
  * (maxReceiveCount) can afford it, so a deferral can never push a delivery into the DLQ.
@@ -18,7 +18,6 @@ export interface EndpointGuardOptions {
   maxCoolOffMs?: number;
   maxInFlight?: number;
   maxInFlightSuspect?: number;
-  slowMs?: number;
   now?: () => number;
 }
 
@@ -44,16 +43,14 @@ export class EndpointGuard {
   private readonly maxCoolOffMs: number;
   private readonly maxInFlight: number;
   private readonly maxInFlightSuspect: number;
-  private readonly slowMs: number;
   private readonly now: () => number;
 
   constructor(options: EndpointGuardOptions = {}) {
     this.threshold = options.failureThreshold ?? 3;
     this.baseCoolOffMs = options.baseCoolOffMs ?? 5_000;
     this.maxCoolOffMs = options.maxCoolOffMs ?? 300_000;
-    this.maxInFlight = options.maxInFlight ?? 10;
+    this.maxInFlight = options.maxInFlight ?? 20;
     this.maxInFlightSuspect = options.maxInFlightSuspect ?? 2;
-    this.slowMs = options.slowMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -68,7 +65,7 @@ export class EndpointGuard {
     const halfOpen = s.failures >= this.threshold;
     if (halfOpen && s.probing) return { admitted: false, reason: 'open', retryInMs: s.coolOffMs };
     if (!halfOpen) {
-      const suspect = s.failures > 0 || s.inFlight.some((t) => now - t > this.slowMs);
+      const suspect = s.failures > 0;
       if (s.inFlight.length >= (suspect ? this.maxInFlightSuspect : this.maxInFlight))
         return { admitted: false, reason: 'busy', retryInMs: suspect ? busyRetryMs : 1000 };
     }
