@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalPipeline, type LocalOptions, startLocalPipeline } from '../local/pipeline.js';
+import { type LocalOptions, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import { pool, sleep } from './support.js';
 
 /**
@@ -20,7 +20,7 @@ import { pool, sleep } from './support.js';
 
 type Mode = 'ok' | 'hang' | 'fail' | 'slow' | 'reset';
 
-interface BenchReceiver {
+export interface BenchReceiver {
   url: string;
   mode: Mode;
   /** 2xx answers per webhook-id. */
@@ -42,10 +42,13 @@ async function startBenchReceiver(mode: Mode): Promise<BenchReceiver> {
       if (mode === 'fail' && Math.random() < 0.5) return void res.writeHead(500).end('flaky');
       if (mode === 'reset' && Math.random() < 0.5) return void req.socket.destroy();
       if (mode === 'slow') {
-        setTimeout(() => {
-          ack(id);
-          res.writeHead(200).end('ok');
-        }, 300 + Math.random() * 1200);
+        setTimeout(
+          () => {
+            ack(id);
+            res.writeHead(200).end('ok');
+          },
+          300 + Math.random() * 1200,
+        );
         return;
       }
       ack(id);
@@ -69,8 +72,7 @@ async function startBenchReceiver(mode: Mode): Promise<BenchReceiver> {
 }
 
 const uniqueAcks = (rs: readonly BenchReceiver[]) => rs.reduce((n, r) => n + r.acked.size, 0);
-const duplicateAcks = (rs: readonly BenchReceiver[]) =>
-  rs.reduce((n, r) => n + [...r.acked.values()].reduce((m, c) => m + c - 1, 0), 0);
+const duplicateAcks = (rs: readonly BenchReceiver[]) => rs.reduce((n, r) => n + [...r.acked.values()].reduce((m, c) => m + c - 1, 0), 0);
 
 async function withPipeline<T>(options: LocalOptions, body: (p: LocalPipeline, call: Caller) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
@@ -189,7 +191,13 @@ export interface DrainFigure {
 
 export const DRAIN_SCHEDULE = [1, 1, 2, 2, 4, 4, 8] as const;
 
-export async function measureDrain(options: { events: number; timeoutMs: number; log: (line: string) => void }): Promise<DrainFigure> {
+export async function measureDrain(options: {
+  events: number;
+  timeoutMs: number;
+  log: (line: string) => void;
+  /** Called before the pipeline stops (diagnosis). */
+  inspect?: (p: LocalPipeline, receivers: readonly BenchReceiver[]) => Promise<void>;
+}): Promise<DrainFigure> {
   const modes: Mode[] = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'fail', 'slow', 'reset'];
   const receivers = await Promise.all(modes.map((m) => startBenchReceiver(m)));
   try {
@@ -207,6 +215,7 @@ export async function measureDrain(options: { events: number; timeoutMs: number;
       const duplicated = duplicateAcks(receivers);
       const deadLettered = dead();
       const lost = Math.max(0, deliveries - delivered - deadLettered);
+      await options.inspect?.(p, receivers);
       options.log(
         `  ${deliveries} deliveries ${settled ? 'settled' : 'NOT settled'} in ${seconds.toFixed(1)} s: ${delivered} delivered, ${deadLettered} dead-lettered, ${lost} lost, ${duplicated} acknowledged twice`,
       );

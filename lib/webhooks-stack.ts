@@ -2,7 +2,7 @@ import { ArnFormat, CfnOutput, type CfnResource, Stack, type StackProps, Validat
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { PipelineAlarms } from './constructs/alarms.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
@@ -95,7 +95,9 @@ export class WebhooksStack extends Stack {
         wholeNumber('secretRotationOverlapSeconds', props.secretRotationOverlapSeconds ?? 86_400, 0, 30 * 86_400),
       ),
       WEBHOOKS_RETENTION_DAYS: String(wholeNumber('retentionDays', props.retentionDays ?? 30, 1, 365)),
-      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? 10, 1, 30) * 1000),
+      WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(
+        wholeNumber('attemptTimeoutSeconds', props.attemptTimeoutSeconds ?? DEFAULT_ATTEMPT_TIMEOUT_MS / 1000, 1, 30) * 1000,
+      ),
       POWERTOOLS_SERVICE_NAME: 'webhooks',
       POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
       NODE_OPTIONS: '--enable-source-maps',

@@ -16,12 +16,12 @@ import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
-import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
-import { type Faults, faultyQueue, faultyStore } from './faults.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
+import { type Faults, faultyQueue, faultyStore } from './faults.js';
 import { startGateway } from './http-gateway.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
@@ -35,7 +35,7 @@ import { type QueueSnapshot, type SqsEmulator, startSqs } from './sqs-emulator.j
 
 export const LOCAL_TABLE = 'webhooks';
 /** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
-export const SENDER_MAX_CONCURRENCY = 16;
+export const SENDER_MAX_CONCURRENCY = 24;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Written on stop: the queues' messages, which fauxqs holds in memory only. */
 export const QUEUES_FILE = 'queues.json';
@@ -110,7 +110,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url);
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url);
   const catalog = loadCatalog();
-  const attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const client = new WebhookClient({
     policy: LOCAL_POLICY,
     timeoutMs: attemptTimeoutMs,

@@ -143,7 +143,8 @@ export function startPoller(options: PollerOptions): Poller {
           if (options.faults?.take('invocation-timeout')) throw new Error('invocation timed out (injected)');
           const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
           // Lambda takes an unknown or empty identifier for a failure of the whole batch.
-          if (ids.some((id) => !id || !records.some((r) => r.messageId === id))) throw new Error('batchItemFailures names an item not in the batch');
+          if (ids.some((id) => !id || !records.some((r) => r.messageId === id)))
+            throw new Error('batchItemFailures names an item not in the batch');
           failed = new Set(ids);
         } catch (err) {
           options.onError?.(err as Error);

@@ -108,7 +108,8 @@ export function createSender(deps: SenderDeps) {
     let roundStart = prior?.roundStart ?? 0;
     let roundGeneration = prior?.roundGeneration ?? prior?.generation ?? generation;
     let newRound = false;
-    if (prior && generation > roundGeneration) newRound = true; // a manual retry
+    if (prior && generation > roundGeneration)
+      newRound = true; // a manual retry
     else if (prior?.status === 'dead_lettered') {
       // Receives after the last attempt only release it until SQS moves it to the DLQ. A lower
       // receive count means SQS counts afresh: it was redriven, and gets the schedule again.
@@ -140,7 +141,7 @@ export function createSender(deps: SenderDeps) {
       createdTime: prior?.createdTime ?? message.createdTime,
       updatedTime: atIso,
     };
-    if (!subscription || subscription.status !== 'enabled') {
+    if (subscription?.status !== 'enabled') {
       delivery.status = 'skipped';
       delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
       return { record, outcome: 'skipped', delivery };

@@ -46,10 +46,10 @@ export class EndpointGuard {
   private readonly now: () => number;
 
   constructor(options: EndpointGuardOptions = {}) {
-    this.threshold = options.failureThreshold ?? 3;
+    this.threshold = options.failureThreshold ?? 5;
     this.baseCoolOffMs = options.baseCoolOffMs ?? 5_000;
     this.maxCoolOffMs = options.maxCoolOffMs ?? 300_000;
-    this.maxInFlight = options.maxInFlight ?? 20;
+    this.maxInFlight = options.maxInFlight ?? 10;
     this.maxInFlightSuspect = options.maxInFlightSuspect ?? 2;
     this.now = options.now ?? Date.now;
   }

@@ -30,6 +30,9 @@ export const MAX_RECEIVE_COUNT = 1000;
  */
 export const RECEIVE_HEADROOM = 30;
 
+/** Seed 004: receivers answer within 5 seconds. The stack, the handler and local mode default to it. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5_000;
+
 /** Seed 003's spirit: seconds, then minutes, then hours. */
 export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 43200, 43200];
 

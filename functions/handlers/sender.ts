@@ -4,13 +4,13 @@ import middy from '@middy/core';
 import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
 import { optionalNumber, retrySchedule } from '../runtime/config.js';
 import { deliveryStore } from '../runtime/dynamodb.js';
 import { deliveryQueue, secretStore } from '../runtime/messaging.js';
 import { emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
-/** Seed 004: receivers answer within 5 seconds. */
-const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? 5_000;
+const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
 
 export const handler = middy(
   createSender({

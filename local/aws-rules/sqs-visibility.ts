@@ -43,7 +43,7 @@ export class VisibilityRule {
         if (name === 'ReceiveMessageCommand') {
           const out = await next(args);
           const at = this.now();
-          for (const m of ((out.output as { Messages?: { ReceiptHandle?: string }[] }).Messages ?? [])) {
+          for (const m of (out.output as { Messages?: { ReceiptHandle?: string }[] }).Messages ?? []) {
             if (m.ReceiptHandle) this.track(m.ReceiptHandle, at);
           }
           return out;

@@ -306,7 +306,7 @@ describe('functions', () => {
         WEBHOOKS_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE.join(','),
         WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
         WEBHOOKS_RETENTION_DAYS: '30',
-        WEBHOOKS_ATTEMPT_TIMEOUT_MS: '10000',
+        WEBHOOKS_ATTEMPT_TIMEOUT_MS: '5000',
         POWERTOOLS_SERVICE_NAME: 'webhooks',
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
         NODE_OPTIONS: '--enable-source-maps',

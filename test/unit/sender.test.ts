@@ -158,7 +158,18 @@ describe('sender handler', () => {
     // Never past 12 h from a receive, with the margin; the two 12 h steps took two hops each.
     expect(Math.max(...requested)).toBe(MAX_HOP_SECONDS);
     expect(requested.every((v) => v <= MAX_VISIBILITY_SECONDS - 1800)).toBe(true);
-    expect(requested).toEqual([5, 300, 1800, 7200, 18000, 36000, MAX_HOP_SECONDS, 43200 - MAX_HOP_SECONDS, MAX_HOP_SECONDS, 43200 - MAX_HOP_SECONDS]);
+    expect(requested).toEqual([
+      5,
+      300,
+      1800,
+      7200,
+      18000,
+      36000,
+      MAX_HOP_SECONDS,
+      43200 - MAX_HOP_SECONDS,
+      MAX_HOP_SECONDS,
+      43200 - MAX_HOP_SECONDS,
+    ]);
     expect(receive).toBe(SCHEDULE.length + 2);
     expect(posts).toHaveLength(SCHEDULE.length);
 
@@ -271,20 +282,20 @@ describe('sender handler', () => {
 
   it('stops POSTing an endpoint that keeps failing, without spending attempts, and probes it after a cool-off', async () => {
     const handler = sender();
-    answers.push(fail500, fail500, fail500);
-    for (let n = 0; n < 3; n++) await handler({ Records: [record(message(40 + n), 1)] } as SQSEvent);
-    expect(posts).toHaveLength(3);
+    answers.push(fail500, fail500, fail500, fail500, fail500);
+    for (let n = 0; n < 5; n++) await handler({ Records: [record(message(30 + n), 1)] } as SQSEvent);
+    expect(posts).toHaveLength(5);
     // The circuit is open: deferred for the cool-off, no POST, no attempt.
     sqs.resetHistory();
     const res = await handler({ Records: [record(message(43), 1)] } as SQSEvent);
     expect(res.batchItemFailures).toHaveLength(1);
-    expect(posts).toHaveLength(3);
+    expect(posts).toHaveLength(5);
     expect(lastVisibility()).toBe(5);
     expect(store.deliveries.has(`tnt_1/${message(43).deliveryId}`)).toBe(false);
     // After the cool-off one delivery probes it; a success closes the circuit.
     clock += 5000;
     await handler({ Records: [record(message(43), 2)] } as SQSEvent);
-    expect(posts).toHaveLength(4);
+    expect(posts).toHaveLength(6);
     expect(deliveryOf(message(43))).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
