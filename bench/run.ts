@@ -184,7 +184,7 @@ if (only.has('calls')) {
 
 if (only.has('guarantees')) {
   log('Isolation on local mode: 7 healthy endpoints alone, then with 3 more that never answer (5 s attempt timeout)');
-  const iso = await measureIsolation({ events: quick ? 100 : 300, log });
+  const iso = await measureIsolation({ events: quick ? 200 : 600, log });
   results.isolation = iso;
   rows.push({
     figure: 'Healthy deliveries/s with 30 % of endpoints timing out, vs alone',

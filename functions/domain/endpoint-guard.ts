@@ -5,9 +5,10 @@
  *   endpoint's circuit opens for a cool-off that doubles on every failed probe (up to
  *   `maxCoolOffMs`); while it is open its deliveries are deferred without a POST. When the
  *   cool-off ends one delivery goes through as a probe; a success closes the circuit.
- * - Bulkhead: at most `maxInFlight` POSTs to one endpoint at a time, and only
- *   `maxInFlightSuspect` once it has failed since its last success, so an endpoint that hangs
- *   holds few batches waiting while a slow but working one is still served.
+ * - Bulkhead: an endpoint answering quickly has no limit. Once one of its POSTs has been in
+ *   flight longer than `slowMs`, at most `maxInFlight` at a time (a batch's worth), and once it
+ *   has failed since its last success, `maxInFlightSuspect`: an endpoint that hangs holds few
+ *   batches waiting, while a slow but working one is still served.
  *
  * A deferral spends no attempt; the sender only defers while the message's receive budget
  * (maxReceiveCount) can afford it, so a deferral can never push a delivery into the DLQ.
@@ -18,6 +19,7 @@ export interface EndpointGuardOptions {
   maxCoolOffMs?: number;
   maxInFlight?: number;
   maxInFlightSuspect?: number;
+  slowMs?: number;
   now?: () => number;
 }
 
@@ -43,6 +45,7 @@ export class EndpointGuard {
   private readonly maxCoolOffMs: number;
   private readonly maxInFlight: number;
   private readonly maxInFlightSuspect: number;
+  private readonly slowMs: number;
   private readonly now: () => number;
 
   constructor(options: EndpointGuardOptions = {}) {
@@ -51,6 +54,7 @@ export class EndpointGuard {
     this.maxCoolOffMs = options.maxCoolOffMs ?? 300_000;
     this.maxInFlight = options.maxInFlight ?? 10;
     this.maxInFlightSuspect = options.maxInFlightSuspect ?? 2;
+    this.slowMs = options.slowMs ?? 1_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -65,9 +69,8 @@ export class EndpointGuard {
     const halfOpen = s.failures >= this.threshold;
     if (halfOpen && s.probing) return { admitted: false, reason: 'open', retryInMs: s.coolOffMs };
     if (!halfOpen) {
-      const suspect = s.failures > 0;
-      if (s.inFlight.length >= (suspect ? this.maxInFlightSuspect : this.maxInFlight))
-        return { admitted: false, reason: 'busy', retryInMs: suspect ? busyRetryMs : 1000 };
+      const limit = s.failures > 0 ? this.maxInFlightSuspect : s.inFlight.some((t) => now - t > this.slowMs) ? this.maxInFlight : Infinity;
+      if (s.inFlight.length >= limit) return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
     }
     s.inFlight.push(now);
     if (halfOpen) s.probing = true;
