@@ -69,8 +69,11 @@ export class EndpointGuard {
     const halfOpen = s.failures >= this.threshold;
     if (halfOpen && s.probing) return { admitted: false, reason: 'open', retryInMs: s.coolOffMs };
     if (!halfOpen) {
-      const limit = s.failures > 0 ? this.maxInFlightSuspect : s.inFlight.some((t) => now - t > this.slowMs) ? this.maxInFlight : Infinity;
-      if (s.inFlight.length >= limit) return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
+      // A failing endpoint frees a slot within the attempt timeout; a slow one sooner.
+      if (s.failures > 0 && s.inFlight.length >= this.maxInFlightSuspect)
+        return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
+      if (s.inFlight.length >= this.maxInFlight && s.inFlight.some((t) => now - t > this.slowMs))
+        return { admitted: false, reason: 'busy', retryInMs: Math.min(busyRetryMs, this.slowMs) };
     }
     s.inFlight.push(now);
     if (halfOpen) s.probing = true;
