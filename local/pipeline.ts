@@ -87,7 +87,7 @@ export async function startLocalPipeline(options: LocalOptions = {}): Promise<Lo
   const sqs = await startSqs(schedule, 0, options.processingVisibilitySeconds);
   const queuesFile = join(dataDir, QUEUES_FILE);
   if (existsSync(queuesFile)) {
-    // Restored messages are new to SQS: their receive counts, and so their schedules, start again.
+    // Restored messages are new to SQS; their delivery records keep their attempts and due times.
     const restored = await sqs.restore(JSON.parse(readFileSync(queuesFile, 'utf8')) as QueueSnapshot);
     rmSync(queuesFile);
     if (restored > 0) log('info', 'queued messages restored', { count: restored });
