@@ -347,7 +347,10 @@ export function createSender(deps: SenderDeps) {
       else if (r.outcome === 'deferred') metrics.count('DeliveryDeferred');
       else if (r.outcome === 'skipped' || r.outcome === 'gone') metrics.count('DeliverySkipped');
     }
-    await Promise.all([changeVisibilities(changes), writeHistory(deliveries, attempts)]);
+    // The history first: a message released at once (visibility 0) must find its record
+    // already saying what this attempt did, or another invocation would repeat the attempt.
+    await writeHistory(deliveries, attempts);
+    await changeVisibilities(changes);
     if (duplicates > 0) log?.('info', 'duplicate messages in batch', { count: duplicates });
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };

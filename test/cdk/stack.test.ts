@@ -221,7 +221,9 @@ describe('delivery queues', () => {
     'reject a schedule SQS cannot honour',
     () => {
       expect(() => buildStack({ retrySchedule: [] })).toThrow(/at least one step/);
-      expect(() => buildStack({ retrySchedule: [5, 13 * 3600] })).toThrow(/0 to 43200/);
+      // A step may be longer than SQS's 12 h visibility (it is waited in hops), not than its 14-day retention.
+      expect(() => buildStack({ retrySchedule: [5, 14 * 24 * 3600] })).toThrow(/0 to 1123200/);
+      expect(() => buildStack({ retrySchedule: [7 * 24 * 3600, 6 * 24 * 3600] })).toThrow(/SQS keeps a message 1209600 s at most/);
     },
     SLOW,
   );
@@ -618,7 +620,10 @@ describe('the app (bin/webhooks.ts)', () => {
       t.hasOutput('SecretNamePrefix', { Value: 'webhooks/Hooks2/' });
       t.hasOutput('StackName', { Value: 'Hooks2' });
       t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
-      t.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Hooks2-delivery', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'Hooks2-delivery',
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 + RECEIVE_HEADROOM }),
+      });
       t.hasResourceProperties('AWS::SQS::Queue', {
         QueueName: 'Hooks2-delivery-dlq',
         RedriveAllowPolicy: {
