@@ -197,7 +197,7 @@ if (only.has('guarantees')) {
   });
   const events = quick ? 300 : 1000;
   log(`Drain on local mode: ${events * 10} deliveries, 30 % of receivers failing, slow or resetting, schedule ${DRAIN_SCHEDULE_TEXT}`);
-  const d = await measureDrain({ events, timeoutMs: 300_000, log });
+  const d = await measureDrain({ events, timeoutMs: 900_000, log });
   results.drain = d;
   rows.push({
     figure: `Drain of ${n0(d.deliveries)} deliveries, 30 % bad receivers (s)`,
