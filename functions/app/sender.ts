@@ -155,7 +155,12 @@ export function createSender(deps: SenderDeps) {
     const endpoint = endpointOf(subscription.url);
     const admission = guard.admit(endpoint, busyRetrySeconds * 1000);
     if (!admission.admitted && affordable) {
-      return { record, outcome: 'deferred', visibility: visibilityHop(Math.ceil(admission.retryInMs / 1000), elapsed) };
+      // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
+      // hang until the timeout): each further deferral of one message waits twice as long.
+      const repeats = Math.min(10, Math.max(0, receiveCount - inRound));
+      const waitMs =
+        admission.reason === 'busy' ? Math.min(busyRetrySeconds * 1000, admission.retryInMs * 2 ** repeats) : admission.retryInMs;
+      return { record, outcome: 'deferred', visibility: visibilityHop(Math.ceil(waitMs / 1000), elapsed) };
     }
 
     const body = webhookBody(message);
