@@ -5,9 +5,10 @@
  *   endpoint's circuit opens for a cool-off that doubles on every failed probe (up to
  *   `maxCoolOffMs`); while it is open its deliveries are deferred without a POST. When the
  *   cool-off ends one delivery goes through as a probe; a success closes the circuit.
- * - Bulkhead: an endpoint answering quickly has no limit. Once one of its POSTs has been in
- *   flight longer than `slowMs`, at most `maxInFlight` at a time (a batch's worth), and once it
- *   has failed since its last success, `maxInFlightSuspect`: an endpoint that hangs holds few
+ * - Bulkhead: an endpoint whose last answer came within `slowMs`, with none of its POSTs in
+ *   flight longer, has no limit. An endpoint not known to be quick (new to this instance, or
+ *   slow) gets at most `maxInFlight` POSTs at a time (a batch's worth), and one that has
+ *   failed since its last success `maxInFlightSuspect`: an endpoint that hangs holds few
  *   batches waiting, while a slow but working one is still served.
  *
  * A deferral spends no attempt; the sender only defers while the message's receive budget
@@ -34,6 +35,8 @@ interface State {
   /** Start times of the POSTs in flight. */
   inFlight: number[];
   probing: boolean;
+  /** Its last POST succeeded within slowMs. */
+  quick: boolean;
 }
 
 const MAX_ENDPOINTS = 5000;
@@ -72,7 +75,8 @@ export class EndpointGuard {
       // A failing endpoint frees a slot within the attempt timeout; a slow one sooner.
       if (s.failures > 0 && s.inFlight.length >= this.maxInFlightSuspect)
         return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
-      if (s.inFlight.length >= this.maxInFlight && s.inFlight.some((t) => now - t > this.slowMs))
+      const quick = s.quick && !s.inFlight.some((t) => now - t > this.slowMs);
+      if (!quick && s.inFlight.length >= this.maxInFlight)
         return { admitted: false, reason: 'busy', retryInMs: Math.min(busyRetryMs, this.slowMs) };
     }
     s.inFlight.push(now);
@@ -98,6 +102,7 @@ export class EndpointGuard {
     const i = s.inFlight.indexOf(started);
     if (i >= 0) s.inFlight.splice(i, 1);
     if (probe) s.probing = false;
+    s.quick = ok && this.now() - started <= this.slowMs;
     if (ok) {
       s.failures = 0;
       s.openUntil = 0;
@@ -115,7 +120,7 @@ export class EndpointGuard {
       if (this.states.size >= MAX_ENDPOINTS) {
         for (const [k, v] of this.states) if (v.inFlight.length === 0 && v.failures === 0) this.states.delete(k);
       }
-      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: [], probing: false };
+      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: [], probing: false, quick: false };
       this.states.set(endpoint, s);
     }
     return s;

@@ -33,9 +33,13 @@ describe('EndpointGuard', () => {
     expect(g.admit('https://other.example.com', 5000).admitted).toBe(true);
   });
 
-  it('lets a quick endpoint have any number of POSTs in flight, a slow one 10, a failing one 2', () => {
+  it('lets a quick endpoint have any number of POSTs in flight, a new or slow one 10, a failing one 2', () => {
     let now = 0;
     const g = new EndpointGuard({ now: () => now });
+    // New to this instance: a batch's worth until it has answered quickly once.
+    const first = Array.from({ length: 10 }, () => admitted(g.admit(E, 5000)));
+    expect(g.admit(E, 5000)).toEqual({ admitted: false, reason: 'busy', retryInMs: 1000 });
+    for (const release of first) release(true);
     const quick = Array.from({ length: 30 }, () => g.admit(E, 5000));
     expect(quick.every((a) => a.admitted)).toBe(true);
     for (const a of quick.slice(10)) admitted(a)(true);
