@@ -65,9 +65,14 @@ interface Result {
   visibility?: number;
 }
 
-/** How close to its due time a delivery may come back and still be attempted. */
-const DUE_TOLERANCE_MS = 1000;
+/**
+ * How close to its due time a delivery may come back and still be attempted: visibility is
+ * whole seconds rounded up, so only clock differences between instances need it.
+ */
+const DUE_TOLERANCE_MS = 250;
 const HISTORY_WRITE_TRIES = 3;
+/** How long a delivery waits in the instance for a POST slot of a busy endpoint before it is deferred. */
+const BULKHEAD_WAIT_MS = 1000;
 /** Receives kept free for throttles when deciding whether a delivery can afford a deferral. */
 const RECEIVE_RESERVE = 5;
 
@@ -153,7 +158,7 @@ export function createSender(deps: SenderDeps) {
     const inRound = delivery.attempts - roundStart + 1;
     const affordable = receiveCount + receivesNeeded(deps.schedule, inRound) + RECEIVE_RESERVE <= receiveLimit;
     const endpoint = endpointOf(subscription.url);
-    const admission = guard.admit(endpoint, busyRetrySeconds * 1000);
+    const admission = await guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
     if (!admission.admitted && affordable) {
       // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
       // hang until the timeout): each further deferral of one message waits twice as long.

@@ -37,6 +37,8 @@ interface State {
   probing: boolean;
   /** Its last POST succeeded within slowMs. */
   quick: boolean;
+  /** Deliveries waiting in this instance for a POST slot. */
+  waiters: (() => void)[];
 }
 
 const MAX_ENDPOINTS = 5000;
@@ -92,6 +94,31 @@ export class EndpointGuard {
     };
   }
 
+  /**
+   * Like `admit`, but a delivery that finds the bulkhead full waits up to `waitMs` in this
+   * instance for a slot (a quick endpoint frees one in milliseconds) before it is deferred.
+   */
+  async acquire(endpoint: string, busyRetryMs: number, waitMs: number): Promise<Admission> {
+    // Real time, not the injectable clock: this is a wait in this process.
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const a = this.admit(endpoint, busyRetryMs);
+      const left = deadline - performance.now();
+      if (a.admitted || a.reason === 'open' || left <= 0) return a;
+      const s = this.state(endpoint);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, left);
+        function wake() {
+          clearTimeout(timer);
+          const i = s.waiters.indexOf(wake);
+          if (i >= 0) s.waiters.splice(i, 1);
+          resolve();
+        }
+        s.waiters.push(wake);
+      });
+    }
+  }
+
   /** Whether the endpoint's circuit is open (or half-open) now. */
   isOpen(endpoint: string): boolean {
     const s = this.states.get(endpoint);
@@ -101,6 +128,7 @@ export class EndpointGuard {
   private release(s: State, started: number, probe: boolean, ok: boolean): void {
     const i = s.inFlight.indexOf(started);
     if (i >= 0) s.inFlight.splice(i, 1);
+    s.waiters[0]?.();
     if (probe) s.probing = false;
     s.quick = ok && this.now() - started <= this.slowMs;
     if (ok) {
@@ -118,9 +146,9 @@ export class EndpointGuard {
     let s = this.states.get(endpoint);
     if (!s) {
       if (this.states.size >= MAX_ENDPOINTS) {
-        for (const [k, v] of this.states) if (v.inFlight.length === 0 && v.failures === 0) this.states.delete(k);
+        for (const [k, v] of this.states) if (v.inFlight.length === 0 && v.failures === 0 && v.waiters.length === 0) this.states.delete(k);
       }
-      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: [], probing: false, quick: false };
+      s = { failures: 0, openUntil: 0, coolOffMs: this.baseCoolOffMs, inFlight: [], probing: false, quick: false, waiters: [] };
       this.states.set(endpoint, s);
     }
     return s;

@@ -84,11 +84,12 @@ describe('delivery guarantees on the local twin', () => {
   const logs: { message: string; detail: Record<string, unknown> }[] = [];
   let p: TestPipeline;
   beforeAll(async () => {
-    // A 1 s queue visibility timeout, so a throttled or timed-out batch comes back quickly.
+    // A short queue visibility timeout, so a throttled or timed-out batch comes back quickly,
+    // yet longer than an invocation takes (on AWS, six times the function timeout).
     p = await startTestPipeline({
       retrySchedule: [1, 1],
-      attemptTimeoutMs: 2000,
-      processingVisibilitySeconds: 1,
+      attemptTimeoutMs: 1000,
+      processingVisibilitySeconds: 4,
       faults,
       log: (_l, message, detail) => void logs.push({ message, detail }),
     });
@@ -104,10 +105,14 @@ describe('delivery guarantees on the local twin', () => {
       // Lambda refuses the first three invocations: SQS counts three receives, no POST was made.
       faults.fail('throttle', 3);
       const eventId = await publish(p, 1);
-      const dead = await eventually('the delivery to be dead_lettered', async () => {
-        const d = await deliveryOf(p, sub.id, eventId);
-        return d?.status === 'dead_lettered' ? d : undefined;
-      });
+      const dead = await eventually(
+        'the delivery to be dead_lettered',
+        async () => {
+          const d = await deliveryOf(p, sub.id, eventId);
+          return d?.status === 'dead_lettered' ? d : undefined;
+        },
+        45_000,
+      );
       expect(faults.fired.get('throttle')).toBe(3);
       // 1 + 2 attempts, as the schedule says; with the old receive-count rule it got none.
       expect(dead.attempts).toBe(3);
@@ -119,7 +124,7 @@ describe('delivery guarantees on the local twin', () => {
     } finally {
       await receiver.close();
     }
-  });
+  }, 60_000);
 
   it('an invocation that times out after its POSTs returns its batch, and the 2xx is not sent again', async () => {
     const receiver = await startReceiver();

@@ -55,3 +55,17 @@ describe('EndpointGuard', () => {
     expect(g.admit(E, 5000).admitted).toBe(true);
   });
 });
+
+describe('EndpointGuard.acquire', () => {
+  it('waits for a slot of a busy endpoint, then gives up and answers busy', async () => {
+    let now = 0;
+    const g = new EndpointGuard({ now: () => now });
+    const held = Array.from({ length: 10 }, () => admitted(g.admit(E, 5000)));
+    const waiting = g.acquire(E, 5000, 1000);
+    // A slow answer frees the slot without making the endpoint quick.
+    now = 2000;
+    held[0]!(true);
+    expect((await waiting).admitted).toBe(true);
+    expect(await g.acquire(E, 5000, 50)).toEqual({ admitted: false, reason: 'busy', retryInMs: 1000 });
+  });
+});
