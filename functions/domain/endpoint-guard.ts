@@ -104,8 +104,10 @@ export class EndpointGuard {
     for (;;) {
       const a = this.admit(endpoint, busyRetryMs);
       const left = deadline - performance.now();
-      if (a.admitted || a.reason === 'open' || left <= 0) return a;
       const s = this.state(endpoint);
+      // Worth waiting only while the endpoint may yet prove quick: no failure, nothing hanging.
+      const mayFree = s.failures === 0 && !s.inFlight.some((t) => this.now() - t > this.slowMs);
+      if (a.admitted || a.reason === 'open' || left <= 0 || !mayFree) return a;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, left);
         function wake() {
