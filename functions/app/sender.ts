@@ -72,7 +72,7 @@ interface Result {
 const DUE_TOLERANCE_MS = 250;
 const HISTORY_WRITE_TRIES = 3;
 /** How long a delivery waits in the instance for a POST slot of a busy endpoint before it is deferred. */
-const BULKHEAD_WAIT_MS = 1000;
+const BULKHEAD_WAIT_MS = 200;
 /** Receives kept free for throttles when deciding whether a delivery can afford a deferral. */
 const RECEIVE_RESERVE = 5;
 
