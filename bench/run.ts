@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,guarantees,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
+import { type DrainFigure, type IsolationFigure, measureDrain, measureIsolation } from './delivery-isolation.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
@@ -21,7 +22,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'portal', 'secrets'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'guarantees', 'portal', 'secrets'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -57,6 +58,8 @@ const results: {
   portal?: PortalFigure;
   /** USD. `perSubscriptionMonth`: keeping one subscription's signing secrets a month, per storage. */
   cost?: { perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure } } & Record<string, unknown>;
+  isolation?: IsolationFigure;
+  drain?: DrainFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -72,6 +75,7 @@ const results: {
 };
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const DRAIN_SCHEDULE_TEXT = '[1,1,2,2,4,4,8] s';
 
 if (only.has('signing')) {
   log('Signing: ours (node:crypto) vs standardwebhooks Webhook#sign, ~1 KB body');
@@ -232,6 +236,52 @@ if (only.has('secrets')) {
     target: '<= 0.01',
     met: c.envelope <= 0.01,
     numbers: { envelope: c.envelope, perSubscription: c.perSubscription, sealedItemBytes: c.sealedItemBytes },
+  });
+}
+
+if (only.has('guarantees')) {
+  log('Isolation on local mode: 7 healthy endpoints alone, then with 3 more that never answer (5 s attempt timeout)');
+  const iso = await measureIsolation({ events: quick ? 200 : 600, log });
+  results.isolation = iso;
+  rows.push({
+    figure: 'Healthy deliveries/s with 30 % of endpoints timing out, vs alone',
+    value: n0(iso.withSlowPerSecond),
+    baseline: `${n0(iso.alonePerSecond)} (alone)`,
+    ratio: iso.ratio.toFixed(2),
+    target: '>= 0.8',
+    met: iso.ratio >= 0.8,
+    numbers: { ...iso },
+  });
+  const events = quick ? 300 : 1000;
+  log(`Drain on local mode: ${events * 10} deliveries, 30 % of receivers failing, slow or resetting, schedule ${DRAIN_SCHEDULE_TEXT}`);
+  const d = await measureDrain({ events, timeoutMs: 900_000, log });
+  results.drain = d;
+  rows.push({
+    figure: `Drain of ${n0(d.deliveries)} deliveries, 30 % bad receivers (s)`,
+    value: d.seconds.toFixed(1),
+    baseline: '-',
+    ratio: '-',
+    target: '-',
+    met: null,
+    numbers: { seconds: d.seconds, delivered: d.delivered, deadLettered: d.deadLettered, deferred: d.deferred },
+  });
+  rows.push({
+    figure: 'Drain: deliveries lost',
+    value: String(d.lost),
+    baseline: '-',
+    ratio: '-',
+    target: '0',
+    met: d.lost === 0,
+    numbers: { lost: d.lost },
+  });
+  rows.push({
+    figure: 'Drain: deliveries acknowledged twice (%)',
+    value: (d.duplicatedRatio * 100).toFixed(3),
+    baseline: '-',
+    ratio: '-',
+    target: '<= 0.1',
+    met: d.duplicatedRatio <= 0.001,
+    numbers: { duplicated: d.duplicated, ratio: d.duplicatedRatio },
   });
 }
 

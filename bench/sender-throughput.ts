@@ -223,9 +223,9 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
     const batches: SQSEvent[] = [];
     for (let i = 0; i < recs.length; i += BATCH) batches.push({ Records: recs.slice(i, i + BATCH) });
     const store = new MemoryDeliveryStore();
+    store.subscriptions = subscriptions;
     const metrics = new LocalMetrics();
     const handler = (options.factory ?? createSender)({
-      subscriptions,
       secrets,
       deliveries: new RecordingQueue(),
       store,

@@ -96,6 +96,18 @@ export interface DeliveryStore {
    */
   claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }>;
   markPublished(tenantId: string, eventId: string): Promise<void>;
+  /**
+   * The sender's one read per batch: the deliveries' records and their subscriptions in the same
+   * BatchGetItem, so a disable, delete or URL change applies to the very next attempt.
+   */
+  getForSending(
+    keys: readonly { tenantId: string; deliveryId: string; subscriptionId: string }[],
+  ): Promise<{ deliveries: Map<string, Delivery>; subscriptions: Map<string, Subscription> }>;
+  /**
+   * Disables a subscription whose receiver answered 410, only if it is still as the sender read
+   * it (`updatedTime`): never writes back a stale copy. Answers whether it was disabled.
+   */
+  disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string): Promise<boolean>;
   /** One batched write of everything an invocation learned. */
   write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void>;
 }
@@ -109,6 +121,10 @@ export interface Metrics {
       | 'DeliveryDeadLettered'
       | 'DeliverySkipped'
       | 'DeliveryRefused'
+      | 'DeliveryDeferred'
+      | 'HistoryWriteFailed'
+      | 'VisibilityChangeFailed'
+      | 'UnreadableMessage'
       | 'EventsFannedOut'
       | 'DeliveriesCreated',
     n?: number,

@@ -15,7 +15,7 @@ import {
   PORTAL_SESSION_TTL_ENV,
   PORTAL_TTL_RANGE,
 } from '../functions/domain/portal.js';
-import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -57,7 +57,7 @@ export interface WebhookDeliveryProps {
    * @default DEFAULT_RETRY_SCHEDULE: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 12 h, 12 h
    */
   readonly retrySchedule?: readonly number[];
-  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(10) */
+  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(5) (seed 004's "at most 5 seconds") */
   readonly attemptTimeout?: Duration;
   /** How long events, deliveries and attempts are kept (DynamoDB TTL), 1 to 365 days. @default Duration.days(30) */
   readonly retention?: Duration;
@@ -212,7 +212,7 @@ export class WebhookDelivery extends Construct {
     const retentionDays = wholeNumber('retention (days)', (props.retention ?? Duration.days(30)).toDays(), ...SETTING_LIMITS.retentionDays);
     const attemptTimeoutSeconds = wholeNumber(
       'attemptTimeout (seconds)',
-      seconds(props.attemptTimeout, Duration.seconds(10)),
+      seconds(props.attemptTimeout, Duration.millis(DEFAULT_ATTEMPT_TIMEOUT_MS)),
       ...SETTING_LIMITS.attemptTimeoutSeconds,
     );
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;

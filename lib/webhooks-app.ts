@@ -26,7 +26,7 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   apiGatewayCloudWatchRole=false  when the account already has API Gateway's logging role
  *   secretRotationOverlapSeconds    how long a rotated-out secret keeps signing (86400)
  *   retentionDays                   days of delivery history (30)
- *   attemptTimeoutSeconds           per-attempt HTTP timeout (10)
+ *   attemptTimeoutSeconds           per-attempt HTTP timeout (5)
  *   senderMaxConcurrency            most concurrent sender invocations (400)
  *   fanoutMaxConcurrency            most concurrent fan-out invocations (50)
  *   maxSubscriptionsPerTenant       subscription cap per tenant (1000)

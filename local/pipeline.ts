@@ -27,16 +27,18 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
-import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { AwsFaults } from './aws-rules/faults.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
+import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
+import { type Faults, faultyQueue, faultyStore } from './faults.js';
 import { startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
@@ -51,6 +53,8 @@ import { type SqsEmulator, startSqs } from './sqs-emulator.js';
  */
 
 export const LOCAL_TABLE = 'webhooks';
+/** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
+export const SENDER_MAX_CONCURRENCY = 24;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
 export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
@@ -79,13 +83,15 @@ export interface LocalOptions {
   portalSessionTtlSeconds?: number;
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
-  /** How long the sender trusts a cached subscription or secret (30 s, as on AWS). */
-  senderCacheTtlMs?: number;
   /**
    * How long a received batch stays invisible before the queue hands it out again (60 s, as the
    * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
+  /** Injected faults (tests): see local/faults.ts. */
+  faults?: Faults;
+  /** The sender's invocation timeout in the poller (none by default). */
+  senderInvocationTimeoutMs?: number;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -102,6 +108,8 @@ export interface LocalPipeline {
   awsFaults: AwsFaults;
   /** A one-time portal link for the local tenant. */
   portalLink(): Promise<IssuedLink>;
+  /** SQS's 12-hour visibility rule as the twin enforces it, with every change asked for. */
+  visibilityRule: VisibilityRule;
   stop(): Promise<void>;
 }
 
@@ -184,6 +192,9 @@ async function startPipeline(
   enforceDynamoRules(dynamo.client);
   enforceSqsRules(sqs.client, awsFaults);
   enforceSqsRules(sqsForCode, awsFaults);
+  const visibilityRule = new VisibilityRule();
+  visibilityRule.attach(sqs.client);
+  visibilityRule.attach(sqsForCode);
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
@@ -203,9 +214,10 @@ async function startPipeline(
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });
   const catalog = loadCatalog();
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const client = new WebhookClient({
     policy: LOCAL_POLICY,
-    timeoutMs: options.attemptTimeoutMs ?? 10_000,
+    timeoutMs: attemptTimeoutMs,
     userAgent: 'serverless-webhooks/0.1 (local)',
   });
   started.push(() => client.close());
@@ -246,18 +258,20 @@ async function startPipeline(
       sqs: sqs.client,
       queue: sqs.delivery,
       handler: createSender({
-        subscriptions,
         secrets,
-        deliveries: deliveryQueue,
-        store,
+        deliveries: options.faults ? faultyQueue(deliveryQueue, options.faults) : deliveryQueue,
+        store: options.faults ? faultyStore(store, options.faults) : store,
         client,
         schedule,
+        attemptTimeoutMs,
         metrics,
         log,
-        ...(options.senderCacheTtlMs !== undefined ? { cacheTtlMs: options.senderCacheTtlMs } : {}),
       }),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
+      maxConcurrency: SENDER_MAX_CONCURRENCY,
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.senderInvocationTimeoutMs ? { invocationTimeoutMs: options.senderInvocationTimeoutMs } : {}),
       onError,
     }),
   ];
@@ -314,6 +328,7 @@ async function startPipeline(
     metrics,
     sqs,
     awsFaults,
+    visibilityRule,
     async portalLink() {
       const tenant = await tenants.findByIdentity(credentials.identity);
       if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);

@@ -1,24 +1,37 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Faults } from './faults.js';
 import { LOCAL_REGION } from './local-aws.js';
 import type { QueueRef } from './sqs-emulator.js';
 
 /**
  * What Lambda's SQS event source mapping does, for local mode: long-poll a queue, hand
  * batches of up to ten records in the SQS event shape to a handler, delete what succeeded
- * and leave the items named in `batchItemFailures` (or the whole batch, if the handler
- * throws) for SQS to make visible again.
+ * and leave the items named in `batchItemFailures` for SQS to make visible again. As on
+ * Lambda, an invocation that throws, times out or is throttled returns EVERY message of its
+ * batch (each becomes visible when its visibility timeout ends, with a higher receive count),
+ * and so does a response naming an item that is not in the batch.
  */
 export interface PollerOptions {
   sqs: SQSClient;
   queue: QueueRef;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
-  /** Batches handled at once, as Lambda scales out over a busy queue. */
+  /** Batches handled at once while the queue is quiet. */
   concurrency?: number;
+  /**
+   * How far it scales out while every invocation is busy and the queue still has messages, as
+   * Lambda adds concurrent invocations up to the mapping's maximum concurrency (at once here;
+   * Lambda adds them over seconds). A slow invocation holds only its own slot.
+   */
+  maxConcurrency?: number;
   /** Records per handler call; over ten, several receives fill one batch. */
   batchSize?: number;
   /** How long to keep gathering a batch while messages keep coming. */
   batchWindowSeconds?: number;
+  /** Like the function's timeout: past it the invocation's answer is discarded. */
+  invocationTimeoutMs?: number;
+  /** `throttle` and `invocation-timeout` faults, for tests. */
+  faults?: Faults;
   onError?: (err: Error) => void;
 }
 
@@ -64,11 +77,45 @@ export function startPoller(options: PollerOptions): Poller {
     return batch;
   }
 
-  async function loop(): Promise<void> {
+  async function invoke(event: SQSEvent): Promise<SQSBatchResponse | undefined> {
+    const timeoutMs = options.invocationTimeoutMs;
+    if (!timeoutMs) return handler(event);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        handler(event),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`invocation timed out after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  const base = options.concurrency ?? 1;
+  const max = Math.max(base, options.maxConcurrency ?? base);
+  let active = 0;
+  let busy = 0;
+  const loops: Promise<void>[] = [];
+  const spawn = (extra: boolean) => {
+    active++;
+    loops.push(loop(extra).finally(() => active--));
+  };
+
+  async function loop(extra: boolean): Promise<void> {
     while (running) {
+      let counted = false;
       try {
         const messages = await receiveBatch();
-        if (messages.length === 0) continue;
+        if (messages.length === 0) {
+          // A scaled-out slot goes away once the queue is drained.
+          if (extra) return;
+          continue;
+        }
+        busy++;
+        counted = true;
+        if (busy >= active && active < max) spawn(true);
         const records: SQSRecord[] = messages.map((m) => ({
           messageId: m.MessageId!,
           receiptHandle: m.ReceiptHandle!,
@@ -86,9 +133,19 @@ export function startPoller(options: PollerOptions): Poller {
           awsRegion: LOCAL_REGION,
         }));
         let failed: Set<string>;
+        if (options.faults?.take('throttle')) {
+          // Lambda refused the invocation: the records stay in flight until their timeout ends.
+          options.onError?.(new Error('invocation throttled (injected)'));
+          continue;
+        }
         try {
-          const response = await handler({ Records: records });
-          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+          const response = await invoke({ Records: records });
+          if (options.faults?.take('invocation-timeout')) throw new Error('invocation timed out (injected)');
+          const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+          // Lambda takes an unknown or empty identifier for a failure of the whole batch.
+          if (ids.some((id) => !id || !records.some((r) => r.messageId === id)))
+            throw new Error('batchItemFailures names an item not in the batch');
+          failed = new Set(ids);
         } catch (err) {
           options.onError?.(err as Error);
           continue;
@@ -106,16 +163,19 @@ export function startPoller(options: PollerOptions): Poller {
         if (!running) return;
         options.onError?.(err as Error);
         await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        if (counted) busy--;
       }
     }
   }
 
-  const loops = Array.from({ length: options.concurrency ?? 1 }, () => loop());
+  for (let i = 0; i < base; i++) spawn(false);
   return {
     async stop() {
       running = false;
       abort.abort();
-      await Promise.allSettled(loops);
+      // Scaled-out slots may start while others stop: wait until none is left.
+      while (loops.length > 0) await Promise.allSettled(loops.splice(0));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { maxAttempts, retentionSeconds } from '../functions/domain/retry-schedule.js';
+import { maxReceiveCount, retentionSeconds } from '../functions/domain/retry-schedule.js';
 import { applyFauxqsFixes } from './fauxqs-fixes.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 
@@ -68,7 +68,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
     const delivery = await queue('webhooks-delivery', {
       VisibilityTimeout: visibility,
       MessageRetentionPeriod: String(retentionSeconds(options.schedule)),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxAttempts(options.schedule) }),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.arn, maxReceiveCount: maxReceiveCount(options.schedule) }),
     });
     return {
       endpoint: server.address,

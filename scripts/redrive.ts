@@ -7,7 +7,8 @@
  *   npm run redrive -- --stack NAME --status     AWS: the DLQ's move tasks
  *   npm run redrive -- --ingest [--stack NAME]   the two ingest DLQs back to the ingest queue
  *
- * A redriven message is a new message: it gets the whole retry schedule again. Against a
+ * A redriven message is a new message: it gets the whole retry schedule again, and its
+ * delivery history continues (attempts numbered on). Against a
  * deployed stack with --stack NAME (or WEBHOOKS_STACK), else against the running local mode
  * (WEBHOOKS_DATA_DIR, default .data). Prints JSON on stdout. Exit codes: 0 done, 1 could not
  * be done (target unreachable, SQS refused), 2 bad usage.

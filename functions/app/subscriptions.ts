@@ -129,7 +129,11 @@ export class SubscriptionService {
     const set = await this.secretSet(subscription);
     const next = rotate(set, this.now(), overlapSeconds);
     await this.deps.secrets.put(subscription.secretName, serializeSecretSet(next));
-    return { subscription, secret: next.current, previousExpiresAt: next.previousExpiresAt! };
+    // A new secret version: senders cache secrets by it, so the next attempt signs with this one.
+    const at = this.now().toISOString();
+    const rotated: Subscription = { ...subscription, secretVersion: at, updatedTime: at };
+    await this.deps.repo.update(rotated);
+    return { subscription: rotated, secret: next.current, previousExpiresAt: next.previousExpiresAt! };
   }
 
   private async find(tenantId: string, id: string): Promise<Subscription> {

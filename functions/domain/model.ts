@@ -12,6 +12,8 @@ export interface Subscription {
   status: SubscriptionStatus;
   /** Name of the signing secret in the secret store; the value never sits in DynamoDB. */
   secretName: string;
+  /** Changes when the signing secret is rotated: the sender caches secrets by it. */
+  secretVersion?: string;
   createdTime: string;
   updatedTime: string;
   deletedTime?: string;
@@ -83,7 +85,16 @@ export interface Delivery {
   updatedTime: string;
   lastStatusCode?: number;
   lastError?: string;
+  /** When the next attempt is due: a receive before it defers the message without a POST. */
   nextAttemptTime?: string;
+  /**
+   * The current schedule round: `attempts` when it began (a redrive or a manual retry starts a
+   * new round with the whole schedule) and the generation it belongs to.
+   */
+  roundStart?: number;
+  roundGeneration?: number;
+  /** The SQS receive count of the last attempt, once dead-lettered: later receives only release it. */
+  deadLetterReceive?: number;
 }
 
 export type AttemptError = 'timeout' | 'connection' | 'refused' | 'dns' | 'other' | 'subscription_disabled' | 'subscription_deleted';

@@ -4,23 +4,26 @@ import middy from '@middy/core';
 import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
 import { optionalNumber, retrySchedule } from '../runtime/config.js';
-import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryStore } from '../runtime/dynamodb.js';
 import { deliveryQueue, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
+const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+
 export const handler = middy(
   createSender({
-    subscriptions: subscriptionRepository(),
     secrets: secretStore(),
     deliveries: deliveryQueue(),
     store: deliveryStore(),
     client: new WebhookClient({
       policy: AWS_POLICY,
-      timeoutMs: optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? 10_000,
+      timeoutMs: attemptTimeoutMs,
       userAgent: 'serverless-webhooks/0.1 (+Standard Webhooks)',
     }),
     schedule: retrySchedule(),
+    attemptTimeoutMs,
     metrics: emfMetrics(),
     log: logFn,
   }),

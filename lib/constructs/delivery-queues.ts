@@ -2,7 +2,7 @@ import { Duration, Fn, Names, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SQS_MAX_MESSAGE_BYTES } from '../../functions/domain/aws-limits.js';
-import { maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { maxReceiveCount, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 
 /** SQS's largest message (1 MiB): the queues take all of it. */
 export const MAX_MESSAGE_BYTES = SQS_MAX_MESSAGE_BYTES;
@@ -17,11 +17,12 @@ export interface DeliveryQueuesProps {
 /**
  * The delivery queue (one message per event and subscription) and its dead-letter queue.
  *
- * The sender stretches a failed message's visibility to the next backoff step, so every receive
- * is one attempt: maxReceiveCount is the number of attempts the schedule allows and retention
- * covers the whole schedule. After the last attempt SQS moves the message to the DLQ, whose
- * redrive allow policy names the delivery queue so the console's "Start DLQ redrive" sends it
- * back there.
+ * The sender stretches a failed message's visibility to the next backoff step (in hops of at
+ * most 11.5 h) and counts attempts in the delivery record, so maxReceiveCount is the receives
+ * the schedule needs plus headroom for receives without a POST (throttles, deferrals), and
+ * retention is SQS's 14 days. After the last attempt the sender releases the message until
+ * SQS moves it to the DLQ, whose redrive allow policy names the delivery queue so the
+ * console's "Start DLQ redrive" sends it back there.
  */
 export class DeliveryQueues extends Construct {
   readonly queue: sqs.Queue;
@@ -58,7 +59,7 @@ export class DeliveryQueues extends Construct {
       maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: maxAttempts(props.retrySchedule) },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: maxReceiveCount(props.retrySchedule) },
     });
   }
 }

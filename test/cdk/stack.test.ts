@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE, maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, RECEIVE_HEADROOM, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
 import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
@@ -208,18 +208,19 @@ describe('delivery queues', () => {
   it('derive maxReceiveCount and retention from the default retry schedule', () => {
     expect(resources[ids.deliveryQueue].Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: getAtt(ids.dlq),
-      maxReceiveCount: maxAttempts(DEFAULT_RETRY_SCHEDULE),
+      maxReceiveCount: maxReceiveCount(DEFAULT_RETRY_SCHEDULE),
     });
     expect(resources[ids.deliveryQueue].Properties.MessageRetentionPeriod).toBe(retentionSeconds(DEFAULT_RETRY_SCHEDULE));
   });
 
   it(
-    'derive them from a custom schedule: [1,2,3] allows 4 attempts',
+    'derive them from a custom schedule: [1,2,3] allows 4 attempts, with receive headroom',
     () => {
       const custom = buildStack({ retrySchedule: [1, 2, 3] });
       const queue = deliveryQueueIds(custom.template).deliveryQueue;
       const props = custom.template.toJSON().Resources[queue].Properties;
-      expect(props.RedrivePolicy.maxReceiveCount).toBe(4);
+      expect(props.RedrivePolicy.maxReceiveCount).toBe(4 + RECEIVE_HEADROOM);
+      expect(props.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
       expect(props.MessageRetentionPeriod).toBe(retentionSeconds([1, 2, 3]));
       custom.template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('^Signs and POSTs'),
@@ -233,7 +234,9 @@ describe('delivery queues', () => {
     'reject a schedule SQS cannot honour',
     () => {
       expect(() => buildStack({ retrySchedule: [] })).toThrow(/at least one step/);
-      expect(() => buildStack({ retrySchedule: [5, 13 * 3600] })).toThrow(/0 to 43200/);
+      // A step may be longer than SQS's 12 h visibility (it is waited in hops), not than its 14-day retention.
+      expect(() => buildStack({ retrySchedule: [5, 14 * 24 * 3600] })).toThrow(/0 to 1123200/);
+      expect(() => buildStack({ retrySchedule: [7 * 24 * 3600, 6 * 24 * 3600] })).toThrow(/SQS keeps a message 1209600 s at most/);
     },
     SLOW,
   );
@@ -333,7 +336,7 @@ describe('functions', () => {
         WEBHOOKS_RETRY_SCHEDULE: DEFAULT_RETRY_SCHEDULE.join(','),
         WEBHOOKS_ROTATION_OVERLAP_SECONDS: '86400',
         WEBHOOKS_RETENTION_DAYS: '30',
-        WEBHOOKS_ATTEMPT_TIMEOUT_MS: '10000',
+        WEBHOOKS_ATTEMPT_TIMEOUT_MS: '5000',
         WEBHOOKS_PORTAL_LINK_TTL_SECONDS: '900',
         WEBHOOKS_PORTAL_SESSION_TTL_SECONDS: '3600',
         POWERTOOLS_SERVICE_NAME: 'Webhooks',
@@ -704,7 +707,7 @@ describe('the app (bin/webhooks.ts)', () => {
       t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Hooks2-events' });
       const { deliveryQueue, dlq } = deliveryQueueIds(t);
       const queues = t.toJSON().Resources;
-      expect(queues[deliveryQueue].Properties.RedrivePolicy.maxReceiveCount).toBe(3);
+      expect(queues[deliveryQueue].Properties.RedrivePolicy.maxReceiveCount).toBe(3 + RECEIVE_HEADROOM);
       expect(queues[deliveryQueue].Properties.QueueName['Fn::Join'][1][0]).toMatch(/^Hooks2-Delivery-/);
       expect(queues[dlq].Properties.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
     },

@@ -150,7 +150,7 @@ describe('dead letter and redrive in local mode', () => {
       return d.visible + d.inFlight + d.delayed + q.visible + q.inFlight + q.delayed === 0 ? true : undefined;
     });
     expect(receiver.requests).toHaveLength(4);
-  });
+  }, 90_000);
 
   it('a redriven message is a new message: it gets the whole retry schedule again', async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
@@ -182,7 +182,7 @@ describe('dead letter and redrive in local mode', () => {
     });
     expect(list.attempts).toBe(6);
     expect(await dlq()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-  });
+  }, 90_000);
 
   it('a redrive of an empty DLQ moves nothing; bad usage exits 2, no local mode exits 1', async () => {
     expect(await dlq()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });

@@ -19,7 +19,7 @@ describe('delivery outcomes', () => {
   beforeAll(async () => {
     // Compressed schedule: 1 s, then 2 s; three attempts in all. The sender's subscription
     // cache (30 s on AWS) is shortened so a disable shows within the test.
-    p = await startTestPipeline({ retrySchedule: [1, 2], attemptTimeoutMs: 700, senderCacheTtlMs: 200 });
+    p = await startTestPipeline({ retrySchedule: [1, 2], attemptTimeoutMs: 700, processingVisibilitySeconds: 60 });
   });
   afterAll(async () => {
     await p?.stop();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
+import { DynamoSubscriptionRepository } from '../../functions/adapters/aws/dynamodb-subscriptions.js';
 import type { Attempt, Delivery, StoredEvent } from '../../functions/domain/model.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
@@ -105,5 +106,72 @@ describe('DynamoDeliveryStore on dynalite', () => {
       lastStatusCode: 200,
       generation: 1,
     });
+  });
+
+  it('reads deliveries and their subscriptions in one BatchGetItem; a 410 disables only an unchanged subscription', async () => {
+    const subs = new DynamoSubscriptionRepository(db.doc, 'deliveries-test');
+    const sub = {
+      id: 'sub_s',
+      tenantId: 't1',
+      url: 'https://hooks.example.com/in',
+      description: '',
+      events: ['card.created'],
+      version: '0.1',
+      status: 'enabled' as const,
+      secretName: 'webhooks/t1/sub_s',
+      secretVersion: 'v1',
+      createdTime: '2026-03-01T00:00:00.000Z',
+      updatedTime: '2026-03-01T00:00:00.000Z',
+    };
+    await subs.create(sub);
+    await subs.create({ ...sub, id: 'sub_deleted', deletedTime: '2026-03-01T00:00:01.000Z' });
+    await store.write({
+      deliveries: [
+        delivery(90, {
+          subscriptionId: 'sub_s',
+          nextAttemptTime: '2026-03-01T01:00:00.000Z',
+          roundStart: 2,
+          roundGeneration: 1,
+          deadLetterReceive: 7,
+        }),
+      ],
+    });
+    const sent: string[] = [];
+    const { BatchGetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const original = db.doc.send.bind(db.doc);
+    db.doc.send = ((command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return original(command as never);
+    }) as never;
+    try {
+      const read = await store.getForSending([
+        { tenantId: 't1', deliveryId: 'dlv_90', subscriptionId: 'sub_s' },
+        { tenantId: 't1', deliveryId: 'dlv_91', subscriptionId: 'sub_s' },
+        { tenantId: 't1', deliveryId: 'dlv_92', subscriptionId: 'sub_deleted' },
+      ]);
+      expect(sent).toEqual([BatchGetCommand.name]);
+      expect([...read.deliveries.keys()]).toEqual(['t1/dlv_90']);
+      expect(read.deliveries.get('t1/dlv_90')).toMatchObject({
+        roundStart: 2,
+        roundGeneration: 1,
+        deadLetterReceive: 7,
+        nextAttemptTime: '2026-03-01T01:00:00.000Z',
+      });
+      expect([...read.subscriptions.keys()]).toEqual(['t1/sub_s']);
+      expect(read.subscriptions.get('t1/sub_s')).toEqual(sub);
+    } finally {
+      db.doc.send = original as never;
+    }
+    // The tenant changed it since the sender read it: a 410 leaves it as it is.
+    await subs.update({ ...sub, url: 'https://new.example.com/in', updatedTime: '2026-03-01T00:05:00.000Z' });
+    expect(await store.disableGoneSubscription('t1', 'sub_s', sub.updatedTime, '2026-03-01T00:06:00.000Z')).toBe(false);
+    expect(await subs.get('t1', 'sub_s')).toMatchObject({ status: 'enabled', url: 'https://new.example.com/in' });
+    expect(await store.disableGoneSubscription('t1', 'sub_s', '2026-03-01T00:05:00.000Z', '2026-03-01T00:06:00.000Z')).toBe(true);
+    expect(await subs.get('t1', 'sub_s')).toMatchObject({
+      status: 'disabled',
+      url: 'https://new.example.com/in',
+      updatedTime: '2026-03-01T00:06:00.000Z',
+    });
+    expect(await store.disableGoneSubscription('t1', 'sub_deleted', sub.updatedTime, '2026-03-01T00:06:00.000Z')).toBe(false);
   });
 });

@@ -84,6 +84,23 @@ export class MemoryDeliveryStore implements DeliveryStore {
       ),
     );
   }
+  /** Where getForSending finds subscriptions (the same table on AWS). */
+  subscriptions?: MemorySubscriptions;
+  async getForSending(keys: readonly { tenantId: string; deliveryId: string; subscriptionId: string }[]) {
+    const deliveries = await this.getDeliveries(keys);
+    const subscriptions = new Map<string, Subscription>();
+    for (const k of keys) {
+      const s = await this.subscriptions?.get(k.tenantId, k.subscriptionId);
+      if (s && !s.deletedTime) subscriptions.set(storeKey(k.tenantId, k.subscriptionId), s);
+    }
+    return { deliveries, subscriptions };
+  }
+  async disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string) {
+    const s = await this.subscriptions?.get(tenantId, subscriptionId);
+    if (!s || s.updatedTime !== seenUpdatedTime) return false;
+    await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
+    return true;
+  }
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest) {
     return {
       items: [...this.deliveries.values()]

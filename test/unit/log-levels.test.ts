@@ -25,10 +25,11 @@ describe('sender log levels', () => {
       { kind: 'error', error: 'timeout', message: 'no answer within 10 s', latencyMs: 10_000 },
     ];
     const logs: { level: string; message: string; eventId?: string }[] = [];
+    const store = new MemoryDeliveryStore();
+    store.subscriptions = subs;
     const sender = createSender({
-      subscriptions: subs,
       secrets,
-      store: new MemoryDeliveryStore(),
+      store,
       deliveries: { sendAll: async () => undefined, changeVisibility: async () => undefined, changeVisibilities: async () => undefined },
       client: { post: async () => answers.shift()! },
       schedule: [5],

@@ -24,10 +24,30 @@ describe('sender metrics and logs', () => {
       { kind: 'response', status: 500, latencyMs: 30, excerpt: '' },
       { kind: 'response', status: 500, latencyMs: 40, excerpt: '' },
     ];
+    const store = new MemoryDeliveryStore();
+    store.subscriptions = subs;
+    // The third has had its first attempt (schedule of one step: two attempts); this is its last.
+    const third = deliveryIdFor('evt_3', 'sub_1');
+    await store.write({
+      deliveries: [
+        {
+          id: third,
+          tenantId: 'tnt_1',
+          subscriptionId: 'sub_1',
+          eventId: 'evt_3',
+          eventType: 'card.created',
+          status: 'pending',
+          attempts: 1,
+          generation: 0,
+          createdTime: '2026-01-01T00:00:00.000Z',
+          updatedTime: '2026-01-01T00:00:00.000Z',
+          nextAttemptTime: '2026-01-01T00:00:05.000Z',
+        },
+      ],
+    });
     const sender = createSender({
-      subscriptions: subs,
       secrets,
-      store: new MemoryDeliveryStore(),
+      store,
       deliveries: { sendAll: async () => undefined, changeVisibility: async () => undefined, changeVisibilities: async () => undefined },
       client: {
         post: async (_url, headers) => {
@@ -49,7 +69,6 @@ describe('sender metrics and logs', () => {
       return {
         messageId: `m${n}`,
         receiptHandle: `r${n}`,
-        // The third is on its last attempt (schedule of one step: two attempts).
         attributes: { ApproximateReceiveCount: n === 3 ? '2' : '1' },
         body: JSON.stringify({
           deliveryId: deliveryIdFor(event.id, 'sub_1'),
@@ -76,6 +95,7 @@ describe('sender metrics and logs', () => {
     expect(emf.DeliveryRetried).toBe(1);
     expect(emf.DeliveryDeadLettered).toBe(1);
     expect(emf.AttemptLatency).toEqual([12, 30, 40]);
+    expect(store.deliveries.get(`tnt_1/${third}`)).toMatchObject({ status: 'dead_lettered', attempts: 2 });
 
     const logged = JSON.stringify(logs);
     expect(logs.length).toBeGreaterThanOrEqual(3);

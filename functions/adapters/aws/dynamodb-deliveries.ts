@@ -16,11 +16,12 @@ import {
   DYNAMODB_MAX_ITEM_BYTES,
 } from '../../domain/aws-limits.js';
 import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
-import type { Attempt, Delivery, StoredEvent, WebhookEvent } from '../../domain/model.js';
+import type { Attempt, Delivery, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys } from './dynamodb-keys.js';
+import { fromSubscriptionItem } from './dynamodb-subscriptions.js';
 
 const TRIES = 6;
 
@@ -48,6 +49,9 @@ function deliveryItem(d: Delivery, ttl: number): Item {
     last_status_code: d.lastStatusCode,
     last_error: d.lastError,
     next_attempt_time: d.nextAttemptTime,
+    round_start: d.roundStart,
+    round_generation: d.roundGeneration,
+    dead_letter_receive: d.deadLetterReceive,
     ttl,
   };
 }
@@ -68,6 +72,9 @@ function fromDeliveryItem(i: Item): Delivery {
   if (typeof i.last_status_code === 'number') d.lastStatusCode = i.last_status_code;
   if (typeof i.last_error === 'string') d.lastError = i.last_error;
   if (typeof i.next_attempt_time === 'string') d.nextAttemptTime = i.next_attempt_time;
+  if (typeof i.round_start === 'number') d.roundStart = i.round_start;
+  if (typeof i.round_generation === 'number') d.roundGeneration = i.round_generation;
+  if (typeof i.dead_letter_receive === 'number') d.deadLetterReceive = i.dead_letter_receive;
   return d;
 }
 
@@ -199,6 +206,48 @@ export class DynamoDeliveryStore implements DeliveryStore {
     if (keyList.length === 0) return new Map();
     const items = await this.batchGet(keyList.map((k) => keys.delivery(k.tenantId, k.deliveryId)));
     return new Map(items.map(fromDeliveryItem).map((d) => [storeKey(d.tenantId, d.id), d]));
+  }
+
+  async getForSending(
+    keyList: readonly { tenantId: string; deliveryId: string; subscriptionId: string }[],
+  ): Promise<{ deliveries: Map<string, Delivery>; subscriptions: Map<string, Subscription> }> {
+    const deliveries = new Map<string, Delivery>();
+    const subscriptions = new Map<string, Subscription>();
+    if (keyList.length === 0) return { deliveries, subscriptions };
+    const items = await this.batchGet([
+      ...keyList.map((k) => keys.delivery(k.tenantId, k.deliveryId)),
+      ...keyList.map((k) => keys.subscription(k.tenantId, k.subscriptionId)),
+    ]);
+    for (const i of items) {
+      if (i.type === 'delivery') {
+        const d = fromDeliveryItem(i);
+        deliveries.set(storeKey(d.tenantId, d.id), d);
+      } else if (i.type === 'subscription') {
+        const s = fromSubscriptionItem(i);
+        // A deleted subscription is as good as missing: it gets nothing new.
+        if (!s.deletedTime) subscriptions.set(storeKey(s.tenantId, s.id), s);
+      }
+    }
+    return { deliveries, subscriptions };
+  }
+
+  async disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.subscription(tenantId, subscriptionId),
+          UpdateExpression: 'SET #s = :disabled, updated_time = :at',
+          ConditionExpression: 'updated_time = :seen AND attribute_not_exists(deleted_time)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':disabled': 'disabled', ':at': at, ':seen': seenUpdatedTime },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {

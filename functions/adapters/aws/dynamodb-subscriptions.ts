@@ -20,6 +20,7 @@ interface SubscriptionItem {
   version: string;
   status: Subscription['status'];
   secret_name: string;
+  secret_version?: string;
   created_time: string;
   updated_time: string;
   deleted_time?: string;
@@ -44,10 +45,11 @@ function toItem(s: Subscription): SubscriptionItem {
     updated_time: s.updatedTime,
   };
   if (s.deletedTime) item.deleted_time = s.deletedTime;
+  if (s.secretVersion) item.secret_version = s.secretVersion;
   return item;
 }
 
-function fromItem(item: Record<string, unknown>): Subscription {
+export function fromSubscriptionItem(item: Record<string, unknown>): Subscription {
   const i = item as unknown as SubscriptionItem;
   const s: Subscription = {
     id: i.id,
@@ -62,6 +64,7 @@ function fromItem(item: Record<string, unknown>): Subscription {
     updatedTime: i.updated_time,
   };
   if (i.deleted_time) s.deletedTime = i.deleted_time;
+  if (i.secret_version) s.secretVersion = i.secret_version;
   return s;
 }
 
@@ -135,7 +138,7 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
   async get(tenantId: string, id: string): Promise<Subscription | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.subscription(tenantId, id) }));
     if (!out.Item) return undefined;
-    const s = fromItem(out.Item);
+    const s = fromSubscriptionItem(out.Item);
     return s.deletedTime ? undefined : s;
   }
 
@@ -146,7 +149,7 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
       keys.subscriptionsByCreated(tenantId),
       page,
       (id) => keys.subscription(tenantId, id),
-      fromItem,
+      fromSubscriptionItem,
     );
   }
 
@@ -180,7 +183,7 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
         }),
       );
       for (const item of page.Items ?? []) {
-        const s = fromItem(item);
+        const s = fromSubscriptionItem(item);
         if (!s.deletedTime) out.push(s);
       }
       start = page.LastEvaluatedKey;
