@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE, maxAttempts, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 import { ALARM_IDS, deliveryLateDefaultSeconds } from '../../lib/constructs/alarms.js';
 import { WIDGETS } from '../../lib/constructs/dashboard.js';
 import { PROJECT_ROOT, prebundledHandler, WebhookFunction } from '../../lib/constructs/webhook-function.js';
@@ -110,7 +110,7 @@ describe('WebhookDelivery with non-default props', () => {
 
   it('derives the delivery queue from the schedule and names things from the prefix', () => {
     const queue = resources[idOf(hooks.deliveryQueue)].Properties;
-    expect(queue.RedrivePolicy.maxReceiveCount).toBe(maxAttempts([10, 60, 600]));
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(maxReceiveCount([10, 60, 600]));
     expect(queue.MessageRetentionPeriod).toBe(retentionSeconds([10, 60, 600]));
     expect(resources[idOf(hooks.eventBus)].Properties.Name).toBe('acme-hooks-events');
     expect(resources[idOf(hooks.webhookApi.api)].Properties.Name).toBe('acme-hooks-api');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { startSqs } from '../../local/sqs-emulator.js';
 
 /** fauxqs with its SQLite under a data directory: what local mode's durability rests on. */
@@ -27,14 +28,15 @@ describe('local SQS on disk', () => {
     const sqs = await startSqs({ schedule: [1, 1], dataDir: join(dataDir, 'release') });
     try {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.delivery.url, MessageBody: 'released' }));
-      for (let n = 1; n <= 3; n++) {
+      const limit = maxReceiveCount([1, 1]);
+      for (let n = 1; n <= limit; n++) {
         const [m] = await receive(sqs);
         expect(m?.Attributes?.ApproximateReceiveCount).toBe(String(n));
         await sqs.client.send(
           new ChangeMessageVisibilityCommand({ QueueUrl: sqs.delivery.url, ReceiptHandle: m!.ReceiptHandle!, VisibilityTimeout: 0 }),
         );
       }
-      // maxReceiveCount is 3 for a schedule of two steps: the fourth receive moves it to the DLQ.
+      // The receive after the last one maxReceiveCount allows moves it to the DLQ.
       expect(await receive(sqs)).toEqual([]);
       expect(sqs.inspect(sqs.deliveryDlq)).toEqual({ ready: 1, delayed: 0, inflight: 0 });
     } finally {
