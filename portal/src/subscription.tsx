@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type EventType, type HourOutcome, type Subscription } from './api.js';
 import { OutcomeChart } from './chart.js';
 import { Deliveries } from './deliveries.js';
-import { EventsPicker } from './events-picker.js';
+import { SubscriptionForm } from './subscription-form.js';
 import { statusText } from './subscriptions.js';
 import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
 
@@ -193,40 +193,16 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
 }
 
 function EditForm({ sub, catalog, onSaved }: { sub: Subscription; catalog: EventType[]; onSaved: (s: Subscription) => void }) {
-  const [url, setUrl] = useState(sub.url);
-  const [description, setDescription] = useState(sub.description);
-  const [events, setEvents] = useState(sub.events);
-  const { busy, error, run } = useAction();
   return (
-    <section class="card">
-      <h2>Edit subscription</h2>
-      <form
-        onSubmit={(ev) => {
-          ev.preventDefault();
-          void run(async () => {
-            const out = await api.patch<{ webhook_subscription: Subscription }>(`/api/v0.1/webhooks/${encodeURIComponent(sub.id)}`, {
-              url,
-              description,
-              events,
-            });
-            onSaved(out.webhook_subscription);
-          });
-        }}
-      >
-        <label class="field">
-          <span>Endpoint URL</span>
-          <input type="url" required value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
-        </label>
-        <label class="field">
-          <span>Description</span>
-          <input type="text" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
-        </label>
-        <EventsPicker catalog={catalog} value={events} onChange={setEvents} />
-        <Messages error={error} />
-        <button type="submit" disabled={busy}>
-          Save changes
-        </button>
-      </form>
-    </section>
+    <SubscriptionForm
+      title="Edit subscription"
+      submitLabel="Save changes"
+      catalog={catalog}
+      initial={{ url: sub.url, description: sub.description, events: sub.events }}
+      onSubmit={async (fields) => {
+        const out = await api.patch<{ webhook_subscription: Subscription }>(`/api/v0.1/webhooks/${encodeURIComponent(sub.id)}`, fields);
+        onSaved(out.webhook_subscription);
+      }}
+    />
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type EventType, type Subscription } from './api.js';
-import { EventsPicker } from './events-picker.js';
-import { errorText, Messages, StatusBadge, useAction } from './ui.js';
+import { SubscriptionForm } from './subscription-form.js';
+import { errorText, Messages, StatusBadge } from './ui.js';
 
 export const statusText = (s: Subscription) => (s.status === 'STATUS_ENABLED' ? 'enabled' : 'disabled');
 
@@ -80,42 +80,16 @@ export function SubscriptionsView({ catalog }: { catalog: EventType[] }) {
 }
 
 function CreateForm({ catalog }: { catalog: EventType[] }) {
-  const [url, setUrl] = useState('');
-  const [description, setDescription] = useState('');
-  const [events, setEvents] = useState<string[]>([]);
-  const { busy, error, run } = useAction();
   return (
-    <section class="card">
-      <h2>New subscription</h2>
-      <form
-        onSubmit={(ev) => {
-          ev.preventDefault();
-          void run(async () => {
-            const out = await api.post<{ webhook_subscription: Subscription }>('/api/v0.1/webhooks', { url, description, events });
-            location.hash = `#/subscriptions/${encodeURIComponent(out.webhook_subscription.id)}`;
-          });
-        }}
-      >
-        <label class="field">
-          <span>Endpoint URL</span>
-          <input
-            type="url"
-            required
-            placeholder="https://example.com/webhooks"
-            value={url}
-            onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label class="field">
-          <span>Description</span>
-          <input type="text" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
-        </label>
-        <EventsPicker catalog={catalog} value={events} onChange={setEvents} />
-        <Messages error={error} />
-        <button type="submit" disabled={busy}>
-          Create subscription
-        </button>
-      </form>
-    </section>
+    <SubscriptionForm
+      title="New subscription"
+      submitLabel="Create subscription"
+      catalog={catalog}
+      initial={{ url: '', description: '', events: [] }}
+      onSubmit={async (fields) => {
+        const out = await api.post<{ webhook_subscription: Subscription }>('/api/v0.1/webhooks', fields);
+        location.hash = `#/subscriptions/${encodeURIComponent(out.webhook_subscription.id)}`;
+      }}
+    />
   );
 }
