@@ -1,9 +1,11 @@
 /**
- * AWS list prices the cost figures use: us-east-1, USD, on-demand, no free tier. Read from the
- * pricing pages below on 2026-11-30; update the date with the numbers.
+ * AWS list prices the cost figures use: us-east-1, USD, on-demand, first pricing tier, no free
+ * tier. Read from the pricing pages below on 2026-11-30; update the date with the numbers.
  */
 export const PRICES_DATE = '2026-11-30';
 export const PRICES_REGION = 'us-east-1';
+
+const PER_MILLION = 1 / 1_000_000;
 
 export const PRICES = {
   secretsManager: {
@@ -14,9 +16,43 @@ export const PRICES = {
   dynamodb: {
     /** https://aws.amazon.com/dynamodb/pricing/on-demand/ (Standard table class) */
     perGbMonth: 0.25,
-    perReadRequestUnit: 0.125 / 1_000_000,
-    perWriteRequestUnit: 0.625 / 1_000_000,
+    perReadRequestUnit: 0.125 * PER_MILLION,
+    perWriteRequestUnit: 0.625 * PER_MILLION,
+    /** Continuous backups (point-in-time recovery), per GB-month of table size (same page). */
+    pitrPerGbMonth: 0.2,
     /** Storage counts each item's raw bytes plus 100 bytes of overhead (same page, "Data storage"). */
     itemOverheadBytes: 100,
+  },
+  lambda: {
+    /** https://aws.amazon.com/lambda/pricing/ (Arm, first 7.5 billion GB-seconds a month) */
+    perRequest: 0.2 * PER_MILLION,
+    perGbSecondArm: 0.0000133334,
+  },
+  sqs: {
+    /** https://aws.amazon.com/sqs/pricing/ (standard queues, first 100 billion requests); every 64 KB chunk of a payload is one request. */
+    perRequest: 0.4 * PER_MILLION,
+    chunkBytes: 64 * 1024,
+  },
+  eventBridge: {
+    /** https://aws.amazon.com/eventbridge/pricing/ (custom events); each 64 KB chunk of an event is billed as one event. Delivery to targets is not charged. */
+    perCustomEvent: 1.0 * PER_MILLION,
+    chunkBytes: 64 * 1024,
+  },
+  apiGateway: {
+    /** https://aws.amazon.com/api-gateway/pricing/ REST APIs, first 333 million requests a month. */
+    restPerRequest: 3.5 * PER_MILLION,
+    /** HTTP APIs, first 300 million requests a month, metered in 512 KB increments. */
+    httpPerRequest: 1.0 * PER_MILLION,
+    httpMeterBytes: 512 * 1024,
+  },
+  cloudWatch: {
+    /** https://aws.amazon.com/cloudwatch/pricing/ Logs ingestion (standard log class), per GB. */
+    logsIngestionPerGb: 0.5,
+    /** Logs storage, per GB-month (compressed). */
+    logsStoragePerGbMonth: 0.03,
+  },
+  xRay: {
+    /** https://aws.amazon.com/xray/pricing/ traces recorded. */
+    perTraceRecorded: 5.0 * PER_MILLION,
   },
 } as const;
