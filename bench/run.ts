@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,guarantees,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,13 @@ import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
+import { type CostFigure, DEFAULT_COST_ASSUMPTIONS, measureCostPhases, PRICES_NOTE, priceCost } from './cost-model.js';
 import { type DrainFigure, type IsolationFigure, measureDrain, measureIsolation } from './delivery-isolation.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
+import { stackSettings } from './stack-settings.js';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -22,7 +24,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'guarantees', 'portal', 'secrets'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'portal', 'secrets'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -57,7 +59,11 @@ const results: {
   awsCalls?: CallsPhase[];
   portal?: PortalFigure;
   /** USD. `perSubscriptionMonth`: keeping one subscription's signing secrets a month, per storage. */
-  cost?: { perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure } } & Record<string, unknown>;
+  cost?: {
+    perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure };
+    /** USD per million deliveries: events published through the API or put on the bus, 1 and 10 subscriptions. */
+    perMillionDeliveries?: { api: { s1: number; s10: number }; bus: { s1: number; s10: number }; model: CostModelResult };
+  } & Record<string, unknown>;
   isolation?: IsolationFigure;
   drain?: DrainFigure;
   durationSeconds?: number;
@@ -195,6 +201,80 @@ if (only.has('calls')) {
       numbers: { perDelivery: p.perDeliveryWithAuthorizerCached, authorizerCalls: p.byOperation[AUTHORIZER_CALL] ?? 0 },
     });
   }
+}
+
+/** Targets per million deliveries (issue 11): events put on the bus. */
+const COST_TARGETS: Record<string, number> = { 'bus.s1': 3.0, 'bus.s10': 1.2 };
+interface CostModelResult {
+  prices: string;
+  assumptions: typeof DEFAULT_COST_ASSUMPTIONS;
+  stack: ReturnType<typeof stackSettings>;
+  event: { dataBytes: number };
+  figures: CostFigure[];
+}
+
+if (only.has('cost')) {
+  log(`Cost per million deliveries: local mode metered, priced at ${PRICES_NOTE}`);
+  const stack = stackSettings();
+  const data = {
+    card_id: 'card_2Q1xXfn4Yb8s3mR7',
+    customer_id: 'cus_9Lk2Pq7Rt4Vw1Xy3',
+    last4: '4242',
+    brand: 'visa',
+    currency: 'usd',
+    created: '2026-11-30T17:00:00.000Z',
+  };
+  const phases = await measureCostPhases({
+    eventsPerPhase: (s) => Math.round((quick ? 600 : 2_000) / Math.sqrt(s)),
+    warmupEvents: 50,
+    publishConcurrency: 16,
+    subscriptionCounts: [1, 10],
+    data,
+    idleMs: 1_500,
+    timeoutMs: 300_000,
+    durationRounds: quick ? 10 : 25,
+    log,
+  });
+  const figures = phases.map((p) => priceCost(p, stack));
+  const key = (f: CostFigure) => `${f.path}.s${f.subscriptions}`;
+  const of = (k: string) => Number(figures.find((f) => key(f) === k)!.perMillion.toFixed(4));
+  results.cost = {
+    ...results.cost,
+    perMillionDeliveries: {
+      api: { s1: of('api.s1'), s10: of('api.s10') },
+      bus: { s1: of('bus.s1'), s10: of('bus.s10') },
+      model: {
+        prices: PRICES_NOTE,
+        assumptions: DEFAULT_COST_ASSUMPTIONS,
+        stack,
+        event: { dataBytes: JSON.stringify(data).length },
+        figures,
+      },
+    },
+  };
+  for (const f of figures) {
+    const target = COST_TARGETS[key(f)];
+    rows.push({
+      figure: `Cost, ${f.path === 'api' ? 'published through the API' : 'put on the bus'}, ${f.subscriptions} subscription${f.subscriptions > 1 ? 's' : ''} (USD per million deliveries)`,
+      value: f.perMillion.toFixed(2),
+      baseline: `${f.storagePerMillion.toFixed(2)} (storage, ${DEFAULT_COST_ASSUMPTIONS.retentionDays} days)`,
+      ratio: '-',
+      target: target !== undefined ? `<= ${target.toFixed(2)}` : '-',
+      met: target !== undefined ? f.perMillion <= target : null,
+      numbers: { perMillion: f.perMillion, storagePerMillion: f.storagePerMillion, ...f.lines },
+    });
+  }
+  log('');
+  const lines = Object.keys(figures[0]!.lines) as (keyof CostFigure['lines'])[];
+  const cols = figures.map(key);
+  log(`  ${'USD per million deliveries'.padEnd(28)}${cols.map((c) => c.padStart(10)).join('')}`);
+  for (const l of lines) log(`  ${l.padEnd(28)}${figures.map((f) => f.lines[l].toFixed(3).padStart(10)).join('')}`);
+  log(`  ${'total'.padEnd(28)}${figures.map((f) => f.perMillion.toFixed(3).padStart(10)).join('')}`);
+  log(`  ${'storage, 30 days'.padEnd(28)}${figures.map((f) => f.storagePerMillion.toFixed(3).padStart(10)).join('')}`);
+  log(
+    `  ${'WRU / RRU per delivery'.padEnd(28)}${figures.map((f) => `${f.perDelivery.writeUnits.toFixed(2)}/${f.perDelivery.readUnits.toFixed(2)}`.padStart(10)).join('')}`,
+  );
+  log(`  ${'deliveries/s measured'.padEnd(28)}${figures.map((f) => f.deliveriesPerSecond.toFixed(0).padStart(10)).join('')}`);
 }
 
 if (only.has('portal')) {

@@ -29,6 +29,7 @@ import { hashKey, keyMatches, newCredentials } from '../functions/domain/credent
 import { newKeyringText } from '../functions/domain/envelope.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
+import type { EventBus } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
@@ -44,6 +45,7 @@ import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
+import { UsageMeter } from './usage-meter.js';
 
 /**
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
@@ -99,9 +101,15 @@ export interface LocalPipeline {
   url: string;
   dataDir: string;
   credentials: { identity: string; authorization: string };
+  /** The local tenant's id: producers name it in the events they put on the bus. */
+  tenantId: string;
   endpoints: LocalEndpoints;
   /** AWS API calls our code made, by service and operation. */
   calls: CallCounter;
+  /** What AWS would bill for, by the unit each service bills in (the benchmark's cost model). */
+  usage: UsageMeter;
+  /** The bus as producers put events on it (PutEvents), counted and metered like the API's. */
+  bus: EventBus;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
   /** Faults tests inject where AWS could produce them (local/aws-rules/faults.ts). */
@@ -166,7 +174,8 @@ async function startPipeline(
   started: Stop[],
 ): Promise<LocalPipeline> {
   const schedule = options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
-  const log = options.log ?? (() => undefined);
+  const usage = new UsageMeter();
+  const log = usage.log(options.log ?? (() => undefined));
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
 
@@ -181,11 +190,14 @@ async function startPipeline(
   const calls = new CallCounter();
   const metrics = new LocalMetrics();
   calls.instrument('DynamoDB', dynamo.client);
+  usage.instrumentDynamo(dynamo.client);
+  usage.instrumentSqs(sqs.client, 'aws');
   // Our code's SQS calls are counted; the pollers' and the bus rule's stand for AWS itself.
   const sqsForCode = calls.instrument(
     'SQS',
     new SQSClient({ endpoint: sqs.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
   );
+  usage.instrumentSqs(sqsForCode, 'code');
   started.push(() => sqsForCode.destroy());
   // AWS's rules the emulators do not enforce themselves (docs/aws-rules.md).
   const awsFaults = new AwsFaults();
@@ -222,15 +234,16 @@ async function startPipeline(
   });
   started.push(() => client.close());
 
-  const credentials = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
+  const { tenantId, ...credentials } = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
   const portal = new DynamoPortalSessionStore(dynamo.doc, LOCAL_TABLE);
   // Known once the gateway listens; portal links point below it.
   let baseUrl = '';
 
+  const bus = usage.bus(calls.bus(new QueueEventBus(ingestQueue, LOCAL_REGION, new SqsQueue(sqs.client, sqs.busTargetDlq.url))));
   const api = createApi({
     subscriptions,
     secrets,
-    bus: calls.bus(new QueueEventBus(ingestQueue, LOCAL_REGION, new SqsQueue(sqs.client, sqs.busTargetDlq.url))),
+    bus,
     store,
     deliveries: deliveryQueue,
     catalog,
@@ -248,7 +261,10 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log })),
+      handler: usage.lambda(
+        'fanout',
+        awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log })),
+      ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
       concurrency: 2,
@@ -257,16 +273,19 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
-      handler: createSender({
-        secrets,
-        deliveries: options.faults ? faultyQueue(deliveryQueue, options.faults) : deliveryQueue,
-        store: options.faults ? faultyStore(store, options.faults) : store,
-        client,
-        schedule,
-        attemptTimeoutMs,
-        metrics,
-        log,
-      }),
+      handler: usage.lambda(
+        'sender',
+        createSender({
+          secrets,
+          deliveries: options.faults ? faultyQueue(deliveryQueue, options.faults) : deliveryQueue,
+          store: options.faults ? faultyStore(store, options.faults) : store,
+          client,
+          schedule,
+          attemptTimeoutMs,
+          metrics,
+          log,
+        }),
+      ),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
       maxConcurrency: SENDER_MAX_CONCURRENCY,
@@ -286,8 +305,8 @@ async function startPipeline(
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
-    api,
-    authorizer: createAuthorizer(tenants, portal),
+    api: usage.lambda('api', api),
+    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal)),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     publicPaths: PUBLIC_PATHS,
     sites: [{ prefix: '/portal', handler: portalAssets }],
@@ -323,8 +342,11 @@ async function startPipeline(
     url: gateway.url,
     dataDir,
     credentials,
+    tenantId,
     endpoints,
     calls,
+    usage,
+    bus,
     metrics,
     sqs,
     awsFaults,
@@ -349,16 +371,17 @@ async function ensureLocalTenant(
   dataDir: string,
   identity?: string,
   authorization?: string,
-): Promise<{ identity: string; authorization: string }> {
+): Promise<{ identity: string; authorization: string; tenantId: string }> {
   const file = join(dataDir, 'local-tenant.json');
   let creds: { identity: string; authorization: string };
   if (identity && authorization) creds = { identity, authorization };
   else if (existsSync(file)) creds = JSON.parse(readFileSync(file, 'utf8')) as typeof creds;
   else creds = newCredentials();
   const existing = await tenants.findByIdentity(creds.identity);
+  const tenantId = existing?.tenantId ?? `tnt_local_${creds.identity.slice(-8)}`;
   if (!existing) {
     await tenants.create({
-      tenantId: `tnt_local_${creds.identity.slice(-8)}`,
+      tenantId,
       name: 'local developer',
       identity: creds.identity,
       keyHash: hashKey(creds.authorization),
@@ -369,5 +392,5 @@ async function ensureLocalTenant(
     throw new Error(`Identity ${creds.identity} already exists in ${dataDir} with another Authorization value`);
   }
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
-  return creds;
+  return { ...creds, tenantId };
 }

@@ -1,0 +1,334 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
+import { LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
+import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
+import type { StackSettings } from './stack-settings.js';
+import { median, pool, type ReceiverProcess, sleep, startReceiverProcess } from './support.js';
+
+/**
+ * The price of a million deliveries, from what local mode meters (local/usage-meter.ts) while it
+ * delivers events at volume: DynamoDB capacity units as dynalite reports them, SQS and
+ * EventBridge requests in their 64 KB billing chunks, Lambda invocations and the handlers'
+ * measured durations at the stack's memory settings, API requests, log bytes and X-Ray traces,
+ * at the list prices in bench/prices.ts. Storage is priced apart: it depends on how long history
+ * is kept, not on the calls.
+ */
+
+export type PublishPath = 'api' | 'bus';
+
+export interface CostPhase {
+  path: PublishPath;
+  subscriptions: number;
+  events: number;
+  deliveries: number;
+  received: number;
+  seconds: number;
+  usage: UsageSnapshot;
+  /** Our code's calls by operation (CallCounter): Secrets Manager is priced from these. */
+  calls: Record<string, number>;
+  /** Bytes the table grew by, each item counted as DynamoDB bills storage (its size + 100 bytes). */
+  storageBytes: number;
+  /**
+   * Each function's median billed duration per invocation, measured with the pipeline otherwise
+   * idle: in local mode every handler shares one process, so under load an invocation's wall time
+   * includes the others' work, which a Lambda container would not wait for.
+   */
+  isolatedMs: Record<LambdaName, number>;
+}
+
+/** What the model assumes where local mode cannot measure; each is printed with the figures. */
+export interface CostAssumptions {
+  /** X-Ray's default sampling rule: the first request each second, then 5 % (https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html). */
+  xrayReservoirPerSecond: number;
+  xrayRate: number;
+  /** Lambda's START, END and REPORT lines (with the XRAY line) per invocation, text format. */
+  platformLogBytesPerInvocation: number;
+  /** CloudWatch Logs bills 26 bytes of metadata on every log event (https://aws.amazon.com/cloudwatch/pricing/). */
+  logEventOverheadBytes: number;
+  /** History is kept this long (the construct's `retentionDays`, 30 by default). */
+  retentionDays: number;
+}
+
+export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
+  xrayReservoirPerSecond: 1,
+  xrayRate: 0.05,
+  platformLogBytesPerInvocation: 360,
+  logEventOverheadBytes: 26,
+  retentionDays: 30,
+};
+
+export type CostLine =
+  | 'API Gateway requests'
+  | 'API Gateway access logs'
+  | 'EventBridge events'
+  | 'SQS, our calls'
+  | 'SQS, mappings and bus rule'
+  | 'DynamoDB writes'
+  | 'DynamoDB reads'
+  | 'Lambda requests'
+  | 'Lambda duration'
+  | 'Secrets Manager'
+  | 'CloudWatch Logs'
+  | 'X-Ray traces';
+
+export interface CostFigure {
+  path: PublishPath;
+  subscriptions: number;
+  /** USD per million deliveries, all lines. */
+  perMillion: number;
+  lines: Record<CostLine, number>;
+  /** USD per million deliveries kept `retentionDays`: storage and point-in-time recovery. */
+  storagePerMillion: number;
+  /** The units behind the money, per delivery. */
+  perDelivery: {
+    readUnits: number;
+    writeUnits: number;
+    sqsRequests: number;
+    lambdaInvocations: number;
+    lambdaMs: Record<LambdaName, number>;
+    storageBytes: number;
+  };
+  deliveriesPerSecond: number;
+}
+
+const GB = 1e9;
+
+/** Prices one phase's usage, per million deliveries. */
+export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumptions = DEFAULT_COST_ASSUMPTIONS): CostFigure {
+  const u = phase.usage;
+  const p = PRICES;
+  const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+  const sqsBy = (prefix: string) => sum(Object.entries(u.sqs).flatMap(([k, v]) => (k.startsWith(prefix) ? [v] : [])));
+  const names = Object.keys(u.lambda) as LambdaName[];
+  const invocations = sum(names.map((n) => u.lambda[n].invocations));
+  const gbSeconds = sum(names.map((n) => ((u.lambda[n].invocations * phase.isolatedMs[n]) / 1000) * (stack.memoryMb[n] / 1024)));
+  const logBytes =
+    u.logBytes +
+    u.logLines * a.logEventOverheadBytes +
+    invocations * (a.platformLogBytesPerInvocation + 4 * a.logEventOverheadBytes) +
+    sum(names.map((n) => u.lambda[n].invocations * (stack.emfBytesPerInvocation[n] ?? 0)));
+  const accessLogBytes = u.apiRequests * (stack.accessLogBytes + a.logEventOverheadBytes);
+  // One trace per API request (the gateway's, carrying the authorizer and the api function) and per SQS-triggered invocation.
+  const traces = u.apiRequests + u.lambda.fanout.invocations + u.lambda.sender.invocations;
+  const reservoir = Math.min(traces, a.xrayReservoirPerSecond * phase.seconds);
+  const tracesRecorded = reservoir + a.xrayRate * (traces - reservoir);
+  const secretsCalls = sum(Object.entries(phase.calls).flatMap(([k, v]) => (k.startsWith('SecretsManager.') ? [v] : [])));
+
+  const lines: Record<CostLine, number> = {
+    'API Gateway requests': u.apiRequests * p.apiGateway.restPerRequest,
+    'API Gateway access logs': (accessLogBytes / GB) * p.cloudWatch.logsIngestionPerGb,
+    'EventBridge events': u.eventBridge.billedEvents * p.eventBridge.perCustomEvent,
+    'SQS, our calls': sqsBy('by our code') * p.sqs.perRequest,
+    'SQS, mappings and bus rule': sqsBy('by AWS') * p.sqs.perRequest,
+    'DynamoDB writes': (u.dynamodb.writeUnits + u.dynamodb.indexWriteUnits) * p.dynamodb.perWriteRequestUnit,
+    'DynamoDB reads': u.dynamodb.readUnits * p.dynamodb.perReadRequestUnit,
+    'Lambda requests': invocations * p.lambda.perRequest,
+    'Lambda duration': gbSeconds * p.lambda.perGbSecondArm,
+    'Secrets Manager': secretsCalls * p.secretsManager.perApiCall,
+    'CloudWatch Logs': (logBytes / GB) * p.cloudWatch.logsIngestionPerGb,
+    'X-Ray traces': tracesRecorded * p.xRay.perTraceRecorded,
+  };
+  const perMillion = (usd: number) => (usd / phase.deliveries) * 1e6;
+  for (const k of Object.keys(lines) as CostLine[]) lines[k] = perMillion(lines[k]);
+  const months = a.retentionDays / 30;
+  const storagePerMillion = perMillion((phase.storageBytes / GB) * (p.dynamodb.perGbMonth + p.dynamodb.pitrPerGbMonth) * months);
+  return {
+    path: phase.path,
+    subscriptions: phase.subscriptions,
+    perMillion: sum(Object.values(lines)),
+    lines,
+    storagePerMillion,
+    perDelivery: {
+      readUnits: u.dynamodb.readUnits / phase.deliveries,
+      writeUnits: (u.dynamodb.writeUnits + u.dynamodb.indexWriteUnits) / phase.deliveries,
+      sqsRequests: (sqsBy('by our code') + sqsBy('by AWS')) / phase.deliveries,
+      lambdaInvocations: invocations / phase.deliveries,
+      lambdaMs: Object.fromEntries(names.map((n) => [n, (u.lambda[n].invocations * phase.isolatedMs[n]) / phase.deliveries])) as Record<
+        LambdaName,
+        number
+      >,
+      storageBytes: phase.storageBytes / phase.deliveries,
+    },
+    deliveriesPerSecond: phase.deliveries / phase.seconds,
+  };
+}
+
+export interface CostRunOptions {
+  eventsPerPhase: (subscriptions: number) => number;
+  warmupEvents: number;
+  publishConcurrency: number;
+  subscriptionCounts: readonly number[];
+  /** The event's `data`: its size sets the message, event item and bus entry sizes. */
+  data: Record<string, unknown>;
+  idleMs: number;
+  timeoutMs: number;
+  /** Batches of ten events delivered one at a time, after each phase, to time the handlers alone. */
+  durationRounds: number;
+  log: (line: string) => void;
+}
+
+/** Delivers events through the local pipeline, API and bus, for each subscription count, metering each phase. */
+export async function measureCostPhases(options: CostRunOptions): Promise<CostPhase[]> {
+  const { log } = options;
+  const receiver = await startReceiverProcess();
+  const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-cost-'));
+  let pipeline: LocalPipeline | undefined;
+  try {
+    // As deployed: API Gateway reuses an authorizer answer for 300 s.
+    pipeline = await startLocalPipeline({ port: 0, dataDir, authorizerCacheTtlSeconds: 300 });
+    const p = pipeline;
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    );
+    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const res = await fetch(p.url + path, {
+        method,
+        headers: { Identity: p.credentials.identity, Authorization: p.credentials.authorization, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    };
+    let sequence = 0;
+    const publishOne = async (path: PublishPath) => {
+      if (path === 'api') {
+        const res = await call('POST', '/api/v0.1/events', { type: 'card.created', data: options.data });
+        if (res.status !== 202) throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.json)}`);
+      } else {
+        // A producer's own PutEvents, straight on the bus.
+        const id = `evt_cost_${++sequence}`;
+        await p.bus.publish(p.tenantId, { id, type: 'card.created', timestamp: new Date().toISOString(), data: options.data });
+      }
+    };
+    const publish = (path: PublishPath, n: number) => pool(n, options.publishConcurrency, () => publishOne(path));
+
+    const phases: CostPhase[] = [];
+    let subscriptions = 0;
+    for (const s of options.subscriptionCounts) {
+      while (subscriptions < s) {
+        const res = await call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
+        if (res.status !== 201) throw new Error(`create subscription answered ${res.status}: ${JSON.stringify(res.json)}`);
+        subscriptions++;
+      }
+      for (const path of ['api', 'bus'] as const) {
+        const events = options.eventsPerPhase(s);
+        // Warm: caches filled, connections open, queues drained.
+        let start = await receiver.count();
+        await publish(path, options.warmupEvents);
+        await waitForDeliveries(receiver, start + options.warmupEvents * s, options.timeoutMs);
+        await waitIdle(p, options.idleMs);
+
+        const bytesBefore = await tableBytes(doc);
+        p.usage.reset();
+        p.calls.reset();
+        start = await receiver.count();
+        const t0 = performance.now();
+        await publish(path, events);
+        const deliveries = events * s;
+        await waitForDeliveries(receiver, start + deliveries, options.timeoutMs);
+        const seconds = (performance.now() - t0) / 1000;
+        await waitIdle(p, options.idleMs);
+        const usage = withoutSamples(p.usage.snapshot());
+        const calls = p.calls.snapshot();
+        const storageBytes = (await tableBytes(doc)) - bytesBefore;
+
+        // Durations one batch at a time: the API called one request after another, the bus given ten events at once.
+        p.usage.reset();
+        for (let round = 0; round < options.durationRounds; round++) {
+          const before = await receiver.count();
+          if (path === 'api') for (let i = 0; i < 10; i++) await publishOne(path);
+          else await Promise.all(Array.from({ length: 10 }, () => publishOne(path)));
+          await waitForDeliveries(receiver, before + 10 * s, options.timeoutMs);
+          await waitIdle(p, 200);
+        }
+        const probe = p.usage.snapshot().lambda;
+        const isolatedMs = Object.fromEntries(
+          (Object.keys(probe) as LambdaName[]).map((n) => [n, probe[n].samples.length ? median(probe[n].samples) : 0]),
+        ) as Record<LambdaName, number>;
+        const phase: CostPhase = {
+          path,
+          subscriptions: s,
+          events,
+          deliveries,
+          received: (await receiver.count()) - start,
+          seconds,
+          usage,
+          calls,
+          storageBytes,
+          isolatedMs,
+        };
+        phases.push(phase);
+        const u = phase.usage;
+        const ms = (n: LambdaName) => `${n} ${u.lambda[n].invocations}x ${isolatedMs[n].toFixed(0)} ms`;
+        log(
+          `  ${path} S=${s}: ${deliveries} deliveries in ${seconds.toFixed(1)} s; DynamoDB ${(u.dynamodb.writeUnits + u.dynamodb.indexWriteUnits).toFixed(0)} WRU ` +
+            `(${u.dynamodb.indexWriteUnits} to the index), ${u.dynamodb.readUnits.toFixed(1)} RRU; lambda ${(Object.keys(u.lambda) as LambdaName[]).map(ms).join(', ')} (median alone)`,
+        );
+        log(
+          `       SQS ${Object.entries(u.sqs)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; EventBridge ${u.eventBridge.billedEvents}`,
+        );
+      }
+    }
+    doc.destroy();
+    return phases;
+  } finally {
+    await pipeline?.stop();
+    await receiver.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function withoutSamples(u: UsageSnapshot): UsageSnapshot {
+  for (const l of Object.values(u.lambda)) l.samples = [];
+  return u;
+}
+
+/** The whole table's billed storage: every item's size plus DynamoDB's 100 bytes of overhead. */
+async function tableBytes(doc: DynamoDBDocumentClient): Promise<number> {
+  let bytes = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: LOCAL_TABLE, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) bytes += dynamoItemBytes(item) + PRICES.dynamodb.itemOverheadBytes;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return bytes;
+}
+
+async function waitForDeliveries(receiver: ReceiverProcess, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await receiver.count();
+    if (got >= count) return;
+    if (Date.now() > deadline) throw new Error(`the receiver got ${got} of ${count} POSTs in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Until the pipeline has made no metered call for `idleMs`. */
+async function waitIdle(pipeline: LocalPipeline, idleMs: number): Promise<void> {
+  const total = () => {
+    const u = pipeline.usage.snapshot();
+    return Object.values(u.dynamodb.requests).reduce((n, x) => n + x, 0) + Object.values(u.sqs).reduce((n, x) => n + x, 0);
+  };
+  let last = total();
+  let since = Date.now();
+  while (Date.now() - since < idleMs) {
+    await sleep(100);
+    const now = total();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
+export const PRICES_NOTE = `${PRICES_REGION} list prices of ${PRICES_DATE} (bench/prices.ts)`;
