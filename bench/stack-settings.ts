@@ -13,14 +13,17 @@ export interface StackSettings {
   emfBytesPerInvocation: Partial<Record<LambdaName, number>>;
 }
 
-type Json = Record<string, any>;
+interface Resource {
+  Type: string;
+  Properties: { MemorySize?: number; AccessLogSetting?: { DestinationArn?: unknown; Format?: string } };
+}
 
 export function stackSettings(): StackSettings {
   const { template } = buildStack();
-  const resources = template.toJSON().Resources as Record<string, Json>;
+  const resources = template.toJSON().Resources as Record<string, Resource>;
   const memory = (name: LambdaName) => Number(resources[functionId(template, name)]!.Properties.MemorySize ?? 128);
   const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
-  const format = String(stage.Properties.AccessLogSetting?.DestinationArn ? stage.Properties.AccessLogSetting.Format : '');
+  const format = stage.Properties.AccessLogSetting?.Format ?? '';
   return {
     memoryMb: { api: memory('api'), authorizer: memory('authorizer'), fanout: memory('fanout'), sender: memory('sender') },
     accessLogBytes: accessLogLineBytes(format),
