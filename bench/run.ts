@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type ApiPriceFigure, measureApiPrice } from './api-price.js';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
 import { type CostFigure, DEFAULT_COST_ASSUMPTIONS, measureCostPhases, PRICES_NOTE, priceCost } from './cost-model.js';
@@ -63,6 +64,8 @@ const results: {
     perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure };
     /** USD per million deliveries: events published through the API or put on the bus, 1 and 10 subscriptions. */
     perMillionDeliveries?: { api: { s1: number; s10: number }; bus: { s1: number; s10: number }; model: CostModelResult };
+    /** USD per million API requests, REST API (ours) against an HTTP API, each with the cached authorizer. */
+    apiPerMillionRequests?: { rest: number; http: number; model: ApiPriceFigure };
   } & Record<string, unknown>;
   isolation?: IsolationFigure;
   drain?: DrainFigure;
@@ -264,6 +267,17 @@ if (only.has('cost')) {
       numbers: { perMillion: f.perMillion, storagePerMillion: f.storagePerMillion, ...f.lines },
     });
   }
+  const api = await measureApiPrice();
+  results.cost.apiPerMillionRequests = { rest: api.perMillionRequests.rest, http: api.perMillionRequests.http, model: api };
+  rows.push({
+    figure: 'API price, REST API with its cached authorizer (USD per million requests)',
+    value: api.perMillionRequests.rest.toFixed(2),
+    baseline: `${api.perMillionRequests.http.toFixed(2)} (HTTP API)`,
+    ratio: (api.perMillionRequests.rest / api.perMillionRequests.http).toFixed(2),
+    target: '-',
+    met: null,
+    numbers: { rest: api.perMillionRequests.rest, http: api.perMillionRequests.http, authorizerBilledMs: api.authorizer.billedMs },
+  });
   log('');
   const lines = Object.keys(figures[0]!.lines) as (keyof CostFigure['lines'])[];
   const cols = figures.map(key);
