@@ -248,7 +248,18 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log })),
+      handler: awsFaults.wrapHandler(
+        'fanout',
+        // Continuations go back to the ingest queue through the counted client: our code's calls.
+        createFanout({
+          subscriptions,
+          deliveries: deliveryQueue,
+          ingest: new SqsQueue(sqsForCode, sqs.ingest.url, { astral: true }),
+          store,
+          metrics,
+          log,
+        }),
+      ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
       concurrency: 2,

@@ -32,6 +32,15 @@ export class MemorySubscriptions implements SubscriptionRepository {
   async listAll(tenantId: string) {
     return [...this.items.values()].filter((s) => s.tenantId === tenantId && !s.deletedTime);
   }
+  /** Reads of listById, for tests that count the pages fan-out reads. */
+  pageReads = 0;
+  async listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    this.pageReads++;
+    return pageById(
+      [...this.items.values()].filter((s) => s.tenantId === tenantId),
+      page,
+    );
+  }
 }
 
 export class MemorySecrets implements SecretStore {
@@ -143,4 +152,12 @@ export function subscription(overrides: Partial<Subscription> = {}): Subscriptio
     updatedTime: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };
+}
+
+/** As DynamoDB's sort key orders them: by id (ASCII ids, so code-unit order is byte order); deleted ones examined, not answered. */
+function pageById(all: Subscription[], page: PageRequest): Page<Subscription> {
+  const after = all.filter((s) => page.cursor === undefined || s.id > page.cursor).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const examined = after.slice(0, page.limit);
+  const items = examined.filter((s) => !s.deletedTime);
+  return after.length > page.limit ? { items, nextCursor: examined.at(-1)!.id } : { items };
 }

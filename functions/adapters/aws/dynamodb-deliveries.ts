@@ -129,6 +129,8 @@ function eventItem(e: StoredEvent, ttl: number): Item {
     stored_time: e.storedTime,
     payload_hash: e.payloadHash,
     published: e.published,
+    // A fan-out in pages: its progress (page, cursor, sent, by), a small map.
+    ...(e.fanout ? { fanout: e.fanout } : {}),
     ttl,
   };
 }
@@ -149,6 +151,7 @@ function fromEventItem(i: Item): StoredEvent {
   if (typeof i.deliveries === 'number') e.deliveries = i.deliveries;
   if (typeof i.payload_hash === 'string') e.payloadHash = i.payload_hash;
   if (typeof i.published === 'boolean') e.published = i.published;
+  if (i.fanout && typeof i.fanout === 'object') e.fanout = i.fanout as StoredEvent['fanout'] & object;
   return e;
 }
 
