@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { utf8Bytes } from '../domain/aws-limits.js';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
@@ -8,6 +9,7 @@ import {
   encodeContinuation,
   FANOUT_SUBSCRIPTION_PAGE,
   type FanoutPosition,
+  ingestIdentity,
   type PageBudget,
   parseContinuation,
   resumeFrom,
@@ -106,13 +108,17 @@ export function eventFromEnvelope(body: string): IngestedEvent {
 }
 
 /** What the ingest queue carries: an event from the bus, or the continuation of a fan-out in pages. */
-export type IngestMessage = { kind: 'event'; ingested: IngestedEvent } | { kind: 'continuation'; continuation: Continuation };
+export type IngestMessage = ({ kind: 'event'; ingested: IngestedEvent } | { kind: 'continuation'; continuation: Continuation }) & {
+  identity: string;
+};
 
 /** Throws for anything unreadable, which the fan-out leaves to fail until the ingest DLQ keeps it. */
-export function parseIngestMessage(body: string): IngestMessage {
-  const continuation = parseContinuation(JSON.parse(body));
-  if (continuation) return { kind: 'continuation', continuation };
-  return { kind: 'event', ingested: eventFromEnvelope(body) };
+export function parseIngestMessage(body: string, messageId: string): IngestMessage {
+  const parsed: unknown = JSON.parse(body);
+  const continuation = parseContinuation(parsed);
+  const identity = ingestIdentity(parsed, continuation, messageId);
+  if (continuation) return { kind: 'continuation', continuation, identity };
+  return { kind: 'event', ingested: eventFromEnvelope(body), identity };
 }
 
 interface EventWork {
@@ -125,6 +131,8 @@ interface EventWork {
   position: FanoutPosition;
   /** Every ingest message of the batch that carries this event. */
   messageIds: string[];
+  /** Their identities (ingestIdentity): the stored progress names the one that wrote it. */
+  identities: string[];
 }
 
 /** One event's share of the invocation: its page's messages, what to store, and where it goes on. */
@@ -138,9 +146,10 @@ interface PageWork {
 }
 
 function workOf(message: IngestMessage, messageId: string): EventWork {
+  const ids = { messageIds: [messageId], identities: [message.identity] };
   if (message.kind === 'continuation') {
-    const { tenantId, eventId, ...position } = message.continuation;
-    return { key: storeKey(tenantId, eventId), tenantId, eventId, source: 'continuation', position, messageIds: [messageId] };
+    const { tenantId, eventId, token: _token, ...position } = message.continuation;
+    return { key: storeKey(tenantId, eventId), tenantId, eventId, source: 'continuation', position, ...ids };
   }
   const { tenantId, event, stored } = message.ingested;
   const w: EventWork = {
@@ -149,7 +158,7 @@ function workOf(message: IngestMessage, messageId: string): EventWork {
     eventId: event.id,
     source: 'bus',
     position: START,
-    messageIds: [messageId],
+    ...ids,
   };
   if (!stored) w.event = event;
   return w;
@@ -175,7 +184,7 @@ export function createFanout(deps: FanoutDeps) {
     for (const record of sqsEvent.Records) {
       let w: EventWork;
       try {
-        w = workOf(parseIngestMessage(record.body), record.messageId);
+        w = workOf(parseIngestMessage(record.body, record.messageId), record.messageId);
       } catch (err) {
         // It can never succeed: left to fail until the ingest DLQ keeps it for a person to read.
         log('error', 'unreadable ingest message', { messageId: record.messageId, error: (err as Error).message });
@@ -186,6 +195,7 @@ export function createFanout(deps: FanoutDeps) {
       if (!existing) work.set(w.key, w);
       else {
         existing.messageIds.push(...w.messageIds);
+        existing.identities.push(...w.identities);
         existing.event ??= w.event;
         if (w.position.page > existing.position.page) {
           existing.position = w.position;
@@ -240,7 +250,7 @@ export function createFanout(deps: FanoutDeps) {
 
     for (const w of events) {
       const prior = seen.get(w.key);
-      const resume = resumeFrom(w.position, prior, w.messageIds);
+      const resume = resumeFrom(w.position, prior, w.identities);
       if (resume.action === 'done') {
         duplicates += w.messageIds.length;
         continue;
@@ -323,7 +333,7 @@ export function createFanout(deps: FanoutDeps) {
         payloadHash: prior?.payloadHash ?? payloadDigest(event.type, event.data),
         published: true,
       };
-      const by = w.messageIds[0]!;
+      const by = w.identities[0]!;
       if (!cut) return { work: w, messages, stored: { ...base, deliveries: from.sent + messages.length } };
       if (messages.length > 0) {
         const next: FanoutPosition = {
@@ -370,7 +380,7 @@ export function createFanout(deps: FanoutDeps) {
           await deps.ingest.trySendAll(
             continuing.map((g) => ({
               id: g.work.key,
-              body: encodeContinuation({ tenantId: g.work.tenantId, eventId: g.work.eventId, ...g.continuation! }),
+              body: encodeContinuation({ tenantId: g.work.tenantId, eventId: g.work.eventId, ...g.continuation!, token: randomUUID() }),
             })),
           )
         ).map((f) => [f.id, f.reason]),

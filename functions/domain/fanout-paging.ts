@@ -44,13 +44,19 @@ export const START: FanoutPosition = { page: 0, sent: 0 };
 export interface Continuation extends FanoutPosition {
   tenantId: string;
   eventId: string;
+  /**
+   * Unique to this continuation, and in its body, so that it names the message in the stored
+   * progress through anything that keeps the body: SQS re-deliveries and a DLQ redrive, which
+   * can give it another message id.
+   */
+  token: string;
 }
 
 /** The ingest message's top-level key that marks a continuation (bus events have `detail`). */
 const CONTINUATION_KEY = 'fanout_continuation';
 
 export function encodeContinuation(c: Continuation): string {
-  const body: Record<string, unknown> = { tenant_id: c.tenantId, event_id: c.eventId, page: c.page, sent: c.sent };
+  const body: Record<string, unknown> = { tenant_id: c.tenantId, event_id: c.eventId, page: c.page, sent: c.sent, token: c.token };
   if (c.cursor !== undefined) body.cursor = c.cursor;
   return JSON.stringify({ [CONTINUATION_KEY]: body });
 }
@@ -69,10 +75,18 @@ export function parseContinuation(parsed: unknown): Continuation | undefined {
     !c.event_id ||
     !wholeFrom0(c.page) ||
     !wholeFrom0(c.sent) ||
+    typeof c.token !== 'string' ||
+    !c.token ||
     (c.cursor !== undefined && (typeof c.cursor !== 'string' || !c.cursor))
   )
     throw new Error('unreadable fan-out continuation');
-  const out: Continuation = { tenantId: c.tenant_id, eventId: c.event_id, page: c.page as number, sent: c.sent as number };
+  const out: Continuation = {
+    tenantId: c.tenant_id,
+    eventId: c.event_id,
+    page: c.page as number,
+    sent: c.sent as number,
+    token: c.token,
+  };
   if (typeof c.cursor === 'string') out.cursor = c.cursor;
   return out;
 }
@@ -88,19 +102,31 @@ export type Resume =
   | { action: 'page'; position: FanoutPosition };
 
 /**
- * What an ingest message (an event from the bus at START, or a continuation) does, given the
- * event as stored. The stored progress names the ingest message that wrote it (`by`): that
- * message is responsible for the continuation until it is acknowledged, so it alone re-sends
- * the continuation when it comes back, and any other message behind the stored page stands down
- * (a re-delivered original, a duplicate continuation). Two messages at the same page both send it
- * (the same delivery ids: the sender drops the second copy), and the one that falls behind stops.
- * A message ahead of the stored page (a slower duplicate wrote an older page last) goes on.
+ * Who an ingest message is, by its body (an SQS message id can change in a DLQ redrive): a
+ * continuation by its token, a bus event by EventBridge's event id (one per PutEvents entry),
+ * anything else by its SQS message id.
  */
-export function resumeFrom(at: FanoutPosition, stored: StoredEvent | undefined, messageIds: readonly string[]): Resume {
+export function ingestIdentity(parsed: unknown, continuation: Continuation | undefined, messageId: string): string {
+  if (continuation) return `continuation:${continuation.token}`;
+  const id = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id ? `bus:${id}` : `sqs:${messageId}`;
+}
+
+/**
+ * What an ingest message (an event from the bus at START, or a continuation) does, given the
+ * event as stored. The stored progress names the ingest message that wrote it (`by`, its
+ * identity): that message is responsible for the continuation until it is acknowledged, so it
+ * alone re-sends the continuation when it comes back, and any other message behind the stored
+ * page stands down (a re-delivered original, a duplicate continuation). Two messages at the same
+ * page both send it (the same delivery ids: the sender drops the second copy), and the one that
+ * falls behind stops. A message ahead of the stored page (a slower duplicate wrote an older page
+ * last) goes on.
+ */
+export function resumeFrom(at: FanoutPosition, stored: StoredEvent | undefined, identities: readonly string[]): Resume {
   if (stored?.deliveries !== undefined) return { action: 'done' };
   const progress = stored?.fanout;
   if (!progress) return { action: 'page', position: at };
-  if (messageIds.includes(progress.by)) return { action: 'continue', position: positionOf(progress) };
+  if (identities.includes(progress.by)) return { action: 'continue', position: positionOf(progress) };
   if (at.page >= progress.page) return { action: 'page', position: at };
   return { action: 'stale' };
 }

@@ -136,6 +136,6 @@ export interface FanoutProgress {
   cursor?: string;
   /** Delivery messages sent so far. */
   sent: number;
-  /** The SQS message id of the ingest message that stored this and owes its continuation. */
+  /** The identity of the ingest message that stored this and owes its continuation (fanout-paging.ts, ingestIdentity). */
   by: string;
 }

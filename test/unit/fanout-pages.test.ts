@@ -94,10 +94,10 @@ describe('fan-out in pages', () => {
     expect(first.batchItemFailures).toEqual([]);
     // The first page: the first ten matching subscriptions by id, then a continuation after the tenth.
     expect(delivered().map((m) => m.subscriptionId)).toEqual(all.slice(0, 10));
-    expect(store.events.get('tnt_1/evt_1')).toMatchObject({ fanout: { page: 1, cursor: 's09', sent: 10, by: 'm0' } });
+    expect(store.events.get('tnt_1/evt_1')).toMatchObject({ fanout: { page: 1, cursor: 's09', sent: 10, by: 'bus:eb-evt_1' } });
     expect(store.events.get('tnt_1/evt_1')!.deliveries).toBeUndefined();
     expect(ingest.pending.map((m) => parseContinuation(JSON.parse(m.body)))).toEqual([
-      { tenantId: 'tnt_1', eventId: 'evt_1', page: 1, cursor: 's09', sent: 10 },
+      { tenantId: 'tnt_1', eventId: 'evt_1', page: 1, cursor: 's09', sent: 10, token: expect.any(String) },
     ]);
 
     await ingest.drain(fanout());
@@ -147,15 +147,32 @@ describe('fan-out in pages', () => {
     const first = await ingest.invoke(fanout());
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
     expect(delivered()).toHaveLength(10);
-    expect(store.events.get('tnt_1/evt_crash')!.fanout).toMatchObject({ page: 1, by: 'm0' });
+    expect(store.events.get('tnt_1/evt_crash')!.fanout).toMatchObject({ page: 1, by: 'bus:eb-evt_crash' });
 
     continuations.refuse = undefined;
     // m0 again: it stored the progress, so it owes the continuation and sends nothing else.
     await ingest.invoke(fanout());
     expect(delivered()).toHaveLength(10);
     expect(ingest.pending.map((m) => parseContinuation(JSON.parse(m.body)))).toEqual([
-      { tenantId: 'tnt_1', eventId: 'evt_crash', page: 1, cursor: 's09', sent: 10 },
+      { tenantId: 'tnt_1', eventId: 'evt_crash', page: 1, cursor: 's09', sent: 10, token: expect.any(String) },
     ]);
+    await ingest.drain(fanout());
+    expect(subscriptionsReached()).toEqual(all);
+    expect(delivered()).toHaveLength(25);
+  });
+
+  it('the message that owes a continuation is known by its body: redriven from the DLQ under another message id, it still sends it', async () => {
+    ingest.push(busEvent('evt_redriven'));
+    continuations.refuse = () => 'InternalError';
+    await ingest.invoke(fanout());
+    continuations.refuse = undefined;
+    // The ingest DLQ's redrive: the same body, a new SQS message id.
+    const [parked] = ingest.pending.splice(0);
+    expect(parked!.messageId).toBe('m0');
+    ingest.push(parked!.body);
+    await ingest.invoke(fanout());
+    expect(delivered()).toHaveLength(10);
+    expect(ingest.pending.map((m) => parseContinuation(JSON.parse(m.body))?.page)).toEqual([1]);
     await ingest.drain(fanout());
     expect(subscriptionsReached()).toEqual(all);
     expect(delivered()).toHaveLength(25);
@@ -236,7 +253,9 @@ describe('fan-out in pages', () => {
 
   it('fails an unreadable continuation (it goes to the ingest DLQ) and one whose event is not in the table', async () => {
     const bad = ingest.push(JSON.stringify({ fanout_continuation: { tenant_id: 'tnt_1', page: -1 } }));
-    const missing = ingest.push(encodeContinuation({ tenantId: 'tnt_1', eventId: 'evt_nowhere', page: 1, cursor: 's01', sent: 2 }));
+    const missing = ingest.push(
+      encodeContinuation({ tenantId: 'tnt_1', eventId: 'evt_nowhere', page: 1, cursor: 's01', sent: 2, token: 't' }),
+    );
     const res = await fanout()({
       Records: ingest.pending.map((m) => ({ messageId: m.messageId, body: m.body, attributes: {} })),
     } as unknown as SQSEvent);
@@ -275,11 +294,11 @@ describe('resumeFrom', () => {
   });
 
   it('reads back what it writes, and nothing that is not a continuation', () => {
-    const c = { tenantId: 't', eventId: 'e', page: 4, cursor: 'sub_x', sent: 4000 };
+    const c = { tenantId: 't', eventId: 'e', page: 4, cursor: 'sub_x', sent: 4000, token: 'tok' };
     expect(parseContinuation(JSON.parse(encodeContinuation(c)))).toEqual(c);
     expect(parseContinuation({ detail: { tenant_id: 't' } })).toBeUndefined();
-    expect(() => parseContinuation({ fanout_continuation: { tenant_id: 't', event_id: 'e', page: 1, sent: 1, cursor: 7 } })).toThrow(
-      /unreadable/,
-    );
+    expect(() =>
+      parseContinuation({ fanout_continuation: { tenant_id: 't', event_id: 'e', page: 1, sent: 1, token: 'x', cursor: 7 } }),
+    ).toThrow(/unreadable/);
   });
 });
