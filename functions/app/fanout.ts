@@ -291,6 +291,7 @@ export function createFanout(deps: FanoutDeps) {
      */
     async function nextPage(w: EventWork, event: WebhookEvent, from: FanoutPosition, prior: StoredEvent | undefined): Promise<PageWork> {
       const body = serializeEvent(event);
+      const matches = (s: Subscription) => s.status === 'enabled' && anyFilterMatches(s.events, event.type);
       const messages: QueueMessage[] = [];
       let after = from.cursor;
       let cut = false;
@@ -303,7 +304,7 @@ export function createFanout(deps: FanoutDeps) {
         const page = await subscriptionsAfter(w.tenantId, after);
         for (let i = 0; i < page.items.length; i++) {
           const s = page.items[i]!;
-          if (s.status === 'enabled' && anyFilterMatches(s.events, event.type)) {
+          if (matches(s)) {
             const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
             const message = { id: m.deliveryId, body: encodeDeliveryMessage(m) };
             const size = utf8Bytes(message.body);
@@ -315,9 +316,14 @@ export function createFanout(deps: FanoutDeps) {
             left.messages--;
             left.bytes -= size;
             after = s.id;
-            // The budget is spent: go on in a continuation rather than read on to find out.
-            if ((left.messages < 1 || left.bytes < size) && (i < page.items.length - 1 || page.nextCursor)) {
-              cut = true;
+            if (left.messages < 1 || left.bytes < size) {
+              // The budget is spent. The rest of this page is at hand: a continuation only if
+              // something in it matches, or more pages may follow (rather than read on to find out).
+              if (page.items.slice(i + 1).some(matches)) cut = true;
+              else if (page.nextCursor) {
+                after = page.nextCursor;
+                cut = true;
+              }
               break read;
             }
           } else after = s.id;

@@ -141,6 +141,21 @@ describe('fan-out in pages', () => {
     expect(store.events.get('tnt_1/evt_small')).toMatchObject({ deliveries: 1 });
   });
 
+  it('spends the budget exactly without a continuation when nothing after the last message matches', async () => {
+    // Five matching subscriptions, then (in the same page of seven) two the event does not match:
+    // two events spend the budget of ten exactly.
+    const exact = new MemorySubscriptions();
+    for (let n = 0; n < 5; n++) await exact.create(subscription({ id: id(n), events: ['card.created'] }));
+    for (let n = 5; n < 7; n++) await exact.create(subscription({ id: id(n), events: ['transactions'] }));
+    subs = exact;
+    ingest.push(busEvent('evt_x1'));
+    ingest.push(busEvent('evt_x2'));
+    await ingest.invoke(fanout());
+    expect(ingest.perInvocation).toEqual([10]);
+    expect(ingest.pending).toEqual([]);
+    expect(store.events.get('tnt_1/evt_x2')).toMatchObject({ deliveries: 5 });
+  });
+
   it('a crash after the page is stored but before the continuation: the message comes back and sends only the continuation', async () => {
     ingest.push(busEvent('evt_crash'));
     continuations.refuse = () => 'InternalError';
