@@ -128,6 +128,23 @@ describe('fan-out in pages on the twin', () => {
     expect(done?.fanout).toBeUndefined();
   });
 
+  it('events of a batch not started within the budget are stored and handed on; every event reaches every subscription once', async () => {
+    const fn = handler();
+    for (const e of ['evt_h1', 'evt_h2', 'evt_h3']) await publish(e);
+    expect(await invoke(fn)).toBe(3);
+    // The first event took the budget; the others are in the table with no page sent, and continue.
+    const handedOn = (await store().getEvents([{ tenantId: TENANT, eventId: 'evt_h3' }])).get(`${TENANT}/evt_h3`);
+    expect(handedOn?.fanout).toMatchObject({ page: 0, sent: 0 });
+    expect(handedOn?.event.data).toEqual({ n: 1 });
+    for (let i = 0; (await invoke(fn)) > 0; i++) if (i > 40) throw new Error('the fan-out does not finish');
+    const delivered = await drainDeliveries();
+    expect(delivered).toHaveLength(3 * SUBSCRIPTIONS);
+    expect(new Set(delivered).size).toBe(SUBSCRIPTIONS);
+    const events = await store().getEvents(['evt_h1', 'evt_h2', 'evt_h3'].map((eventId) => ({ tenantId: TENANT, eventId })));
+    for (const e of events.values()) expect(e).toMatchObject({ deliveries: SUBSCRIPTIONS, published: true });
+    expect(events.size).toBe(3);
+  });
+
   it('an invocation that fails after its work (a timeout): its messages come back, nothing is delivered twice', async () => {
     const fn = handler();
     await publish('evt_timeout');

@@ -92,6 +92,8 @@ describe('fan-out in pages', () => {
     ingest.push(busEvent('evt_1'));
     const first = await ingest.invoke(fanout());
     expect(first.batchItemFailures).toEqual([]);
+    // Two reads of seven subscriptions cover the ten messages; the rest is left for the continuation.
+    expect(subs.pageReads).toBe(2);
     // The first page: the first ten matching subscriptions by id, then a continuation after the tenth.
     expect(delivered().map((m) => m.subscriptionId)).toEqual(all.slice(0, 10));
     expect(store.events.get('tnt_1/evt_1')).toMatchObject({ fanout: { page: 1, cursor: 's09', sent: 10, by: 'bus:eb-evt_1' } });
