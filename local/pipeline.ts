@@ -213,6 +213,8 @@ async function startPipeline(
   // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });
+  // The fan-out's continuations: our code's calls to the ingest queue, so counted.
+  const ingest = new SqsQueue(sqsForCode, sqs.ingest.url, { astral: true });
   const catalog = loadCatalog();
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const client = new WebhookClient({
@@ -248,18 +250,7 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: awsFaults.wrapHandler(
-        'fanout',
-        // Continuations go back to the ingest queue through the counted client: our code's calls.
-        createFanout({
-          subscriptions,
-          deliveries: deliveryQueue,
-          ingest: new SqsQueue(sqsForCode, sqs.ingest.url, { astral: true }),
-          store,
-          metrics,
-          log,
-        }),
-      ),
+      handler: awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
       concurrency: 2,
