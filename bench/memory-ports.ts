@@ -36,6 +36,12 @@ export class MemorySubscriptions implements SubscriptionRepository {
   async listAll(tenantId: string): Promise<Subscription[]> {
     return [...this.items.values()].filter((s) => s.tenantId === tenantId);
   }
+  async listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    return pageById(
+      [...this.items.values()].filter((s) => s.tenantId === tenantId),
+      page,
+    );
+  }
 }
 
 export class MemorySecrets implements SecretStore {
@@ -155,4 +161,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
       this.attemptCount++;
     }
   }
+}
+
+/** As DynamoDB's sort key orders them: by id (ASCII ids, so code-unit order is byte order); deleted ones examined, not answered. */
+function pageById(all: Subscription[], page: PageRequest): Page<Subscription> {
+  const after = all.filter((s) => page.cursor === undefined || s.id > page.cursor).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const examined = after.slice(0, page.limit);
+  const items = examined.filter((s) => !s.deletedTime);
+  return after.length > page.limit ? { items, nextCursor: examined.at(-1)!.id } : { items };
 }

@@ -26,8 +26,15 @@ export interface SubscriptionRepository {
   list(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
   /** Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. */
   update(subscription: Subscription): Promise<void>;
-  /** Every live subscription of a tenant, enabled or not: fan-out filters. */
+  /** Every live subscription of a tenant, enabled or not. */
   listAll(tenantId: string): Promise<Subscription[]>;
+  /**
+   * A tenant's live subscriptions, enabled or not, in subscription-id order, after the id
+   * `page.cursor` (which need not exist any more): fan-out reads them a page at a time. At most
+   * `page.limit` subscriptions are examined, deleted ones included, so a page may hold fewer;
+   * `nextCursor`, the last id examined, is set while more may follow.
+   */
+  listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
 }
 
 export interface TenantRepository {
@@ -126,7 +133,8 @@ export interface Metrics {
       | 'VisibilityChangeFailed'
       | 'UnreadableMessage'
       | 'EventsFannedOut'
-      | 'DeliveriesCreated',
+      | 'DeliveriesCreated'
+      | 'FanoutContinued',
     n?: number,
   ): void;
   latency(ms: number): void;

@@ -225,6 +225,8 @@ async function startPipeline(
   // fauxqs refuses emoji that SQS takes (functions/domain/sqs-safe-json.ts): escaped locally.
   const ingestQueue = new SqsQueue(sqs.client, sqs.ingest.url, { astral: true });
   const deliveryQueue = new SqsQueue(sqsForCode, sqs.delivery.url, { astral: true });
+  // The fan-out's continuations: our code's calls to the ingest queue, so counted.
+  const ingest = new SqsQueue(sqsForCode, sqs.ingest.url, { astral: true });
   const catalog = loadCatalog();
   const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   const client = new WebhookClient({
@@ -263,7 +265,7 @@ async function startPipeline(
       queue: sqs.ingest,
       handler: usage.lambda(
         'fanout',
-        awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, store, metrics, log })),
+        awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
       ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,

@@ -1,6 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { utf8Bytes } from '../domain/aws-limits.js';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
+import {
+  type Continuation,
+  DEFAULT_PAGE_BUDGET,
+  encodeContinuation,
+  FANOUT_SUBSCRIPTION_PAGE,
+  type FanoutPosition,
+  ingestIdentity,
+  type PageBudget,
+  parseContinuation,
+  resumeFrom,
+  START,
+} from '../domain/fanout-paging.js';
 import type { StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
@@ -9,6 +23,7 @@ import {
   type DeliveryStore,
   type Metrics,
   NO_METRICS,
+  type Page,
   type QueueMessage,
   type SubscriptionRepository,
   storeKey,
@@ -17,27 +32,43 @@ import {
 export { deliveryMessage } from '../domain/delivery-message.js';
 
 /**
- * Ingest queue -> one delivery message per (event, matching enabled subscription).
+ * Ingest queue -> one delivery message per (event, matching enabled subscription), in pages.
  *
- * Per batch: one read of the events already fanned out (so an event put on the bus twice, or
- * an ingest message that comes back, makes no second delivery; the API parks events too large
- * for a PutEvents entry in the same table, and this read fetches them too), one subscription
- * query per tenant, the messages in batches within SQS's limits, then one batched write
- * storing the events. The events are stored after their messages are sent: a crash in between
- * sends them again (at least once), never zero times.
+ * Per batch: one read of the events already stored (so an event put on the bus twice, or an
+ * ingest message that comes back, makes no second delivery; the API parks events too large for
+ * a PutEvents entry in the same table, and this read fetches them too; a fan-out in pages keeps
+ * its progress there), subscription pages per tenant in id order (shared by the batch's events),
+ * the messages in batches within SQS's limits, one batched write storing the events, then the
+ * continuations. The events are stored after their messages are sent: a crash in between sends
+ * them again (at least once), never zero times.
+ *
+ * An invocation sends at most a page budget of messages (functions/domain/fanout-paging.ts).
+ * Events are taken in order while it lasts; the event that exhausts it gets its page, is stored
+ * with its progress, and a continuation message on the ingest queue carries on after the last
+ * subscription examined. Events not started within the budget are handed on the same way (with
+ * no page): failing them instead would spend their receives, and a busy queue could push them
+ * into the ingest DLQ. A continuation is sent before the ingest message that led to it is
+ * acknowledged; if it cannot be sent, that message fails and comes back.
  *
  * Failures are per event: an event whose messages could not all be sent, whose tenant's
- * subscriptions could not be read, or that could not be stored is reported failed on its own
- * (partial batch response) and comes back alone; the others are done and never sent again.
+ * subscriptions could not be read, that could not be stored or whose continuation could not be
+ * sent is reported failed on its own (partial batch response) and comes back alone; the others
+ * are done and never sent again.
  */
 
 export interface FanoutDeps {
   subscriptions: SubscriptionRepository;
   deliveries: BatchQueue;
+  /** The ingest queue itself: continuations go there. */
+  ingest: BatchQueue;
   store: DeliveryStore;
   metrics?: Metrics;
   now?: () => Date;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
+  /** Delivery messages (and their bytes) one invocation may send; DEFAULT_PAGE_BUDGET unless a test shrinks it. */
+  budget?: PageBudget;
+  /** Subscriptions examined per read; FANOUT_SUBSCRIPTION_PAGE unless a test shrinks it. */
+  subscriptionPage?: number;
 }
 
 /** How many delivery-message bytes are built before they are sent: bounds memory for large events. */
@@ -76,63 +107,130 @@ export function eventFromEnvelope(body: string): IngestedEvent {
   };
 }
 
-interface EventWork extends IngestedEvent {
+/** What the ingest queue carries: an event from the bus, or the continuation of a fan-out in pages. */
+export type IngestMessage = ({ kind: 'event'; ingested: IngestedEvent } | { kind: 'continuation'; continuation: Continuation }) & {
+  identity: string;
+};
+
+/** Throws for anything unreadable, which the fan-out leaves to fail until the ingest DLQ keeps it. */
+export function parseIngestMessage(body: string, messageId: string): IngestMessage {
+  const parsed: unknown = JSON.parse(body);
+  const continuation = parseContinuation(parsed);
+  const identity = ingestIdentity(parsed, continuation, messageId);
+  if (continuation) return { kind: 'continuation', continuation, identity };
+  return { kind: 'event', ingested: eventFromEnvelope(body), identity };
+}
+
+interface EventWork {
   key: string;
+  tenantId: string;
+  eventId: string;
+  source: 'bus' | 'continuation';
+  /** The event as the bus carried it; absent for continuations and for events the API stored. */
+  event?: WebhookEvent;
+  position: FanoutPosition;
   /** Every ingest message of the batch that carries this event. */
   messageIds: string[];
+  /** Their identities (ingestIdentity): the stored progress names the one that wrote it. */
+  identities: string[];
+}
+
+/** One event's share of the invocation: its page's messages, what to store, and where it goes on. */
+interface PageWork {
+  work: EventWork;
+  messages: QueueMessage[];
+  /** Written in the invocation's one batched write; absent when the table already has what is needed. */
+  stored?: StoredEvent;
+  /** Sent to the ingest queue once `stored` is written. */
+  continuation?: FanoutPosition;
+}
+
+function workOf(message: IngestMessage, messageId: string): EventWork {
+  const ids = { messageIds: [messageId], identities: [message.identity] };
+  if (message.kind === 'continuation') {
+    const { tenantId, eventId, token: _token, ...position } = message.continuation;
+    return { key: storeKey(tenantId, eventId), tenantId, eventId, source: 'continuation', position, ...ids };
+  }
+  const { tenantId, event, stored } = message.ingested;
+  const w: EventWork = {
+    key: storeKey(tenantId, event.id),
+    tenantId,
+    eventId: event.id,
+    source: 'bus',
+    position: START,
+    ...ids,
+  };
+  if (!stored) w.event = event;
+  return w;
 }
 
 export function createFanout(deps: FanoutDeps) {
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? NO_METRICS;
   const log = deps.log ?? (() => undefined);
+  const budget = deps.budget ?? DEFAULT_PAGE_BUDGET;
+  const subscriptionPage = deps.subscriptionPage ?? FANOUT_SUBSCRIPTION_PAGE;
 
   return async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
     const failures = new Set<string>();
     const fail = (w: EventWork, error: string) => {
-      log('error', 'event not fanned out; it will come back', { eventId: w.event.id, tenantId: w.tenantId, error });
+      log('error', 'event not fanned out; it will come back', { eventId: w.eventId, tenantId: w.tenantId, page: w.position.page, error });
       for (const id of w.messageIds) failures.add(id);
     };
 
-    // The same event twice in one batch is one piece of work; its messages share its outcome.
+    // The same event twice in one batch is one piece of work; its messages share its outcome,
+    // and it goes on from the furthest of their positions.
     const work = new Map<string, EventWork>();
     for (const record of sqsEvent.Records) {
-      let ingested: IngestedEvent;
+      let w: EventWork;
       try {
-        ingested = eventFromEnvelope(record.body);
+        w = workOf(parseIngestMessage(record.body, record.messageId), record.messageId);
       } catch (err) {
         // It can never succeed: left to fail until the ingest DLQ keeps it for a person to read.
-        log('error', 'unreadable bus event', { messageId: record.messageId, error: (err as Error).message });
+        log('error', 'unreadable ingest message', { messageId: record.messageId, error: (err as Error).message });
         failures.add(record.messageId);
         continue;
       }
-      const key = storeKey(ingested.tenantId, ingested.event.id);
-      const existing = work.get(key);
-      if (existing) existing.messageIds.push(record.messageId);
-      else work.set(key, { ...ingested, key, messageIds: [record.messageId] });
+      const existing = work.get(w.key);
+      if (!existing) work.set(w.key, w);
+      else {
+        existing.messageIds.push(...w.messageIds);
+        existing.identities.push(...w.identities);
+        existing.event ??= w.event;
+        if (w.position.page > existing.position.page) {
+          existing.position = w.position;
+          existing.source = w.source;
+        }
+      }
     }
     const events = [...work.values()];
 
     let seen: Map<string, StoredEvent>;
     try {
-      seen = await deps.store.getEvents(events.map((w) => ({ tenantId: w.tenantId, eventId: w.event.id })));
+      seen = await deps.store.getEvents(events.map((w) => ({ tenantId: w.tenantId, eventId: w.eventId })));
     } catch (err) {
       // Nothing was sent yet: the whole batch comes back and nothing is duplicated.
       for (const w of events) fail(w, `could not read the events table: ${(err as Error).message}`);
       return response(failures);
     }
 
-    const byTenant = new Map<string, Promise<Subscription[]>>();
-    const subscriptionsOf = (tenantId: string) => {
-      if (!byTenant.has(tenantId)) byTenant.set(tenantId, deps.subscriptions.listAll(tenantId));
-      return byTenant.get(tenantId)!;
+    // Events of one tenant read the same pages: one Query per page per invocation.
+    const pages = new Map<string, Promise<Page<Subscription>>>();
+    const subscriptionsAfter = (tenantId: string, cursor: string | undefined) => {
+      const key = `${tenantId}\n${cursor ?? ''}`;
+      if (!pages.has(key))
+        pages.set(key, deps.subscriptions.listById(tenantId, { limit: subscriptionPage, ...(cursor !== undefined ? { cursor } : {}) }));
+      return pages.get(key)!;
     };
+    const left = { ...budget };
     const createdTime = now().toISOString();
-    const sent: { work: EventWork; stored: StoredEvent }[] = [];
+    const sent: PageWork[] = [];
+    const resend: PageWork[] = [];
     let duplicates = 0;
+    let stale = 0;
     let deliveriesCreated = 0;
 
-    let group: { work: EventWork; stored: StoredEvent; messages: QueueMessage[] }[] = [];
+    let group: PageWork[] = [];
     let groupBytes = 0;
     const flush = async () => {
       const batch = group;
@@ -152,35 +250,32 @@ export function createFanout(deps: FanoutDeps) {
 
     for (const w of events) {
       const prior = seen.get(w.key);
-      if (prior?.deliveries !== undefined) {
+      const resume = resumeFrom(w.position, prior, w.identities);
+      if (resume.action === 'done') {
         duplicates += w.messageIds.length;
         continue;
       }
+      if (resume.action === 'stale') {
+        stale += w.messageIds.length;
+        continue;
+      }
+      if (resume.action === 'continue') {
+        // This message stored the progress, then failed or timed out: the continuation may not have gone.
+        resend.push({ work: w, messages: [], continuation: resume.position });
+        continue;
+      }
       try {
-        let event = w.event;
-        if (w.stored) {
-          if (!prior) throw new Error('the bus names a stored event that is not in the table (yet)');
-          event = prior.event;
+        const event = w.event ?? prior?.event;
+        if (!event) {
+          throw new Error(
+            w.source === 'bus'
+              ? 'the bus names a stored event that is not in the table (yet)'
+              : 'a fan-out continuation names an event that is not in the table',
+          );
         }
-        const targets = (await subscriptionsOf(w.tenantId)).filter((s) => s.status === 'enabled' && anyFilterMatches(s.events, event.type));
-        const body = serializeEvent(event);
-        const messages = targets.map((s) => {
-          const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
-          return { id: m.deliveryId, body: encodeDeliveryMessage(m) };
-        });
-        group.push({
-          work: w,
-          messages,
-          stored: {
-            tenantId: w.tenantId,
-            event,
-            deliveries: targets.length,
-            storedTime: createdTime,
-            payloadHash: prior?.payloadHash ?? payloadDigest(event.type, event.data),
-            published: true,
-          },
-        });
-        groupBytes += messages.reduce((n, m) => n + m.body.length, 0);
+        const page = await nextPage(w, event, resume.position, prior);
+        group.push(page);
+        groupBytes += page.messages.reduce((n, m) => n + m.body.length, 0);
       } catch (err) {
         fail(w, (err as Error).message);
         continue;
@@ -189,31 +284,136 @@ export function createFanout(deps: FanoutDeps) {
     }
     if (group.length > 0) await flush();
 
+    /**
+     * The event's next page, within what is left of the invocation's budget: the tenant's
+     * subscriptions after the position's cursor, in id order, until the budget runs out (then a
+     * continuation after the last one examined) or the subscriptions do (then it is done).
+     */
+    async function nextPage(w: EventWork, event: WebhookEvent, from: FanoutPosition, prior: StoredEvent | undefined): Promise<PageWork> {
+      const body = serializeEvent(event);
+      const matches = (s: Subscription) => s.status === 'enabled' && anyFilterMatches(s.events, event.type);
+      const messages: QueueMessage[] = [];
+      let after = from.cursor;
+      let cut = false;
+      read: for (;;) {
+        // Nothing left of the budget: not even a read.
+        if (left.messages < 1) {
+          cut = true;
+          break;
+        }
+        const page = await subscriptionsAfter(w.tenantId, after);
+        for (let i = 0; i < page.items.length; i++) {
+          const s = page.items[i]!;
+          if (matches(s)) {
+            const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
+            const message = { id: m.deliveryId, body: encodeDeliveryMessage(m) };
+            const size = utf8Bytes(message.body);
+            if (left.messages < 1 || left.bytes < size) {
+              cut = true;
+              break read;
+            }
+            messages.push(message);
+            left.messages--;
+            left.bytes -= size;
+            after = s.id;
+            if (left.messages < 1 || left.bytes < size) {
+              // The budget is spent. The rest of this page is at hand: a continuation only if
+              // something in it matches, or more pages may follow (rather than read on to find out).
+              if (page.items.slice(i + 1).some(matches)) cut = true;
+              else if (page.nextCursor) {
+                after = page.nextCursor;
+                cut = true;
+              }
+              break read;
+            }
+          } else after = s.id;
+        }
+        if (!page.nextCursor) break;
+        after = page.nextCursor;
+      }
+
+      const base = {
+        tenantId: w.tenantId,
+        event,
+        storedTime: w.position.page > 0 && prior ? prior.storedTime : createdTime,
+        payloadHash: prior?.payloadHash ?? payloadDigest(event.type, event.data),
+        published: true,
+      };
+      const by = w.identities[0]!;
+      if (!cut) return { work: w, messages, stored: { ...base, deliveries: from.sent + messages.length } };
+      if (messages.length > 0) {
+        const next: FanoutPosition = {
+          page: from.page + 1,
+          sent: from.sent + messages.length,
+          ...(after !== undefined ? { cursor: after } : {}),
+        };
+        return { work: w, messages, stored: { ...base, fanout: { ...next, by } }, continuation: next };
+      }
+      // Not started within the budget: handed on as it is. A continuation carries no event, so
+      // one the table does not hold yet is stored first.
+      if (prior) return { work: w, messages, continuation: from };
+      return { work: w, messages, stored: { ...base, fanout: { ...from, by } }, continuation: from };
+    }
+
     // One batched write; if it fails, each event on its own, so only the ones that cannot be
     // stored come back (and only their deliveries are sent again).
-    const stored: StoredEvent[] = [];
+    const stored = new Set<PageWork>(sent.filter((g) => !g.stored));
+    const toStore = sent.filter((g) => g.stored);
     try {
-      if (sent.length > 0) await deps.store.write({ events: sent.map((s) => s.stored) });
-      stored.push(...sent.map((s) => s.stored));
+      if (toStore.length > 0) await deps.store.write({ events: toStore.map((g) => g.stored!) });
+      for (const g of toStore) stored.add(g);
     } catch (err) {
       log('warn', 'batched event write failed; writing one by one', { error: (err as Error).message });
       await Promise.all(
-        sent.map(async (s) => {
+        toStore.map(async (g) => {
           try {
-            await deps.store.write({ events: [s.stored] });
-            stored.push(s.stored);
+            await deps.store.write({ events: [g.stored!] });
+            stored.add(g);
           } catch (e) {
-            fail(s.work, `could not store the fanned-out event: ${(e as Error).message}`);
+            fail(g.work, `could not store the fanned-out event: ${(e as Error).message}`);
           }
         }),
       );
     }
 
-    metrics.count('EventsFannedOut', stored.length);
+    // The continuations, once what they read is in the table, and before their ingest messages
+    // are acknowledged: one that cannot be sent fails its message, which comes back for it.
+    const continuing = [...sent.filter((g) => stored.has(g)), ...resend].filter((g) => g.continuation);
+    let continued = 0;
+    if (continuing.length > 0) {
+      const failed = new Map(
+        (
+          await deps.ingest.trySendAll(
+            continuing.map((g) => ({
+              id: g.work.key,
+              body: encodeContinuation({ tenantId: g.work.tenantId, eventId: g.work.eventId, ...g.continuation!, token: randomUUID() }),
+            })),
+          )
+        ).map((f) => [f.id, f.reason]),
+      );
+      for (const g of continuing) {
+        const reason = failed.get(g.work.key);
+        if (reason !== undefined) fail(g.work, `continuation not sent: ${reason}`);
+        else {
+          continued++;
+          log('debug', 'event continues in another invocation', {
+            eventId: g.work.eventId,
+            tenantId: g.work.tenantId,
+            page: g.continuation!.page,
+            sent: g.continuation!.sent,
+          });
+        }
+      }
+    }
+
+    const done = [...stored].flatMap((g) => (g.stored?.deliveries !== undefined ? [g.stored] : []));
+    metrics.count('EventsFannedOut', done.length);
     metrics.count('DeliveriesCreated', deliveriesCreated);
-    for (const s of stored)
+    if (continued > 0) metrics.count('FanoutContinued', continued);
+    for (const s of done)
       log('debug', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
     if (duplicates > 0) log('info', 'duplicate events skipped', { count: duplicates });
+    if (stale > 0) log('info', 'stale fan-out continuations skipped', { count: stale });
     return response(failures);
   };
 }

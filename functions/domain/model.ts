@@ -124,4 +124,18 @@ export interface StoredEvent {
   /** For events the API claimed by a client id: a digest of type and data, and whether it reached the bus. */
   payloadHash?: string;
   published?: boolean;
+  /** Set while a fan-out in pages is under way (functions/domain/fanout-paging.ts); gone once `deliveries` is. */
+  fanout?: FanoutProgress;
+}
+
+/** How far an event's fan-out in pages has gone, and which ingest message stored that. */
+export interface FanoutProgress {
+  /** Pages sent so far. */
+  page: number;
+  /** The last subscription id examined; absent when no page has been sent. */
+  cursor?: string;
+  /** Delivery messages sent so far. */
+  sent: number;
+  /** The identity of the ingest message that stored this and owes its continuation (fanout-paging.ts, ingestIdentity). */
+  by: string;
 }

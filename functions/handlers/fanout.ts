@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { createFanout } from '../app/fanout.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
-import { deliveryQueue } from '../runtime/messaging.js';
+import { deliveryQueue, ingestQueue } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 import { traceHandler } from '../runtime/tracing.js';
 
@@ -11,6 +11,7 @@ export const handler = middy(
   createFanout({
     subscriptions: subscriptionRepository(),
     deliveries: deliveryQueue(),
+    ingest: ingestQueue(),
     store: deliveryStore(),
     metrics: emfMetrics(),
     log: logFn,

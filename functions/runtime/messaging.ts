@@ -15,6 +15,8 @@ import { documentClient } from './dynamodb.js';
  */
 
 export const deliveryQueue = () => new SqsQueue(new SQSClient({}), required('DELIVERY_QUEUE_URL'));
+/** The fan-out's own queue, which its continuations go to (only the fan-out has INGEST_QUEUE_URL). */
+export const ingestQueue = () => new SqsQueue(new SQSClient({}), required('INGEST_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
 /** SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID. */
 export function secretStore(): SecretStore {

@@ -96,7 +96,9 @@ export class EventIngest extends Construct {
       handler: 'fanout',
       description: 'Fans each tenant event out to one delivery message per matching subscription.',
       timeout: FANOUT_TIMEOUT,
-      environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName },
+      // INGEST_QUEUE_URL: an event matching more subscriptions than one invocation's page budget
+      // goes on in a continuation message on this same queue.
+      environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName, INGEST_QUEUE_URL: this.queue.queueUrl },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });
@@ -108,5 +110,6 @@ export class EventIngest extends Construct {
         maxConcurrency: props.maxConcurrency,
       }),
     );
+    this.queue.grants.sendMessages(this.fanout.function);
   }
 }

@@ -324,7 +324,7 @@ describe('functions', () => {
     expect(resources[ids.sender].Properties.MemorySize).toBe(512);
   });
 
-  it('share the environment the handlers read; the api alone gets the subscription cap', () => {
+  it('share the environment the handlers read; the api alone gets the subscription cap, the fanout alone the ingest queue', () => {
     for (const h of handlers) {
       expect(resources[ids[h]].Properties.Environment.Variables, h).toEqual({
         WEBHOOKS_MODE: 'aws',
@@ -344,6 +344,8 @@ describe('functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000' } : {}),
+        // Continuations of a fan-out in pages go back to the ingest queue.
+        ...(h === 'fanout' ? { INGEST_QUEUE_URL: ref(ids.ingestQueue) } : {}),
       });
     }
   });
@@ -433,10 +435,10 @@ describe('least privilege', () => {
     ).toEqual([]);
   });
 
-  it('fanout: table read/write and send to the delivery queue; no secrets, no bus', () => {
+  it('fanout: table read/write, send to the delivery queue and (continuations) to the ingest queue; no secrets, no bus', () => {
     for (const a of [...TABLE_READ, ...TABLE_WRITE])
       expect(resourcesFor(template, ids.fanout, a), a).toEqual(expect.arrayContaining(tableResources()));
-    expect(resourcesFor(template, ids.fanout, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
+    expect(resourcesFor(template, ids.fanout, 'sqs:SendMessage')).toEqual([getAtt(ids.ingestQueue), getAtt(ids.deliveryQueue)]);
     expect(secretActions('fanout')).toEqual([]);
     expect(allowedActions(template, ids.fanout).has('events:PutEvents')).toBe(false);
     // Consuming the ingest queue comes from its event source, scoped to that queue.

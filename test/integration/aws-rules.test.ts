@@ -176,6 +176,7 @@ describe('fan-out on the twin', () => {
       subscriptions: subs,
       store: new DynamoDeliveryStore(db.doc, TABLE),
       deliveries: new SqsQueue(sqs.client, sqs.delivery.url),
+      ingest: new SqsQueue(sqs.client, sqs.ingest.url),
     });
     const r = record(0, 'evt_unique');
     const claimed = { ...r, body: r.body.replace('"tenant_id":"tnt_f"', '"tenant_id":"tnt_f","unique":true') };
@@ -191,7 +192,12 @@ describe('fan-out on the twin', () => {
     const store = new DynamoDeliveryStore(db.doc, TABLE);
     const fanout = faults.wrapHandler(
       'fanout',
-      createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(sqs.client, sqs.delivery.url) }),
+      createFanout({
+        subscriptions: subs,
+        store,
+        deliveries: new SqsQueue(sqs.client, sqs.delivery.url),
+        ingest: new SqsQueue(sqs.client, sqs.ingest.url),
+      }),
     );
     faults.failSendEntries({
       queueUrl: sqs.delivery.url,

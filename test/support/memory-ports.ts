@@ -1,10 +1,13 @@
 import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
 import {
+  type BatchQueue,
   type DeliveryStore,
   type Page,
   type PageRequest,
+  type QueueMessage,
   type SecretStore,
+  type SendFailure,
   type SubscriptionRepository,
   storeKey,
 } from '../../functions/ports.js';
@@ -31,6 +34,15 @@ export class MemorySubscriptions implements SubscriptionRepository {
   }
   async listAll(tenantId: string) {
     return [...this.items.values()].filter((s) => s.tenantId === tenantId && !s.deletedTime);
+  }
+  /** Reads of listById, for tests that count the pages fan-out reads. */
+  pageReads = 0;
+  async listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    this.pageReads++;
+    return pageById(
+      [...this.items.values()].filter((s) => s.tenantId === tenantId),
+      page,
+    );
   }
 }
 
@@ -143,4 +155,33 @@ export function subscription(overrides: Partial<Subscription> = {}): Subscriptio
     updatedTime: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };
+}
+
+/** As DynamoDB's sort key orders them: by id (ASCII ids, so code-unit order is byte order); deleted ones examined, not answered. */
+function pageById(all: Subscription[], page: PageRequest): Page<Subscription> {
+  const after = all.filter((s) => page.cursor === undefined || s.id > page.cursor).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const examined = after.slice(0, page.limit);
+  const items = examined.filter((s) => !s.deletedTime);
+  return after.length > page.limit ? { items, nextCursor: examined.at(-1)!.id } : { items };
+}
+
+/** A queue in memory: keeps what was sent; `refuse` answers a reason for messages it will not take. */
+export class MemoryQueue implements BatchQueue {
+  readonly sent: QueueMessage[] = [];
+  refuse?: (message: QueueMessage) => string | undefined;
+  async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
+    const failures: SendFailure[] = [];
+    for (const m of messages) {
+      const reason = this.refuse?.(m);
+      if (reason !== undefined) failures.push({ id: m.id, reason });
+      else this.sent.push(m);
+    }
+    return failures;
+  }
+  async sendAll(messages: readonly QueueMessage[]): Promise<void> {
+    const failed = await this.trySendAll(messages);
+    if (failed.length > 0) throw new Error(failed[0]!.reason);
+  }
+  async changeVisibility(): Promise<void> {}
+  async changeVisibilities(): Promise<void> {}
 }

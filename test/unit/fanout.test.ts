@@ -9,6 +9,7 @@ import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js
 import { MemoryDeliveryStore, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/Webhooks-delivery';
+const INGEST_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/Webhooks-ingest';
 const sqs = mockClient(SQSClient);
 
 /** What EventBridge hands the ingest queue for a producer's PutEvents. */
@@ -50,7 +51,12 @@ describe('fan-out handler', () => {
     await subs.create(subscription({ id: 'foreign', tenantId: 'tnt_2', events: ['*'] }));
   });
   const fanout = () =>
-    createFanout({ subscriptions: subs, store, deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL) });
+    createFanout({
+      subscriptions: subs,
+      store,
+      deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL),
+      ingest: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), INGEST_URL),
+    });
   const sent = () =>
     sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => parseDeliveryMessage(e.MessageBody!)));
 

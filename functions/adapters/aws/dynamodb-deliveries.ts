@@ -16,7 +16,7 @@ import {
   DYNAMODB_MAX_ITEM_BYTES,
 } from '../../domain/aws-limits.js';
 import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
-import type { Attempt, Delivery, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
+import type { Attempt, Delivery, FanoutProgress, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
@@ -129,6 +129,8 @@ function eventItem(e: StoredEvent, ttl: number): Item {
     stored_time: e.storedTime,
     payload_hash: e.payloadHash,
     published: e.published,
+    // A fan-out in pages: its progress (page, cursor, sent, by), a small map.
+    ...(e.fanout ? { fanout: e.fanout } : {}),
     ttl,
   };
 }
@@ -149,6 +151,7 @@ function fromEventItem(i: Item): StoredEvent {
   if (typeof i.deliveries === 'number') e.deliveries = i.deliveries;
   if (typeof i.payload_hash === 'string') e.payloadHash = i.payload_hash;
   if (typeof i.published === 'boolean') e.published = i.published;
+  if (i.fanout && typeof i.fanout === 'object') e.fanout = i.fanout as FanoutProgress;
   return e;
 }
 

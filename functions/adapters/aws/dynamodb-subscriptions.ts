@@ -26,7 +26,8 @@ interface SubscriptionItem {
   deleted_time?: string;
 }
 
-function toItem(s: Subscription): SubscriptionItem {
+/** The stored item of a subscription (also what tests seed in bulk with BatchWriteItem). */
+export function subscriptionItem(s: Subscription): SubscriptionItem {
   const item: SubscriptionItem = {
     ...keys.subscription(s.tenantId, s.id),
     // Deleted subscriptions leave the index, so lists skip them without a filter.
@@ -86,7 +87,11 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
     if (max !== undefined) await this.reserveSlot(subscription.tenantId, max);
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: toItem(subscription), ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: subscriptionItem(subscription),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
     } catch (err) {
       if (max !== undefined) await this.releaseSlot(subscription.tenantId).catch(() => undefined);
@@ -158,7 +163,7 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toItem(subscription),
+          Item: subscriptionItem(subscription),
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_time)',
         }),
       );
@@ -189,5 +194,37 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
+  }
+
+  /**
+   * Query on the table's key in sort-key order (`SUB#<id>`), from after the cursor's key, which
+   * DynamoDB takes as a position whether or not the item still exists. A Query answers at most
+   * 1 MB and sets LastEvaluatedKey, so this reads on until `limit` items were examined.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+   */
+  async listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
+    const items: Subscription[] = [];
+    let examined = 0;
+    let last: string | undefined;
+    let start: Record<string, unknown> | undefined = page.cursor ? keys.subscription(tenantId, page.cursor) : undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':p': keys.tenant(tenantId).pk, ':s': SUBSCRIPTION_PREFIX },
+          ExclusiveStartKey: start,
+          Limit: page.limit - examined,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        examined++;
+        const s = fromSubscriptionItem(item);
+        last = s.id;
+        if (!s.deletedTime) items.push(s);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && examined < page.limit);
+    return start && last ? { items, nextCursor: last } : { items };
   }
 }
