@@ -128,11 +128,11 @@ export function createFanout(deps: FanoutDeps) {
       return byTenant.get(tenantId)!;
     };
     const createdTime = now().toISOString();
-    const sent: { work: EventWork; stored: StoredEvent }[] = [];
+    const sent: { work: EventWork; stored: StoredEvent; subscriptionIds: string[] }[] = [];
     let duplicates = 0;
     let deliveriesCreated = 0;
 
-    let group: { work: EventWork; stored: StoredEvent; messages: QueueMessage[] }[] = [];
+    let group: { work: EventWork; stored: StoredEvent; subscriptionIds: string[]; messages: QueueMessage[] }[] = [];
     let groupBytes = 0;
     const flush = async () => {
       const batch = group;
@@ -171,6 +171,7 @@ export function createFanout(deps: FanoutDeps) {
         group.push({
           work: w,
           messages,
+          subscriptionIds: targets.map((s) => s.id),
           stored: {
             tenantId: w.tenantId,
             event,
@@ -189,18 +190,27 @@ export function createFanout(deps: FanoutDeps) {
     }
     if (group.length > 0) await flush();
 
-    // One batched write; if it fails, each event on its own, so only the ones that cannot be
-    // stored come back (and only their deliveries are sent again).
+    // One batched write, with one history index item per subscription listing what it was sent;
+    // if it fails, each event on its own, so only the ones that cannot be stored come back (and
+    // only their deliveries are sent again).
+    const historyOf = (s: (typeof sent)[number]) =>
+      s.subscriptionIds.map((subscriptionId) => ({
+        tenantId: s.stored.tenantId,
+        subscriptionId,
+        eventId: s.stored.event.id,
+        eventType: s.stored.event.type,
+        createdTime,
+      }));
     const stored: StoredEvent[] = [];
     try {
-      if (sent.length > 0) await deps.store.write({ events: sent.map((s) => s.stored) });
+      if (sent.length > 0) await deps.store.write({ events: sent.map((s) => s.stored), history: sent.flatMap(historyOf) });
       stored.push(...sent.map((s) => s.stored));
     } catch (err) {
       log('warn', 'batched event write failed; writing one by one', { error: (err as Error).message });
       await Promise.all(
         sent.map(async (s) => {
           try {
-            await deps.store.write({ events: [s.stored] });
+            await deps.store.write({ events: [s.stored], history: historyOf(s) });
             stored.push(s.stored);
           } catch (e) {
             fail(s.work, `could not store the fanned-out event: ${(e as Error).message}`);
