@@ -153,7 +153,11 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const e = this.events.get(storeKey(tenantId, eventId));
     if (e) e.published = true;
   }
-  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; history?: readonly HistoryEntry[] }): Promise<void> {
+  async write(items: {
+    events?: readonly StoredEvent[];
+    deliveries?: readonly Delivery[];
+    history?: readonly HistoryEntry[];
+  }): Promise<void> {
     this.writes++;
     for (const e of items.events ?? []) this.events.set(storeKey(e.tenantId, e.event.id), e);
     for (const d of items.deliveries ?? []) {

@@ -112,7 +112,13 @@ describe('DynamoDeliveryStore on dynalite', () => {
     await store.write({ history: entries.slice(1, 5) });
     await store.write({ history: entries.slice(5) });
     const recorded = entries.slice(0, 20).map((e, n) =>
-      delivery(n, { id: deliveryIdFor(e.eventId, 'sub_a'), eventId: e.eventId, createdTime: e.createdTime, status: 'succeeded', attempts: 1 }),
+      delivery(n, {
+        id: deliveryIdFor(e.eventId, 'sub_a'),
+        eventId: e.eventId,
+        createdTime: e.createdTime,
+        status: 'succeeded',
+        attempts: 1,
+      }),
     );
     await store.write({ deliveries: recorded });
     const first = await store.listDeliveries('t1', 'sub_a', { limit: 12 });
@@ -303,7 +309,9 @@ describe('one write per delivery, on dynalite', () => {
       expect(dynamoItemBytes(items[0]!)).toBeLessThan(1024);
       // It touches no index: no gsi1 keys.
       expect(items[0]!.gsi1pk).toBeUndefined();
-      expect((await store.listAttempts(tenantId, d.id)).map((a) => [a.attempt, a.statusCode, a.responseExcerpt])).toEqual([[1, 200, excerpt]]);
+      expect((await store.listAttempts(tenantId, d.id)).map((a) => [a.attempt, a.statusCode, a.responseExcerpt])).toEqual([
+        [1, 200, excerpt],
+      ]);
     }
   });
 
@@ -385,7 +393,15 @@ describe('one write per delivery, on dynalite', () => {
   });
 
   it('filters by status across pages, pending entries included, with a bounded number of reads a page', async () => {
-    const statuses: (Delivery['status'] | undefined)[] = ['succeeded', undefined, 'dead_lettered', 'succeeded', undefined, 'succeeded', 'pending'];
+    const statuses: (Delivery['status'] | undefined)[] = [
+      'succeeded',
+      undefined,
+      'dead_lettered',
+      'succeeded',
+      undefined,
+      'succeeded',
+      'pending',
+    ];
     const entries = statuses.map((_, n) => ({
       tenantId: 't3',
       subscriptionId: 'sub_s',
@@ -438,7 +454,10 @@ describe('one write per delivery, on dynalite', () => {
 
   it("refuses cursors it did not give out, and never leaves the caller's partition", async () => {
     for (const cursor of ['nope', encodeCursor({ h: '2026', i: '-1' }), encodeCursor({ h: '', i: '0' }), encodeCursor({ x: 'y' })]) {
-      await expect(store.listDeliveries('t3', 'sub_s', { limit: 5, cursor })).rejects.toMatchObject({ statusCode: 400, code: 'invalid_cursor' });
+      await expect(store.listDeliveries('t3', 'sub_s', { limit: 5, cursor })).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'invalid_cursor',
+      });
     }
     // Another tenant's position names only a sort key: read in the caller's own partition.
     const theirs = (await store.listDeliveries('t3', 'sub_s', { limit: 2 })).nextCursor!;
@@ -490,7 +509,15 @@ describe('one write per delivery, on dynalite', () => {
     // After the upgrade: two deliveries in the new index.
     for (const n of [1, 2])
       await store.write({
-        history: [{ tenantId: t, subscriptionId: sub, eventId: `evt_new${n}`, eventType: 'card.created', createdTime: `2026-03-0${n}T00:00:00.000Z` }],
+        history: [
+          {
+            tenantId: t,
+            subscriptionId: sub,
+            eventId: `evt_new${n}`,
+            eventType: 'card.created',
+            createdTime: `2026-03-0${n}T00:00:00.000Z`,
+          },
+        ],
       });
 
     // Legacy attempts are read with the record; a rewrite (a manual retry, a further attempt)

@@ -67,7 +67,13 @@ describe('portal storage on dynalite', () => {
     // Listed by the subscription's history index, as fan-out writes it.
     await store.write({
       deliveries,
-      history: deliveries.map((d) => ({ tenantId: 't1', subscriptionId: 'sub_f', eventId: d.eventId, eventType: d.eventType, createdTime: d.createdTime })),
+      history: deliveries.map((d) => ({
+        tenantId: 't1',
+        subscriptionId: 'sub_f',
+        eventId: d.eventId,
+        eventType: d.eventType,
+        createdTime: d.createdTime,
+      })),
     });
     const seen: string[] = [];
     let cursor: string | undefined;

@@ -39,9 +39,7 @@ function deliveryItem(d: Delivery, ttl: number): Item {
     ...keys.delivery(d.tenantId, d.id),
     // Only records from before the history index keep their gsi1 listing: every other write of
     // a delivery touches no index.
-    ...(d.legacyListing
-      ? { gsi1pk: keys.deliveriesBySubscription(d.tenantId, d.subscriptionId), gsi1sk: `${d.createdTime}#${d.id}` }
-      : {}),
+    ...(d.legacyListing ? { gsi1pk: keys.deliveriesBySubscription(d.tenantId, d.subscriptionId), gsi1sk: `${d.createdTime}#${d.id}` } : {}),
     type: 'delivery',
     id: d.id,
     tenant_id: d.tenantId,
@@ -334,7 +332,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
         seen.add(e.deliveryId);
         const d =
           records.get(storeKey(tenantId, e.deliveryId)) ??
-          pendingDelivery({ tenantId, subscriptionId, eventId: e.eventId, eventType: e.eventType, createdTime: e.createdTime }, e.deliveryId);
+          pendingDelivery(
+            { tenantId, subscriptionId, eventId: e.eventId, eventType: e.eventType, createdTime: e.createdTime },
+            e.deliveryId,
+          );
         if (!status || d.status === status) items.push(d);
       }
       at = read.next;
@@ -381,7 +382,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
         let i = item.sk === from.sk ? from.skip : 0;
         for (; i < list.length && entries.length < want; i++) {
           const [eventId, eventType] = list[i]!;
-          entries.push({ deliveryId: deliveryIdFor(eventId, subscriptionId), eventId, eventType, createdTime: item.created_time as string });
+          entries.push({
+            deliveryId: deliveryIdFor(eventId, subscriptionId),
+            eventId,
+            eventType,
+            createdTime: item.created_time as string,
+          });
         }
         if (entries.length >= want) {
           // Full: the next read starts at this item, past what was taken (or past all of it).
@@ -472,7 +478,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
-  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; history?: readonly HistoryEntry[] }): Promise<void> {
+  async write(items: {
+    events?: readonly StoredEvent[];
+    deliveries?: readonly Delivery[];
+    history?: readonly HistoryEntry[];
+  }): Promise<void> {
     const ttl = this.ttl();
     // Last write wins per key within one batch; DynamoDB refuses duplicates in a BatchWrite.
     const byKey = new Map<string, Item>();
@@ -526,7 +536,8 @@ function decodeListCursor(cursor: string): HistoryPosition | 'legacy' {
   }
   if (raw && typeof raw === 'object' && 'h' in raw) {
     const { h, i } = decodeCursor(cursor, ['h', 'i']);
-    if (!/^\d{1,6}$/.test(i!)) throw new ApiError(400, 'invalid_cursor', 'next_cursor is not one this API gave out; start again without it');
+    if (!/^\d{1,6}$/.test(i!))
+      throw new ApiError(400, 'invalid_cursor', 'next_cursor is not one this API gave out; start again without it');
     return { sk: h, skip: Number(i) };
   }
   // Legacy positions are checked by queryNewestFirst, which refuses anything else.
