@@ -392,6 +392,55 @@ describe('one write per delivery, on dynalite', () => {
     expect((await store.listDeliveries('t9', 'sub_x', { limit: 2 })).items.map((d) => d.eventId)).toEqual(['evt_f4', 'evt_f1']);
   });
 
+  it('splits a large fan-out index item at the record budget, and pages through it reading few items', async () => {
+    const entries = Array.from({ length: 500 }, (_, n) => ({
+      tenantId: 't6',
+      subscriptionId: 'sub_big',
+      eventId: `evt_${randomUUID()}`,
+      eventType: 'kyc.verification.success',
+      createdTime: '2026-03-01T00:20:00.000Z',
+    }));
+    const units = await writeUnits(() => store.write({ history: entries }));
+    const index = await stored(historyPartition('t6', 'sub_big'));
+    expect(index.length).toBeGreaterThanOrEqual(3);
+    for (const item of index) expect(dynamoItemBytes(item)).toBeLessThanOrEqual(RECORD_BUDGET_BYTES);
+    expect(
+      index
+        .flatMap((i) => i.entries as [string, string][])
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(entries.map((e) => e.eventId).sort());
+    // About 70 bytes an entry: 500 deliveries listed for well under 1 write unit each.
+    expect(units.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(Math.ceil((500 * 75) / 1024) + index.length);
+
+    const queries: { limit?: number; items: number }[] = [];
+    const original = db.doc.send.bind(db.doc);
+    db.doc.send = (async (command: { input: Record<string, unknown> }) => {
+      const out = await original(command as never);
+      if (command instanceof QueryCommand)
+        queries.push({ limit: command.input.Limit as number, items: (out as { Items?: unknown[] }).Items?.length ?? 0 });
+      return out;
+    }) as never;
+    const seen: string[] = [];
+    try {
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listDeliveries('t6', 'sub_big', { limit: 100, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((d) => d.eventId));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(5);
+    } finally {
+      db.doc.send = original as never;
+    }
+    expect(seen.sort()).toEqual(entries.map((e) => e.eventId).sort());
+    // Each page read at most a few index items of up to 16 KB, never a hundred of them.
+    const historyReads = queries.filter((q) => q.limit !== 1);
+    for (const q of historyReads) expect(q.items).toBeLessThanOrEqual(4);
+  });
+
   it('filters by status across pages, pending entries included, with a bounded number of reads a page', async () => {
     const statuses: (Delivery['status'] | undefined)[] = [
       'succeeded',

@@ -348,11 +348,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return { items: [...items, ...legacy.items], ...(legacy.nextCursor ? { nextCursor: legacy.nextCursor } : {}) };
   }
 
-  /**
-   * Up to `want` entries of a history partition from `from` on, newest first, and where the next
-   * read starts (undefined at the end). Items hold one or many entries, so reads ask for a few
-   * items at a time, then as many as the entries seen so far suggest.
-   */
+  /** Up to `want` entries of a history partition from `from` on, newest first, and where the next read starts (undefined at the end). */
   private async readHistory(
     partition: string,
     subscriptionId: string,
@@ -363,14 +359,19 @@ export class DynamoDeliveryStore implements DeliveryStore {
     let start: Record<string, unknown> | undefined;
     let itemsRead = 0;
     for (;;) {
-      const perItem = itemsRead === 0 ? 1 : Math.max(1, (entries.length + from.skip) / itemsRead);
+      // The first read asks for a few items (one may hold hundreds of entries), later ones for
+      // as many as the entries per item seen so far suggest.
+      const limit =
+        itemsRead === 0
+          ? Math.min(FIRST_HISTORY_READ_ITEMS, want + 1)
+          : Math.ceil((want - entries.length) / Math.max(1, (entries.length + from.skip) / itemsRead)) + 1;
       const res = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: from.sk ? 'pk = :p AND sk <= :s' : 'pk = :p',
           ExpressionAttributeValues: from.sk ? { ':p': partition, ':s': from.sk } : { ':p': partition },
           ScanIndexForward: false,
-          Limit: Math.min(MAX_HISTORY_ITEMS_PER_READ, Math.ceil((want - entries.length) / perItem) + 1),
+          Limit: Math.min(MAX_HISTORY_ITEMS_PER_READ, limit),
           ExclusiveStartKey: start,
         }),
       );
@@ -520,6 +521,7 @@ interface HistoryPosition {
 const MAX_FILTERED_ROUNDS = 5;
 /** Index items a read asks for at most (each holds one entry or many). */
 const MAX_HISTORY_ITEMS_PER_READ = 100;
+const FIRST_HISTORY_READ_ITEMS = 4;
 const LEGACY_START = { legacy: 'start' };
 
 /**
