@@ -393,7 +393,7 @@ describe('one write per delivery, on dynalite', () => {
   });
 
   it('splits a large fan-out index item at the record budget, and pages through it reading few items', async () => {
-    const entries = Array.from({ length: 500 }, (_, n) => ({
+    const entries = Array.from({ length: 500 }, () => ({
       tenantId: 't6',
       subscriptionId: 'sub_big',
       eventId: `evt_${randomUUID()}`,
