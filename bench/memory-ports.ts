@@ -1,3 +1,5 @@
+import { deliveryIdFor } from '../functions/domain/delivery-id.js';
+import { type HistoryEntry, pendingDelivery } from '../functions/domain/delivery-record.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../functions/domain/model.js';
 import {
   type ChangeVisibility,
@@ -90,11 +92,12 @@ export class RecordingQueue implements Queue {
   }
 }
 
-/** Deliveries by key, and the full attempt log, in memory. */
+/** Deliveries by key (each with its attempt log) and the history index, in memory. */
 export class MemoryDeliveryStore implements DeliveryStore {
   readonly events = new Map<string, StoredEvent>();
   readonly deliveries = new Map<string, Delivery>();
-  readonly attempts = new Map<string, Attempt[]>();
+  readonly history: HistoryEntry[] = [];
+  /** Attempts recorded, counted as delivery records grow. */
   attemptCount = 0;
   writes = 0;
 
@@ -131,12 +134,19 @@ export class MemoryDeliveryStore implements DeliveryStore {
     await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
     return true;
   }
+  /** Newest first from the history index (the bench reads no lists: no cursor). */
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest): Promise<Page<Delivery>> {
-    const items = [...this.deliveries.values()].filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId);
+    const items = this.history
+      .filter((e) => e.tenantId === tenantId && e.subscriptionId === subscriptionId)
+      .reverse()
+      .map((e) => {
+        const id = deliveryIdFor(e.eventId, e.subscriptionId);
+        return this.deliveries.get(storeKey(tenantId, id)) ?? pendingDelivery(e, id);
+      });
     return { items: items.slice(0, page.limit) };
   }
   async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {
-    return this.attempts.get(storeKey(tenantId, deliveryId)) ?? [];
+    return this.deliveries.get(storeKey(tenantId, deliveryId))?.attemptLog ?? [];
   }
   async claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }> {
     const key = storeKey(event.tenantId, event.event.id);
@@ -149,17 +159,19 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const e = this.events.get(storeKey(tenantId, eventId));
     if (e) e.published = true;
   }
-  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void> {
+  async write(items: {
+    events?: readonly StoredEvent[];
+    deliveries?: readonly Delivery[];
+    history?: readonly HistoryEntry[];
+  }): Promise<void> {
     this.writes++;
     for (const e of items.events ?? []) this.events.set(storeKey(e.tenantId, e.event.id), e);
-    for (const d of items.deliveries ?? []) this.deliveries.set(storeKey(d.tenantId, d.id), d);
-    for (const a of items.attempts ?? []) {
-      const key = storeKey(a.tenantId, a.deliveryId);
-      const list = this.attempts.get(key);
-      if (list) list.push(a);
-      else this.attempts.set(key, [a]);
-      this.attemptCount++;
+    for (const d of items.deliveries ?? []) {
+      const key = storeKey(d.tenantId, d.id);
+      this.attemptCount += (d.attemptLog?.length ?? 0) - (this.deliveries.get(key)?.attemptLog?.length ?? 0);
+      this.deliveries.set(key, d);
     }
+    this.history.push(...(items.history ?? []));
   }
 }
 

@@ -2,6 +2,7 @@
  * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
+import type { HistoryEntry } from './domain/delivery-record.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, WebhookEvent } from './domain/model.js';
 
 export interface Page<T> {
@@ -90,12 +91,20 @@ export interface ChangeVisibility {
   seconds: number;
 }
 
-/** Events, deliveries and attempts: read in batches and written in batches, per invocation. */
+/**
+ * Events, deliveries (each with its attempts inline) and the subscriptions' history index: read
+ * in batches and written in batches, per invocation.
+ */
 export interface DeliveryStore {
   getEvents(keys: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>>;
+  /** With each delivery's `attemptLog`. */
   getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>>;
-  /** Newest first; `status` keeps only deliveries in that status. */
+  /**
+   * The subscription's history index, newest first; an entry whose delivery has no record yet is
+   * a pending delivery with no attempt. `status` keeps only deliveries in that status.
+   */
   listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>>;
+  /** Every recorded attempt, oldest first. */
   listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
   /**
    * Stores an event under a client-chosen id unless one is stored already (a conditional
@@ -115,8 +124,11 @@ export interface DeliveryStore {
    * it (`updatedTime`): never writes back a stale copy. Answers whether it was disabled.
    */
   disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string): Promise<boolean>;
-  /** One batched write of everything an invocation learned. */
-  write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void>;
+  /**
+   * One batched write of everything an invocation learned: each delivery as one item with its
+   * `attemptLog`, and history entries as one index item per (tenant, subscription, created time).
+   */
+  write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; history?: readonly HistoryEntry[] }): Promise<void>;
 }
 
 /** Counts and timings for dashboards (CloudWatch EMF on AWS). */

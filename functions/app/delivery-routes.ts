@@ -153,8 +153,11 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
         timestamp: at,
         data: { subscription_id: s.id, message: 'This is a test event from your webhook provider.' },
       };
-      // Straight to this subscription's delivery, past fan-out and its filters.
-      await deps.store.write({ events: [{ tenantId, event: test, deliveries: 1, storedTime: at }] });
+      // Straight to this subscription's delivery, past fan-out and its filters; listed in its history.
+      await deps.store.write({
+        events: [{ tenantId, event: test, deliveries: 1, storedTime: at }],
+        history: [{ tenantId, subscriptionId: s.id, eventId: test.id, eventType: test.type, createdTime: at }],
+      });
       const message = deliveryMessage(tenantId, s.id, test, at);
       await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       return json(202, { id: test.id, type: test.type, timestamp: test.timestamp });

@@ -139,6 +139,8 @@ interface EventWork {
 interface PageWork {
   work: EventWork;
   messages: QueueMessage[];
+  /** The subscription of each message: the page's entries in their history index. */
+  subscriptionIds: string[];
   /** Written in the invocation's one batched write; absent when the table already has what is needed. */
   stored?: StoredEvent;
   /** Sent to the ingest queue once `stored` is written. */
@@ -261,7 +263,7 @@ export function createFanout(deps: FanoutDeps) {
       }
       if (resume.action === 'continue') {
         // This message stored the progress, then failed or timed out: the continuation may not have gone.
-        resend.push({ work: w, messages: [], continuation: resume.position });
+        resend.push({ work: w, messages: [], subscriptionIds: [], continuation: resume.position });
         continue;
       }
       try {
@@ -293,6 +295,7 @@ export function createFanout(deps: FanoutDeps) {
       const body = serializeEvent(event);
       const matches = (s: Subscription) => s.status === 'enabled' && anyFilterMatches(s.events, event.type);
       const messages: QueueMessage[] = [];
+      const subscriptionIds: string[] = [];
       let after = from.cursor;
       let cut = false;
       read: for (;;) {
@@ -313,6 +316,7 @@ export function createFanout(deps: FanoutDeps) {
               break read;
             }
             messages.push(message);
+            subscriptionIds.push(s.id);
             left.messages--;
             left.bytes -= size;
             after = s.id;
@@ -340,34 +344,43 @@ export function createFanout(deps: FanoutDeps) {
         published: true,
       };
       const by = w.identities[0]!;
-      if (!cut) return { work: w, messages, stored: { ...base, deliveries: from.sent + messages.length } };
+      if (!cut) return { work: w, messages, subscriptionIds, stored: { ...base, deliveries: from.sent + messages.length } };
       if (messages.length > 0) {
         const next: FanoutPosition = {
           page: from.page + 1,
           sent: from.sent + messages.length,
           ...(after !== undefined ? { cursor: after } : {}),
         };
-        return { work: w, messages, stored: { ...base, fanout: { ...next, by } }, continuation: next };
+        return { work: w, messages, subscriptionIds, stored: { ...base, fanout: { ...next, by } }, continuation: next };
       }
       // Not started within the budget: handed on as it is. A continuation carries no event, so
       // one the table does not hold yet is stored first.
-      if (prior) return { work: w, messages, continuation: from };
-      return { work: w, messages, stored: { ...base, fanout: { ...from, by } }, continuation: from };
+      if (prior) return { work: w, messages, subscriptionIds, continuation: from };
+      return { work: w, messages, subscriptionIds, stored: { ...base, fanout: { ...from, by } }, continuation: from };
     }
 
-    // One batched write; if it fails, each event on its own, so only the ones that cannot be
-    // stored come back (and only their deliveries are sent again).
+    // One batched write, with one history index item per subscription listing what this page sent
+    // it; if it fails, each event on its own, so only the ones that cannot be stored come back
+    // (and only their deliveries are sent again).
+    const historyOf = (g: PageWork) =>
+      g.subscriptionIds.map((subscriptionId) => ({
+        tenantId: g.work.tenantId,
+        subscriptionId,
+        eventId: g.stored!.event.id,
+        eventType: g.stored!.event.type,
+        createdTime,
+      }));
     const stored = new Set<PageWork>(sent.filter((g) => !g.stored));
     const toStore = sent.filter((g) => g.stored);
     try {
-      if (toStore.length > 0) await deps.store.write({ events: toStore.map((g) => g.stored!) });
+      if (toStore.length > 0) await deps.store.write({ events: toStore.map((g) => g.stored!), history: toStore.flatMap(historyOf) });
       for (const g of toStore) stored.add(g);
     } catch (err) {
       log('warn', 'batched event write failed; writing one by one', { error: (err as Error).message });
       await Promise.all(
         toStore.map(async (g) => {
           try {
-            await deps.store.write({ events: [g.stored!] });
+            await deps.store.write({ events: [g.stored!], history: historyOf(g) });
             stored.add(g);
           } catch (e) {
             fail(g.work, `could not store the fanned-out event: ${(e as Error).message}`);

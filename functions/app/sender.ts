@@ -13,7 +13,8 @@ import type { AttemptResult, WebhookClient } from './webhook-client.js';
 /**
  * Delivery queue -> one signed POST per message, all of a batch at once. Per batch: one
  * BatchGetItem of the deliveries' records and their subscriptions, the POSTs, one visibility
- * change for those to come back, and one batched write of every attempt and delivery.
+ * change for those to come back, and one batched write of the deliveries' records, each one item
+ * with its attempts inline (one item write per delivery per attempt; a deferral writes nothing).
  *
  * Attempts are counted in the delivery record, never by SQS's receive count, and the record
  * holds when the next attempt is due: a receive before that (a throttled or failed invocation
@@ -146,10 +147,16 @@ export function createSender(deps: SenderDeps) {
       roundGeneration,
       createdTime: prior?.createdTime ?? message.createdTime,
       updatedTime: atIso,
+      // The record is rewritten whole: it keeps every attempt so far.
+      attemptLog: prior?.attemptLog ?? [],
+      // A message from before the history index: its delivery is listed the old way (gsi1).
+      legacyListing: prior ? prior.legacyListing === true : message.listed !== true,
     };
     if (subscription?.status !== 'enabled') {
       delivery.status = 'skipped';
       delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
+      // Already recorded as skipped for the same reason: nothing to write.
+      if (prior?.status === 'skipped' && prior.lastError === delivery.lastError) return { record, outcome: 'skipped' };
       return { record, outcome: 'skipped', delivery };
     }
     const secrets = await secretsOf(subscription);
@@ -181,6 +188,7 @@ export function createSender(deps: SenderDeps) {
     if (admission.admitted) admission.release(isHealthy(result));
     delivery.attempts++;
     const attempt = attemptRecord(message, delivery.attempts, atIso, result);
+    delivery.attemptLog = [...(delivery.attemptLog ?? []), attempt];
     if (result.kind === 'response') delivery.lastStatusCode = result.status;
     else delivery.lastError = result.error;
     metrics.latency(result.latencyMs);
@@ -258,11 +266,12 @@ export function createSender(deps: SenderDeps) {
     }
   }
 
-  async function writeHistory(deliveries: Delivery[], attempts: Attempt[]): Promise<void> {
-    if (deliveries.length === 0 && attempts.length === 0) return;
+  async function writeHistory(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
     for (let tries = 1; ; tries++) {
       try {
-        await deps.store.write({ deliveries, attempts });
+        // One item per delivery, its attempts inline: an attempt is one write of one item.
+        await deps.store.write({ deliveries });
         return;
       } catch (err) {
         if (tries < HISTORY_WRITE_TRIES) {
@@ -346,12 +355,10 @@ export function createSender(deps: SenderDeps) {
     // From here on nothing throws: what was POSTed is settled.
     const changes: ChangeVisibility[] = [];
     const deliveries: Delivery[] = [];
-    const attempts: Attempt[] = [];
     const failures: string[] = [];
     for (const r of results) {
       if (r.visibility !== undefined) changes.push({ receiptHandle: r.record.receiptHandle, seconds: r.visibility });
       if (r.delivery) deliveries.push(r.delivery);
-      if (r.attempt) attempts.push(r.attempt);
       if (comesBack(r.outcome)) failures.push(r.record.messageId);
       if (r.outcome === 'succeeded') metrics.count('DeliverySucceeded');
       else if (r.outcome === 'retrying' && r.attempt) metrics.count('DeliveryRetried');
@@ -362,7 +369,7 @@ export function createSender(deps: SenderDeps) {
     }
     // The history first: a message released at once (visibility 0) must find its record
     // already saying what this attempt did, or another invocation would repeat the attempt.
-    await writeHistory(deliveries, attempts);
+    await writeHistory(deliveries);
     await changeVisibilities(changes);
     if (duplicates > 0) log?.('info', 'duplicate messages in batch', { count: duplicates });
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -32,6 +32,7 @@ export function deliveryMessage(
     event: { id: event.id, type: event.type, timestamp: event.timestamp },
     body,
     createdTime,
+    listed: true,
   };
   if (generation) m.generation = generation;
   return m;
@@ -46,6 +47,7 @@ export function encodeDeliveryMessage(m: DeliveryMessage & { body: string }): st
     createdTime: m.createdTime,
   };
   if (m.generation) header.generation = m.generation;
+  if (m.listed) header.listed = true;
   // JSON.stringify never writes a raw newline, so the first one ends the header.
   return `${JSON.stringify(header)}\n${m.body}`;
 }

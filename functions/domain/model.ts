@@ -53,6 +53,11 @@ export interface DeliveryMessage {
   createdTime: string;
   /** Set by a manual retry; see Delivery.generation. */
   generation?: number;
+  /**
+   * Set by everything that writes the subscription's history index (fan-out, test events):
+   * a message without it predates the index, and its delivery stays listed the old way.
+   */
+  listed?: boolean;
 }
 
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */
@@ -95,6 +100,16 @@ export interface Delivery {
   roundGeneration?: number;
   /** The SQS receive count of the last attempt, once dead-lettered: later receives only release it. */
   deadLetterReceive?: number;
+  /**
+   * Every attempt since the record moved to one item per delivery, oldest first: stored inline,
+   * so an attempt is one write of one item. Whoever rewrites a delivery keeps it.
+   */
+  attemptLog?: Attempt[];
+  /**
+   * Listed by the old per-delivery index (gsi1) rather than the subscription's history index:
+   * records from before that index, kept listed there until they expire.
+   */
+  legacyListing?: boolean;
 }
 
 export type AttemptError = 'timeout' | 'connection' | 'refused' | 'dns' | 'other' | 'subscription_disabled' | 'subscription_deleted';

@@ -145,8 +145,14 @@ function DeliveryRows({
 }) {
   const [open, setOpen] = useState(false);
   const [attempts, setAttempts] = useState<Attempt[] | undefined>();
+  // Listed as soon as it is fanned out, a delivery has no record until its first attempt: nothing to read or retry yet.
+  const waiting = d.status === 'pending' && d.attempts === 0;
   useEffect(() => {
     if (!open) return;
+    if (waiting) {
+      setAttempts([]);
+      return;
+    }
     api.get<{ delivery: { attempt_log: Attempt[] } }>(`${subscriptionPath}/deliveries/${encodeURIComponent(d.id)}`).then(
       (out) => setAttempts(out.delivery.attempt_log),
       () => undefined,
@@ -168,9 +174,11 @@ function DeliveryRows({
           <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
             {open ? 'Hide attempts' : 'Show attempts'}
           </button>
-          <button type="button" class="secondary small" onClick={onRetry}>
-            Retry
-          </button>
+          {!waiting && (
+            <button type="button" class="secondary small" onClick={onRetry}>
+              Retry
+            </button>
+          )}
         </td>
       </tr>
       {open && (

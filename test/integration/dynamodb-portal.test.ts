@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
 import { DynamoPortalSessionStore } from '../../functions/adapters/aws/dynamodb-portal-sessions.js';
+import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
 import type { Delivery } from '../../functions/domain/model.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
@@ -52,7 +53,7 @@ describe('portal storage on dynalite', () => {
       'succeeded',
     ];
     const deliveries: Delivery[] = statuses.map((status, n) => ({
-      id: `dlv_${n}`,
+      id: deliveryIdFor(`evt_${n}`, 'sub_f'),
       tenantId: 't1',
       subscriptionId: 'sub_f',
       eventId: `evt_${n}`,
@@ -63,7 +64,17 @@ describe('portal storage on dynalite', () => {
       createdTime: new Date(Date.UTC(2026, 2, 1, 0, 0, n)).toISOString(),
       updatedTime: new Date(Date.UTC(2026, 2, 1, 0, 0, n)).toISOString(),
     }));
-    await store.write({ deliveries });
+    // Listed by the subscription's history index, as fan-out writes it.
+    await store.write({
+      deliveries,
+      history: deliveries.map((d) => ({
+        tenantId: 't1',
+        subscriptionId: 'sub_f',
+        eventId: d.eventId,
+        eventType: d.eventType,
+        createdTime: d.createdTime,
+      })),
+    });
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -74,8 +85,8 @@ describe('portal storage on dynalite', () => {
       cursor = page.nextCursor;
       pages++;
     } while (cursor && pages < 20);
-    expect(seen).toEqual(['dlv_7', 'dlv_4', 'dlv_0']);
-    expect((await store.listDeliveries('t1', 'sub_f', { limit: 50 }, 'dead_lettered')).items.map((d) => d.id)).toEqual(['dlv_3']);
+    expect(seen).toEqual(['evt_7', 'evt_4', 'evt_0'].map((e) => deliveryIdFor(e, 'sub_f')));
+    expect((await store.listDeliveries('t1', 'sub_f', { limit: 50 }, 'dead_lettered')).items.map((d) => d.eventId)).toEqual(['evt_3']);
     expect((await store.listDeliveries('t1', 'sub_f', { limit: 50 }, 'skipped')).items).toEqual([]);
     expect((await store.listDeliveries('t2', 'sub_f', { limit: 50 }, 'succeeded')).items).toEqual([]);
   });

@@ -1,3 +1,5 @@
+import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
+import { type HistoryEntry, pendingDelivery } from '../../functions/domain/delivery-record.js';
 import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
 import {
@@ -76,8 +78,13 @@ export class MemorySecrets implements SecretStore {
 export class MemoryDeliveryStore implements DeliveryStore {
   readonly events = new Map<string, StoredEvent>();
   readonly deliveries = new Map<string, Delivery>();
-  readonly attempts: Attempt[] = [];
+  /** The history index, in the order written. */
+  readonly history: HistoryEntry[] = [];
   writes = 0;
+  /** Every recorded attempt, delivery by delivery. */
+  get attempts(): Attempt[] {
+    return [...this.deliveries.values()].flatMap((d) => d.attemptLog ?? []);
+  }
   async getEvents(keys: readonly { tenantId: string; eventId: string }[]) {
     return new Map(
       keys.flatMap((k) =>
@@ -113,15 +120,24 @@ export class MemoryDeliveryStore implements DeliveryStore {
     await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
     return true;
   }
-  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest) {
-    return {
-      items: [...this.deliveries.values()]
-        .filter((d) => d.tenantId === tenantId && d.subscriptionId === subscriptionId)
-        .slice(0, page.limit),
-    };
+  /** As on DynamoDB: the history index newest first, entries without a record yet pending; the cursor is an offset. */
+  async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {
+    const seen = new Set<string>();
+    const all = this.history
+      .map((e, n) => ({ e, n }))
+      .filter(({ e }) => e.tenantId === tenantId && e.subscriptionId === subscriptionId)
+      .sort((a, b) => b.e.createdTime.localeCompare(a.e.createdTime) || b.n - a.n)
+      .map(({ e }) => {
+        const id = deliveryIdFor(e.eventId, e.subscriptionId);
+        return this.deliveries.get(storeKey(tenantId, id)) ?? pendingDelivery(e, id);
+      })
+      .filter((d) => !seen.has(d.id) && seen.add(d.id) && (!status || d.status === status));
+    const from = page.cursor ? Number(page.cursor) : 0;
+    const items = all.slice(from, from + page.limit);
+    return from + page.limit < all.length ? { items, nextCursor: String(from + page.limit) } : { items };
   }
   async listAttempts(tenantId: string, deliveryId: string) {
-    return this.attempts.filter((a) => a.tenantId === tenantId && a.deliveryId === deliveryId);
+    return this.deliveries.get(storeKey(tenantId, deliveryId))?.attemptLog ?? [];
   }
   async claimEvent(e: StoredEvent) {
     const existing = this.events.get(storeKey(e.tenantId, e.event.id));
@@ -133,11 +149,11 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const e = this.events.get(storeKey(tenantId, eventId));
     if (e) e.published = true;
   }
-  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }) {
+  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; history?: readonly HistoryEntry[] }) {
     this.writes++;
     for (const e of items.events ?? []) this.events.set(storeKey(e.tenantId, e.event.id), e);
     for (const d of items.deliveries ?? []) this.deliveries.set(storeKey(d.tenantId, d.id), d);
-    this.attempts.push(...(items.attempts ?? []));
+    this.history.push(...(items.history ?? []));
   }
 }
 

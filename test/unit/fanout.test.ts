@@ -80,6 +80,15 @@ describe('fan-out handler', () => {
       });
     }
     expect(store.events.get('tnt_1/evt_1')).toMatchObject({ deliveries: 3, published: true });
+    // Listed in each subscription's history, in the same write as the event.
+    expect(store.writes).toBe(1);
+    expect(store.history.map((h) => [h.subscriptionId, h.eventId, h.eventType]).sort()).toEqual([
+      ['all', 'evt_1', 'card.created'],
+      ['exact', 'evt_1', 'card.created'],
+      ['wild', 'evt_1', 'card.created'],
+    ]);
+    expect(new Set(store.history.map((h) => h.createdTime)).size).toBe(1);
+    expect(messages.every((m) => m.listed === true)).toBe(true);
   });
 
   it('makes no second delivery when a producer puts the same event on the bus again', async () => {
@@ -176,6 +185,8 @@ describe('fan-out handler', () => {
     const res = await fanout()(batch(envelope('evt_ok1'), envelope('evt_bad'), envelope('evt_ok2')));
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(store.events.has('tnt_1/evt_bad')).toBe(false);
+    // Only what was sent is listed.
+    expect(new Set(store.history.map((h) => h.eventId))).toEqual(new Set(['evt_ok1', 'evt_ok2']));
     expect(store.events.get('tnt_1/evt_ok1')).toMatchObject({ deliveries: 3 });
     expect(store.events.get('tnt_1/evt_ok2')).toMatchObject({ deliveries: 3 });
   });

@@ -391,6 +391,47 @@ describe('sender handler', () => {
     expect(store.attempts.map((a) => a.attempt)).toEqual([10]);
   });
 
+  it('writes each attempt into its delivery record, one item per delivery; a deferral or a repeated skip writes nothing', async () => {
+    const handler = sender();
+    const m = { ...message(100), listed: true };
+    answers.push(fail500);
+    await handler({ Records: [record(m, 1)] } as SQSEvent);
+    expect(store.writes).toBe(1);
+    expect(deliveryOf(m).attemptLog?.map((a) => [a.attempt, a.statusCode, a.responseExcerpt])).toEqual([[1, 500, 'oops']]);
+    // Listed by the history index fan-out wrote: not by the old per-delivery index.
+    expect(deliveryOf(m).legacyListing).toBe(false);
+    // Back before its due time: deferred without a POST and without a write.
+    clock += 1000;
+    await handler({ Records: [record(m, 2)] } as SQSEvent);
+    expect(store.writes).toBe(1);
+    clock += 5000;
+    answers.push({ kind: 'response', status: 200, latencyMs: 4, excerpt: 'ok' });
+    await handler({ Records: [record(m, 3)] } as SQSEvent);
+    expect(store.writes).toBe(2);
+    expect(deliveryOf(m)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(deliveryOf(m).attemptLog?.map((a) => [a.attempt, a.statusCode, a.responseExcerpt])).toEqual([
+      [1, 500, 'oops'],
+      [2, 200, 'ok'],
+    ]);
+    // A disabled subscription: skipped once; the same message again changes nothing and writes nothing.
+    await subs.update(subscription({ status: 'disabled' }));
+    const skipped = { ...message(101), listed: true };
+    await handler({ Records: [record(skipped, 1)] } as SQSEvent);
+    expect(store.writes).toBe(3);
+    await handler({ Records: [record(skipped, 2)] } as SQSEvent);
+    expect(store.writes).toBe(3);
+    expect(deliveryOf(skipped)).toMatchObject({ status: 'skipped', lastError: 'subscription_disabled' });
+  });
+
+  it('keeps a delivery fanned out before the history index listed the old way, and its earlier attempts', async () => {
+    await seed(message(110), { status: 'pending', attempts: 1, legacyListing: true, nextAttemptTime: new Date(T0).toISOString() });
+    // A message from before the index (no `listed`), never attempted: listed by gsi1 too.
+    await sender()({ Records: [record(message(111), 1, 1), record(message(110), 2, 0)] } as SQSEvent);
+    expect(deliveryOf(message(110))).toMatchObject({ attempts: 2, legacyListing: true });
+    expect(deliveryOf(message(110)).attemptLog?.map((a) => a.attempt)).toEqual([2]);
+    expect(deliveryOf(message(111))).toMatchObject({ attempts: 1, legacyListing: true });
+  });
+
   it('releases an unreadable message at once and logs it, so it reaches the DLQ after maxReceiveCount receives', async () => {
     const bad = { ...record(message(90), 3), body: 'not json' };
     expect((await sender()({ Records: [bad] } as SQSEvent)).batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }]);

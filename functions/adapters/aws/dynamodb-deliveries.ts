@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -15,12 +16,15 @@ import {
   DYNAMODB_BATCH_WRITE_MAX_ITEMS,
   DYNAMODB_MAX_ITEM_BYTES,
 } from '../../domain/aws-limits.js';
+import { deliveryIdFor } from '../../domain/delivery-id.js';
+import { type HistoryEntry, pendingDelivery, RECORD_BUDGET_BYTES, trimAttemptLog } from '../../domain/delivery-record.js';
 import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
+import { ApiError } from '../../domain/errors.js';
 import type { Attempt, Delivery, FanoutProgress, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
-import { queryNewestFirst } from './cursor.js';
-import { keys } from './dynamodb-keys.js';
+import { decodeCursor, encodeCursor, queryNewestFirst } from './cursor.js';
+import { GSI1, historyPartition, keys } from './dynamodb-keys.js';
 import { fromSubscriptionItem } from './dynamodb-subscriptions.js';
 
 const TRIES = 6;
@@ -31,10 +35,11 @@ export const DEFAULT_RETENTION_DAYS = 30;
 type Item = Record<string, unknown>;
 
 function deliveryItem(d: Delivery, ttl: number): Item {
-  return {
+  const item: Item = {
     ...keys.delivery(d.tenantId, d.id),
-    gsi1pk: keys.deliveriesBySubscription(d.tenantId, d.subscriptionId),
-    gsi1sk: `${d.createdTime}#${d.id}`,
+    // Only records from before the history index keep their gsi1 listing: every other write of
+    // a delivery touches no index.
+    ...(d.legacyListing ? { gsi1pk: keys.deliveriesBySubscription(d.tenantId, d.subscriptionId), gsi1sk: `${d.createdTime}#${d.id}` } : {}),
     type: 'delivery',
     id: d.id,
     tenant_id: d.tenantId,
@@ -54,6 +59,10 @@ function deliveryItem(d: Delivery, ttl: number): Item {
     dead_letter_receive: d.deadLetterReceive,
     ttl,
   };
+  const log = d.attemptLog ?? [];
+  if (log.length === 0) return item;
+  const withLog = (l: readonly Attempt[]) => ({ ...item, attempt_log: l.map(inlineAttempt) });
+  return withLog(trimAttemptLog(log, (l) => dynamoItemBytes(withLog(l))));
 }
 
 function fromDeliveryItem(i: Item): Delivery {
@@ -75,28 +84,42 @@ function fromDeliveryItem(i: Item): Delivery {
   if (typeof i.round_start === 'number') d.roundStart = i.round_start;
   if (typeof i.round_generation === 'number') d.roundGeneration = i.round_generation;
   if (typeof i.dead_letter_receive === 'number') d.deadLetterReceive = i.dead_letter_receive;
+  if (Array.isArray(i.attempt_log)) d.attemptLog = (i.attempt_log as Item[]).map((a) => fromInlineAttempt(a, d));
+  if (typeof i.gsi1pk === 'string') d.legacyListing = true;
   return d;
 }
 
-function attemptItem(a: Attempt, ttl: number): Item {
+/** An attempt inside its delivery's item: short names, since every attempt rewrites them all. */
+function inlineAttempt(a: Attempt): Item {
   return {
-    ...keys.attempt(a.tenantId, a.deliveryId, a.time, a.attempt),
-    type: 'attempt',
-    tenant_id: a.tenantId,
-    delivery_id: a.deliveryId,
-    subscription_id: a.subscriptionId,
-    event_id: a.eventId,
-    attempt: a.attempt,
-    time: a.time,
-    status_code: a.statusCode,
-    error: a.error,
-    error_message: a.errorMessage,
-    latency_ms: a.latencyMs,
-    response_excerpt: a.responseExcerpt,
-    ttl,
+    n: a.attempt,
+    t: a.time,
+    c: a.statusCode,
+    e: a.error,
+    m: a.errorMessage,
+    l: a.latencyMs,
+    r: a.responseExcerpt || undefined,
   };
 }
 
+function fromInlineAttempt(i: Item, d: Delivery): Attempt {
+  const a: Attempt = {
+    tenantId: d.tenantId,
+    deliveryId: d.id,
+    subscriptionId: d.subscriptionId,
+    eventId: d.eventId,
+    attempt: i.n as number,
+    time: i.t as string,
+    latencyMs: i.l as number,
+    responseExcerpt: (i.r as string | undefined) ?? '',
+  };
+  if (typeof i.c === 'number') a.statusCode = i.c;
+  if (typeof i.e === 'string') a.error = i.e as Attempt['error'];
+  if (typeof i.m === 'string') a.errorMessage = i.m;
+  return a;
+}
+
+/** Attempts written as items of their own before they moved inline: read, never written. */
 function fromAttemptItem(i: Item): Attempt {
   const a: Attempt = {
     tenantId: i.tenant_id as string,
@@ -112,6 +135,48 @@ function fromAttemptItem(i: Item): Attempt {
   if (typeof i.error === 'string') a.error = i.error as Attempt['error'];
   if (typeof i.error_message === 'string') a.errorMessage = i.error_message;
   return a;
+}
+
+/** An index entry: the event's id and type; the delivery id is derived from the event and subscription. */
+type IndexEntry = [eventId: string, eventType: string];
+
+/**
+ * The subscription's history index items for a set of entries: one per (tenant, subscription,
+ * created time), split only when one would pass the record budget.
+ */
+function historyItems(entries: readonly HistoryEntry[], ttl: number): Item[] {
+  const groups = new Map<string, HistoryEntry[]>();
+  for (const e of entries) {
+    const key = JSON.stringify([e.tenantId, e.subscriptionId, e.createdTime]);
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
+  }
+  const items: Item[] = [];
+  for (const group of groups.values()) {
+    const { tenantId, subscriptionId, createdTime } = group[0]!;
+    const list: IndexEntry[] = group.map((e) => [e.eventId, e.eventType]);
+    // The item's own attributes are well under 1 KB; the rest of the budget holds entries.
+    const { batches, oversized } = chunkByCountAndBytes(
+      list,
+      (e) => dynamoItemBytes({ e: [e] }) - 4,
+      Number.POSITIVE_INFINITY,
+      RECORD_BUDGET_BYTES - 1024,
+    );
+    // Never the case for ids and types within the API's limits; kept whole rather than lost.
+    for (const e of oversized) batches.push([e]);
+    const suffix = randomBytes(6).toString('base64url');
+    batches.forEach((batch, n) => {
+      items.push({
+        ...keys.history(tenantId, subscriptionId, `${createdTime}#${suffix}${batches.length > 1 ? `.${n}` : ''}`),
+        type: 'history',
+        created_time: createdTime,
+        entries: batch,
+        ttl,
+      });
+    });
+  }
+  return items;
 }
 
 function eventItem(e: StoredEvent, ttl: number): Item {
@@ -254,11 +319,99 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {
+    const position = page.cursor ? decodeListCursor(page.cursor) : { sk: undefined, skip: 0 };
+    if (position === 'legacy') return this.listLegacy(tenantId, subscriptionId, page, status);
+    const partition = historyPartition(tenantId, subscriptionId);
+    const items: Delivery[] = [];
+    const seen = new Set<string>();
+    let at: HistoryPosition | undefined = position;
+    // Unfiltered, one round fills the page; a filter may need a few, as many as the old index allowed.
+    for (let round = 0; at && items.length < page.limit && round < (status ? MAX_FILTERED_ROUNDS : 1); round++) {
+      const read = await this.readHistory(partition, subscriptionId, at, page.limit - items.length);
+      const records = await this.getDeliveries(read.entries.map((e) => ({ tenantId, deliveryId: e.deliveryId })));
+      for (const e of read.entries) {
+        // An event fanned out twice (a retried fan-out write) is listed once.
+        if (seen.has(e.deliveryId)) continue;
+        seen.add(e.deliveryId);
+        const d =
+          records.get(storeKey(tenantId, e.deliveryId)) ??
+          pendingDelivery(
+            { tenantId, subscriptionId, eventId: e.eventId, eventType: e.eventType, createdTime: e.createdTime },
+            e.deliveryId,
+          );
+        if (!status || d.status === status) items.push(d);
+      }
+      at = read.next;
+    }
+    if (at) return { items, nextCursor: encodeCursor({ h: at.sk ?? '', i: String(at.skip) }) };
+    // The history index is exhausted: deliveries recorded before it follow, all of them older.
+    const rest = page.limit - items.length;
+    if (rest === 0) return (await this.hasLegacy(tenantId, subscriptionId)) ? { items, nextCursor: encodeCursor(LEGACY_START) } : { items };
+    const legacy = await this.listLegacy(tenantId, subscriptionId, { limit: rest }, status);
+    return { items: [...items, ...legacy.items], ...(legacy.nextCursor ? { nextCursor: legacy.nextCursor } : {}) };
+  }
+
+  /** Up to `want` entries of a history partition from `from` on, newest first, and where the next read starts (undefined at the end). */
+  private async readHistory(
+    partition: string,
+    subscriptionId: string,
+    from: HistoryPosition,
+    want: number,
+  ): Promise<{ entries: { deliveryId: string; eventId: string; eventType: string; createdTime: string }[]; next?: HistoryPosition }> {
+    const entries: { deliveryId: string; eventId: string; eventType: string; createdTime: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    let itemsRead = 0;
+    for (;;) {
+      // The first read asks for a few items (one may hold hundreds of entries), later ones for
+      // as many as the entries per item seen so far suggest.
+      const limit =
+        itemsRead === 0
+          ? Math.min(FIRST_HISTORY_READ_ITEMS, want + 1)
+          : Math.ceil((want - entries.length) / Math.max(1, (entries.length + from.skip) / itemsRead)) + 1;
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: from.sk ? 'pk = :p AND sk <= :s' : 'pk = :p',
+          ExpressionAttributeValues: from.sk ? { ':p': partition, ':s': from.sk } : { ':p': partition },
+          ScanIndexForward: false,
+          Limit: Math.min(MAX_HISTORY_ITEMS_PER_READ, limit),
+          ExclusiveStartKey: start,
+        }),
+      );
+      const got = res.Items ?? [];
+      for (let n = 0; n < got.length; n++) {
+        const item = got[n]!;
+        itemsRead++;
+        const list = (item.entries as IndexEntry[] | undefined) ?? [];
+        let i = item.sk === from.sk ? from.skip : 0;
+        for (; i < list.length && entries.length < want; i++) {
+          const [eventId, eventType] = list[i]!;
+          entries.push({
+            deliveryId: deliveryIdFor(eventId, subscriptionId),
+            eventId,
+            eventType,
+            createdTime: item.created_time as string,
+          });
+        }
+        if (entries.length >= want) {
+          // Full: the next read starts at this item, past what was taken (or past all of it).
+          const more = i < list.length || n < got.length - 1 || res.LastEvaluatedKey !== undefined;
+          return { entries, ...(more ? { next: { sk: item.sk as string, skip: i } } : {}) };
+        }
+      }
+      start = res.LastEvaluatedKey;
+      if (!start) return { entries };
+    }
+  }
+
+  /** Deliveries listed by gsi1 only, from before the history index; the cursor formats are the old ones. */
+  private listLegacy(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {
+    const cursor = page.cursor && isLegacyStart(page.cursor) ? undefined : page.cursor;
     return queryNewestFirst(
       this.doc,
       this.tableName,
       keys.deliveriesBySubscription(tenantId, subscriptionId),
-      page,
+      { limit: page.limit, ...(cursor ? { cursor } : {}) },
       (id) => keys.delivery(tenantId, id),
       fromDeliveryItem,
       // gsi1sk is `<created time>#<delivery id>`.
@@ -266,22 +419,41 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
+  private async hasLegacy(tenantId: string, subscriptionId: string): Promise<boolean> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': keys.deliveriesBySubscription(tenantId, subscriptionId) },
+        Select: 'COUNT',
+        Limit: 1,
+      }),
+    );
+    return (res.Count ?? 0) > 0;
+  }
+
   async listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]> {
+    // One partition holds the delivery's item (attempts inline) and, for deliveries recorded
+    // before that, an item per attempt.
     const out: Attempt[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-          ExpressionAttributeValues: { ':p': keys.delivery(tenantId, deliveryId).pk, ':a': 'ATTEMPT#' },
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': keys.delivery(tenantId, deliveryId).pk },
           ExclusiveStartKey: start,
         }),
       );
-      out.push(...(res.Items ?? []).map(fromAttemptItem));
+      for (const item of res.Items ?? []) {
+        if (item.type === 'attempt') out.push(fromAttemptItem(item));
+        else if (item.type === 'delivery') out.push(...(fromDeliveryItem(item).attemptLog ?? []));
+      }
       start = res.LastEvaluatedKey;
     } while (start);
-    return out;
+    return out.sort((a, b) => a.attempt - b.attempt || a.time.localeCompare(b.time));
   }
 
   async claimEvent(event: StoredEvent): Promise<{ claimed: true } | { claimed: false; existing: StoredEvent }> {
@@ -310,13 +482,17 @@ export class DynamoDeliveryStore implements DeliveryStore {
     );
   }
 
-  async write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; attempts?: readonly Attempt[] }): Promise<void> {
+  async write(items: {
+    events?: readonly StoredEvent[];
+    deliveries?: readonly Delivery[];
+    history?: readonly HistoryEntry[];
+  }): Promise<void> {
     const ttl = this.ttl();
     // Last write wins per key within one batch; DynamoDB refuses duplicates in a BatchWrite.
     const byKey = new Map<string, Item>();
     for (const e of items.events ?? []) put(byKey, eventItem(e, ttl));
     for (const d of items.deliveries ?? []) put(byKey, deliveryItem(d, ttl));
-    for (const a of items.attempts ?? []) put(byKey, attemptItem(a, ttl));
+    for (const h of historyItems(items.history ?? [], ttl)) put(byKey, h);
     const all = [...byKey.values()].map((item) => ({ item, bytes: dynamoItemBytes(item) }));
     // Refused before anything is written: DynamoDB would refuse the whole batch it sits in.
     const tooLarge = all.find((e) => e.bytes > DYNAMODB_MAX_ITEM_BYTES);
@@ -335,6 +511,46 @@ export class DynamoDeliveryStore implements DeliveryStore {
       }
     }
   }
+}
+
+interface HistoryPosition {
+  /** The index item to start at (inclusive); undefined: the newest. */
+  sk: string | undefined;
+  /** Entries of that item already listed. */
+  skip: number;
+}
+
+/** Filtered lists read at most this many rounds of entries to fill one page. */
+const MAX_FILTERED_ROUNDS = 5;
+/** Index items a read asks for at most (each holds one entry or many). */
+const MAX_HISTORY_ITEMS_PER_READ = 100;
+const FIRST_HISTORY_READ_ITEMS = 4;
+const LEGACY_START = { legacy: 'start' };
+
+/**
+ * A list cursor: a place in the history index (`h`: an index item's sort key, `i`: entries of it
+ * already listed), or in the old gsi1 listing that follows it. Only positions inside the caller's
+ * own partitions: the partition comes from the request, never from the cursor.
+ */
+function decodeListCursor(cursor: string): HistoryPosition | 'legacy' {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    raw = undefined;
+  }
+  if (raw && typeof raw === 'object' && 'h' in raw) {
+    const { h, i } = decodeCursor(cursor, ['h', 'i']);
+    if (!/^\d{1,6}$/.test(i!))
+      throw new ApiError(400, 'invalid_cursor', 'next_cursor is not one this API gave out; start again without it');
+    return { sk: h, skip: Number(i) };
+  }
+  // Legacy positions are checked by queryNewestFirst, which refuses anything else.
+  return 'legacy';
+}
+
+function isLegacyStart(cursor: string): boolean {
+  return cursor === encodeCursor(LEGACY_START);
 }
 
 function put(map: Map<string, Item>, item: Item): void {

@@ -15,7 +15,14 @@ export const keys = {
   // prefixed by the tenant so a key can never name another tenant's item.
   event: (tenantId: string, eventId: string) => ({ pk: `TENANT#${tenantId}#EVENT#${eventId}`, sk: 'EVENT' }),
   delivery: (tenantId: string, deliveryId: string) => ({ pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
+  /** gsi1 partition of deliveries recorded before the history index; read until they expire. */
   deliveriesBySubscription: (tenantId: string, subscriptionId: string) => `TENANT#${tenantId}#SUB#${subscriptionId}#DELIVERIES`,
+  /**
+   * A subscription's history index: one item per fan-out invocation listing the events it sent
+   * there, sorted newest first by `<created time>#<unique suffix>`. Written once, never per attempt.
+   */
+  history: (tenantId: string, subscriptionId: string, sk: string) => ({ pk: historyPartition(tenantId, subscriptionId), sk }),
+  /** Items written before attempts moved into the delivery's own item. */
   attempt: (tenantId: string, deliveryId: string, time: string, attempt: number) => ({
     pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`,
     sk: `ATTEMPT#${time}#${String(attempt).padStart(4, '0')}`,
@@ -23,6 +30,10 @@ export const keys = {
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
+
+export function historyPartition(tenantId: string, subscriptionId: string): string {
+  return `TENANT#${tenantId}#SUB#${subscriptionId}#HISTORY`;
+}
 
 export const SUBSCRIPTION_PREFIX = 'SUB#';
 export const GSI1 = 'gsi1';

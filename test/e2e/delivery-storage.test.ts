@@ -1,0 +1,77 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoItemBytes } from '../../functions/domain/dynamodb-item-size.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
+import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
+
+/** What a delivery leaves in DynamoDB, end to end through local mode: one item, no index, the subscription's history. */
+
+describe('delivery storage in local mode', () => {
+  let p: TestPipeline;
+  let receiver: Receiver;
+  let client: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    p = await startTestPipeline();
+    receiver = await startReceiver();
+    client = new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    doc = DynamoDBDocumentClient.from(client);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await p?.stop();
+    await receiver?.close();
+  });
+
+  const scan = async () => (await doc.send(new ScanCommand({ TableName: p.endpoints.tableName }))).Items ?? [];
+
+  it('a delivered event is one delivery item of under 1 KB (1 write unit), listed by the history fan-out wrote', async () => {
+    const created = await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['kyc.verification.success'] });
+    const sub: string = created.body.webhook_subscription.id;
+    const published = await p.call('POST', '/api/v0.1/events', {
+      type: 'kyc.verification.success',
+      data: { customer_id: '931e2341-c3eb-4681-97d4-f6e09d90da14', status: 'success' },
+    });
+    expect(published.status).toBe(202);
+    const test = await p.call('POST', `/api/v0.1/webhooks/${sub}/test`);
+    expect(test.status).toBe(202);
+    await receiver.waitFor(2);
+    const listed = await eventually('both deliveries succeeded', async () => {
+      const list = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries`);
+      return list.body.deliveries.length === 2 && list.body.deliveries.every((d: { status: string }) => d.status === 'succeeded')
+        ? list.body.deliveries
+        : undefined;
+    });
+    // Newest first: the test event was sent after the published one.
+    expect(listed.map((d: { event_id: string }) => d.event_id)).toEqual([test.body.id, published.body.id]);
+
+    const items = await scan();
+    const deliveries = items.filter((i) => i.type === 'delivery');
+    expect(deliveries).toHaveLength(2);
+    for (const d of deliveries) {
+      expect(d.gsi1pk).toBeUndefined();
+      expect(d.attempt_log).toEqual([expect.objectContaining({ n: 1, c: 200, r: 'ok' })]);
+      expect(dynamoItemBytes(d)).toBeLessThan(1024);
+      // Written again as it is, it costs what the sender's write cost: 1 unit.
+      const put = await doc.send(new PutCommand({ TableName: p.endpoints.tableName, Item: d, ReturnConsumedCapacity: 'TOTAL' }));
+      expect(put.ConsumedCapacity?.CapacityUnits).toBe(1);
+    }
+    expect(items.filter((i) => i.type === 'attempt')).toEqual([]);
+    // The subscription's history: one index item from fan-out, one from the test route.
+    const history = items.filter((i) => i.type === 'history');
+    expect(history).toHaveLength(2);
+    for (const h of history) expect(h.pk).toMatch(new RegExp(`#SUB#${sub}#HISTORY$`));
+    expect(history.flatMap((h) => h.entries).sort()).toEqual(
+      [
+        [published.body.id, 'kyc.verification.success'],
+        [test.body.id, 'webhook.test'],
+      ].sort(),
+    );
+
+    const detail = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries/${listed[1].id}`);
+    expect(detail.body.delivery.attempt_log).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, response_excerpt: 'ok' })]);
+  });
+});
