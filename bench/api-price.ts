@@ -7,7 +7,7 @@ import { createAuthorizer } from '../functions/app/authorizer.js';
 import { hashKey, newCredentials } from '../functions/domain/credentials.js';
 import { AUTHORIZER_CACHE_TTL, WebhookApi } from '../lib/constructs/webhook-api.js';
 import { startDynamo } from '../local/dynamodb-emulator.js';
-import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
+import { PRICES, PRICES_DATE, PRICES_REGION, SECONDS_PER_MONTH } from './prices.js';
 import { median, paddedData } from './support.js';
 
 /**
@@ -18,8 +18,7 @@ import { median, paddedData } from './support.js';
  * behaviours and the decision.
  */
 
-/** A 30-day month, as the other cost figures count it. */
-export const SECONDS_PER_MONTH = 30 * 86_400;
+export { SECONDS_PER_MONTH } from './prices.js';
 
 /**
  * Authorizer invocations under API Gateway's result cache: one per distinct credential

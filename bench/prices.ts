@@ -7,6 +7,9 @@ export const PRICES_REGION = 'us-east-1';
 
 const PER_MILLION = 1 / 1_000_000;
 
+/** The month every monthly figure counts: 30 days, as AWS's pricing examples do. */
+export const SECONDS_PER_MONTH = 30 * 86_400;
+
 export const PRICES = {
   secretsManager: {
     /** https://aws.amazon.com/secrets-manager/pricing/ */

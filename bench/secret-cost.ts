@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_KEYRING_TTL_MS, EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
+import { DEFAULT_SECRET_CACHE_TTL_MS } from '../functions/app/sender.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
 import { newSecretSet, rotate, serializeSecretSet } from '../functions/domain/secret-set.js';
-import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
+import { PRICES, PRICES_DATE, PRICES_REGION, SECONDS_PER_MONTH } from './prices.js';
 
 /**
  * The monthly cost of keeping one subscription's signing secrets, per storage, from list prices
  * (bench/prices.ts). The sealed item's size is measured from what EnvelopeSecretStore writes.
  */
 
-const SECONDS_PER_MONTH = 30 * 86_400;
-
 export interface SecretCostAssumptions {
   subscriptions: number;
   /**
-   * Secret reads per subscription per month: each a sender cache miss (its cache holds a secret
-   * 30 s per container), bounded by the deliveries; 10,000 deliveries a month, each a miss, by default.
+   * Secret reads per subscription per month: each a sender cache miss. A container keeps a
+   * subscription's secrets DEFAULT_SECRET_CACHE_TTL_MS (15 minutes), so the most is one read per
+   * warm sender container per 15 minutes, around the clock: the default.
    */
   readsPerSubscription: number;
   /** API writes per subscription per month: its create and one rotation. */
@@ -26,11 +26,13 @@ export interface SecretCostAssumptions {
   warmContainers: number;
 }
 
+const WARM_CONTAINERS = 10;
+
 export const DEFAULT_SECRET_COST_ASSUMPTIONS: SecretCostAssumptions = {
   subscriptions: 1_000,
-  readsPerSubscription: 10_000,
+  readsPerSubscription: WARM_CONTAINERS * (SECONDS_PER_MONTH / (DEFAULT_SECRET_CACHE_TTL_MS / 1000)),
   writesPerSubscription: 2,
-  warmContainers: 10,
+  warmContainers: WARM_CONTAINERS,
 };
 
 export interface SecretCostFigure {

@@ -73,6 +73,8 @@ interface Result {
  */
 const DUE_TOLERANCE_MS = 250;
 const HISTORY_WRITE_TRIES = 3;
+/** How long a container keeps a subscription's signing secrets (keyed by secret version, so a rotation shows at once). */
+export const DEFAULT_SECRET_CACHE_TTL_MS = 15 * 60_000;
 /** How long a delivery waits in the instance for a POST slot of a busy endpoint before it is deferred. */
 const BULKHEAD_WAIT_MS = 200;
 /** Receives kept free for throttles when deciding whether a delivery can afford a deferral. */
@@ -82,7 +84,7 @@ export function createSender(deps: SenderDeps) {
   const now = deps.now ?? (() => new Date());
   const metrics = deps.metrics ?? NO_METRICS;
   const log = deps.log;
-  const secretCache = new TtlCache<SecretSet>(deps.secretCacheTtlMs ?? 15 * 60_000);
+  const secretCache = new TtlCache<SecretSet>(deps.secretCacheTtlMs ?? DEFAULT_SECRET_CACHE_TTL_MS);
   // A circuit's first cool-off is the schedule's first step and its longest the schedule's
   // longest (at most 5 minutes): an open circuit holds a delivery back about as long as its
   // own retries would have waited.

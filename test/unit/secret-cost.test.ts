@@ -17,7 +17,9 @@ describe('signing secret storage cost model', () => {
     expect(c.breakdown.envelope.keyringSecretShare).toBeCloseTo(PRICES.secretsManager.perSecretMonth / 1_000, 12);
     // 10 containers re-reading the ring every 5 minutes for 30 days.
     expect(c.breakdown.envelope.keyringReadsShare).toBeCloseTo((10 * 8_640 * PRICES.secretsManager.perApiCall) / 1_000, 12);
-    expect(c.breakdown.envelope.reads).toBeCloseTo(10_000 * PRICES.dynamodb.perReadRequestUnit, 12);
+    // The busiest subscription: a read per warm sender container per 15-minute cache, around the clock.
+    expect(DEFAULT_SECRET_COST_ASSUMPTIONS.readsPerSubscription).toBe(10 * 4 * 24 * 30);
+    expect(c.breakdown.envelope.reads).toBeCloseTo(28_800 * PRICES.dynamodb.perReadRequestUnit, 12);
     expect(c.envelope).toBeLessThanOrEqual(0.01);
     expect(c.perSubscription / c.envelope).toBeGreaterThan(100);
   });
