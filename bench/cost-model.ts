@@ -332,3 +332,14 @@ async function waitIdle(pipeline: LocalPipeline, idleMs: number): Promise<void> 
 }
 
 export const PRICES_NOTE = `${PRICES_REGION} list prices of ${PRICES_DATE} (bench/prices.ts)`;
+
+/**
+ * A month's price from two measured points: what scales with events (the bus, the ingest queue,
+ * the event's item, the fan-out) and what scales with deliveries (the delivery queue, the sender,
+ * the delivery's item). With c(s) the price per million deliveries for events matching s
+ * subscriptions, c(s) = perMillionEvents / s + perMillionDeliveries, solved from s = 1 and s = 10.
+ */
+export function splitPerEventAndDelivery(s1: number, s10: number): { perMillionEvents: number; perMillionDeliveries: number } {
+  const perMillionEvents = (s1 - s10) / 0.9;
+  return { perMillionEvents, perMillionDeliveries: s1 - perMillionEvents };
+}

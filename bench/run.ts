@@ -11,7 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { type ApiPriceFigure, measureApiPrice } from './api-price.js';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
-import { type CostFigure, DEFAULT_COST_ASSUMPTIONS, measureCostPhases, PRICES_NOTE, priceCost } from './cost-model.js';
+import {
+  type CostFigure,
+  DEFAULT_COST_ASSUMPTIONS,
+  measureCostPhases,
+  PRICES_NOTE,
+  priceCost,
+  splitPerEventAndDelivery,
+} from './cost-model.js';
 import { type DrainFigure, type IsolationFigure, measureDrain, measureIsolation } from './delivery-isolation.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
@@ -214,6 +221,8 @@ interface CostModelResult {
   stack: ReturnType<typeof stackSettings>;
   event: { dataBytes: number };
   figures: CostFigure[];
+  /** What scales with events and what with deliveries, from the 1- and 10-subscription figures. */
+  split: Record<'api' | 'bus', ReturnType<typeof splitPerEventAndDelivery>>;
 }
 
 if (only.has('cost')) {
@@ -252,6 +261,10 @@ if (only.has('cost')) {
         stack,
         event: { dataBytes: JSON.stringify(data).length },
         figures,
+        split: {
+          api: splitPerEventAndDelivery(of('api.s1'), of('api.s10')),
+          bus: splitPerEventAndDelivery(of('bus.s1'), of('bus.s10')),
+        },
       },
     },
   };
@@ -289,6 +302,12 @@ if (only.has('cost')) {
     `  ${'WRU / RRU per delivery'.padEnd(28)}${figures.map((f) => `${f.perDelivery.writeUnits.toFixed(2)}/${f.perDelivery.readUnits.toFixed(2)}`.padStart(10)).join('')}`,
   );
   log(`  ${'deliveries/s measured'.padEnd(28)}${figures.map((f) => f.deliveriesPerSecond.toFixed(0).padStart(10)).join('')}`);
+  for (const path of ['api', 'bus'] as const) {
+    const x = results.cost.perMillionDeliveries!.model.split[path];
+    log(
+      `  ${path}: a month costs about $${x.perMillionEvents.toFixed(2)} per million events + $${x.perMillionDeliveries.toFixed(2)} per million deliveries`,
+    );
+  }
 }
 
 if (only.has('portal')) {

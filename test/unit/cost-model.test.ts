@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CostPhase, DEFAULT_COST_ASSUMPTIONS, priceCost } from '../../bench/cost-model.js';
+import { type CostPhase, DEFAULT_COST_ASSUMPTIONS, priceCost, splitPerEventAndDelivery } from '../../bench/cost-model.js';
 import type { StackSettings } from '../../bench/stack-settings.js';
 
 const stack: StackSettings = {
@@ -81,5 +81,14 @@ describe('priceCost', () => {
     const f = priceCost(api, stack, { ...DEFAULT_COST_ASSUMPTIONS, xrayReservoirPerSecond: 0 });
     expect(f.lines['API Gateway requests']).toBeCloseTo(3.5, 10);
     expect(f.lines['API Gateway access logs']).toBeCloseTo((((474 + 26) * 1_000) / 1e9) * 0.5 * 1e3, 10);
+  });
+});
+
+describe('splitPerEventAndDelivery', () => {
+  it('solves c(s) = E / s + D from the 1- and 10-subscription prices', () => {
+    // E = 2, D = 1: c(1) = 3, c(10) = 1.2.
+    const x = splitPerEventAndDelivery(3, 1.2);
+    expect(x.perMillionEvents).toBeCloseTo(2, 10);
+    expect(x.perMillionDeliveries).toBeCloseTo(1, 10);
   });
 });
