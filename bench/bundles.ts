@@ -50,6 +50,7 @@ function lambdaEnv(taskRoot: string): NodeJS.ProcessEnv {
     TABLE_NAME: 'webhooks',
     EVENT_BUS_NAME: 'webhooks',
     DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-delivery',
+    INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-ingest',
     SECRET_NAME_PREFIX: 'webhooks/Bench/',
     POWERTOOLS_SERVICE_NAME: 'webhooks',
     POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
