@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Plugin } from 'esbuild';
 import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
+import { buildPortal, writePortal } from '../portal/build.js';
 import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
 import { median } from './support.js';
 
@@ -111,6 +112,8 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
       dirs[h] = join(root, h);
       await bundleHandler(h, dirs[h]!);
     }
+    // The portal function serves the page from beside its index.mjs, as the package ships it.
+    writePortal(await buildPortal(), join(dirs.portal!, 'portal'));
     for (const [name, v] of Object.entries(VARIANTS)) {
       dirs[name] = join(root, name.replace(/\W+/g, '_'));
       await bundleHandler(v.handler, dirs[name]!, {

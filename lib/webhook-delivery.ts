@@ -17,6 +17,7 @@ import {
 } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
@@ -47,7 +48,7 @@ export const DEFAULT_FANOUT_MAX_CONCURRENCY = 50;
 /** Lambda's bounds for an SQS event source mapping's MaximumConcurrency. */
 export const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 
-export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
+export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT };
 
 export interface WebhookDeliveryProps {
   /**

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError } from '../domain/errors.js';
-import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/requests.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/subscription-cap.js';
 import type { ApiContext, ApiDeps, ApiRoute } from './api-context.js';
 import { DELIVERY_ROUTES } from './delivery-routes.js';
 import { EVENT_ROUTES } from './event-routes.js';

@@ -12,8 +12,7 @@ import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 
 export const MAX_EVENTS = 100;
 export const MAX_DESCRIPTION = 1000;
-/** Live subscriptions per tenant unless configured (MAX_SUBSCRIPTIONS_PER_TENANT): it bounds seed 001's list of "all". */
-export const DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT = 1000;
+export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from './subscription-cap.js';
 
 const description = z.string().max(MAX_DESCRIPTION, `must be at most ${MAX_DESCRIPTION} characters`);
 const events = z

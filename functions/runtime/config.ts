@@ -1,6 +1,6 @@
-import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/requests.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
 import { parseSecretStorage } from '../domain/secret-storage.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/subscription-cap.js';
 
 /** Settings the CDK stack passes to the functions as environment variables. */
 
