@@ -339,7 +339,10 @@ if (only.has('secrets')) {
   log('Signing secret storage: monthly cost per subscription at list prices (bench/prices.ts)');
   const c = await measureSecretCost();
   const usd = (x: number) => Number(x.toFixed(6));
-  results.cost = { ...results.cost, perSubscriptionMonth: { perSubscription: usd(c.perSubscription), envelope: usd(c.envelope), model: c } };
+  results.cost = {
+    ...results.cost,
+    perSubscriptionMonth: { perSubscription: usd(c.perSubscription), envelope: usd(c.envelope), model: c },
+  };
   const at = `${c.assumptions.subscriptions.toLocaleString('en-US')} subscriptions, ${c.assumptions.readsPerSubscription.toLocaleString('en-US')} reads each`;
   rows.push({
     figure: `Secrets, envelope, USD per subscription-month (${at})`,
