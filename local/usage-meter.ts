@@ -95,7 +95,7 @@ export class UsageMeter {
       else this.u.dynamodb.writeUnits += units;
       return result;
     };
-    // After the document client has marshalled, so item sizes are read from what DynamoDB gets.
+    // At the first step: the document client has not marshalled yet, so items are plain values, sized as DynamoDB sizes them.
     client.middlewareStack.add(mw, { step: 'initialize', name: 'usage-meter-dynamodb', priority: 'low' });
     return client;
   }
