@@ -114,8 +114,11 @@ export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumpt
     invocations * (a.platformLogBytesPerInvocation + 4 * a.logEventOverheadBytes) +
     sum(names.map((n) => u.lambda[n].invocations * (stack.emfBytesPerInvocation[n] ?? 0)));
   const accessLogBytes = u.apiRequests * (stack.accessLogBytes + a.logEventOverheadBytes);
-  // One trace per API request (the gateway's, carrying the authorizer and the api function) and per SQS-triggered invocation.
-  const traces = u.apiRequests + u.lambda.fanout.invocations + u.lambda.sender.invocations;
+  // One trace per API request (the gateway's, carrying the authorizer and the api function) and per
+  // invocation of an SQS-triggered function that starts its own (X-Ray Active); a PassThrough one
+  // only joins traces sampled upstream, which are billed once.
+  const traces =
+    u.apiRequests + (stack.traced.fanout ? u.lambda.fanout.invocations : 0) + (stack.traced.sender ? u.lambda.sender.invocations : 0);
   const reservoir = Math.min(traces, a.xrayReservoirPerSecond * phase.seconds);
   const tracesRecorded = reservoir + a.xrayRate * (traces - reservoir);
   const secretsCalls = sum(Object.entries(phase.calls).flatMap(([k, v]) => (k.startsWith('SecretsManager.') ? [v] : [])));

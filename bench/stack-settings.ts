@@ -7,6 +7,8 @@ import { buildStack, functionId } from '../test/cdk/support.js';
 export interface StackSettings {
   /** Each function's memory, from the synthesized template. */
   memoryMb: Record<LambdaName, number>;
+  /** Functions that start traces of their own (X-Ray `Active`); `PassThrough` ones only join sampled ones. */
+  traced: Record<LambdaName, boolean>;
   /** One API Gateway access log line, from the stage's access log format with typical values. */
   accessLogBytes: number;
   /** The EMF metrics line a function writes per invocation (Powertools Metrics, measured). */
@@ -15,17 +17,19 @@ export interface StackSettings {
 
 interface Resource {
   Type: string;
-  Properties: { MemorySize?: number; AccessLogSetting?: { DestinationArn?: unknown; Format?: string } };
+  Properties: { MemorySize?: number; TracingConfig?: { Mode?: string }; AccessLogSetting?: { DestinationArn?: unknown; Format?: string } };
 }
 
 export function stackSettings(): StackSettings {
   const { template } = buildStack();
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const memory = (name: LambdaName) => Number(resources[functionId(template, name)]!.Properties.MemorySize ?? 128);
+  const traced = (name: LambdaName) => resources[functionId(template, name)]!.Properties.TracingConfig?.Mode === 'Active';
   const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
   const format = stage.Properties.AccessLogSetting?.Format ?? '';
   return {
     memoryMb: { api: memory('api'), authorizer: memory('authorizer'), fanout: memory('fanout'), sender: memory('sender') },
+    traced: { api: traced('api'), authorizer: traced('authorizer'), fanout: traced('fanout'), sender: traced('sender') },
     accessLogBytes: accessLogLineBytes(format),
     emfBytesPerInvocation: {
       // A sender batch of ten successes; a fan-out batch. The api and authorizer write metrics on a cold start only.

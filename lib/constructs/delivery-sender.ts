@@ -1,4 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +32,11 @@ export class DeliverySender extends Construct {
       description: 'Signs and POSTs webhook deliveries, recording every attempt; schedules retries.',
       memorySize: 512,
       timeout: SENDER_TIMEOUT,
+      // Traced only as part of a trace already sampled upstream. Active tracing would start a
+      // trace of its own for every sampled invocation (all of them, at a trickle, inside X-Ray's
+      // one-per-second reservoir: $5 per million), and without the Tracer those traces show
+      // only Lambda's own segments, not the POSTs.
+      tracing: lambda.Tracing.PASS_THROUGH,
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,

@@ -45,6 +45,8 @@ export interface WebhookFunctionProps {
   readonly memorySize?: number;
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /** X-Ray. @default lambda.Tracing.ACTIVE */
+  readonly tracing?: lambda.Tracing;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log group when the function goes. @default RemovalPolicy.RETAIN */
@@ -96,7 +98,7 @@ export class WebhookFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
       environment: props.environment,

@@ -4,6 +4,7 @@ import type { StackSettings } from '../../bench/stack-settings.js';
 
 const stack: StackSettings = {
   memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512 },
+  traced: { api: true, authorizer: true, fanout: true, sender: true },
   accessLogBytes: 474,
   emfBytesPerInvocation: { sender: 300, fanout: 200 },
 };
@@ -90,5 +91,17 @@ describe('splitPerEventAndDelivery', () => {
     const x = splitPerEventAndDelivery(3, 1.2);
     expect(x.perMillionEvents).toBeCloseTo(2, 10);
     expect(x.perMillionDeliveries).toBeCloseTo(1, 10);
+  });
+});
+
+describe('priceCost and tracing', () => {
+  it('counts no traces of its own for a function that only passes sampled traces through', () => {
+    const f = priceCost(
+      phase,
+      { ...stack, traced: { ...stack.traced, sender: false } },
+      { ...DEFAULT_COST_ASSUMPTIONS, xrayReservoirPerSecond: 0 },
+    );
+    // Only the fan-out's 10 invocations start traces: 5 % of them at $5.00 per million.
+    expect(f.lines['X-Ray traces']).toBeCloseTo((10 * 0.05 * 5) / 1000, 10);
   });
 });
