@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../functions/adapters/aws/cursor.js';
@@ -171,7 +171,7 @@ describe('DynamoDeliveryStore on dynalite', () => {
     });
   });
 
-  it('reads deliveries and their subscriptions in one BatchGetItem; a 410 disables only an unchanged subscription', async () => {
+  it('reads deliveries with the change counter, then subscriptions it has not cached; a 410 disables only an unchanged subscription', async () => {
     const subs = new DynamoSubscriptionRepository(db.doc, 'deliveries-test');
     const sub = {
       id: 'sub_s',
@@ -212,7 +212,8 @@ describe('DynamoDeliveryStore on dynalite', () => {
         { tenantId: 't1', deliveryId: 'dlv_91', subscriptionId: 'sub_s' },
         { tenantId: 't1', deliveryId: 'dlv_92', subscriptionId: 'sub_deleted' },
       ]);
-      expect(sent).toEqual([BatchGetCommand.name]);
+      // The deliveries and the tenant's change counter, then the two subscriptions (strongly consistent).
+      expect(sent).toEqual([BatchGetCommand.name, BatchGetCommand.name]);
       expect([...read.deliveries.keys()]).toEqual(['t1/dlv_90']);
       expect(read.deliveries.get('t1/dlv_90')).toMatchObject({
         roundStart: 2,
@@ -222,6 +223,15 @@ describe('DynamoDeliveryStore on dynalite', () => {
       });
       expect([...read.subscriptions.keys()]).toEqual(['t1/sub_s']);
       expect(read.subscriptions.get('t1/sub_s')).toEqual(sub);
+      // Nothing changed since: the next batch reads only the deliveries and the counter.
+      sent.length = 0;
+      const again = await store.getForSending([
+        { tenantId: 't1', deliveryId: 'dlv_93', subscriptionId: 'sub_s' },
+        { tenantId: 't1', deliveryId: 'dlv_94', subscriptionId: 'sub_deleted' },
+      ]);
+      expect(sent).toEqual([BatchGetCommand.name]);
+      expect(again.subscriptions.get('t1/sub_s')).toEqual(sub);
+      expect(again.subscriptions.has('t1/sub_deleted')).toBe(false);
     } finally {
       db.doc.send = original as never;
     }
@@ -229,12 +239,42 @@ describe('DynamoDeliveryStore on dynalite', () => {
     await subs.update({ ...sub, url: 'https://new.example.com/in', updatedTime: '2026-03-01T00:05:00.000Z' });
     expect(await store.disableGoneSubscription('t1', 'sub_s', sub.updatedTime, '2026-03-01T00:06:00.000Z')).toBe(false);
     expect(await subs.get('t1', 'sub_s')).toMatchObject({ status: 'enabled', url: 'https://new.example.com/in' });
+    // The change moved the counter: the next batch reads the subscription afresh, in this store and in another container's.
+    const other = new DynamoDeliveryStore(db.doc, 'deliveries-test');
+    for (const s of [store, other])
+      expect(
+        (await s.getForSending([{ tenantId: 't1', deliveryId: 'dlv_95', subscriptionId: 'sub_s' }])).subscriptions.get('t1/sub_s'),
+      ).toMatchObject({
+        url: 'https://new.example.com/in',
+      });
     expect(await store.disableGoneSubscription('t1', 'sub_s', '2026-03-01T00:05:00.000Z', '2026-03-01T00:06:00.000Z')).toBe(true);
-    expect(await subs.get('t1', 'sub_s')).toMatchObject({
-      status: 'disabled',
+    for (const s of [store, other])
+      expect(
+        (await s.getForSending([{ tenantId: 't1', deliveryId: 'dlv_95', subscriptionId: 'sub_s' }])).subscriptions.get('t1/sub_s'),
+      ).toMatchObject({
+        status: 'disabled',
+      });
+    // Deleted: gone at the next batch.
+    await subs.update({
+      ...sub,
       url: 'https://new.example.com/in',
-      updatedTime: '2026-03-01T00:06:00.000Z',
+      status: 'disabled',
+      updatedTime: '2026-03-01T00:07:00.000Z',
+      deletedTime: '2026-03-01T00:07:00.000Z',
     });
+    for (const s of [store, other])
+      expect(
+        (await s.getForSending([{ tenantId: 't1', deliveryId: 'dlv_95', subscriptionId: 'sub_s' }])).subscriptions.has('t1/sub_s'),
+      ).toBe(false);
+    expect(
+      await db.doc.send(new GetCommand({ TableName: 'deliveries-test', Key: { pk: 'TENANT#t1', sk: 'SUBSCRIPTIONS_CHANGED' } })),
+    ).toMatchObject({
+      Item: { changes: 3 },
+    });
+    await subs.create({ ...sub, id: 'sub_after' });
+    expect(await subs.get('t1', 'sub_s')).toBeUndefined();
+    expect(await store.disableGoneSubscription('t1', 'sub_after', sub.updatedTime, '2026-03-01T00:08:00.000Z')).toBe(true);
+    expect(await subs.get('t1', 'sub_after')).toMatchObject({ status: 'disabled', updatedTime: '2026-03-01T00:08:00.000Z' });
     expect(await store.disableGoneSubscription('t1', 'sub_deleted', sub.updatedTime, '2026-03-01T00:06:00.000Z')).toBe(false);
   });
 });

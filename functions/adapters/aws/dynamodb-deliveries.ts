@@ -26,6 +26,7 @@ import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../..
 import { decodeCursor, encodeCursor, queryNewestFirst } from './cursor.js';
 import { GSI1, historyPartition, keys } from './dynamodb-keys.js';
 import { fromSubscriptionItem } from './dynamodb-subscriptions.js';
+import { changesOf, countSubscriptionChange, SUBSCRIPTIONS_CHANGED_TYPE, SubscriptionCache } from './subscription-changes.js';
 
 const TRIES = 6;
 
@@ -221,6 +222,9 @@ function fromEventItem(i: Item): StoredEvent {
 }
 
 export class DynamoDeliveryStore implements DeliveryStore {
+  /** Per container: the sender's subscriptions, kept while their tenant's change counter stands still. */
+  private readonly subscriptionCache = new SubscriptionCache();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -282,20 +286,33 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const deliveries = new Map<string, Delivery>();
     const subscriptions = new Map<string, Subscription>();
     if (keyList.length === 0) return { deliveries, subscriptions };
-    const items = await this.batchGet([
+    // The deliveries and each tenant's subscriptions-changed counter in one read; then only the
+    // subscriptions this container has not read under the counter's value (subscription-changes.ts).
+    const tenants = [...new Set(keyList.map((k) => k.tenantId))];
+    const changes = new Map(tenants.map((t) => [t, 0]));
+    for (const i of await this.batchGet([
       ...keyList.map((k) => keys.delivery(k.tenantId, k.deliveryId)),
-      ...keyList.map((k) => keys.subscription(k.tenantId, k.subscriptionId)),
-    ]);
-    for (const i of items) {
+      ...tenants.map((t) => keys.subscriptionsChanged(t)),
+    ])) {
       if (i.type === 'delivery') {
         const d = fromDeliveryItem(i);
         deliveries.set(storeKey(d.tenantId, d.id), d);
-      } else if (i.type === 'subscription') {
-        const s = fromSubscriptionItem(i);
-        // A deleted subscription is as good as missing: it gets nothing new.
-        if (!s.deletedTime) subscriptions.set(storeKey(s.tenantId, s.id), s);
-      }
+      } else if (i.type === SUBSCRIPTIONS_CHANGED_TYPE) changes.set((i.pk as string).slice('TENANT#'.length), changesOf(i));
     }
+    const found = new Map<string, Subscription>();
+    const toRead: Record<string, string>[] = [];
+    for (const k of keyList) {
+      const cached = this.subscriptionCache.get(k.tenantId, changes.get(k.tenantId)!, k.subscriptionId);
+      if (cached) found.set(storeKey(k.tenantId, k.subscriptionId), cached);
+      else toRead.push(keys.subscription(k.tenantId, k.subscriptionId));
+    }
+    for (const i of toRead.length > 0 ? await this.batchGet(toRead, true) : []) {
+      const s = fromSubscriptionItem(i);
+      this.subscriptionCache.put(s.tenantId, changes.get(s.tenantId)!, s);
+      found.set(storeKey(s.tenantId, s.id), s);
+    }
+    // A deleted subscription is as good as missing: it gets nothing new.
+    for (const [key, s] of found) if (!s.deletedTime) subscriptions.set(key, s);
     return { deliveries, subscriptions };
   }
 
@@ -311,6 +328,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ExpressionAttributeValues: { ':disabled': 'disabled', ':at': at, ':seen': seenUpdatedTime },
         }),
       );
+      // Should counting fail, other containers see the disable once their cache expires (CACHE_TTL_MS).
+      await countSubscriptionChange(this.doc, this.tableName, tenantId).catch(() => undefined);
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;

@@ -8,6 +8,8 @@ export const keys = {
   subscription: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SUB#${id}` }),
   /** A tenant's count of live subscriptions, which enforces the per-tenant cap. */
   subscriptionCount: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SUBSCRIPTION_COUNT' }),
+  /** How many times a live subscription of the tenant changed: the sender's cache follows it (subscription-changes.ts). */
+  subscriptionsChanged: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SUBSCRIPTIONS_CHANGED' }),
   /** A subscription's sealed signing secrets (envelope storage), beside the subscription. */
   subscriptionSecret: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SECRET#${id}` }),
   subscriptionsByCreated: (tenantId: string) => `TENANT#${tenantId}#SUBS`,

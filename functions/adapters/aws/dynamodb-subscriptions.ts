@@ -5,6 +5,7 @@ import type { Subscription } from '../../domain/model.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
+import { countSubscriptionChange } from './subscription-changes.js';
 
 interface SubscriptionItem {
   pk: string;
@@ -171,6 +172,8 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
       if (err instanceof ConditionalCheckFailedException) throw notFound(`Webhook subscription ${subscription.id}`);
       throw err;
     }
+    // After the change is written: the sender's caches move on when this does.
+    await countSubscriptionChange(this.doc, this.tableName, subscription.tenantId);
     // The condition above lets exactly one delete through, so the slot is given back once.
     if (subscription.deletedTime) await this.releaseSlot(subscription.tenantId);
   }
