@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
-import { pool, type ReceiverProcess, sleep, startReceiverProcess } from './support.js';
+import { pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
 /**
  * Figure 3: AWS API calls our code makes per delivery at steady state, counted by local mode's
@@ -122,29 +122,5 @@ export async function measureCalls(options: CallsOptions): Promise<CallsPhase[]>
     await pipeline?.stop();
     await receiver.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function waitForDeliveries(receiver: ReceiverProcess, count: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await receiver.count();
-    if (got >= count) return;
-    if (Date.now() > deadline) throw new Error(`the receiver got ${got} of ${count} POSTs in ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** Until our code has made no AWS call for `idleMs`. */
-async function waitIdle(pipeline: LocalPipeline, idleMs: number): Promise<void> {
-  let last = pipeline.calls.total();
-  let since = Date.now();
-  while (Date.now() - since < idleMs) {
-    await sleep(100);
-    const now = pipeline.calls.total();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
   }
 }

@@ -9,7 +9,7 @@ import { LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pi
 import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
 import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
 import type { StackSettings } from './stack-settings.js';
-import { median, pool, type ReceiverProcess, sleep, startReceiverProcess } from './support.js';
+import { median, pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
 /**
  * The price of a million deliveries, from what local mode meters (local/usage-meter.ts) while it
@@ -304,34 +304,6 @@ async function tableBytes(doc: DynamoDBDocumentClient): Promise<number> {
     start = page.LastEvaluatedKey;
   } while (start);
   return bytes;
-}
-
-async function waitForDeliveries(receiver: ReceiverProcess, count: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await receiver.count();
-    if (got >= count) return;
-    if (Date.now() > deadline) throw new Error(`the receiver got ${got} of ${count} POSTs in ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** Until the pipeline has made no metered call for `idleMs`. */
-async function waitIdle(pipeline: LocalPipeline, idleMs: number): Promise<void> {
-  const total = () => {
-    const u = pipeline.usage.snapshot();
-    return Object.values(u.dynamodb.requests).reduce((n, x) => n + x, 0) + Object.values(u.sqs).reduce((n, x) => n + x, 0);
-  };
-  let last = total();
-  let since = Date.now();
-  while (Date.now() - since < idleMs) {
-    await sleep(100);
-    const now = total();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
-  }
 }
 
 export const PRICES_NOTE = `${PRICES_REGION} list prices of ${PRICES_DATE} (bench/prices.ts)`;

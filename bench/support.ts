@@ -84,3 +84,28 @@ export function paddedData(bytes: number): Record<string, unknown> {
   data.note = note.repeat(Math.ceil(bytes / note.length)).slice(0, Math.max(0, bytes - size - 10));
   return data;
 }
+
+/** Until the receiver has answered `count` POSTs in all. */
+export async function waitForDeliveries(receiver: ReceiverProcess, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await receiver.count();
+    if (got >= count) return;
+    if (Date.now() > deadline) throw new Error(`the receiver got ${got} of ${count} POSTs in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Until local mode's pipeline has made no AWS call of ours for `idleMs`. */
+export async function waitIdle(pipeline: { calls: { total(): number } }, idleMs: number): Promise<void> {
+  let last = pipeline.calls.total();
+  let since = Date.now();
+  while (Date.now() - since < idleMs) {
+    await sleep(100);
+    const now = pipeline.calls.total();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
