@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
 import { LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
@@ -241,19 +242,27 @@ export async function measureCostPhases(options: CostRunOptions): Promise<CostPh
         const calls = p.calls.snapshot();
         const storageBytes = (await tableBytes(doc)) - bytesBefore;
 
-        // Durations one batch at a time: the API called one request after another, the bus given ten events at once.
-        p.usage.reset();
-        for (let round = 0; round < options.durationRounds; round++) {
-          const before = await receiver.count();
-          if (path === 'api') for (let i = 0; i < 10; i++) await publishOne(path);
-          else await Promise.all(Array.from({ length: 10 }, () => publishOne(path)));
-          await waitForDeliveries(receiver, before + 10 * s, options.timeoutMs);
-          await waitIdle(p, 200);
-        }
-        const probe = p.usage.snapshot().lambda;
-        const isolatedMs = Object.fromEntries(
-          (Object.keys(probe) as LambdaName[]).map((n) => [n, probe[n].samples.length ? median(probe[n].samples) : 0]),
-        ) as Record<LambdaName, number>;
+        // Durations with the pipeline otherwise idle: the API called one request after another,
+        // the bus given ten events at once (a fan-out batch). The sender is timed on rounds of ten
+        // deliveries (SENDER_BATCH_SIZE), one batch of its own: ten events to ten subscriptions would be ten batches
+        // at once, sharing this process's two cores as Lambda's invocations never share theirs.
+        const probe = async (eventsPerRound: number): Promise<Record<LambdaName, number>> => {
+          p.usage.reset();
+          for (let round = 0; round < options.durationRounds; round++) {
+            const before = await receiver.count();
+            if (path === 'api') for (let i = 0; i < eventsPerRound; i++) await publishOne(path);
+            else await Promise.all(Array.from({ length: eventsPerRound }, () => publishOne(path)));
+            await waitForDeliveries(receiver, before + eventsPerRound * s, options.timeoutMs);
+            await waitIdle(p, 200);
+          }
+          const samples = p.usage.snapshot().lambda;
+          return Object.fromEntries(
+            (Object.keys(samples) as LambdaName[]).map((n) => [n, samples[n].samples.length ? median(samples[n].samples) : 0]),
+          ) as Record<LambdaName, number>;
+        };
+        const whole = await probe(SENDER_BATCH_SIZE);
+        const sender = s > 1 ? (await probe(Math.ceil(SENDER_BATCH_SIZE / s))).sender : whole.sender;
+        const isolatedMs = { ...whole, sender };
         const phase: CostPhase = {
           path,
           subscriptions: s,

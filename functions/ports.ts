@@ -96,7 +96,11 @@ export interface ChangeVisibility {
  * in batches and written in batches, per invocation.
  */
 export interface DeliveryStore {
-  getEvents(keys: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>>;
+  /**
+   * Strongly consistent unless `consistent: false` (half the read units): the fan-out reads
+   * events the API stored a moment before, and its own progress, consistently.
+   */
+  getEvents(keys: readonly { tenantId: string; eventId: string }[], options?: { consistent?: boolean }): Promise<Map<string, StoredEvent>>;
   /** With each delivery's `attemptLog`. */
   getDeliveries(keys: readonly { tenantId: string; deliveryId: string }[]): Promise<Map<string, Delivery>>;
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { eventOfRecord } from '../domain/delivery-record.js';
 import { ApiError, notFound, validationError } from '../domain/errors.js';
 import type { Delivery, DeliveryStatus, Subscription, WebhookEvent } from '../domain/model.js';
 import { DELIVERY_STATUS_FILTERS } from '../domain/portal.js';
@@ -112,13 +113,14 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       const s = await subscriptionOf(ctx, tenantId, params.id!);
       mustBeEnabled(s);
       const d = await deliveryOf(ctx, tenantId, s.id, params.delivery_id!);
-      const stored = (await deps.store.getEvents([{ tenantId, eventId: d.eventId }])).get(storeKey(tenantId, d.eventId));
-      if (!stored) throw new ApiError(410, 'event_expired', `Event ${d.eventId} is past its retention period and can no longer be sent`);
+      const event =
+        eventOfRecord(d) ?? (await deps.store.getEvents([{ tenantId, eventId: d.eventId }])).get(storeKey(tenantId, d.eventId))?.event;
+      if (!event) throw new ApiError(410, 'event_expired', `Event ${d.eventId} is past its retention period and can no longer be sent`);
       // A new generation: the sender will not take the retry for a duplicate of a delivered message.
       const retried: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: ctx.now().toISOString() };
       delete retried.nextAttemptTime;
       await deps.store.write({ deliveries: [retried] });
-      const message = deliveryMessage(tenantId, s.id, stored.event, d.createdTime, retried.generation);
+      const message = deliveryMessage(tenantId, s.id, event, d.createdTime, retried.generation);
       try {
         await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
       } catch (err) {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { utf8Bytes } from '../domain/aws-limits.js';
+import { deliveryIdFor } from '../domain/delivery-id.js';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { eventGoesInRecord } from '../domain/delivery-record.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
 import {
   type Continuation,
@@ -15,7 +17,7 @@ import {
   resumeFrom,
   START,
 } from '../domain/fanout-paging.js';
-import type { StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import type { Delivery, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
 import {
@@ -128,6 +130,8 @@ interface EventWork {
   source: 'bus' | 'continuation';
   /** The event as the bus carried it; absent for continuations and for events the API stored. */
   event?: WebhookEvent;
+  /** `event` as receivers get it, serialized once. */
+  body?: string;
   position: FanoutPosition;
   /** Every ingest message of the batch that carries this event. */
   messageIds: string[];
@@ -138,11 +142,17 @@ interface EventWork {
 /** One event's share of the invocation: its page's messages, what to store, and where it goes on. */
 interface PageWork {
   work: EventWork;
+  /** The event, when the page lists it in subscriptions' history (`subscriptionIds`). */
+  event?: WebhookEvent;
   messages: QueueMessage[];
   /** The subscription of each message: the page's entries in their history index. */
   subscriptionIds: string[];
+  /** The history entries' created time when not the invocation's: that of a delivery sent before. */
+  createdTime?: string;
   /** Written in the invocation's one batched write; absent when the table already has what is needed. */
   stored?: StoredEvent;
+  /** The event's one delivery, its body kept in the delivery's record rather than an event item. */
+  inRecord?: boolean;
   /** Sent to the ingest queue once `stored` is written. */
   continuation?: FanoutPosition;
 }
@@ -162,7 +172,10 @@ function workOf(message: IngestMessage, messageId: string): EventWork {
     position: START,
     ...ids,
   };
-  if (!stored) w.event = event;
+  if (!stored) {
+    w.event = event;
+    w.body = serializeEvent(event);
+  }
   return w;
 }
 
@@ -199,6 +212,7 @@ export function createFanout(deps: FanoutDeps) {
         existing.messageIds.push(...w.messageIds);
         existing.identities.push(...w.identities);
         existing.event ??= w.event;
+        existing.body ??= w.body;
         if (w.position.page > existing.position.page) {
           existing.position = w.position;
           existing.source = w.source;
@@ -206,15 +220,6 @@ export function createFanout(deps: FanoutDeps) {
       }
     }
     const events = [...work.values()];
-
-    let seen: Map<string, StoredEvent>;
-    try {
-      seen = await deps.store.getEvents(events.map((w) => ({ tenantId: w.tenantId, eventId: w.eventId })));
-    } catch (err) {
-      // Nothing was sent yet: the whole batch comes back and nothing is duplicated.
-      for (const w of events) fail(w, `could not read the events table: ${(err as Error).message}`);
-      return response(failures);
-    }
 
     // Events of one tenant read the same pages: one Query per page per invocation.
     const pages = new Map<string, Promise<Page<Subscription>>>();
@@ -224,6 +229,53 @@ export function createFanout(deps: FanoutDeps) {
         pages.set(key, deps.subscriptions.listById(tenantId, { limit: subscriptionPage, ...(cursor !== undefined ? { cursor } : {}) }));
       return pages.get(key)!;
     };
+
+    // An event from the bus that one subscription matches goes, if small, in its delivery's record
+    // (delivery-record.ts): no event item is written, and the delivery's record is what shows it
+    // was sent. Decided from the tenant's first page of subscriptions, before reading the table.
+    const soleDelivery = new Map<string, { subscriptionId: string; deliveryId: string }>();
+    await Promise.all(
+      events.map(async (w) => {
+        if (w.source !== 'bus' || !w.event || !w.body) return;
+        const page = await subscriptionsAfter(w.tenantId, undefined).catch(() => undefined);
+        // Unreadable: read again, and failed on its own, when its page is built.
+        if (!page || page.nextCursor) return;
+        const event = w.event;
+        const matching = page.items.filter((s) => matches(s, event));
+        if (matching.length === 1 && eventGoesInRecord(matching.length, utf8Bytes(w.body))) {
+          const subscriptionId = matching[0]!.id;
+          soleDelivery.set(w.key, { subscriptionId, deliveryId: deliveryIdFor(event.id, subscriptionId) });
+        }
+      }),
+    );
+
+    let seen: Map<string, StoredEvent>;
+    let recorded: Map<string, Delivery>;
+    try {
+      const eventKey = (w: EventWork) => ({ tenantId: w.tenantId, eventId: w.eventId });
+      const itemless = (w: EventWork) => !soleDelivery.has(w.key);
+      const [stored, fromBus, records] = await Promise.all([
+        // Strongly consistent: an event the API stored a moment before putting its reference on
+        // the bus, and the progress of a fan-out in pages.
+        deps.store.getEvents(events.filter((w) => itemless(w) && !w.event).map(eventKey)),
+        // An event the bus carried is looked up only to find it fanned out already: by a message
+        // that comes back, minutes later, or a producer's repeated PutEvents. Half the read units.
+        deps.store.getEvents(events.filter((w) => itemless(w) && w.event).map(eventKey), { consistent: false }),
+        deps.store.getDeliveries(
+          events.flatMap((w) => {
+            const sole = soleDelivery.get(w.key);
+            return sole ? [{ tenantId: w.tenantId, deliveryId: sole.deliveryId }] : [];
+          }),
+        ),
+      ]);
+      seen = new Map([...stored, ...fromBus]);
+      recorded = records;
+    } catch (err) {
+      // Nothing was sent yet: the whole batch comes back and nothing is duplicated.
+      for (const w of events) fail(w, `could not read the events table: ${(err as Error).message}`);
+      return response(failures);
+    }
+
     const left = { ...budget };
     const createdTime = now().toISOString();
     const sent: PageWork[] = [];
@@ -251,6 +303,17 @@ export function createFanout(deps: FanoutDeps) {
     };
 
     for (const w of events) {
+      const sole = soleDelivery.get(w.key);
+      const record = sole && recorded.get(storeKey(w.tenantId, sole.deliveryId));
+      if (sole && record) {
+        // Sent before: a producer put it on the bus again, or this message comes back after a
+        // crash, which may have come before its history entry was written. So the entry is
+        // written again, beside the first (at the delivery's created time); lists show a delivery once.
+        duplicates += w.messageIds.length;
+        if (!record.legacyListing)
+          sent.push({ work: w, event: w.event!, messages: [], subscriptionIds: [sole.subscriptionId], createdTime: record.createdTime });
+        continue;
+      }
       const prior = seen.get(w.key);
       const resume = resumeFrom(w.position, prior, w.identities);
       if (resume.action === 'done') {
@@ -275,7 +338,7 @@ export function createFanout(deps: FanoutDeps) {
               : 'a fan-out continuation names an event that is not in the table',
           );
         }
-        const page = await nextPage(w, event, resume.position, prior);
+        const page = await nextPage(w, event, resume.position, prior, sole !== undefined);
         group.push(page);
         groupBytes += page.messages.reduce((n, m) => n + m.body.length, 0);
       } catch (err) {
@@ -291,9 +354,15 @@ export function createFanout(deps: FanoutDeps) {
      * subscriptions after the position's cursor, in id order, until the budget runs out (then a
      * continuation after the last one examined) or the subscriptions do (then it is done).
      */
-    async function nextPage(w: EventWork, event: WebhookEvent, from: FanoutPosition, prior: StoredEvent | undefined): Promise<PageWork> {
-      const body = serializeEvent(event);
-      const matches = (s: Subscription) => s.status === 'enabled' && anyFilterMatches(s.events, event.type);
+    async function nextPage(
+      w: EventWork,
+      event: WebhookEvent,
+      from: FanoutPosition,
+      prior: StoredEvent | undefined,
+      inRecord: boolean,
+    ): Promise<PageWork> {
+      const body = w.body ?? serializeEvent(event);
+      const matching = (s: Subscription) => matches(s, event);
       const messages: QueueMessage[] = [];
       const subscriptionIds: string[] = [];
       let after = from.cursor;
@@ -307,8 +376,9 @@ export function createFanout(deps: FanoutDeps) {
         const page = await subscriptionsAfter(w.tenantId, after);
         for (let i = 0; i < page.items.length; i++) {
           const s = page.items[i]!;
-          if (matches(s)) {
+          if (matching(s)) {
             const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
+            if (inRecord) m.eventInRecord = true;
             const message = { id: m.deliveryId, body: encodeDeliveryMessage(m) };
             const size = utf8Bytes(message.body);
             if (left.messages < 1 || left.bytes < size) {
@@ -323,7 +393,7 @@ export function createFanout(deps: FanoutDeps) {
             if (left.messages < 1 || left.bytes < size) {
               // The budget is spent. The rest of this page is at hand: a continuation only if
               // something in it matches, or more pages may follow (rather than read on to find out).
-              if (page.items.slice(i + 1).some(matches)) cut = true;
+              if (page.items.slice(i + 1).some(matching)) cut = true;
               else if (page.nextCursor) {
                 after = page.nextCursor;
                 cut = true;
@@ -344,19 +414,21 @@ export function createFanout(deps: FanoutDeps) {
         published: true,
       };
       const by = w.identities[0]!;
-      if (!cut) return { work: w, messages, subscriptionIds, stored: { ...base, deliveries: from.sent + messages.length } };
+      const page = { work: w, event, messages, subscriptionIds };
+      if (!cut && inRecord && messages.length === 1) return { ...page, inRecord: true };
+      if (!cut) return { ...page, stored: { ...base, deliveries: from.sent + messages.length } };
       if (messages.length > 0) {
         const next: FanoutPosition = {
           page: from.page + 1,
           sent: from.sent + messages.length,
           ...(after !== undefined ? { cursor: after } : {}),
         };
-        return { work: w, messages, subscriptionIds, stored: { ...base, fanout: { ...next, by } }, continuation: next };
+        return { ...page, stored: { ...base, fanout: { ...next, by } }, continuation: next };
       }
       // Not started within the budget: handed on as it is. A continuation carries no event, so
       // one the table does not hold yet is stored first.
-      if (prior) return { work: w, messages, subscriptionIds, continuation: from };
-      return { work: w, messages, subscriptionIds, stored: { ...base, fanout: { ...from, by } }, continuation: from };
+      if (prior) return { ...page, continuation: from };
+      return { ...page, stored: { ...base, fanout: { ...from, by } }, continuation: from };
     }
 
     // One batched write, with one history index item per subscription listing what this page sent
@@ -366,21 +438,23 @@ export function createFanout(deps: FanoutDeps) {
       g.subscriptionIds.map((subscriptionId) => ({
         tenantId: g.work.tenantId,
         subscriptionId,
-        eventId: g.stored!.event.id,
-        eventType: g.stored!.event.type,
-        createdTime,
+        eventId: g.event!.id,
+        eventType: g.event!.type,
+        createdTime: g.createdTime ?? createdTime,
       }));
-    const stored = new Set<PageWork>(sent.filter((g) => !g.stored));
-    const toStore = sent.filter((g) => g.stored);
+    const eventsOf = (g: PageWork) => (g.stored ? [g.stored] : []);
+    const writes = (g: PageWork) => g.stored !== undefined || g.subscriptionIds.length > 0;
+    const stored = new Set<PageWork>(sent.filter((g) => !writes(g)));
+    const toStore = sent.filter(writes);
     try {
-      if (toStore.length > 0) await deps.store.write({ events: toStore.map((g) => g.stored!), history: toStore.flatMap(historyOf) });
+      if (toStore.length > 0) await deps.store.write({ events: toStore.flatMap(eventsOf), history: toStore.flatMap(historyOf) });
       for (const g of toStore) stored.add(g);
     } catch (err) {
       log('warn', 'batched event write failed; writing one by one', { error: (err as Error).message });
       await Promise.all(
         toStore.map(async (g) => {
           try {
-            await deps.store.write({ events: [g.stored!], history: historyOf(g) });
+            await deps.store.write({ events: eventsOf(g), history: historyOf(g) });
             stored.add(g);
           } catch (e) {
             fail(g.work, `could not store the fanned-out event: ${(e as Error).message}`);
@@ -419,16 +493,29 @@ export function createFanout(deps: FanoutDeps) {
       }
     }
 
-    const done = [...stored].flatMap((g) => (g.stored?.deliveries !== undefined ? [g.stored] : []));
+    const done = [...stored].flatMap((g) => {
+      const deliveries = g.stored?.deliveries ?? (g.inRecord ? 1 : undefined);
+      return deliveries === undefined ? [] : [{ work: g.work, eventType: g.event!.type, deliveries }];
+    });
     metrics.count('EventsFannedOut', done.length);
     metrics.count('DeliveriesCreated', deliveriesCreated);
     if (continued > 0) metrics.count('FanoutContinued', continued);
-    for (const s of done)
-      log('debug', 'event fanned out', { eventId: s.event.id, eventType: s.event.type, tenantId: s.tenantId, deliveries: s.deliveries });
+    for (const d of done)
+      log('debug', 'event fanned out', {
+        eventId: d.work.eventId,
+        eventType: d.eventType,
+        tenantId: d.work.tenantId,
+        deliveries: d.deliveries,
+      });
     if (duplicates > 0) log('info', 'duplicate events skipped', { count: duplicates });
     if (stale > 0) log('info', 'stale fan-out continuations skipped', { count: stale });
     return response(failures);
   };
+}
+
+/** Whether an event goes to a subscription. */
+function matches(s: Subscription, event: WebhookEvent): boolean {
+  return s.status === 'enabled' && anyFilterMatches(s.events, event.type);
 }
 
 function response(failures: Set<string>): SQSBatchResponse {

@@ -108,6 +108,11 @@ export function createSender(deps: SenderDeps) {
     const { record, message, receiveCount } = w;
     const generation = message.generation ?? 0;
     if (prior?.status === 'succeeded' && prior.generation >= generation) return { record, outcome: 'duplicate' };
+    // Another copy of a delivery already under way, sent by another fan-out (a producer put the
+    // event on the bus again, or a fan-out sent its page again after a crash): every fan-out
+    // stamps its own created time, and the record keeps that of the copy attempted first. That
+    // copy carries on; this one goes. Redriven and manual-retry messages keep the record's time.
+    if (prior && generation <= prior.generation && message.createdTime !== prior.createdTime) return { record, outcome: 'duplicate' };
     const at = now();
     const atIso = at.toISOString();
     const elapsed = (at.getTime() - started) / 1000;
@@ -154,6 +159,9 @@ export function createSender(deps: SenderDeps) {
       // A message from before the history index: its delivery is listed the old way (gsi1).
       legacyListing: prior ? prior.legacyListing === true : message.listed !== true,
     };
+    // An event with no item of its own is kept here, with every write of the record.
+    const eventBody = prior?.eventBody ?? (message.eventInRecord ? webhookBody(message) : undefined);
+    if (eventBody !== undefined) delivery.eventBody = eventBody;
     if (subscription?.status !== 'enabled') {
       delivery.status = 'skipped';
       delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';

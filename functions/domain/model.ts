@@ -58,6 +58,11 @@ export interface DeliveryMessage {
    * a message without it predates the index, and its delivery stays listed the old way.
    */
   listed?: boolean;
+  /**
+   * Set by the fan-out for an event it did not store because it has this one delivery
+   * (EVENT_IN_RECORD_MAX_BYTES): the delivery's record keeps the body instead.
+   */
+  eventInRecord?: boolean;
 }
 
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */
@@ -110,6 +115,11 @@ export interface Delivery {
    * records from before that index, kept listed there until they expire.
    */
   legacyListing?: boolean;
+  /**
+   * The event as receivers get it, for an event with no item of its own: one the fan-out sent to
+   * a single subscription is stored once, here (functions/domain/delivery-record.ts).
+   */
+  eventBody?: string;
 }
 
 export type AttemptError = 'timeout' | 'connection' | 'refused' | 'dns' | 'other' | 'subscription_disabled' | 'subscription_deleted';

@@ -36,6 +36,8 @@ describe('delivery storage in local mode', () => {
       data: { customer_id: '931e2341-c3eb-4681-97d4-f6e09d90da14', status: 'success' },
     });
     expect(published.status).toBe(202);
+    // Fanned out (and listed) before the test event, so the order below is certain.
+    await receiver.waitFor(1);
     const test = await p.call('POST', `/api/v0.1/webhooks/${sub}/test`);
     expect(test.status).toBe(202);
     await receiver.waitFor(2);
@@ -73,5 +75,75 @@ describe('delivery storage in local mode', () => {
 
     const detail = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries/${listed[1].id}`);
     expect(detail.body.delivery.attempt_log).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, response_excerpt: 'ok' })]);
+  });
+});
+
+describe('an event with one subscription, in local mode', () => {
+  let p: TestPipeline;
+  let receiver: Receiver;
+  let client: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    p = await startTestPipeline();
+    receiver = await startReceiver();
+    client = new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    doc = DynamoDBDocumentClient.from(client);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await p?.stop();
+    await receiver?.close();
+  });
+
+  const scan = async () => (await doc.send(new ScanCommand({ TableName: p.endpoints.tableName }))).Items ?? [];
+
+  it('is stored once, in its delivery record: no event item; put on the bus again it is not sent again; a retry sends the same body', async () => {
+    const created = await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
+    const sub: string = created.body.webhook_subscription.id;
+    const event = {
+      id: 'evt_in_record',
+      type: 'card.created',
+      timestamp: '2026-11-30T12:00:00.000Z',
+      data: { card_id: 'c_1', last4: '4242' },
+    };
+    await p.bus.publish(p.tenantId, event);
+    const [first] = await receiver.waitFor(1);
+    expect(JSON.parse(first!.body)).toEqual(event);
+    const delivered = await eventually('the delivery succeeded', async () => {
+      const list = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries`);
+      return list.body.deliveries[0]?.status === 'succeeded' ? list.body.deliveries[0] : undefined;
+    });
+
+    const items = await scan();
+    expect(items.filter((i) => i.type === 'event')).toEqual([]);
+    const [record] = items.filter((i) => i.type === 'delivery');
+    expect(record!.event_body).toBe(first!.body);
+    expect(dynamoItemBytes(record!)).toBeLessThan(1024);
+    const put = await doc.send(new PutCommand({ TableName: p.endpoints.tableName, Item: record!, ReturnConsumedCapacity: 'TOTAL' }));
+    expect(put.ConsumedCapacity?.CapacityUnits).toBe(1);
+
+    // The producer puts it on the bus again: the fan-out finds the delivery's record and sends
+    // nothing; it writes the history entry again beside the first, and the list shows it once.
+    await p.bus.publish(p.tenantId, event);
+    await eventually('the fan-out took the repeated event', async () => {
+      const history = (await scan()).filter((i) => i.type === 'history');
+      return history.length === 2 ? history : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.requests).toHaveLength(1);
+    const list = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries`);
+    expect(list.body.deliveries.map((d: { id: string }) => d.id)).toEqual([delivered.id]);
+
+    // A manual retry takes the event from the record: the same bytes, the same webhook-id.
+    const retried = await p.call('POST', `/api/v0.1/webhooks/${sub}/deliveries/${delivered.id}/retry`);
+    expect(retried.status).toBe(202);
+    const [, again] = await receiver.waitFor(2);
+    expect(again!.body).toBe(first!.body);
+    expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    const detail = await eventually('the retry is recorded', async () => {
+      const d = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries/${delivered.id}`);
+      return d.body.delivery.attempt_log.length === 2 ? d.body.delivery : undefined;
+    });
+    expect(detail.status).toBe('succeeded');
   });
 });

@@ -98,6 +98,55 @@ describe('fan-out handler', () => {
     expect(sent()).toEqual([]);
   });
 
+  it('keeps an event with one subscription in its delivery record: no event item, one message that says so, listed', async () => {
+    const res = await fanout()(batch(envelope('evt_sole', 'card.created', { tenant_id: 'tnt_2' })));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sent().map((m) => [m.subscriptionId, m.eventInRecord])).toEqual([['foreign', true]]);
+    expect(store.events.size).toBe(0);
+    expect(store.history.map((h) => [h.subscriptionId, h.eventId])).toEqual([['foreign', 'evt_sole']]);
+  });
+
+  it("finds an event with one subscription again by its delivery's record, and lists it again beside the first", async () => {
+    const again = () => fanout()(batch(envelope('evt_sole2', 'card.created', { tenant_id: 'tnt_2' })));
+    await again();
+    // Put on the bus again before any attempt: nothing records it yet, so it is sent again
+    // (the sender keeps one of the two copies).
+    await again();
+    expect(sent()).toHaveLength(2);
+    const [first] = sent();
+    await store.write({
+      deliveries: [
+        {
+          id: first!.deliveryId,
+          tenantId: 'tnt_2',
+          subscriptionId: 'foreign',
+          eventId: 'evt_sole2',
+          eventType: 'card.created',
+          status: 'succeeded',
+          attempts: 1,
+          generation: 0,
+          createdTime: first!.createdTime,
+          updatedTime: first!.createdTime,
+        },
+      ],
+    });
+    sqs.resetHistory();
+    const res = await again();
+    expect(res.batchItemFailures).toEqual([]);
+    expect(sent()).toEqual([]);
+    // Its history entry again (a crash may have come before the first), at the delivery's time.
+    expect(store.history.at(-1)).toMatchObject({ subscriptionId: 'foreign', eventId: 'evt_sole2', createdTime: first!.createdTime });
+    expect(store.events.size).toBe(0);
+  });
+
+  it('gives an event with one subscription an item of its own when its body is over 1 KB', async () => {
+    const big = envelope('evt_big', 'card.created', { tenant_id: 'tnt_2' });
+    big.detail.event.data = { card_id: 'x'.repeat(1024) };
+    await fanout()(batch(big));
+    expect(sent().map((m) => [m.subscriptionId, m.eventInRecord])).toEqual([['foreign', undefined]]);
+    expect(store.events.get('tnt_2/evt_big')).toMatchObject({ deliveries: 1 });
+  });
+
   it('counts an event twice in one batch once', async () => {
     await fanout()(batch(envelope('evt_3'), envelope('evt_3')));
     expect(sent()).toHaveLength(3);

@@ -423,6 +423,42 @@ describe('sender handler', () => {
     expect(deliveryOf(skipped)).toMatchObject({ status: 'skipped', lastError: 'subscription_disabled' });
   });
 
+  it('keeps the event in the record when the fan-out stored none, through every attempt', async () => {
+    const handler = sender();
+    const m = { ...message(120), listed: true, eventInRecord: true };
+    answers.push(fail500);
+    await handler({ Records: [record(m, 1)] } as SQSEvent);
+    expect(deliveryOf(m).eventBody).toBe(posts[0]!.body);
+    clock += 6000;
+    await handler({ Records: [record({ ...m, eventInRecord: undefined }, 2)] } as SQSEvent);
+    expect(deliveryOf(m)).toMatchObject({ status: 'succeeded', attempts: 2, eventBody: posts[0]!.body });
+    // A message whose event has an item of its own leaves the record without it.
+    await handler({ Records: [record({ ...message(121), listed: true }, 1)] } as SQSEvent);
+    expect(deliveryOf(message(121)).eventBody).toBeUndefined();
+  });
+
+  it('drops a copy of a delivery under way that another fan-out sent; a redriven or retried message goes on', async () => {
+    const handler = sender();
+    const m = { ...message(130), listed: true };
+    answers.push(fail500);
+    await handler({ Records: [record(m, 1)] } as SQSEvent);
+    expect(posts).toHaveLength(1);
+    // The producer put the event on the bus again before it was delivered: a second fan-out
+    // sent a message of its own, stamped with its own time. It is deleted, without a POST.
+    clock += 6000;
+    const copy = { ...m, createdTime: '2026-01-01T00:00:09.000Z' };
+    const res = await handler({ Records: [record(copy, 1, 1)] } as SQSEvent);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(posts).toHaveLength(1);
+    expect(deliveryOf(m)).toMatchObject({ attempts: 1, createdTime: m.createdTime });
+    // The original carries on, and so does a redriven one (its time is the record's).
+    await handler({ Records: [record(m, 2)] } as SQSEvent);
+    expect(posts).toHaveLength(2);
+    expect(deliveryOf(m)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    await handler({ Records: [record({ ...m, generation: 1 }, 1)] } as SQSEvent);
+    expect(posts).toHaveLength(3);
+  });
+
   it('keeps a delivery fanned out before the history index listed the old way, and its earlier attempts', async () => {
     await seed(message(110), { status: 'pending', attempts: 1, legacyListing: true, nextAttemptTime: new Date(T0).toISOString() });
     // A message from before the index (no `listed`), never attempted: listed by gsi1 too.

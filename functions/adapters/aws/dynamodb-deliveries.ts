@@ -58,6 +58,7 @@ function deliveryItem(d: Delivery, ttl: number): Item {
     round_start: d.roundStart,
     round_generation: d.roundGeneration,
     dead_letter_receive: d.deadLetterReceive,
+    event_body: d.eventBody,
     ttl,
   };
   const log = d.attemptLog ?? [];
@@ -87,6 +88,7 @@ function fromDeliveryItem(i: Item): Delivery {
   if (typeof i.dead_letter_receive === 'number') d.deadLetterReceive = i.dead_letter_receive;
   if (Array.isArray(i.attempt_log)) d.attemptLog = (i.attempt_log as Item[]).map((a) => fromInlineAttempt(a, d));
   if (typeof i.gsi1pk === 'string') d.legacyListing = true;
+  if (typeof i.event_body === 'string') d.eventBody = i.event_body;
   return d;
 }
 
@@ -264,12 +266,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return out;
   }
 
-  async getEvents(keyList: readonly { tenantId: string; eventId: string }[]): Promise<Map<string, StoredEvent>> {
+  async getEvents(
+    keyList: readonly { tenantId: string; eventId: string }[],
+    options: { consistent?: boolean } = {},
+  ): Promise<Map<string, StoredEvent>> {
     if (keyList.length === 0) return new Map();
-    // Strongly consistent: fan-out reads an event the API stored a moment before putting its reference on the bus.
     const items = await this.batchGet(
       keyList.map((k) => keys.event(k.tenantId, k.eventId)),
-      true,
+      options.consistent ?? true,
     );
     return new Map(items.map((i) => fromEventItem(i)).map((e) => [storeKey(e.tenantId, e.event.id), e]));
   }
