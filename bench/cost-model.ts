@@ -318,12 +318,19 @@ async function tableBytes(doc: DynamoDBDocumentClient): Promise<number> {
 export const PRICES_NOTE = `${PRICES_REGION} list prices of ${PRICES_DATE} (bench/prices.ts)`;
 
 /**
- * A month's price from two measured points: what scales with events (the bus, the ingest queue,
- * the event's item, the fan-out) and what scales with deliveries (the delivery queue, the sender,
- * the delivery's item). With c(s) the price per million deliveries for events matching s
- * subscriptions, c(s) = perMillionEvents / s + perMillionDeliveries, solved from s = 1 and s = 10.
+ * A month's price from three measured points: what scales with events (the bus, the ingest
+ * queue, the fan-out, the event's item) and what scales with deliveries (the delivery queue, the
+ * sender, the delivery's item). With c(s) the price per million deliveries for events matching s
+ * subscriptions, c(s) = perMillionEvents / s + perMillionDeliveries, solved from s = 2 and s = 10.
+ * An event with one subscription has no item of its own (delivery-record.ts): its price per event
+ * is what c(1) leaves after the deliveries' share.
  */
-export function splitPerEventAndDelivery(s1: number, s10: number): { perMillionEvents: number; perMillionDeliveries: number } {
-  const perMillionEvents = (s1 - s10) / 0.9;
-  return { perMillionEvents, perMillionDeliveries: s1 - perMillionEvents };
+export function splitPerEventAndDelivery(
+  s1: number,
+  s2: number,
+  s10: number,
+): { perMillionEvents: number; perMillionEventsWithOneSubscription: number; perMillionDeliveries: number } {
+  const perMillionEvents = (s2 - s10) / (1 / 2 - 1 / 10);
+  const perMillionDeliveries = s10 - perMillionEvents / 10;
+  return { perMillionEvents, perMillionEventsWithOneSubscription: s1 - perMillionDeliveries, perMillionDeliveries };
 }

@@ -70,7 +70,11 @@ const results: {
   cost?: {
     perSubscriptionMonth?: { perSubscription: number; envelope: number; model: SecretCostFigure };
     /** USD per million deliveries: events published through the API or put on the bus, 1 and 10 subscriptions. */
-    perMillionDeliveries?: { api: { s1: number; s10: number }; bus: { s1: number; s10: number }; model: CostModelResult };
+    perMillionDeliveries?: {
+      api: { s1: number; s2: number; s10: number };
+      bus: { s1: number; s2: number; s10: number };
+      model: CostModelResult;
+    };
     /** USD per million API requests, REST API (ours) against an HTTP API, each with the cached authorizer. */
     apiPerMillionRequests?: { rest: number; http: number; model: ApiPriceFigure };
   } & Record<string, unknown>;
@@ -174,7 +178,8 @@ if (only.has('calls')) {
     events: quick ? 100 : 200,
     warmupEvents: 20,
     publishConcurrency: 8,
-    subscriptionCounts: [1, 10],
+    // 2 as well: with 1 an event has no item of its own, so the price per event is fitted on 2 and 10.
+    subscriptionCounts: [1, 2, 10],
     idleMs: 1_500,
     timeoutMs: 120_000,
     log,
@@ -240,7 +245,8 @@ if (only.has('cost')) {
     eventsPerPhase: (s) => Math.round((quick ? 600 : 2_000) / Math.sqrt(s)),
     warmupEvents: 50,
     publishConcurrency: 16,
-    subscriptionCounts: [1, 10],
+    // 2 as well: with 1 an event has no item of its own, so the price per event is fitted on 2 and 10.
+    subscriptionCounts: [1, 2, 10],
     data,
     idleMs: 1_500,
     timeoutMs: 300_000,
@@ -253,8 +259,8 @@ if (only.has('cost')) {
   results.cost = {
     ...results.cost,
     perMillionDeliveries: {
-      api: { s1: of('api.s1'), s10: of('api.s10') },
-      bus: { s1: of('bus.s1'), s10: of('bus.s10') },
+      api: { s1: of('api.s1'), s2: of('api.s2'), s10: of('api.s10') },
+      bus: { s1: of('bus.s1'), s2: of('bus.s2'), s10: of('bus.s10') },
       model: {
         prices: PRICES_NOTE,
         assumptions: DEFAULT_COST_ASSUMPTIONS,
@@ -262,8 +268,8 @@ if (only.has('cost')) {
         event: { dataBytes: JSON.stringify(data).length },
         figures,
         split: {
-          api: splitPerEventAndDelivery(of('api.s1'), of('api.s10')),
-          bus: splitPerEventAndDelivery(of('bus.s1'), of('bus.s10')),
+          api: splitPerEventAndDelivery(of('api.s1'), of('api.s2'), of('api.s10')),
+          bus: splitPerEventAndDelivery(of('bus.s1'), of('bus.s2'), of('bus.s10')),
         },
       },
     },
@@ -305,7 +311,7 @@ if (only.has('cost')) {
   for (const path of ['api', 'bus'] as const) {
     const x = results.cost.perMillionDeliveries!.model.split[path];
     log(
-      `  ${path}: a month costs about $${x.perMillionEvents.toFixed(2)} per million events + $${x.perMillionDeliveries.toFixed(2)} per million deliveries`,
+      `  ${path}: a month costs about $${x.perMillionEvents.toFixed(2)} per million events ($${x.perMillionEventsWithOneSubscription.toFixed(2)} with one subscription) + $${x.perMillionDeliveries.toFixed(2)} per million deliveries`,
     );
   }
 }

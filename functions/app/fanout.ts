@@ -36,13 +36,17 @@ export { deliveryMessage } from '../domain/delivery-message.js';
 /**
  * Ingest queue -> one delivery message per (event, matching enabled subscription), in pages.
  *
- * Per batch: one read of the events already stored (so an event put on the bus twice, or an
- * ingest message that comes back, makes no second delivery; the API parks events too large for
- * a PutEvents entry in the same table, and this read fetches them too; a fan-out in pages keeps
- * its progress there), subscription pages per tenant in id order (shared by the batch's events),
- * the messages in batches within SQS's limits, one batched write storing the events, then the
- * continuations. The events are stored after their messages are sent: a crash in between sends
- * them again (at least once), never zero times.
+ * Per batch: subscription pages per tenant in id order (shared by the batch's events), one read
+ * of the events already stored (so an event put on the bus twice, or an ingest message that
+ * comes back, makes no second delivery; the API parks events too large for a PutEvents entry in
+ * the same table, and this read fetches them too; a fan-out in pages keeps its progress there),
+ * the messages in batches within SQS's limits, one batched write storing the events and the
+ * subscriptions' history entries, then the continuations. The events are stored after their
+ * messages are sent: a crash in between sends them again (at least once), never zero times.
+ *
+ * An event one subscription matches, with a body of up to 1 KB, gets no item of its own: its
+ * delivery's record keeps it (delivery-record.ts), and that record, looked up instead of the
+ * event, is what shows it was sent before.
  *
  * An invocation sends at most a page budget of messages (functions/domain/fanout-paging.ts).
  * Events are taken in order while it lasts; the event that exhausts it gets its page, is stored

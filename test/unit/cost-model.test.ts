@@ -86,11 +86,12 @@ describe('priceCost', () => {
 });
 
 describe('splitPerEventAndDelivery', () => {
-  it('solves c(s) = E / s + D from the 1- and 10-subscription prices', () => {
-    // E = 2, D = 1: c(1) = 3, c(10) = 1.2.
-    const x = splitPerEventAndDelivery(3, 1.2);
+  it('solves c(s) = E / s + D from the 2- and 10-subscription prices, and the one-subscription event from c(1)', () => {
+    // E = 2, D = 1: c(2) = 2, c(10) = 1.2; an event with one subscription costs 1.4 (c(1) = 2.4).
+    const x = splitPerEventAndDelivery(2.4, 2, 1.2);
     expect(x.perMillionEvents).toBeCloseTo(2, 10);
     expect(x.perMillionDeliveries).toBeCloseTo(1, 10);
+    expect(x.perMillionEventsWithOneSubscription).toBeCloseTo(1.4, 10);
   });
 });
 

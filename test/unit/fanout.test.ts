@@ -139,6 +139,20 @@ describe('fan-out handler', () => {
     expect(store.events.size).toBe(0);
   });
 
+  it('a stale (eventually consistent) read makes at worst a second copy with its own time, never a lost delivery', async () => {
+    // What DynamoDB may answer just after a write: the record is not there yet (dynalite never does this).
+    store.getDeliveries = async () => new Map();
+    const again = () => fanout()(batch(envelope('evt_stale', 'card.created', { tenant_id: 'tnt_2' })));
+    await again();
+    await new Promise((r) => setTimeout(r, 5));
+    await again();
+    const copies = sent();
+    expect(copies.map((m) => m.deliveryId)).toEqual([copies[0]!.deliveryId, copies[0]!.deliveryId]);
+    // Stamped apart, so the sender keeps the copy attempted first and drops the other.
+    expect(copies[0]!.createdTime).not.toBe(copies[1]!.createdTime);
+    expect(store.history.map((h) => h.eventId)).toEqual(['evt_stale', 'evt_stale']);
+  });
+
   it('gives an event with one subscription an item of its own when its body is over 1 KB', async () => {
     const big = envelope('evt_big', 'card.created', { tenant_id: 'tnt_2' });
     big.detail.event.data = { card_id: 'x'.repeat(1024) };
