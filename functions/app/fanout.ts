@@ -246,7 +246,7 @@ export function createFanout(deps: FanoutDeps) {
         if (!page || page.nextCursor) return;
         const event = w.event;
         const matching = page.items.filter((s) => matches(s, event));
-        if (matching.length === 1 && eventGoesInRecord(matching.length, utf8Bytes(w.body))) {
+        if (eventGoesInRecord(matching.length, utf8Bytes(w.body))) {
           const subscriptionId = matching[0]!.id;
           soleDelivery.set(w.key, { subscriptionId, deliveryId: deliveryIdFor(event.id, subscriptionId) });
         }

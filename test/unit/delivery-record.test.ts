@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { pendingDelivery, trimAttemptLog } from '../../functions/domain/delivery-record.js';
+import {
+  EVENT_IN_RECORD_MAX_BYTES,
+  eventGoesInRecord,
+  eventOfRecord,
+  pendingDelivery,
+  trimAttemptLog,
+} from '../../functions/domain/delivery-record.js';
 import type { Attempt } from '../../functions/domain/model.js';
+import { serializeEvent } from '../../functions/domain/webhook-body.js';
 
 const attempt = (n: number, extra: Partial<Attempt> = {}): Attempt => ({
   tenantId: 't',
@@ -71,5 +78,26 @@ describe('pendingDelivery', () => {
       createdTime: '2026-03-01T00:00:00.000Z',
       updatedTime: '2026-03-01T00:00:00.000Z',
     });
+  });
+});
+
+describe('an event kept in its delivery record', () => {
+  it('goes there with exactly one subscription and a body of at most 1 KB', () => {
+    expect(eventGoesInRecord(1, EVENT_IN_RECORD_MAX_BYTES)).toBe(true);
+    expect(eventGoesInRecord(1, EVENT_IN_RECORD_MAX_BYTES + 1)).toBe(false);
+    expect(eventGoesInRecord(0, 10)).toBe(false);
+    expect(eventGoesInRecord(2, 10)).toBe(false);
+  });
+
+  it('comes back from the record as it was sent', () => {
+    const event = { id: 'evt_1', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { n: 1, s: 'é\u2028' } };
+    const d = pendingDelivery(
+      { tenantId: 't', subscriptionId: 's', eventId: 'evt_1', eventType: 'card.created', createdTime: event.timestamp },
+      'dlv_1',
+    );
+    expect(eventOfRecord(d)).toBeUndefined();
+    const kept = { ...d, eventBody: serializeEvent(event) };
+    expect(eventOfRecord(kept)).toEqual(event);
+    expect(serializeEvent(eventOfRecord(kept)!)).toBe(kept.eventBody);
   });
 });
