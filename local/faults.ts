@@ -1,16 +1,44 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { DeliveryStore, Queue } from '../functions/ports.js';
 
 /**
- * Fault injection for tests of local mode: make a chosen port call fail the next N times.
+ * Faults a test injects into local mode, where AWS could produce them: one registry for every
+ * kind, shared by the pipeline's ports, pollers and SQS clients.
  *
+ * Port calls and the sender's poller, by point (`fail(point, times)`):
  *   history-write       the sender's batched history write after its POSTs (DeliveryStore.write)
  *   visibility-change   the sender's ChangeMessageVisibilityBatch (Queue.changeVisibilities)
  *   invocation-timeout  the sender's invocation runs, then "times out": the poller discards its
  *                       answer, so every message of the batch returns (as Lambda does)
  *   throttle            the poller refuses to invoke the sender: the batch stays in flight until
  *                       its visibility timeout ends and comes back with a higher receive count
+ *
+ * SQS and whole invocations (`failSendEntries`, `failInvocations`): SendMessageBatch entries
+ * reported Failed while the rest of the batch is accepted (local/aws-rules/sqs.ts), and a named
+ * handler's invocation failing as a whole, before or after its work (Lambda returns the entire
+ * batch to the queue).
  */
 export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle';
+
+export interface SendEntryFault {
+  /** Only batches sent to this queue; any queue when absent. */
+  queueUrl?: string;
+  /** Which entries fail, by message body; every entry when absent. */
+  match?: (body: string) => boolean;
+  /** How many entries fail before the fault is spent; for ever when absent. */
+  times?: number;
+  /** As SQS reports it: `InternalError` (not the sender's fault, worth a retry) by default. */
+  code?: string;
+  senderFault?: boolean;
+}
+
+export interface InvocationFault {
+  /** `after`: the handler ran (its sends happened) and then the invocation failed, as a timeout does. */
+  when: 'before' | 'after';
+  /** Only batches holding a record whose body matches; every batch when absent. */
+  match?: (body: string) => boolean;
+  times?: number;
+}
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
@@ -23,6 +51,10 @@ export class Faults {
   private readonly armed = new Map<FaultPoint, number>();
   /** How many times each point has failed so far. */
   readonly fired = new Map<FaultPoint, number>();
+  /** How many send-entry and invocation faults have fired: a test can tell its fault was met. */
+  injected = 0;
+  private sendFaults: SendEntryFault[] = [];
+  private readonly invocationFaults = new Map<string, InvocationFault[]>();
 
   /** The next `times` calls at `point` fail. */
   fail(point: FaultPoint, times = 1): this {
@@ -46,6 +78,64 @@ export class Faults {
   /** Calls still armed at `point`. */
   pending(point: FaultPoint): number {
     return this.armed.get(point) ?? 0;
+  }
+
+  failSendEntries(fault: SendEntryFault): this {
+    this.sendFaults.push({ ...fault });
+    return this;
+  }
+
+  failInvocations(handler: string, fault: InvocationFault): this {
+    this.invocationFaults.set(handler, [...(this.invocationFaults.get(handler) ?? []), { ...fault }]);
+    return this;
+  }
+
+  /** Disarms everything and forgets what fired. */
+  clear(): void {
+    this.armed.clear();
+    this.fired.clear();
+    this.injected = 0;
+    this.sendFaults = [];
+    this.invocationFaults.clear();
+  }
+
+  /** The fault an entry of a SendMessageBatch to `queueUrl` meets, if any (spending one of its times). */
+  sendEntryFault(queueUrl: string, body: string): { code: string; senderFault: boolean } | undefined {
+    for (const f of this.sendFaults) {
+      if (f.queueUrl !== undefined && f.queueUrl !== queueUrl) continue;
+      if (f.match && !f.match(body)) continue;
+      if (f.times !== undefined) {
+        if (f.times <= 0) continue;
+        f.times--;
+      }
+      this.injected++;
+      return { code: f.code ?? 'InternalError', senderFault: f.senderFault ?? false };
+    }
+    return undefined;
+  }
+
+  /** Wraps a queue-fed handler so that the invocation faults registered for `name` apply to it. */
+  wrapHandler(name: string, handler: (event: SQSEvent) => Promise<SQSBatchResponse>): (event: SQSEvent) => Promise<SQSBatchResponse> {
+    return async (event) => {
+      const fault = this.invocationFault(name, event);
+      if (fault?.when === 'before') throw new Error(`injected fault: ${name} invocation failed`);
+      const result = await handler(event);
+      if (fault?.when === 'after') throw new Error(`injected fault: ${name} invocation failed after its work (a timeout)`);
+      return result;
+    };
+  }
+
+  private invocationFault(name: string, event: SQSEvent): InvocationFault | undefined {
+    for (const f of this.invocationFaults.get(name) ?? []) {
+      if (f.match && !event.Records.some((r) => f.match!(r.body))) continue;
+      if (f.times !== undefined) {
+        if (f.times <= 0) continue;
+        f.times--;
+      }
+      this.injected++;
+      return f;
+    }
+    return undefined;
   }
 }
 

@@ -33,13 +33,12 @@ import type { EventBus } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
-import { AwsFaults } from './aws-rules/faults.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { type Faults, faultyQueue, faultyStore } from './faults.js';
+import { Faults, faultyQueue, faultyStore } from './faults.js';
 import { startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
@@ -90,7 +89,7 @@ export interface LocalOptions {
    * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
-  /** Injected faults (tests): see local/faults.ts. */
+  /** Injected faults (tests), local/faults.ts: the pipeline makes its own when none is given. */
   faults?: Faults;
   /** The sender's invocation timeout in the poller (none by default). */
   senderInvocationTimeoutMs?: number;
@@ -112,8 +111,8 @@ export interface LocalPipeline {
   bus: EventBus;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
-  /** Faults tests inject where AWS could produce them (local/aws-rules/faults.ts). */
-  awsFaults: AwsFaults;
+  /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
+  faults: Faults;
   /** A one-time portal link for the local tenant. */
   portalLink(): Promise<IssuedLink>;
   /** SQS's 12-hour visibility rule as the twin enforces it, with every change asked for. */
@@ -200,10 +199,10 @@ async function startPipeline(
   usage.instrumentSqs(sqsForCode, 'code');
   started.push(() => sqsForCode.destroy());
   // AWS's rules the emulators do not enforce themselves (docs/aws-rules.md).
-  const awsFaults = new AwsFaults();
+  const faults = options.faults ?? new Faults();
   enforceDynamoRules(dynamo.client);
-  enforceSqsRules(sqs.client, awsFaults);
-  enforceSqsRules(sqsForCode, awsFaults);
+  enforceSqsRules(sqs.client, faults);
+  enforceSqsRules(sqsForCode, faults);
   const visibilityRule = new VisibilityRule();
   visibilityRule.attach(sqs.client);
   visibilityRule.attach(sqsForCode);
@@ -265,7 +264,7 @@ async function startPipeline(
       queue: sqs.ingest,
       handler: usage.lambda(
         'fanout',
-        awsFaults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
+        faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
       ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
@@ -279,8 +278,8 @@ async function startPipeline(
         'sender',
         createSender({
           secrets,
-          deliveries: options.faults ? faultyQueue(deliveryQueue, options.faults) : deliveryQueue,
-          store: options.faults ? faultyStore(store, options.faults) : store,
+          deliveries: faultyQueue(deliveryQueue, faults),
+          store: faultyStore(store, faults),
           client,
           schedule,
           attemptTimeoutMs,
@@ -291,7 +290,7 @@ async function startPipeline(
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
       maxConcurrency: SENDER_MAX_CONCURRENCY,
-      ...(options.faults ? { faults: options.faults } : {}),
+      faults,
       ...(options.senderInvocationTimeoutMs ? { invocationTimeoutMs: options.senderInvocationTimeoutMs } : {}),
       onError,
     }),
@@ -351,7 +350,7 @@ async function startPipeline(
     bus,
     metrics,
     sqs,
-    awsFaults,
+    faults,
     visibilityRule,
     async portalLink() {
       const tenant = await tenants.findByIdentity(credentials.identity);

@@ -6,7 +6,7 @@ import {
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_ATTRIBUTES } from '../../functions/domain/aws-limits.js';
-import type { AwsFaults } from './faults.js';
+import type { Faults } from '../faults.js';
 
 /**
  * SQS rules fauxqs 2 does not enforce, as middleware on the twin's SQS clients. fauxqs already
@@ -16,7 +16,7 @@ import type { AwsFaults } from './faults.js';
  * visibility timeouts outside 0..43200 s. Added here: at most 10 message attributes a message,
  * and the injected faults (entries of a SendMessageBatch reported Failed).
  */
-export function enforceSqsRules(client: SQSClient, faults?: AwsFaults): SQSClient {
+export function enforceSqsRules(client: SQSClient, faults?: Faults): SQSClient {
   (client.middlewareStack as unknown as MiddlewareAdder).add(
     (next: (args: { input: unknown }) => Promise<{ output: unknown }>, context: { commandName?: string }) =>
       async (args: { input: unknown }) => {

@@ -39,10 +39,10 @@ describe('ingest dead letters and npm run redrive -- --ingest', () => {
     expect(sub.status).toBe(201);
 
     // The ingest queue refuses everything: the bus stand-in parks the event in the target DLQ.
-    pipeline.awsFaults.failSendEntries({ queueUrl: pipeline.sqs.ingest.url, senderFault: true, code: 'KMS.AccessDeniedException' });
+    pipeline.faults.failSendEntries({ queueUrl: pipeline.sqs.ingest.url, senderFault: true, code: 'KMS.AccessDeniedException' });
     const a = await pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'a', customer_id: 'u' } });
     expect(a.status).toBe(202);
-    pipeline.awsFaults.clear();
+    pipeline.faults.clear();
     expect(await depth(pipeline.sqs.busTargetDlq.url)).toBe(1);
 
     // An event the fan-out failed on five times, as SQS leaves it in the ingest DLQ.

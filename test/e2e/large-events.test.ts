@@ -122,7 +122,7 @@ describe('large events in local mode', () => {
     const subs: string[] = [];
     for (let i = 0; i < 3; i++) subs.push(await subscribe(`partial/${i}`));
     // Five delivery messages refused (as SQS does under throttling), then the queue takes them.
-    pipeline.awsFaults.failSendEntries({ queueUrl: pipeline.sqs.delivery.url, times: 5 });
+    pipeline.faults.failSendEntries({ queueUrl: pipeline.sqs.delivery.url, times: 5 });
     const answers = await Promise.all(
       Array.from({ length: 6 }, () =>
         pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } }),
@@ -134,8 +134,8 @@ describe('large events in local mode', () => {
     const counts = byEvent(receiver.requests);
     expect(counts.size).toBe(6);
     expect([...counts.values()]).toEqual(Array(6).fill(3));
-    expect(pipeline.awsFaults.injected).toBe(5);
-    pipeline.awsFaults.clear();
+    expect(pipeline.faults.injected).toBe(5);
+    pipeline.faults.clear();
     await deleteAll(subs);
     receiver.requests.length = 0;
   });

@@ -10,9 +10,9 @@ import { PUT_EVENTS_MAX_ENTRY_BYTES } from '../../functions/domain/aws-limits.js
 import { busEntry } from '../../functions/domain/bus-entry.js';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import { enforceDynamoRules } from '../../local/aws-rules/dynamodb.js';
-import { AwsFaults } from '../../local/aws-rules/faults.js';
 import { enforceSqsRules } from '../../local/aws-rules/sqs.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { Faults } from '../../local/faults.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
 import { MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
@@ -25,7 +25,7 @@ import { MemorySubscriptions, subscription } from '../support/memory-ports.js';
 const TABLE = 'rules-test';
 let sqs: SqsEmulator;
 let db: DynamoEmulator;
-const faults = new AwsFaults();
+const faults = new Faults();
 
 beforeAll(async () => {
   [sqs, db] = await Promise.all([startSqs({ schedule: [1, 1] }), startDynamo(undefined, TABLE)]);

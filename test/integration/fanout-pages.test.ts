@@ -12,9 +12,9 @@ import { DynamoSubscriptionRepository } from '../../functions/adapters/aws/dynam
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createFanout } from '../../functions/app/fanout.js';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
-import { AwsFaults } from '../../local/aws-rules/faults.js';
 import { enforceSqsRules } from '../../local/aws-rules/sqs.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { Faults } from '../../local/faults.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
 import { subscription } from '../support/memory-ports.js';
 
@@ -27,7 +27,7 @@ const TENANT = 'tnt_p';
 const SUBSCRIPTIONS = 30;
 let sqs: SqsEmulator;
 let db: DynamoEmulator;
-const faults = new AwsFaults();
+const faults = new Faults();
 
 beforeAll(async () => {
   [sqs, db] = await Promise.all([startSqs({ schedule: [1, 1] }), startDynamo(undefined, TABLE)]);
