@@ -40,8 +40,9 @@ export { deliveryMessage } from '../domain/delivery-message.js';
  * of the events already stored (so an event put on the bus twice, or an ingest message that
  * comes back, makes no second delivery; the API parks events too large for a PutEvents entry in
  * the same table, and this read fetches them too; a fan-out in pages keeps its progress there),
- * the messages in batches within SQS's limits, one batched write storing the events and the
- * subscriptions' history entries, then the continuations. The events are stored after their
+ * the messages in batches within SQS's limits, one batched write storing the subscriptions'
+ * history entries and then the events (in that order: an event stored is done, so its entries
+ * must already be there), then the continuations. The events are stored after their
  * messages are sent: a crash in between sends them again (at least once), never zero times.
  *
  * An event one subscription matches, with a body of up to 1 KB, gets no item of its own: its

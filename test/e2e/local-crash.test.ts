@@ -98,7 +98,11 @@ describe('local mode after kill -9', () => {
             statuses.push(...page.body.deliveries.map((d: { status: string }) => d.status));
             cursor = page.body.next_cursor;
           } while (cursor);
-          return statuses.length === EVENTS && statuses.every((s) => s === 'succeeded') ? true : undefined;
+          if (statuses.length === EVENTS && statuses.every((s) => s === 'succeeded')) return true;
+          // Said when it times out: what the list showed last.
+          const counts = new Map<string, number>();
+          for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+          throw new Error(`${statuses.length} listed: ${[...counts].map(([s, n]) => `${s} ${n}`).join(', ')}`);
         },
         30_000,
       );

@@ -378,7 +378,7 @@ describe('one write per delivery, on dynalite', () => {
     expect(kept.map((a) => a.attempt)).toEqual(log.slice(-kept.length).map((a) => a.attempt));
   });
 
-  it('fan-out writes one history index item per subscription per invocation, with its events, in the one batched write', async () => {
+  it('fan-out writes one history index item per subscription per invocation, in the one write of its events', async () => {
     const subs = new MemorySubscriptions();
     for (const id of ['sub_x', 'sub_y']) await subs.create(subscription({ id, tenantId: 't9', events: ['card*'] }));
     await subs.create(subscription({ id: 'sub_z', tenantId: 't9', events: ['kyc*'] }));
@@ -408,8 +408,8 @@ describe('one write per delivery, on dynalite', () => {
         })),
       }) as unknown as SQSEvent;
     const units = await writeUnits(async () => void (await fanout(ingest(['evt_f1', 'evt_f2', 'evt_f3']))));
-    // 3 events and 2 index items, one request; each index item is 1 unit for its 3 deliveries.
-    expect(units).toEqual([3 * 1 + 2 * 1]);
+    // 2 index items (1 unit each for their 3 deliveries), then the 3 events in a request of their own.
+    expect(units).toEqual([2 * 1, 3 * 1]);
     expect(messages).toHaveLength(6);
     for (const sub of ['sub_x', 'sub_y']) {
       const index = await stored(historyPartition('t9', sub));
@@ -431,6 +431,36 @@ describe('one write per delivery, on dynalite', () => {
     await fanout(ingest(['evt_f4']));
     expect(await stored(historyPartition('t9', 'sub_x'))).toHaveLength(2);
     expect((await store.listDeliveries('t9', 'sub_x', { limit: 2 })).items.map((d) => d.eventId)).toEqual(['evt_f4', 'evt_f1']);
+  });
+
+  it('writes history entries before the events they list, never in the same request: an event is never done without them', async () => {
+    const original = db.doc.send.bind(db.doc);
+    const requests: string[][] = [];
+    // DynamoDB fails the request that holds the event (a throttle, a timeout, the function's end).
+    db.doc.send = (async (command: { input: Record<string, unknown> }) => {
+      if (command instanceof BatchWriteCommand) {
+        const items = (command.input.RequestItems as Record<string, { PutRequest: { Item: { type: string } } }[]>)[table]!;
+        requests.push(items.map((r) => r.PutRequest.Item.type));
+        if (items.some((r) => r.PutRequest.Item.type === 'event')) throw new Error('ProvisionedThroughputExceededException');
+      }
+      return original(command as never);
+    }) as never;
+    const entry = { tenantId: 't10', subscriptionId: 'sub_h', eventId: 'evt_h', eventType: 'card.created', createdTime: now.toISOString() };
+    try {
+      const stored = {
+        tenantId: 't10',
+        event: { id: 'evt_h', type: 'card.created', timestamp: now.toISOString(), data: {} },
+        storedTime: now.toISOString(),
+        deliveries: 1,
+      };
+      await expect(store.write({ events: [stored], history: [entry] })).rejects.toThrow('ProvisionedThroughputExceededException');
+    } finally {
+      db.doc.send = original as never;
+    }
+    expect(requests).toEqual([['history'], ['event']]);
+    // The event is not done, so the fan-out comes back to it; its entry is already listed.
+    expect((await store.getEvents([{ tenantId: 't10', eventId: 'evt_h' }])).size).toBe(0);
+    expect((await store.listDeliveries('t10', 'sub_h', { limit: 10 })).items.map((d) => d.eventId)).toEqual(['evt_h']);
   });
 
   it('splits a large fan-out index item at the record budget, and pages through it reading few items', async () => {

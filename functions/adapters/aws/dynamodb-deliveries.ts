@@ -511,16 +511,22 @@ export class DynamoDeliveryStore implements DeliveryStore {
     history?: readonly HistoryEntry[];
   }): Promise<void> {
     const ttl = this.ttl();
-    // Last write wins per key within one batch; DynamoDB refuses duplicates in a BatchWrite.
-    const byKey = new Map<string, Item>();
-    for (const e of items.events ?? []) put(byKey, eventItem(e, ttl));
-    for (const d of items.deliveries ?? []) put(byKey, deliveryItem(d, ttl));
-    for (const h of historyItems(items.history ?? [], ttl)) put(byKey, h);
-    const all = [...byKey.values()].map((item) => ({ item, bytes: dynamoItemBytes(item) }));
+    // History entries go first, in requests of their own: the event item is what tells a fan-out
+    // that comes back (after a crash or a timeout between two requests, or items DynamoDB left
+    // unprocessed) that the event is done, so it must never be there without its entries. An
+    // entry written twice is listed once; one missing would hide its delivery from lists.
+    const phases = [
+      sized(historyItems(items.history ?? [], ttl)),
+      sized([...(items.deliveries ?? []).map((d) => deliveryItem(d, ttl)), ...(items.events ?? []).map((e) => eventItem(e, ttl))]),
+    ];
     // Refused before anything is written: DynamoDB would refuse the whole batch it sits in.
-    const tooLarge = all.find((e) => e.bytes > DYNAMODB_MAX_ITEM_BYTES);
+    const tooLarge = phases.flat().find((e) => e.bytes > DYNAMODB_MAX_ITEM_BYTES);
     if (tooLarge) throw new Error(`an item of ${tooLarge.bytes} bytes is over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit`);
-    // 25 items and 16 MB a request.
+    for (const phase of phases) await this.putAll(phase);
+  }
+
+  /** BatchWriteItem in requests of 25 items and 16 MB, sending again what DynamoDB leaves unprocessed. */
+  private async putAll(all: readonly { item: Item; bytes: number }[]): Promise<void> {
     const { batches } = chunkByCountAndBytes(all, (e) => e.bytes, DYNAMODB_BATCH_WRITE_MAX_ITEMS, DYNAMODB_BATCH_WRITE_MAX_BYTES);
     for (const batch of batches) {
       let pending: unknown[] | undefined = batch.map((e) => ({ PutRequest: { Item: e.item } }));
@@ -576,8 +582,11 @@ function isLegacyStart(cursor: string): boolean {
   return cursor === encodeCursor(LEGACY_START);
 }
 
-function put(map: Map<string, Item>, item: Item): void {
-  map.set(`${item.pk as string}|${item.sk as string}`, item);
+/** Items with their sizes, one per key: the last wins, as DynamoDB refuses a key twice in one BatchWriteItem. */
+function sized(items: readonly Item[]): { item: Item; bytes: number }[] {
+  const byKey = new Map<string, Item>();
+  for (const item of items) byKey.set(`${item.pk as string}|${item.sk as string}`, item);
+  return [...byKey.values()].map((item) => ({ item, bytes: dynamoItemBytes(item) }));
 }
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
