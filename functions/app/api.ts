@@ -54,7 +54,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
 /** Paths served without the authorizer (the local gateway reads this; the CDK stack declares the same). */
 export const PUBLIC_PATHS: readonly string[] = API_ROUTES.filter((r) => r.public).map((r) => r.path);
 
-/** What a portal session may call (routes declared `portal: true`): the authorizer's policy for a session. */
+/**
+ * What a portal session may call (the routes that spread a `portalRouteKey`), from the table: the
+ * api's view of the scope. The authorizer derives the same from portal-route-keys.ts alone.
+ */
 export const PORTAL_SCOPE: PortalScope = portalScope(API_ROUTES);
 
 export function createApi(

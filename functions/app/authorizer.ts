@@ -2,9 +2,15 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { keyMatches } from '../domain/credentials.js';
 import { PORTAL_IDENTITY } from '../domain/portal.js';
 import type { PortalSessionStore, TenantRepository } from '../ports.js';
-import { PORTAL_SCOPE } from './api.js';
-import { headerValue } from './http.js';
-import { findPortalSession, PORTAL_SCOPE_CONTEXT } from './portal-access.js';
+import { headerValue } from './header-value.js';
+import { findPortalSession, PORTAL_SCOPE_CONTEXT, portalScope } from './portal-access.js';
+import { PORTAL_ROUTES_KEYED } from './portal-route-keys.js';
+
+/**
+ * From the light list of portal route keys, not the route table (api.ts), whose zod schemas and
+ * handlers would more than double this function's bundle and cold start; both read the same keys.
+ */
+const PORTAL_SCOPE = portalScope(PORTAL_ROUTES_KEYED);
 
 /** Null for missing, unknown, wrong or revoked credentials alike: callers learn nothing more. */
 export async function authenticate(
@@ -27,7 +33,7 @@ export async function authenticate(
  * API Gateway REQUEST authorizer. For tenant credentials the policy allows every route of the
  * stage, because API Gateway caches it per Identity+Authorization pair and reuses it for other
  * routes. A portal session (Identity `portal-session`, `Bearer` token) gets only the portal's
- * routes (PORTAL_SCOPE, from the route table's `portal: true`), so a cached answer never opens any other.
+ * routes (PORTAL_SCOPE, from portal-route-keys.ts), so a cached answer never opens any other.
  */
 export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessionStore, now: () => Date = () => new Date()) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {

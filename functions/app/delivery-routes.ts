@@ -11,6 +11,7 @@ import { toAttemptView, toDeliveryView } from '../domain/views.js';
 import { storeKey } from '../ports.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
+import { portalRouteKey } from './portal-route-keys.js';
 import { pageRequest } from './request-context.js';
 import { idParam, PageQuery, route, SubscriptionIdParams } from './route-table.js';
 
@@ -63,11 +64,8 @@ const auth = ['Unauthorized', 'Forbidden'] as const;
 
 export const DELIVERY_ROUTES: ApiRoute[] = [
   route({
-    method: 'GET',
-    path: '/api/v0.1/webhooks/{id}/deliveries',
-    operationId: 'listDeliveries',
+    ...portalRouteKey('listDeliveries'),
     tags: [TAG],
-    portal: true,
     summary: 'List deliveries',
     description: 'Deliveries of events to this subscription, newest first.',
     params: SubscriptionIdParams,
@@ -81,11 +79,8 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'GET',
-    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}',
-    operationId: 'getDelivery',
+    ...portalRouteKey('getDelivery'),
     tags: [TAG],
-    portal: true,
     summary: 'Get a delivery and its attempts',
     params: DeliveryParams,
     response: { status: 200, description: 'The delivery with every attempt recorded', schema: DeliveryResponse },
@@ -98,11 +93,8 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'POST',
-    path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry',
-    operationId: 'retryDelivery',
+    ...portalRouteKey('retryDelivery'),
     tags: [TAG],
-    portal: true,
     summary: 'Retry a delivery',
     description: 'Sends the same event again (same `webhook-id`), as a new attempt. 409 when the subscription is disabled.',
     params: DeliveryParams,
@@ -133,11 +125,8 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'POST',
-    path: '/api/v0.1/webhooks/{id}/test',
-    operationId: 'sendTestEvent',
+    ...portalRouteKey('sendTestEvent'),
     tags: ['Subscriptions (v0.1)'],
-    portal: true,
     summary: 'Send a test event',
     description:
       'Queues a `webhook.test` event for this subscription only; it is signed and retried like any other. 409 when the subscription is disabled.',

@@ -8,6 +8,7 @@ import { PublishEvent } from '../domain/requests.js';
 import { EventTypeList, PublishedEvent } from '../domain/response-schemas.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { header, json } from './http.js';
+import { portalRouteKey } from './portal-route-keys.js';
 import { route } from './route-table.js';
 
 /** The event type catalog and tenant-scoped publishing. */
@@ -31,11 +32,8 @@ const TAG = 'Events';
 
 export const EVENT_ROUTES: ApiRoute[] = [
   route({
-    method: 'GET',
-    path: '/api/v0.1/event-types',
-    operationId: 'listEventTypes',
+    ...portalRouteKey('listEventTypes'),
     tags: [TAG],
-    portal: true,
     summary: 'List the event types',
     description: 'The catalog: every event type with the JSON Schema of its `data` and an example.',
     response: { status: 200, description: 'The event type catalog', schema: EventTypeList },

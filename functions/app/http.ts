@@ -1,8 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError } from '../domain/errors.js';
 import { parseBody } from '../domain/requests.js';
+import { headerValue } from './header-value.js';
 import { tenantOf } from './request-context.js';
 import type { Route } from './route-table.js';
+
+export { headerValue };
 
 /** Request plumbing shared by every route: JSON in and out, errors as `{"error": {...}}`. */
 
@@ -58,13 +61,6 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-/** API Gateway keeps the caller's spelling of header names; HTTP says case does not matter. */
-export function headerValue(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === lower && v !== undefined) return v;
-  return undefined;
 }
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {

@@ -16,12 +16,13 @@ import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
 import { DEFAULT_PORTAL_LIFETIMES, exchangePortalLink, issuePortalLink } from './portal-access.js';
 import { pathPrefixOf } from './portal-assets.js';
+import { portalRouteKey } from './portal-route-keys.js';
 import { route, SubscriptionIdParams } from './route-table.js';
 
 /**
  * The tenant portal's routes: links (tenant credentials), their exchange for a session (public)
- * and the per-hour outcome summary its chart draws. The page itself uses the v0.1 routes marked
- * `portal: true` in their own tables.
+ * and the per-hour outcome summary its chart draws. The page itself uses the v0.1 routes whose
+ * keys are in portal-route-keys.ts (each spreads its `portalRouteKey`).
  */
 
 /** The API's public base URL on API Gateway (https, the stage or base path mapping included). */
@@ -81,12 +82,9 @@ export const PORTAL_ROUTES: ApiRoute[] = [
       json(201, await exchangePortalLink(portalStore(ctx), body.link_token, lifetimes(ctx).sessionTtlSeconds, ctx.now())),
   }),
   route({
-    method: 'GET',
-    path: '/api/v0.1/webhooks/{id}/outcomes',
-    operationId: 'getDeliveryOutcomes',
+    ...portalRouteKey('getDeliveryOutcomes'),
     tags: ['Deliveries'],
     summary: 'Outcomes per hour',
-    portal: true,
     description: `Of the deliveries created in each of the last ${OUTCOME_HOURS} hours, how many succeeded and how many failed.`,
     params: SubscriptionIdParams,
     response: { status: 200, description: 'Succeeded and failed deliveries per hour', schema: OutcomesResponse },

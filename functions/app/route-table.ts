@@ -59,8 +59,9 @@ export interface Route<Ctx, S extends z.ZodType = z.ZodType> {
   /** No authorizer (on AWS either). */
   public?: boolean;
   /**
-   * A tenant portal session may call it too. The authorizer's policy for a session and the api
-   * function's per-request guard are both derived from these flags (portal-access.ts).
+   * A tenant portal session may call it too. Not written here by hand: a portal route spreads its
+   * `portalRouteKey` (portal-route-keys.ts), which the authorizer's policy is built from without
+   * this table; the api function's per-request guard reads this flag (portal-access.ts).
    */
   portal?: boolean;
   /** Path parameters: each must be declared, and may set a longest length (longer answers 404). */

@@ -18,6 +18,7 @@ import {
 import { seedTime, toV0View, toV01View } from '../domain/views.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
+import { portalRouteKey } from './portal-route-keys.js';
 import { MAX_PAGE_LIMIT, pageRequest } from './request-context.js';
 import { PageQuery, route, SubscriptionIdParams } from './route-table.js';
 import type { WithSecret } from './subscriptions.js';
@@ -62,11 +63,8 @@ const auth = ['Unauthorized', 'Forbidden'] as const;
 
 export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
   route({
-    method: 'POST',
-    path: '/api/v0.1/webhooks',
-    operationId: 'createSubscriptionV01',
+    ...portalRouteKey('createSubscriptionV01'),
     tags: [V01],
-    portal: true,
     summary: 'Create a subscription',
     description:
       'A tenant may have a limited number of live subscriptions (1,000 unless the operator set another); past it, 409 `subscription_limit_reached`.',
@@ -80,11 +78,8 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'GET',
-    path: '/api/v0.1/webhooks',
-    operationId: 'listSubscriptionsV01',
+    ...portalRouteKey('listSubscriptionsV01'),
     tags: [V01],
-    portal: true,
     summary: 'List subscriptions',
     query: PageQuery,
     response: { status: 200, description: 'One page of subscriptions, newest first', schema: SubscriptionV01List },
@@ -95,11 +90,8 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'GET',
-    path: '/api/v0.1/webhooks/{id}',
-    operationId: 'getSubscriptionV01',
+    ...portalRouteKey('getSubscriptionV01'),
     tags: [V01],
-    portal: true,
     summary: 'Get a subscription',
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The subscription', schema: SubscriptionV01Response },
@@ -107,11 +99,8 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     handler: async ({ params, tenantId }, { service }) => json(200, { webhook_subscription: v01(await service.get(tenantId, params.id!)) }),
   }),
   route({
-    method: 'PATCH',
-    path: '/api/v0.1/webhooks/{id}',
-    operationId: 'updateSubscriptionV01',
+    ...portalRouteKey('updateSubscriptionV01'),
     tags: [V01],
-    portal: true,
     summary: 'Update a subscription',
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV01Request },
@@ -124,11 +113,8 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     },
   }),
   route({
-    method: 'DELETE',
-    path: '/api/v0.1/webhooks/{id}',
-    operationId: 'deleteSubscriptionV01',
+    ...portalRouteKey('deleteSubscriptionV01'),
     tags: [V01],
-    portal: true,
     summary: 'Delete a subscription',
     description: 'It gets no new deliveries; deliveries already queued are skipped.',
     params: SubscriptionIdParams,
@@ -138,11 +124,8 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
       json(200, { webhook_subscription: v01(await service.delete(tenantId, params.id!)) }),
   }),
   route({
-    method: 'POST',
-    path: '/api/v0.1/webhooks/{id}/secret/rotate',
-    operationId: 'rotateSecret',
+    ...portalRouteKey('rotateSecret'),
     tags: [V01],
-    portal: true,
     summary: 'Rotate the signing secret',
     description:
       'Deliveries are signed with both the new and the previous secret until `previous_secret_expires_time`, so receivers can switch without losing events.',
