@@ -89,7 +89,8 @@ export function createSender(deps: SenderDeps) {
   // longest (at most 5 minutes): an open circuit holds a delivery back about as long as its
   // own retries would have waited.
   const guard = new EndpointGuard({
-    now: () => now().getTime(),
+    // The guard reads the clock several times per delivery: no Date object unless one is injected.
+    now: deps.now ? () => now().getTime() : Date.now,
     baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000,
     maxCoolOffMs: Math.min(300, Math.max(1, ...deps.schedule)) * 1000,
     ...deps.guard,
@@ -97,11 +98,24 @@ export function createSender(deps: SenderDeps) {
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
 
-  /** The subscription's signing secrets, once per secret version per instance. */
-  function secretsOf(subscription: Subscription): Promise<SecretSet> {
-    return secretCache.get(`${subscription.secretName}#${subscription.secretVersion ?? ''}`, async () =>
-      parseSecretSet(await deps.secrets.get(subscription.secretName)),
+  /** The subscription's signing secrets, once per secret version per instance (a promise only on a miss). */
+  function secretsOf(subscription: Subscription): SecretSet | Promise<SecretSet> {
+    const key = `${subscription.secretName}#${subscription.secretVersion ?? ''}`;
+    return (
+      secretCache.peek(key) ?? secretCache.get(key, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)))
     );
+  }
+
+  /** An endpoint is an origin; parsed once per URL, as the client checks each URL once. */
+  const origins = new Map<string, string>();
+  function endpointOf(url: string): string {
+    let origin = origins.get(url);
+    if (origin === undefined) {
+      origin = originOf(url);
+      if (origins.size >= 1000) origins.delete(origins.keys().next().value as string);
+      origins.set(url, origin);
+    }
+    return origin;
   }
 
   async function deliver(w: Work, prior: Delivery | undefined, subscription: Subscription | undefined, started: number): Promise<Result> {
@@ -169,14 +183,16 @@ export function createSender(deps: SenderDeps) {
       if (prior?.status === 'skipped' && prior.lastError === delivery.lastError) return { record, outcome: 'skipped' };
       return { record, outcome: 'skipped', delivery };
     }
-    const secrets = await secretsOf(subscription);
+    const cachedOrLoading = secretsOf(subscription);
+    const secrets = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
 
     // An endpoint that keeps failing, or has its POSTs in flight, waits: no POST, no attempt,
     // as long as the message's receive budget leaves room for the rest of its schedule.
     const inRound = delivery.attempts - roundStart + 1;
     const affordable = receiveCount + receivesNeeded(deps.schedule, inRound) + RECEIVE_RESERVE <= receiveLimit;
     const endpoint = endpointOf(subscription.url);
-    const admission = await guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
+    const acquired = guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
+    const admission = acquired instanceof Promise ? await acquired : acquired;
     if (!admission.admitted && affordable) {
       // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
       // hang until the timeout): each further deferral of one message waits twice as long.
@@ -395,7 +411,7 @@ function isHealthy(result: AttemptResult): boolean {
   return result.kind === 'response' && result.status < 500 && result.status !== 429;
 }
 
-function endpointOf(url: string): string {
+function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {
