@@ -97,6 +97,17 @@ export function createSender(deps: SenderDeps) {
   });
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
+  // A batch's deliveries start within the same millisecond: one ISO string for all of them.
+  let isoMs = Number.NaN;
+  let iso = '';
+  function isoTime(at: Date): string {
+    const ms = at.getTime();
+    if (ms !== isoMs) {
+      iso = at.toISOString();
+      isoMs = ms;
+    }
+    return iso;
+  }
 
   /** The subscription's signing secrets, once per secret version per instance (a promise only on a miss). */
   function secretsOf(subscription: Subscription): SecretSet | Promise<SecretSet> {
@@ -128,7 +139,7 @@ export function createSender(deps: SenderDeps) {
     // copy carries on; this one goes. Redriven and manual-retry messages keep the record's time.
     if (prior && generation <= prior.generation && message.createdTime !== prior.createdTime) return { record, outcome: 'duplicate' };
     const at = now();
-    const atIso = at.toISOString();
+    const atIso = isoTime(at);
     const elapsed = (at.getTime() - started) / 1000;
     const lastReceive = receiveCount >= receiveLimit;
 
@@ -214,7 +225,7 @@ export function createSender(deps: SenderDeps) {
     if (admission.admitted) admission.release(isHealthy(result));
     delivery.attempts++;
     const attempt = attemptRecord(message, delivery.attempts, atIso, result);
-    delivery.attemptLog = [...(delivery.attemptLog ?? []), attempt];
+    delivery.attemptLog = delivery.attemptLog?.length ? [...delivery.attemptLog, attempt] : [attempt];
     if (result.kind === 'response') delivery.lastStatusCode = result.status;
     else delivery.lastError = result.error;
     metrics.latency(result.latencyMs);
