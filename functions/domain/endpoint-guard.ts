@@ -131,7 +131,8 @@ export class EndpointGuard {
 
   /** Whether one of the endpoint's POSTs in flight started more than slowMs before `now`. */
   private hasSlowPost(s: State, now: number): boolean {
-    for (const started of s.inFlight) if (now - started > this.slowMs) return true;
+    const inFlight = s.inFlight;
+    for (let i = 0; i < inFlight.length; i++) if (now - inFlight[i]! > this.slowMs) return true;
     return false;
   }
 
