@@ -112,9 +112,7 @@ export function createSender(deps: SenderDeps) {
   /** The subscription's signing secrets, once per secret version per instance (a promise only on a miss). */
   function secretsOf(subscription: Subscription): SecretSet | Promise<SecretSet> {
     const key = `${subscription.secretName}#${subscription.secretVersion ?? ''}`;
-    return (
-      secretCache.peek(key) ?? secretCache.get(key, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)))
-    );
+    return secretCache.peek(key) ?? secretCache.get(key, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)));
   }
 
   /** An endpoint is an origin; parsed once per URL, as the client checks each URL once. */

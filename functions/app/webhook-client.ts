@@ -161,7 +161,11 @@ class PostAttempt implements Dispatcher.DispatchHandler {
     if (this.timedOut) c.abort(new Error('attempt timed out'));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, responseHeaders: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    responseHeaders: Record<string, string | string[] | undefined>,
+  ): void {
     this.status = statusCode;
     this.retryAfter = responseHeaders['retry-after'];
   }
