@@ -56,6 +56,8 @@ interface Work {
   record: SQSRecord;
   message: DeliveryMessage;
   receiveCount: number;
+  /** The delivery's key in the store, built once. */
+  deliveryKey: string;
 }
 
 interface Result {
@@ -347,11 +349,12 @@ export function createSender(deps: SenderDeps) {
         results.push({ record, outcome: 'unread', visibility: 0 });
         continue;
       }
-      const key = `${storeKey(message.tenantId, message.deliveryId)}#${message.generation ?? 0}`;
+      const deliveryKey = storeKey(message.tenantId, message.deliveryId);
+      const key = `${deliveryKey}#${message.generation ?? 0}`;
       if (firstOf.has(key)) duplicates++;
       else {
         firstOf.add(key);
-        work.push({ record, message, receiveCount });
+        work.push({ record, message, receiveCount, deliveryKey });
       }
     }
 
@@ -373,7 +376,7 @@ export function createSender(deps: SenderDeps) {
             try {
               return await deliver(
                 w,
-                priorOf.get(storeKey(w.message.tenantId, w.message.deliveryId)),
+                priorOf.get(w.deliveryKey),
                 subscriptionOf.get(storeKey(w.message.tenantId, w.message.subscriptionId)),
                 started,
               );
