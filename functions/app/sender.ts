@@ -56,6 +56,8 @@ interface Work {
   record: SQSRecord;
   message: DeliveryMessage;
   receiveCount: number;
+  /** The delivery's key in the store, built once. */
+  deliveryKey: string;
 }
 
 interface Result {
@@ -89,19 +91,42 @@ export function createSender(deps: SenderDeps) {
   // longest (at most 5 minutes): an open circuit holds a delivery back about as long as its
   // own retries would have waited.
   const guard = new EndpointGuard({
-    now: () => now().getTime(),
+    // The guard reads the clock several times per delivery: no Date object unless one is injected.
+    now: deps.now ? () => now().getTime() : Date.now,
     baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000,
     maxCoolOffMs: Math.min(300, Math.max(1, ...deps.schedule)) * 1000,
     ...deps.guard,
   });
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
+  // A batch's deliveries start within the same millisecond: one ISO string for all of them.
+  let isoMs = Number.NaN;
+  let iso = '';
+  function isoTime(at: Date): string {
+    const ms = at.getTime();
+    if (ms !== isoMs) {
+      iso = at.toISOString();
+      isoMs = ms;
+    }
+    return iso;
+  }
 
-  /** The subscription's signing secrets, once per secret version per instance. */
-  function secretsOf(subscription: Subscription): Promise<SecretSet> {
-    return secretCache.get(`${subscription.secretName}#${subscription.secretVersion ?? ''}`, async () =>
-      parseSecretSet(await deps.secrets.get(subscription.secretName)),
-    );
+  /** The subscription's signing secrets, once per secret version per instance (a promise only on a miss). */
+  function secretsOf(subscription: Subscription): SecretSet | Promise<SecretSet> {
+    const key = `${subscription.secretName}#${subscription.secretVersion ?? ''}`;
+    return secretCache.peek(key) ?? secretCache.get(key, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)));
+  }
+
+  /** An endpoint is an origin; parsed once per URL, as the client checks each URL once. */
+  const origins = new Map<string, string>();
+  function endpointOf(url: string): string {
+    let origin = origins.get(url);
+    if (origin === undefined) {
+      origin = originOf(url);
+      if (origins.size >= 1000) origins.delete(origins.keys().next().value as string);
+      origins.set(url, origin);
+    }
+    return origin;
   }
 
   async function deliver(w: Work, prior: Delivery | undefined, subscription: Subscription | undefined, started: number): Promise<Result> {
@@ -114,7 +139,7 @@ export function createSender(deps: SenderDeps) {
     // copy carries on; this one goes. Redriven and manual-retry messages keep the record's time.
     if (prior && generation <= prior.generation && message.createdTime !== prior.createdTime) return { record, outcome: 'duplicate' };
     const at = now();
-    const atIso = at.toISOString();
+    const atIso = isoTime(at);
     const elapsed = (at.getTime() - started) / 1000;
     const lastReceive = receiveCount >= receiveLimit;
 
@@ -169,14 +194,16 @@ export function createSender(deps: SenderDeps) {
       if (prior?.status === 'skipped' && prior.lastError === delivery.lastError) return { record, outcome: 'skipped' };
       return { record, outcome: 'skipped', delivery };
     }
-    const secrets = await secretsOf(subscription);
+    const cachedOrLoading = secretsOf(subscription);
+    const secrets = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
 
     // An endpoint that keeps failing, or has its POSTs in flight, waits: no POST, no attempt,
     // as long as the message's receive budget leaves room for the rest of its schedule.
     const inRound = delivery.attempts - roundStart + 1;
     const affordable = receiveCount + receivesNeeded(deps.schedule, inRound) + RECEIVE_RESERVE <= receiveLimit;
     const endpoint = endpointOf(subscription.url);
-    const admission = await guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
+    const acquired = guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
+    const admission = acquired instanceof Promise ? await acquired : acquired;
     if (!admission.admitted && affordable) {
       // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
       // hang until the timeout): each further deferral of one message waits twice as long.
@@ -198,7 +225,7 @@ export function createSender(deps: SenderDeps) {
     if (admission.admitted) admission.release(isHealthy(result));
     delivery.attempts++;
     const attempt = attemptRecord(message, delivery.attempts, atIso, result);
-    delivery.attemptLog = [...(delivery.attemptLog ?? []), attempt];
+    delivery.attemptLog = delivery.attemptLog?.length ? [...delivery.attemptLog, attempt] : [attempt];
     if (result.kind === 'response') delivery.lastStatusCode = result.status;
     else delivery.lastError = result.error;
     metrics.latency(result.latencyMs);
@@ -322,11 +349,12 @@ export function createSender(deps: SenderDeps) {
         results.push({ record, outcome: 'unread', visibility: 0 });
         continue;
       }
-      const key = `${storeKey(message.tenantId, message.deliveryId)}#${message.generation ?? 0}`;
+      const deliveryKey = storeKey(message.tenantId, message.deliveryId);
+      const key = `${deliveryKey}#${message.generation ?? 0}`;
       if (firstOf.has(key)) duplicates++;
       else {
         firstOf.add(key);
-        work.push({ record, message, receiveCount });
+        work.push({ record, message, receiveCount, deliveryKey });
       }
     }
 
@@ -348,7 +376,7 @@ export function createSender(deps: SenderDeps) {
             try {
               return await deliver(
                 w,
-                priorOf.get(storeKey(w.message.tenantId, w.message.deliveryId)),
+                priorOf.get(w.deliveryKey),
                 subscriptionOf.get(storeKey(w.message.tenantId, w.message.subscriptionId)),
                 started,
               );
@@ -395,7 +423,7 @@ function isHealthy(result: AttemptResult): boolean {
   return result.kind === 'response' && result.status < 500 && result.status !== 429;
 }
 
-function endpointOf(url: string): string {
+function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {

@@ -90,71 +90,15 @@ export class WebhookClient {
 
   post(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
     const t = this.target(url);
     if (t.refusal) return Promise.resolve({ kind: 'error', error: 'refused', message: `callback URL ${t.refusal}`, latencyMs: 0 });
     headers['content-type'] = 'application/json';
     headers['user-agent'] = this.options.userAgent;
     return new Promise<AttemptResult>((resolve) => {
-      let status = 0;
-      let retryAfter: string | string[] | undefined;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let timedOut = false;
-      const finish = (r: AttemptResult) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(r);
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        finish({ kind: 'error', error: 'timeout', message: 'the receiver did not answer in time', latencyMs: elapsed() });
-        controller?.abort(new Error('attempt timed out'));
-      }, this.options.timeoutMs);
-      const respond = () => {
-        const excerpt = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString(
-          'utf8',
-          0,
-          Math.min(size, RESPONSE_EXCERPT_BYTES),
-        );
-        const r: AttemptResult = { kind: 'response', status, latencyMs: elapsed(), excerpt };
-        const ra = parseRetryAfter(retryAfter);
-        if (ra !== undefined) r.retryAfterSeconds = ra;
-        finish(r);
-      };
+      // Redirects are never followed: a plain dispatch has no redirect handling.
       this.agent.dispatch(
-        // Redirects are never followed: a plain dispatch has no redirect handling.
         { origin: t.origin, path: t.path, method: 'POST', headers, body },
-        {
-          onRequestStart(c) {
-            controller = c;
-            if (timedOut) c.abort(new Error('attempt timed out'));
-          },
-          onResponseStart(_c, statusCode, responseHeaders) {
-            status = statusCode;
-            retryAfter = responseHeaders['retry-after'];
-          },
-          onResponseData(c, chunk) {
-            chunks.push(chunk);
-            size += chunk.length;
-            // The log keeps 4 KB: the rest of a long answer is not read.
-            if (size >= RESPONSE_EXCERPT_BYTES) {
-              respond();
-              c.abort(new Error('response excerpt complete'));
-            }
-          },
-          onResponseEnd() {
-            respond();
-          },
-          onResponseError(_c, err) {
-            // A receiver that breaks off its body still gave us its status.
-            if (status) respond();
-            else finish({ kind: 'error', ...classify(err), latencyMs: elapsed() });
-          },
-        },
+        new PostAttempt(started, this.options.timeoutMs, resolve),
       );
     });
   }
@@ -162,6 +106,93 @@ export class WebhookClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * One POST's dispatch handler and timer: a single object per attempt (its methods on the
+ * prototype, the timer given the object as its argument) rather than a set of closures.
+ */
+class PostAttempt implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfter: string | string[] | undefined;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private done = false;
+  private timedOut = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly started: number,
+    timeoutMs: number,
+    private readonly resolve: (r: AttemptResult) => void,
+  ) {
+    this.timer = setTimeout(onAttemptTimeout, timeoutMs, this);
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private finish(r: AttemptResult): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.resolve(r);
+  }
+
+  timeout(): void {
+    this.timedOut = true;
+    this.finish({ kind: 'error', error: 'timeout', message: 'the receiver did not answer in time', latencyMs: this.elapsed() });
+    this.controller?.abort(new Error('attempt timed out'));
+  }
+
+  private respond(): void {
+    const { chunks, size } = this;
+    const excerpt = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8', 0, Math.min(size, RESPONSE_EXCERPT_BYTES));
+    const r: AttemptResult = { kind: 'response', status: this.status, latencyMs: this.elapsed(), excerpt };
+    const ra = parseRetryAfter(this.retryAfter);
+    if (ra !== undefined) r.retryAfterSeconds = ra;
+    this.finish(r);
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.timedOut) c.abort(new Error('attempt timed out'));
+  }
+
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    responseHeaders: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    this.retryAfter = responseHeaders['retry-after'];
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    // The log keeps 4 KB: the rest of a long answer is not read.
+    if (this.size >= RESPONSE_EXCERPT_BYTES) {
+      this.respond();
+      c.abort(new Error('response excerpt complete'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.respond();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
+    // A receiver that breaks off its body still gave us its status.
+    if (this.status) this.respond();
+    else this.finish({ kind: 'error', ...classify(err), latencyMs: this.elapsed() });
+  }
+}
+
+function onAttemptTimeout(attempt: PostAttempt): void {
+  attempt.timeout();
 }
 
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {

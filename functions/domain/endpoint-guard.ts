@@ -77,7 +77,7 @@ export class EndpointGuard {
       // A failing endpoint frees a slot within the attempt timeout; a slow one sooner.
       if (s.failures > 0 && s.inFlight.length >= this.maxInFlightSuspect)
         return { admitted: false, reason: 'busy', retryInMs: busyRetryMs };
-      const quick = s.quick && !s.inFlight.some((t) => now - t > this.slowMs);
+      const quick = s.quick && !this.hasSlowPost(s, now);
       if (!quick && s.inFlight.length >= this.maxInFlight)
         return { admitted: false, reason: 'busy', retryInMs: Math.min(busyRetryMs, this.slowMs) };
     }
@@ -98,16 +98,23 @@ export class EndpointGuard {
    * Like `admit`, but a delivery that finds the bulkhead full waits up to `waitMs` in this
    * instance for a slot (a quick endpoint frees one in milliseconds) before it is deferred.
    */
-  async acquire(endpoint: string, busyRetryMs: number, waitMs: number): Promise<Admission> {
+  acquire(endpoint: string, busyRetryMs: number, waitMs: number): Admission | Promise<Admission> {
+    // Admitted at once (nearly always) without a promise: this runs for every delivery.
+    const a = this.admit(endpoint, busyRetryMs);
+    if (a.admitted || a.reason === 'open') return a;
+    return this.waitForSlot(endpoint, busyRetryMs, waitMs, a);
+  }
+
+  private async waitForSlot(endpoint: string, busyRetryMs: number, waitMs: number, first: Admission): Promise<Admission> {
     // Real time, not the injectable clock: this is a wait in this process.
     const deadline = performance.now() + waitMs;
+    let a = first;
     for (;;) {
-      const a = this.admit(endpoint, busyRetryMs);
+      if (a.admitted || a.reason === 'open') return a;
       const left = deadline - performance.now();
       const s = this.state(endpoint);
       // Worth waiting only while the endpoint may yet prove quick: no failure, nothing hanging.
-      const mayFree = s.failures === 0 && !s.inFlight.some((t) => this.now() - t > this.slowMs);
-      if (a.admitted || a.reason === 'open' || left <= 0 || !mayFree) return a;
+      if (left <= 0 || s.failures > 0 || this.hasSlowPost(s, this.now())) return a;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, left);
         function wake() {
@@ -118,7 +125,15 @@ export class EndpointGuard {
         }
         s.waiters.push(wake);
       });
+      a = this.admit(endpoint, busyRetryMs);
     }
+  }
+
+  /** Whether one of the endpoint's POSTs in flight started more than slowMs before `now`. */
+  private hasSlowPost(s: State, now: number): boolean {
+    const inFlight = s.inFlight;
+    for (let i = 0; i < inFlight.length; i++) if (now - inFlight[i]! > this.slowMs) return true;
+    return false;
   }
 
   /** Whether the endpoint's circuit is open (or half-open) now. */

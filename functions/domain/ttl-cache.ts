@@ -8,6 +8,12 @@ export class TtlCache<V> {
     private readonly maxEntries = 1000,
   ) {}
 
+  /** The entry if present and fresh, without a promise (for a hot path that awaits only on a miss). */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > this.now() ? hit.value : undefined;
+  }
+
   async get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) return hit.value;

@@ -57,6 +57,20 @@ describe('EndpointGuard', () => {
 });
 
 describe('EndpointGuard.acquire', () => {
+  it('answers at once, without a promise, when the endpoint has a slot or its circuit is open', async () => {
+    let now = 0;
+    const g = new EndpointGuard({ now: () => now, baseCoolOffMs: 1000 });
+    const first = g.acquire(E, 5000, 1000);
+    expect(first).not.toBeInstanceOf(Promise);
+    admitted(first as Admission)(true);
+    for (let i = 0; i < 5; i++) admitted(g.acquire(E, 5000, 1000) as Admission)(false);
+    expect(g.acquire(E, 5000, 1000)).toEqual({ admitted: false, reason: 'open', retryInMs: 1000 });
+    now = 1000;
+    expect((g.acquire(E, 5000, 1000) as Admission).admitted).toBe(true);
+    // The probe is out: a second delivery is held back at once, not made to wait.
+    expect(g.acquire(E, 5000, 1000)).toEqual({ admitted: false, reason: 'open', retryInMs: 1000 });
+  });
+
   it('waits for a slot of a busy endpoint, then gives up and answers busy', async () => {
     let now = 0;
     const g = new EndpointGuard({ now: () => now });

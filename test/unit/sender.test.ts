@@ -423,6 +423,19 @@ describe('sender handler', () => {
     expect(deliveryOf(skipped)).toMatchObject({ status: 'skipped', lastError: 'subscription_disabled' });
   });
 
+  it('stamps each attempt and record with the clock of its own attempt, to the millisecond, whichever way the clock moves', async () => {
+    const handler = sender();
+    const times: number[] = [];
+    for (const [n, at] of [T0, T0, T0 + 1, T0 - 5, T0 + 60_000].entries()) {
+      clock = at;
+      times.push(at);
+      await handler({ Records: [record(message(200 + n), 1, n)] } as SQSEvent);
+    }
+    const iso = times.map((t) => new Date(t).toISOString());
+    expect(times.map((_, n) => deliveryOf(message(200 + n)).updatedTime)).toEqual(iso);
+    expect(times.map((_, n) => deliveryOf(message(200 + n)).attemptLog?.[0]?.time)).toEqual(iso);
+  });
+
   it('keeps the event in the record when the fan-out stored none, through every attempt', async () => {
     const handler = sender();
     const m = { ...message(120), listed: true, eventInRecord: true };
