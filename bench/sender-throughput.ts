@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Agent, request } from 'undici';
-import { deliveryMessage } from '../functions/app/fanout.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
+import { deliveryMessage, encodeDeliveryMessage, parseDeliveryMessage } from '../functions/domain/delivery-message.js';
 import type { DeliveryMessage } from '../functions/domain/model.js';
 import { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import { serializeSecretSet } from '../functions/domain/secret-set.js';
@@ -171,7 +171,7 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
       const subscriptionId = `sub_bench_${i % SUBSCRIPTIONS}`;
       const eventId = `evt_${run}_${i.toString().padStart(6, '0')}`;
       // As fan-out builds them (the body serialized once per event).
-      const message: DeliveryMessage = deliveryMessage(
+      const message = deliveryMessage(
         TENANT,
         subscriptionId,
         { id: eventId, type: 'card.created', timestamp: createdTime, data },
@@ -181,7 +181,8 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
       out.push({
         messageId: `msg_${run}_${i}`,
         receiptHandle: `rh_${run}_${i}`,
-        body: JSON.stringify(message),
+        // Encoded as the fan-out sends it: a one-line header, then the body unescaped.
+        body: encodeDeliveryMessage(message),
         attributes: { ApproximateReceiveCount: '1', SentTimestamp: sent, SenderId: 'AROABENCH', ApproximateFirstReceiveTimestamp: sent },
         messageAttributes: {},
         md5OfBody: '',
@@ -192,7 +193,7 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
     }
     return out;
   }
-  const bodyBytes = Buffer.byteLength(webhookBody(JSON.parse(records(1)[0]!.body) as DeliveryMessage));
+  const bodyBytes = Buffer.byteLength(webhookBody(parseDeliveryMessage(records(1)[0]!.body)));
 
   async function timed(kind: string, count: number, body: () => Promise<void>, expectPosts = true): Promise<RunResult> {
     const before = await receiver.count();
@@ -254,7 +255,7 @@ export async function startSenderBench(concurrency: number): Promise<SenderBench
 
   async function runBaseline(count: number, options: BaselineRunOptions = {}): Promise<RunResult> {
     // The same bodies and headers the sender sends, signed before the clock starts.
-    const messages = records(count).map((r) => JSON.parse(r.body) as DeliveryMessage);
+    const messages = records(count).map((r) => parseDeliveryMessage(r.body));
     const prepare = (m: DeliveryMessage, ts: number) => {
       const body = webhookBody(m);
       const headers: Record<string, string> = {
