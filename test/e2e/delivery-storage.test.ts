@@ -9,26 +9,29 @@ import { eventually } from '../support/wait.js';
 
 /** What a delivery leaves in DynamoDB, end to end through local mode: one item, no index, the subscription's history. */
 
-describe('delivery storage in local mode', () => {
-  let p: TestPipeline;
-  let receiver: Receiver;
-  let client: DynamoDBClient;
-  let doc: DynamoDBDocumentClient;
+/** Each describe's own local mode, receiver and document client on its table, started and stopped with it. */
+function localTable() {
+  const t = {} as { p: TestPipeline; receiver: Receiver; client: DynamoDBClient; doc: DynamoDBDocumentClient };
   beforeAll(async () => {
-    p = await startTestPipeline();
-    receiver = await startReceiver();
-    client = new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    doc = DynamoDBDocumentClient.from(client);
+    t.p = await startTestPipeline();
+    t.receiver = await startReceiver();
+    t.client = new DynamoDBClient({ endpoint: t.p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    t.doc = DynamoDBDocumentClient.from(t.client);
   });
   afterAll(async () => {
-    client?.destroy();
-    await p?.stop();
-    await receiver?.close();
+    t.client?.destroy();
+    await t.p?.stop();
+    await t.receiver?.close();
   });
+  const scan = async () => (await t.doc.send(new ScanCommand({ TableName: t.p.endpoints.tableName }))).Items ?? [];
+  return { t, scan };
+}
 
-  const scan = async () => (await doc.send(new ScanCommand({ TableName: p.endpoints.tableName }))).Items ?? [];
+describe('delivery storage in local mode', () => {
+  const { t, scan } = localTable();
 
   it('a delivered event is one delivery item of under 1 KB (1 write unit), listed by the history fan-out wrote', async () => {
+    const { p, receiver, doc } = t;
     const created = await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['kyc.verification.success'] });
     const sub: string = created.body.webhook_subscription.id;
     const published = await p.call('POST', '/api/v0.1/events', {
@@ -79,25 +82,10 @@ describe('delivery storage in local mode', () => {
 });
 
 describe('an event with one subscription, in local mode', () => {
-  let p: TestPipeline;
-  let receiver: Receiver;
-  let client: DynamoDBClient;
-  let doc: DynamoDBDocumentClient;
-  beforeAll(async () => {
-    p = await startTestPipeline();
-    receiver = await startReceiver();
-    client = new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    doc = DynamoDBDocumentClient.from(client);
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await p?.stop();
-    await receiver?.close();
-  });
-
-  const scan = async () => (await doc.send(new ScanCommand({ TableName: p.endpoints.tableName }))).Items ?? [];
+  const { t, scan } = localTable();
 
   it('is stored once, in its delivery record: no event item; put on the bus again it is not sent again; a retry sends the same body', async () => {
+    const { p, receiver, doc } = t;
     const created = await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
     const sub: string = created.body.webhook_subscription.id;
     const event = {

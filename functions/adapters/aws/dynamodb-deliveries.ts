@@ -92,52 +92,72 @@ function fromDeliveryItem(i: Item): Delivery {
   return d;
 }
 
-/** An attempt inside its delivery's item: short names, since every attempt rewrites them all. */
+/** Where an attempt's fields are stored: inline in its delivery's item (short names, since every attempt rewrites them all). */
+const INLINE_NAMES = {
+  attempt: 'n',
+  time: 't',
+  statusCode: 'c',
+  error: 'e',
+  errorMessage: 'm',
+  latencyMs: 'l',
+  responseExcerpt: 'r',
+} as const;
+/** ... or, for attempts written before they moved inline, in an item of their own: read, never written. */
+const ITEM_NAMES = {
+  attempt: 'attempt',
+  time: 'time',
+  statusCode: 'status_code',
+  error: 'error',
+  errorMessage: 'error_message',
+  latencyMs: 'latency_ms',
+  responseExcerpt: 'response_excerpt',
+} as const;
+
 function inlineAttempt(a: Attempt): Item {
   return {
-    n: a.attempt,
-    t: a.time,
-    c: a.statusCode,
-    e: a.error,
-    m: a.errorMessage,
-    l: a.latencyMs,
-    r: a.responseExcerpt || undefined,
+    [INLINE_NAMES.attempt]: a.attempt,
+    [INLINE_NAMES.time]: a.time,
+    [INLINE_NAMES.statusCode]: a.statusCode,
+    [INLINE_NAMES.error]: a.error,
+    [INLINE_NAMES.errorMessage]: a.errorMessage,
+    [INLINE_NAMES.latencyMs]: a.latencyMs,
+    [INLINE_NAMES.responseExcerpt]: a.responseExcerpt || undefined,
   };
 }
 
-function fromInlineAttempt(i: Item, d: Delivery): Attempt {
+function attemptFrom(
+  i: Item,
+  names: typeof INLINE_NAMES | typeof ITEM_NAMES,
+  owner: Pick<Attempt, 'tenantId' | 'deliveryId' | 'subscriptionId' | 'eventId'>,
+): Attempt {
   const a: Attempt = {
-    tenantId: d.tenantId,
-    deliveryId: d.id,
-    subscriptionId: d.subscriptionId,
-    eventId: d.eventId,
-    attempt: i.n as number,
-    time: i.t as string,
-    latencyMs: i.l as number,
-    responseExcerpt: (i.r as string | undefined) ?? '',
+    ...owner,
+    attempt: i[names.attempt] as number,
+    time: i[names.time] as string,
+    latencyMs: i[names.latencyMs] as number,
+    responseExcerpt: (i[names.responseExcerpt] as string | undefined) ?? '',
   };
-  if (typeof i.c === 'number') a.statusCode = i.c;
-  if (typeof i.e === 'string') a.error = i.e as Attempt['error'];
-  if (typeof i.m === 'string') a.errorMessage = i.m;
+  const statusCode = i[names.statusCode];
+  const error = i[names.error];
+  const errorMessage = i[names.errorMessage];
+  if (typeof statusCode === 'number') a.statusCode = statusCode;
+  if (typeof error === 'string') a.error = error as Attempt['error'];
+  if (typeof errorMessage === 'string') a.errorMessage = errorMessage;
   return a;
 }
 
-/** Attempts written as items of their own before they moved inline: read, never written. */
+function fromInlineAttempt(i: Item, d: Delivery): Attempt {
+  return attemptFrom(i, INLINE_NAMES, { tenantId: d.tenantId, deliveryId: d.id, subscriptionId: d.subscriptionId, eventId: d.eventId });
+}
+
 function fromAttemptItem(i: Item): Attempt {
-  const a: Attempt = {
+  const owner = {
     tenantId: i.tenant_id as string,
     deliveryId: i.delivery_id as string,
     subscriptionId: i.subscription_id as string,
     eventId: i.event_id as string,
-    attempt: i.attempt as number,
-    time: i.time as string,
-    latencyMs: i.latency_ms as number,
-    responseExcerpt: (i.response_excerpt as string | undefined) ?? '',
   };
-  if (typeof i.status_code === 'number') a.statusCode = i.status_code;
-  if (typeof i.error === 'string') a.error = i.error as Attempt['error'];
-  if (typeof i.error_message === 'string') a.errorMessage = i.error_message;
-  return a;
+  return attemptFrom(i, ITEM_NAMES, owner);
 }
 
 /** An index entry: the event's id and type; the delivery id is derived from the event and subscription. */
