@@ -28,8 +28,20 @@ export function stackSettings(): StackSettings {
   const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
   const format = stage.Properties.AccessLogSetting?.Format ?? '';
   return {
-    memoryMb: { api: memory('api'), authorizer: memory('authorizer'), fanout: memory('fanout'), sender: memory('sender') },
-    traced: { api: traced('api'), authorizer: traced('authorizer'), fanout: traced('fanout'), sender: traced('sender') },
+    memoryMb: {
+      api: memory('api'),
+      authorizer: memory('authorizer'),
+      fanout: memory('fanout'),
+      sender: memory('sender'),
+      resumer: memory('resumer'),
+    },
+    traced: {
+      api: traced('api'),
+      authorizer: traced('authorizer'),
+      fanout: traced('fanout'),
+      sender: traced('sender'),
+      resumer: traced('resumer'),
+    },
     accessLogBytes: accessLogLineBytes(format),
     emfBytesPerInvocation: {
       // A sender batch of ten successes; a fan-out batch. The api and authorizer write metrics on a cold start only.

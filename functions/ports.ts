@@ -4,6 +4,7 @@
  */
 import type { HistoryEntry } from './domain/delivery-record.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, WebhookEvent } from './domain/model.js';
+import type { Lot, LotEntry } from './domain/parking.js';
 
 export interface Page<T> {
   items: T[];
@@ -64,6 +65,8 @@ export interface QueueMessage {
   id: string;
   body: string;
   delaySeconds?: number;
+  /** SQS's MessageGroupId: the tenant, so the queue's fair scheduling keeps one tenant from delaying the others. */
+  groupId?: string;
 }
 
 export interface SendFailure {
@@ -89,6 +92,55 @@ export interface BatchQueue extends Queue {
 export interface ChangeVisibility {
   receiptHandle: string;
   seconds: number;
+}
+
+/** The delivery queue's in-flight count (ApproximateNumberOfMessagesNotVisible): how close it is to SQS's cap. */
+export interface InFlightGauge {
+  inFlight(): Promise<number>;
+}
+
+/**
+ * Subscriptions' lots, as the sender sees them: a lot is opened when an endpoint's circuit opens,
+ * its probes' results move it on (functions/domain/parking.ts).
+ */
+export interface LotStore {
+  /** Eventually consistent: a sender instance keeps what it read for LOT_CACHE_TTL_MS anyway. */
+  getLot(tenantId: string, subscriptionId: string): Promise<Lot | undefined>;
+  /** Opens the lot unless it is open already; answers the lot as stored. */
+  openLot(lot: Lot): Promise<Lot>;
+  /** A probe failed: the next comes after a longer wait. No-op unless the lot is open. */
+  probeFailed(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
+  /** The endpoint answered: an open lot starts draining at the resumer's next run. */
+  recovered(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
+}
+
+/** What the due-time index holds for a bucket: parked (or held) delivery records, and lots to look at. */
+export type DueEntry =
+  | { kind: 'delivery'; tenantId: string; deliveryId: string; token: string }
+  | { kind: 'lot'; tenantId: string; subscriptionId: string };
+
+/** Where the resumer has got to: every bucket before `bucket` is done; within it, shards' read positions. */
+export interface DueCursor {
+  bucket: number;
+  /** Shards of `bucket` read part way: the index's position to go on from. */
+  shards?: Record<string, string>;
+}
+
+/** The resumer's side of parking: the due-time index, the lots, and its own cursor. */
+export interface ParkingIndex extends LotStore {
+  readCursor(): Promise<DueCursor | undefined>;
+  writeCursor(cursor: DueCursor): Promise<void>;
+  /** One page of a bucket's shard, from `start` (a position from an earlier page). */
+  dueIn(bucket: number, shard: number, start?: string): Promise<{ entries: DueEntry[]; next?: string }>;
+  /** Strongly consistent. */
+  readLot(tenantId: string, subscriptionId: string): Promise<Lot | undefined>;
+  /** Replaces the lot if it is still as `expected` (state and wake time); answers whether it was. */
+  saveLot(lot: Lot, expected: Pick<Lot, 'state' | 'wakeTime'>): Promise<boolean>;
+  deleteLot(lot: Pick<Lot, 'tenantId' | 'subscriptionId'>, expected: Pick<Lot, 'state' | 'wakeTime'>): Promise<boolean>;
+  /** Up to `limit` held entries after position `after`, oldest deadline first (strongly consistent). */
+  lotEntries(tenantId: string, subscriptionId: string, after: string | undefined, limit: number): Promise<LotEntry[]>;
+  /** How many entries a lot holds after `after`, counting at most `max`. */
+  countLotEntries(tenantId: string, subscriptionId: string, after: string | undefined, max: number): Promise<number>;
 }
 
 /**
@@ -150,10 +202,21 @@ export interface Metrics {
       | 'UnreadableMessage'
       | 'EventsFannedOut'
       | 'DeliveriesCreated'
-      | 'FanoutContinued',
+      | 'FanoutContinued'
+      | 'DeliveryParked'
+      | 'DeliveryHeld'
+      | 'DeliveryExpired'
+      | 'ParkWriteFailed'
+      | 'LotOpened'
+      | 'LotRecovered'
+      | 'DeliveriesResumed'
+      | 'LotProbes'
+      | 'ResumeEventMissing',
     n?: number,
   ): void;
   latency(ms: number): void;
+  /** A level rather than a count (the resumer's view of what is parked); optional, as not every handler reports one. */
+  gauge?(name: 'OldestHeldAgeSeconds' | 'ResumeLagSeconds' | 'HeldDeliveries', value: number): void;
 }
 
 export const NO_METRICS: Metrics = { count: () => undefined, latency: () => undefined };

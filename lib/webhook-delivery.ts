@@ -9,6 +9,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  DEFAULT_IN_FLIGHT_BUDGET,
+  DEFAULT_RESUME_RATE_PER_SECOND,
+  minRetentionDays,
+  SQS_IN_FLIGHT_QUOTA,
+} from '../functions/domain/parking.js';
+import {
   DEFAULT_PORTAL_LINK_TTL_SECONDS,
   DEFAULT_PORTAL_SESSION_TTL_SECONDS,
   PORTAL_LINK_TTL_ENV,
@@ -18,10 +24,12 @@ import {
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
+import { IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
+import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
 import { EventIngest } from './constructs/event-ingest.js';
 import { WebhookApi } from './constructs/webhook-api.js';
@@ -72,6 +80,16 @@ export interface WebhookDeliveryProps {
   readonly senderMaxConcurrency?: number;
   /** Most concurrent fan-out invocations (2 to 1,000). Each handles up to 100 events. @default 50 */
   readonly fanoutMaxConcurrency?: number;
+  /**
+   * The delivery queue's in-flight budget (1,000 to 110,000): SQS allows about 120,000 in-flight
+   * messages a standard queue, and at that cap a long-poll receive gets nothing, so every tenant
+   * stalls. The sender parks waits it would keep in flight once the queue passes 40 % of this, and
+   * the `DeliveryQueueInFlightHigh` alarm fires at 50 %.
+   * @default 60000
+   */
+  readonly inFlightBudget?: number;
+  /** How many held deliveries a second the resumer sends a recovered endpoint, per subscription (1 to 500). @default 20 */
+  readonly resumeRatePerSecond?: number;
   /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
   readonly maxSubscriptionsPerTenant?: number;
   /** How long a tenant portal link works (once), 60 s to 1 day. @default Duration.minutes(15) */
@@ -125,6 +143,8 @@ export const SETTING_LIMITS = {
   retentionDays: [1, 365],
   secretRotationOverlapSeconds: [0, 30 * 86_400],
   maxSubscriptionsPerTenant: [1, 1_000_000],
+  inFlightBudget: [1_000, SQS_IN_FLIGHT_QUOTA - 10_000],
+  resumeRatePerSecond: [1, 500],
   portalLinkTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
   portalSessionTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -172,6 +192,9 @@ export class WebhookDelivery extends Construct {
   readonly deliveryQueues: DeliveryQueues;
   readonly ingest: EventIngest;
   readonly delivery: DeliverySender;
+  readonly resumer: DeliveryResumer;
+  /** The delivery queue's in-flight budget (`inFlightBudget`). */
+  readonly inFlightBudget: number;
   readonly webhookApi: WebhookApi;
   readonly alarms: PipelineAlarms;
   readonly dashboard: DeliveryDashboard;
@@ -211,6 +234,21 @@ export class WebhookDelivery extends Construct {
       ...SETTING_LIMITS.secretRotationOverlapSeconds,
     );
     const retentionDays = wholeNumber('retention (days)', (props.retention ?? Duration.days(30)).toDays(), ...SETTING_LIMITS.retentionDays);
+    // A parked delivery is rebuilt from the event and its record when it comes due: both must outlive its schedule.
+    if (retentionDays < minRetentionDays(this.retrySchedule))
+      throw new Error(
+        `retention must be at least ${minRetentionDays(this.retrySchedule)} days for this retry schedule (its span with jitter, plus a day); got ${retentionDays}`,
+      );
+    const inFlightBudget = wholeNumber(
+      'inFlightBudget',
+      props.inFlightBudget ?? DEFAULT_IN_FLIGHT_BUDGET,
+      ...SETTING_LIMITS.inFlightBudget,
+    );
+    const resumeRatePerSecond = wholeNumber(
+      'resumeRatePerSecond',
+      props.resumeRatePerSecond ?? DEFAULT_RESUME_RATE_PER_SECOND,
+      ...SETTING_LIMITS.resumeRatePerSecond,
+    );
     const attemptTimeoutSeconds = wholeNumber(
       'attemptTimeout (seconds)',
       seconds(props.attemptTimeout, Duration.millis(DEFAULT_ATTEMPT_TIMEOUT_MS)),
@@ -293,8 +331,14 @@ export class WebhookDelivery extends Construct {
 
     this.delivery = new DeliverySender(this, 'Sender', {
       queue: deliveryQueue,
-      environment,
+      environment: { ...environment, [IN_FLIGHT_BUDGET_ENV]: String(inFlightBudget) },
       maxConcurrency: senderMaxConcurrency,
+      ...functionDefaults,
+    });
+    this.inFlightBudget = inFlightBudget;
+
+    this.resumer = new DeliveryResumer(this, 'Resumer', {
+      environment: { ...environment, [RESUME_RATE_ENV]: String(resumeRatePerSecond) },
       ...functionDefaults,
     });
 
@@ -316,6 +360,7 @@ export class WebhookDelivery extends Construct {
     const authorizer = this.webhookApi.authorizerFunction;
     const fanout = this.ingest.fanout;
     const sender = this.delivery.sender;
+    const resumer = this.resumer.resumer;
     const secretsArn = stack.formatArn({
       service: 'secretsmanager',
       resource: 'secret',
@@ -349,6 +394,11 @@ export class WebhookDelivery extends Construct {
     deliveryQueue.grants.sendMessages(fanout.function);
 
     table.grants.readWriteData(sender.function);
+    // Its parking: the queue's in-flight count (the event source's grant has GetQueueAttributes too, said here for itself).
+    deliveryQueue.grants.actions(sender.function, ['sqs:GetQueueAttributes']);
+
+    table.grants.readWriteData(resumer.function);
+    deliveryQueue.grants.sendMessages(resumer.function);
     sender.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.keyEncryptionKey?.secretArn ?? secretsArn] }),
     );
@@ -357,7 +407,7 @@ export class WebhookDelivery extends Construct {
     // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
     const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
     const secretPrefix = `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
-    for (const fn of [api, authorizer, fanout, sender]) {
+    for (const fn of [api, authorizer, fanout, sender, resumer]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
     for (const fn of this.keyEncryptionKey ? [] : [api, sender]) {
@@ -417,13 +467,14 @@ export class WebhookDelivery extends Construct {
   get apiUrl(): string {
     return this.webhookApi.api.url;
   }
-  /** The four Lambda functions. */
+  /** The pipeline's Lambda functions (the portal's files have one more). */
   get functions(): PipelineFunctions {
     return {
       api: this.webhookApi.apiFunction.function,
       authorizer: this.webhookApi.authorizerFunction.function,
       fanout: this.ingest.fanout.function,
       sender: this.delivery.sender.function,
+      resumer: this.resumer.resumer.function,
     };
   }
   get table(): dynamodb.ITable {

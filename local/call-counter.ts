@@ -75,4 +75,10 @@ export class LocalMetrics implements Metrics {
   latency(ms: number): void {
     if (this.latencies.length < 100_000) this.latencies.push(ms);
   }
+
+  /** The latest value of each gauge. */
+  readonly gauges = new Map<string, number>();
+  gauge(name: string, value: number): void {
+    this.gauges.set(name, value);
+  }
 }

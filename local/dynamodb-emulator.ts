@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -43,7 +44,8 @@ export async function startDynamo(dir: string | undefined, tableName: string): P
 
 async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await addMissingIndexes(client, tableName, new Set((Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName!)));
     return;
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
@@ -54,4 +56,30 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
   await client
     .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }))
     .catch(() => undefined);
+}
+
+/**
+ * A data directory from an older version has the table without the indexes added since: they are
+ * added as a stack update adds them (one at a time), and dynalite backfills them.
+ */
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, present: Set<string>): Promise<void> {
+  for (const index of TABLE_DEFINITION.GlobalSecondaryIndexes) {
+    if (present.has(index.IndexName)) continue;
+    const names = new Set<string>(index.KeySchema.map((k) => k.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: TABLE_DEFINITION.AttributeDefinitions.filter((a) => names.has(a.AttributeName)).map((a) => ({ ...a })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.IndexName,
+              KeySchema: index.KeySchema.map((k) => ({ ...k })),
+              Projection: { ...index.Projection },
+            },
+          },
+        ],
+      }),
+    );
+  }
 }

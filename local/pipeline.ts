@@ -3,9 +3,11 @@ import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
+import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
@@ -20,6 +22,7 @@ import {
   validatePortalTtl,
 } from '../functions/app/portal-access.js';
 import { createPortalAssets } from '../functions/app/portal-assets.js';
+import { createResumer, type ResumeReport } from '../functions/app/resumer.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
@@ -27,6 +30,7 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
+import { DEFAULT_DUE_BUCKET_SECONDS } from '../functions/domain/parking.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import type { EventBus } from '../functions/ports.js';
@@ -93,6 +97,22 @@ export interface LocalOptions {
   faults?: Faults;
   /** The sender's invocation timeout in the poller (none by default). */
   senderInvocationTimeoutMs?: number;
+  /**
+   * Parking (functions/domain/parking.ts): long waits out of the queue, failing endpoints' deliveries
+   * held in lots. On by default, as on AWS; off is the engine from before it (every wait in flight),
+   * kept to show what it prevents.
+   */
+  parking?: boolean;
+  /** The due-time index's bucket, in seconds (60, as on AWS); tests shorten it. */
+  dueBucketSeconds?: number;
+  /** How often the resumer runs, in ms (once per bucket by default, as the stack's schedule). */
+  resumeIntervalMs?: number;
+  /** The delivery queue's in-flight budget (the construct's `inFlightBudget`, 60,000). */
+  inFlightBudget?: number;
+  /** Held deliveries the resumer sends a recovered endpoint a second (the construct's `resumeRatePerSecond`, 20). */
+  resumeRatePerSecond?: number;
+  /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
+  clock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -117,6 +137,8 @@ export interface LocalPipeline {
   portalLink(): Promise<IssuedLink>;
   /** SQS's 12-hour visibility rule as the twin enforces it, with every change asked for. */
   visibilityRule: VisibilityRule;
+  /** One resumer run now (after the one under way, if any): what the stack's schedule does once a minute. */
+  resumeNow(): Promise<ResumeReport>;
   stop(): Promise<void>;
 }
 
@@ -208,7 +230,10 @@ async function startPipeline(
   visibilityRule.attach(sqsForCode);
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
-  const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const dueBucketSeconds = options.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
+  const clock = options.clock ?? (() => new Date());
+  const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
+  const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
   const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
   let secrets = secretsManager;
   if (options.secretStorage === 'envelope') {
@@ -283,8 +308,19 @@ async function startPipeline(
           client,
           schedule,
           attemptTimeoutMs,
+          ...(options.parking === false
+            ? {}
+            : {
+                parking: {
+                  lots: parkingStore,
+                  gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                  dueBucketSeconds,
+                  ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                },
+              }),
           metrics,
           log,
+          ...(options.clock ? { now: options.clock } : {}),
         }),
       ),
       batchSize: SENDER_BATCH_SIZE,
@@ -295,6 +331,22 @@ async function startPipeline(
       onError,
     }),
   ];
+  // The stack's once-a-minute schedule: one run at a time, as its reserved concurrency of 1 makes it.
+  const resumer = usage.lambda(
+    'resumer',
+    createResumer({
+      parking: parkingStore,
+      store,
+      deliveries: deliveryQueue,
+      dueBucketSeconds,
+      ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
+      now: clock,
+      metrics,
+      log,
+    }),
+  );
+  const resumes = startResumeLoop(() => resumer(undefined), options.resumeIntervalMs ?? dueBucketSeconds * 1000, onError);
+  started.push(() => resumes.stop());
   // A batch still in flight after the grace period is abandoned, not lost: its messages were
   // never deleted, so the queue hands them out again after the next start.
   started.push(() =>
@@ -352,6 +404,7 @@ async function startPipeline(
     sqs,
     faults,
     visibilityRule,
+    resumeNow: () => resumes.runNow(),
     async portalLink() {
       const tenant = await tenants.findByIdentity(credentials.identity);
       if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);
@@ -359,6 +412,29 @@ async function startPipeline(
     },
     // The gateway stops taking requests before the pollers and the emulators go.
     stop: () => stopAll(started),
+  };
+}
+
+/** Runs `run` every `intervalMs`, one run at a time (a run asked for meanwhile waits for the one under way). */
+function startResumeLoop(run: () => Promise<ResumeReport>, intervalMs: number, onError: (err: Error) => void) {
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const serial = (): Promise<ResumeReport> => {
+    const next = chain.then(run);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const timer = setInterval(() => {
+    if (!stopped) serial().catch(onError);
+  }, intervalMs);
+  timer.unref();
+  return {
+    runNow: serial,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await chain;
+    },
   };
 }
 

@@ -19,7 +19,7 @@ const EVENTBRIDGE_CHUNK_BYTES = 64 * KiB;
 /** The one global index; its projection is ALL, so an item that carries its key is written to it whole. */
 const INDEX_KEY = 'gsi1pk';
 
-export type LambdaName = 'api' | 'authorizer' | 'fanout' | 'sender';
+export type LambdaName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer';
 
 export interface LambdaUsage {
   invocations: number;
@@ -200,7 +200,7 @@ function empty(): UsageSnapshot {
     sqs: {},
     sqsEmptyReceives: 0,
     eventBridge: { putEventsCalls: 0, billedEvents: 0 },
-    lambda: { api: fn(), authorizer: fn(), fanout: fn(), sender: fn() },
+    lambda: { api: fn(), authorizer: fn(), fanout: fn(), sender: fn(), resumer: fn() },
     apiRequests: 0,
     logLines: 0,
     logBytes: 0,

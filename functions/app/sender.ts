@@ -1,27 +1,61 @@
+import { randomBytes } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseDeliveryMessage } from '../domain/delivery-message.js';
-import { EndpointGuard, type EndpointGuardOptions } from '../domain/endpoint-guard.js';
+import { classifyAttempt, endpointHealthy, holdsInLot, planReceive } from '../domain/delivery-plan.js';
+import { type Admission, EndpointGuard, type EndpointGuardOptions } from '../domain/endpoint-guard.js';
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
+import {
+  DEFAULT_DUE_BUCKET_SECONDS,
+  DEFAULT_IN_FLIGHT_BUDGET,
+  LOT_FIRST_PROBE_SECONDS,
+  type Lot,
+  needsFreshMessage,
+  parkUntilMs,
+  remainingScheduleSeconds,
+  waitPlacement,
+} from '../domain/parking.js';
 import { maxReceiveCount, nextDelaySeconds, receivesNeeded, visibilityHop } from '../domain/retry-schedule.js';
 import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
 import { TtlCache } from '../domain/ttl-cache.js';
 import { webhookBody } from '../domain/webhook-body.js';
-import { type ChangeVisibility, type DeliveryStore, type Metrics, NO_METRICS, type Queue, type SecretStore, storeKey } from '../ports.js';
+import {
+  type ChangeVisibility,
+  type DeliveryStore,
+  type InFlightGauge,
+  type LotStore,
+  type Metrics,
+  NO_METRICS,
+  type Queue,
+  type SecretStore,
+  storeKey,
+} from '../ports.js';
+import { InFlightPressure, SenderLots } from './sender-parking.js';
 import type { AttemptResult, WebhookClient } from './webhook-client.js';
 
 /**
  * Delivery queue -> one signed POST per message, all of a batch at once. Per batch: one
- * BatchGetItem of the deliveries' records and their subscriptions, the POSTs, one visibility
- * change for those to come back, and one batched write of the deliveries' records, each one item
- * with its attempts inline (one item write per delivery per attempt; a deferral writes nothing).
+ * BatchGetItem of the deliveries' records and their subscriptions, the POSTs, one batched write
+ * of the deliveries' records (each one item with its attempts inline: one item write per
+ * delivery per attempt; a deferral in flight writes nothing), then one visibility change for
+ * those to come back.
  *
- * Attempts are counted in the delivery record, never by SQS's receive count, and the record
- * holds when the next attempt is due: a receive before that (a throttled or failed invocation
- * returned it early, or a step longer than one visibility hop) defers the message again
- * without a POST. After the POSTs nothing throws: a 2xx is deleted from the queue whatever
- * happens to the history write, which is retried, then logged and counted.
+ * What to do with each receive is decided by plain functions (functions/domain/delivery-plan.ts);
+ * this is the I/O around them. Where a delivery waits is parking's (functions/domain/parking.ts):
+ * short waits in flight, longer ones parked out of the queue, and deliveries to an endpoint whose
+ * circuit opened held in its subscription's lot, without a POST, until a probe gets an answer.
+ * After the POSTs nothing throws: a 2xx is deleted from the queue whatever happens to the
+ * history write, which is retried, then logged and counted.
  */
+
+export interface SenderParking {
+  lots: LotStore;
+  gauge: InFlightGauge;
+  /** The delivery queue's in-flight budget (the construct's `inFlightBudget`). */
+  inFlightBudget?: number;
+  /** The due-time index's bucket; the resumer sweeps with the same. */
+  dueBucketSeconds?: number;
+}
 
 export interface SenderDeps {
   secrets: SecretStore;
@@ -34,6 +68,11 @@ export interface SenderDeps {
   /** A safety net only: secrets are cached by the subscription's secret version. */
   secretCacheTtlMs?: number;
   guard?: EndpointGuardOptions;
+  /**
+   * Waits out of the queue. Without it every wait is in flight: the engine as it was before
+   * parking, which one dead endpoint can stall at SQS's in-flight cap (kept to show that).
+   */
+  parking?: SenderParking;
   metrics?: Metrics;
   now?: () => Date;
   random?: () => number;
@@ -48,7 +87,10 @@ export type Outcome =
   | 'refused'
   | 'skipped'
   | 'duplicate'
+  | 'stale'
   | 'deferred'
+  | 'parked'
+  | 'held'
   | 'released'
   | 'unread';
 
@@ -67,13 +109,19 @@ interface Result {
   attempt?: Attempt;
   /** Seconds until the message should be visible again; undefined leaves the queue's own timeout. */
   visibility?: number;
+  /** Parked or held: the wait in flight instead, should the record (the park) not be written. */
+  fallback?: { outcome: 'retrying' | 'deferred'; visibility: number };
 }
 
-/**
- * How close to its due time a delivery may come back and still be attempted: visibility is
- * whole seconds rounded up, so only clock differences between instances need it.
- */
-const DUE_TOLERANCE_MS = 250;
+/** One receive's circumstances, for the waits below. */
+interface Receive {
+  record: SQSRecord;
+  started: number;
+  at: Date;
+  messageAgeSeconds: number;
+  lastReceive: boolean;
+}
+
 const HISTORY_WRITE_TRIES = 3;
 /** How long a container keeps a subscription's signing secrets (keyed by secret version, so a rotation shows at once). */
 export const DEFAULT_SECRET_CACHE_TTL_MS = 15 * 60_000;
@@ -84,6 +132,7 @@ const RECEIVE_RESERVE = 5;
 
 export function createSender(deps: SenderDeps) {
   const now = deps.now ?? (() => new Date());
+  const nowMs = deps.now ? () => now().getTime() : Date.now;
   const metrics = deps.metrics ?? NO_METRICS;
   const log = deps.log;
   const secretCache = new TtlCache<SecretSet>(deps.secretCacheTtlMs ?? DEFAULT_SECRET_CACHE_TTL_MS);
@@ -92,13 +141,19 @@ export function createSender(deps: SenderDeps) {
   // own retries would have waited.
   const guard = new EndpointGuard({
     // The guard reads the clock several times per delivery: no Date object unless one is injected.
-    now: deps.now ? () => now().getTime() : Date.now,
+    now: nowMs,
     baseCoolOffMs: Math.max(1, deps.schedule[0] ?? 5) * 1000,
     maxCoolOffMs: Math.min(300, Math.max(1, ...deps.schedule)) * 1000,
     ...deps.guard,
   });
   const receiveLimit = maxReceiveCount(deps.schedule);
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
+  const parking = deps.parking;
+  const dueBucketSeconds = parking?.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
+  const lots = parking ? new SenderLots(parking.lots, nowMs, log) : undefined;
+  const pressure = parking
+    ? new InFlightPressure(parking.gauge, parking.inFlightBudget ?? DEFAULT_IN_FLIGHT_BUDGET, nowMs, log)
+    : undefined;
   // A batch's deliveries start within the same millisecond: one ISO string for all of them.
   let isoMs = Number.NaN;
   let iso = '';
@@ -117,76 +172,99 @@ export function createSender(deps: SenderDeps) {
     return secretCache.peek(key) ?? secretCache.get(key, async () => parseSecretSet(await deps.secrets.get(subscription.secretName)));
   }
 
-  /** An endpoint is an origin; parsed once per URL, as the client checks each URL once. */
-  const origins = new Map<string, string>();
-  function endpointOf(url: string): string {
-    let origin = origins.get(url);
-    if (origin === undefined) {
-      origin = originOf(url);
-      if (origins.size >= 1000) origins.delete(origins.keys().next().value as string);
-      origins.set(url, origin);
-    }
-    return origin;
+  /**
+   * The waits a delivery spends, as the circumstances allow: in flight (the message's visibility
+   * timeout) when short, parked otherwise (parking.ts: waitPlacement). A deferral in flight
+   * writes nothing; a park writes the record with its park, and the message goes.
+   */
+  async function waitFor(
+    delivery: Delivery,
+    seconds: number,
+    r: Receive,
+    outcome: 'retrying' | 'deferred',
+    attempt?: Attempt,
+  ): Promise<Result> {
+    const visibility = visibilityHop(seconds, (nowMs() - r.started) / 1000);
+    const written = outcome === 'retrying' ? { delivery, ...(attempt ? { attempt } : {}) } : {};
+    if (!parking) return { record: r.record, outcome, ...written, visibility };
+    // SQS moves a message to the DLQ at its next receive past maxReceiveCount: a fresh one carries on instead.
+    const placement = r.lastReceive
+      ? 'park'
+      : waitPlacement({
+          waitSeconds: seconds,
+          underPressure: (await pressure?.parksWait(seconds)) ?? false,
+          messageAgeSeconds: r.messageAgeSeconds,
+          parking: true,
+        });
+    if (placement === 'in-flight') return { record: r.record, outcome, ...written, visibility };
+    delivery.park = {
+      kind: 'due',
+      token: parkToken(),
+      until: new Date(parkUntilMs(r.at.getTime(), seconds, dueBucketSeconds)).toISOString(),
+    };
+    return { record: r.record, outcome: 'parked', delivery, ...(attempt ? { attempt } : {}), fallback: { outcome, visibility } };
+  }
+
+  /** A delivery to an endpoint whose lot is open waits there, no POST, until the end of its schedule at most. */
+  function hold(delivery: Delivery, lot: Lot, r: Receive, attempt?: Attempt): Result {
+    const deadline = r.at.getTime() + remainingScheduleSeconds(deps.schedule, delivery.attempts - (delivery.roundStart ?? 0)) * 1000;
+    delivery.park = {
+      kind: 'held',
+      token: parkToken(),
+      until: new Date(parkUntilMs(deadline, 0, dueBucketSeconds)).toISOString(),
+      lotWake: lot.wakeTime,
+    };
+    const visibility = visibilityHop(LOT_FIRST_PROBE_SECONDS, (nowMs() - r.started) / 1000);
+    return {
+      record: r.record,
+      outcome: 'held',
+      delivery,
+      ...(attempt ? { attempt } : {}),
+      fallback: { outcome: attempt ? 'retrying' : 'deferred', visibility },
+    };
+  }
+
+  /**
+   * Its schedule is over: recorded as dead-lettered and released on every receive, until SQS's
+   * maxReceiveCount moves this message to the DLQ (so the console's redrive to source works).
+   */
+  function deadLetter(delivery: Delivery, r: Receive, attempt?: Attempt): Result {
+    delivery.status = 'dead_lettered';
+    delivery.deadLetterReceive = Number(r.record.attributes.ApproximateReceiveCount ?? '1');
+    delivery.deadLetterMessageId = r.record.messageId;
+    delete delivery.nextAttemptTime;
+    return { record: r.record, outcome: 'dead_lettered', delivery, ...(attempt ? { attempt } : {}), visibility: 0 };
   }
 
   async function deliver(w: Work, prior: Delivery | undefined, subscription: Subscription | undefined, started: number): Promise<Result> {
     const { record, message, receiveCount } = w;
-    const generation = message.generation ?? 0;
-    if (prior?.status === 'succeeded' && prior.generation >= generation) return { record, outcome: 'duplicate' };
-    // Another copy of a delivery already under way, sent by another fan-out (a producer put the
-    // event on the bus again, or a fan-out sent its page again after a crash): every fan-out
-    // stamps its own created time, and the record keeps that of the copy attempted first. That
-    // copy carries on; this one goes. Redriven and manual-retry messages keep the record's time.
-    if (prior && generation <= prior.generation && message.createdTime !== prior.createdTime) return { record, outcome: 'duplicate' };
     const at = now();
     const atIso = isoTime(at);
-    const elapsed = (at.getTime() - started) / 1000;
-    const lastReceive = receiveCount >= receiveLimit;
-
-    // Which round of the schedule this receive belongs to.
-    let roundStart = prior?.roundStart ?? 0;
-    let roundGeneration = prior?.roundGeneration ?? prior?.generation ?? generation;
-    let newRound = false;
-    if (prior && generation > roundGeneration)
-      newRound = true; // a manual retry
-    else if (prior?.status === 'dead_lettered') {
-      // Receives after the last attempt only release it until SQS moves it to the DLQ. A lower
-      // receive count means SQS counts afresh: it was redriven, and gets the schedule again.
-      if (receiveCount > (prior.deadLetterReceive ?? 0)) return { record, outcome: 'released', visibility: 0 };
-      newRound = true;
-    }
-    if (newRound && prior) {
-      roundStart = prior.attempts;
-      roundGeneration = Math.max(generation, prior.generation);
-    }
-
-    // Back before its due time: wait out the rest, in hops within 12 h of this receive.
-    if (!newRound && prior?.status === 'pending' && prior.nextAttemptTime && !lastReceive) {
-      const remainingMs = Date.parse(prior.nextAttemptTime) - at.getTime();
-      if (remainingMs > DUE_TOLERANCE_MS) return { record, outcome: 'deferred', visibility: visibilityHop(remainingMs / 1000, elapsed) };
-    }
-
-    const delivery: Delivery = {
-      id: message.deliveryId,
-      tenantId: message.tenantId,
-      subscriptionId: message.subscriptionId,
-      eventId: message.event.id,
-      eventType: message.event.type,
-      status: 'pending',
-      attempts: prior?.attempts ?? 0,
-      generation: Math.max(generation, prior?.generation ?? 0),
-      roundStart,
-      roundGeneration,
-      createdTime: prior?.createdTime ?? message.createdTime,
-      updatedTime: atIso,
-      // The record is rewritten whole: it keeps every attempt so far.
-      attemptLog: prior?.attemptLog ?? [],
-      // A message from before the history index: its delivery is listed the old way (gsi1).
-      legacyListing: prior ? prior.legacyListing === true : message.listed !== true,
+    const plan = planReceive({ message, messageId: record.messageId, receiveCount, receiveLimit, prior, nowMs: at.getTime(), atIso });
+    if (plan.action === 'drop') return { record, outcome: plan.reason === 'duplicate' ? 'duplicate' : 'stale' };
+    if (plan.action === 'release') return { record, outcome: 'released', visibility: 0 };
+    const { delivery } = plan;
+    const sentMs = Number(record.attributes.SentTimestamp ?? '');
+    const r: Receive = {
+      record,
+      started,
+      at,
+      messageAgeSeconds: Number.isFinite(sentMs) && sentMs > 0 ? Math.max(0, (at.getTime() - sentMs) / 1000) : 0,
+      lastReceive: plan.lastReceive,
     };
-    // An event with no item of its own is kept here, with every write of the record.
-    const eventBody = prior?.eventBody ?? (message.eventInRecord ? webhookBody(message) : undefined);
-    if (eventBody !== undefined) delivery.eventBody = eventBody;
+
+    // Held until its schedule ended and the endpoint never answered a probe: a dead letter, no POST.
+    if (plan.expired) {
+      delivery.lastError = 'endpoint_unavailable: its endpoint failed every probe until the schedule ended';
+      metrics.count('DeliveryExpired');
+      return deadLetter(delivery, r);
+    }
+    // Back before its due time: wait out the rest (parked, or in flight in hops within 12 h).
+    // Without parking, the last receive before the DLQ is attempted rather than lost there.
+    if (plan.earlyByMs !== undefined && (parking || !plan.lastReceive)) return waitFor(delivery, plan.earlyByMs / 1000, r, 'deferred');
+    // Too old to stay in the queue (retention counts from the first send): a fresh message carries it on.
+    if (parking && needsFreshMessage(r.messageAgeSeconds)) return waitFor(delivery, 0, r, 'deferred');
+
     if (subscription?.status !== 'enabled') {
       delivery.status = 'skipped';
       delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
@@ -197,20 +275,41 @@ export function createSender(deps: SenderDeps) {
     const cachedOrLoading = secretsOf(subscription);
     const secrets = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
 
-    // An endpoint that keeps failing, or has its POSTs in flight, waits: no POST, no attempt,
-    // as long as the message's receive budget leaves room for the rest of its schedule.
-    const inRound = delivery.attempts - roundStart + 1;
-    const affordable = receiveCount + receivesNeeded(deps.schedule, inRound) + RECEIVE_RESERVE <= receiveLimit;
-    const endpoint = endpointOf(subscription.url);
-    const acquired = guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
-    const admission = acquired instanceof Promise ? await acquired : acquired;
-    if (!admission.admitted && affordable) {
-      // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
-      // hang until the timeout): each further deferral of one message waits twice as long.
-      const repeats = Math.min(10, Math.max(0, receiveCount - inRound));
-      const waitMs =
-        admission.reason === 'busy' ? Math.min(busyRetrySeconds * 1000, admission.retryInMs * 2 ** repeats) : admission.retryInMs;
-      return { record, outcome: 'deferred', visibility: visibilityHop(Math.ceil(waitMs / 1000), elapsed) };
+    // The lot's probe and a person's retry (or redrive) go to the endpoint whatever its circuit says.
+    const goesAnyway = plan.resume === 'probe' || plan.newRound;
+    const endpoint = endpointOf(subscription);
+    if (lots) {
+      const lot = await lots.current(subscription);
+      if (holdsInLot(lot, subscription.url, goesAnyway)) {
+        metrics.count('DeliveryHeld');
+        return hold(delivery, lot!, r);
+      }
+    }
+    let admission: Admission | undefined;
+    if (!(goesAnyway && parking)) {
+      const acquired = guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
+      admission = acquired instanceof Promise ? await acquired : acquired;
+      if (!admission.admitted) {
+        // Its circuit opened: the subscription's lot opens, and its deliveries wait there.
+        const lot = admission.reason === 'open' && lots ? await lots.open(subscription, at) : undefined;
+        if (lot) {
+          metrics.count('LotOpened');
+          metrics.count('DeliveryHeld');
+          return hold(delivery, lot, r);
+        }
+        // An endpoint that keeps failing, or has its POSTs in flight, waits: no POST, no attempt,
+        // as long as the message's receive budget leaves room for the rest of its schedule.
+        const inRound = delivery.attempts - (delivery.roundStart ?? 0) + 1;
+        const affordable = receiveCount + receivesNeeded(deps.schedule, inRound) + RECEIVE_RESERVE <= receiveLimit;
+        if (affordable || parking) {
+          // A busy endpoint's deliveries come back sooner or later (its POSTs may answer soon, or
+          // hang until the timeout): each further deferral of one message waits twice as long.
+          const repeats = Math.min(10, Math.max(0, receiveCount - inRound));
+          const waitMs =
+            admission.reason === 'busy' ? Math.min(busyRetrySeconds * 1000, admission.retryInMs * 2 ** repeats) : admission.retryInMs;
+          return waitFor(delivery, Math.ceil(waitMs / 1000), r, 'deferred');
+        }
+      }
     }
 
     const body = webhookBody(message);
@@ -219,11 +318,16 @@ export function createSender(deps: SenderDeps) {
     try {
       result = await deps.client.post(subscription.url, headers, body);
     } catch (err) {
-      if (admission.admitted) admission.release(false);
+      if (admission?.admitted) admission.release(false);
       throw err;
     }
-    if (admission.admitted) admission.release(isHealthy(result));
+    const healthy = endpointHealthy(result);
+    if (admission?.admitted) admission.release(healthy);
+    else if (!admission) guard.observe(endpoint, healthy);
     delivery.attempts++;
+    delete delivery.nextAttemptTime;
+    delete delivery.lastStatusCode;
+    delete delivery.lastError;
     const attempt = attemptRecord(message, delivery.attempts, atIso, result);
     delivery.attemptLog = delivery.attemptLog?.length ? [...delivery.attemptLog, attempt] : [attempt];
     if (result.kind === 'response') delivery.lastStatusCode = result.status;
@@ -237,16 +341,23 @@ export function createSender(deps: SenderDeps) {
         tenantId: message.tenantId,
         subscriptionId: message.subscriptionId,
         attempt: delivery.attempts,
+        ...(plan.resume ? { resumed: plan.resume } : {}),
         ...(result.kind === 'response' ? { status: result.status } : { error: result.error }),
         latencyMs: result.latencyMs,
       });
     }
 
-    if (result.kind === 'response' && result.status >= 200 && result.status < 300) {
+    const outcome = classifyAttempt(result);
+    // An answer while its lot is open (a probe, a retry, a changed URL): the lot drains.
+    if (lots && healthy && (plan.resume === 'probe' || lots.knownOpen(subscription))) {
+      metrics.count('LotRecovered');
+      await lots.recovered(subscription, at);
+    }
+    if (outcome === 'succeeded') {
       delivery.status = 'succeeded';
       return { record, outcome: 'succeeded', delivery, attempt };
     }
-    if (result.kind === 'response' && result.status === 410) {
+    if (outcome === 'gone') {
       // The receiver says it is gone for good: stop sending it anything, unless the
       // subscription changed since this batch read it (then that change stands).
       const disabled = await deps.store
@@ -261,26 +372,38 @@ export function createSender(deps: SenderDeps) {
         : 'gone: the receiver answered 410; the subscription changed meanwhile and was left as it is';
       return { record, outcome: 'gone', delivery, attempt };
     }
-    if (result.kind === 'error' && result.error === 'refused') {
+    if (outcome === 'refused') {
       delivery.status = 'skipped';
-      delivery.lastError = `refused: ${result.message}`;
+      delivery.lastError = `refused: ${result.kind === 'error' ? result.message : ''}`;
       return { record, outcome: 'refused', delivery, attempt };
     }
-    const delay = lastReceive
-      ? undefined
-      : nextDelaySeconds(deps.schedule, delivery.attempts - roundStart, {
-          ...(result.kind === 'response' && result.retryAfterSeconds !== undefined ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
-          ...(deps.random ? { random: deps.random } : {}),
-        });
-    if (delay === undefined) {
-      // Its last attempt: released at once, and every later receive releases it again, until
-      // SQS's maxReceiveCount moves it to the DLQ (so the console's redrive to source works).
-      delivery.status = 'dead_lettered';
-      delivery.deadLetterReceive = receiveCount;
-      return { record, outcome: 'dead_lettered', delivery, attempt, visibility: 0 };
-    }
+    const delay =
+      r.lastReceive && !parking
+        ? undefined
+        : nextDelaySeconds(deps.schedule, delivery.attempts - (delivery.roundStart ?? 0), {
+            ...(result.kind === 'response' && result.retryAfterSeconds !== undefined
+              ? { retryAfterSeconds: result.retryAfterSeconds }
+              : {}),
+            ...(deps.random ? { random: deps.random } : {}),
+          });
+    // Its last attempt: released at once, and every later receive releases it again, until
+    // SQS's maxReceiveCount moves it to the DLQ (so the console's redrive to source works).
+    if (delay === undefined) return deadLetter(delivery, r, attempt);
     delivery.nextAttemptTime = new Date(at.getTime() + delay * 1000).toISOString();
-    return { record, outcome: 'retrying', delivery, attempt, visibility: visibilityHop(delay, (now().getTime() - started) / 1000) };
+    if (lots) {
+      if (plan.resume === 'probe') await lots.probeFailed(subscription, at);
+      // A failure: is the lot open (another instance opened it), or did this failure open the circuit?
+      let lot = await lots.afterFailure(subscription);
+      if (lot?.state !== 'open' && guard.isOpen(endpoint)) {
+        lot = await lots.open(subscription, at);
+        if (lot) metrics.count('LotOpened');
+      }
+      if (lot && holdsInLot(lot, subscription.url, false)) {
+        metrics.count('DeliveryHeld');
+        return hold(delivery, lot, r, attempt);
+      }
+    }
+    return waitFor(delivery, delay, r, 'retrying', attempt);
   }
 
   async function changeVisibilities(changes: ChangeVisibility[]): Promise<void> {
@@ -303,13 +426,14 @@ export function createSender(deps: SenderDeps) {
     }
   }
 
-  async function writeHistory(deliveries: Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
+  /** Whether the records were written. */
+  async function writeHistory(deliveries: Delivery[]): Promise<boolean> {
+    if (deliveries.length === 0) return true;
     for (let tries = 1; ; tries++) {
       try {
         // One item per delivery, its attempts inline: an attempt is one write of one item.
         await deps.store.write({ deliveries });
-        return;
+        return true;
       } catch (err) {
         if (tries < HISTORY_WRITE_TRIES) {
           await new Promise((r) => setTimeout(r, 50 * 2 ** tries));
@@ -321,13 +445,13 @@ export function createSender(deps: SenderDeps) {
           deliveries: deliveries.map((d) => ({ deliveryId: d.id, status: d.status, attempts: d.attempts })),
           error: (err as Error).message,
         });
-        return;
+        return false;
       }
     }
   }
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const started = now().getTime();
+    const started = nowMs();
     const results: Result[] = [];
     const work: Work[] = [];
     let duplicates = 0;
@@ -391,44 +515,52 @@ export function createSender(deps: SenderDeps) {
     }
 
     // From here on nothing throws: what was POSTed is settled.
+    // The history first: a message released at once (visibility 0) must find its record
+    // already saying what this attempt did, or another invocation would repeat the attempt; and
+    // a parked delivery's message may go only once its record (its park) is written.
+    const written = await writeHistory(results.flatMap((r) => (r.delivery ? [r.delivery] : [])));
     const changes: ChangeVisibility[] = [];
-    const deliveries: Delivery[] = [];
     const failures: string[] = [];
     for (const r of results) {
+      if (r.fallback && !written) {
+        // Not parked after all: the message waits in flight, and its record (if the write got that far) has the park, which owns it.
+        metrics.count('ParkWriteFailed');
+        r.outcome = r.fallback.outcome;
+        r.visibility = r.fallback.visibility;
+      }
       if (r.visibility !== undefined) changes.push({ receiptHandle: r.record.receiptHandle, seconds: r.visibility });
-      if (r.delivery) deliveries.push(r.delivery);
       if (comesBack(r.outcome)) failures.push(r.record.messageId);
-      if (r.outcome === 'succeeded') metrics.count('DeliverySucceeded');
-      else if (r.outcome === 'retrying' && r.attempt) metrics.count('DeliveryRetried');
-      else if (r.outcome === 'dead_lettered') metrics.count('DeliveryDeadLettered');
-      else if (r.outcome === 'refused') metrics.count('DeliveryRefused');
-      else if (r.outcome === 'deferred') metrics.count('DeliveryDeferred');
-      else if (r.outcome === 'skipped' || r.outcome === 'gone') metrics.count('DeliverySkipped');
+      countOutcome(metrics, r);
     }
-    // The history first: a message released at once (visibility 0) must find its record
-    // already saying what this attempt did, or another invocation would repeat the attempt.
-    await writeHistory(deliveries);
     await changeVisibilities(changes);
     if (duplicates > 0) log?.('info', 'duplicate messages in batch', { count: duplicates });
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-/** Only these go back to the queue; a 2xx, a skip or a duplicate is deleted. */
+function countOutcome(metrics: Metrics, r: Result): void {
+  if (r.outcome === 'succeeded') metrics.count('DeliverySucceeded');
+  else if ((r.outcome === 'retrying' || r.outcome === 'parked') && r.attempt) metrics.count('DeliveryRetried');
+  else if (r.outcome === 'dead_lettered') metrics.count('DeliveryDeadLettered');
+  else if (r.outcome === 'refused') metrics.count('DeliveryRefused');
+  else if (r.outcome === 'deferred') metrics.count('DeliveryDeferred');
+  else if (r.outcome === 'skipped' || r.outcome === 'gone') metrics.count('DeliverySkipped');
+  if (r.outcome === 'parked') metrics.count('DeliveryParked');
+}
+
+/** Only these go back to the queue; a 2xx, a skip, a duplicate or a parked delivery is deleted. */
 function comesBack(outcome: Outcome): boolean {
   return outcome === 'retrying' || outcome === 'dead_lettered' || outcome === 'deferred' || outcome === 'released' || outcome === 'unread';
 }
 
-function isHealthy(result: AttemptResult): boolean {
-  return result.kind === 'response' && result.status < 500 && result.status !== 429;
+/** An endpoint is a subscription: one tenant's failing endpoint never opens a circuit for another's on the same host. */
+function endpointOf(s: Subscription): string {
+  return `${s.tenantId}/${s.id}`;
 }
 
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
+/** A park's token: its resume message must carry it back (delivery-plan.ts). */
+function parkToken(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function attemptRecord(message: DeliveryMessage, attempt: number, time: string, result: AttemptResult): Attempt {

@@ -49,6 +49,7 @@ export function encodeDeliveryMessage(m: DeliveryMessage & { body: string }): st
   if (m.generation) header.generation = m.generation;
   if (m.listed) header.listed = true;
   if (m.eventInRecord) header.eventInRecord = true;
+  if (m.resume) header.resume = { token: m.resume.token, kind: m.resume.kind };
   // JSON.stringify never writes a raw newline, so the first one ends the header.
   return `${JSON.stringify(header)}\n${m.body}`;
 }

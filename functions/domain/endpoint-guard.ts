@@ -136,6 +136,14 @@ export class EndpointGuard {
     return false;
   }
 
+  /**
+   * The result of a POST made past the guard (a lot's probe, a person's manual retry): the
+   * endpoint's circuit learns from it as from its own.
+   */
+  observe(endpoint: string, ok: boolean): void {
+    this.release(this.state(endpoint), this.now(), false, ok);
+  }
+
   /** Whether the endpoint's circuit is open (or half-open) now. */
   isOpen(endpoint: string): boolean {
     const s = this.states.get(endpoint);

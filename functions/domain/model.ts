@@ -1,5 +1,7 @@
 /** Stored shapes, independent of both API versions' views of them. */
 
+import type { Park, ResumeKind } from './parking.js';
+
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
 export interface Subscription {
@@ -63,6 +65,11 @@ export interface DeliveryMessage {
    * (EVENT_IN_RECORD_MAX_BYTES): the delivery's record keeps the body instead.
    */
   eventInRecord?: boolean;
+  /**
+   * Set by the resumer on a parked delivery's fresh message: the park's token (a message without
+   * the record's token is a copy the park owns) and why it came back (functions/domain/parking.ts).
+   */
+  resume?: { token: string; kind: ResumeKind };
 }
 
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */
@@ -105,6 +112,14 @@ export interface Delivery {
   roundGeneration?: number;
   /** The SQS receive count of the last attempt, once dead-lettered: later receives only release it. */
   deadLetterReceive?: number;
+  /**
+   * The SQS message id released to the DLQ once dead-lettered: a message with another id is a
+   * redrive (SQS gives redriven messages new ids), which starts a new round. Records from before
+   * it fall back to `deadLetterReceive`.
+   */
+  deadLetterMessageId?: string;
+  /** Set while the delivery waits out of the queue (parked or held): see functions/domain/parking.ts. */
+  park?: Park;
   /**
    * Every attempt since the record moved to one item per delivery, oldest first: stored inline,
    * so an attempt is one write of one item. Whoever rewrites a delivery keeps it.

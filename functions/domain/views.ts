@@ -101,8 +101,15 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     updated_time: seedTime(d.updatedTime),
     last_status_code: d.lastStatusCode ?? null,
     last_error: d.lastError ?? null,
-    next_attempt_time: d.status === 'pending' ? seedTimeOrNull(d.nextAttemptTime) : null,
+    next_attempt_time: d.status === 'pending' ? seedTimeOrNull(nextAttemptOf(d)) : null,
   };
+}
+
+/** A held delivery goes no sooner than its lot's next probe, whatever its own schedule says (parking.ts). */
+function nextAttemptOf(d: Delivery): string | undefined {
+  const wake = d.park?.kind === 'held' ? d.park.lotWake : undefined;
+  if (!wake) return d.nextAttemptTime;
+  return d.nextAttemptTime && d.nextAttemptTime > wake ? d.nextAttemptTime : wake;
 }
 
 export function toAttemptView(a: Attempt): AttemptView {

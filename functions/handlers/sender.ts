@@ -5,9 +5,9 @@ import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
-import { optionalNumber, retrySchedule } from '../runtime/config.js';
-import { deliveryStore } from '../runtime/dynamodb.js';
-import { deliveryQueue, secretStore } from '../runtime/messaging.js';
+import { IN_FLIGHT_BUDGET_ENV, optionalNumber, retrySchedule } from '../runtime/config.js';
+import { deliveryStore, parkingStore } from '../runtime/dynamodb.js';
+import { deliveryInFlight, deliveryQueue, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
@@ -24,6 +24,11 @@ export const handler = middy(
     }),
     schedule: retrySchedule(),
     attemptTimeoutMs,
+    parking: {
+      lots: parkingStore(),
+      gauge: deliveryInFlight(),
+      ...(optionalNumber(IN_FLIGHT_BUDGET_ENV) ? { inFlightBudget: optionalNumber(IN_FLIGHT_BUDGET_ENV)! } : {}),
+    },
     metrics: emfMetrics(),
     log: logFn,
   }),

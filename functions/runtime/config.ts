@@ -25,6 +25,10 @@ export function maxSubscriptionsPerTenant(): number {
   }
   return n;
 }
+/** The delivery queue's in-flight budget (WEBHOOKS_IN_FLIGHT_BUDGET, the construct's `inFlightBudget`). */
+export const IN_FLIGHT_BUDGET_ENV = 'WEBHOOKS_IN_FLIGHT_BUDGET';
+/** The resumer's pace for a recovered endpoint's held deliveries, per subscription (the construct's `resumeRatePerSecond`). */
+export const RESUME_RATE_ENV = 'WEBHOOKS_RESUME_RATE_PER_SECOND';
 /** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */
 export { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../domain/portal.js';
 

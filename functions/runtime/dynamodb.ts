@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dynamodb-deliveries.js';
+import { DynamoParkingStore } from '../adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
@@ -16,4 +17,6 @@ export const subscriptionRepository = () => new DynamoSubscriptionRepository(doc
 export const tenantRepository = () => new DynamoTenantRepository(documentClient(), tableName());
 export const deliveryStore = () =>
   new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);
+/** Lots and the due-time index (functions/domain/parking.ts). */
+export const parkingStore = () => new DynamoParkingStore(documentClient(), tableName());
 export const portalSessionStore = () => new DynamoPortalSessionStore(documentClient(), tableName());

@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { EnvelopeSecretStore } from '../adapters/aws/dynamodb-envelope-secrets.js';
 import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
 import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.js';
+import { SqsInFlightGauge } from '../adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
 import type { SecretStore } from '../ports.js';
 import { required, secretNamePrefix, secretStorage, tableName } from './config.js';
@@ -14,9 +15,13 @@ import { documentClient } from './dynamodb.js';
  * calls, so the bundler leaves the other clients out of its bundle.
  */
 
-export const deliveryQueue = () => new SqsQueue(new SQSClient({}), required('DELIVERY_QUEUE_URL'));
+let sqs: SQSClient | undefined;
+const sqsClient = () => (sqs ??= new SQSClient({}));
+export const deliveryQueue = () => new SqsQueue(sqsClient(), required('DELIVERY_QUEUE_URL'));
+/** The delivery queue's in-flight count, for the sender's parking. */
+export const deliveryInFlight = () => new SqsInFlightGauge(sqsClient(), required('DELIVERY_QUEUE_URL'));
 /** The fan-out's own queue, which its continuations go to (only the fan-out has INGEST_QUEUE_URL). */
-export const ingestQueue = () => new SqsQueue(new SQSClient({}), required('INGEST_QUEUE_URL'));
+export const ingestQueue = () => new SqsQueue(sqsClient(), required('INGEST_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
 /** SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID. */
 export function secretStore(): SecretStore {

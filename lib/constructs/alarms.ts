@@ -38,6 +38,7 @@ export interface PipelineFunctions {
   readonly authorizer: lambda.IFunction;
   readonly fanout: lambda.IFunction;
   readonly sender: lambda.IFunction;
+  readonly resumer: lambda.IFunction;
 }
 
 export interface PipelineAlarmsProps {

@@ -3,8 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 /**
- * The single table behind everything (tenants, subscriptions, events, attempts): `pk`/`sk`, one
- * overloaded GSI `gsi1` (`gsi1pk`/`gsi1sk`), and `ttl` so attempt history expires on its own.
+ * The single table behind everything (tenants, subscriptions, events, attempts): `pk`/`sk`, an
+ * overloaded GSI `gsi1` (`gsi1pk`/`gsi1sk`), the due-time index `gsi2` (`gsi2pk`/`gsi2sk`), and
+ * `ttl` so attempt history expires on its own. The same definition as TABLE_DEFINITION
+ * (functions/adapters/aws/dynamodb-keys.ts), which local mode creates.
  */
 export interface DataTableProps {
   /** Tenants, subscriptions and delivery history outlive the stack unless told otherwise. @default RemovalPolicy.RETAIN */
@@ -30,6 +32,13 @@ export class DataTable extends Construct {
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // Parked deliveries and lots by when they come due (functions/domain/parking.ts): sparse, keys only.
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
   }
 }

@@ -27,7 +27,8 @@ export const WEBHOOK_ESBUILD_TARGET = 'node24';
 export const WEBHOOK_MAIN_FIELDS = ['module', 'main'] as const;
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export type HandlerName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'portal';
+export const HANDLER_NAMES = ['api', 'authorizer', 'fanout', 'sender', 'resumer', 'portal'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /**
  * ESM output still has to load the CommonJS parts of some dependencies; esbuild's `require`
@@ -45,6 +46,8 @@ export interface WebhookFunctionProps {
   readonly memorySize?: number;
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /** Concurrency reserved for (and capping) the function. @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
   /** X-Ray. @default lambda.Tracing.ACTIVE */
   readonly tracing?: lambda.Tracing;
   /** @default one month */
@@ -102,6 +105,7 @@ export class WebhookFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: props.environment,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
     };
     const prebundled = prebundledHandler(props.handler, props.prebundledHandlersDir);
     this.function = prebundled

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import {
   ESM_REQUIRE_BANNER,
+  HANDLER_NAMES,
   type HandlerName,
   PROJECT_ROOT,
   WEBHOOK_ESBUILD_TARGET,
@@ -10,7 +11,7 @@ import {
 } from '../../lib/constructs/webhook-function.js';
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export const HANDLERS: readonly HandlerName[] = ['api', 'authorizer', 'fanout', 'sender', 'portal'];
+export const HANDLERS: readonly HandlerName[] = HANDLER_NAMES;
 
 /**
  * What NodejsFunction passes esbuild for the construct's bundling props

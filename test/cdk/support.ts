@@ -52,12 +52,13 @@ export function deliveryQueueIds(template: Template): { deliveryQueue: string; d
 }
 
 /** The Lambda function whose description starts with `prefix` (each handler has its own). */
-export function functionId(template: Template, handler: 'api' | 'authorizer' | 'fanout' | 'sender' | 'portal'): string {
+export function functionId(template: Template, handler: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'portal'): string {
   const prefixes = {
     api: 'Webhook subscriptions',
     authorizer: 'Finds the tenant',
     fanout: 'Fans each',
     sender: 'Signs and POSTs',
+    resumer: 'Resumes parked webhook deliveries',
     portal: 'Serves the tenant portal',
   };
   return logicalIdOf(template, 'AWS::Lambda::Function', (r) => String(r.Properties?.Description ?? '').startsWith(prefixes[handler]));

@@ -3,8 +3,8 @@ import { type CostPhase, DEFAULT_COST_ASSUMPTIONS, priceCost, splitPerEventAndDe
 import type { StackSettings } from '../../bench/stack-settings.js';
 
 const stack: StackSettings = {
-  memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512 },
-  traced: { api: true, authorizer: true, fanout: true, sender: true },
+  memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512, resumer: 256 },
+  traced: { api: true, authorizer: true, fanout: true, sender: true, resumer: false },
   accessLogBytes: 474,
   emfBytesPerInvocation: { sender: 300, fanout: 200 },
 };
@@ -29,14 +29,14 @@ const phase: CostPhase = {
     },
     sqsEmptyReceives: 7,
     eventBridge: { putEventsCalls: 1_000, billedEvents: 1_000 },
-    lambda: { api: lambda(0), authorizer: lambda(0), fanout: lambda(10), sender: lambda(100) },
+    lambda: { api: lambda(0), authorizer: lambda(0), fanout: lambda(10), sender: lambda(100), resumer: lambda(0) },
     apiRequests: 0,
     logLines: 0,
     logBytes: 0,
   },
   calls: { 'SecretsManager.GetSecretValue': 2 },
   storageBytes: 1_000_000,
-  isolatedMs: { api: 0, authorizer: 0, fanout: 100, sender: 40 },
+  isolatedMs: { api: 0, authorizer: 0, fanout: 100, sender: 40, resumer: 0 },
 };
 
 describe('priceCost', () => {

@@ -21,10 +21,11 @@ import { type HistoryEntry, pendingDelivery, RECORD_BUDGET_BYTES, trimAttemptLog
 import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Attempt, Delivery, FanoutProgress, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
+import { DEFAULT_DUE_BUCKET_SECONDS, dueBucket, dueShard, lotPosition, type Park } from '../../domain/parking.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { decodeCursor, encodeCursor, queryNewestFirst } from './cursor.js';
-import { GSI1, historyPartition, keys } from './dynamodb-keys.js';
+import { duePartition, GSI1, historyPartition, keys } from './dynamodb-keys.js';
 import { fromSubscriptionItem } from './dynamodb-subscriptions.js';
 import { changesOf, countSubscriptionChange, SUBSCRIPTIONS_CHANGED_TYPE, SubscriptionCache } from './subscription-changes.js';
 
@@ -35,7 +36,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 
 type Item = Record<string, unknown>;
 
-function deliveryItem(d: Delivery, ttl: number): Item {
+function deliveryItem(d: Delivery, ttl: number, dueBucketSeconds: number): Item {
   const item: Item = {
     ...keys.delivery(d.tenantId, d.id),
     // Only records from before the history index keep their gsi1 listing: every other write of
@@ -58,7 +59,10 @@ function deliveryItem(d: Delivery, ttl: number): Item {
     round_start: d.roundStart,
     round_generation: d.roundGeneration,
     dead_letter_receive: d.deadLetterReceive,
+    dead_letter_message_id: d.deadLetterMessageId,
     event_body: d.eventBody,
+    // A parked delivery is in the due-time index until it is written again without its park.
+    ...(d.park ? parkAttributes(d.id, d.park, dueBucketSeconds) : {}),
     ttl,
   };
   const log = d.attemptLog ?? [];
@@ -89,7 +93,37 @@ function fromDeliveryItem(i: Item): Delivery {
   if (Array.isArray(i.attempt_log)) d.attemptLog = (i.attempt_log as Item[]).map((a) => fromInlineAttempt(a, d));
   if (typeof i.gsi1pk === 'string') d.legacyListing = true;
   if (typeof i.event_body === 'string') d.eventBody = i.event_body;
+  if (typeof i.dead_letter_message_id === 'string') d.deadLetterMessageId = i.dead_letter_message_id;
+  if (typeof i.park_token === 'string') {
+    d.park = { kind: i.park_kind as Park['kind'], token: i.park_token, until: i.park_until as string };
+    if (typeof i.park_lot_wake === 'string') d.park.lotWake = i.park_lot_wake;
+  }
   return d;
+}
+
+function parkAttributes(deliveryId: string, park: Park, dueBucketSeconds: number): Item {
+  const untilMs = Date.parse(park.until);
+  return {
+    park_kind: park.kind,
+    park_token: park.token,
+    park_until: park.until,
+    park_lot_wake: park.lotWake,
+    gsi2pk: duePartition(dueBucket(untilMs, dueBucketSeconds), dueShard(deliveryId)),
+    gsi2sk: `${untilMs}#${park.token}`,
+  };
+}
+
+/** A held delivery's entry in its subscription's lot: what a drain resumes, oldest deadline first. */
+function lotEntryItem(d: Delivery & { park: Park }): Item {
+  const untilMs = Date.parse(d.park.until);
+  return {
+    ...keys.lotEntry(d.tenantId, d.subscriptionId, lotPosition(untilMs, d.id)),
+    type: 'lot_entry',
+    delivery_id: d.id,
+    token: d.park.token,
+    // Past its deadline the delivery is dead-lettered through the due-time index; the entry is kept a day more for nothing.
+    ttl: Math.floor(untilMs / 1000) + 24 * 60 * 60,
+  };
 }
 
 /** Where an attempt's fields are stored: inline in its delivery's item (short names, since every attempt rewrites them all). */
@@ -252,6 +286,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
     private readonly tableName: string,
     private readonly retentionDays = DEFAULT_RETENTION_DAYS,
     private readonly now: () => Date = () => new Date(),
+    /** The due-time index's bucket (parking.ts); the resumer must sweep with the same. */
+    private readonly dueBucketSeconds = DEFAULT_DUE_BUCKET_SECONDS,
   ) {}
 
   private ttl(): number {
@@ -535,9 +571,15 @@ export class DynamoDeliveryStore implements DeliveryStore {
     // that comes back (after a crash or a timeout between two requests, or items DynamoDB left
     // unprocessed) that the event is done, so it must never be there without its entries. An
     // entry written twice is listed once; one missing would hide its delivery from lists.
+    const deliveries = items.deliveries ?? [];
     const phases = [
       sized(historyItems(items.history ?? [], ttl)),
-      sized([...(items.deliveries ?? []).map((d) => deliveryItem(d, ttl)), ...(items.events ?? []).map((e) => eventItem(e, ttl))]),
+      sized([
+        ...deliveries.map((d) => deliveryItem(d, ttl, this.dueBucketSeconds)),
+        // A held delivery's lot entry goes with its record: a drain finds it there, its record says whether it still waits.
+        ...deliveries.flatMap((d) => (d.park?.kind === 'held' ? [lotEntryItem(d as Delivery & { park: Park })] : [])),
+        ...(items.events ?? []).map((e) => eventItem(e, ttl)),
+      ]),
     ];
     // Refused before anything is written: DynamoDB would refuse the whole batch it sits in.
     const tooLarge = phases.flat().find((e) => e.bytes > DYNAMODB_MAX_ITEM_BYTES);

@@ -29,6 +29,17 @@ export const keys = {
     pk: `TENANT#${tenantId}#DELIVERY#${deliveryId}`,
     sk: `ATTEMPT#${time}#${String(attempt).padStart(4, '0')}`,
   }),
+  /**
+   * A subscription's lot (functions/domain/parking.ts): its head, and one small entry per delivery
+   * held there, sorted by deadline (`E#<position>`), in a partition of its own.
+   */
+  lot: (tenantId: string, subscriptionId: string) => ({ pk: lotPartition(tenantId, subscriptionId), sk: LOT_SK }),
+  lotEntry: (tenantId: string, subscriptionId: string, position: string) => ({
+    pk: lotPartition(tenantId, subscriptionId),
+    sk: `${LOT_ENTRY_PREFIX}${position}`,
+  }),
+  /** How far the resumer has swept the due-time index. */
+  resumerCursor: () => ({ pk: 'RESUMER', sk: 'CURSOR' }),
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
@@ -37,8 +48,23 @@ export function historyPartition(tenantId: string, subscriptionId: string): stri
   return `TENANT#${tenantId}#SUB#${subscriptionId}#HISTORY`;
 }
 
+export function lotPartition(tenantId: string, subscriptionId: string): string {
+  return `TENANT#${tenantId}#SUB#${subscriptionId}#LOT`;
+}
+
+export const LOT_SK = 'LOT';
+export const LOT_ENTRY_PREFIX = 'E#';
+export const DELIVERY_SK = 'DELIVERY';
+
 export const SUBSCRIPTION_PREFIX = 'SUB#';
 export const GSI1 = 'gsi1';
+/**
+ * The due-time index: parked delivery records and lot heads, by the bucket of the time they come
+ * out (`DUE#<bucket start, epoch s>#<shard>`), sorted by `<time ms>#<token>`. Sparse (only what
+ * is parked has the keys) and keys only: the resumer reads the records themselves.
+ */
+export const GSI2 = 'gsi2';
+export const duePartition = (bucket: number, shard: number) => `DUE#${bucket}#${shard}`;
 
 /** The table definition both the CDK stack and local mode create. */
 export const TABLE_DEFINITION = {
@@ -47,6 +73,8 @@ export const TABLE_DEFINITION = {
     { AttributeName: 'sk', AttributeType: 'S' },
     { AttributeName: 'gsi1pk', AttributeType: 'S' },
     { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    { AttributeName: 'gsi2pk', AttributeType: 'S' },
+    { AttributeName: 'gsi2sk', AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' },
@@ -60,6 +88,14 @@ export const TABLE_DEFINITION = {
         { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'ALL' },
+    },
+    {
+      IndexName: GSI2,
+      KeySchema: [
+        { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     },
   ],
   BillingMode: 'PAY_PER_REQUEST',

@@ -12,4 +12,8 @@ export class EmfMetrics implements Metrics {
   latency(ms: number): void {
     this.metrics.addMetric('AttemptLatency', MetricUnit.Milliseconds, ms);
   }
+
+  gauge(name: NonNullable<Metrics['gauge']> extends (n: infer N, v: number) => void ? N : never, value: number): void {
+    this.metrics.addMetric(name, name === 'HeldDeliveries' ? MetricUnit.Count : MetricUnit.Seconds, value);
+  }
 }
