@@ -6,6 +6,7 @@ import {
   DEFAULT_RESUME_RATE_PER_SECOND,
   DUE_SHARDS,
   drainDelaySeconds,
+  drainRoundSize,
   LOT_FINAL_CHECK_SECONDS,
   type Lot,
   type LotEntry,
@@ -186,7 +187,7 @@ export function createResumer(deps: ResumerDeps) {
       return [0, 0];
     }
     // Draining, or the final check of a closed lot: resume what is held, at the lot's rate.
-    const limit = Math.max(1, Math.floor(rate * bucketSeconds));
+    const limit = drainRoundSize(rate, at, lot.drainedTime ? Date.parse(lot.drainedTime) : undefined, bucketSeconds);
     const { entries, examined } = await liveEntries(lot, lot.drainedTo, limit);
     const resumed = await resume(
       entries.map((e) => ({ tenantId, deliveryId: e.deliveryId, token: e.token })),
@@ -202,7 +203,12 @@ export function createResumer(deps: ResumerDeps) {
     if (examined.length < limit) await close(lot, at, drainedTo);
     else
       await deps.parking.saveLot(
-        { ...lot, ...(drainedTo !== undefined ? { drainedTo } : {}), wakeTime: new Date(at + bucketSeconds * 1000).toISOString() },
+        {
+          ...lot,
+          ...(drainedTo !== undefined ? { drainedTo } : {}),
+          drainedTime: new Date(at).toISOString(),
+          wakeTime: new Date(at + bucketSeconds * 1000).toISOString(),
+        },
         lot,
       );
     log('info', 'lot drained', { ...detail, resumed, drainedTo });

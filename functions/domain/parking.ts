@@ -157,6 +157,16 @@ export function nextProbeSeconds(previous: number | undefined): number {
 }
 
 /**
+ * How many held deliveries a drain round resumes: what `perSecond` allows since the last round
+ * (rounds come a bucket or two apart), at least one bucket's worth, at most what DelaySeconds can
+ * spread (SQS_MAX_DELAY_SECONDS).
+ */
+export function drainRoundSize(perSecond: number, nowMs: number, lastRoundMs: number | undefined, bucketSeconds: number): number {
+  const since = lastRoundMs === undefined ? bucketSeconds : Math.max(0, (nowMs - lastRoundMs) / 1000);
+  return Math.max(1, Math.floor(perSecond * Math.min(SQS_MAX_DELAY_SECONDS, Math.max(bucketSeconds, since))));
+}
+
+/**
  * The DelaySeconds of the `index`-th message of a lot's drain, at `perSecond`: spread over the
  * run's interval, so a recovered endpoint gets a steady stream, not one burst.
  */
@@ -180,6 +190,8 @@ export interface Lot {
   probeSeconds: number;
   /** The last held entry the drain has resumed (entries sort by deadline, then delivery). */
   drainedTo?: string;
+  /** When the drain's last round ran: the next resumes what the rate allows since. */
+  drainedTime?: string;
   closedTime?: string;
 }
 

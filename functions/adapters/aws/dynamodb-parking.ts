@@ -266,6 +266,7 @@ export class DynamoParkingStore implements ParkingIndex {
       wake_time: lot.wakeTime,
       probe_seconds: lot.probeSeconds,
       ...(lot.drainedTo !== undefined ? { drained_to: lot.drainedTo } : {}),
+      ...(lot.drainedTime !== undefined ? { drained_time: lot.drainedTime } : {}),
       ...(lot.closedTime !== undefined ? { closed_time: lot.closedTime } : {}),
       ...wake,
     };
@@ -283,6 +284,7 @@ function fromLotItem(i: Item): Lot {
     probeSeconds: i.probe_seconds as number,
   };
   if (typeof i.drained_to === 'string') lot.drainedTo = i.drained_to;
+  if (typeof i.drained_time === 'string') lot.drainedTime = i.drained_time;
   if (typeof i.closed_time === 'string') lot.closedTime = i.closed_time;
   return lot;
 }
