@@ -105,6 +105,7 @@ export function createResumer(deps: ResumerDeps) {
         continue;
       }
       const m = deliveryMessage(d.tenantId, d.subscriptionId, event, d.createdTime, d.generation);
+      m.deliveryId = d.id;
       if (d.legacyListing) delete m.listed;
       if (d.eventBody !== undefined) m.eventInRecord = true;
       m.resume = { token: d.park!.token, kind };

@@ -87,6 +87,12 @@ export class SenderLots {
     }
   }
 
+  /** A drained delivery came: its lot is draining, whatever this instance saw of it before. */
+  draining(s: Subscription): void {
+    const e = this.known.get(keyOf(s));
+    if (e?.lot?.state === 'open') this.remember(s, { ...e.lot, state: 'draining' });
+  }
+
   /** Whether this instance last saw the lot open (no read). */
   knownOpen(s: Subscription): boolean {
     return this.known.get(keyOf(s))?.lot?.state === 'open';

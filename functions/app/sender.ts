@@ -275,18 +275,20 @@ export function createSender(deps: SenderDeps) {
     const cachedOrLoading = secretsOf(subscription);
     const secrets = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
 
-    // The lot's probe and a person's retry (or redrive) go to the endpoint whatever its circuit says.
-    const goesAnyway = plan.resume === 'probe' || plan.newRound;
+    // The lot's probe and a person's retry (or redrive) go to the endpoint whatever its circuit
+    // says; a drained delivery goes too (the lot drains), unless the circuit opens again.
+    const pastGuard = plan.resume === 'probe' || plan.newRound;
     const endpoint = endpointOf(subscription);
     if (lots) {
+      if (plan.resume === 'drain') lots.draining(subscription);
       const lot = await lots.current(subscription);
-      if (holdsInLot(lot, subscription.url, goesAnyway)) {
+      if (holdsInLot(lot, subscription.url, pastGuard || plan.resume === 'drain')) {
         metrics.count('DeliveryHeld');
         return hold(delivery, lot!, r);
       }
     }
     let admission: Admission | undefined;
-    if (!(goesAnyway && parking)) {
+    if (!(pastGuard && parking)) {
       const acquired = guard.acquire(endpoint, busyRetrySeconds * 1000, BULKHEAD_WAIT_MS);
       admission = acquired instanceof Promise ? await acquired : acquired;
       if (!admission.admitted) {
@@ -348,8 +350,8 @@ export function createSender(deps: SenderDeps) {
     }
 
     const outcome = classifyAttempt(result);
-    // An answer while its lot is open (a probe, a retry, a changed URL): the lot drains.
-    if (lots && healthy && (plan.resume === 'probe' || lots.knownOpen(subscription))) {
+    // An answer while its lot is open (a probe, a person's retry or redrive, a changed URL): the lot drains.
+    if (lots && healthy && (pastGuard || lots.knownOpen(subscription))) {
       metrics.count('LotRecovered');
       await lots.recovered(subscription, at);
     }

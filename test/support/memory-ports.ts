@@ -2,9 +2,12 @@ import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
 import { type HistoryEntry, pendingDelivery } from '../../functions/domain/delivery-record.js';
 import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
+import { type Lot, nextProbeSeconds } from '../../functions/domain/parking.js';
 import {
   type BatchQueue,
+  type ChangeVisibility,
   type DeliveryStore,
+  type LotStore,
   type Page,
   type PageRequest,
   type QueueMessage,
@@ -184,6 +187,8 @@ function pageById(all: Subscription[], page: PageRequest): Page<Subscription> {
 /** A queue in memory: keeps what was sent; `refuse` answers a reason for messages it will not take. */
 export class MemoryQueue implements BatchQueue {
   readonly sent: QueueMessage[] = [];
+  /** Every visibility change asked for, in order. */
+  readonly changes: ChangeVisibility[] = [];
   refuse?: (message: QueueMessage) => string | undefined;
   async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
     const failures: SendFailure[] = [];
@@ -198,6 +203,41 @@ export class MemoryQueue implements BatchQueue {
     const failed = await this.trySendAll(messages);
     if (failed.length > 0) throw new Error(failed[0]!.reason);
   }
-  async changeVisibility(): Promise<void> {}
-  async changeVisibilities(): Promise<void> {}
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    this.changes.push({ receiptHandle, seconds });
+  }
+  async changeVisibilities(changes: readonly ChangeVisibility[]): Promise<void> {
+    this.changes.push(...changes);
+  }
+}
+
+/** Lots in memory, as DynamoParkingStore keeps them (conditional transitions included); counts its reads. */
+export class MemoryLots implements LotStore {
+  readonly lots = new Map<string, Lot>();
+  reads = 0;
+  async getLot(tenantId: string, subscriptionId: string) {
+    this.reads++;
+    const lot = this.lots.get(storeKey(tenantId, subscriptionId));
+    return lot ? { ...lot } : undefined;
+  }
+  async openLot(lot: Lot) {
+    const key = storeKey(lot.tenantId, lot.subscriptionId);
+    const existing = this.lots.get(key);
+    if (existing?.state === 'open') return { ...existing };
+    const opened = { ...lot, ...(existing?.drainedTo ? { drainedTo: existing.drainedTo } : {}) };
+    this.lots.set(key, opened);
+    return { ...opened };
+  }
+  async probeFailed(tenantId: string, subscriptionId: string, at: Date) {
+    const lot = this.lots.get(storeKey(tenantId, subscriptionId));
+    if (lot?.state !== 'open') return;
+    lot.probeSeconds = nextProbeSeconds(lot.probeSeconds);
+    lot.wakeTime = new Date(at.getTime() + lot.probeSeconds * 1000).toISOString();
+  }
+  async recovered(tenantId: string, subscriptionId: string, at: Date) {
+    const lot = this.lots.get(storeKey(tenantId, subscriptionId));
+    if (lot?.state !== 'open') return;
+    lot.state = 'draining';
+    lot.wakeTime = at.toISOString();
+  }
 }
