@@ -12,6 +12,8 @@ import { fauxqsModule } from './fauxqs-fixes.js';
  * - Fair queues: which ready messages a receive returns (local/aws-rules/sqs-fair-queue.ts).
  * - The in-flight cap: at `inFlightCap` messages in flight a short poll fails with OverLimit and a
  *   long poll waits out its wait time and returns nothing.
+ * - Retention: a message is deleted once older than its queue's MessageRetentionPeriod, counted
+ *   from its first send (a move to the DLQ keeps that time; a redrive is a new message).
  *
  * Each is a patch of a fauxqs prototype, applied once; a twin's settings reach its own store
  * (several twins can run in one process, as tests do). The patches touch standard queues only:
@@ -24,9 +26,16 @@ export interface TwinSqsRules {
 
 export interface TwinFauxqs {
   server: FauxqsServer;
+  /**
+   * Moves a message's first-send time back by `seconds`, in memory and on disk (tests: retention
+   * without waiting for it). False when the queue has no such message.
+   */
+  backdate(queueName: string, messageId: string, seconds: number): boolean;
   stop(): Promise<void>;
 }
 
+/** How often messages past their retention are looked for (SQS deletes them some time after, too). */
+const RETENTION_SWEEP_MS = 1_000;
 /** How often a long poll at the cap looks again; expired visibility is noticed at most this often. */
 const CAP_POLL_MS = 50;
 const CAP_TIMERS_MS = 250;
@@ -44,12 +53,17 @@ interface InFlightEntry {
   receiptHandle: string;
   visibilityDeadline: number;
 }
+interface Persistence {
+  db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
+  deleteMessage(messageId: string): void;
+}
 interface Queue {
   name: string;
   attributes: Record<string, string>;
   messages: Message[];
   delayedMessages: Message[];
   inflightMessages: Map<string, InFlightEntry>;
+  persistence?: Persistence;
   isFifo(): boolean;
   processTimers(): void;
   dequeue(maxCount: number, visibilityTimeout?: number, dlqResolver?: unknown): unknown[];
@@ -58,6 +72,8 @@ interface Queue {
 }
 interface Store {
   getQueue(url: string): Queue | undefined;
+  getQueueByName(name: string): Queue | undefined;
+  allQueues(): Iterable<Queue>;
   createQueue(...args: unknown[]): Queue;
 }
 type Handler = (body: Record<string, unknown>, store: Store, request: unknown) => unknown;
@@ -113,6 +129,20 @@ class ReadyList extends Array<Message> {
     let to = Math.max(...picks);
     for (let from = to; from >= 0; from--) if (!picked.has(from)) this[to--] = this[from]!;
     for (let i = 0; i < chosen.length; i++) this[i] = chosen[i]!;
+  }
+  /** Takes out the messages `gone` says, keeping the others' order; answers those taken. */
+  removeWhere(gone: (m: Message) => boolean): Message[] {
+    const removed: Message[] = [];
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      const m = this[i]!;
+      if (gone(m)) {
+        removed.push(m);
+        this.load.ready(m.messageGroupId, -1);
+      } else this[kept++] = m;
+    }
+    this.length = kept;
+    return removed;
   }
 }
 
@@ -368,6 +398,33 @@ function applyFauxqsRules(): Promise<void> {
   return applied;
 }
 
+/**
+ * fauxqs never deletes a message for its age. SQS deletes one older than its queue's
+ * MessageRetentionPeriod, counted from its original enqueue time whatever state it is in, also
+ * after the redrive policy moved it to a DLQ ("the enqueue timestamp is unchanged"; fauxqs moves
+ * the message object itself, keeping `sentTimestamp`). Deletions are written through.
+ */
+function expireMessages(store: Store, now: number): void {
+  for (const queue of store.allQueues()) {
+    if (queue.isFifo()) continue;
+    const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+    if (!(retentionMs > 0)) continue;
+    const expired = (m: Message) => now - m.sentTimestamp > retentionMs;
+    const gone: Message[] = [];
+    if (queue.messages instanceof ReadyList) gone.push(...queue.messages.removeWhere(expired));
+    if (queue.delayedMessages.some(expired)) {
+      gone.push(...queue.delayedMessages.filter(expired));
+      queue.delayedMessages = queue.delayedMessages.filter((m) => !expired(m));
+    }
+    for (const [handle, entry] of queue.inflightMessages)
+      if (expired(entry.message)) {
+        queue.inflightMessages.delete(handle);
+        gone.push(entry.message);
+      }
+    for (const m of gone) queue.persistence?.deleteMessage(m.messageId);
+  }
+}
+
 /** fauxqs with the twin's rules, on its own store. */
 export async function startTwinFauxqs(options: Parameters<typeof startFauxqs>[0], rules: TwinSqsRules): Promise<TwinFauxqs> {
   await applyFauxqsRules();
@@ -385,9 +442,22 @@ export async function startTwinFauxqs(options: Parameters<typeof startFauxqs>[0]
     await server.stop();
     throw new Error('fauxqs no longer registers its SQS handlers as it starts: local/fauxqs-rules.ts needs updating');
   }
+  const sweep = setInterval(() => expireMessages(store, Date.now()), RETENTION_SWEEP_MS);
+  sweep.unref();
   return {
     server,
+    backdate(queueName, messageId, seconds) {
+      const queue = store.getQueueByName(queueName);
+      if (!queue) return false;
+      const all = [...queue.messages, ...queue.delayedMessages, ...[...queue.inflightMessages.values()].map((e) => e.message)];
+      const msg = all.find((m) => m.messageId === messageId);
+      if (!msg) return false;
+      msg.sentTimestamp -= seconds * 1000;
+      queue.persistence?.db.prepare('UPDATE sqs_messages SET sent_timestamp = ? WHERE message_id = ?').run(msg.sentTimestamp, messageId);
+      return true;
+    },
     async stop() {
+      clearInterval(sweep);
       binding.rules.stopped = true;
       await server.stop();
     },

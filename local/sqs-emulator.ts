@@ -13,7 +13,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
  * writes every change through to SQLite there, so a `kill -9` loses no message: on the next
  * start ready, delayed and in-flight messages come back with their receive counts and
  * visibility deadlines. The queues follow SQS's rules fauxqs leaves out (local/fauxqs-rules.ts):
- * MessageGroupId kept on standard queues, fair queues, the in-flight cap.
+ * MessageGroupId kept on standard queues, fair queues, the in-flight cap, retention.
  */
 export interface QueueRef {
   url: string;
@@ -32,6 +32,11 @@ export interface SqsEmulator {
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
   inspect(queue: QueueRef): { ready: number; delayed: number; inflight: number };
+  /**
+   * Tests: moves a message's first-send time back by `seconds` (in memory and on disk), so
+   * retention can be seen without waiting for it. Throws when the queue has no such message.
+   */
+  backdate(queue: QueueRef, messageId: string, seconds: number): void;
   stop(): Promise<void>;
 }
 
@@ -97,6 +102,9 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
         const state = server.inspectQueue(q.name);
         if (!state) throw new Error(`no queue ${q.name}`);
         return { ready: state.messages.ready.length, delayed: state.messages.delayed.length, inflight: state.messages.inflight.length };
+      },
+      backdate(q, messageId, seconds) {
+        if (!twin.backdate(q.name, messageId, seconds)) throw new Error(`no message ${messageId} in ${q.name}`);
       },
       async stop() {
         client.destroy();
