@@ -42,8 +42,8 @@ export class SqsQueue implements BatchQueue {
   /**
    * SendMessageBatch in batches of at most ten messages and 1 MiB together (SQS refuses a larger
    * request as a whole). SQS can accept a batch yet refuse some entries (throttling, internal
-   * errors): those are sent again, a few times. A message SQS can never take (over 1 MiB, or
-   * refused as the sender's fault) is not retried. Answers what never went, by message id.
+   * errors): those are sent again, a few times. A message SQS can never take (over 1 MiB, a
+   * malformed group id, or refused as the sender's fault) is not retried. Answers what never went, by message id.
    */
   async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
     const entries = messages.map((message): Entry => {
