@@ -65,7 +65,12 @@ export interface QueueMessage {
   id: string;
   body: string;
   delaySeconds?: number;
-  /** SQS's MessageGroupId: the tenant, so the queue's fair scheduling keeps one tenant from delaying the others. */
+  /**
+   * The tenant the message belongs to, sent as SQS's MessageGroupId: on a standard queue that
+   * makes it a fair queue, which hands out quieter tenants' messages before a noisy tenant's
+   * backlog. At most 128 alphanumerics and punctuation (isSqsMessageGroupId); a message
+   * without one is a tenant of its own.
+   */
   groupId?: string;
 }
 

@@ -3,8 +3,7 @@
  * behind `ChangeMessageVisibility(0)` stores NULL in the NOT NULL receive-count column, throws
  * after the message has left the in-flight set and before it is back in the queue, and the
  * retried call then answers MessageNotInflight. SQS keeps a released message's receive count,
- * so the fix clears only the in-flight fields. Applied once, to the module fauxqs itself loads
- * (the package exports only its entry point, so the file is reached beside it).
+ * so the fix clears only the in-flight fields. Applied once, to the module fauxqs itself loads.
  */
 interface PersistenceManagerLike {
   db: { prepare(sql: string): { run(...args: unknown[]): unknown } };
@@ -13,10 +12,17 @@ interface PersistenceManagerLike {
 
 let applied: Promise<void> | undefined;
 
+/**
+ * One of fauxqs's own modules, the instance fauxqs itself loads (the package exports only its
+ * entry point, so the file is reached beside it).
+ */
+export async function fauxqsModule<T>(path: string): Promise<T> {
+  return (await import(new URL(path, import.meta.resolve('fauxqs')).href)) as T;
+}
+
 export function applyFauxqsFixes(): Promise<void> {
   applied ??= (async () => {
-    const url = new URL('./persistence.js', import.meta.resolve('fauxqs'));
-    const { PersistenceManager } = (await import(url.href)) as { PersistenceManager: { prototype: PersistenceManagerLike } };
+    const { PersistenceManager } = await fauxqsModule<{ PersistenceManager: { prototype: PersistenceManagerLike } }>('./persistence.js');
     const statements = new WeakMap<object, { run(...args: unknown[]): unknown }>();
     PersistenceManager.prototype.updateMessageReady = function (this: PersistenceManagerLike, messageId: string) {
       let statement = statements.get(this);

@@ -93,6 +93,11 @@ export interface LocalOptions {
    * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
+  /**
+   * In-flight messages each queue holds before receives stop (SQS's quota, about 120,000 for a
+   * standard queue). Tests set it low to see the pipeline at the cap.
+   */
+  sqsInFlightCap?: number;
   /** Injected faults (tests), local/faults.ts: the pipeline makes its own when none is given. */
   faults?: Faults;
   /** The sender's invocation timeout in the poller (none by default). */
@@ -206,6 +211,7 @@ async function startPipeline(
     schedule,
     dataDir: join(dataDir, 'sqs'),
     ...(options.processingVisibilitySeconds !== undefined ? { processingVisibilitySeconds: options.processingVisibilitySeconds } : {}),
+    ...(options.sqsInFlightCap !== undefined ? { inFlightCap: options.sqsInFlightCap } : {}),
   });
   started.push(() => sqs.stop());
   const calls = new CallCounter();

@@ -70,7 +70,12 @@ export function startPoller(options: PollerOptions): Poller {
     const batch = await receive(batchSize, 1);
     const deadline = Date.now() + windowMs;
     while (batch.length > 0 && batch.length < batchSize && Date.now() < deadline && running) {
-      const more = await receive(batchSize - batch.length, 0);
+      // Lambda long-polls, which at SQS's in-flight cap answers nothing; these short polls get
+      // OverLimit there instead, which ends the gathering as an empty answer would.
+      const more = await receive(batchSize - batch.length, 0).catch((err: Error) => {
+        if (err.name === 'OverLimit') return [];
+        throw err;
+      });
       if (more.length === 0) break;
       batch.push(...more);
     }

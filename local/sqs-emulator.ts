@@ -1,7 +1,9 @@
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import type { FauxqsServer } from 'fauxqs';
+import { SQS_MAX_IN_FLIGHT_MESSAGES } from '../functions/domain/aws-limits.js';
 import { maxReceiveCount, retentionSeconds } from '../functions/domain/retry-schedule.js';
 import { applyFauxqsFixes } from './fauxqs-fixes.js';
+import { startTwinFauxqs } from './fauxqs-rules.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 
 /**
@@ -10,7 +12,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
  * queue's maxReceiveCount derived from the retry schedule as on AWS. Given a directory, fauxqs
  * writes every change through to SQLite there, so a `kill -9` loses no message: on the next
  * start ready, delayed and in-flight messages come back with their receive counts and
- * visibility deadlines.
+ * visibility deadlines. The queues follow SQS's rules fauxqs leaves out (local/fauxqs-rules.ts):
+ * MessageGroupId kept on standard queues, fair queues, the in-flight cap, retention.
  */
 export interface QueueRef {
   url: string;
@@ -29,6 +32,11 @@ export interface SqsEmulator {
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
   inspect(queue: QueueRef): { ready: number; delayed: number; inflight: number };
+  /**
+   * Tests: moves a message's first-send time back by `seconds` (in memory and on disk), so
+   * retention can be seen without waiting for it. Throws when the queue has no such message.
+   */
+  backdate(queue: QueueRef, messageId: string, seconds: number): void;
   stop(): Promise<void>;
 }
 
@@ -44,16 +52,28 @@ export interface SqsEmulatorOptions {
   port?: number;
   /** How long a received batch stays invisible before SQS hands it out again. */
   processingVisibilitySeconds?: number;
+  /**
+   * In-flight messages a queue holds before receives stop, every queue alike: SQS's quota for a
+   * standard queue (about 120,000) unless a test sets it low to see what happens at it.
+   */
+  inFlightCap?: number;
 }
 
 export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator> {
   if (options.dataDir) await applyFauxqsFixes();
-  const server = await startFauxqs({
-    port: options.port ?? 0,
-    host: '127.0.0.1',
-    logger: false,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-  });
+  const inFlightCap = options.inFlightCap ?? SQS_MAX_IN_FLIGHT_MESSAGES;
+  if (!Number.isInteger(inFlightCap) || inFlightCap < 1)
+    throw new Error(`inFlightCap must be a whole number of at least 1, not ${inFlightCap}`);
+  const twin = await startTwinFauxqs(
+    {
+      port: options.port ?? 0,
+      host: '127.0.0.1',
+      logger: false,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    },
+    { inFlightCap },
+  );
+  const { server } = twin;
   const client = new SQSClient({ endpoint: server.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     const queue = (name: string, attributes: Record<string, string>) => ensureQueue(server, client, name, attributes);
@@ -83,14 +103,17 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
         if (!state) throw new Error(`no queue ${q.name}`);
         return { ready: state.messages.ready.length, delayed: state.messages.delayed.length, inflight: state.messages.inflight.length };
       },
+      backdate(q, messageId, seconds) {
+        if (!twin.backdate(q.name, messageId, seconds)) throw new Error(`no message ${messageId} in ${q.name}`);
+      },
       async stop() {
         client.destroy();
-        await server.stop();
+        await twin.stop();
       },
     };
   } catch (err) {
     client.destroy();
-    await server.stop();
+    await twin.stop();
     throw err;
   }
 }

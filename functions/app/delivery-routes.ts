@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
 import { ApiError, notFound, validationError } from '../domain/errors.js';
+import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, DeliveryStatus, Subscription, WebhookEvent } from '../domain/model.js';
 import { DELIVERY_STATUS_FILTERS } from '../domain/portal.js';
 import { DeliveryList, DeliveryResponse, TestEventResponse } from '../domain/response-schemas.js';
@@ -116,7 +117,9 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       await deps.store.write({ deliveries: [retried] });
       const message = deliveryMessage(tenantId, s.id, event, d.createdTime, retried.generation);
       try {
-        await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
+        await deps.deliveries.sendAll([
+          { id: message.deliveryId, body: encodeDeliveryMessage(message), groupId: messageGroupOf(tenantId) },
+        ]);
       } catch (err) {
         await deps.store.write({ deliveries: [d] });
         throw err;
@@ -152,7 +155,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
         history: [{ tenantId, subscriptionId: s.id, eventId: test.id, eventType: test.type, createdTime: at }],
       });
       const message = deliveryMessage(tenantId, s.id, test, at);
-      await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message) }]);
+      await deps.deliveries.sendAll([{ id: message.deliveryId, body: encodeDeliveryMessage(message), groupId: messageGroupOf(tenantId) }]);
       return json(202, { id: test.id, type: test.type, timestamp: test.timestamp });
     },
   }),

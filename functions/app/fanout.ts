@@ -17,6 +17,7 @@ import {
   resumeFrom,
   START,
 } from '../domain/fanout-paging.js';
+import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
@@ -367,6 +368,8 @@ export function createFanout(deps: FanoutDeps) {
       inRecord: boolean,
     ): Promise<PageWork> {
       const body = w.body ?? serializeEvent(event);
+      // Every message names its tenant, so the fair queue can keep a noisy tenant from delaying the others.
+      const groupId = messageGroupOf(w.tenantId);
       const matching = (s: Subscription) => matches(s, event);
       const messages: QueueMessage[] = [];
       const subscriptionIds: string[] = [];
@@ -384,7 +387,7 @@ export function createFanout(deps: FanoutDeps) {
           if (matching(s)) {
             const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
             if (inRecord) m.eventInRecord = true;
-            const message = { id: m.deliveryId, body: encodeDeliveryMessage(m) };
+            const message = { id: m.deliveryId, body: encodeDeliveryMessage(m), groupId };
             const size = utf8Bytes(message.body);
             if (left.messages < 1 || left.bytes < size) {
               cut = true;
@@ -479,6 +482,7 @@ export function createFanout(deps: FanoutDeps) {
             continuing.map((g) => ({
               id: g.work.key,
               body: encodeContinuation({ tenantId: g.work.tenantId, eventId: g.work.eventId, ...g.continuation!, token: randomUUID() }),
+              groupId: messageGroupOf(g.work.tenantId),
             })),
           )
         ).map((f) => [f.id, f.reason]),

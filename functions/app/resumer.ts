@@ -1,5 +1,6 @@
 import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
+import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, WebhookEvent } from '../domain/model.js';
 import {
   DEFAULT_DUE_BUCKET_SECONDS,
@@ -110,7 +111,12 @@ export function createResumer(deps: ResumerDeps) {
       if (d.eventBody !== undefined) m.eventInRecord = true;
       m.resume = { token: d.park!.token, kind };
       const delaySeconds = delay(messages.length);
-      messages.push({ id: d.id, body: encodeDeliveryMessage(m), groupId: d.tenantId, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
+      messages.push({
+        id: d.id,
+        body: encodeDeliveryMessage(m),
+        groupId: messageGroupOf(d.tenantId),
+        ...(delaySeconds > 0 ? { delaySeconds } : {}),
+      });
     }
     if (gone.length > 0) {
       // Past the table's retention (the stack keeps events longer than any schedule, so this is a fault).

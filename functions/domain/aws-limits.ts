@@ -16,6 +16,21 @@ export const SQS_MAX_BATCH_BYTES = 1 * MiB;
 /** SendMessageBatch, ChangeMessageVisibilityBatch, DeleteMessageBatch. */
 export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+/**
+ * MessageGroupId: up to 128 alphanumeric characters and punctuation. On a standard queue it names
+ * the message's tenant for fair queues. It is a request parameter, neither body nor message
+ * attribute, so it does not count towards the message's size.
+ */
+export const SQS_MAX_MESSAGE_GROUP_ID_LENGTH = 128;
+const MESSAGE_GROUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]+$/;
+
+export function isSqsMessageGroupId(id: string): boolean {
+  return id.length <= SQS_MAX_MESSAGE_GROUP_ID_LENGTH && MESSAGE_GROUP_ID.test(id);
+}
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html
+/** "Approximately 120,000 in flight messages" a standard queue; past it a short poll fails (OverLimit). */
+export const SQS_MAX_IN_FLIGHT_MESSAGES = 120_000;
 
 // EventBridge: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
 /** "The total entry size must be less than 256KB": entries are refused at this size and above. */

@@ -12,6 +12,8 @@ import { WebhookFunction } from './webhook-function.js';
 export const FANOUT_TIMEOUT = Duration.seconds(60);
 /** Receives of one ingest message before it is parked in the ingest DLQ. */
 export const INGEST_MAX_RECEIVE_COUNT = 5;
+/** Where the rule target finds each event's MessageGroupId: its tenant. */
+export const TENANT_GROUP_PATH = '$.detail.tenant_id';
 
 export interface EventIngestProps {
   /** Name of the custom bus producers publish to. */
@@ -84,6 +86,11 @@ export class EventIngest extends Construct {
       eventPattern: { detail: { tenant_id: events.Match.exists() } },
       targets: [
         new targets.SqsQueue(this.queue, {
+          // The tenant as each message's group id makes the ingest queue a fair queue: a noisy
+          // tenant's burst does not delay the others' events. A target parameter may be a JSON
+          // path into the event, which EventBridge fills in as it delivers (eb-targets.html,
+          // "Dynamic path parameters"; SqsParameters serve SQS fair and FIFO queues).
+          messageGroupId: TENANT_GROUP_PATH,
           // Kept apart from the failed fan-outs: the two are redriven differently.
           deadLetterQueue: this.targetDeadLetterQueue,
           retryAttempts: 185,

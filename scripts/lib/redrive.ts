@@ -205,6 +205,7 @@ export async function redriveLocal(sqs: SQSClient, options: LocalRedriveOptions)
           WaitTimeSeconds: waitTimeSeconds,
           VisibilityTimeout: visibilityTimeout,
           MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['MessageGroupId'],
         }),
       );
       const received = out.Messages ?? [];
@@ -246,7 +247,14 @@ async function moveBatch(
 ): Promise<number> {
   const entries = batch.map((m, i) => {
     const attributes = copyAttributes(m.MessageAttributes);
-    return { Id: String(i), MessageBody: m.Body ?? '', ...(attributes ? { MessageAttributes: attributes } : {}) };
+    // A moved message stays its tenant's: the fair queue groups it with the tenant's others.
+    const group = m.Attributes?.MessageGroupId;
+    return {
+      Id: String(i),
+      MessageBody: m.Body ?? '',
+      ...(attributes ? { MessageAttributes: attributes } : {}),
+      ...(group ? { MessageGroupId: group } : {}),
+    };
   });
   let sent: SendMessageBatchCommandOutput;
   try {

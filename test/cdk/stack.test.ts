@@ -166,6 +166,14 @@ describe('event ingest', () => {
     template.hasOutput('BusTargetDeadLetterQueueUrl', { Value: ref(ids.targetDlq) });
   });
 
+  it("gives each event's tenant as its MessageGroupId on the ingest queue (a fair queue), by a path EventBridge fills in", () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: getAtt(ids.ingestQueue), SqsParameters: { MessageGroupId: '$.detail.tenant_id' } })],
+    });
+    // A standard queue: SqsParameters make it fair, not FIFO.
+    expect(resources[ids.ingestQueue].Properties.FifoQueue).toBeUndefined();
+  });
+
   it('lets only this rule send to the ingest queue', () => {
     const rule = logicalIdOf(template, 'AWS::Events::Rule');
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {

@@ -116,6 +116,35 @@ describe('the EventBridge stand-in', () => {
     await bus.putEvents([busEntry('t', event(1, 1000))]);
     expect(await drain(sqs.ingest.url)).toHaveLength(1);
   });
+
+  it("gives each event its detail.tenant_id as MessageGroupId, as the rule target does; one SQS refuses goes to the target's DLQ", async () => {
+    const bus = new QueueEventBus(new SqsQueue(sqs.client, sqs.ingest.url), 'us-east-1', new SqsQueue(sqs.client, sqs.busTargetDlq.url));
+    const event = { id: 'e_group', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: {} };
+    await bus.putEvents([busEntry('tnt_g', event), busEntry('tnt_h', { ...event, id: 'e_group2' })]);
+    const received = async (url: string) =>
+      (
+        await sqs.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['MessageGroupId'],
+          }),
+        )
+      ).Messages ?? [];
+    const ingested = await received(sqs.ingest.url);
+    expect(ingested.map((m) => [JSON.parse(m.Body!).detail.tenant_id, m.Attributes?.MessageGroupId]).sort()).toEqual([
+      ['tnt_g', 'tnt_g'],
+      ['tnt_h', 'tnt_h'],
+    ]);
+    // A producer's tenant id that is no MessageGroupId: SQS refuses it, EventBridge gives up on the target.
+    await bus.putEvents([busEntry('not a group id', { ...event, id: 'e_bad' })]);
+    expect(await received(sqs.ingest.url)).toEqual([]);
+    const parked = await received(sqs.busTargetDlq.url);
+    expect(parked.map((m) => [JSON.parse(m.Body!).detail.tenant_id, m.Attributes?.MessageGroupId])).toEqual([
+      ['not a group id', undefined],
+    ]);
+  });
 });
 
 describe('DynamoDB on dynalite with the rule layer', () => {

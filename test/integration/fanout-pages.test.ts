@@ -57,7 +57,14 @@ const handler = () =>
   );
 
 async function receive(url: string): Promise<Message[]> {
-  const out = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  const out = await sqs.client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['MessageGroupId'],
+    }),
+  );
   return out.Messages ?? [];
 }
 
@@ -66,6 +73,8 @@ async function drainDeliveries(): Promise<string[]> {
   for (let batch = await receive(sqs.delivery.url); batch.length > 0; batch = await receive(sqs.delivery.url)) {
     for (const m of batch) {
       ids.push(parseDeliveryMessage(m.Body!).subscriptionId);
+      // Each delivery names its tenant, the delivery queue's fair-queue group.
+      expect(m.Attributes?.MessageGroupId).toBe(TENANT);
       await sqs.client.send(new DeleteMessageCommand({ QueueUrl: sqs.delivery.url, ReceiptHandle: m.ReceiptHandle! }));
     }
   }
@@ -76,6 +85,8 @@ async function drainDeliveries(): Promise<string[]> {
 async function invoke(fn: (e: SQSEvent) => Promise<SQSBatchResponse>): Promise<number> {
   const batch = await receive(sqs.ingest.url);
   if (batch.length === 0) return 0;
+  // A continuation names its tenant too (what the bus put there has no group id: publish() is a producer's SendMessage).
+  for (const m of batch) if (m.Body!.includes('fanout_continuation')) expect(m.Attributes?.MessageGroupId).toBe(TENANT);
   let failed: Set<string>;
   try {
     const res = await fn({

@@ -154,6 +154,22 @@ describe('SqsQueue', () => {
     expect(calls[2]!.Entries!.map((e) => e.MessageBody)).toEqual(['body 20', 'body 21', 'body 22']);
   });
 
+  it("sends each message's group id as its MessageGroupId, and names a malformed one without sending it", async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const failed = await queue.trySendAll([
+      { id: 'a', body: 'one', groupId: 'tnt_1' },
+      { id: 'b', body: 'two' },
+      { id: 'c', body: 'three', groupId: 'not a group id' },
+    ]);
+    expect(failed).toEqual([{ id: 'c', reason: expect.stringMatching(/not a valid SQS MessageGroupId/) }]);
+    expect(sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries)).toEqual([
+      [
+        { Id: '0', MessageBody: 'one', MessageGroupId: 'tnt_1' },
+        { Id: '1', MessageBody: 'two' },
+      ],
+    ]);
+  });
+
   it('resends only the entries a batch reports failed', async () => {
     sqs
       .on(SendMessageBatchCommand)

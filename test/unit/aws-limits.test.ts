@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { chunkByCountAndBytes, putEventsEntryBytes, sqsMessageBytes } from '../../functions/domain/aws-limits.js';
+import { chunkByCountAndBytes, isSqsMessageGroupId, putEventsEntryBytes, sqsMessageBytes } from '../../functions/domain/aws-limits.js';
 import { deliveryMessage, encodeDeliveryMessage, parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import { dynamoItemBytes } from '../../functions/domain/dynamodb-item-size.js';
+import { messageGroupOf } from '../../functions/domain/message-group.js';
 
 describe('AWS size rules', () => {
   it('counts an SQS message as its body plus each attribute name, type and value, in UTF-8 bytes', () => {
     expect(sqsMessageBytes('héllo')).toBe(6);
     expect(sqsMessageBytes('x', { trace: { DataType: 'String', StringValue: 'ab' } })).toBe(1 + 5 + 6 + 2);
+  });
+
+  it('takes a MessageGroupId of 1 to 128 alphanumerics and punctuation, as SendMessage documents', () => {
+    expect(isSqsMessageGroupId('tnt_0123456789abcdef01234567')).toBe(true);
+    expect(isSqsMessageGroupId('a'.repeat(128))).toBe(true);
+    expect(isSqsMessageGroupId(`!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`)).toBe(true);
+    for (const bad of ['', 'a'.repeat(129), 'with space', 'tenänt', 'tab\t']) expect(isSqsMessageGroupId(bad)).toBe(false);
   });
 
   it('counts a PutEvents entry as EventBridge does: 14 bytes for Time, then Source, DetailType, Detail and Resources', () => {
@@ -53,5 +61,15 @@ describe('delivery message format', () => {
   it('refuses what is not a delivery message', () => {
     expect(() => parseDeliveryMessage('{"hello":1}')).toThrow(/not a delivery message/);
     expect(() => parseDeliveryMessage('not json')).toThrow();
+  });
+});
+
+describe('message groups', () => {
+  it("takes a tenant's id as its MessageGroupId, and a digest of one SQS would not take", () => {
+    expect(messageGroupOf('tnt_0123456789abcdef01234567')).toBe('tnt_0123456789abcdef01234567');
+    const odd = messageGroupOf('a tenant with spaces');
+    expect(isSqsMessageGroupId(odd)).toBe(true);
+    expect(odd).toBe(messageGroupOf('a tenant with spaces'));
+    expect(odd).not.toBe(messageGroupOf('another tenant'));
   });
 });

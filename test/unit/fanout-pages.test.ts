@@ -29,6 +29,8 @@ class IngestQueue {
   private seq = 0;
   /** Delivery messages each invocation sent. */
   readonly perInvocation: number[] = [];
+  /** The MessageGroupId of each continuation the fan-out sent. */
+  readonly continuationGroups: (string | undefined)[] = [];
   constructor(
     private readonly continuations: MemoryQueue,
     private readonly deliveries: MemoryQueue,
@@ -48,7 +50,10 @@ class IngestQueue {
       Records: batch.map((m) => ({ messageId: m.messageId, receiptHandle: m.messageId, body: m.body, attributes: {} })),
     } as unknown as SQSEvent);
     this.perInvocation.push(this.deliveries.sent.length - before);
-    for (const c of this.continuations.sent.splice(0)) this.push(c.body);
+    for (const c of this.continuations.sent.splice(0)) {
+      this.continuationGroups.push(c.groupId);
+      this.push(c.body);
+    }
     const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
     this.pending.push(...batch.filter((m) => lost || failed.has(m.messageId)));
     return res;
@@ -109,6 +114,9 @@ describe('fan-out in pages', () => {
     const stored = store.events.get('tnt_1/evt_1')!;
     expect(stored.deliveries).toBe(25);
     expect(stored.fanout).toBeUndefined();
+    // Deliveries and continuations alike carry their tenant as the fair queues' group.
+    expect(new Set(deliveries.sent.map((m) => m.groupId))).toEqual(new Set(['tnt_1']));
+    expect(ingest.continuationGroups).toEqual(['tnt_1', 'tnt_1']);
   });
 
   it('shares the budget across a batch in order; events not started are stored and handed on, not failed', async () => {

@@ -89,6 +89,9 @@ describe('fan-out handler', () => {
     ]);
     expect(new Set(store.history.map((h) => h.createdTime)).size).toBe(1);
     expect(messages.every((m) => m.listed === true)).toBe(true);
+    // Each message names its tenant as its MessageGroupId: the delivery queue is a fair queue.
+    const entries = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!);
+    expect(entries.map((e) => e.MessageGroupId)).toEqual(['tnt_1', 'tnt_1', 'tnt_1']);
   });
 
   it('makes no second delivery when a producer puts the same event on the bus again', async () => {

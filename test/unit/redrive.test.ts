@@ -215,6 +215,8 @@ describe('in local mode: receive, send, then delete', () => {
         WaitTimeSeconds: 0,
         VisibilityTimeout: 30,
         MessageAttributeNames: ['All'],
+        // The tenant goes along: the moved message keeps its MessageGroupId.
+        MessageSystemAttributeNames: ['MessageGroupId'],
       });
     }
 

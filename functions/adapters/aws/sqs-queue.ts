@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import {
   chunkByCountAndBytes,
+  isSqsMessageGroupId,
   SQS_MAX_BATCH_BYTES,
   SQS_MAX_BATCH_ENTRIES,
   SQS_MAX_MESSAGE_BYTES,
@@ -41,8 +42,8 @@ export class SqsQueue implements BatchQueue {
   /**
    * SendMessageBatch in batches of at most ten messages and 1 MiB together (SQS refuses a larger
    * request as a whole). SQS can accept a batch yet refuse some entries (throttling, internal
-   * errors): those are sent again, a few times. A message SQS can never take (over 1 MiB, or
-   * refused as the sender's fault) is not retried. Answers what never went, by message id.
+   * errors): those are sent again, a few times. A message SQS can never take (over 1 MiB, a
+   * malformed group id, or refused as the sender's fault) is not retried. Answers what never went, by message id.
    */
   async trySendAll(messages: readonly QueueMessage[]): Promise<SendFailure[]> {
     const entries = messages.map((message): Entry => {
@@ -50,11 +51,18 @@ export class SqsQueue implements BatchQueue {
       const body = sqsSafeJson(message.body, this.text);
       return { message, body, bytes: sqsMessageBytes(body) };
     });
-    const { batches, oversized } = chunkByCountAndBytes(entries, (e) => e.bytes, SQS_MAX_BATCH_ENTRIES, SQS_MAX_BATCH_BYTES);
-    const failures: SendFailure[] = oversized.map((e) => ({
-      id: e.message.id,
-      reason: `the message is ${e.bytes} bytes; SQS takes at most ${SQS_MAX_MESSAGE_BYTES}`,
-    }));
+    // SQS would refuse a malformed group id as the sender's fault: named here, never sent.
+    const failures: SendFailure[] = [];
+    const sendable = entries.filter((e) => {
+      const group = e.message.groupId;
+      if (group === undefined || isSqsMessageGroupId(group)) return true;
+      failures.push({ id: e.message.id, reason: `the group id ${JSON.stringify(group)} is not a valid SQS MessageGroupId` });
+      return false;
+    });
+    // MessageGroupId is not part of a message's size (aws-limits.ts): the body alone is counted.
+    const { batches, oversized } = chunkByCountAndBytes(sendable, (e) => e.bytes, SQS_MAX_BATCH_ENTRIES, SQS_MAX_BATCH_BYTES);
+    for (const e of oversized)
+      failures.push({ id: e.message.id, reason: `the message is ${e.bytes} bytes; SQS takes at most ${SQS_MAX_MESSAGE_BYTES}` });
     // A few batches at a time: a fan-out of a thousand messages takes a tenth of the time.
     let next = 0;
     const worker = async () => {
@@ -77,6 +85,7 @@ export class SqsQueue implements BatchQueue {
               Id: String(n),
               MessageBody: e.body,
               ...(e.message.delaySeconds ? { DelaySeconds: e.message.delaySeconds } : {}),
+              ...(e.message.groupId !== undefined ? { MessageGroupId: e.message.groupId } : {}),
             })),
           }),
         );

@@ -13,7 +13,10 @@ export class PutEventsValidationError extends Error {
  * Local stand-in for the EventBridge bus and its rule. PutEvents as EventBridge takes it (1 to
  * 10 entries, each and all together under 256 KB by EventBridge's own count), then what the
  * deployed rule does: each event in the envelope EventBridge gives an SQS target, onto the
- * ingest queue.
+ * ingest queue, with the event's `detail.tenant_id` as its MessageGroupId (the rule target's
+ * `SqsParameters.MessageGroupId` is the path `$.detail.tenant_id`, lib/constructs/event-ingest.ts).
+ * A tenant id SQS refuses as a group id fails the send, so the event goes to the target's DLQ,
+ * as on AWS; the DLQ's copy carries no group id.
  */
 export class QueueEventBus implements EventBus {
   constructor(
@@ -41,7 +44,8 @@ export class QueueEventBus implements EventBus {
     }
     if (total >= PUT_EVENTS_MAX_REQUEST_BYTES)
       throw new PutEventsValidationError(`Total size of the entries in the request is over the limit (${total} bytes)`);
-    const messages = entries.map((entry) => {
+    const events = entries.map((entry) => {
+      const detail = JSON.parse(entry.Detail) as { tenant_id?: unknown } | null;
       const envelope = {
         version: '0',
         id: randomUUID(),
@@ -51,15 +55,16 @@ export class QueueEventBus implements EventBus {
         time: entry.Time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
         region: this.region,
         resources: [],
-        detail: JSON.parse(entry.Detail) as unknown,
+        detail,
       };
-      return { id: envelope.id, body: JSON.stringify(envelope) };
+      const tenant = detail?.tenant_id;
+      return { id: envelope.id, body: JSON.stringify(envelope), ...(typeof tenant === 'string' ? { groupId: tenant } : {}) };
     });
     try {
-      await this.ingest.sendAll(messages);
+      await this.ingest.sendAll(events);
     } catch (err) {
       if (!this.targetDeadLetter) throw err;
-      await this.targetDeadLetter.sendAll(messages);
+      await this.targetDeadLetter.sendAll(events.map(({ groupId: _tenant, ...message }) => message));
     }
   }
 }
