@@ -117,6 +117,11 @@ export interface LotStore {
   probeFailed(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
   /** The endpoint answered: an open lot starts draining at the resumer's next run. */
   recovered(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
+  /**
+   * Starts the resumer's cursor at `bucket` unless it has one: the sender calls it before it first
+   * parks anything, so no park can fall before where the resumer's first run starts.
+   */
+  ensureCursor(bucket: number): Promise<void>;
 }
 
 /** What the due-time index holds for a bucket: parked (or held) delivery records, and lots to look at. */

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { DeliveryStore, Queue } from '../functions/ports.js';
+import type { DeliveryStore, ParkingIndex, Queue } from '../functions/ports.js';
 
 /**
  * Faults a test injects into local mode, where AWS could produce them: one registry for every
@@ -12,13 +12,15 @@ import type { DeliveryStore, Queue } from '../functions/ports.js';
  *                       answer, so every message of the batch returns (as Lambda does)
  *   throttle            the poller refuses to invoke the sender: the batch stays in flight until
  *                       its visibility timeout ends and comes back with a higher receive count
+ *   resumer-after-send  the resumer's run "crashes" once it has sent messages, before its cursor
+ *                       moves past their bucket: its next cursor write fails (ParkingIndex.writeCursor)
  *
  * SQS and whole invocations (`failSendEntries`, `failInvocations`): SendMessageBatch entries
  * reported Failed while the rest of the batch is accepted (local/aws-rules/sqs.ts), and a named
  * handler's invocation failing as a whole, before or after its work (Lambda returns the entire
  * batch to the queue).
  */
-export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle';
+export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle' | 'resumer-after-send';
 
 export interface SendEntryFault {
   /** Only batches sent to this queue; any queue when absent. */
@@ -164,5 +166,35 @@ export function faultyQueue(queue: Queue, faults: Faults): Queue {
       faults.check('visibility-change');
       return queue.changeVisibilities(changes);
     },
+  };
+}
+
+/** The resumer's ports with the `resumer-after-send` fault: a crash between its sends and its cursor. */
+export function faultyResumer(parking: ParkingIndex, queue: Queue, faults: Faults): { parking: ParkingIndex; queue: Queue } {
+  let crashing = false;
+  return {
+    queue: {
+      ...queue,
+      sendAll: async (messages) => {
+        await queue.sendAll(messages);
+        if (messages.length > 0 && faults.take('resumer-after-send')) crashing = true;
+      },
+      changeVisibility: (handle, seconds) => queue.changeVisibility(handle, seconds),
+      changeVisibilities: (changes) => queue.changeVisibilities(changes),
+    },
+    parking: new Proxy(parking, {
+      get(target, prop, receiver) {
+        if (prop === 'writeCursor')
+          return async (cursor: Parameters<ParkingIndex['writeCursor']>[0]) => {
+            if (crashing) {
+              crashing = false;
+              throw new InjectedFault('resumer-after-send');
+            }
+            return target.writeCursor(cursor);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }),
   };
 }

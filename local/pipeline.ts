@@ -30,7 +30,6 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
-import { DEFAULT_DUE_BUCKET_SECONDS } from '../functions/domain/parking.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import type { EventBus } from '../functions/ports.js';
@@ -42,7 +41,7 @@ import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyStore } from './faults.js';
+import { Faults, faultyQueue, faultyResumer, faultyStore } from './faults.js';
 import { startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
@@ -63,6 +62,8 @@ export const SENDER_MAX_CONCURRENCY = 24;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
 export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
+/** Local mode's due-time buckets: the resumer runs every second (on AWS, every minute on 60 s buckets). */
+export const LOCAL_DUE_BUCKET_SECONDS = 1;
 /** How long a stop waits for batches in flight before closing the emulators under them. */
 const STOP_GRACE_MS = 2_000;
 
@@ -108,7 +109,10 @@ export interface LocalOptions {
    * kept to show what it prevents.
    */
   parking?: boolean;
-  /** The due-time index's bucket, in seconds (60, as on AWS); tests shorten it. */
+  /**
+   * The due-time index's bucket, in seconds: 1 locally, so parked deliveries and lots move within
+   * a second or two of when they are due (on AWS the resumer runs once a minute on 60 s buckets).
+   */
   dueBucketSeconds?: number;
   /** How often the resumer runs, in ms (once per bucket by default, as the stack's schedule). */
   resumeIntervalMs?: number;
@@ -236,7 +240,7 @@ async function startPipeline(
   visibilityRule.attach(sqsForCode);
   const subscriptions = new DynamoSubscriptionRepository(dynamo.doc, LOCAL_TABLE);
   const tenants = new DynamoTenantRepository(dynamo.doc, LOCAL_TABLE);
-  const dueBucketSeconds = options.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
+  const dueBucketSeconds = options.dueBucketSeconds ?? LOCAL_DUE_BUCKET_SECONDS;
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
@@ -338,12 +342,13 @@ async function startPipeline(
     }),
   ];
   // The stack's once-a-minute schedule: one run at a time, as its reserved concurrency of 1 makes it.
+  const resumerPorts = faultyResumer(parkingStore, deliveryQueue, faults);
   const resumer = usage.lambda(
     'resumer',
     createResumer({
-      parking: parkingStore,
+      parking: resumerPorts.parking,
       store,
-      deliveries: deliveryQueue,
+      deliveries: resumerPorts.queue,
       dueBucketSeconds,
       ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
       now: clock,

@@ -32,12 +32,23 @@ export interface SqsEmulator {
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
   inspect(queue: QueueRef): { ready: number; delayed: number; inflight: number };
+  /** Every message of a queue, in whatever state, without changing anything (tests). */
+  peek(queue: QueueRef): PeekedMessage[];
   /**
    * Tests: moves a message's first-send time back by `seconds` (in memory and on disk), so
    * retention can be seen without waiting for it. Throws when the queue has no such message.
    */
   backdate(queue: QueueRef, messageId: string, seconds: number): void;
   stop(): Promise<void>;
+}
+
+export interface PeekedMessage {
+  messageId: string;
+  body: string;
+  /** When it was first sent (epoch ms): what its retention counts from. */
+  sentTimestamp: number;
+  groupId?: string;
+  state: 'ready' | 'delayed' | 'inflight';
 }
 
 export const INGEST_MAX_RECEIVES = 5;
@@ -102,6 +113,23 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
         const state = server.inspectQueue(q.name);
         if (!state) throw new Error(`no queue ${q.name}`);
         return { ready: state.messages.ready.length, delayed: state.messages.delayed.length, inflight: state.messages.inflight.length };
+      },
+      peek(q) {
+        const state = server.inspectQueue(q.name);
+        if (!state) throw new Error(`no queue ${q.name}`);
+        type Raw = { messageId: string; body: string; sentTimestamp: number; messageGroupId?: string };
+        const of = (m: Raw, s: PeekedMessage['state']): PeekedMessage => ({
+          messageId: m.messageId,
+          body: m.body,
+          sentTimestamp: m.sentTimestamp,
+          ...(m.messageGroupId ? { groupId: m.messageGroupId } : {}),
+          state: s,
+        });
+        return [
+          ...(state.messages.ready as Raw[]).map((m) => of(m, 'ready')),
+          ...(state.messages.delayed as Raw[]).map((m) => of(m, 'delayed')),
+          ...(state.messages.inflight as { message: Raw }[]).map((e) => of(e.message, 'inflight')),
+        ];
       },
       backdate(q, messageId, seconds) {
         if (!twin.backdate(q.name, messageId, seconds)) throw new Error(`no message ${messageId} in ${q.name}`);

@@ -112,8 +112,10 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       // A new generation: the sender will not take the retry for a duplicate of a delivered message.
       const retried: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: ctx.now().toISOString() };
       delete retried.nextAttemptTime;
-      // Out of its park: a resume of it that comes later finds the record no longer parked, and goes.
+      // Out of its park, and the retry's message carries it from now: a resume of it, or the
+      // message that carried it so far, finds the record saying otherwise, and goes.
       delete retried.park;
+      delete retried.carrier;
       await deps.store.write({ deliveries: [retried] });
       const message = deliveryMessage(tenantId, s.id, event, d.createdTime, retried.generation);
       try {

@@ -5,9 +5,9 @@ import type { Delivery, WebhookEvent } from '../domain/model.js';
 import {
   DEFAULT_DUE_BUCKET_SECONDS,
   DEFAULT_RESUME_RATE_PER_SECOND,
-  DUE_SHARDS,
   drainDelaySeconds,
   drainRoundSize,
+  dueShards,
   LOT_FINAL_CHECK_SECONDS,
   type Lot,
   type LotEntry,
@@ -234,7 +234,7 @@ export function createResumer(deps: ResumerDeps) {
       const positions: Record<string, string> = { ...(cursor.shards ?? {}) };
       const unfinished = new Set<number>();
       await Promise.all(
-        Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+        Array.from({ length: dueShards(bucketSeconds) }, async (_, shard) => {
           let start = positions[String(shard)];
           // A shard finished in an earlier run of this bucket.
           if (start === DONE) return;

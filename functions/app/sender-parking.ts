@@ -3,7 +3,6 @@ import {
   IN_FLIGHT_GAUGE_TTL_MS,
   IN_FLIGHT_WAIT_MAX_SECONDS,
   LOT_CACHE_TTL_MS,
-  LOT_FIRST_PROBE_SECONDS,
   type Lot,
   PRESSURE_IN_FLIGHT_WAIT_MAX_SECONDS,
   underPressure,
@@ -26,6 +25,8 @@ export class SenderLots {
   constructor(
     private readonly store: LotStore,
     private readonly nowMs: () => number,
+    /** The waits between probes of a lot this instance opens (probeWaits of the retry schedule). */
+    private readonly probes: { first: number; max: number },
     private readonly log?: Log,
   ) {}
 
@@ -55,8 +56,9 @@ export class SenderLots {
       state: 'open',
       url: s.url,
       openedTime: at.toISOString(),
-      wakeTime: new Date(at.getTime() + LOT_FIRST_PROBE_SECONDS * 1000).toISOString(),
-      probeSeconds: LOT_FIRST_PROBE_SECONDS,
+      wakeTime: new Date(at.getTime() + this.probes.first * 1000).toISOString(),
+      probeSeconds: this.probes.first,
+      probeMaxSeconds: this.probes.max,
     };
     try {
       const stored = await this.store.openLot(lot);
@@ -76,7 +78,7 @@ export class SenderLots {
   }
 
   /** The endpoint answered while its lot was open (a probe, a manual retry, a changed URL): drain it. */
-  async recovered(s: Subscription, at: Date): Promise<void> {
+  async recovered(s: SubscriptionKey, at: Date): Promise<void> {
     const e = this.known.get(keyOf(s));
     try {
       await this.store.recovered(s.tenantId, s.id, at);
@@ -91,6 +93,23 @@ export class SenderLots {
   draining(s: Subscription): void {
     const e = this.known.get(keyOf(s));
     if (e?.lot?.state === 'open') this.remember(s, { ...e.lot, state: 'draining' });
+  }
+
+  private cursorReady = false;
+
+  /**
+   * Before this instance first parks anything: the resumer's cursor exists, at or before the
+   * bucket before now (a first run that has not happened yet would start an hour back only).
+   */
+  async beforeParking(bucket: number): Promise<void> {
+    if (this.cursorReady) return;
+    try {
+      await this.store.ensureCursor(bucket);
+      this.cursorReady = true;
+    } catch (err) {
+      // The resumer's first run starts an hour back anyway; tried again at the next park.
+      this.log?.('warn', "could not make sure of the resumer's cursor", { error: (err as Error).message });
+    }
   }
 
   /** Whether this instance last saw the lot open (no read). */
@@ -109,7 +128,7 @@ export class SenderLots {
     }
   }
 
-  private remember(s: Subscription, lot: Lot | undefined): void {
+  private remember(s: SubscriptionKey, lot: Lot | undefined): void {
     const k = keyOf(s);
     this.known.delete(k);
     if (this.known.size >= MAX_LOTS_KNOWN) this.known.delete(this.known.keys().next().value as string);
@@ -160,4 +179,5 @@ export class InFlightPressure {
   }
 }
 
-const keyOf = (s: Subscription) => `${s.tenantId}/${s.id}`;
+type SubscriptionKey = Pick<Subscription, 'tenantId' | 'id'>;
+const keyOf = (s: SubscriptionKey) => `${s.tenantId}/${s.id}`;

@@ -7,10 +7,11 @@ import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain
 import {
   DEFAULT_DUE_BUCKET_SECONDS,
   DEFAULT_IN_FLIGHT_BUDGET,
-  LOT_FIRST_PROBE_SECONDS,
+  dueBucket,
   type Lot,
   needsFreshMessage,
   parkUntilMs,
+  probeWaits,
   remainingScheduleSeconds,
   waitPlacement,
 } from '../domain/parking.js';
@@ -150,7 +151,8 @@ export function createSender(deps: SenderDeps) {
   const busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
   const parking = deps.parking;
   const dueBucketSeconds = parking?.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
-  const lots = parking ? new SenderLots(parking.lots, nowMs, log) : undefined;
+  const probes = probeWaits(deps.schedule);
+  const lots = parking ? new SenderLots(parking.lots, nowMs, probes, log) : undefined;
   const pressure = parking
     ? new InFlightPressure(parking.gauge, parking.inFlightBudget ?? DEFAULT_IN_FLIGHT_BUDGET, nowMs, log)
     : undefined;
@@ -214,7 +216,7 @@ export function createSender(deps: SenderDeps) {
       until: new Date(parkUntilMs(deadline, 0, dueBucketSeconds)).toISOString(),
       lotWake: lot.wakeTime,
     };
-    const visibility = visibilityHop(LOT_FIRST_PROBE_SECONDS, (nowMs() - r.started) / 1000);
+    const visibility = visibilityHop(probes.first, (nowMs() - r.started) / 1000);
     return {
       record: r.record,
       outcome: 'held',
@@ -253,12 +255,6 @@ export function createSender(deps: SenderDeps) {
       lastReceive: plan.lastReceive,
     };
 
-    // Held until its schedule ended and the endpoint never answered a probe: a dead letter, no POST.
-    if (plan.expired) {
-      delivery.lastError = 'endpoint_unavailable: its endpoint failed every probe until the schedule ended';
-      metrics.count('DeliveryExpired');
-      return deadLetter(delivery, r);
-    }
     // Back before its due time: wait out the rest (parked, or in flight in hops within 12 h).
     // Without parking, the last receive before the DLQ is attempted rather than lost there.
     if (plan.earlyByMs !== undefined && (parking || !plan.lastReceive)) return waitFor(delivery, plan.earlyByMs / 1000, r, 'deferred');
@@ -268,9 +264,22 @@ export function createSender(deps: SenderDeps) {
     if (subscription?.status !== 'enabled') {
       delivery.status = 'skipped';
       delivery.lastError = subscription ? 'subscription_disabled' : 'subscription_deleted';
+      // A lot probing a subscription that gets nothing any more drains: its deliveries are all skipped so.
+      if (lots && plan.resume === 'probe') await lots.recovered({ tenantId: message.tenantId, id: message.subscriptionId }, at);
       // Already recorded as skipped for the same reason: nothing to write.
       if (prior?.status === 'skipped' && prior.lastError === delivery.lastError) return { record, outcome: 'skipped' };
       return { record, outcome: 'skipped', delivery };
+    }
+    // Held until its schedule ended: a dead letter without a POST if its lot is still open (the
+    // endpoint failed every probe); if the lot recovered meanwhile (its drain had not come to this
+    // one yet), it goes to the endpoint now, as the drain would have sent it.
+    if (plan.expired) {
+      const lot = lots ? await lots.afterFailure(subscription) : undefined;
+      if (!lots || lot?.state === 'open') {
+        delivery.lastError = 'endpoint_unavailable: its endpoint failed every probe until the schedule ended';
+        metrics.count('DeliveryExpired');
+        return deadLetter(delivery, r);
+      }
     }
     const cachedOrLoading = secretsOf(subscription);
     const secrets = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
@@ -280,9 +289,9 @@ export function createSender(deps: SenderDeps) {
     const pastGuard = plan.resume === 'probe' || plan.newRound;
     const endpoint = endpointOf(subscription);
     if (lots) {
-      if (plan.resume === 'drain') lots.draining(subscription);
+      if (plan.resume === 'drain' || plan.expired) lots.draining(subscription);
       const lot = await lots.current(subscription);
-      if (holdsInLot(lot, subscription.url, pastGuard || plan.resume === 'drain')) {
+      if (holdsInLot(lot, subscription.url, pastGuard || plan.resume === 'drain' || plan.expired)) {
         metrics.count('DeliveryHeld');
         return hold(delivery, lot!, r);
       }
@@ -520,6 +529,7 @@ export function createSender(deps: SenderDeps) {
     // The history first: a message released at once (visibility 0) must find its record
     // already saying what this attempt did, or another invocation would repeat the attempt; and
     // a parked delivery's message may go only once its record (its park) is written.
+    if (lots && results.some((r) => r.fallback)) await lots.beforeParking(dueBucket(nowMs(), dueBucketSeconds) - dueBucketSeconds);
     const written = await writeHistory(results.flatMap((r) => (r.delivery ? [r.delivery] : [])));
     const changes: ChangeVisibility[] = [];
     const failures: string[] = [];

@@ -56,11 +56,14 @@ export function planReceive(r: ReceiveInput): ReceivePlan {
   // stamps its own created time, and the record keeps that of the copy attempted first. That
   // copy carries on; this one goes. Redriven and manual-retry messages keep the record's time.
   if (prior && generation <= prior.generation && message.createdTime !== prior.createdTime) return { action: 'drop', reason: 'duplicate' };
-  // A parked delivery belongs to its park: only the message the resumer sent with the park's
-  // token carries it on (or a manual retry, a new generation). Any other copy (the message that
-  // was parked, if its deletion was lost; a second resume of the same park) goes.
+  // One message carries a delivery at a time (a manual retry, a new generation, takes over from
+  // any). A parked delivery belongs to its park: only the resumer's message with the park's token
+  // carries it on. After that, the record names that message (token and SQS id), whose own later
+  // receives go on (a short wait in flight, a dead letter's releases); any other copy goes: the
+  // message that was parked (if its deletion was lost), a second resume of the same park, a
+  // resume of a park since rewritten.
   const resume = message.resume;
-  if (prior?.park ? resume?.token !== prior.park.token && generation <= prior.generation : resume !== undefined)
+  if (!(prior && generation > prior.generation) && !carries(prior, resume?.token, r.messageId))
     return { action: 'drop', reason: 'stale_copy' };
 
   // Which round of the schedule this receive belongs to.
@@ -105,6 +108,7 @@ export function planReceive(r: ReceiveInput): ReceivePlan {
   if (!newRound && prior?.nextAttemptTime) delivery.nextAttemptTime = prior.nextAttemptTime;
   if (prior?.lastStatusCode !== undefined) delivery.lastStatusCode = prior.lastStatusCode;
   if (prior?.lastError !== undefined) delivery.lastError = prior.lastError;
+  if (resume) delivery.carrier = { token: resume.token, messageId: r.messageId };
   // An event with no item of its own is kept here, with every write of the record.
   const eventBody = prior?.eventBody ?? (message.eventInRecord ? webhookBody(message) : undefined);
   if (eventBody !== undefined) delivery.eventBody = eventBody;
@@ -125,6 +129,17 @@ export function planReceive(r: ReceiveInput): ReceivePlan {
     ...(earlyByMs !== undefined ? { earlyByMs } : {}),
     expired,
   };
+}
+
+/** Whether a message (its resume token, if any, and SQS id) is the one its delivery's record says carries it. */
+function carries(prior: Delivery | undefined, token: string | undefined, messageId: string): boolean {
+  if (prior?.park) return token === prior.park.token;
+  if (prior?.carrier) {
+    if (token !== prior.carrier.token) return false;
+    // A redrive of a dead letter is a new message with the same body: it starts a new round.
+    return messageId === prior.carrier.messageId || prior.status === 'dead_lettered';
+  }
+  return token === undefined;
 }
 
 /**

@@ -121,6 +121,12 @@ export interface Delivery {
   /** Set while the delivery waits out of the queue (parked or held): see functions/domain/parking.ts. */
   park?: Park;
   /**
+   * The resumed message that carries the delivery since its last park (its token and SQS message
+   * id): its own later receives go on, any other copy goes. Unset while the fan-out's message
+   * (or a person's retry) carries it.
+   */
+  carrier?: { token: string; messageId: string };
+  /**
    * Every attempt since the record moved to one item per delivery, oldest first: stored inline,
    * so an attempt is one write of one item. Whoever rewrites a delivery keeps it.
    */

@@ -44,14 +44,28 @@ export const FRESH_MESSAGE_MAX_AGE_SECONDS = MAX_RETENTION_SECONDS - DEAD_LETTER
 
 /** The due-time index is bucketed by minute on AWS: the resumer runs once a minute and sweeps the buckets that ended. */
 export const DEFAULT_DUE_BUCKET_SECONDS = 60;
-/** Each bucket is split over this many index partitions, so parking stays under a partition's 1,000 writes a second. */
-export const DUE_SHARDS = 16;
+/**
+ * A minute's bucket is split over this many index partitions, so parking stays under a
+ * partition's 1,000 writes a second; shorter buckets (local mode's) take proportionally fewer,
+ * so the resumer's reads per second stay the same.
+ */
+export const DUE_SHARDS_PER_MINUTE = 16;
+
+/** How many index partitions a bucket of `bucketSeconds` is split over. */
+export function dueShards(bucketSeconds: number): number {
+  return Math.max(1, Math.min(DUE_SHARDS_PER_MINUTE, Math.ceil((bucketSeconds * DUE_SHARDS_PER_MINUTE) / 60)));
+}
 /** The resumer leaves the newest seconds of a bucket to the index's propagation (a GSI is eventually consistent). */
 export const DUE_INDEX_LAG_SECONDS = 5;
 
-/** A lot's first probe comes this long after it opens; each failed probe doubles the wait, up to the maximum. */
-export const LOT_FIRST_PROBE_SECONDS = 60;
-export const LOT_MAX_PROBE_SECONDS = 900;
+/**
+ * A lot's first probe comes its schedule's first step after it opens (at most a minute), and each
+ * failed probe doubles the wait, up to the schedule's longest step (at most 15 minutes): an open
+ * lot tries its endpoint about as often as the deliveries' own retries would have. On AWS the
+ * resumer's minute is the shortest wait in practice.
+ */
+export const LOT_FIRST_PROBE_MAX_SECONDS = 60;
+export const LOT_PROBE_MAX_SECONDS = 900;
 /** How long a sender instance trusts what it read of a lot. */
 export const LOT_CACHE_TTL_MS = 30_000;
 /**
@@ -146,14 +160,19 @@ export function lastEndedBucket(nowMs: number, bucketSeconds: number): number {
 }
 
 /** Which of a bucket's index partitions a key goes to: stable, spread evenly. */
-export function dueShard(key: string): number {
-  return createHash('sha1').update(key).digest().readUInt16BE(0) % DUE_SHARDS;
+export function dueShard(key: string, bucketSeconds: number): number {
+  return createHash('sha1').update(key).digest().readUInt16BE(0) % dueShards(bucketSeconds);
 }
 
-/** A lot's next wait after a failed probe. */
-export function nextProbeSeconds(previous: number | undefined): number {
-  if (!previous) return LOT_FIRST_PROBE_SECONDS;
-  return Math.min(LOT_MAX_PROBE_SECONDS, previous * 2);
+/** The first and the longest wait between a lot's probes, for a retry schedule. */
+export function probeWaits(schedule: readonly number[]): { first: number; max: number } {
+  const first = Math.max(1, Math.min(LOT_FIRST_PROBE_MAX_SECONDS, schedule[0] ?? LOT_FIRST_PROBE_MAX_SECONDS));
+  return { first, max: Math.max(first, Math.min(LOT_PROBE_MAX_SECONDS, Math.max(...schedule))) };
+}
+
+/** A lot's next wait after a failed probe: twice the last, up to its longest. */
+export function nextProbeSeconds(previous: number, maxSeconds: number): number {
+  return Math.max(previous, Math.min(maxSeconds, previous * 2));
 }
 
 /**
@@ -188,6 +207,8 @@ export interface Lot {
   wakeTime: string;
   /** The wait before the next probe after a failed one. */
   probeSeconds: number;
+  /** The longest wait between probes (probeWaits). */
+  probeMaxSeconds: number;
   /** The last held entry the drain has resumed (entries sort by deadline, then delivery). */
   drainedTo?: string;
   /** When the drain's last round ran: the next resumes what the rate allows since. */

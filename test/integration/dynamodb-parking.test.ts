@@ -4,7 +4,7 @@ import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliv
 import { duePartition, GSI2, keys } from '../../functions/adapters/aws/dynamodb-keys.js';
 import { DynamoParkingStore } from '../../functions/adapters/aws/dynamodb-parking.js';
 import type { Delivery } from '../../functions/domain/model.js';
-import { dueBucket, dueShard, LOT_FIRST_PROBE_SECONDS, type Lot, lotPosition } from '../../functions/domain/parking.js';
+import { dueBucket, dueShard, type Lot, lotPosition } from '../../functions/domain/parking.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
 /** Parking's storage on dynalite: park attributes on delivery records, the due-time index (gsi2), lots and their entries. */
@@ -41,7 +41,8 @@ describe('parking on dynalite', () => {
     url: 'https://a.example/hook',
     openedTime: now.toISOString(),
     wakeTime: new Date(now.getTime() + 60_000).toISOString(),
-    probeSeconds: LOT_FIRST_PROBE_SECONDS,
+    probeSeconds: 60,
+    probeMaxSeconds: 900,
     ...over,
   });
   const allDue = async (bucket: number) => {
@@ -59,7 +60,7 @@ describe('parking on dynalite', () => {
       park_kind: 'due',
       park_token: 'tokA',
       park_until: until,
-      gsi2pk: duePartition(bucket, dueShard('dlv_p1')),
+      gsi2pk: duePartition(bucket, dueShard('dlv_p1', 60)),
       gsi2sk: `${Date.parse(until)}#tokA`,
     });
     expect(await allDue(bucket)).toEqual([{ kind: 'delivery', tenantId: 't1', deliveryId: 'dlv_p1', token: 'tokA' }]);
@@ -153,7 +154,7 @@ describe('parking on dynalite', () => {
         TableName: TABLE,
         IndexName: GSI2,
         KeyConditionExpression: 'gsi2pk = :p',
-        ExpressionAttributeValues: { ':p': duePartition(bucket, dueShard(ids[0]!)) },
+        ExpressionAttributeValues: { ':p': duePartition(bucket, dueShard(ids[0]!, 60)) },
         Limit: 1,
       }),
     );

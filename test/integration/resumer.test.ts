@@ -6,7 +6,7 @@ import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createResumer, type ResumerDeps } from '../../functions/app/resumer.js';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import type { Delivery, WebhookEvent } from '../../functions/domain/model.js';
-import { DUE_SHARDS, dueBucket, LOT_FINAL_CHECK_SECONDS, type Lot } from '../../functions/domain/parking.js';
+import { DUE_SHARDS_PER_MINUTE as DUE_SHARDS, dueBucket, LOT_FINAL_CHECK_SECONDS, type Lot } from '../../functions/domain/parking.js';
 import { serializeEvent } from '../../functions/domain/webhook-body.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
@@ -168,7 +168,7 @@ describe('resumer on dynalite and fauxqs', () => {
     clock = Date.parse('2026-03-01T10:32:06.000Z');
     await resumer()();
     const { dueShard } = await import('../../functions/domain/parking.js');
-    const expected = ids.filter((id) => dueShard(id) >= DUE_SHARDS / 2).sort();
+    const expected = ids.filter((id) => dueShard(id, 60) >= DUE_SHARDS / 2).sort();
     expect((await receiveAll()).map((m) => m.deliveryId).sort()).toEqual(expected);
     expect(await parking.readCursor()).toEqual({ bucket: bucket + 60 });
   });
@@ -182,6 +182,7 @@ describe('resumer on dynalite and fauxqs', () => {
       openedTime: '2026-03-01T10:00:00.000Z',
       wakeTime: '2026-03-01T10:01:00.000Z',
       probeSeconds: 60,
+      probeMaxSeconds: 900,
       ...over,
     });
     const heldRecords = async (n: number) => {

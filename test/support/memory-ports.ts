@@ -231,8 +231,12 @@ export class MemoryLots implements LotStore {
   async probeFailed(tenantId: string, subscriptionId: string, at: Date) {
     const lot = this.lots.get(storeKey(tenantId, subscriptionId));
     if (lot?.state !== 'open') return;
-    lot.probeSeconds = nextProbeSeconds(lot.probeSeconds);
+    lot.probeSeconds = nextProbeSeconds(lot.probeSeconds, lot.probeMaxSeconds);
     lot.wakeTime = new Date(at.getTime() + lot.probeSeconds * 1000).toISOString();
+  }
+  cursor?: number;
+  async ensureCursor(bucket: number) {
+    this.cursor ??= bucket;
   }
   async recovered(tenantId: string, subscriptionId: string, at: Date) {
     const lot = this.lots.get(storeKey(tenantId, subscriptionId));

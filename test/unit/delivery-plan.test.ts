@@ -86,6 +86,28 @@ describe('planReceive', () => {
     expect(plan({ message: message({ resume: { token: 'tok', kind: 'due' } }) })).toEqual({ action: 'drop', reason: 'stale_copy' });
   });
 
+  it('lets the resumed message carry the delivery on after its park, and no other copy', () => {
+    const carried = record({ carrier: { token: 'tok', messageId: 'm-resumed' } });
+    const resumed = message({ resume: { token: 'tok', kind: 'due' } });
+    // Its own later receives (a short wait in flight) go on, and it stays the carrier.
+    const again = plan({ prior: carried, message: resumed, messageId: 'm-resumed', receiveCount: 2 });
+    expect(again).toMatchObject({ action: 'go' });
+    if (again.action !== 'go') throw new Error();
+    expect(again.delivery.carrier).toEqual({ token: 'tok', messageId: 'm-resumed' });
+    // A second copy of the same resume (the resumer sent the bucket again after a crash) goes.
+    expect(plan({ prior: carried, message: resumed, messageId: 'm-copy' })).toEqual({ action: 'drop', reason: 'stale_copy' });
+    // So does the fan-out's message, had its deletion been lost before the delivery was parked.
+    expect(plan({ prior: carried })).toEqual({ action: 'drop', reason: 'stale_copy' });
+    // A dead letter it carried is released under its id; redriven (a new id, the same body) it starts a new round.
+    const dead = record({ status: 'dead_lettered', carrier: { token: 'tok', messageId: 'm-resumed' }, deadLetterMessageId: 'm-resumed' });
+    expect(plan({ prior: dead, message: resumed, messageId: 'm-resumed', receiveCount: 5 })).toEqual({ action: 'release' });
+    expect(plan({ prior: dead, message: resumed, messageId: 'm-redriven' })).toMatchObject({ action: 'go', newRound: true });
+    // A manual retry takes over: the route writes the new generation without park or carrier.
+    expect(plan({ prior: record({ generation: 1 }), message: message({ generation: 1 }), messageId: 'm-retry' })).toMatchObject({
+      action: 'go',
+    });
+  });
+
   it('releases a dead letter until SQS moves it; a redrive (a new message id) starts a new round', () => {
     const dead = record({ status: 'dead_lettered', attempts: 9, deadLetterMessageId: 'm-dead', deadLetterReceive: 20 });
     expect(plan({ prior: dead, messageId: 'm-dead', receiveCount: 30 })).toEqual({ action: 'release' });

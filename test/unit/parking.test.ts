@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
   DUE_INDEX_LAG_SECONDS,
-  DUE_SHARDS,
+  DUE_SHARDS_PER_MINUTE,
   drainDelaySeconds,
   drainRoundSize,
   dueBucket,
   dueShard,
+  dueShards,
   FRESH_MESSAGE_MAX_AGE_SECONDS,
   IN_FLIGHT_WAIT_MAX_SECONDS,
-  LOT_FIRST_PROBE_SECONDS,
-  LOT_MAX_PROBE_SECONDS,
   lastEndedBucket,
   lotPosition,
   minRetentionDays,
   nextProbeSeconds,
   PRESSURE_IN_FLIGHT_WAIT_MAX_SECONDS,
   parkUntilMs,
+  probeWaits,
   remainingScheduleSeconds,
   SQS_MAX_DELAY_SECONDS,
   underPressure,
@@ -80,12 +80,14 @@ describe('the due-time index', () => {
     expect(parkUntilMs(T, 1800, 60)).toBe(T + 1_800_000);
   });
 
-  it('spreads keys over the shards', () => {
-    const counts = new Array(DUE_SHARDS).fill(0);
-    for (let i = 0; i < 16_000; i++) counts[dueShard(`dlv_${i}`)]++;
+  it("spreads keys over a minute bucket's shards, and over fewer for shorter buckets", () => {
+    const counts = new Array(DUE_SHARDS_PER_MINUTE).fill(0);
+    for (let i = 0; i < 16_000; i++) counts[dueShard(`dlv_${i}`, 60)]++;
     expect(Math.min(...counts)).toBeGreaterThan(800);
     expect(Math.max(...counts)).toBeLessThan(1200);
-    expect(dueShard('dlv_x')).toBe(dueShard('dlv_x'));
+    expect(dueShard('dlv_x', 60)).toBe(dueShard('dlv_x', 60));
+    expect([1, 4, 15, 30, 60, 600].map(dueShards)).toEqual([1, 2, 4, 8, 16, 16]);
+    expect(dueShard('dlv_x', 1)).toBe(0);
   });
 
   it('orders lot entries by deadline, then delivery, as strings', () => {
@@ -114,10 +116,15 @@ describe("a held delivery's deadline", () => {
 });
 
 describe('a lot', () => {
-  it('probes after a minute, then twice as long after each failure, up to 15 minutes', () => {
-    const waits = [nextProbeSeconds(undefined)];
-    for (let i = 0; i < 6; i++) waits.push(nextProbeSeconds(waits.at(-1)));
-    expect(waits).toEqual([LOT_FIRST_PROBE_SECONDS, 120, 240, 480, LOT_MAX_PROBE_SECONDS, 900, 900]);
+  it("probes after the schedule's first step, then twice as long after each failure, up to its longest step or 15 minutes", () => {
+    expect(probeWaits(DEFAULT_RETRY_SCHEDULE)).toEqual({ first: 5, max: 900 });
+    expect(probeWaits([1, 2, 3])).toEqual({ first: 1, max: 3 });
+    expect(probeWaits([600, 30])).toEqual({ first: 60, max: 600 });
+    expect(probeWaits([0, 0])).toEqual({ first: 1, max: 1 });
+    const { first, max } = probeWaits(DEFAULT_RETRY_SCHEDULE);
+    const waits = [first];
+    for (let i = 0; i < 9; i++) waits.push(nextProbeSeconds(waits.at(-1)!, max));
+    expect(waits).toEqual([5, 10, 20, 40, 80, 160, 320, 640, 900, 900]);
   });
 
   it('drains at its rate, spread over DelaySeconds', () => {

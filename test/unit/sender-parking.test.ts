@@ -5,12 +5,7 @@ import type { AttemptResult } from '../../functions/app/webhook-client.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
 import { encodeDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import type { Delivery, DeliveryMessage } from '../../functions/domain/model.js';
-import {
-  FRESH_MESSAGE_MAX_AGE_SECONDS,
-  LOT_FIRST_PROBE_SECONDS,
-  type Lot,
-  remainingScheduleSeconds,
-} from '../../functions/domain/parking.js';
+import { FRESH_MESSAGE_MAX_AGE_SECONDS, type Lot, remainingScheduleSeconds } from '../../functions/domain/parking.js';
 import { maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { generateSecret } from '../../functions/domain/signing.js';
 import type { Metrics } from '../../functions/ports.js';
@@ -157,7 +152,8 @@ describe('sender with parking', () => {
       url: URL_1,
       openedTime: new Date(clock).toISOString(),
       wakeTime: new Date(clock + 60_000).toISOString(),
-      probeSeconds: LOT_FIRST_PROBE_SECONDS,
+      probeSeconds: 60,
+      probeMaxSeconds: 900,
       ...over,
     });
 
@@ -220,7 +216,8 @@ describe('sender with parking', () => {
     await run(handler, ...first.map((m) => record(m)));
     expect(posts).toHaveLength(5);
     const lot = lots.lots.get('tnt_1/sub_1');
-    expect(lot).toMatchObject({ state: 'open', url: URL_1, probeSeconds: LOT_FIRST_PROBE_SECONDS });
+    // Probed after the schedule's first step, then twice as long each time, up to its longest step (15 min at most).
+    expect(lot).toMatchObject({ state: 'open', url: URL_1, probeSeconds: 5, probeMaxSeconds: 900 });
     expect(counts.get('LotOpened')).toBeGreaterThanOrEqual(1);
     // Later deliveries are held on arrival: no POST, the message goes.
     const later = [6, 7, 8].map((n) => message(10 + n));
@@ -253,7 +250,7 @@ describe('sender with parking', () => {
     answers.push(fail503);
     await run(sender(), record({ ...m, resume: { token: 'tok', kind: 'probe' } }));
     expect(posts).toHaveLength(1);
-    expect(lots.lots.get('tnt_1/sub_1')).toMatchObject({ state: 'open', probeSeconds: 2 * LOT_FIRST_PROBE_SECONDS });
+    expect(lots.lots.get('tnt_1/sub_1')).toMatchObject({ state: 'open', probeSeconds: 120 });
     const d = recordOf(m);
     expect(d).toMatchObject({ status: 'pending', attempts: 2, park: { kind: 'held' } });
     expect(d.park!.token).not.toBe('tok');
@@ -296,6 +293,15 @@ describe('sender with parking', () => {
     expect(recordOf(m)).toMatchObject({ status: 'dead_lettered', deadLetterMessageId: 'm-expiring', attempts: 1 });
     expect(recordOf(m).lastError).toMatch(/^endpoint_unavailable/);
     expect(counts.get('DeliveryExpired')).toBe(1);
+  });
+
+  it('sends a held delivery whose schedule ended when its lot recovered meanwhile (the drain had not reached it)', async () => {
+    openLot({ state: 'draining' });
+    const m = message(42);
+    await held(m);
+    await run(sender(), record({ ...m, resume: { token: 'tok', kind: 'due' } }));
+    expect(posts).toEqual(['evt_42']);
+    expect(recordOf(m)).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
   it('keeps a delivery in flight when its park cannot be written', async () => {

@@ -60,6 +60,8 @@ function deliveryItem(d: Delivery, ttl: number, dueBucketSeconds: number): Item 
     round_generation: d.roundGeneration,
     dead_letter_receive: d.deadLetterReceive,
     dead_letter_message_id: d.deadLetterMessageId,
+    carrier_token: d.carrier?.token,
+    carrier_message_id: d.carrier?.messageId,
     event_body: d.eventBody,
     // A parked delivery is in the due-time index until it is written again without its park.
     ...(d.park ? parkAttributes(d.id, d.park, dueBucketSeconds) : {}),
@@ -94,6 +96,7 @@ function fromDeliveryItem(i: Item): Delivery {
   if (typeof i.gsi1pk === 'string') d.legacyListing = true;
   if (typeof i.event_body === 'string') d.eventBody = i.event_body;
   if (typeof i.dead_letter_message_id === 'string') d.deadLetterMessageId = i.dead_letter_message_id;
+  if (typeof i.carrier_token === 'string') d.carrier = { token: i.carrier_token, messageId: i.carrier_message_id as string };
   if (typeof i.park_token === 'string') {
     d.park = { kind: i.park_kind as Park['kind'], token: i.park_token, until: i.park_until as string };
     if (typeof i.park_lot_wake === 'string') d.park.lotWake = i.park_lot_wake;
@@ -108,7 +111,7 @@ function parkAttributes(deliveryId: string, park: Park, dueBucketSeconds: number
     park_token: park.token,
     park_until: park.until,
     park_lot_wake: park.lotWake,
-    gsi2pk: duePartition(dueBucket(untilMs, dueBucketSeconds), dueShard(deliveryId)),
+    gsi2pk: duePartition(dueBucket(untilMs, dueBucketSeconds), dueShard(deliveryId, dueBucketSeconds)),
     gsi2sk: `${untilMs}#${park.token}`,
   };
 }

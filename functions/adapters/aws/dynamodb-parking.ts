@@ -45,7 +45,7 @@ export class DynamoParkingStore implements ParkingIndex {
           TableName: this.tableName,
           Key: keys.lot(lot.tenantId, lot.subscriptionId),
           UpdateExpression:
-            'SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, gsi2pk = :gpk, gsi2sk = :gsk REMOVE closed_time',
+            'SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, probe_max_seconds = :probeMax, gsi2pk = :gpk, gsi2sk = :gsk REMOVE closed_time',
           ConditionExpression: 'attribute_not_exists(pk) OR #state <> :open',
           ExpressionAttributeNames: { '#type': 'type', '#state': 'state', '#url': 'url' },
           ExpressionAttributeValues: {
@@ -57,6 +57,7 @@ export class DynamoParkingStore implements ParkingIndex {
             ':opened': lot.openedTime,
             ':wake': lot.wakeTime,
             ':probe': lot.probeSeconds,
+            ':probeMax': lot.probeMaxSeconds,
             ...this.wakeKeys(lot, ':gpk', ':gsk'),
           },
           ReturnValues: 'ALL_NEW',
@@ -73,7 +74,7 @@ export class DynamoParkingStore implements ParkingIndex {
   async probeFailed(tenantId: string, subscriptionId: string, at: Date): Promise<void> {
     const lot = await this.readLot(tenantId, subscriptionId);
     if (lot?.state !== 'open') return;
-    const probeSeconds = nextProbeSeconds(lot.probeSeconds);
+    const probeSeconds = nextProbeSeconds(lot.probeSeconds, lot.probeMaxSeconds);
     const next: Lot = { ...lot, probeSeconds, wakeTime: new Date(at.getTime() + probeSeconds * 1000).toISOString() };
     // Lost to a concurrent change (the resumer's, another probe's): that change stands.
     await this.saveLot(next, lot);
@@ -214,6 +215,20 @@ export class DynamoParkingStore implements ParkingIndex {
     return cursor;
   }
 
+  async ensureCursor(bucket: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.resumerCursor(), type: 'resumer_cursor', bucket },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
   async writeCursor(cursor: DueCursor): Promise<void> {
     await this.doc.send(
       new PutCommand({
@@ -248,7 +263,10 @@ export class DynamoParkingStore implements ParkingIndex {
   private wakeKeys(lot: Pick<Lot, 'tenantId' | 'subscriptionId' | 'wakeTime'>, pkName: string, skName: string): Item {
     const wakeMs = Date.parse(lot.wakeTime);
     return {
-      [pkName]: duePartition(dueBucket(wakeMs, this.bucketSeconds), dueShard(lotPartition(lot.tenantId, lot.subscriptionId))),
+      [pkName]: duePartition(
+        dueBucket(wakeMs, this.bucketSeconds),
+        dueShard(lotPartition(lot.tenantId, lot.subscriptionId), this.bucketSeconds),
+      ),
       [skName]: `${wakeMs}#${LOT_SK}`,
     };
   }
@@ -265,6 +283,7 @@ export class DynamoParkingStore implements ParkingIndex {
       opened_time: lot.openedTime,
       wake_time: lot.wakeTime,
       probe_seconds: lot.probeSeconds,
+      probe_max_seconds: lot.probeMaxSeconds,
       ...(lot.drainedTo !== undefined ? { drained_to: lot.drainedTo } : {}),
       ...(lot.drainedTime !== undefined ? { drained_time: lot.drainedTime } : {}),
       ...(lot.closedTime !== undefined ? { closed_time: lot.closedTime } : {}),
@@ -282,6 +301,7 @@ function fromLotItem(i: Item): Lot {
     openedTime: i.opened_time as string,
     wakeTime: i.wake_time as string,
     probeSeconds: i.probe_seconds as number,
+    probeMaxSeconds: (i.probe_max_seconds as number | undefined) ?? (i.probe_seconds as number),
   };
   if (typeof i.drained_to === 'string') lot.drainedTo = i.drained_to;
   if (typeof i.drained_time === 'string') lot.drainedTime = i.drained_time;
