@@ -17,6 +17,7 @@ import {
   type IssuedLink,
   issuePortalLink,
   type PortalLifetimes,
+  portalTenantOf,
   validatePortalTtl,
 } from '../functions/app/portal-access.js';
 import { createPortalAssets } from '../functions/app/portal-assets.js';
@@ -355,7 +356,7 @@ async function startPipeline(
     async portalLink() {
       const tenant = await tenants.findByIdentity(credentials.identity);
       if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);
-      return issuePortalLink(portal, tenant.tenantId, baseUrl, portalLifetimes.linkTtlSeconds, new Date());
+      return issuePortalLink(portal, portalTenantOf(tenant), baseUrl, portalLifetimes.linkTtlSeconds, new Date());
     },
     // The gateway stops taking requests before the pollers and the emulators go.
     stop: () => stopAll(started),

@@ -36,6 +36,12 @@ export const THROTTLE_RANGE = {
  */
 export const RETRY_AFTER_SECONDS = Math.ceil(1 / THROTTLE_RANGE.rateLimit[0]);
 
+/**
+ * The authorizer's setting: the shared API key it answers for tenants without one of their own
+ * (AuthorizerOptions.sharedThrottleKey). The construct sets it; the value is no credential.
+ */
+export const SHARED_THROTTLE_KEY_ENV = 'WEBHOOKS_SHARED_THROTTLE_KEY';
+
 /** `name` names the setting in the message (`tenantThrottle`, `--rate`...). */
 export function validateThrottle(name: string, limits: ThrottleLimits): ThrottleLimits {
   for (const field of ['rateLimit', 'burstLimit'] as const) {

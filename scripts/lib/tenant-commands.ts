@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type IssuedLink, issuePortalLink } from '../../functions/app/portal-access.js';
+import { type IssuedLink, issuePortalLink, portalTenantOf } from '../../functions/app/portal-access.js';
 import { hashKey, newCredentials } from '../../functions/domain/credentials.js';
 import type { Tenant } from '../../functions/domain/model.js';
 import type { PortalSessionStore, TenantRepository } from '../../functions/ports.js';
@@ -144,6 +144,6 @@ export async function portalLinkFor(
   if (!tenant) throw new CommandError('not_found', `no tenant has identity ${identity}`);
   if (tenant.status === 'revoked') throw new CommandError('already_revoked', `tenant ${tenant.tenantId} (identity ${identity}) is revoked`);
   if (!input.apiUrl) throw new CommandError('not_found', 'the target does not say its API URL (stack output ApiUrl)');
-  const link = await issuePortalLink(portal, tenant.tenantId, input.apiUrl, input.linkTtlSeconds, ctx.now?.() ?? new Date());
+  const link = await issuePortalLink(portal, portalTenantOf(tenant), input.apiUrl, input.linkTtlSeconds, ctx.now?.() ?? new Date());
   return { ...link, tenant_id: tenant.tenantId };
 }

@@ -22,6 +22,14 @@ class MemoryTenants implements TenantRepository {
     this.items.set(identity, { ...t, status: 'revoked', revokedTime: at });
     return true;
   }
+  async setThrottleKey(identity: string, throttleKey: Tenant['throttleKey']) {
+    const { throttleKey: _old, ...t } = this.items.get(identity)!;
+    this.items.set(identity, { ...t, ...(throttleKey ? { throttleKey } : {}) });
+  }
+  async setThrottle(identity: string, throttle: Tenant['throttle']) {
+    const { throttle: _old, ...t } = this.items.get(identity)!;
+    this.items.set(identity, { ...t, ...(throttle ? { throttle } : {}) });
+  }
 }
 
 const now = () => new Date('2025-01-02T03:04:05.000Z');
