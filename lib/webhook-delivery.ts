@@ -18,6 +18,7 @@ import {
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
+import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, validateThrottle } from '../functions/domain/throttle.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
@@ -29,7 +30,7 @@ import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
 
-export type { SecretStorage };
+export type { SecretStorage, ThrottleLimits };
 
 /** Powertools Logger levels. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -74,6 +75,19 @@ export interface WebhookDeliveryProps {
   readonly fanoutMaxConcurrency?: number;
   /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
   readonly maxSubscriptionsPerTenant?: number;
+  /**
+   * Each tenant's API limit, `{ rateLimit, burstLimit }` (requests a second, and the bucket a
+   * burst can empty), unless `npm run tenant -- throttle` gives it its own: the default usage
+   * plan's throttle. At most the stage's. Whole numbers from 1.
+   * @default DEFAULT_TENANT_THROTTLE: 20 a second, burst 40
+   */
+  readonly tenantThrottle?: ThrottleLimits;
+  /**
+   * The API stage's limit, for every tenant and the public routes together. At most the account's
+   * API Gateway throttle quota (10,000 a second, burst 5,000 by default).
+   * @default DEFAULT_STAGE_THROTTLE: 100 a second, burst 200
+   */
+  readonly stageThrottle?: ThrottleLimits;
   /** How long a tenant portal link works (once), 60 s to 1 day. @default Duration.minutes(15) */
   readonly portalLinkTtl?: Duration;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default Duration.hours(1) */
@@ -216,6 +230,12 @@ export class WebhookDelivery extends Construct {
       seconds(props.attemptTimeout, Duration.millis(DEFAULT_ATTEMPT_TIMEOUT_MS)),
       ...SETTING_LIMITS.attemptTimeoutSeconds,
     );
+    const stageThrottle = validateThrottle('stageThrottle', props.stageThrottle ?? DEFAULT_STAGE_THROTTLE);
+    const tenantThrottle = validateThrottle('tenantThrottle', props.tenantThrottle ?? DEFAULT_TENANT_THROTTLE);
+    if (tenantThrottle.rateLimit > stageThrottle.rateLimit || tenantThrottle.burstLimit > stageThrottle.burstLimit)
+      throw new Error(
+        `tenantThrottle (${tenantThrottle.rateLimit}/s, burst ${tenantThrottle.burstLimit}) must be within stageThrottle (${stageThrottle.rateLimit}/s, burst ${stageThrottle.burstLimit}): the stage would throttle first`,
+      );
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
@@ -307,6 +327,8 @@ export class WebhookDelivery extends Construct {
       apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,
+      stageThrottle,
+      tenantThrottle,
       accessLogRetention: props.logRetention,
       ...functionDefaults,
     });
