@@ -18,7 +18,13 @@ import {
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
-import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, validateThrottle } from '../functions/domain/throttle.js';
+import {
+  checkTenantWithinStage,
+  DEFAULT_STAGE_THROTTLE,
+  DEFAULT_TENANT_THROTTLE,
+  type ThrottleLimits,
+  validateThrottle,
+} from '../functions/domain/throttle.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
@@ -232,10 +238,7 @@ export class WebhookDelivery extends Construct {
     );
     const stageThrottle = validateThrottle('stageThrottle', props.stageThrottle ?? DEFAULT_STAGE_THROTTLE);
     const tenantThrottle = validateThrottle('tenantThrottle', props.tenantThrottle ?? DEFAULT_TENANT_THROTTLE);
-    if (tenantThrottle.rateLimit > stageThrottle.rateLimit || tenantThrottle.burstLimit > stageThrottle.burstLimit)
-      throw new Error(
-        `tenantThrottle (${tenantThrottle.rateLimit}/s, burst ${tenantThrottle.burstLimit}) must be within stageThrottle (${stageThrottle.rateLimit}/s, burst ${stageThrottle.burstLimit}): the stage would throttle first`,
-      );
+    checkTenantWithinStage(tenantThrottle, stageThrottle);
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);

@@ -2,7 +2,7 @@ import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSecretStorage } from '../functions/domain/secret-storage.js';
-import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits } from '../functions/domain/throttle.js';
+import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
 import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
@@ -67,13 +67,8 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     const v = wholeFrom(key);
     return v === undefined ? {} : { [key]: v };
   };
-  /** A pair of context keys; either one alone keeps the other at its default. */
-  const throttleFrom = (prefix: 'tenant' | 'stage', defaults: ThrottleLimits): ThrottleLimits | undefined => {
-    const rateLimit = wholeFrom(`${prefix}RateLimit`);
-    const burstLimit = wholeFrom(`${prefix}BurstLimit`);
-    if (rateLimit === undefined && burstLimit === undefined) return undefined;
-    return { rateLimit: rateLimit ?? defaults.rateLimit, burstLimit: burstLimit ?? defaults.burstLimit };
-  };
+  const throttleFrom = (prefix: 'tenant' | 'stage', defaults: ThrottleLimits) =>
+    throttleSetting(wholeFrom(`${prefix}RateLimit`), wholeFrom(`${prefix}BurstLimit`), defaults);
 
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');

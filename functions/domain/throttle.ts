@@ -53,6 +53,28 @@ export function validateThrottle(name: string, limits: ThrottleLimits): Throttle
   return { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit };
 }
 
+/** A pair of settings given apart (context keys, environment variables): either alone keeps the other's default. */
+export function throttleSetting(
+  rateLimit: number | undefined,
+  burstLimit: number | undefined,
+  defaults: ThrottleLimits,
+): ThrottleLimits | undefined {
+  if (rateLimit === undefined && burstLimit === undefined) return undefined;
+  return { rateLimit: rateLimit ?? defaults.rateLimit, burstLimit: burstLimit ?? defaults.burstLimit };
+}
+
+/** The tenant default must be within the stage's, or the stage would always throttle first. */
+export function checkTenantWithinStage(
+  tenant: ThrottleLimits,
+  stage: ThrottleLimits,
+  names = { tenant: 'tenantThrottle', stage: 'stageThrottle' },
+): void {
+  if (tenant.rateLimit > stage.rateLimit || tenant.burstLimit > stage.burstLimit)
+    throw new Error(
+      `${names.tenant} (${tenant.rateLimit}/s, burst ${tenant.burstLimit}) must be within ${names.stage} (${stage.rateLimit}/s, burst ${stage.burstLimit}): the stage would throttle first`,
+    );
+}
+
 /** The error bodies the gateway answers itself for throttling (`{"error": {code, message}}`). */
 export const THROTTLE_ERRORS = {
   /** THROTTLED: the tenant's usage plan, the stage or the account refused the request. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
 
 /** Local mode in-process on free ports with a throw-away data directory. */
 export interface TestPipeline extends LocalPipeline {
@@ -13,9 +13,14 @@ export interface TestPipeline extends LocalPipeline {
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
+/**
+ * Unless a test sets its own limits, the stage and every tenant get the account's, which no test
+ * reaches: a test about something else must not pass or fail with how fast the machine sends.
+ * The throttling tests set low ones (test/e2e/throttling.test.ts).
+ */
 export async function startTestPipeline(options: LocalOptions = {}): Promise<TestPipeline> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'webhooks-test-'));
-  const pipeline = await startLocalPipeline({ port: 0, ...options, dataDir });
+  const pipeline = await startLocalPipeline({ port: 0, ...ACCOUNT_THROTTLE_ONLY, ...options, dataDir });
   const call: TestPipeline['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(pipeline.url + path, {
       method,
@@ -46,7 +51,11 @@ export async function startTestPipeline(options: LocalOptions = {}): Promise<Tes
   };
 }
 
-/** A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would. */
+/**
+ * A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would, but
+ * without a throttling key: like a tenant created before per-tenant throttling, the shared key
+ * throttles it (at the stage's limits).
+ */
 export async function addTenant(
   pipeline: LocalPipeline,
   name = 'other tenant',
