@@ -88,3 +88,35 @@ export async function addTenant(
 export function as(creds: { identity: string; authorization: string }): Record<string, string> {
   return { Identity: creds.identity, Authorization: creds.authorization };
 }
+
+/**
+ * A further tenant made as `npm run tenant -- create` makes it, in this process: a throttling key
+ * of its own in the default plan, through the CLI's API Gateway adapter and local mode's stand-in.
+ */
+export async function addKeyedTenant(
+  pipeline: LocalPipeline,
+  name = 'keyed tenant',
+): Promise<{ tenantId: string; identity: string; authorization: string }> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { APIGatewayClient } = await import('@aws-sdk/client-api-gateway');
+  const { DynamoTenantRepository } = await import('../../functions/adapters/aws/dynamodb-tenants.js');
+  const { createTenant } = await import('../../scripts/lib/tenant-commands.js');
+  const { ApiGatewayThrottlePlans } = await import('../../scripts/lib/throttle-plans.js');
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../local/local-aws.js');
+  const api = pipeline.endpoints.apiGateway!;
+  const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamodb = new DynamoDBClient({ ...config, endpoint: pipeline.endpoints.dynamodbEndpoint });
+  const apiGateway = new APIGatewayClient({ ...config, endpoint: api.endpoint });
+  try {
+    const created = await createTenant(
+      new DynamoTenantRepository(DynamoDBDocumentClient.from(dynamodb), pipeline.endpoints.tableName),
+      new ApiGatewayThrottlePlans(apiGateway, api),
+      { name },
+    );
+    return { tenantId: created.tenant_id, identity: created.identity, authorization: created.authorization };
+  } finally {
+    dynamodb.destroy();
+    apiGateway.destroy();
+  }
+}

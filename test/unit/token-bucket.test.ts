@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, RETRY_AFTER_SECONDS, validateThrottle } from '../../functions/domain/throttle.js';
 import { TokenBucket } from '../../functions/domain/token-bucket.js';
+import { pacer } from '../../scripts/lib/pacer.js';
 
 describe('TokenBucket', () => {
   it('starts full: a burst of burstLimit passes at once, the next is refused', () => {
@@ -74,5 +75,23 @@ describe('throttle limits', () => {
     expect(() => validateThrottle('x', { rateLimit: 1.5, burstLimit: 1 })).toThrow(/rateLimit/);
     expect(() => validateThrottle('x', { rateLimit: 1, burstLimit: 5001 })).toThrow(/burstLimit must be a whole number from 1 to 5000/);
     expect(() => validateThrottle('x', { rateLimit: Number.NaN, burstLimit: 1 })).toThrow(/rateLimit/);
+  });
+});
+
+describe('pacer', () => {
+  it('lets calls through while the bucket has tokens, then waits the retry-after for each', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const pace = pacer(
+      { rateLimit: 2, burstLimit: 2 },
+      async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+      () => now,
+    );
+    for (let i = 0; i < 5; i++) await pace();
+    // Two at once, then a whole second (Retry-After's unit) buys two more.
+    expect(slept).toEqual([1000, 1000]);
   });
 });
