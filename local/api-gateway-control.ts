@@ -5,7 +5,7 @@ import { ApiGatewayError, type ApiKeyRecord, type LocalUsagePlans, type UsagePla
 /**
  * API Gateway's control-plane REST API, the few operations of it the tenant CLI calls
  * (CreateApiKey, DeleteApiKey, CreateUsagePlan, GetUsagePlan, GetUsagePlans, CreateUsagePlanKey,
- * DeleteUsagePlanKey), on loopback over LocalUsagePlans: so the CLI's one API Gateway adapter
+ * DeleteUsagePlanKey, FlushStageAuthorizersCache), on loopback over LocalUsagePlans: so the CLI's one API Gateway adapter
  * (`@aws-sdk/client-api-gateway`) runs against local mode as it does against AWS, the way the
  * SQS adapter runs against fauxqs. Errors carry `x-amzn-ErrorType`, from which the SDK builds
  * the same exceptions AWS's answers give.
@@ -50,7 +50,12 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
-async function route(plans: LocalUsagePlans, req: IncomingMessage): Promise<[number, unknown]> {
+export interface ApiGatewayControlOptions {
+  /** FlushStageAuthorizersCache: the gateway stand-in drops its cached authorizer answers. */
+  flushAuthorizerCache?: (restApiId: string, stage: string) => void;
+}
+
+async function route(plans: LocalUsagePlans, options: ApiGatewayControlOptions, req: IncomingMessage): Promise<[number, unknown]> {
   const url = new URL(req.url ?? '/', 'http://local');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const op = `${req.method} /${parts.map((p, i) => (i % 2 === 1 ? '{}' : p)).join('/')}`;
@@ -104,18 +109,21 @@ async function route(plans: LocalUsagePlans, req: IncomingMessage): Promise<[num
     case 'DELETE /usageplans/{}/keys/{}':
       plans.deleteUsagePlanKey(parts[1]!, parts[3]!);
       return [202, {}];
-    default:
-      throw new ApiGatewayError(
-        'BadRequestException',
-        400,
-        `${req.method} ${url.pathname} is not served by local mode's API Gateway stand-in`,
-      );
+    case 'DELETE /restapis/{}/stages/{}/cache/{}':
+      if (parts[5] !== 'authorizers') break;
+      options.flushAuthorizerCache?.(parts[1]!, parts[3]!);
+      return [202, {}];
   }
+  throw new ApiGatewayError('BadRequestException', 400, `${req.method} ${url.pathname} is not served by local mode's API Gateway stand-in`);
 }
 
-export async function startApiGatewayControl(plans: LocalUsagePlans, port = 0): Promise<ApiGatewayControl> {
+export async function startApiGatewayControl(
+  plans: LocalUsagePlans,
+  options: ApiGatewayControlOptions = {},
+  port = 0,
+): Promise<ApiGatewayControl> {
   const server: Server = createServer((req, res: ServerResponse) => {
-    route(plans, req).then(
+    route(plans, options, req).then(
       ([status, body]) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));

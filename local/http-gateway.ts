@@ -30,6 +30,8 @@ export interface GatewayOptions {
 export interface Gateway {
   url: string;
   port: number;
+  /** Drops every cached authorizer answer (API Gateway's FlushStageAuthorizersCache). */
+  flushAuthorizerCache(): void;
   stop(): Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
+    flushAuthorizerCache: () => authorizerCache.clear(),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -239,7 +239,13 @@ async function startPipeline(
     throttle: throttles.stage,
     keyValue: LOCAL_SHARED_THROTTLE_KEY,
   });
-  const apiGatewayControl = await startApiGatewayControl(usagePlans);
+  // The gateway starts last; until then there is no cache to flush.
+  let flushAuthorizerCache: () => void = () => undefined;
+  const apiGatewayControl = await startApiGatewayControl(usagePlans, {
+    flushAuthorizerCache: (restApiId, stage) => {
+      if (restApiId === apiStage.apiId && stage === apiStage.stage) flushAuthorizerCache();
+    },
+  });
   started.push(() => apiGatewayControl.stop());
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
@@ -390,6 +396,7 @@ async function startPipeline(
     throw err;
   });
   started.push(() => gateway.stop());
+  flushAuthorizerCache = gateway.flushAuthorizerCache;
   lock.setUrl(gateway.url);
   baseUrl = `${gateway.url}/`;
 

@@ -242,6 +242,8 @@ export interface BackfillResult {
  * The upgrade step: every active tenant without an API key (created before per-tenant
  * throttling, so throttled by the shared key) gets its own, in the plan its limits say. Safe to
  * run again: keyed tenants are left alone. Paced by `plans` (CreateApiKey allows 5 a second).
+ * Then the stage's authorizer cache is flushed: answers cached before (some from the authorizer
+ * of before the deploy, which named no key at all) give way to ones naming each tenant's key.
  */
 export async function backfillKeys(repo: TenantRepository, plans: ThrottlePlans | undefined, target: string): Promise<BackfillResult> {
   const apiPlans = requirePlans(plans, target);
@@ -254,6 +256,7 @@ export async function backfillKeys(repo: TenantRepository, plans: ThrottlePlans 
       result.keyed.push({ tenant_id: tenant.tenantId, identity: tenant.identity });
     }
   }
+  await apiPlans.flushAuthorizerCache();
   return result;
 }
 

@@ -5,6 +5,7 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
+  FlushStageAuthorizersCacheCommand,
   GetUsagePlanCommand,
   GetUsagePlansCommand,
   NotFoundException,
@@ -27,6 +28,11 @@ export interface ThrottlePlans {
   deleteKey(key: ThrottleKey): Promise<void>;
   /** The limits of the default plan and of the shared key's plan, as deployed. */
   planLimits(): Promise<{ default: ThrottleLimits; shared: ThrottleLimits }>;
+  /**
+   * Drops every answer API Gateway cached from the authorizer on the stage: the next request of
+   * each credential is authorized afresh and so names its tenant's key as it is now.
+   */
+  flushAuthorizerCache(): Promise<void>;
 }
 
 /** Where the plans live: the stack's outputs, or local mode's endpoints file. */
@@ -107,6 +113,10 @@ export class ApiGatewayThrottlePlans implements ThrottlePlans {
       return { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit };
     };
     return { default: await limitsOf(this.api.defaultUsagePlanId), shared: await limitsOf(this.api.sharedUsagePlanId) };
+  }
+
+  async flushAuthorizerCache(): Promise<void> {
+    await this.client.send(new FlushStageAuthorizersCacheCommand({ restApiId: this.api.restApiId, stageName: this.api.stage }));
   }
 
   private async addToPlan(usagePlanId: string, key: ThrottleKey): Promise<void> {

@@ -65,6 +65,9 @@ class MemoryPlans implements ThrottlePlans {
   async planLimits() {
     return { default: { rateLimit: 20, burstLimit: 40 }, shared: { rateLimit: 100, burstLimit: 200 } };
   }
+  async flushAuthorizerCache() {
+    this.calls.push('flushAuthorizerCache');
+  }
 }
 
 const now = () => new Date('2025-01-02T03:04:05.000Z');
@@ -197,6 +200,8 @@ describe('tenant commands', () => {
     expect(result).toEqual({ keyed: [{ tenant_id: oldest.tenant_id, identity: oldest.identity }], already_keyed: 2, revoked: 1 });
     expect(repo.items.get(oldest.identity)!.throttleKey).toBeDefined();
     expect(repo.items.get(keyed.identity)!.throttleKey!.id).toBe('key1');
+    // Then cached authorizer answers, which named the shared key (or none), give way.
+    expect(plans.calls.at(-1)).toBe('flushAuthorizerCache');
     expect(await backfillKeys(repo, plans, TARGET)).toEqual({ keyed: [], already_keyed: 3, revoked: 1 });
   });
 

@@ -5,6 +5,7 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
+  FlushStageAuthorizersCacheCommand,
   GetUsagePlanCommand,
   GetUsagePlansCommand,
   NotFoundException,
@@ -140,6 +141,12 @@ describe('ApiGatewayThrottlePlans', () => {
       .on(GetUsagePlanCommand, { usagePlanId: 'plan-shared' })
       .resolves({ throttle: { rateLimit: 100, burstLimit: 200 } });
     expect(await plans().planLimits()).toEqual({ default: { rateLimit: 20, burstLimit: 40 }, shared: { rateLimit: 100, burstLimit: 200 } });
+  });
+
+  it("flushes the stage's authorizer cache", async () => {
+    mock.on(FlushStageAuthorizersCacheCommand).resolves({});
+    await plans().flushAuthorizerCache();
+    expect(sent()).toEqual([['FlushStageAuthorizersCache', { restApiId: 'a1b2c3', stageName: 'prod' }]]);
   });
 
   it('paces key creation when asked (CreateApiKey: 5 a second per account)', async () => {
