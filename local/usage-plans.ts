@@ -79,7 +79,7 @@ export class LocalUsagePlans {
       value,
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
-      // CreateApiKey's default: a key nobody enabled throttles nobody, it is refused.
+      // CreateApiKey documents no default; the stricter reading: a key nobody enabled is refused.
       enabled: input.enabled ?? false,
       createdDate: Math.floor(Date.now() / 1000),
     };

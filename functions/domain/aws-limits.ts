@@ -47,8 +47,8 @@ export const SECRETS_MANAGER_BATCH_GET_MAX_SECRETS = 20;
 // API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;
 /**
- * The account's throttle quota per Region, across all its APIs (the default; adjustable, except
- * in Regions where it starts at 2,500 rps): no stage or usage plan throttles past it.
+ * The account's throttle quota per Region, across all its APIs: the default in most Regions
+ * (2,500 a second, burst 1,250 in some newer ones), adjustable. No stage or plan goes past it.
  */
 export const API_GATEWAY_ACCOUNT_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html

@@ -68,7 +68,7 @@ export class ApiGatewayThrottlePlans implements ThrottlePlans {
       new CreateApiKeyCommand({
         name: tenantId,
         description: `Throttling identity of tenant ${tenantId} on ${this.api.restApiId}/${this.api.stage}; never a credential (API key source AUTHORIZER)`,
-        // CreateApiKey's default is a disabled key, which API Gateway refuses like an unknown one.
+        // Said, not left to a default CreateApiKey does not document: a disabled key is refused like an unknown one.
         enabled: true,
       }),
     );
