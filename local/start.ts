@@ -19,9 +19,14 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** WEBHOOKS_TENANT_RATE_LIMIT and _BURST_LIMIT (or STAGE): either alone keeps the other's default; the pipeline checks them. */
+/** WEBHOOKS_TENANT_RATE_LIMIT and _BURST_LIMIT (or STAGE): either alone keeps the other's default; the pipeline checks the range. */
 function throttleFromEnv(scope: 'TENANT' | 'STAGE', defaults: ThrottleLimits): ThrottleLimits | undefined {
-  const read = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const read = (name: string) => {
+    const value = process.env[name];
+    if (!value) return undefined;
+    if (!/^\d+$/.test(value.trim())) fail(`${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
   return throttleSetting(read(`WEBHOOKS_${scope}_RATE_LIMIT`), read(`WEBHOOKS_${scope}_BURST_LIMIT`), defaults);
 }
 
