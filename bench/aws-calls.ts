@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import { pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
 /**
@@ -52,7 +52,7 @@ export async function measureCalls(options: CallsOptions): Promise<CallsPhase[]>
   let pipeline: LocalPipeline | undefined;
   try {
     // As deployed: API Gateway reuses an authorizer answer for 300 s.
-    pipeline = await startLocalPipeline({ port: 0, dataDir, authorizerCacheTtlSeconds: 300 });
+    pipeline = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300 });
     const p = pipeline;
     const call = async (path: string, body: unknown): Promise<{ status: number; text: string }> => {
       const res = await fetch(p.url + path, {

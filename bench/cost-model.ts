@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
-import { LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
 import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
 import type { StackSettings } from './stack-settings.js';
@@ -185,7 +185,7 @@ export async function measureCostPhases(options: CostRunOptions): Promise<CostPh
   let pipeline: LocalPipeline | undefined;
   try {
     // As deployed: API Gateway reuses an authorizer answer for 300 s.
-    pipeline = await startLocalPipeline({ port: 0, dataDir, authorizerCacheTtlSeconds: 300 });
+    pipeline = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300 });
     const p = pipeline;
     const doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),

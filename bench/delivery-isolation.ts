@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalOptions, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, type LocalOptions, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import { pool, sleep } from './support.js';
 
 /**
@@ -76,7 +76,7 @@ const duplicateAcks = (rs: readonly BenchReceiver[]) => rs.reduce((n, r) => n + 
 
 async function withPipeline<T>(options: LocalOptions, body: (p: LocalPipeline, call: Caller) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
-  const p = await startLocalPipeline({ port: 0, dataDir, authorizerCacheTtlSeconds: 300, ...options });
+  const p = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300, ...options });
   const call: Caller = async (path, body) => {
     const res = await fetch(p.url + path, {
       method: 'POST',

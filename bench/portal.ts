@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startLocalPipeline } from '../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, startLocalPipeline } from '../local/pipeline.js';
 import { buildPortal } from '../portal/build.js';
 import { launchChromium } from '../portal/chromium.js';
 import { median } from './support.js';
@@ -27,7 +27,7 @@ export interface PortalFigure {
 export async function measurePortal(options: { runs: number; subscriptions: number; log: (line: string) => void }): Promise<PortalFigure> {
   const files = await buildPortal();
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-portal-'));
-  const pipeline = await startLocalPipeline({ port: 0, dataDir });
+  const pipeline = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY });
   const browser = await launchChromium();
   try {
     const auth = { Identity: pipeline.credentials.identity, Authorization: pipeline.credentials.authorization };

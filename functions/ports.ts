@@ -3,8 +3,9 @@
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
 import type { HistoryEntry } from './domain/delivery-record.js';
-import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, WebhookEvent } from './domain/model.js';
+import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
+import type { ThrottleLimits } from './domain/throttle.js';
 
 export interface Page<T> {
   items: T[];
@@ -44,6 +45,10 @@ export interface TenantRepository {
   findByIdentity(identity: string): Promise<Tenant | undefined>;
   list(): Promise<Tenant[]>;
   revoke(identity: string, at: string): Promise<boolean>;
+  /** Records the tenant's API key (undefined: it has none any more); fails for an unknown identity. */
+  setThrottleKey(identity: string, key: ThrottleKey | undefined): Promise<void>;
+  /** Records the tenant's own limits (undefined: back to the default); fails for an unknown identity. */
+  setThrottle(identity: string, limits: ThrottleLimits | undefined): Promise<void>;
 }
 
 export interface SecretStore {
@@ -238,6 +243,8 @@ export interface PortalGrant {
   tokenHash: string;
   tenantId: string;
   expiresTime: string;
+  /** The tenant's throttling key value (Tenant.throttleKey), so a session is throttled as its tenant. */
+  throttleKey?: string;
 }
 
 /** The tenant portal's one-time links and sessions. */

@@ -5,6 +5,7 @@
  */
 
 export { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
+export { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE } from '../functions/domain/throttle.js';
 export { ALARM_IDS, type AlarmId, type AlarmThresholds, deliveryLateDefaultSeconds } from './constructs/alarms.js';
 export { WIDGETS } from './constructs/dashboard.js';
 export {
@@ -16,6 +17,7 @@ export {
   MAX_CONCURRENCY_RANGE,
   METRICS_NAMESPACE,
   type SecretStorage,
+  type ThrottleLimits,
   WebhookDelivery,
   type WebhookDeliveryProps,
 } from './webhook-delivery.js';

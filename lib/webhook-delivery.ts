@@ -24,6 +24,13 @@ import {
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
+import {
+  checkTenantWithinStage,
+  DEFAULT_STAGE_THROTTLE,
+  DEFAULT_TENANT_THROTTLE,
+  type ThrottleLimits,
+  validateThrottle,
+} from '../functions/domain/throttle.js';
 import { IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -37,7 +44,7 @@ import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
 
-export type { SecretStorage };
+export type { SecretStorage, ThrottleLimits };
 
 /** Powertools Logger levels. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -92,6 +99,19 @@ export interface WebhookDeliveryProps {
   readonly resumeRatePerSecond?: number;
   /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
   readonly maxSubscriptionsPerTenant?: number;
+  /**
+   * Each tenant's API limit, `{ rateLimit, burstLimit }` (requests a second, and the bucket a
+   * burst can empty), unless `npm run tenant -- throttle` gives it its own: the default usage
+   * plan's throttle. At most the stage's. Whole numbers from 1.
+   * @default DEFAULT_TENANT_THROTTLE: 20 a second, burst 40
+   */
+  readonly tenantThrottle?: ThrottleLimits;
+  /**
+   * The API stage's limit, for every tenant and the public routes together. At most the account's
+   * API Gateway throttle quota (10,000 a second, burst 5,000 by default).
+   * @default DEFAULT_STAGE_THROTTLE: 100 a second, burst 200
+   */
+  readonly stageThrottle?: ThrottleLimits;
   /** How long a tenant portal link works (once), 60 s to 1 day. @default Duration.minutes(15) */
   readonly portalLinkTtl?: Duration;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default Duration.hours(1) */
@@ -254,6 +274,9 @@ export class WebhookDelivery extends Construct {
       seconds(props.attemptTimeout, Duration.millis(DEFAULT_ATTEMPT_TIMEOUT_MS)),
       ...SETTING_LIMITS.attemptTimeoutSeconds,
     );
+    const stageThrottle = validateThrottle('stageThrottle', props.stageThrottle ?? DEFAULT_STAGE_THROTTLE);
+    const tenantThrottle = validateThrottle('tenantThrottle', props.tenantThrottle ?? DEFAULT_TENANT_THROTTLE);
+    checkTenantWithinStage(tenantThrottle, stageThrottle);
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
@@ -351,6 +374,8 @@ export class WebhookDelivery extends Construct {
       apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,
+      stageThrottle,
+      tenantThrottle,
       accessLogRetention: props.logRetention,
       ...functionDefaults,
     });

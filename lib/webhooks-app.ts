@@ -2,6 +2,7 @@ import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSecretStorage } from '../functions/domain/secret-storage.js';
+import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
 import type { LogLevel } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
@@ -34,6 +35,8 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
  *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
  *   secretStorage                   per-subscription or envelope (per-subscription)
+ *   tenantRateLimit, tenantBurstLimit   each tenant's API limit unless given its own (20, 40)
+ *   stageRateLimit, stageBurstLimit     the API stage's limit, all tenants together (100, 200)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -44,6 +47,12 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     return Array.isArray(value) ? value.join(',') : String(value);
   };
 
+  const wholeFrom = (key: string): number | undefined => {
+    const v = context(key);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`context ${key} must be a whole number, got "${v}"`);
+    return Number(v);
+  };
   const numberFrom = (
     key:
       | 'secretRotationOverlapSeconds'
@@ -55,11 +64,11 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
       | 'portalLinkTtlSeconds'
       | 'portalSessionTtlSeconds',
   ) => {
-    const v = context(key);
-    if (v === undefined) return {};
-    if (!/^\d+$/.test(v)) throw new Error(`context ${key} must be a whole number, got "${v}"`);
-    return { [key]: Number(v) };
+    const v = wholeFrom(key);
+    return v === undefined ? {} : { [key]: v };
   };
+  const throttleFrom = (prefix: 'tenant' | 'stage', defaults: ThrottleLimits) =>
+    throttleSetting(wholeFrom(`${prefix}RateLimit`), wholeFrom(`${prefix}BurstLimit`), defaults);
 
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');
@@ -78,6 +87,8 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('portalLinkTtlSeconds'),
     ...numberFrom('portalSessionTtlSeconds'),
     secretStorage: parseSecretStorage(context('secretStorage')),
+    tenantThrottle: throttleFrom('tenant', DEFAULT_TENANT_THROTTLE),
+    stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,7 +1,14 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { type LogLevel, SETTING_LIMITS, type SecretStorage, WebhookDelivery, wholeNumber } from './webhook-delivery.js';
+import {
+  type LogLevel,
+  SETTING_LIMITS,
+  type SecretStorage,
+  type ThrottleLimits,
+  WebhookDelivery,
+  wholeNumber,
+} from './webhook-delivery.js';
 
 export { API_SECRET_ACTIONS } from './webhook-delivery.js';
 
@@ -40,6 +47,10 @@ export interface WebhooksStackProps extends StackProps {
   readonly portalSessionTtlSeconds?: number;
   /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
   readonly secretStorage?: SecretStorage;
+  /** Each tenant's API limit unless given its own (see WebhookDeliveryProps.tenantThrottle). @default 20 a second, burst 40 */
+  readonly tenantThrottle?: ThrottleLimits;
+  /** The API stage's limit for everyone together. @default 100 a second, burst 200 */
+  readonly stageThrottle?: ThrottleLimits;
 }
 
 /**
@@ -76,6 +87,8 @@ export class WebhooksStack extends Stack {
       portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
       portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
       secretStorage: props.secretStorage,
+      tenantThrottle: props.tenantThrottle,
+      stageThrottle: props.stageThrottle,
     });
     const w = this.webhooks;
 
@@ -104,6 +117,15 @@ export class WebhooksStack extends Stack {
     output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');
     output('FanoutFunctionName', w.functions.fanout.functionName, 'The fan-out Lambda.');
     output('SenderFunctionName', w.functions.sender.functionName, 'The sender Lambda.');
+    const api = w.webhookApi;
+    output('RestApiId', api.api.restApiId, 'The REST API (the tenant CLI makes usage plans for its stage).');
+    output('ApiStageName', api.api.deploymentStage.stageName, 'The REST API stage tenants call.');
+    output('DefaultUsagePlanId', api.throttling.defaultUsagePlan.usagePlanId, "Usage plan of tenants' keys at the default limits.");
+    output(
+      'SharedUsagePlanId',
+      api.throttling.sharedUsagePlan.usagePlanId,
+      'Usage plan of the shared key (tenants without a key of their own).',
+    );
     output('StackName', this.stackName, 'Name of this stack.');
   }
 }

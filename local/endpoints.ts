@@ -15,5 +15,13 @@ export interface LocalEndpoints {
   ingestQueueUrl: string;
   ingestDeadLetterQueueUrl?: string;
   busTargetDeadLetterQueueUrl?: string;
+  /** The stand-in for API Gateway's keys and usage plans, and the stage's plans (the stack's outputs' counterparts). */
+  apiGateway?: {
+    endpoint: string;
+    restApiId: string;
+    stage: string;
+    defaultUsagePlanId: string;
+    sharedUsagePlanId: string;
+  };
   pid: number;
 }

@@ -3,11 +3,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { errorBody, headerValue, MAX_BODY_BYTES } from '../functions/app/http.js';
+import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../functions/domain/throttle.js';
+import type { Admission, GatewayThrottle } from './gateway-throttle.js';
 
 /**
  * Local stand-in for API Gateway (REST, Lambda proxy): turns each HTTP request into the
  * event API Gateway sends, runs the same REQUEST authorizer first and answers 401 as the
- * stack's gateway responses do.
+ * stack's gateway responses do. With `throttle`, it throttles as the stage and the usage plans
+ * do (gateway-throttle.ts), by the API key the authorizer names, before any function runs.
  */
 export interface GatewayOptions {
   port: number;
@@ -20,15 +23,22 @@ export interface GatewayOptions {
   sites?: readonly { prefix: string; handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> }[];
   /** Reuse an Allow for the same identity headers this long, as API Gateway's result cache does. */
   authorizerCacheTtlSeconds?: number;
+  /** Per-key, stage and account throttling; none without it. */
+  throttle?: GatewayThrottle;
 }
 
 export interface Gateway {
   url: string;
   port: number;
+  /** Drops every cached authorizer answer (API Gateway's FlushStageAuthorizersCache). */
+  flushAuthorizerCache(): void;
   stop(): Promise<void>;
 }
 
-const STAGE = 'local';
+/** The stage and REST API id local mode's usage plans name (as the stack's name `prod` and its API). */
+export const LOCAL_STAGE = 'local';
+export const LOCAL_REST_API_ID = 'local';
+const STAGE = LOCAL_STAGE;
 const METHOD_ARN_PREFIX = 'arn:aws:execute-api:us-east-1:000000000000:local';
 
 /** API Gateway's own cap is 10 MB; past that it never reaches the Lambda. */
@@ -123,6 +133,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           });
         context = result.context as Record<string, unknown> | undefined;
       }
+      // Authorized routes require an API key, and the authorizer supplies it (key source AUTHORIZER).
+      const admission = options.throttle?.admit(!isPublic, result?.usageIdentifierKey ?? undefined);
+      if (admission && !admission.admitted) return send(refusal(admission));
       const tenantId = context?.tenantId as string | undefined;
       const event = {
         resource: '/{proxy+}',
@@ -163,10 +176,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
+    flushAuthorizerCache: () => authorizerCache.clear(),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** As the stack's THROTTLED and INVALID_API_KEY gateway responses answer. */
+function refusal(admission: Exclude<Admission, { admitted: true }>): APIGatewayProxyResult {
+  const [error, retryAfter] =
+    admission.reason === 'throttled'
+      ? [THROTTLE_ERRORS.rateLimited, admission.retryAfterSeconds]
+      : [THROTTLE_ERRORS.keyUnavailable, RETRY_AFTER_SECONDS];
+  return {
+    statusCode: error.status,
+    headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
+    body: JSON.stringify(errorBody(error.code, error.message)),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type IssuedLink,
   issuePortalLink,
   type PortalLifetimes,
+  portalTenantOf,
   validatePortalTtl,
 } from '../functions/app/portal-access.js';
 import { createPortalAssets } from '../functions/app/portal-assets.js';
@@ -26,15 +27,25 @@ import { createResumer, type ResumeReport } from '../functions/app/resumer.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
+import { API_GATEWAY_ACCOUNT_THROTTLE } from '../functions/domain/aws-limits.js';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
+import type { ThrottleKey } from '../functions/domain/model.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
+import {
+  checkTenantWithinStage,
+  DEFAULT_STAGE_THROTTLE,
+  DEFAULT_TENANT_THROTTLE,
+  type ThrottleLimits,
+  validateThrottle,
+} from '../functions/domain/throttle.js';
 import type { EventBus } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
+import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
@@ -42,12 +53,14 @@ import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { Faults, faultyQueue, faultyResumer, faultyStore } from './faults.js';
-import { startGateway } from './http-gateway.js';
+import { GatewayThrottle } from './gateway-throttle.js';
+import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
+import { LocalUsagePlans } from './usage-plans.js';
 
 /**
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
@@ -64,6 +77,22 @@ export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
 /** Local mode's due-time buckets: the resumer runs every second (on AWS, every minute on 60 s buckets). */
 export const LOCAL_DUE_BUCKET_SECONDS = 1;
+/**
+ * The shared throttling key (the stack's is derived from its path and stack id): what the
+ * authorizer answers for tenants without a key of their own. Not a credential.
+ */
+export const LOCAL_SHARED_THROTTLE_KEY = 'localSharedThrottleKey00000000000000000';
+/**
+ * Options that leave only the account's API limits (10,000 a second, burst 5,000): for the
+ * benchmarks, and tests that send fast without being about throttling, so they never depend on
+ * the machine's speed. npm start and the stack keep the defaults.
+ */
+export const ACCOUNT_THROTTLE_ONLY: Pick<LocalOptions, 'tenantThrottle' | 'stageThrottle'> = {
+  tenantThrottle: API_GATEWAY_ACCOUNT_THROTTLE,
+  stageThrottle: API_GATEWAY_ACCOUNT_THROTTLE,
+};
+/** Local mode's API keys and usage plans (local/usage-plans.ts), under the data directory. */
+const USAGE_PLANS_FILE = 'api-gateway-usage-plans.json';
 /** How long a stop waits for batches in flight before closing the emulators under them. */
 const STOP_GRACE_MS = 2_000;
 
@@ -81,6 +110,13 @@ export interface LocalOptions {
    * as API Gateway does (300 s on AWS). 0 by default, so a revoke shows at once locally.
    */
   authorizerCacheTtlSeconds?: number;
+  /**
+   * Each tenant's limit unless given its own (`npm run tenant -- throttle`), as the construct's
+   * `tenantThrottle` (WEBHOOKS_TENANT_RATE_LIMIT, WEBHOOKS_TENANT_BURST_LIMIT; 20 a second, burst 40).
+   */
+  tenantThrottle?: ThrottleLimits;
+  /** The stage's limit for everyone together, as `stageThrottle` (WEBHOOKS_STAGE_RATE_LIMIT, ..._BURST_LIMIT; 100, burst 200). */
+  stageThrottle?: ThrottleLimits;
   /** Live subscriptions a tenant may have (1,000 by default, as on AWS); creating more answers 409. */
   maxSubscriptionsPerTenant?: number;
   /** How long a portal link works, in seconds (WEBHOOKS_PORTAL_LINK_TTL_SECONDS; 900). */
@@ -142,6 +178,8 @@ export interface LocalPipeline {
   sqs: SqsEmulator;
   /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
   faults: Faults;
+  /** API Gateway's API keys and usage plans as local mode keeps them (the tenant CLI changes them). */
+  usagePlans: LocalUsagePlans;
   /** A one-time portal link for the local tenant. */
   portalLink(): Promise<IssuedLink>;
   /** SQS's 12-hour visibility rule as the twin enforces it, with every change asked for. */
@@ -197,6 +235,18 @@ function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
   }
 }
 
+/** Both limits, checked as the construct checks its props. */
+function throttlesOf(options: LocalOptions): { tenant: ThrottleLimits; stage: ThrottleLimits } {
+  try {
+    const tenant = validateThrottle('tenantThrottle (WEBHOOKS_TENANT_*)', options.tenantThrottle ?? DEFAULT_TENANT_THROTTLE);
+    const stage = validateThrottle('stageThrottle (WEBHOOKS_STAGE_*)', options.stageThrottle ?? DEFAULT_STAGE_THROTTLE);
+    checkTenantWithinStage(tenant, stage);
+    return { tenant, stage };
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 async function startPipeline(
   options: LocalOptions,
   dataDir: string,
@@ -208,6 +258,26 @@ async function startPipeline(
   const log = usage.log(options.log ?? (() => undefined));
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
+  const throttles = throttlesOf(options);
+
+  // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
+  const usagePlans = new LocalUsagePlans(join(dataDir, USAGE_PLANS_FILE));
+  const apiStage = { apiId: LOCAL_REST_API_ID, stage: LOCAL_STAGE };
+  const defaultUsagePlanId = usagePlans.deploy({ name: 'local-api-tenants', stage: apiStage, throttle: throttles.tenant });
+  const sharedUsagePlanId = usagePlans.deploy({
+    name: 'local-api-shared',
+    stage: apiStage,
+    throttle: throttles.stage,
+    keyValue: LOCAL_SHARED_THROTTLE_KEY,
+  });
+  // The gateway starts last; until then there is no cache to flush.
+  let flushAuthorizerCache: () => void = () => undefined;
+  const apiGatewayControl = await startApiGatewayControl(usagePlans, {
+    flushAuthorizerCache: (restApiId, stage) => {
+      if (restApiId === apiStage.apiId && stage === apiStage.stage) flushAuthorizerCache();
+    },
+  });
+  started.push(() => apiGatewayControl.stop());
 
   const dynamo = await startDynamo(join(dataDir, 'dynamodb'), LOCAL_TABLE);
   started.push(() => dynamo.stop());
@@ -270,7 +340,12 @@ async function startPipeline(
   });
   started.push(() => client.close());
 
-  const { tenantId, ...credentials } = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization);
+  const { tenantId, ...credentials } = await ensureLocalTenant(tenants, dataDir, options.identity, options.authorization, (id) => {
+    // As `npm run tenant -- create` does: an enabled key of its own, in the default plan.
+    const key = usagePlans.createApiKey({ name: id, enabled: true });
+    usagePlans.createUsagePlanKey(defaultUsagePlanId, key.id);
+    return { id: key.id, value: key.value };
+  });
   const portal = new DynamoPortalSessionStore(dynamo.doc, LOCAL_TABLE);
   // Known once the gateway listens; portal links point below it.
   let baseUrl = '';
@@ -370,8 +445,9 @@ async function startPipeline(
   const gateway = await startGateway({
     port,
     api: usage.lambda('api', api),
-    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal)),
+    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY })),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
+    throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
     sites: [{ prefix: '/portal', handler: portalAssets }],
   }).catch((err: NodeJS.ErrnoException) => {
@@ -383,6 +459,7 @@ async function startPipeline(
     throw err;
   });
   started.push(() => gateway.stop());
+  flushAuthorizerCache = gateway.flushAuthorizerCache;
   lock.setUrl(gateway.url);
   baseUrl = `${gateway.url}/`;
 
@@ -396,6 +473,13 @@ async function startPipeline(
     ingestQueueUrl: sqs.ingest.url,
     ingestDeadLetterQueueUrl: sqs.ingestDlq.url,
     busTargetDeadLetterQueueUrl: sqs.busTargetDlq.url,
+    apiGateway: {
+      endpoint: apiGatewayControl.endpoint,
+      restApiId: LOCAL_REST_API_ID,
+      stage: LOCAL_STAGE,
+      defaultUsagePlanId,
+      sharedUsagePlanId,
+    },
     pid: process.pid,
   };
   const endpointsFile = join(dataDir, ENDPOINTS_FILE);
@@ -416,10 +500,11 @@ async function startPipeline(
     faults,
     visibilityRule,
     resumeNow: () => resumes.runNow(),
+    usagePlans,
     async portalLink() {
       const tenant = await tenants.findByIdentity(credentials.identity);
       if (!tenant) throw new Error(`the local tenant ${credentials.identity} is gone`);
-      return issuePortalLink(portal, tenant.tenantId, baseUrl, portalLifetimes.linkTtlSeconds, new Date());
+      return issuePortalLink(portal, portalTenantOf(tenant), baseUrl, portalLifetimes.linkTtlSeconds, new Date());
     },
     // The gateway stops taking requests before the pollers and the emulators go.
     stop: () => stopAll(started),
@@ -457,8 +542,9 @@ function startResumeLoop(run: () => Promise<ResumeReport>, intervalMs: number, o
 async function ensureLocalTenant(
   tenants: DynamoTenantRepository,
   dataDir: string,
-  identity?: string,
-  authorization?: string,
+  identity: string | undefined,
+  authorization: string | undefined,
+  newThrottleKey: (tenantId: string) => ThrottleKey,
 ): Promise<{ identity: string; authorization: string; tenantId: string }> {
   const file = join(dataDir, 'local-tenant.json');
   let creds: { identity: string; authorization: string };
@@ -475,6 +561,7 @@ async function ensureLocalTenant(
       keyHash: hashKey(creds.authorization),
       status: 'active',
       createdTime: new Date().toISOString(),
+      throttleKey: newThrottleKey(tenantId),
     });
   } else if (!keyMatches(creds.authorization, existing.keyHash)) {
     throw new Error(`Identity ${creds.identity} already exists in ${dataDir} with another Authorization value`);

@@ -1,5 +1,6 @@
 import type { IssuedLink } from '../functions/app/portal-access.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
 import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
@@ -18,9 +19,22 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** WEBHOOKS_TENANT_RATE_LIMIT and _BURST_LIMIT (or STAGE): either alone keeps the other's default; the pipeline checks the range. */
+function throttleFromEnv(scope: 'TENANT' | 'STAGE', defaults: ThrottleLimits): ThrottleLimits | undefined {
+  const read = (name: string) => {
+    const value = process.env[name];
+    if (!value) return undefined;
+    if (!/^\d+$/.test(value.trim())) fail(`${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+  return throttleSetting(read(`WEBHOOKS_${scope}_RATE_LIMIT`), read(`WEBHOOKS_${scope}_BURST_LIMIT`), defaults);
+}
+
 async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }> {
   const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
   const env = process.env;
+  const tenantThrottle = throttleFromEnv('TENANT', DEFAULT_TENANT_THROTTLE);
+  const stageThrottle = throttleFromEnv('STAGE', DEFAULT_STAGE_THROTTLE);
   const pipeline = await startLocalPipeline({
     port,
     dataDir: env.WEBHOOKS_DATA_DIR ?? '.data',
@@ -29,6 +43,8 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
     ...(env.MAX_SUBSCRIPTIONS_PER_TENANT ? { maxSubscriptionsPerTenant: maxSubscriptionsPerTenant() } : {}),
     secretStorage: secretStorage(env.WEBHOOKS_SECRET_STORAGE),
+    ...(tenantThrottle ? { tenantThrottle } : {}),
+    ...(stageThrottle ? { stageThrottle } : {}),
     ...(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),
     ...(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS
       ? { processingVisibilitySeconds: Number(env.WEBHOOKS_PROCESSING_VISIBILITY_SECONDS) }

@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { keyMatches } from '../domain/credentials.js';
+import type { Tenant } from '../domain/model.js';
 import { PORTAL_IDENTITY } from '../domain/portal.js';
 import type { PortalSessionStore, TenantRepository } from '../ports.js';
 import { headerValue } from './header-value.js';
@@ -17,7 +18,7 @@ export async function authenticate(
   tenants: TenantRepository,
   identity: string | undefined,
   authorization: string | undefined,
-): Promise<string | null> {
+): Promise<Tenant | null> {
   if (!identity || !authorization || identity.length > 200 || authorization.length > 500) return null;
   const tenant = await tenants.findByIdentity(identity);
   if (!tenant) {
@@ -26,7 +27,18 @@ export async function authenticate(
     return null;
   }
   if (!keyMatches(authorization, tenant.keyHash) || tenant.status !== 'active') return null;
-  return tenant.tenantId;
+  return tenant;
+}
+
+export interface AuthorizerOptions {
+  now?: () => Date;
+  /**
+   * The API key answered for tenants (and portal sessions) without one of their own: those
+   * created before per-tenant throttling. Its usage plan has the stage's limits, so their
+   * requests go on as before until `npm run tenant -- backfill` gives each its own key.
+   * Without it such tenants get no `usageIdentifierKey`, which API Gateway refuses.
+   */
+  sharedThrottleKey?: string;
 }
 
 /**
@@ -34,8 +46,18 @@ export async function authenticate(
  * stage, because API Gateway caches it per Identity+Authorization pair and reuses it for other
  * routes. A portal session (Identity `portal-session`, `Bearer` token) gets only the portal's
  * routes (PORTAL_SCOPE, from portal-route-keys.ts), so a cached answer never opens any other.
+ *
+ * Either way the answer names the tenant's API key as `usageIdentifierKey` (the API's key source
+ * is AUTHORIZER), so API Gateway throttles the request by that key's usage plan: the tenant's
+ * own limits. The key comes from the item already read (the tenant, or the session, which
+ * carries its tenant's key), so throttling costs no extra call, and it is cached with the answer.
  */
-export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessionStore, now: () => Date = () => new Date()) {
+export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessionStore, options: AuthorizerOptions = {}) {
+  const now = options.now ?? (() => new Date());
+  const usageKey = (own: string | undefined) => {
+    const key = own ?? options.sharedThrottleKey;
+    return key ? { usageIdentifierKey: key } : {};
+  };
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const identity = headerValue(event.headers, 'Identity');
     const authorization = headerValue(event.headers, 'Authorization');
@@ -56,18 +78,22 @@ export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessi
           ],
         },
         context: { tenantId: session.tenantId, scope: PORTAL_SCOPE_CONTEXT, sessionExpires: session.expiresTime },
+        ...usageKey(session.throttleKey),
       };
     }
-    const tenantId = await authenticate(tenants, identity, authorization);
+    const tenant = await authenticate(tenants, identity, authorization);
     // API Gateway turns exactly this error message into a 401 (our UNAUTHORIZED gateway response).
-    if (!tenantId) throw new Error('Unauthorized');
+    if (!tenant) throw new Error('Unauthorized');
+    const ownKey = tenant.throttleKey?.value;
     return {
-      principalId: tenantId,
+      principalId: tenant.tenantId,
       policyDocument: {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnPrefix}/${stage}/*/*` }],
       },
-      context: { tenantId },
+      // The api function copies the key onto the portal links it issues (POST /portal/sessions).
+      context: { tenantId: tenant.tenantId, ...(ownKey ? { throttleKey: ownKey } : {}) },
+      ...usageKey(ownKey),
     };
   };
 }

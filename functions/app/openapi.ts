@@ -9,6 +9,7 @@ import { z as zod } from 'zod';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
 import { ErrorBody } from '../domain/response-schemas.js';
+import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
 import { MAX_BODY_BYTES } from './http.js';
 import type { ErrorName, Route } from './route-table.js';
 
@@ -80,7 +81,31 @@ const STATUS_OF: Record<ErrorName, string> = {
   UnsupportedMediaType: '415',
 };
 
-const errorRef = (name: ErrorName) => ({ $ref: `#/components/responses/${name}` });
+/**
+ * What API Gateway answers itself when it throttles, on any route (the stage's limit), and on
+ * authorized routes (the tenant's own): documented for every route, not listed by each.
+ */
+const THROTTLE_RESPONSES = {
+  RateLimited: {
+    ...THROTTLE_ERRORS.rateLimited,
+    description:
+      "Too many requests: the tenant's own limit (each tenant's API key has one) or the stage's, for everyone together. Nothing was done; retry after Retry-After seconds",
+  },
+  TemporarilyUnavailable: {
+    ...THROTTLE_ERRORS.keyUnavailable,
+    description:
+      "The tenant's throttling is being changed (for a moment, its requests cannot be counted). Nothing was done; retry after Retry-After seconds",
+  },
+} as const;
+type ThrottleResponseName = keyof typeof THROTTLE_RESPONSES;
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before retrying',
+    schema: { type: 'integer' as const, minimum: RETRY_AFTER_SECONDS, example: RETRY_AFTER_SECONDS },
+  },
+};
+
+const errorRef = (name: ErrorName | ThrottleResponseName) => ({ $ref: `#/components/responses/${name}` });
 const json = (schema: ZodMediaTypeObject['schema']) => ({ 'application/json': { schema } });
 
 /** Component name of the schema of one event type's `data`. */
@@ -102,6 +127,14 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
           example: { error: { code, message, ...(details ? { details } : {}) } },
         },
       },
+    });
+  }
+
+  for (const [name, { code, message, description }] of Object.entries(THROTTLE_RESPONSES)) {
+    registry.registerComponent('responses', name, {
+      description,
+      headers: RETRY_AFTER_HEADER,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code, message } } } },
     });
   }
 
@@ -176,6 +209,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
         '',
         'Two versions of one set of subscriptions are served: `/api/v0.1/webhooks` (`url`, `STATUS_ENABLED`, responses wrapped in `webhook_subscription`) and `/api/v0/webhooks` (`callback_url`, `webhook_id`, `enabled`).',
         'Authenticate every request with the `Identity` and `Authorization` headers. Errors are `{"error": {"code", "message", "details"?}}` with a stable `code`.',
+        'Each tenant has a request rate of its own (and the API one for everyone together): past it, requests are answered 429 `rate_limited` with a `Retry-After` header (seconds), before anything is done.',
         'Deliveries are signed with the Standard Webhooks scheme; see `webhooks` for what receivers get.',
       ].join('\n'),
     },
@@ -228,6 +262,9 @@ function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog): RouteConfig {
     responses: {
       [r.response.status]: response,
       ...Object.fromEntries(r.errors.map((e) => [STATUS_OF[e], errorRef(e)])),
+      [String(THROTTLE_RESPONSES.RateLimited.status)]: errorRef('RateLimited'),
+      // Only authorized routes carry a throttling key (public ones meet the stage's limit alone).
+      ...(r.public ? {} : { [String(THROTTLE_RESPONSES.TemporarilyUnavailable.status)]: errorRef('TemporarilyUnavailable') }),
     },
   };
 }

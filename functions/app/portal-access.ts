@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError } from '../domain/errors.js';
+import type { Tenant } from '../domain/model.js';
 import {
   DEFAULT_PORTAL_LINK_TTL_SECONDS,
   DEFAULT_PORTAL_SESSION_TTL_SECONDS,
@@ -34,16 +35,29 @@ export interface IssuedLink {
   expires_time: string;
 }
 
+/** Whose link: the tenant, and its throttling key so that its sessions are throttled as it is. */
+export type PortalTenant = Pick<PortalGrant, 'tenantId' | 'throttleKey'>;
+
+export const portalTenantOf = (t: Pick<Tenant, 'tenantId' | 'throttleKey'>): PortalTenant => ({
+  tenantId: t.tenantId,
+  ...(t.throttleKey ? { throttleKey: t.throttleKey.value } : {}),
+});
+
 export async function issuePortalLink(
   store: PortalSessionStore,
-  tenantId: string,
+  tenant: PortalTenant,
   baseUrl: string,
   linkTtlSeconds: number,
   now: Date,
 ): Promise<IssuedLink> {
   const token = newPortalToken('link');
   const expiresTime = new Date(now.getTime() + linkTtlSeconds * 1000).toISOString();
-  await store.putLink({ tokenHash: portalTokenHash(token), tenantId, expiresTime });
+  await store.putLink({
+    tokenHash: portalTokenHash(token),
+    tenantId: tenant.tenantId,
+    expiresTime,
+    ...(tenant.throttleKey ? { throttleKey: tenant.throttleKey } : {}),
+  });
   return { url: portalLinkUrl(baseUrl, token), expires_time: expiresTime };
 }
 
@@ -60,7 +74,12 @@ export async function exchangePortalLink(
   if (!link || Date.parse(link.expiresTime) <= now.getTime()) throw new ApiError(401, 'link_expired', LINK_UNUSABLE_MESSAGE);
   const token = newPortalToken('session');
   const expiresTime = new Date(now.getTime() + sessionTtlSeconds * 1000).toISOString();
-  await store.putSession({ tokenHash: portalTokenHash(token), tenantId: link.tenantId, expiresTime });
+  await store.putSession({
+    tokenHash: portalTokenHash(token),
+    tenantId: link.tenantId,
+    expiresTime,
+    ...(link.throttleKey ? { throttleKey: link.throttleKey } : {}),
+  });
   return { session_token: token, expires_time: expiresTime };
 }
 

@@ -17,6 +17,7 @@ import { json } from './http.js';
 import { DEFAULT_PORTAL_LIFETIMES, exchangePortalLink, issuePortalLink } from './portal-access.js';
 import { pathPrefixOf } from './portal-assets.js';
 import { portalRouteKey } from './portal-route-keys.js';
+import { throttleKeyOf } from './request-context.js';
 import { route, SubscriptionIdParams } from './route-table.js';
 
 /**
@@ -56,9 +57,10 @@ export const PORTAL_ROUTES: ApiRoute[] = [
     },
     errors: ['Unauthorized', 'Forbidden'],
     handler: async ({ event, tenantId }, ctx) => {
+      const throttleKey = throttleKeyOf(event);
       const link = await issuePortalLink(
         portalStore(ctx),
-        tenantId,
+        { tenantId, ...(throttleKey ? { throttleKey } : {}) },
         (ctx.deps.baseUrl ?? baseUrlOf)(event),
         lifetimes(ctx).linkTtlSeconds,
         ctx.now(),

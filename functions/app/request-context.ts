@@ -5,13 +5,19 @@ import type { PageRequest } from '../ports.js';
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 100;
 
-/** What every route reads off the request: the authorizer's tenant and list paging. */
+/** What every route reads off the request: the authorizer's tenant (and its throttling key) and list paging. */
 
 export function tenantOf(event: APIGatewayProxyEvent): string {
   const tenantId = event.requestContext?.authorizer?.tenantId as unknown;
   if (typeof tenantId !== 'string' || tenantId === '')
     throw new ApiError(401, 'unauthorized', 'Send your Identity and Authorization headers');
   return tenantId;
+}
+
+/** The tenant's own throttling key, as the authorizer found it (absent for a tenant without one). */
+export function throttleKeyOf(event: APIGatewayProxyEvent): string | undefined {
+  const key = event.requestContext?.authorizer?.throttleKey as unknown;
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }
 
 /** `limit` (1 to 100, default 50) and `cursor`. */

@@ -61,6 +61,18 @@ export const SECRETS_MANAGER_BATCH_GET_MAX_SECRETS = 20;
 
 // API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;
+/**
+ * The account's throttle quota per Region, across all its APIs: the default in most Regions
+ * (2,500 a second, burst 1,250 in some newer ones), adjustable. No stage or plan goes past it.
+ */
+export const API_GATEWAY_ACCOUNT_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+/** API keys per account per Region, all APIs together; not adjustable. */
+export const API_GATEWAY_MAX_API_KEYS = 10_000;
+/** Usage plans per account per Region; adjustable. */
+export const API_GATEWAY_MAX_USAGE_PLANS = 300;
+/** CreateApiKey (and DeleteApiKey): requests per second per account; not adjustable (limits.html). */
+export const API_GATEWAY_CREATE_API_KEY_RPS = 5;
 // Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 /** Synchronous invocation request and response (API Gateway proxy, event source mappings). */
 export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MiB;

@@ -1,6 +1,7 @@
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
 import { parseSecretStorage } from '../domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/subscription-cap.js';
+import { SHARED_THROTTLE_KEY_ENV } from '../domain/throttle.js';
 
 /** Settings the CDK stack passes to the functions as environment variables. */
 
@@ -34,3 +35,6 @@ export { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../domain/portal.js
 
 /** SECRET_STORAGE (functions/domain/secret-storage.ts). */
 export const secretStorage = (value = process.env.SECRET_STORAGE) => parseSecretStorage(value);
+
+/** The authorizer's shared throttling key (functions/domain/throttle.ts). */
+export const sharedThrottleKey = () => required(SHARED_THROTTLE_KEY_ENV);

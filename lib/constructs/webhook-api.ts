@@ -3,7 +3,16 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
+import {
+  DEFAULT_STAGE_THROTTLE,
+  DEFAULT_TENANT_THROTTLE,
+  RETRY_AFTER_SECONDS,
+  SHARED_THROTTLE_KEY_ENV,
+  THROTTLE_ERRORS,
+  type ThrottleLimits,
+} from '../../functions/domain/throttle.js';
 import { TenantPortal } from './tenant-portal.js';
+import { TenantThrottling } from './tenant-throttling.js';
 import { WebhookFunction } from './webhook-function.js';
 
 /** How long API Gateway keeps an authorizer's answer for one (Identity, Authorization) pair. */
@@ -24,10 +33,10 @@ export interface WebhookApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log groups when the API goes. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** Steady-state requests per second across the stage. @default 100 */
-  readonly throttlingRateLimit?: number;
-  /** @default 200 */
-  readonly throttlingBurstLimit?: number;
+  /** The stage's limit, for every tenant and the public routes together. @default DEFAULT_STAGE_THROTTLE (100 a second, burst 200) */
+  readonly stageThrottle?: ThrottleLimits;
+  /** Each tenant's limit (the default usage plan) unless the tenant CLI gives it its own. @default DEFAULT_TENANT_THROTTLE (20, burst 40) */
+  readonly tenantThrottle?: ThrottleLimits;
   /**
    * Set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which stage
    * logging needs once per account and region. Turn off when the account already has one.
@@ -43,6 +52,8 @@ interface ErrorResponse {
   code: string;
   /** A JSON string literal, or a `$context` variable that renders as one. */
   messageJson: string;
+  /** Answer `Retry-After` (static: a gateway response cannot compute one). */
+  retryAfter?: boolean;
 }
 
 /**
@@ -76,9 +87,17 @@ export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
   },
   {
     type: apigw.ResponseType.THROTTLED,
-    statusCode: '429',
-    code: 'rate_limited',
-    messageJson: JSON.stringify('Too many requests; retry after a short wait.'),
+    statusCode: String(THROTTLE_ERRORS.rateLimited.status),
+    code: THROTTLE_ERRORS.rateLimited.code,
+    messageJson: JSON.stringify(THROTTLE_ERRORS.rateLimited.message),
+    retryAfter: true,
+  },
+  {
+    type: apigw.ResponseType.INVALID_API_KEY,
+    statusCode: String(THROTTLE_ERRORS.keyUnavailable.status),
+    code: THROTTLE_ERRORS.keyUnavailable.code,
+    messageJson: JSON.stringify(THROTTLE_ERRORS.keyUnavailable.message),
+    retryAfter: true,
   },
   {
     type: apigw.ResponseType.INTEGRATION_TIMEOUT,
@@ -122,7 +141,9 @@ const ACCESS_LOG_FIELDS: Record<string, string> = {
 /**
  * The tenant-facing REST API: every path goes to the api function through a Lambda proxy
  * integration, behind a REQUEST authorizer on the Identity and Authorization headers, except
- * `GET /api/openapi.json`, which is public.
+ * `GET /api/openapi.json`, which is public. Authorized methods require an API key, which the
+ * authorizer supplies (key source AUTHORIZER): the usage plan of each tenant's key throttles
+ * it (TenantThrottling), the stage throttles everything together.
  */
 export class WebhookApi extends Construct {
   readonly api: apigw.RestApi;
@@ -131,9 +152,11 @@ export class WebhookApi extends Construct {
   readonly authorizer: apigw.RequestAuthorizer;
   readonly accessLogGroup: logs.LogGroup;
   readonly portal: TenantPortal;
+  readonly throttling: TenantThrottling;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
+    const stageThrottle = props.stageThrottle ?? DEFAULT_STAGE_THROTTLE;
 
     this.apiFunction = new WebhookFunction(this, 'Api', {
       handler: 'api',
@@ -162,6 +185,8 @@ export class WebhookApi extends Construct {
       restApiName: props.restApiName,
       description: 'Webhook subscriptions and deliveries for tenants.',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // The authorizer names each request's API key; clients never send one (X-API-Key is ignored).
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: props.cloudWatchRole ?? true,
       // CDK refuses a removal policy for a role it does not create.
       ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
@@ -175,8 +200,8 @@ export class WebhookApi extends Construct {
         dataTraceEnabled: false,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-        throttlingRateLimit: props.throttlingRateLimit ?? 100,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        throttlingRateLimit: stageThrottle.rateLimit,
+        throttlingBurstLimit: stageThrottle.burstLimit,
       },
     });
     // The stack exports ApiUrl itself; drop the RestApi's own generated output.
@@ -192,6 +217,8 @@ export class WebhookApi extends Construct {
     const authorized: apigw.MethodOptions = {
       authorizationType: apigw.AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
+      // Per-tenant throttling: the key is the authorizer's usageIdentifierKey, never the client's.
+      apiKeyRequired: true,
     };
 
     // Everything, authorized. `/api` and `/api/{proxy+}` are explicit so that adding the public
@@ -226,11 +253,20 @@ export class WebhookApi extends Construct {
 
     this.portal = new TenantPortal(this, 'Portal', { api: this.api });
 
+    this.throttling = new TenantThrottling(this, 'Throttling', {
+      api: this.api,
+      tenantThrottle: props.tenantThrottle ?? DEFAULT_TENANT_THROTTLE,
+      stageThrottle,
+    });
+    this.authorizerFunction.function.addEnvironment(SHARED_THROTTLE_KEY_ENV, this.throttling.sharedKeyValue);
+
     for (const e of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`${e.type.responseType}Response`, {
         type: e.type,
         statusCode: e.statusCode,
         templates: { 'application/json': `{"error":{"code":"${e.code}","message":${e.messageJson}}}` },
+        // Static values are quoted, as gateway response headers take them.
+        ...(e.retryAfter ? { responseHeaders: { 'Retry-After': `'${RETRY_AFTER_SECONDS}'` } } : {}),
       });
     }
 

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENDPOINTS_FILE, type LocalEndpoints } from '../../local/endpoints.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
+import type { ApiStageRef } from './throttle-plans.js';
 
 /**
  * Where the operator CLIs (`npm run tenant`, `npm run redrive`) act: a deployed stack, found
@@ -49,6 +51,12 @@ export interface TargetInfo {
   /** Local only: emulator endpoints. */
   dynamodbEndpoint?: string;
   sqsEndpoint?: string;
+  /**
+   * The API stage and its usage plans (stack outputs RestApiId, ApiStageName, DefaultUsagePlanId,
+   * SharedUsagePlanId); locally also the endpoint of the API Gateway stand-in. Absent for a stack
+   * deployed before per-tenant throttling.
+   */
+  apiGateway?: ApiStageRef & { endpoint?: string };
 }
 
 /** A target with SDK clients configured for it. Call close() when done. */
@@ -56,6 +64,8 @@ export interface Target extends TargetInfo {
   dynamodb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   sqs: SQSClient;
+  /** API Gateway's control plane (the tenant CLI's keys and usage plans). */
+  apiGatewayClient: APIGatewayClient;
   close(): void;
 }
 
@@ -95,14 +105,20 @@ export async function openTarget(options: ResolveOptions = {}): Promise<Target> 
   const dynamodb = new DynamoDBClient({ ...config, ...(info.dynamodbEndpoint ? { endpoint: info.dynamodbEndpoint } : {}) });
   const sqs = new SQSClient({ ...config, ...(info.sqsEndpoint ? { endpoint: info.sqsEndpoint } : {}) });
   const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const apiGatewayClient = new APIGatewayClient({
+    ...config,
+    ...(info.apiGateway?.endpoint ? { endpoint: info.apiGateway.endpoint } : {}),
+  });
   return {
     ...info,
     dynamodb,
     doc,
     sqs,
+    apiGatewayClient,
     close() {
       dynamodb.destroy();
       sqs.destroy();
+      apiGatewayClient.destroy();
     },
   };
 }
@@ -157,6 +173,12 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
       const v = value(key);
       if (v) (info as unknown as Record<string, string>)[field] = v;
     }
+    const restApiId = value('RestApiId');
+    const stage = value('ApiStageName');
+    const defaultUsagePlanId = value('DefaultUsagePlanId');
+    const sharedUsagePlanId = value('SharedUsagePlanId');
+    if (restApiId && stage && defaultUsagePlanId && sharedUsagePlanId)
+      info.apiGateway = { restApiId, stage, defaultUsagePlanId, sharedUsagePlanId };
     if (region) info.region = region;
     return info;
   } finally {
@@ -195,6 +217,7 @@ function resolveLocal(dataDir: string): TargetInfo {
     ...(endpoints.ingestDeadLetterQueueUrl ? { ingestDeadLetterQueueUrl: endpoints.ingestDeadLetterQueueUrl } : {}),
     ...(endpoints.busTargetDeadLetterQueueUrl ? { busTargetDeadLetterQueueUrl: endpoints.busTargetDeadLetterQueueUrl } : {}),
     apiUrl: endpoints.apiUrl,
+    ...(endpoints.apiGateway ? { apiGateway: endpoints.apiGateway } : {}),
     region: LOCAL_REGION,
     dynamodbEndpoint: endpoints.dynamodbEndpoint,
     sqsEndpoint: endpoints.sqsEndpoint,

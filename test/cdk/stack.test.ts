@@ -89,6 +89,10 @@ describe('template as a whole', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    // Per-tenant throttling: the default and shared usage plans, and the shared key (test/cdk/api-throttling.test.ts).
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
   });
 });
 
@@ -352,6 +356,8 @@ describe('functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000' } : {}),
+        // The shared throttling key, for tenants without one of their own (test/cdk/api-throttling.test.ts).
+        ...(h === 'authorizer' ? { WEBHOOKS_SHARED_THROTTLE_KEY: expect.any(Object) } : {}),
         // Continuations of a fan-out in pages go back to the ingest queue.
         ...(h === 'fanout' ? { INGEST_QUEUE_URL: ref(ids.ingestQueue) } : {}),
       });
@@ -664,6 +670,10 @@ describe('outputs', () => {
         'AuthorizerFunctionName',
         'FanoutFunctionName',
         'SenderFunctionName',
+        'RestApiId',
+        'ApiStageName',
+        'DefaultUsagePlanId',
+        'SharedUsagePlanId',
       ].sort(),
     );
   });

@@ -210,6 +210,9 @@ describe('two instances in one stack', () => {
       ['AWS::Events::EventBus', 'Name'],
       ['AWS::ApiGateway::RestApi', 'Name'],
       ['AWS::SQS::Queue', 'QueueName'],
+      ['AWS::ApiGateway::UsagePlan', 'UsagePlanName'],
+      // API key values are unique per account and Region.
+      ['AWS::ApiGateway::ApiKey', 'Value'],
     ] as const) {
       const all = names(type, prop);
       expect(new Set(all).size, type).toBe(all.length);

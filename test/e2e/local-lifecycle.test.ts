@@ -82,4 +82,24 @@ describe('npm start', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^npm start: could not start: WEBHOOKS_RETRY_SCHEDULE must be comma-separated whole seconds/);
   });
+
+  it('says so in one line when a tenant limit is not a whole number or passes the stage', async () => {
+    const bad = [
+      [{ WEBHOOKS_TENANT_RATE_LIMIT: 'fast' }, /^npm start: WEBHOOKS_TENANT_RATE_LIMIT must be a whole number, got "fast"$/],
+      [
+        { WEBHOOKS_STAGE_RATE_LIMIT: '0' },
+        /^npm start: stageThrottle \(WEBHOOKS_STAGE_\*\)\.rateLimit must be a whole number from 1 to 10000, got 0$/,
+      ],
+      [
+        { WEBHOOKS_TENANT_BURST_LIMIT: '300', WEBHOOKS_STAGE_BURST_LIMIT: '200' },
+        /^npm start: tenantThrottle \(20\/s, burst 300\) must be within stageThrottle \(10000\/s, burst 200\): the stage would throttle first$/,
+      ],
+    ] as const;
+    for (const [env, message] of bad) {
+      const run = runNpmStart({ WEBHOOKS_DATA_DIR: tempDir(), PORT: '0', WEBHOOKS_TENANT_RATE_LIMIT: '20', ...env });
+      expect(await run.exited).toBe(1);
+      const lines = oneLine(run.output());
+      expect(lines).toEqual([expect.stringMatching(message)]);
+    }
+  });
 });

@@ -219,7 +219,7 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     });
     expect(mine.status).toBe(201);
     const other = await addTenant(pipeline, 'tenant B');
-    const link = await issuePortalLink(portalStore, other.tenantId, `${pipeline.url}/`, 900, new Date());
+    const link = await issuePortalLink(portalStore, { tenantId: other.tenantId }, `${pipeline.url}/`, 900, new Date());
     const { context, page } = await open(link.url);
     await page.getByText('No subscriptions yet').waitFor();
     expect(await page.getByText('tenant-a').count()).toBe(0);
@@ -230,7 +230,7 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     await context.close();
 
     // The session token itself, outside the page: tenant B's data only, and only the portal's routes.
-    const again = await issuePortalLink(portalStore, other.tenantId, `${pipeline.url}/`, 900, new Date());
+    const again = await issuePortalLink(portalStore, { tenantId: other.tenantId }, `${pipeline.url}/`, 900, new Date());
     const exchanged = await pipeline.call(
       'POST',
       '/api/v0.1/portal/session-tokens',

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-tenants.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { type CliResult, runCli } from '../support/cli.js';
-import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { addTenant, startTestPipeline, type TestPipeline } from '../support/local.js';
 
 /** `npm run tenant` as an operator runs it: a child process against the running local mode. */
 
@@ -16,6 +20,19 @@ function headers(creds: { identity: string; authorization: string }, json = fals
 }
 
 describe('npm run tenant against local mode', () => {
+  /** The tenant item as the authorizer reads it. */
+  const tenantItem = async (identity: string) => {
+    const client = new DynamoDBClient({
+      endpoint: pipeline.endpoints.dynamodbEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      return await new DynamoTenantRepository(DynamoDBDocumentClient.from(client), pipeline.endpoints.tableName).findByIdentity(identity);
+    } finally {
+      client.destroy();
+    }
+  };
   let pipeline: TestPipeline;
   let created: { identity: string; authorization: string; tenant_id: string; name: string };
 
@@ -75,7 +92,9 @@ describe('npm run tenant against local mode', () => {
     });
     expect(typeof acme!.created_time).toBe('string');
     for (const t of tenants)
-      expect(Object.keys(t).sort()).toEqual(['created_time', 'identity', 'name', 'revoked_time', 'status', 'tenant_id']);
+      expect(Object.keys(t).sort()).toEqual(['created_time', 'identity', 'name', 'revoked_time', 'status', 'tenant_id', 'throttle']);
+    // Made with a throttling key of its own, in the default plan (the test pipeline's limits are the account's).
+    expect(acme!.throttle).toEqual({ plan: 'default', rate_limit: 10_000, burst_limit: 5_000 });
     expect(res.stdout).not.toMatch(/hash/i);
     expect(res.stdout).not.toMatch(/[0-9a-f]{64}/);
     expect(res.stdout).not.toContain(created.authorization);
@@ -119,13 +138,57 @@ describe('npm run tenant against local mode', () => {
     expect(unknown.stderr).toContain('no tenant has identity idt_nobody');
   });
 
+  it('throttle gives a tenant its own limits and --reset takes them away, moving its API key between usage plans', async () => {
+    const own = await cli(pipeline, 'throttle', '--identity', created.identity, '--rate', '50', '--burst', '100');
+    expect(own.code, own.stderr).toBe(0);
+    expect(JSON.parse(own.stdout)).toMatchObject({
+      tenant_id: created.tenant_id,
+      throttle: { plan: 'own', rate_limit: 50, burst_limit: 100 },
+    });
+    const key = (await tenantItem(created.identity))!.throttleKey!;
+    expect(pipeline.usagePlans.limitsForKey(key.value, { apiId: 'local', stage: 'local' })).toEqual({ rateLimit: 50, burstLimit: 100 });
+    expect(pipeline.usagePlans.getUsagePlans(key.id).map((p) => p.name)).toEqual(['local-local-rate-50-burst-100']);
+
+    const reset = await cli(pipeline, 'throttle', '--identity', created.identity, '--reset');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(JSON.parse(reset.stdout).throttle).toEqual({ plan: 'default', rate_limit: 10_000, burst_limit: 5_000 });
+    expect(pipeline.usagePlans.getUsagePlans(key.id).map((p) => p.id)).toEqual([pipeline.endpoints.apiGateway!.defaultUsagePlanId]);
+    expect((await tenantItem(created.identity))!.throttle).toBeUndefined();
+    // The tenant's requests still go through.
+    expect((await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(created) })).status).toBe(200);
+
+    const unknown = await cli(pipeline, 'throttle', '--identity', 'idt_nobody', '--rate', '1', '--burst', '1');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no tenant has identity idt_nobody');
+  });
+
+  it('backfill gives tenants from before per-tenant throttling a key of their own, once', async () => {
+    const older = await addTenant(pipeline, 'from before');
+    const listedBefore = JSON.parse((await cli(pipeline, 'list')).stdout) as { identity: string; throttle: { plan: string } }[];
+    expect(listedBefore.find((t) => t.identity === older.identity)!.throttle.plan).toBe('shared');
+    const res = await cli(pipeline, 'backfill');
+    expect(res.code, res.stderr).toBe(0);
+    const result = JSON.parse(res.stdout);
+    expect(result.keyed).toEqual(expect.arrayContaining([{ tenant_id: older.tenantId, identity: older.identity }]));
+    const key = (await tenantItem(older.identity))!.throttleKey!;
+    expect(pipeline.usagePlans.getUsagePlans(key.id).map((p) => p.id)).toEqual([pipeline.endpoints.apiGateway!.defaultUsagePlanId]);
+    expect((await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(older) })).status).toBe(200);
+    const again = JSON.parse((await cli(pipeline, 'backfill')).stdout);
+    expect(again.keyed).toEqual([]);
+  });
+
   it('revoke makes the API answer 401; a second revoke exits 1', async () => {
+    const key = (await tenantItem(created.identity))!.throttleKey!;
     const res = await cli(pipeline, 'revoke', '--identity', created.identity);
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ identity: created.identity, tenant_id: created.tenant_id, status: 'revoked' });
 
     const denied = await fetch(`${pipeline.url}/api/v0.1/webhooks`, { headers: headers(created) });
     expect(denied.status).toBe(401);
+    // Its API key is deleted (one of the account's 10,000 freed) and off the tenant item.
+    expect(pipeline.usagePlans.limitsForKey(key.value, { apiId: 'local', stage: 'local' })).toBeUndefined();
+    expect(pipeline.usagePlans.getUsagePlans(key.id)).toEqual([]);
+    expect((await tenantItem(created.identity))!.throttleKey).toBeUndefined();
     // The developer tenant is untouched.
     expect((await pipeline.call('GET', '/api/v0.1/webhooks')).status).toBe(200);
 
@@ -157,6 +220,15 @@ describe('npm run tenant against local mode', () => {
       ['create', '--name', 'acme', 'extra'],
       ['list', '--name', 'acme'],
       ['revoke'],
+      ['throttle', '--identity', 'idt_x'],
+      ['throttle', '--identity', 'idt_x', '--rate', '5'],
+      ['throttle', '--identity', 'idt_x', '--rate', '0', '--burst', '5'],
+      ['throttle', '--identity', 'idt_x', '--rate', '1.5', '--burst', '5'],
+      ['throttle', '--identity', 'idt_x', '--rate', '5', '--burst', '5001'],
+      ['throttle', '--identity', 'idt_x', '--reset', '--rate', '5', '--burst', '5'],
+      ['throttle', '--rate', '5', '--burst', '5'],
+      ['list', '--rate', '5'],
+      ['backfill', '--identity', 'idt_x'],
     ];
     const results = await Promise.all(bad.map((args) => cli(pipeline, ...args)));
     results.forEach((res, i) => {

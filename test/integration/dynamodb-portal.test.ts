@@ -41,6 +41,15 @@ describe('portal storage on dynalite', () => {
     ]);
   });
 
+  it("keeps the tenant's throttling key on a link and its session", async () => {
+    const link = { tokenHash: 'd'.repeat(64), tenantId: 't1', expiresTime: '2026-03-01T00:15:00.000Z', throttleKey: 'k'.repeat(40) };
+    await portal.putLink(link);
+    expect(await portal.takeLink(link.tokenHash)).toEqual(link);
+    const session = { ...link, tokenHash: 'e'.repeat(64) };
+    await portal.putSession(session);
+    expect(await portal.getSession(session.tokenHash)).toEqual(session);
+  });
+
   it('filters a delivery list by status, with cursors that step over filtered-out deliveries', async () => {
     const statuses: Delivery['status'][] = [
       'succeeded',

@@ -103,6 +103,39 @@ describe('DynamoDB repositories on dynalite', () => {
     expect(await tenants.findByIdentity(creds.identity)).toMatchObject({ status: 'revoked', revokedTime: '2026-01-02T00:00:00.000Z' });
   });
 
+  it("records a tenant's throttling key and its own limits, and removes them again", async () => {
+    const creds = newCredentials();
+    const tenant = {
+      tenantId: 'tnt_throttled',
+      name: 'T',
+      identity: creds.identity,
+      keyHash: hashKey(creds.authorization),
+      status: 'active' as const,
+      createdTime: '2026-01-01T00:00:00.000Z',
+    };
+    await tenants.create(tenant);
+    expect(await tenants.findByIdentity(creds.identity)).toEqual(tenant);
+    await tenants.setThrottleKey(creds.identity, { id: 'abc123', value: 'v'.repeat(40) });
+    await tenants.setThrottle(creds.identity, { rateLimit: 50, burstLimit: 100 });
+    expect(await tenants.findByIdentity(creds.identity)).toEqual({
+      ...tenant,
+      throttleKey: { id: 'abc123', value: 'v'.repeat(40) },
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+    expect((await tenants.list()).find((t) => t.tenantId === 'tnt_throttled')?.throttle).toEqual({ rateLimit: 50, burstLimit: 100 });
+    await tenants.setThrottle(creds.identity, undefined);
+    await tenants.setThrottleKey(creds.identity, undefined);
+    expect(await tenants.findByIdentity(creds.identity)).toEqual(tenant);
+    // Created with both, as the tenant CLI does.
+    const other = newCredentials();
+    const full = { ...tenant, tenantId: 'tnt_full', identity: other.identity, throttleKey: { id: 'x1', value: 'w'.repeat(40) } };
+    await tenants.create(full);
+    expect(await tenants.findByIdentity(other.identity)).toEqual(full);
+    // Never creates a tenant.
+    await expect(tenants.setThrottle('idt_missing', { rateLimit: 1, burstLimit: 1 })).rejects.toThrow(/conditional/i);
+    await expect(tenants.setThrottleKey('idt_missing', undefined)).rejects.toThrow(/conditional/i);
+  });
+
   it('authorizer: valid credentials allow with the tenant in the context; missing, wrong and revoked are 401', async () => {
     const creds = newCredentials();
     await tenants.create({

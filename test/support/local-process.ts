@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { API_GATEWAY_ACCOUNT_THROTTLE } from '../../functions/domain/aws-limits.js';
 
 /**
  * `npm start` in a child process of its own group, as a developer runs it: for what only a real
@@ -20,10 +21,21 @@ export interface LocalProcess {
   signal(name: NodeJS.Signals): void;
 }
 
+/**
+ * As startTestPipeline does (test/support/local.ts): only the account's API limits unless a test
+ * sets its own, so no test of something else passes or fails with how fast the machine sends.
+ */
+const ACCOUNT_LIMITS_ONLY = {
+  WEBHOOKS_TENANT_RATE_LIMIT: String(API_GATEWAY_ACCOUNT_THROTTLE.rateLimit),
+  WEBHOOKS_TENANT_BURST_LIMIT: String(API_GATEWAY_ACCOUNT_THROTTLE.burstLimit),
+  WEBHOOKS_STAGE_RATE_LIMIT: String(API_GATEWAY_ACCOUNT_THROTTLE.rateLimit),
+  WEBHOOKS_STAGE_BURST_LIMIT: String(API_GATEWAY_ACCOUNT_THROTTLE.burstLimit),
+};
+
 export function runNpmStart(env: Record<string, string>): { child: ChildProcess; output(): string; exited: Promise<number | string> } {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
-    env: { ...process.env, WEBHOOKS_LOG: 'quiet', ...env },
+    env: { ...process.env, WEBHOOKS_LOG: 'quiet', ...ACCOUNT_LIMITS_ONLY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
+import { ACCOUNT_THROTTLE_ONLY, type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
 
 /** Local mode in-process on free ports with a throw-away data directory. */
 export interface TestPipeline extends LocalPipeline {
@@ -13,9 +13,14 @@ export interface TestPipeline extends LocalPipeline {
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
+/**
+ * Unless a test sets its own limits, the stage and every tenant get the account's, which no test
+ * reaches: a test about something else must not pass or fail with how fast the machine sends.
+ * The throttling tests set low ones (test/e2e/throttling.test.ts).
+ */
 export async function startTestPipeline(options: LocalOptions = {}): Promise<TestPipeline> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'webhooks-test-'));
-  const pipeline = await startLocalPipeline({ port: 0, ...options, dataDir });
+  const pipeline = await startLocalPipeline({ port: 0, ...ACCOUNT_THROTTLE_ONLY, ...options, dataDir });
   const call: TestPipeline['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(pipeline.url + path, {
       method,
@@ -46,7 +51,11 @@ export async function startTestPipeline(options: LocalOptions = {}): Promise<Tes
   };
 }
 
-/** A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would. */
+/**
+ * A further tenant, written straight to local mode's DynamoDB as `npm run tenant` would, but
+ * without a throttling key: like a tenant created before per-tenant throttling, the shared key
+ * throttles it (at the stage's limits).
+ */
 export async function addTenant(
   pipeline: LocalPipeline,
   name = 'other tenant',
@@ -78,4 +87,36 @@ export async function addTenant(
 
 export function as(creds: { identity: string; authorization: string }): Record<string, string> {
   return { Identity: creds.identity, Authorization: creds.authorization };
+}
+
+/**
+ * A further tenant made as `npm run tenant -- create` makes it, in this process: a throttling key
+ * of its own in the default plan, through the CLI's API Gateway adapter and local mode's stand-in.
+ */
+export async function addKeyedTenant(
+  pipeline: LocalPipeline,
+  name = 'keyed tenant',
+): Promise<{ tenantId: string; identity: string; authorization: string }> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { APIGatewayClient } = await import('@aws-sdk/client-api-gateway');
+  const { DynamoTenantRepository } = await import('../../functions/adapters/aws/dynamodb-tenants.js');
+  const { createTenant } = await import('../../scripts/lib/tenant-commands.js');
+  const { ApiGatewayThrottlePlans } = await import('../../scripts/lib/throttle-plans.js');
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../local/local-aws.js');
+  const api = pipeline.endpoints.apiGateway!;
+  const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamodb = new DynamoDBClient({ ...config, endpoint: pipeline.endpoints.dynamodbEndpoint });
+  const apiGateway = new APIGatewayClient({ ...config, endpoint: api.endpoint });
+  try {
+    const created = await createTenant(
+      new DynamoTenantRepository(DynamoDBDocumentClient.from(dynamodb), pipeline.endpoints.tableName),
+      new ApiGatewayThrottlePlans(apiGateway, api),
+      { name },
+    );
+    return { tenantId: created.tenant_id, identity: created.identity, authorization: created.authorization };
+  } finally {
+    dynamodb.destroy();
+    apiGateway.destroy();
+  }
 }

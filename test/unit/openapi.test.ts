@@ -214,6 +214,22 @@ describe('the OpenAPI document', () => {
     expect(resolve(create['413']).content['application/json'].example.error.code).toBe('payload_too_large');
   });
 
+  it('documents throttling on every route: 429 rate_limited with Retry-After, and 503 on authorized routes', () => {
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        const limited = resolve(op.responses['429']);
+        expect(limited, `${method} ${path}`).toBeDefined();
+        expect(limited.headers['Retry-After'].schema).toMatchObject({ type: 'integer', minimum: 1 });
+        expect(limited.content['application/json'].example.error.code).toBe('rate_limited');
+        expect(componentValidator('Error')(limited.content['application/json'].example)).toBe(true);
+        const unavailable = op.responses['503'];
+        if (op.security?.length === 0) expect(unavailable, `${method} ${path} is public`).toBeUndefined();
+        else
+          expect(resolve(unavailable).content['application/json'].example.error.code, `${method} ${path}`).toBe('temporarily_unavailable');
+      }
+    }
+  });
+
   it('documents the optional Idempotency-Key header of publishing', () => {
     const params = doc.paths['/api/v0.1/events'].post.parameters as any[];
     expect(params).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));

@@ -42,6 +42,8 @@ const tenants: TenantRepository = {
   findByIdentity: async (i) => (i === tenant.identity ? tenant : undefined),
   list: async () => [tenant],
   revoke: async () => false,
+  setThrottleKey: async () => undefined,
+  setThrottle: async () => undefined,
 };
 const ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/api/v0.1/webhooks';
 const authEvent = (headers: Record<string, string>) =>
@@ -123,7 +125,7 @@ describe('portal links and sessions', () => {
 
   it('a link works once and only before it expires; the session it gives is for its tenant', async () => {
     const portal = new MemoryPortal();
-    const link = await issuePortalLink(portal, 't1', 'https://x.execute-api.eu-west-1.amazonaws.com/prod/', 900, now);
+    const link = await issuePortalLink(portal, { tenantId: 't1' }, 'https://x.execute-api.eu-west-1.amazonaws.com/prod/', 900, now);
     expect(link.url).toMatch(/^https:\/\/x\.execute-api\.eu-west-1\.amazonaws\.com\/prod\/portal\/#link=pl_[\w-]{43}$/);
     expect(link.expires_time).toBe('2026-03-01T12:15:00.000Z');
     // Only the hash is stored.
@@ -133,7 +135,7 @@ describe('portal links and sessions', () => {
     expect(session.expires_time).toBe('2026-03-01T13:00:00.000Z');
     await expect(exchangePortalLink(portal, token, 3600, now)).rejects.toMatchObject({ statusCode: 401, code: 'link_expired' });
 
-    const late = await issuePortalLink(portal, 't1', 'http://127.0.0.1:1', 900, now);
+    const late = await issuePortalLink(portal, { tenantId: 't1' }, 'http://127.0.0.1:1', 900, now);
     await expect(exchangePortalLink(portal, late.url.split('#link=')[1], 3600, new Date(now.getTime() + 901_000))).rejects.toMatchObject({
       code: 'link_expired',
     });
@@ -142,9 +144,9 @@ describe('portal links and sessions', () => {
 
   it('the authorizer gives a session only the portal routes, until it ends; tenant keys keep every route', async () => {
     const portal = new MemoryPortal();
-    const link = await issuePortalLink(portal, 't1', 'https://x/prod/', 900, now);
+    const link = await issuePortalLink(portal, { tenantId: 't1' }, 'https://x/prod/', 900, now);
     const { session_token } = await exchangePortalLink(portal, link.url.split('#link=')[1], 3600, now);
-    const authorize = createAuthorizer(tenants, portal, () => now);
+    const authorize = createAuthorizer(tenants, portal, { now: () => now });
     const result = await authorize(authEvent({ Identity: 'portal-session', Authorization: `Bearer ${session_token}` }));
     expect(result.principalId).toBe('t1');
     expect(result.context).toEqual({ tenantId: 't1', scope: 'portal', sessionExpires: '2026-03-01T13:00:00.000Z' });
@@ -155,7 +157,7 @@ describe('portal links and sessions', () => {
         Resource: PORTAL_SCOPE.map((r) => `arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/${r.method}${r.path}`),
       },
     ]);
-    const ended = createAuthorizer(tenants, portal, () => new Date(now.getTime() + 3601_000));
+    const ended = createAuthorizer(tenants, portal, { now: () => new Date(now.getTime() + 3601_000) });
     await expect(ended(authEvent({ Identity: 'portal-session', Authorization: `Bearer ${session_token}` }))).rejects.toThrow(
       'Unauthorized',
     );

@@ -78,6 +78,23 @@ describe('stack target', () => {
     });
   });
 
+  it('finds the API stage and its usage plans for per-tenant throttling, when the stack has them', async () => {
+    const client = new CloudFormationClient({ region: 'eu-west-1' });
+    const throttling = { RestApiId: 'a1b2c3', ApiStageName: 'prod', DefaultUsagePlanId: 'p1', SharedUsagePlanId: 'p2' };
+    cfn.on(DescribeStacksCommand).resolves(stackWith({ ...OUTPUTS, ...throttling }));
+    expect((await resolveTargetInfo({ stack: 'MyWebhooks', env: {}, cloudFormation: client })).apiGateway).toEqual({
+      restApiId: 'a1b2c3',
+      stage: 'prod',
+      defaultUsagePlanId: 'p1',
+      sharedUsagePlanId: 'p2',
+    });
+    // Deployed before per-tenant throttling: none (the tenant commands then say so).
+    const { SharedUsagePlanId: _missing, ...partial } = throttling;
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).resolves(stackWith({ ...OUTPUTS, ...partial }));
+    expect((await resolveTargetInfo({ stack: 'MyWebhooks', env: {}, cloudFormation: client })).apiGateway).toBeUndefined();
+  });
+
   it('takes the stack from WEBHOOKS_STACK and sends DynamoDB calls to the TableName output, in that region', async () => {
     cfn.on(DescribeStacksCommand).resolves(stackWith(OUTPUTS));
     doc.on(ScanCommand).resolves({ Items: [] });

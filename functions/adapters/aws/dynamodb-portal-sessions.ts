@@ -19,6 +19,7 @@ export class DynamoPortalSessionStore implements PortalSessionStore {
       type,
       tenant_id: g.tenantId,
       expires_time: g.expiresTime,
+      ...(g.throttleKey ? { throttle_key: g.throttleKey } : {}),
       ttl: Math.ceil(Date.parse(g.expiresTime) / 1000),
     };
   }
@@ -59,5 +60,7 @@ export class DynamoPortalSessionStore implements PortalSessionStore {
 }
 
 function fromItem(tokenHash: string, item: Record<string, unknown>): PortalGrant {
-  return { tokenHash, tenantId: item.tenant_id as string, expiresTime: item.expires_time as string };
+  const grant: PortalGrant = { tokenHash, tenantId: item.tenant_id as string, expiresTime: item.expires_time as string };
+  if (typeof item.throttle_key === 'string') grant.throttleKey = item.throttle_key;
+  return grant;
 }

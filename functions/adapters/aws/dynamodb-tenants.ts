@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Tenant } from '../../domain/model.js';
+import type { Tenant, ThrottleKey } from '../../domain/model.js';
+import type { ThrottleLimits } from '../../domain/throttle.js';
 import type { TenantRepository } from '../../ports.js';
 import { keys } from './dynamodb-keys.js';
 
@@ -14,6 +15,11 @@ interface TenantItem {
   status: Tenant['status'];
   created_time: string;
   revoked_time?: string;
+  /** API Gateway's key (Tenant.throttleKey): read by the authorizer with the rest of the item. */
+  throttle_key?: string;
+  throttle_key_id?: string;
+  throttle_rate?: number;
+  throttle_burst?: number;
 }
 
 function toItem(t: Tenant): TenantItem {
@@ -28,8 +34,13 @@ function toItem(t: Tenant): TenantItem {
     created_time: t.createdTime,
   };
   if (t.revokedTime) item.revoked_time = t.revokedTime;
+  if (t.throttleKey) Object.assign(item, keyAttributes(t.throttleKey));
+  if (t.throttle) Object.assign(item, limitAttributes(t.throttle));
   return item;
 }
+
+const keyAttributes = (k: ThrottleKey) => ({ throttle_key: k.value, throttle_key_id: k.id });
+const limitAttributes = (l: ThrottleLimits) => ({ throttle_rate: l.rateLimit, throttle_burst: l.burstLimit });
 
 function fromItem(item: Record<string, unknown>): Tenant {
   const i = item as unknown as TenantItem;
@@ -42,6 +53,9 @@ function fromItem(item: Record<string, unknown>): Tenant {
     createdTime: i.created_time,
   };
   if (i.revoked_time) t.revokedTime = i.revoked_time;
+  if (i.throttle_key && i.throttle_key_id) t.throttleKey = { id: i.throttle_key_id, value: i.throttle_key };
+  if (i.throttle_rate !== undefined && i.throttle_burst !== undefined)
+    t.throttle = { rateLimit: Number(i.throttle_rate), burstLimit: Number(i.throttle_burst) };
   return t;
 }
 
@@ -99,5 +113,34 @@ export class DynamoTenantRepository implements TenantRepository {
       }),
     );
     return true;
+  }
+
+  async setThrottleKey(identity: string, key: ThrottleKey | undefined): Promise<void> {
+    await this.setOrRemove(identity, key ? keyAttributes(key) : { throttle_key: undefined, throttle_key_id: undefined });
+  }
+
+  async setThrottle(identity: string, limits: ThrottleLimits | undefined): Promise<void> {
+    await this.setOrRemove(identity, limits ? limitAttributes(limits) : { throttle_rate: undefined, throttle_burst: undefined });
+  }
+
+  /** One UpdateItem: SET the attributes with a value, REMOVE those without; never creates an item. */
+  private async setOrRemove(identity: string, attributes: Record<string, string | number | undefined>): Promise<void> {
+    const entries = Object.entries(attributes);
+    const set = entries.filter(([, v]) => v !== undefined);
+    const remove = entries.filter(([, v]) => v === undefined);
+    const clauses = [
+      set.length ? `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}` : '',
+      remove.length ? `REMOVE ${remove.map(([k]) => `#${k}`).join(', ')}` : '',
+    ];
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.identity(identity),
+        UpdateExpression: clauses.filter(Boolean).join(' '),
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
+        ...(set.length ? { ExpressionAttributeValues: Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])) } : {}),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
   }
 }
