@@ -1,4 +1,3 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import { runCli } from '../support/cli.js';
@@ -105,7 +104,11 @@ describe('crashes between two calls', () => {
       processingVisibilitySeconds: 2,
       resumeIntervalMs: 3_600_000,
     });
-    return { advance: (ms: number) => void (offset += ms) };
+    return {
+      advance(ms: number) {
+        offset += ms;
+      },
+    };
   };
 
   it('between parking a delivery and deleting its message: the message comes back, the park owns it, one POST per attempt', async () => {
@@ -132,7 +135,7 @@ describe('crashes between two calls', () => {
     expect(new Set(ids(r)).size).toBe(1);
   });
 
-  it('between resuming a delivery and moving the cursor on: the bucket is sent again, and its copy is dropped', async () => {
+  it('between resuming a delivery and moving the cursor on: the next run reads the bucket again and sends nothing twice', async () => {
     const clock = await clocked([1, 600]);
     let n = 0;
     const r = await receiver(() => (++n <= 2 ? 503 : 200));
@@ -145,11 +148,11 @@ describe('crashes between two calls', () => {
     await expect(p!.resumeNow()).rejects.toThrow(/resumer-after-send/);
     await r.waitFor(3);
     await eventually('delivered', async () => ((await deliveriesOf(p!, sub.id))[0]?.status === 'succeeded' ? true : undefined));
-    // The next run sends the bucket again: the copy finds the record no longer parked under its token.
+    // The next run goes on from the bucket the crash left: the record is no longer parked under
+    // the entry's token (attempted since), so nothing is sent again, and nothing POSTs twice.
     const report = await p!.resumeNow();
+    expect(report.buckets).toBeGreaterThan(0);
     expect(report.resumed).toBe(0);
-    const copies = p!.usage.snapshot().sqs['by our code: SendMessageBatch'] ?? 0;
-    expect(copies).toBeGreaterThan(0);
     await eventually('the queue drained', async () => (queueEmpty(p!) ? true : undefined));
     expect(r.requests).toHaveLength(3);
   });
