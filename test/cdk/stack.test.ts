@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, RECEIVE_HEADROOM, retentionSeconds } from '../../functions/domain/retry-schedule.js';
+import { TABLE_DEFINITION } from '../../functions/adapters/aws/dynamodb-keys.js';
 import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
 import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
@@ -36,10 +37,12 @@ let ids: {
   authorizer: string;
   fanout: string;
   sender: string;
+  resumer: string;
   portal: string;
 };
 
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+const byName = (a: { AttributeName: string }, b: { AttributeName: string }) => a.AttributeName.localeCompare(b.AttributeName);
 const ref = (id: string) => ({ Ref: id });
 
 beforeAll(() => {
@@ -48,7 +51,8 @@ beforeAll(() => {
   resources = template.toJSON().Resources;
   const { deliveryQueue, dlq } = deliveryQueueIds(template);
   const bus = logicalIdOf(template, 'AWS::Events::EventBus');
-  const ruleTarget = Object.values(template.findResources('AWS::Events::Rule'))[0]!.Properties.Targets[0];
+  // The bus's rule (the other, the resumer's schedule, has no bus).
+  const ruleTarget = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventBusName)!.Properties.Targets[0];
   const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
   const targetDlq = ruleTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
   const ingestDlq = resources[ingestQueue].Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
@@ -64,6 +68,7 @@ beforeAll(() => {
     authorizer: functionId(template, 'authorizer'),
     fanout: functionId(template, 'fanout'),
     sender: functionId(template, 'sender'),
+    resumer: functionId(template, 'resumer'),
     portal: functionId(template, 'portal'),
   };
 }, SLOW);
@@ -81,11 +86,12 @@ describe('template as a whole', () => {
   it('has exactly the resources of the design, one of each kind where one is meant', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::Events::EventBus', 1);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // The bus's rule to the ingest queue, and the resumer's schedule.
+    template.resourceCountIs('AWS::Events::Rule', 2);
     // ingest + its DLQ, the bus target's DLQ, delivery + its DLQ
     template.resourceCountIs('AWS::SQS::Queue', 5);
-    // api, authorizer, fan-out, sender, portal page
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    // api, authorizer, fan-out, sender, resumer, portal page
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
@@ -117,7 +123,7 @@ describe('data table', () => {
     expect(resources[ids.table].Properties.SSESpecification).toEqual({ SSEEnabled: true });
   });
 
-  it('has the one GSI gsi1 (gsi1pk/gsi1sk, all attributes)', () => {
+  it('has two GSIs: gsi1 (gsi1pk/gsi1sk, all attributes) and the due-time index gsi2 (gsi2pk/gsi2sk, keys only), as local mode does', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [
         {
@@ -128,8 +134,19 @@ describe('data table', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: 'gsi2',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
     });
+    const table = resources[ids.table].Properties;
+    expect(table.GlobalSecondaryIndexes).toEqual(TABLE_DEFINITION.GlobalSecondaryIndexes);
+    expect([...table.AttributeDefinitions].sort(byName)).toEqual([...TABLE_DEFINITION.AttributeDefinitions].sort(byName));
   });
 
   it('is retained when the stack goes', () => {
@@ -152,7 +169,7 @@ describe('event ingest', () => {
     // EventBridge's failures are not mixed with the fan-out's: SQS can redrive only the latter to its source.
     expect(ids.targetDlq).not.toBe(ids.ingestDlq);
     expect(resources[ids.targetDlq].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    const rule = logicalIdOf(template, 'AWS::Events::Rule');
+    const rule = logicalIdOf(template, 'AWS::Events::Rule', (r) => r.Properties?.EventBusName !== undefined);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [ref(ids.targetDlq)],
       PolicyDocument: {
@@ -179,7 +196,7 @@ describe('event ingest', () => {
   });
 
   it('lets only this rule send to the ingest queue', () => {
-    const rule = logicalIdOf(template, 'AWS::Events::Rule');
+    const rule = logicalIdOf(template, 'AWS::Events::Rule', (r) => r.Properties?.EventBusName !== undefined);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [ref(ids.ingestQueue)],
       PolicyDocument: {
@@ -317,19 +334,20 @@ describe('every queue', () => {
 });
 
 describe('functions', () => {
-  const handlers = ['api', 'authorizer', 'fanout', 'sender'] as const;
+  const handlers = ['api', 'authorizer', 'fanout', 'sender', 'resumer'] as const;
 
-  it('run nodejs24.x on arm64 with X-Ray (the sender only in traces sampled upstream), from a bundled index.mjs', () => {
+  it('run nodejs24.x on arm64 with X-Ray (the sender and resumer only in traces sampled upstream), from a bundled index.mjs', () => {
     for (const h of handlers) {
       const p = resources[ids[h]].Properties;
       expect(p.Runtime, h).toBe('nodejs24.x');
       expect(p.Architectures, h).toEqual(['arm64']);
-      expect(p.TracingConfig, h).toEqual({ Mode: h === 'sender' ? 'PassThrough' : 'Active' });
+      expect(p.TracingConfig, h).toEqual({ Mode: h === 'sender' || h === 'resumer' ? 'PassThrough' : 'Active' });
       expect(p.Handler, h).toBe('index.handler');
     }
   });
 
   it('get 256 MB, the sender 512 MB', () => {
+    expect(resources[ids.resumer].Properties.MemorySize).toBe(256);
     expect(resources[ids.api].Properties.MemorySize).toBe(256);
     expect(resources[ids.authorizer].Properties.MemorySize).toBe(256);
     expect(resources[ids.fanout].Properties.MemorySize).toBe(256);
@@ -360,6 +378,9 @@ describe('functions', () => {
         ...(h === 'authorizer' ? { WEBHOOKS_SHARED_THROTTLE_KEY: expect.any(Object) } : {}),
         // Continuations of a fan-out in pages go back to the ingest queue.
         ...(h === 'fanout' ? { INGEST_QUEUE_URL: ref(ids.ingestQueue) } : {}),
+        // Parking: the sender's in-flight budget, the resumer's pace for a recovered endpoint.
+        ...(h === 'sender' ? { WEBHOOKS_IN_FLIGHT_BUDGET: '60000' } : {}),
+        ...(h === 'resumer' ? { WEBHOOKS_RESUME_RATE_PER_SECOND: '20' } : {}),
       });
     }
   });
@@ -593,12 +614,18 @@ describe('REST API', () => {
     expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
   });
 
-  it('lets API Gateway invoke the api, authorizer and portal functions, and nobody else', () => {
+  it('lets API Gateway invoke the api, authorizer and portal functions, the resumer\'s schedule the resumer, and nobody else', () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {
+      const fn = p.FunctionName['Fn::GetAtt'][0];
+      if (fn === ids.resumer) {
+        expect(p.Principal).toBe('events.amazonaws.com');
+        continue;
+      }
       expect(p.Principal).toBe('apigateway.amazonaws.com');
-      expect([ids.api, ids.authorizer, ids.portal]).toContain(p.FunctionName['Fn::GetAtt'][0]);
+      expect([ids.api, ids.authorizer, ids.portal]).toContain(fn);
     }
+    expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.resumer)).toHaveLength(1);
     expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.authorizer)).toHaveLength(1);
   });
 });

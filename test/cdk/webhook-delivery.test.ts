@@ -191,7 +191,7 @@ describe('WebhookDelivery with non-default props', () => {
 
 describe('two instances in one stack', () => {
   it('synthesize side by side: two of everything, one API Gateway account role', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 10);
+    template.resourceCountIs('AWS::Lambda::Function', 12);
     template.resourceCountIs('AWS::SQS::Queue', 10);
     template.resourceCountIs('AWS::Events::EventBus', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
@@ -306,13 +306,13 @@ describe('dashboard', () => {
   });
 
   it('shows errors, throttles, concurrency and cold starts of each function', () => {
-    const fns = (['api', 'authorizer', 'fanout', 'sender'] as const).map((h) => ref(fnId(hooks, h)));
+    const fns = (['api', 'authorizer', 'fanout', 'sender', 'resumer'] as const).map((h) => ref(fnId(hooks, h)));
     expect(metricsOf(widget(hooks, WIDGETS.errors))).toEqual(fns.map((f) => ['AWS/Lambda', 'Errors', 'FunctionName', f]));
     expect(metricsOf(widget(hooks, WIDGETS.throttles))).toEqual(fns.map((f) => ['AWS/Lambda', 'Throttles', 'FunctionName', f]));
     expect(metricsOf(widget(hooks, WIDGETS.concurrency))).toEqual(
       fns.map((f) => ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', f]),
     );
-    expect(statsOf(widget(hooks, WIDGETS.concurrency))).toEqual(['Maximum', 'Maximum', 'Maximum', 'Maximum']);
+    expect(statsOf(widget(hooks, WIDGETS.concurrency))).toEqual(fns.map(() => 'Maximum'));
     expect(metricsOf(widget(hooks, WIDGETS.coldStarts))).toEqual(
       fns.map((f) => ['Webhooks', 'ColdStart', 'function_name', f, 'service', 'acme-hooks']),
     );

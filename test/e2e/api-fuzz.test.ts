@@ -190,7 +190,8 @@ describe('fuzzing every route of both versions with malformed requests', () => {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await doc.send(new ScanCommand({ TableName: p.endpoints.tableName, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
+      // The resumer's cursor moves on by itself every second (the stack's schedule, every minute): not a change a request made.
+      items.push(...(page.Items ?? []).filter((i) => i.pk !== 'RESUMER'));
       start = page.LastEvaluatedKey;
     } while (start);
     const queues: Record<string, unknown> = {};
