@@ -452,6 +452,8 @@ export class WebhookDelivery extends Construct {
       busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
       functions,
       stage: this.webhookApi.api.deploymentStage,
+      inFlightBudget,
+      metric: (metricName, options) => this.metric(metricName, options),
       alarmTopic: props.alarmTopic,
       thresholds: props.alarmThresholds,
     });
@@ -467,6 +469,8 @@ export class WebhookDelivery extends Construct {
       functions,
       stage: this.webhookApi.api.deploymentStage,
       alarms: this.alarms.alarms,
+      inFlightBudget,
+      resumerLogGroup: this.resumer.resumer.logGroup,
     });
   }
 

@@ -117,6 +117,7 @@ export class WebhooksStack extends Stack {
     output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');
     output('FanoutFunctionName', w.functions.fanout.functionName, 'The fan-out Lambda.');
     output('SenderFunctionName', w.functions.sender.functionName, 'The sender Lambda.');
+    output('ResumerFunctionName', w.functions.resumer.functionName, 'The resumer Lambda (parked deliveries, lots).');
     const api = w.webhookApi;
     output('RestApiId', api.api.restApiId, 'The REST API (the tenant CLI makes usage plans for its stage).');
     output('ApiStageName', api.api.deploymentStage.stageName, 'The REST API stage tenants call.');

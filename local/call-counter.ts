@@ -76,9 +76,13 @@ export class LocalMetrics implements Metrics {
     if (this.latencies.length < 100_000) this.latencies.push(ms);
   }
 
-  /** The latest value of each gauge. */
+  /** The latest value of each gauge, and every value in order (the datapoints CloudWatch would get). */
   readonly gauges = new Map<string, number>();
+  readonly gaugeSeries = new Map<string, number[]>();
   gauge(name: string, value: number): void {
     this.gauges.set(name, value);
+    const series = this.gaugeSeries.get(name) ?? [];
+    if (series.length < 100_000) series.push(value);
+    this.gaugeSeries.set(name, series);
   }
 }

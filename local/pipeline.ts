@@ -156,6 +156,8 @@ export interface LocalOptions {
   inFlightBudget?: number;
   /** Held deliveries the resumer sends a recovered endpoint a second (the construct's `resumeRatePerSecond`, 20). */
   resumeRatePerSecond?: number;
+  /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
+  resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
   clock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
@@ -426,6 +428,7 @@ async function startPipeline(
       deliveries: resumerPorts.queue,
       dueBucketSeconds,
       ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
+      ...(options.resumerTimeBudgetMs !== undefined ? { timeBudgetMs: options.resumerTimeBudgetMs } : {}),
       now: clock,
       metrics,
       log,

@@ -25,7 +25,24 @@ export interface AlarmThresholds {
   readonly apiServerErrorRate?: number;
   /** Authorizer invocations failing within 5 minutes (each is a 5xx to a tenant). @default 0 (alarm on the first) */
   readonly authorizerErrors?: number;
+  /**
+   * Seconds the oldest delivery held by an endpoint's open circuit (its subscription's lot) may
+   * have waited: an endpoint that has been down this long has deliveries heading for the DLQ.
+   * @default 43200 (12 hours; the default schedule dead-letters a delivery held from the start after about 2 days)
+   */
+  readonly oldestHeldDeliverySeconds?: number;
+  /**
+   * Seconds the resumer may run behind the due-time index before parked deliveries count as
+   * overdue (pending past the time their schedule said). @default 600
+   */
+  readonly resumerLagSeconds?: number;
 }
+
+/** Defaults of the thresholds above that are not derived from the schedule. */
+export const DEFAULT_OLDEST_HELD_DELIVERY_SECONDS = 12 * 3600;
+export const DEFAULT_RESUMER_LAG_SECONDS = 600;
+/** Share of the in-flight budget at which the DeliveryQueueInFlightHigh alarm fires (the sender parks from 40 %). */
+export const IN_FLIGHT_ALARM_SHARE = 0.5;
 
 /** How old the oldest delivery message may be on a healthy pipeline, plus a quarter of an hour. */
 export function deliveryLateDefaultSeconds(retrySchedule: readonly number[]): number {
@@ -41,6 +58,9 @@ export interface PipelineFunctions {
   readonly resumer: lambda.IFunction;
 }
 
+/** The pipeline's own metric `metricName` (namespace Webhooks, this instance's service). */
+export type PipelineMetric = (metricName: string, options?: cloudwatch.MetricOptions) => cloudwatch.IMetric;
+
 export interface PipelineAlarmsProps {
   readonly retrySchedule: readonly number[];
   readonly deliveryQueue: sqs.IQueue;
@@ -52,6 +72,9 @@ export interface PipelineAlarmsProps {
   readonly busTargetDeadLetterQueue?: sqs.IQueue;
   readonly functions: PipelineFunctions;
   readonly stage: apigw.Stage;
+  /** The delivery queue's in-flight budget (the construct's `inFlightBudget`). */
+  readonly inFlightBudget: number;
+  readonly metric: PipelineMetric;
   /** Where alarms (and their recoveries) are sent, if anywhere. */
   readonly alarmTopic?: sns.ITopic;
   readonly thresholds?: AlarmThresholds;
@@ -69,6 +92,10 @@ export const ALARM_IDS = [
   'FanoutThrottles',
   'ApiServerErrors',
   'AuthorizerErrors',
+  'DeliveryQueueInFlightHigh',
+  'HeldDeliveriesOld',
+  'DeliveriesOverdue',
+  'ResumerErrors',
 ] as const;
 export type AlarmId = (typeof ALARM_IDS)[number];
 
@@ -83,14 +110,21 @@ export class PipelineAlarms extends Construct {
     super(scope, id);
     const t = props.thresholds ?? {};
     const fiveMinutes = Duration.minutes(5);
-    const above = (alarmId: AlarmId, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+    const above = (
+      alarmId: AlarmId,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+      treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) => {
       const alarm = new cloudwatch.Alarm(this, alarmId, {
         alarmDescription: `${description} Runbook: ${RUNBOOK}#${alarmId.toLowerCase()}`,
         metric,
         threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData,
       });
       this.alarms.push(alarm);
       this.byId[alarmId] = alarm;
@@ -100,7 +134,7 @@ export class PipelineAlarms extends Construct {
       queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
     const sum = (fn: lambda.IFunction, metric: 'Errors' | 'Throttles') =>
       fn.metric(metric, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
-    const { sender, fanout, authorizer } = props.functions;
+    const { sender, fanout, authorizer, resumer } = props.functions;
 
     above(
       'DeliveriesLate',
@@ -161,6 +195,35 @@ export class PipelineAlarms extends Construct {
       sum(authorizer, 'Errors'),
       t.authorizerErrors ?? 0,
       'The authorizer failed; API Gateway answered those tenants 500.',
+    );
+
+    // Parking (functions/domain/parking.ts): the in-flight set, the lots, the resumer.
+    above(
+      'DeliveryQueueInFlightHigh',
+      props.deliveryQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      Math.floor(props.inFlightBudget * IN_FLIGHT_ALARM_SHARE),
+      `The delivery queue has more than half its in-flight budget (${props.inFlightBudget}) in flight: parking is not keeping up, and at SQS's cap (about 120,000) no tenant's delivery is received.`,
+      3,
+    );
+    above(
+      'HeldDeliveriesOld',
+      props.metric('OldestHeldAgeSeconds', { period: Duration.minutes(15), statistic: cloudwatch.Stats.MAXIMUM }),
+      t.oldestHeldDeliverySeconds ?? DEFAULT_OLDEST_HELD_DELIVERY_SECONDS,
+      "A subscription's endpoint has failed every probe for long: its deliveries are held without a POST and head for the DLQ when their schedule ends.",
+    );
+    above(
+      'DeliveriesOverdue',
+      props.metric('ResumeLagSeconds', { period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      t.resumerLagSeconds ?? DEFAULT_RESUMER_LAG_SECONDS,
+      'Parked deliveries are pending past their due time: the resumer runs behind the due-time index, or does not run (no data is a breach: it reports every minute).',
+      5,
+      cloudwatch.TreatMissingData.BREACHING,
+    );
+    above(
+      'ResumerErrors',
+      sum(resumer, 'Errors'),
+      t.functionErrors ?? 0,
+      'The resumer failed whole runs; the next run goes on from its cursor, but repeated failures leave parked deliveries pending.',
     );
 
     if (props.alarmTopic) {

@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PipelineFunctions } from './alarms.js';
+import { IN_FLIGHT_PRESSURE_SHARE } from '../../functions/domain/parking.js';
+import { IN_FLIGHT_ALARM_SHARE, type PipelineFunctions } from './alarms.js';
 
 export interface DeliveryDashboardProps {
   /** The pipeline's own metric `metricName` (namespace Webhooks, this instance's service), Sum per minute unless told. */
@@ -12,6 +14,10 @@ export interface DeliveryDashboardProps {
   readonly functions: PipelineFunctions;
   readonly stage: apigw.Stage;
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The delivery queue's in-flight budget (the construct's `inFlightBudget`). */
+  readonly inFlightBudget: number;
+  /** The resumer's log group: its `lot probed` lines say how many deliveries each open lot holds. */
+  readonly resumerLogGroup: logs.ILogGroup;
 }
 
 /** Widget titles, which the runbook refers to. */
@@ -21,7 +27,11 @@ export const WIDGETS = {
   latency: 'Attempt latency (ms)',
   queueDepth: 'Queue depth (visible messages)',
   queueAge: 'Age of the oldest message (s)',
-  waiting: 'Deliveries waiting for a retry (in flight)',
+  waiting: 'Delivery queue in flight, against its budget',
+  parked: 'Parked, held and resumed deliveries',
+  lots: 'Lots: endpoints whose circuit opened',
+  parkingAges: 'Oldest held delivery and resumer lag (s)',
+  heldByEndpoint: 'Endpoints holding the most deliveries (last probe of each open lot)',
   errors: 'Function errors',
   throttles: 'Function throttles',
   concurrency: 'Function concurrency (max)',
@@ -84,17 +94,58 @@ export class DeliveryDashboard extends Construct {
             ),
             8,
           ),
-          graph(
-            WIDGETS.waiting,
-            [
+          new cloudwatch.GraphWidget({
+            title: WIDGETS.waiting,
+            left: [
               queues.delivery.metricApproximateNumberOfMessagesNotVisible({
                 period: MINUTE,
                 statistic: cloudwatch.Stats.MAXIMUM,
                 label: 'delivery',
               }),
             ],
+            // Where the sender starts parking short waits too, and where the alarm fires.
+            leftAnnotations: [
+              { value: Math.floor(props.inFlightBudget * IN_FLIGHT_PRESSURE_SHARE), label: 'sender parks all but short waits' },
+              { value: Math.floor(props.inFlightBudget * IN_FLIGHT_ALARM_SHARE), label: 'alarm', color: cloudwatch.Color.RED },
+            ],
+            width: 8,
+            height: 6,
+            period: MINUTE,
+          }),
+        ],
+        [
+          graph(
+            WIDGETS.parked,
+            (['DeliveryParked', 'DeliveryHeld', 'DeliveriesResumed', 'DeliveryExpired'] as const).map((m) => props.metric(m, { label: m })),
             8,
           ),
+          graph(
+            WIDGETS.lots,
+            (['LotOpened', 'LotProbes', 'LotRecovered'] as const).map((m) => props.metric(m, { label: m })),
+            8,
+          ),
+          graph(
+            WIDGETS.parkingAges,
+            (['OldestHeldAgeSeconds', 'ResumeLagSeconds'] as const).map((m) =>
+              props.metric(m, { statistic: cloudwatch.Stats.MAXIMUM, label: m }),
+            ),
+            8,
+          ),
+        ],
+        [
+          new cloudwatch.LogQueryWidget({
+            title: WIDGETS.heldByEndpoint,
+            logGroupNames: [props.resumerLogGroup.logGroupName],
+            // One line per probe of an open lot (functions/app/resumer.ts): a metric per endpoint would cost $0.30 a month each.
+            queryLines: [
+              'filter message = "lot probed"',
+              'stats latest(held) as held, min(openedTime) as since by tenantId, subscriptionId',
+              'sort held desc',
+              'limit 10',
+            ],
+            width: 24,
+            height: 6,
+          }),
         ],
         [
           graph(

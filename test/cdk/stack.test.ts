@@ -2,8 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, RECEIVE_HEADROOM, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 import { TABLE_DEFINITION } from '../../functions/adapters/aws/dynamodb-keys.js';
+import { DEFAULT_RETRY_SCHEDULE, maxReceiveCount, RECEIVE_HEADROOM, retentionSeconds } from '../../functions/domain/retry-schedule.js';
 import { GATEWAY_ERRORS } from '../../lib/constructs/webhook-api.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
 import { API_SECRET_ACTIONS } from '../../lib/webhooks-stack.js';
@@ -52,7 +52,8 @@ beforeAll(() => {
   const { deliveryQueue, dlq } = deliveryQueueIds(template);
   const bus = logicalIdOf(template, 'AWS::Events::EventBus');
   // The bus's rule (the other, the resumer's schedule, has no bus).
-  const ruleTarget = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventBusName)!.Properties.Targets[0];
+  const ruleTarget = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventBusName)!.Properties
+    .Targets[0];
   const ingestQueue = ruleTarget.Arn['Fn::GetAtt'][0] as string;
   const targetDlq = ruleTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0] as string;
   const ingestDlq = resources[ingestQueue].Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
@@ -614,7 +615,7 @@ describe('REST API', () => {
     expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
   });
 
-  it('lets API Gateway invoke the api, authorizer and portal functions, the resumer\'s schedule the resumer, and nobody else', () => {
+  it("lets API Gateway invoke the api, authorizer and portal functions, the resumer's schedule the resumer, and nobody else", () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {
       const fn = p.FunctionName['Fn::GetAtt'][0];
@@ -697,6 +698,7 @@ describe('outputs', () => {
         'AuthorizerFunctionName',
         'FanoutFunctionName',
         'SenderFunctionName',
+        'ResumerFunctionName',
         'RestApiId',
         'ApiStageName',
         'DefaultUsagePlanId',

@@ -41,7 +41,11 @@ const CUSTOM: WebhookDeliveryProps = {
     functionThrottles: 5,
     apiServerErrorRate: 0.01,
     authorizerErrors: 2,
+    oldestHeldDeliverySeconds: 3600,
+    resumerLagSeconds: 300,
   },
+  inFlightBudget: 20_000,
+  resumeRatePerSecond: 50,
   logRetention: logs.RetentionDays.ONE_WEEK,
   logLevel: 'DEBUG',
   debugLogSampleRate: 0.1,
@@ -393,11 +397,41 @@ describe('alarms', () => {
         Statistic: 'Average',
       },
       AuthorizerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('authorizer'), Threshold: 2 },
+      // Half the in-flight budget, three minutes running.
+      DeliveryQueueInFlightHigh: {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesNotVisible',
+        Dimensions: q(hooks.deliveryQueue),
+        Threshold: 10_000,
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 3,
+      },
+      HeldDeliveriesOld: {
+        Namespace: 'Webhooks',
+        MetricName: 'OldestHeldAgeSeconds',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 3600,
+        Statistic: 'Maximum',
+        Period: 900,
+      },
+      DeliveriesOverdue: {
+        Namespace: 'Webhooks',
+        MetricName: 'ResumeLagSeconds',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 300,
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 5,
+      },
+      ResumerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('resumer'), Threshold: 3 },
     };
     expect(Object.keys(expected).sort()).toEqual([...ALARM_IDS].sort());
     for (const id of ALARM_IDS) {
       const a = alarm(hooks, id);
-      expect(a, id).toMatchObject({ ...expected[id], ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      // The resumer reports every minute: no data from it is a breach.
+      const missing = id === 'DeliveriesOverdue' ? 'breaching' : 'notBreaching';
+      expect(a, id).toMatchObject({ ...expected[id], ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: missing });
       expect(a.AlarmActions, id).toEqual([ref(topicId)]);
       expect(a.OKActions, id).toEqual([ref(topicId)]);
       expect(a.AlarmDescription, id).toContain(`docs/runbook.md#${id.toLowerCase()}`);
@@ -409,6 +443,9 @@ describe('alarms', () => {
     expect(alarm(other, 'DeliveriesLate').Threshold).toBe(deliveryLateDefaultSeconds(DEFAULT_RETRY_SCHEDULE));
     expect(alarm(other, 'SenderErrors').Threshold).toBe(0);
     expect(alarm(other, 'ApiServerErrors').Threshold).toBe(0.05);
+    expect(alarm(other, 'DeliveryQueueInFlightHigh').Threshold).toBe(30_000);
+    expect(alarm(other, 'HeldDeliveriesOld').Threshold).toBe(12 * 3600);
+    expect(alarm(other, 'DeliveriesOverdue').Threshold).toBe(600);
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
   });
 
