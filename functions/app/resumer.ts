@@ -245,12 +245,14 @@ export function createResumer(deps: ResumerDeps) {
             }
             const page = await deps.parking.dueIn(bucket, shard, start);
             const refs = page.entries.flatMap((e) => (e.kind === 'delivery' ? [e] : []));
-            report.resumed += await resume(refs, 'due');
+            // Shards run concurrently: a count is added once its await is over (`x += await y` would read x before).
+            const resumed = await resume(refs, 'due');
+            report.resumed += resumed;
             for (const e of page.entries) {
               if (e.kind !== 'lot') continue;
               report.lots++;
-              const [resumed, probes] = await wakeLot(e.tenantId, e.subscriptionId, stats);
-              report.resumed += resumed;
+              const [fromLot, probes] = await wakeLot(e.tenantId, e.subscriptionId, stats);
+              report.resumed += fromLot;
               report.probes += probes;
             }
             if (!page.next) {

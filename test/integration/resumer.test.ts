@@ -166,10 +166,12 @@ describe('resumer on dynalite and fauxqs', () => {
     const done = Object.fromEntries(Array.from({ length: DUE_SHARDS / 2 }, (_, s) => [String(s), '-']));
     await parking.writeCursor({ bucket, shards: done });
     clock = Date.parse('2026-03-01T10:32:06.000Z');
-    await resumer()();
+    const report = await resumer()();
     const { dueShard } = await import('../../functions/domain/parking.js');
     const expected = ids.filter((id) => dueShard(id, 60) >= DUE_SHARDS / 2).sort();
     expect((await receiveAll()).map((m) => m.deliveryId).sort()).toEqual(expected);
+    // Counted across shards read at the same time.
+    expect(report.resumed).toBe(expected.length);
     expect(await parking.readCursor()).toEqual({ bucket: bucket + 60 });
   });
 
