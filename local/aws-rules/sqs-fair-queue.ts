@@ -50,7 +50,6 @@ export class TenantLoad {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-
   /** `n` of the tenant's messages became ready to receive (negative: left the ready list). */
   ready(tenant: Tenant, n: number): void {
     if (tenant !== undefined) bump(this.readyBy, tenant, n);
