@@ -130,10 +130,12 @@ describe('parking on dynalite', () => {
     await parking.recovered('t1', 'sub_l', new Date('2026-03-01T12:00:00.000Z'));
     expect((await parking.readLot('t1', 'sub_l'))!.wakeTime).toBe(draining.wakeTime);
 
-    // Opened again while draining: it keeps how far the drain got.
-    expect(await parking.saveLot({ ...draining, drainedTo: 'pos-1' }, draining)).toBe(true);
+    // Opened again while draining: its next drain starts from the beginning (what it holds now may sort before).
+    expect(await parking.saveLot({ ...draining, drainedTo: 'pos-1', drainedTime: draining.wakeTime }, draining)).toBe(true);
     const reopened = await parking.openLot(lot({ subscriptionId: 'sub_l' }));
-    expect(reopened).toMatchObject({ state: 'open', drainedTo: 'pos-1' });
+    expect(reopened).toMatchObject({ state: 'open' });
+    expect(reopened.drainedTo).toBeUndefined();
+    expect(reopened.drainedTime).toBeUndefined();
 
     expect(await parking.deleteLot(reopened, { state: 'draining', wakeTime: reopened.wakeTime })).toBe(false);
     expect(await parking.deleteLot(reopened, reopened)).toBe(true);

@@ -250,6 +250,24 @@ describe('resumer on dynalite and fauxqs', () => {
       expect(all.sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `h${String(i).padStart(3, '0')}`), 'late'].sort());
     });
 
+    it('probes past the entries whose deadline has passed (the due-time index dead-letters those), however many', async () => {
+      const past = Array.from({ length: 150 }, (_, i) =>
+        record(`p${String(i).padStart(3, '0')}`, {
+          eventBody: serializeEvent(event(`evt_p${i}`)),
+          park: { kind: 'held', token: `tp${i}`, until: new Date(Date.parse('2026-03-01T09:00:00.000Z') + i * 1000).toISOString() },
+        }),
+      );
+      for (let i = 0; i < past.length; i += 100) await store.write({ deliveries: past.slice(i, i + 100) });
+      await heldRecords(1);
+      await parking.openLot(openLot());
+      clock = Date.parse('2026-03-01T10:02:06.000Z');
+      expect((await resumer()()).probes).toBe(1);
+      const sent = await receiveAll();
+      // The probe is the first delivery still inside its schedule; the others come back through the index, to be dead-lettered.
+      expect(sent.filter((m) => m.resume?.kind === 'probe').map((m) => m.deliveryId)).toEqual(['h000']);
+      expect(sent.filter((m) => m.resume?.kind === 'due')).toHaveLength(150);
+    });
+
     it('closes an open lot that has nothing left to probe', async () => {
       await parking.openLot(openLot());
       clock = Date.parse('2026-03-01T10:02:06.000Z');

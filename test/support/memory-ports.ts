@@ -224,7 +224,7 @@ export class MemoryLots implements LotStore {
     const key = storeKey(lot.tenantId, lot.subscriptionId);
     const existing = this.lots.get(key);
     if (existing?.state === 'open') return { ...existing };
-    const opened = { ...lot, ...(existing?.drainedTo ? { drainedTo: existing.drainedTo } : {}) };
+    const opened = { ...lot };
     this.lots.set(key, opened);
     return { ...opened };
   }
