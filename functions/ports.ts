@@ -66,6 +66,17 @@ export interface EventBus {
   publish(tenantId: string, event: WebhookEvent, options?: { stored?: boolean }): Promise<void>;
 }
 
+/**
+ * Event bodies too large for a table item (bus-entry.ts, bodyGoesBeside), under keys from
+ * bodyKeyFor: an S3 bucket on AWS whose lifecycle expires them with the retention; fauxqs's S3
+ * locally. Only events over about 392 KB touch it.
+ */
+export interface BodyStore {
+  put(key: string, body: string): Promise<void>;
+  /** Undefined when there is no such body (it expired with its event). */
+  get(key: string): Promise<string | undefined>;
+}
+
 export interface QueueMessage {
   id: string;
   body: string;

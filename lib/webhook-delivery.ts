@@ -31,13 +31,14 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import { IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
+import { BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
 import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
+import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
 import { WebhookApi } from './constructs/webhook-api.js';
 import type { WebhookFunction } from './constructs/webhook-function.js';
@@ -209,6 +210,8 @@ export class WebhookDelivery extends Construct {
   /** The `service` dimension of the pipeline's metrics (namespace METRICS_NAMESPACE). */
   readonly metricsServiceName: string;
   readonly data: DataTable;
+  /** The bucket for event bodies too large for the table (over about 392 KB, up to 1 MiB). */
+  readonly bodies: EventBodies;
   readonly deliveryQueues: DeliveryQueues;
   readonly ingest: EventIngest;
   readonly delivery: DeliverySender;
@@ -283,6 +286,7 @@ export class WebhookDelivery extends Construct {
 
     this.data = new DataTable(this, 'Data', { removalPolicy });
     const table = this.data.table;
+    this.bodies = new EventBodies(this, 'Bodies', { retentionDays, removalPolicy });
 
     this.deliveryQueues = new DeliveryQueues(this, 'Delivery', {
       retrySchedule: this.retrySchedule,
@@ -313,6 +317,7 @@ export class WebhookDelivery extends Construct {
     const environment: Record<string, string> = {
       WEBHOOKS_MODE: 'aws',
       TABLE_NAME: table.tableName,
+      [BODY_BUCKET_ENV]: this.bodies.bucket.bucketName,
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
       SECRET_STORAGE: secretStorage,
@@ -414,6 +419,10 @@ export class WebhookDelivery extends Construct {
     }
 
     table.grants.readData(authorizer.function);
+    // Bodies too large for the table: the API and the fan-out put them, the sender reads them.
+    this.bodies.grantPut(api.function);
+    this.bodies.grantPut(fanout.function);
+    this.bodies.grantRead(sender.function);
 
     table.grants.readWriteData(fanout.function);
     deliveryQueue.grants.sendMessages(fanout.function);
@@ -432,6 +441,14 @@ export class WebhookDelivery extends Construct {
     // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
     const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
     const secretPrefix = `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
+    const bodyObjects = `Resource::<${stack.resolve((this.bodies.bucket.node.defaultChild as CfnResource).logicalId)}.Arn>/bodies/*`;
+    for (const fn of [api, fanout, sender]) {
+      acknowledgeWildcard(
+        fn,
+        bodyObjects,
+        "Event bodies are objects created at run time under the bucket's bodies/ prefix, one per large event.",
+      );
+    }
     for (const fn of [api, authorizer, fanout, sender, resumer]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }

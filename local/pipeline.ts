@@ -42,13 +42,14 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { EventBus } from '../functions/ports.js';
+import type { BodyStore, EventBus } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
+import { startBodyBucket } from './body-bucket.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
@@ -178,6 +179,8 @@ export interface LocalPipeline {
   bus: EventBus;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
+  /** Event bodies too large for the table (fauxqs's S3, bucket LOCAL_BODY_BUCKET). */
+  bodies: BodyStore;
   /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
   faults: Faults;
   /** API Gateway's API keys and usage plans as local mode keeps them (the tenant CLI changes them). */
@@ -292,6 +295,10 @@ async function startPipeline(
   started.push(() => sqs.stop());
   const calls = new CallCounter();
   const metrics = new LocalMetrics();
+  const bodyBucket = await startBodyBucket(sqs.endpoint, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  started.push(() => bodyBucket.stop());
+  calls.instrument('S3', bodyBucket.client);
+  const bodies = bodyBucket.store;
   calls.instrument('DynamoDB', dynamo.client);
   usage.instrumentDynamo(dynamo.client);
   usage.instrumentSqs(sqs.client, 'aws');
@@ -358,6 +365,7 @@ async function startPipeline(
     secrets,
     bus,
     store,
+    bodies,
     deliveries: deliveryQueue,
     catalog,
     policy: LOCAL_POLICY,
@@ -376,7 +384,7 @@ async function startPipeline(
       queue: sqs.ingest,
       handler: usage.lambda(
         'fanout',
-        faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
+        faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, bodies, metrics, log })),
       ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
@@ -392,6 +400,7 @@ async function startPipeline(
           secrets,
           deliveries: faultyQueue(deliveryQueue, faults),
           store: faultyStore(store, faults),
+          bodies,
           client,
           schedule,
           attemptTimeoutMs,
@@ -500,6 +509,7 @@ async function startPipeline(
     bus,
     metrics,
     sqs,
+    bodies,
     faults,
     visibilityRule,
     resumeNow: () => resumes.runNow(),

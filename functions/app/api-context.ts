@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
-import type { DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { PortalLifetimes } from './portal-access.js';
 import type { Route } from './route-table.js';
 import type { SubscriptionService } from './subscriptions.js';
@@ -11,6 +11,8 @@ export interface ApiDeps {
   secrets: SecretStore;
   bus: EventBus;
   store: DeliveryStore;
+  /** Bodies too large for the table's items (ports.ts); every real wiring passes one. */
+  bodies?: BodyStore;
   /** The delivery queue: manual retries and test events skip fan-out. */
   deliveries: Queue;
   catalog: Catalog;

@@ -62,8 +62,8 @@ const ERROR_RESPONSES = {
   ],
   PayloadTooLarge: [
     'payload_too_large',
-    `The body is larger than ${MAX_BODY_BYTES / 1024} KB, or (publishing) the event as delivered is larger than ${MAX_EVENT_BYTES} bytes`,
-    `The request body is 300000 bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    `The body is larger than ${MAX_BODY_BYTES} bytes (1 MiB), or (publishing) the event as delivered is larger than ${MAX_EVENT_BYTES} bytes`,
+    `The request body is ${MAX_BODY_BYTES + 1} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`,
   ],
   UnsupportedMediaType: [
     'unsupported_media_type',

@@ -1,7 +1,7 @@
-import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { contentOf, deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
 import { messageGroupOf } from '../domain/message-group.js';
-import type { Delivery, WebhookEvent } from '../domain/model.js';
+import type { Delivery } from '../domain/model.js';
 import {
   DEFAULT_DUE_BUCKET_SECONDS,
   DEFAULT_RESUME_RATE_PER_SECOND,
@@ -101,12 +101,13 @@ export function createResumer(deps: ResumerDeps) {
     const messages: { id: string; body: string; groupId: string; delaySeconds?: number }[] = [];
     const gone: Delivery[] = [];
     for (const d of live) {
-      const event: WebhookEvent | undefined = eventOfRecord(d) ?? events.get(storeKey(d.tenantId, d.eventId))?.event;
-      if (!event) {
+      const inRecord = eventOfRecord(d);
+      const stored = inRecord ? { event: inRecord } : events.get(storeKey(d.tenantId, d.eventId));
+      if (!stored) {
         gone.push(d);
         continue;
       }
-      const m = deliveryMessage(d.tenantId, d.subscriptionId, event, d.createdTime, d.generation);
+      const m = deliveryMessage(d.tenantId, d.subscriptionId, stored.event, d.createdTime, d.generation, contentOf(stored));
       m.deliveryId = d.id;
       if (d.legacyListing) delete m.listed;
       if (d.eventBody !== undefined) m.eventInRecord = true;

@@ -10,6 +10,7 @@ import { signHeaders } from '../domain/signing.js';
 import { TtlCache } from '../domain/ttl-cache.js';
 import { webhookBody } from '../domain/webhook-body.js';
 import {
+  type BodyStore,
   type DeliveryStore,
   type InFlightGauge,
   type LotStore,
@@ -54,6 +55,8 @@ export interface SenderDeps {
   secrets: SecretStore;
   deliveries: Queue;
   store: DeliveryStore;
+  /** Bodies too large for a message (ports.ts): messages carry their key. Every real wiring passes one. */
+  bodies?: BodyStore;
   client: Pick<WebhookClient, 'post'>;
   schedule: readonly number[];
   /** The attempt timeout: how long to wait before retrying an endpoint whose POSTs are all in flight. */
@@ -78,6 +81,13 @@ export const DEFAULT_SECRET_CACHE_TTL_MS = 15 * 60_000;
 const BULKHEAD_WAIT_MS = 200;
 /** Receives kept free for throttles when deciding whether a delivery can afford a deferral. */
 const RECEIVE_RESERVE = 5;
+/**
+ * Bodies read from the body store kept per container: up to 1 MiB each, so 16 bound it to 16 MiB
+ * of the function's memory. Keys name their content, so a kept body is never stale; the time
+ * only frees memory. An event's deliveries to several subscriptions usually share a batch.
+ */
+const BODY_CACHE_ENTRIES = 16;
+const BODY_CACHE_TTL_MS = 5 * 60_000;
 
 interface Work {
   record: SQSRecord;
@@ -117,6 +127,9 @@ class Sender {
   private readonly dueBucketSeconds: number;
   private readonly lots: SenderLots | undefined;
   private readonly waits: SenderWaits;
+  private readonly bodyCache = new TtlCache<string>(BODY_CACHE_TTL_MS, Date.now, BODY_CACHE_ENTRIES);
+  /** Reads under way, so the deliveries of one event in a batch read its body once. */
+  private readonly bodyReads = new Map<string, Promise<string | undefined>>();
   // A batch's deliveries start within the same millisecond: one ISO string for all of them.
   private isoMs = Number.NaN;
   private iso = '';
@@ -303,10 +316,43 @@ class Sender {
     };
     const held = await this.holdIfLotOpen(going);
     if (held) return held;
+    // A body kept beside the table is read now, before the endpoint's slot: one that cannot be
+    // read costs no slot and no attempt (it throws, and the message comes back).
+    if (message.bodyKey && !message.body) {
+      const body = await this.bodyOf(message.bodyKey);
+      if (body === undefined) {
+        delivery.status = 'skipped';
+        delivery.lastError = 'event_expired: its body is past the retention';
+        this.log?.('error', 'delivery whose event body is gone; recorded as skipped', {
+          deliveryId: delivery.id,
+          bodyKey: message.bodyKey,
+        });
+        return { record, outcome: 'skipped', delivery };
+      }
+      message.body = body;
+    }
     const admitted = await this.admit(going);
     if ('outcome' in admitted) return admitted;
     const { result, attempt } = await this.post(going, admitted.admission);
     return this.afterAttempt(going, result, attempt);
+  }
+
+  private bodyOf(key: string): string | undefined | Promise<string | undefined> {
+    const kept = this.bodyCache.peek(key);
+    if (kept !== undefined) return kept;
+    let reading = this.bodyReads.get(key);
+    if (!reading) {
+      if (!this.deps.bodies) throw new Error('no body store: a message names a body kept beside the table');
+      reading = this.deps.bodies
+        .get(key)
+        .then((body) => {
+          if (body !== undefined) this.bodyCache.set(key, body);
+          return body;
+        })
+        .finally(() => this.bodyReads.delete(key));
+      this.bodyReads.set(key, reading);
+    }
+    return reading;
   }
 
   /** A delivery to an endpoint whose lot this instance knows open waits there, unless it goes anyway. */

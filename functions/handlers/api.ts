@@ -4,6 +4,7 @@ import { createApi } from '../app/api.js';
 import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
+import { bodyStore } from '../runtime/bodies.js';
 import {
   maxSubscriptionsPerTenant,
   optionalNumber,
@@ -24,6 +25,7 @@ export const handler = middy(
     secrets: secretStore(),
     bus: eventBus(),
     store: deliveryStore(),
+    bodies: bodyStore(),
     deliveries: deliveryQueue(),
     catalog: loadCatalog(),
     policy: AWS_POLICY,

@@ -68,6 +68,7 @@ describe('api function bundle', () => {
           LAMBDA_TASK_ROOT: assetDir,
           AWS_REGION: 'us-east-1',
           TABLE_NAME: 'table',
+          WEBHOOKS_BODY_BUCKET: 'bodies',
           EVENT_BUS_NAME: 'bus',
           DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery',
           SECRET_NAME_PREFIX: 'webhooks/Test/',

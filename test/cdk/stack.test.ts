@@ -27,6 +27,7 @@ let template: Template;
 let resources: Record<string, any>;
 let ids: {
   table: string;
+  bodies: string;
   bus: string;
   ingestQueue: string;
   ingestDlq: string;
@@ -59,6 +60,7 @@ beforeAll(() => {
   const ingestDlq = resources[ingestQueue].Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
   ids = {
     table: logicalIdOf(template, 'AWS::DynamoDB::Table'),
+    bodies: logicalIdOf(template, 'AWS::S3::Bucket'),
     bus,
     ingestQueue,
     ingestDlq,
@@ -152,6 +154,43 @@ describe('data table', () => {
 
   it('is retained when the stack goes', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('event bodies', () => {
+  it('a private, encrypted, TLS-only bucket whose objects expire with the retention (30 days), retained with the stack', () => {
+    const bucket = resources[ids.bodies];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.BucketName).toBeUndefined();
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'expire-with-retention', Status: 'Enabled', ExpirationInDays: 30, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy'))[0]!.Properties.PolicyDocument.Statement;
+    expect(policy).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    );
+  });
+
+  it('the api and the fanout put bodies, the sender reads them (with ListBucket, so a missing body is a 404); nobody else touches it', () => {
+    const objects = { 'Fn::Join': ['', [getAtt(ids.bodies), '/bodies/*']] };
+    const s3Actions = (h: keyof typeof ids) => [...allowedActions(template, ids[h])].filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions('api')).toEqual(['s3:PutObject']);
+    expect(s3Actions('fanout')).toEqual(['s3:PutObject']);
+    expect(s3Actions('sender')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(s3Actions('authorizer')).toEqual([]);
+    expect(s3Actions('resumer')).toEqual([]);
+    for (const h of ['api', 'fanout'] as const) expect(resourcesFor(template, ids[h], 's3:PutObject')).toEqual([objects]);
+    expect(resourcesFor(template, ids.sender, 's3:GetObject')).toEqual([objects]);
+    expect(resourcesFor(template, ids.sender, 's3:ListBucket')).toEqual([getAtt(ids.bodies)]);
   });
 });
 
@@ -360,6 +399,7 @@ describe('functions', () => {
       expect(resources[ids[h]].Properties.Environment.Variables, h).toEqual({
         WEBHOOKS_MODE: 'aws',
         TABLE_NAME: ref(ids.table),
+        WEBHOOKS_BODY_BUCKET: ref(ids.bodies),
         EVENT_BUS_NAME: ref(ids.bus),
         DELIVERY_QUEUE_URL: ref(ids.deliveryQueue),
         SECRET_NAME_PREFIX: 'webhooks/Webhooks/',

@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeBus } from '../../functions/adapters/aws/eventbridge-bus.js';
 import { SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
+import { PUT_EVENTS_MAX_ENTRY_BYTES } from '../../functions/domain/aws-limits.js';
 
 /** Adapters for services that cannot run here: the exact requests they send. */
 
@@ -114,17 +115,17 @@ describe('EventBridgeBus', () => {
     });
   });
 
-  it("refuses, without calling EventBridge, an entry of 256 KB or more by EventBridge's count", async () => {
-    // Detail + DetailType + Source + 14 bytes for Time: exactly 256 KB.
+  it("refuses, without calling EventBridge, an entry of 1 MB (1,000,000 bytes) or more by EventBridge's count", async () => {
+    // Detail + DetailType + Source + 14 bytes for Time: exactly PUT_EVENTS_MAX_ENTRY_BYTES.
     const fixed =
       JSON.stringify({ tenant_id: 'tnt_1', event: { ...event, data: { card_id: '' } } }).length +
       'card.created'.length +
       'webhooks.api'.length +
       14;
-    const big = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed) } };
-    await expect(bus.publish('tnt_1', big)).rejects.toThrow(/262144 bytes is over EventBridge's limit/);
+    const big = { ...event, data: { card_id: 'x'.repeat(PUT_EVENTS_MAX_ENTRY_BYTES - fixed) } };
+    await expect(bus.publish('tnt_1', big)).rejects.toThrow(/1000000 bytes is over EventBridge's limit/);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(0);
-    const justUnder = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed - 1) } };
+    const justUnder = { ...event, data: { card_id: 'x'.repeat(PUT_EVENTS_MAX_ENTRY_BYTES - fixed - 1) } };
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
     await bus.publish('tnt_1', justUnder);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);
