@@ -20,7 +20,7 @@ const phase: CostPhase = {
   received: 1_000,
   seconds: 100,
   usage: {
-    dynamodb: { readUnits: 1_000, writeUnits: 2_000, indexWriteUnits: 0, requests: {} },
+    dynamodb: { readUnits: 1_000, writeUnits: 2_000, indexWriteUnits: 0, indexWrites: {}, requests: {}, items: {} },
     sqs: {
       'by AWS: SendMessage': 1_000,
       'by AWS: ReceiveMessage': 100,
