@@ -102,8 +102,11 @@ export interface CostFigure {
 
 const GB = 1e9;
 
-/** How each function's Lambda duration is priced: a duration per invocation, or what the meter billed (each invocation's own time). */
-export type LambdaDurations = Record<LambdaName, number> | 'billed';
+/**
+ * How each function's Lambda duration is priced: a duration per invocation (a median timed alone),
+ * or what the meter billed (each invocation's own time), for all functions or per function.
+ */
+export type LambdaDurations = Record<LambdaName, number | 'billed'> | 'billed';
 
 export interface UsageContext {
   /** Secrets Manager calls (CallCounter's; the meter does not see the stand-in). */
@@ -125,7 +128,10 @@ export function priceUsage(
   const sqsBy = (prefix: string) => sum(Object.entries(u.sqs).flatMap(([k, v]) => (k.startsWith(prefix) ? [v] : [])));
   const names = Object.keys(u.lambda) as LambdaName[];
   const invocations = sum(names.map((n) => u.lambda[n].invocations));
-  const ms = (n: LambdaName) => (ctx.durations === 'billed' ? u.lambda[n].billedMs : u.lambda[n].invocations * ctx.durations[n]);
+  const ms = (n: LambdaName) => {
+    const d = ctx.durations === 'billed' ? 'billed' : ctx.durations[n];
+    return d === 'billed' ? u.lambda[n].billedMs : u.lambda[n].invocations * d;
+  };
   const gbSeconds = sum(names.map((n) => (ms(n) / 1000) * (stack.memoryMb[n] / 1024)));
   const logBytes =
     u.logBytes +

@@ -15,6 +15,7 @@ import {
   type CostLines,
   combineLines,
   DEFAULT_COST_ASSUMPTIONS,
+  type LambdaDurations,
   type ParkingTouches,
   parkingTouches,
   priceUsage,
@@ -43,9 +44,11 @@ import { median, pool, type ReceiverProcess, sleep, startReceiverProcess, waitId
  *
  * The failing answers of A to B are 400s: a 4xx is retried but does not count against the
  * endpoint's circuit (delivery-plan.ts, endpointHealthy), so no lot opens there and each phase
- * prices the one thing it is about. Lambda time is each invocation's own, as the meter billed it
- * (in local mode every handler shares one process: an upper bound). X-Ray traces a failure adds
- * are priced at the sampled rate (the reservoir is spent on the common path).
+ * prices the one thing it is about. Lambda time is the fan-out's and the sender's median
+ * invocation timed alone where the caller gives it (the common path's: under the twin's load all
+ * handlers share one process, and an invocation bills about ten times as long), the resumer's
+ * runs as the meter billed them. X-Ray traces a failure adds are priced at the sampled rate (the
+ * reservoir is spent on the common path).
  */
 
 /** The twin's retry schedule here: a 1 s step kept in flight, a 600 s step parked (> IN_FLIGHT_WAIT_MAX_SECONDS). */
@@ -279,20 +282,22 @@ export function combineUsage(terms: readonly (readonly [UsageSnapshot, number])[
 
 /**
  * Prices the measured phases (pure: the figures from what runRetryPhases metered).
- * `senderBatchMs`: a sender invocation of ten deliveries timed alone (the common path's), for the
- * re-send chain's hops; without it, the baseline phase's median (timed under load: higher).
+ * `durations`: each function's invocation timed alone (the common path's medians) or 'billed';
+ * by default every invocation as the meter billed it. The sender's also times the re-send
+ * chain's hops (without it: the baseline phase's median, timed under load).
  */
 export function priceFailures(
   phases: readonly MeteredPhase[],
   stack: StackSettings,
-  options: { senderBatchMs?: number } = {},
+  options: { durations?: LambdaDurations } = {},
 ): Omit<RetryCostResult, 'phases'> {
+  const durations = options.durations ?? 'billed';
   const of = (name: string) => {
     const p = phases.find((x) => x.name === name);
     if (!p) throw new Error(`no phase ${name}`);
     return p;
   };
-  const price = (p: MeteredPhase) => priceUsage(p.usage, { secretsCalls: p.secretsCalls, seconds: 0, durations: 'billed' }, stack);
+  const price = (p: MeteredPhase) => priceUsage(p.usage, { secretsCalls: p.secretsCalls, seconds: 0, durations }, stack);
   const a = of('A');
   const c = of('C');
   const b = of('B');
@@ -402,7 +407,9 @@ export function priceFailures(
       a0.logEventOverheadBytes,
   });
   const runsPerMonth = SECONDS_PER_MONTH / 60 / stack.resumerEveryMinutes;
-  const senderMs = options.senderBatchMs ?? median(a.usage.lambda.sender.samples.length ? a.usage.lambda.sender.samples : [0]);
+  const timedSender = durations === 'billed' ? 'billed' : durations.sender;
+  const senderMs =
+    timedSender !== 'billed' ? timedSender : median(a.usage.lambda.sender.samples.length ? a.usage.lambda.sender.samples : [0]);
   return {
     inFlightStep,
     parkedStep,

@@ -323,9 +323,9 @@ if (only.has('cost')) {
     timeoutMs: 300_000,
     log,
   });
-  const busS1 = figures.find((f) => key(f) === 'bus.s1')!;
-  // The chain's hops at the sender's batch time alone (the common path's isolated median).
-  const failures = priceFailures(retryPhases, stack, { senderBatchMs: busS1.perDelivery.lambdaMs.sender * 10 });
+  // The fan-out and the sender at their invocations timed alone (the common path's, bus, 1 subscription), the resumer as billed.
+  const alone = phases.find((p) => p.path === 'bus' && p.subscriptions === 1)!.isolatedMs;
+  const failures = priceFailures(retryPhases, stack, { durations: { ...alone, resumer: 'billed' } });
   results.cost.retriedStep = { inFlight: failures.inFlightStep, parked: failures.parkedStep };
   results.cost.heldDelivery = failures.held;
   results.cost.resumerMonthly = {

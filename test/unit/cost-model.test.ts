@@ -181,6 +181,13 @@ describe('priceUsage', () => {
         ]),
       ),
     ).toBeCloseTo(sumLines(lines), 15);
+    // Per function: the sender's 2 invocations at 40 ms each (timed alone), whatever the meter billed.
+    const alone = priceUsage(
+      u,
+      { secretsCalls: 0, seconds: 0, durations: { api: 0, authorizer: 0, fanout: 0, sender: 40, resumer: 'billed' } },
+      stack,
+    );
+    expect(alone['Lambda duration']).toBeCloseTo(2 * 0.04 * 0.5 * 0.0000133334, 15);
   });
 });
 
@@ -345,7 +352,7 @@ describe('the cost of failures', () => {
       held(400),
     ];
     const noLogs = { ...stack, emfBytesPerInvocation: {} };
-    const f = priceFailures(phases, noLogs, { senderBatchMs: 20 });
+    const f = priceFailures(phases, noLogs, { durations: { api: 0, authorizer: 0, fanout: 0, sender: 20, resumer: 'billed' } });
     // In flight: 1 write ($0.625), 0.5 read ($0.0625), 0.1 receive and 0.1 visibility change ($0.08) per step.
     expect(f.inFlightStep.perMillion).toBeCloseTo(0.7675, 10);
     expect(f.inFlightStep.units).toMatchObject({ writeUnits: 1, readUnits: 0.5, sqsRequests: 0.2, dueIndexWrites: 0 });
