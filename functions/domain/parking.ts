@@ -29,8 +29,12 @@ export const IN_FLIGHT_PRESSURE_SHARE = 0.4;
 /** How long a sender instance trusts its reading of the queue's in-flight count. */
 export const IN_FLIGHT_GAUGE_TTL_MS = 30_000;
 
-/** A wait up to this long stays in flight (the schedule's 5 s and 5 min steps by default); longer ones are parked. */
-export const IN_FLIGHT_WAIT_MAX_SECONDS = 300;
+/**
+ * A wait up to this long stays in flight (the default schedule's 5 s and 5 min steps, the latter
+ * with its jitter: up to 10 % longer, 330 s); longer ones are parked. A bare 300 s parked 98 % of
+ * the 5-minute steps, at twice a step in flight's cost (README, "Cost").
+ */
+export const IN_FLIGHT_WAIT_MAX_SECONDS = Math.ceil(5 * 60 * (1 + DEFAULT_JITTER));
 /** Under in-flight pressure only waits this short stay in flight. */
 export const PRESSURE_IN_FLIGHT_WAIT_MAX_SECONDS = 30;
 
