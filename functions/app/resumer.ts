@@ -12,7 +12,7 @@ import {
   type Lot,
   type LotEntry,
   lastEndedBucket,
-  lotPosition,
+  probeStart,
   type ResumeKind,
 } from '../domain/parking.js';
 import { type DeliveryStore, type DueCursor, type Metrics, NO_METRICS, type ParkingIndex, type Queue, storeKey } from '../ports.js';
@@ -168,9 +168,9 @@ export function createResumer(deps: ResumerDeps) {
     if (!lot || Date.parse(lot.wakeTime) > at) return [0, 0];
     const detail = { tenantId, subscriptionId, state: lot.state };
     if (lot.state === 'open') {
-      // Entries sort by deadline: those before now have expired (the due-time index dead-letters them).
-      const fromNow = lotPosition(at, '');
-      let after = lot.drainedTo !== undefined && lot.drainedTo > fromNow ? lot.drainedTo : fromNow;
+      // Entries sort by deadline: those long past it are dead letters by now (parking.ts, probeStart).
+      const from = probeStart(at, lot.drainedTo);
+      let after = from;
       for (let scans = 0; scans < 4; scans++) {
         const { entries, examined } = await liveEntries(lot, after, PROBE_SCAN);
         const probe = entries[0];
@@ -181,7 +181,7 @@ export function createResumer(deps: ResumerDeps) {
           if (!(await deps.parking.saveLot(next, lot))) return [0, 0];
           await resume([{ tenantId, deliveryId: probe.deliveryId, token: probe.token }], 'probe');
           metrics.count('LotProbes');
-          const held = await deps.parking.countLotEntries(tenantId, subscriptionId, fromNow, COUNT_MAX);
+          const held = await deps.parking.countLotEntries(tenantId, subscriptionId, from, COUNT_MAX);
           const oldest = (await deps.store.getDeliveries([{ tenantId, deliveryId: probe.deliveryId }])).get(
             storeKey(tenantId, probe.deliveryId),
           )?.createdTime;

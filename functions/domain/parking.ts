@@ -233,3 +233,17 @@ export interface LotEntry {
 export function lotPosition(deadlineMs: number, deliveryId: string): string {
   return `${String(deadlineMs).padStart(15, '0')}#${deliveryId}`;
 }
+
+/**
+ * How long past its deadline a held entry can still be the lot's probe. Its due-time index entry
+ * dead-letters it within a bucket and the index's lag of its deadline; until then it is held, and a
+ * probe always POSTs, so an endpoint back in time still gets it (a short schedule's deliveries
+ * can reach their deadline before the first probe). Entries further past are skipped unread.
+ */
+export const PROBE_PAST_DEADLINE_SECONDS = 5 * 60;
+
+/** Where a lot's probe starts reading its entries (they sort by deadline): past the long-expired ones. */
+export function probeStart(atMs: number, drainedTo: string | undefined): string {
+  const from = lotPosition(atMs - PROBE_PAST_DEADLINE_SECONDS * 1000, '');
+  return drainedTo !== undefined && drainedTo > from ? drainedTo : from;
+}

@@ -268,6 +268,20 @@ describe('resumer on dynalite and fauxqs', () => {
       expect(sent.filter((m) => m.resume?.kind === 'due').every((m) => m.deliveryId.startsWith('p'))).toBe(true);
     });
 
+    it('probes with a delivery its deadline passed a moment ago, still held (a short schedule can end before the first probe)', async () => {
+      const just = record('j000', {
+        eventBody: serializeEvent(event('evt_j0')),
+        // A minute before the probe: the due-time index has not dead-lettered it yet.
+        park: { kind: 'held', token: 'tj0', until: '2026-03-01T10:01:06.000Z' },
+      });
+      await store.write({ deliveries: [just] });
+      await parking.openLot(openLot());
+      clock = Date.parse('2026-03-01T10:02:06.000Z');
+      expect((await resumer()()).probes).toBe(1);
+      const sent = await receiveAll();
+      expect(sent.filter((m) => m.resume?.kind === 'probe').map((m) => m.deliveryId)).toEqual(['j000']);
+    });
+
     it('closes an open lot that has nothing left to probe', async () => {
       await parking.openLot(openLot());
       clock = Date.parse('2026-03-01T10:02:06.000Z');

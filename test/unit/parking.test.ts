@@ -33,7 +33,7 @@ describe('where a wait is spent', () => {
     expect(place(5)).toBe('in-flight');
     // The default schedule's 5-minute step, however its jitter falls, stays in flight.
     expect(IN_FLIGHT_WAIT_MAX_SECONDS).toBe(330);
-    for (const r of [0, 0.5, 0.9999]) expect(place(nextDelaySeconds(DEFAULT_RETRY_SCHEDULE, 2, { random: () => r }))).toBe('in-flight');
+    for (const r of [0, 0.5, 0.9999]) expect(place(nextDelaySeconds(DEFAULT_RETRY_SCHEDULE, 2, { random: () => r })!)).toBe('in-flight');
     expect(place(IN_FLIGHT_WAIT_MAX_SECONDS)).toBe('in-flight');
     expect(place(IN_FLIGHT_WAIT_MAX_SECONDS + 1)).toBe('park');
     expect(place(43_200)).toBe('park');
