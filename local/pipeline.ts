@@ -52,7 +52,7 @@ import { VisibilityRule } from './aws-rules/sqs-visibility.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyResumer, faultyStore } from './faults.js';
+import { Faults, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
 import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
@@ -448,7 +448,10 @@ async function startPipeline(
   const gateway = await startGateway({
     port,
     api: usage.lambda('api', api),
-    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY })),
+    authorizer: usage.lambda(
+      'authorizer',
+      createAuthorizer(faultyTenants(tenants, faults), portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY, metrics, log }),
+    ),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
