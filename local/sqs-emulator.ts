@@ -47,6 +47,8 @@ export interface PeekedMessage {
   body: string;
   /** When it was first sent (epoch ms): what its retention counts from. */
   sentTimestamp: number;
+  /** Times it has been received (SQS's ApproximateReceiveCount). */
+  receiveCount: number;
   groupId?: string;
   state: 'ready' | 'delayed' | 'inflight';
 }
@@ -117,11 +119,12 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       peek(q) {
         const state = server.inspectQueue(q.name);
         if (!state) throw new Error(`no queue ${q.name}`);
-        type Raw = { messageId: string; body: string; sentTimestamp: number; messageGroupId?: string };
+        type Raw = { messageId: string; body: string; sentTimestamp: number; approximateReceiveCount: number; messageGroupId?: string };
         const of = (m: Raw, s: PeekedMessage['state']): PeekedMessage => ({
           messageId: m.messageId,
           body: m.body,
           sentTimestamp: m.sentTimestamp,
+          receiveCount: m.approximateReceiveCount,
           ...(m.messageGroupId ? { groupId: m.messageGroupId } : {}),
           state: s,
         });

@@ -334,6 +334,15 @@ describe('dashboard', () => {
     ]);
   });
 
+  it("tells the authorizer's refused credentials from its failures (Lambda's Errors counts both)", () => {
+    const props = widget(hooks, WIDGETS.authorizer);
+    expect(metricsOf(props)).toEqual([
+      ['Webhooks', 'AuthorizerRefused', 'service', 'acme-hooks'],
+      ['Webhooks', 'AuthorizerFailed', 'service', 'acme-hooks'],
+    ]);
+    expect(statsOf(props)).toEqual(['Sum', 'Sum']);
+  });
+
   it('shows the state of every alarm of its instance', () => {
     const props = widget(hooks, WIDGETS.alarms);
     expect(props.alarms).toHaveLength(ALARM_IDS.length);
@@ -396,7 +405,15 @@ describe('alarms', () => {
         Threshold: 0.01,
         Statistic: 'Average',
       },
-      AuthorizerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('authorizer'), Threshold: 2 },
+      // The authorizer's own count of its failures: Lambda's Errors counts every refused credential too.
+      AuthorizerErrors: {
+        Namespace: 'Webhooks',
+        MetricName: 'AuthorizerFailed',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 2,
+        Statistic: 'Sum',
+        Period: 300,
+      },
       // Half the in-flight budget, three minutes running.
       DeliveryQueueInFlightHigh: {
         Namespace: 'AWS/SQS',

@@ -9,7 +9,7 @@ const stack: StackSettings = {
   emfBytesPerInvocation: { sender: 300, fanout: 200 },
 };
 
-const lambda = (invocations: number, billedMs = 0) => ({ invocations, billedMs, samples: [] });
+const lambda = (invocations: number, billedMs = 0) => ({ invocations, errors: 0, billedMs, samples: [] });
 
 /** 1,000 events put on the bus for 1 subscription, in round numbers a person can check. */
 const phase: CostPhase = {
