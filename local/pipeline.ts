@@ -126,8 +126,8 @@ export interface LocalOptions {
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
-   * How long a received batch stays invisible before the queue hands it out again (60 s, as the
-   * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
+   * How long a received batch stays invisible before the queue hands it out again
+   * (PROCESSING_VISIBILITY_SECONDS). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
   /**

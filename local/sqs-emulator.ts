@@ -54,7 +54,11 @@ export interface PeekedMessage {
 }
 
 export const INGEST_MAX_RECEIVES = 5;
-/** Visibility while a batch is being handled, as the stack's sender timeout x 6 would be. */
+/**
+ * Visibility while a batch is being handled. The stack's is six times its functions' timeout
+ * (lib/constructs/delivery-queues.ts, event-ingest.ts); a minute here, so a batch a crash cut
+ * off comes back soon.
+ */
 export const PROCESSING_VISIBILITY_SECONDS = 60;
 const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
 

@@ -18,10 +18,10 @@ export interface AlarmThresholds {
    * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
    * times, but a message waiting for its second or third attempt counts, so the default is the
    * first two retry steps with their jitter, plus 15 minutes.
-   * @default deliveryLateDefaultSeconds(retrySchedule): 3,216 s for the default schedule
+   * @default deliveryLateDefaultSeconds(retrySchedule)
    */
   readonly oldestDeliveryAgeSeconds?: number;
-  /** Sender or fan-out invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
+  /** Sender, fan-out or resumer invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
   readonly functionErrors?: number;
   /** Sender or fan-out invocations throttled within 5 minutes. @default 0 (alarm on the first) */
   readonly functionThrottles?: number;

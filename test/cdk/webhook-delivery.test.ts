@@ -466,6 +466,12 @@ describe('alarms', () => {
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
   });
 
+  it('state the default DeliveriesLate threshold as it is derived, in the README and the runbook', () => {
+    const seconds = deliveryLateDefaultSeconds(DEFAULT_RETRY_SCHEDULE).toLocaleString('en-US');
+    for (const doc of ['README.md', join('docs', 'runbook.md')])
+      expect(readFileSync(join(PROJECT_ROOT, doc), 'utf8'), doc).toContain(`${seconds} s`);
+  });
+
   it('each have a section in docs/runbook.md', () => {
     const runbook = readFileSync(join(PROJECT_ROOT, 'docs', 'runbook.md'), 'utf8');
     for (const id of ALARM_IDS) expect(runbook, id).toMatch(new RegExp(`^## ${id}$`, 'm'));
