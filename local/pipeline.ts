@@ -388,27 +388,30 @@ async function startPipeline(
       queue: sqs.delivery,
       handler: usage.lambda(
         'sender',
-        createSender({
-          secrets,
-          deliveries: faultyQueue(deliveryQueue, faults),
-          store: faultyStore(store, faults),
-          client,
-          schedule,
-          attemptTimeoutMs,
-          ...(options.parking === false
-            ? {}
-            : {
-                parking: {
-                  lots: parkingStore,
-                  gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
-                  dueBucketSeconds,
-                  ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
-                },
-              }),
-          metrics,
-          log,
-          ...(options.clock ? { now: options.clock } : {}),
-        }),
+        faults.wrapHandler(
+          'sender',
+          createSender({
+            secrets,
+            deliveries: faultyQueue(deliveryQueue, faults),
+            store: faultyStore(store, faults),
+            client,
+            schedule,
+            attemptTimeoutMs,
+            ...(options.parking === false
+              ? {}
+              : {
+                  parking: {
+                    lots: parkingStore,
+                    gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                    dueBucketSeconds,
+                    ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                  },
+                }),
+            metrics,
+            log,
+            ...(options.clock ? { now: options.clock } : {}),
+          }),
+        ),
       ),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
