@@ -70,7 +70,7 @@ describe('SenderErrors', () => {
     // Two invocations fail before their work (the batch comes back each time), then it is delivered.
     const crashing = periodSum(() => lambdaErrors(pipeline, 'sender'));
     receiver!.respond((_q, _n, res) => void res.writeHead(200).end());
-    pipeline.faults.failInvocations('sender', { when: 'before', times: 2 });
+    pipeline.faults.failInvocations('sender', { when: 'before', times: 2, match: (body) => body.includes('evt_crash') });
     await pipeline.bus.publish(pipeline.tenantId, event('evt_crash'));
     await eventually('delivered after two failed invocations', async () =>
       pipelineCount(pipeline, 'DeliverySucceeded') >= 1 ? true : undefined,
