@@ -237,7 +237,9 @@ export interface Metrics {
       | 'LotRecovered'
       | 'DeliveriesResumed'
       | 'LotProbes'
-      | 'ResumeEventMissing',
+      | 'ResumeEventMissing'
+      | 'AuthorizerRefused'
+      | 'AuthorizerFailed',
     n?: number,
   ): void;
   latency(ms: number): void;

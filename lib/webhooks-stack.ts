@@ -31,7 +31,7 @@ export interface WebhooksStackProps extends StackProps {
   readonly secretRotationOverlapSeconds?: number;
   /** Days events, deliveries and attempts are kept (DynamoDB TTL). @default 30 */
   readonly retentionDays?: number;
-  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default 10 */
+  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default DEFAULT_ATTEMPT_TIMEOUT_MS (functions/domain/retry-schedule.ts) */
   readonly attemptTimeoutSeconds?: number;
   /** MaximumConcurrency of the sender's event source mapping (2 to 1,000). @default 400 */
   readonly senderMaxConcurrency?: number;

@@ -53,7 +53,7 @@ import { startBodyBucket } from './body-bucket.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyResumer, faultyStore } from './faults.js';
+import { Faults, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
 import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
@@ -127,8 +127,8 @@ export interface LocalOptions {
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
-   * How long a received batch stays invisible before the queue hands it out again (60 s, as the
-   * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
+   * How long a received batch stays invisible before the queue hands it out again
+   * (PROCESSING_VISIBILITY_SECONDS). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
   /**
@@ -396,28 +396,31 @@ async function startPipeline(
       queue: sqs.delivery,
       handler: usage.lambda(
         'sender',
-        createSender({
-          secrets,
-          deliveries: faultyQueue(deliveryQueue, faults),
-          store: faultyStore(store, faults),
-          bodies,
-          client,
-          schedule,
-          attemptTimeoutMs,
-          ...(options.parking === false
-            ? {}
-            : {
-                parking: {
-                  lots: parkingStore,
-                  gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
-                  dueBucketSeconds,
-                  ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
-                },
-              }),
-          metrics,
-          log,
-          ...(options.clock ? { now: options.clock } : {}),
-        }),
+        faults.wrapHandler(
+          'sender',
+          createSender({
+            secrets,
+            deliveries: faultyQueue(deliveryQueue, faults),
+            store: faultyStore(store, faults),
+            bodies,
+            client,
+            schedule,
+            attemptTimeoutMs,
+            ...(options.parking === false
+              ? {}
+              : {
+                  parking: {
+                    lots: parkingStore,
+                    gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                    dueBucketSeconds,
+                    ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                  },
+                }),
+            metrics,
+            log,
+            ...(options.clock ? { now: options.clock } : {}),
+          }),
+        ),
       ),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
@@ -457,7 +460,10 @@ async function startPipeline(
   const gateway = await startGateway({
     port,
     api: usage.lambda('api', api),
-    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY })),
+    authorizer: usage.lambda(
+      'authorizer',
+      createAuthorizer(faultyTenants(tenants, faults), portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY, metrics, log }),
+    ),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,

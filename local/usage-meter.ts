@@ -39,6 +39,8 @@ export type LambdaName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer';
 
 export interface LambdaUsage {
   invocations: number;
+  /** Invocations that threw, as Lambda's Errors metric counts them (the authorizer's 401s among them). */
+  errors: number;
   /** Lambda bills each invocation's duration rounded up to the millisecond. */
   billedMs: number;
   /** Each invocation's billed milliseconds (the first 100,000). */
@@ -202,6 +204,9 @@ export class UsageMeter {
       const t0 = performance.now();
       try {
         return await handler(event);
+      } catch (err) {
+        this.u.lambda[name].errors++;
+        throw err;
       } finally {
         const usage = this.u.lambda[name];
         const ms = Math.max(1, Math.ceil(performance.now() - t0));
@@ -446,7 +451,7 @@ function partitionKind(pk: string): string {
 }
 
 function empty(): UsageSnapshot {
-  const fn = (): LambdaUsage => ({ invocations: 0, billedMs: 0, samples: [] });
+  const fn = (): LambdaUsage => ({ invocations: 0, errors: 0, billedMs: 0, samples: [] });
   return {
     dynamodb: { readUnits: 0, writeUnits: 0, indexWriteUnits: 0, indexWrites: {}, requests: {}, items: {} },
     sqs: {},

@@ -15,6 +15,16 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * What API Gateway answers for a failure of its own, the authorizer's included (the stack's
+ * DEFAULT_5XX gateway response), and local mode's stand-in with it.
+ */
+export const GATEWAY_FAILURE = {
+  status: 500,
+  code: 'internal_error',
+  message: 'The service failed to handle the request; retry it later.',
+} as const;
+
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} was not found`);
 
 export function validationError(problems: FieldProblem[]): ApiError {

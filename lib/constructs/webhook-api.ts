@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
 import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
 import {
   DEFAULT_STAGE_THROTTLE,
@@ -106,11 +107,7 @@ export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
     messageJson: JSON.stringify('The request took too long; retry it.'),
   },
   { type: apigw.ResponseType.DEFAULT_4XX, code: 'bad_request', messageJson: '$context.error.messageString' },
-  {
-    type: apigw.ResponseType.DEFAULT_5XX,
-    code: 'internal_error',
-    messageJson: JSON.stringify('The service failed to handle the request; retry it later.'),
-  },
+  { type: apigw.ResponseType.DEFAULT_5XX, code: GATEWAY_FAILURE.code, messageJson: JSON.stringify(GATEWAY_FAILURE.message) },
 ];
 
 /** Fields of the JSON access log; all quoted so a missing value ("-") keeps the line valid JSON. */

@@ -335,6 +335,15 @@ describe('dashboard', () => {
     ]);
   });
 
+  it("tells the authorizer's refused credentials from its failures (Lambda's Errors counts both)", () => {
+    const props = widget(hooks, WIDGETS.authorizer);
+    expect(metricsOf(props)).toEqual([
+      ['Webhooks', 'AuthorizerRefused', 'service', 'acme-hooks'],
+      ['Webhooks', 'AuthorizerFailed', 'service', 'acme-hooks'],
+    ]);
+    expect(statsOf(props)).toEqual(['Sum', 'Sum']);
+  });
+
   it('shows the state of every alarm of its instance', () => {
     const props = widget(hooks, WIDGETS.alarms);
     expect(props.alarms).toHaveLength(ALARM_IDS.length);
@@ -397,7 +406,15 @@ describe('alarms', () => {
         Threshold: 0.01,
         Statistic: 'Average',
       },
-      AuthorizerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('authorizer'), Threshold: 2 },
+      // The authorizer's own count of its failures: Lambda's Errors counts every refused credential too.
+      AuthorizerErrors: {
+        Namespace: 'Webhooks',
+        MetricName: 'AuthorizerFailed',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 2,
+        Statistic: 'Sum',
+        Period: 300,
+      },
       // Half the in-flight budget, three minutes running.
       DeliveryQueueInFlightHigh: {
         Namespace: 'AWS/SQS',
@@ -448,6 +465,12 @@ describe('alarms', () => {
     expect(alarm(other, 'HeldDeliveriesOld').Threshold).toBe(12 * 3600);
     expect(alarm(other, 'DeliveriesOverdue').Threshold).toBe(600);
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
+  });
+
+  it('state the default DeliveriesLate threshold as it is derived, in the README and the runbook', () => {
+    const seconds = deliveryLateDefaultSeconds(DEFAULT_RETRY_SCHEDULE).toLocaleString('en-US');
+    for (const doc of ['README.md', join('docs', 'runbook.md')])
+      expect(readFileSync(join(PROJECT_ROOT, doc), 'utf8'), doc).toContain(`${seconds} s`);
   });
 
   it('each have a section in docs/runbook.md', () => {

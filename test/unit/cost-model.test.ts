@@ -29,7 +29,7 @@ const stack: StackSettings = {
   resumerEveryMinutes: 1,
 };
 
-const lambda = (invocations: number, billedMs = 0) => ({ invocations, billedMs, samples: [] });
+const lambda = (invocations: number, billedMs = 0) => ({ invocations, errors: 0, billedMs, samples: [] });
 
 /** 1,000 events put on the bus for 1 subscription, in round numbers a person can check. */
 const phase: CostPhase = {
@@ -142,6 +142,7 @@ function usageOf(
   const fn = (n: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer') => ({
     invocations: x.invocations?.[n] ?? 0,
     billedMs: 0,
+    errors: 0,
     samples: (n === 'sender' || n === 'resumer' ? x.samples?.[n] : undefined) ?? [],
   });
   return {
