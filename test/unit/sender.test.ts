@@ -506,7 +506,11 @@ describe('sender handler', () => {
     /** A body store that counts its reads and answers as told. */
     const bodies = (answer: () => Promise<string | undefined>) => {
       const reads: string[] = [];
-      return { reads, store: { put: async () => undefined, get: async (k: string) => (reads.push(k), answer()) } satisfies BodyStore };
+      const get = async (k: string) => {
+        reads.push(k);
+        return answer();
+      };
+      return { reads, store: { put: async () => undefined, get } satisfies BodyStore };
     };
 
     beforeEach(async () => {
