@@ -137,8 +137,10 @@ describe('WebhookDelivery with non-default props', () => {
   it('envelope storage: one generated key ring secret, and the functions may read only it', () => {
     const kek = idOf(hooks.keyEncryptionKey!);
     expect(resources[kek].Type).toBe('AWS::SecretsManager::Secret');
+    // No fixed name (test/cdk/redeploy.test.ts); the description names the table whose items it seals.
+    expect(resources[kek].Properties.Name).toBeUndefined();
+    expect(JSON.stringify(resources[kek].Properties.Description)).toContain(JSON.stringify(ref(idOf(hooks.table))));
     expect(resources[kek].Properties).toMatchObject({
-      Name: 'webhooks/acme-hooks-key-encryption-key',
       GenerateSecretString: {
         SecretStringTemplate: '{"current":"k1"}',
         GenerateStringKey: 'k1',
@@ -146,6 +148,8 @@ describe('WebhookDelivery with non-default props', () => {
         ExcludePunctuation: true,
       },
     });
+    // The table's removal policy (DESTROY here).
+    expect(resources[kek].DeletionPolicy).toBe(resources[idOf(hooks.table)].DeletionPolicy);
     expect(resources[kek].DeletionPolicy).toBe('Delete');
     for (const h of ['api', 'sender'] as const) {
       const env = resources[fnId(hooks, h)].Properties.Environment.Variables;
