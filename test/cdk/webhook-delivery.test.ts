@@ -122,6 +122,8 @@ describe('WebhookDelivery with non-default props', () => {
 
   it('destroys the table and log groups when told, with the given log retention', () => {
     expect(resources[idOf(hooks.table)].DeletionPolicy).toBe('Delete');
+    const executionLogs = resources[idOf(hooks.webhookApi.executionLogGroup)];
+    expect([executionLogs.DeletionPolicy, executionLogs.Properties.RetentionInDays]).toEqual(['Delete', 7]);
     for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
       const logGroup = resources[fnId(hooks, h)].Properties.LoggingConfig.LogGroup.Ref;
       expect(resources[logGroup].Properties.RetentionInDays, h).toBe(7);
@@ -227,13 +229,18 @@ describe('two instances in one stack', () => {
     }
     expect(other.namePrefix).toMatch(/^Host-Other-[A-F0-9]{8}$/);
     expect(other.secretNamePrefix).not.toBe(hooks.secretNamePrefix);
-    // Nothing else is named: dashboards, alarms, tables, functions and log groups get generated names.
+    // The execution log groups have the names API Gateway gives them, each its own API's id.
+    expect(names('AWS::Logs::LogGroup', 'LogGroupName')).toEqual(
+      [hooks, other].map((w) =>
+        JSON.stringify({ 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', ref(idOf(w.webhookApi.api)), '/prod']] }),
+      ),
+    );
+    // Nothing else is named: dashboards, alarms, tables, functions and the other log groups get generated names.
     for (const [type, prop] of [
       ['AWS::CloudWatch::Dashboard', 'DashboardName'],
       ['AWS::CloudWatch::Alarm', 'AlarmName'],
       ['AWS::DynamoDB::Table', 'TableName'],
       ['AWS::Lambda::Function', 'FunctionName'],
-      ['AWS::Logs::LogGroup', 'LogGroupName'],
     ] as const)
       expect(names(type, prop), type).toEqual([]);
   });
