@@ -40,7 +40,8 @@ import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
 import { EventIngest } from './constructs/event-ingest.js';
 import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
-import { WebhookApi } from './constructs/webhook-api.js';
+import { grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
+import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
 import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
@@ -472,6 +473,38 @@ export class WebhookDelivery extends Construct {
   grantPublish(grantee: iam.IGrantable): iam.Grant {
     // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
     return this.ingest.bus.grants.actions(grantee, ['events:PutEvents']);
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run redrive` (every mode) on this pipeline: message move
+   * tasks from the delivery and ingest DLQs, the bus target DLQ's receive, send and delete, and
+   * DescribeStacks on this stack. Nothing else (docs/runbook.md prints it as a policy document).
+   */
+  grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return grantRedrive(grantee, this.operated());
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run tenant` on this pipeline: the tenant and portal-link
+   * items of the table, API keys and usage plans (account-wide paths: API Gateway names them at run
+   * time), this stage's authorizer cache, and DescribeStacks on this stack.
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantOperate(grantee, this.operated());
+  }
+
+  private operated(): OperatedPipeline {
+    return {
+      scope: this,
+      deliveryQueue: this.deliveryQueues.queue,
+      deadLetterQueue: this.deliveryQueues.deadLetterQueue,
+      ingestQueue: this.ingest.queue,
+      ingestDeadLetterQueue: this.ingest.deadLetterQueue,
+      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
+      table: this.data.table,
+      api: this.webhookApi.api,
+      stageName: API_STAGE_NAME,
+    };
   }
 
   /** One of the pipeline's own metrics (DeliverySucceeded, AttemptLatency, ColdStart...), for this instance. */
