@@ -31,6 +31,8 @@ const UNIQUE_NAMES: Record<string, string> = {
   'AWS::CloudWatch::Dashboard': 'DashboardName',
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::ApiGateway::ApiKey': 'Value',
+  // Bucket names are unique across every account.
+  'AWS::S3::Bucket': 'BucketName',
 };
 
 /** Whether `value` depends on something CloudFormation draws anew at each create: the stack's id, or a resource of this template. */
