@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -40,7 +40,9 @@ import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
 import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
-import { WebhookApi } from './constructs/webhook-api.js';
+import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
+import { grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
+import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
 import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
@@ -127,6 +129,14 @@ export interface WebhookDeliveryProps {
    * @default 'per-subscription'
    */
   readonly secretStorage?: SecretStorage;
+  /**
+   * With `secretStorage: 'envelope'`, an existing key ring to use instead of making one, e.g.
+   * `Secret.fromSecretCompleteArn(...)`: a ring kept from an earlier stack, or one managed
+   * elsewhere. It must hold `{"current":"<id>","<id>":"<32 or more characters>",...}`. The stack
+   * then neither creates nor removes a ring; the api and sender functions may read this one.
+   * @default a new ring with a generated name and the table's removal policy
+   */
+  readonly keyEncryptionKey?: secretsmanager.ISecret;
   /** SNS topic that gets every alarm and its recovery. @default no alarm actions (the alarms still show on the dashboard) */
   readonly alarmTopic?: sns.ITopic;
   /** Alarm thresholds. @default see AlarmThresholds */
@@ -294,25 +304,10 @@ export class WebhookDelivery extends Construct {
     });
     const deliveryQueue = this.deliveryQueues.queue;
 
-    if (secretStorage === 'envelope') {
-      // The ring's shape is what functions/domain/envelope.ts parses: {"current":"k1","k1":"<64 random characters>"}.
-      this.keyEncryptionKey = new secretsmanager.Secret(this, 'KeyEncryptionKey', {
-        secretName: `webhooks/${this.namePrefix}-key-encryption-key`,
-        description: 'Key-encryption key ring that seals the webhook signing secrets (envelope storage)',
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ current: 'k1' }),
-          generateStringKey: 'k1',
-          passwordLength: 64,
-          excludePunctuation: true,
-        },
-        removalPolicy,
-      });
-      Validations.of(this.keyEncryptionKey).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The ring is rotated by adding a key and making it current (README, "Signing secret storage"); a Secrets Manager rotation would replace the ring and lose the keys older items are sealed with.',
-      });
-    }
+    if (props.keyEncryptionKey && secretStorage !== 'envelope')
+      throw new Error("keyEncryptionKey is the envelope storage's key ring: give it with secretStorage 'envelope'");
+    if (secretStorage === 'envelope')
+      this.keyEncryptionKey = props.keyEncryptionKey ?? new KeyEncryptionKey(this, 'KeyEncryptionKey', { table, removalPolicy }).secret;
 
     const environment: Record<string, string> = {
       WEBHOOKS_MODE: 'aws',
@@ -495,6 +490,38 @@ export class WebhookDelivery extends Construct {
   grantPublish(grantee: iam.IGrantable): iam.Grant {
     // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
     return this.ingest.bus.grants.actions(grantee, ['events:PutEvents']);
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run redrive` (every mode) on this pipeline: message move
+   * tasks from the delivery and ingest DLQs, the bus target DLQ's receive, send and delete, and
+   * DescribeStacks on this stack. Nothing else (docs/runbook.md prints it as a policy document).
+   */
+  grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return grantRedrive(grantee, this.operated());
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run tenant` on this pipeline: the tenant and portal-link
+   * items of the table, API keys and usage plans (account-wide paths: API Gateway names them at run
+   * time), this stage's authorizer cache, and DescribeStacks on this stack.
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantOperate(grantee, this.operated());
+  }
+
+  private operated(): OperatedPipeline {
+    return {
+      scope: this,
+      deliveryQueue: this.deliveryQueues.queue,
+      deadLetterQueue: this.deliveryQueues.deadLetterQueue,
+      ingestQueue: this.ingest.queue,
+      ingestDeadLetterQueue: this.ingest.deadLetterQueue,
+      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
+      table: this.data.table,
+      api: this.webhookApi.api,
+      stageName: API_STAGE_NAME,
+    };
   }
 
   /** One of the pipeline's own metrics (DeliverySucceeded, AttemptLatency, ColdStart...), for this instance. */

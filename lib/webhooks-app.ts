@@ -35,6 +35,7 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
  *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
  *   secretStorage                   per-subscription or envelope (per-subscription)
+ *   keyEncryptionKeyArn             envelope: an existing key ring's complete ARN (a new ring)
  *   tenantRateLimit, tenantBurstLimit   each tenant's API limit unless given its own (20, 40)
  *   stageRateLimit, stageBurstLimit     the API stage's limit, all tenants together (100, 200)
  */
@@ -87,6 +88,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     ...numberFrom('portalLinkTtlSeconds'),
     ...numberFrom('portalSessionTtlSeconds'),
     secretStorage: parseSecretStorage(context('secretStorage')),
+    keyEncryptionKeyArn: context('keyEncryptionKeyArn'),
     tenantThrottle: throttleFrom('tenant', DEFAULT_TENANT_THROTTLE),
     stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
   });

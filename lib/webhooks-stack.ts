@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import {
@@ -47,6 +48,12 @@ export interface WebhooksStackProps extends StackProps {
   readonly portalSessionTtlSeconds?: number;
   /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
   readonly secretStorage?: SecretStorage;
+  /**
+   * Envelope storage: the complete ARN of an existing key ring to use instead of making one (a
+   * ring kept from an earlier stack, or from a version that named it `webhooks/<stack>-key-encryption-key`).
+   * @default a new ring with a generated name
+   */
+  readonly keyEncryptionKeyArn?: string;
   /** Each tenant's API limit unless given its own (see WebhookDeliveryProps.tenantThrottle). @default 20 a second, burst 40 */
   readonly tenantThrottle?: ThrottleLimits;
   /** The API stage's limit for everyone together. @default 100 a second, burst 200 */
@@ -87,6 +94,9 @@ export class WebhooksStack extends Stack {
       portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
       portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
       secretStorage: props.secretStorage,
+      keyEncryptionKey: props.keyEncryptionKeyArn
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KeyEncryptionKeyRing', props.keyEncryptionKeyArn)
+        : undefined,
       tenantThrottle: props.tenantThrottle,
       stageThrottle: props.stageThrottle,
     });

@@ -86,6 +86,15 @@ export const API_GATEWAY_CREATE_API_KEY_RPS = 5;
  * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html, BatchSize).
  */
 export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MiB;
+/**
+ * Concurrent executions per account and Region: the default quota (adjustable; new accounts start
+ * lower, by an amount AWS does not publish), and its Service Quotas code.
+ */
+export const LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS = 1_000;
+export const LAMBDA_CONCURRENCY_QUOTA_CODE = 'L-B99A9384';
+// https://docs.aws.amazon.com/lambda/latest/dg/API_PutFunctionConcurrency.html
+/** Reservations must leave at least this many executions unreserved, or Lambda refuses them (and the deploy fails). */
+export const LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100;
 
 export function utf8Bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8');

@@ -148,6 +148,8 @@ export class WebhookApi extends Construct {
   readonly authorizerFunction: WebhookFunction;
   readonly authorizer: apigw.RequestAuthorizer;
   readonly accessLogGroup: logs.LogGroup;
+  /** The stage's execution log (errors only), which API Gateway would otherwise make itself, kept for ever. */
+  readonly executionLogGroup: logs.LogGroup;
   readonly portal: TenantPortal;
   readonly throttling: TenantThrottling;
 
@@ -203,6 +205,18 @@ export class WebhookApi extends Construct {
     });
     // The stack exports ApiUrl itself; drop the RestApi's own generated output.
     this.api.node.tryRemoveChild('Endpoint');
+
+    // With execution logging on, API Gateway makes `API-Gateway-Execution-Logs_<api id>/<stage>`
+    // the first time the stage logs, outside the stack, with no retention and never deleted
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html).
+    // Made here instead, with the functions' retention and removal policy, and before the stage
+    // exists, so that API Gateway never gets to make it first.
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
 
     this.authorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: this.authorizerFunction.function,

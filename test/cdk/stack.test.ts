@@ -655,6 +655,18 @@ describe('REST API', () => {
     expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
   });
 
+  it('owns the execution log group API Gateway would make itself, with a retention, made before the stage', () => {
+    const restApi = logicalIdOf(template, 'AWS::ApiGateway::RestApi');
+    const executionLogs = logicalIdOf(template, 'AWS::Logs::LogGroup', (r) => r.Properties.LogGroupName !== undefined);
+    expect(resources[executionLogs].Properties).toEqual({
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', ref(restApi), '/prod']] },
+      RetentionInDays: 30,
+    });
+    expect([resources[executionLogs].DeletionPolicy, resources[executionLogs].UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(stage!.DependsOn).toContain(executionLogs);
+  });
+
   it("lets API Gateway invoke the api, authorizer and portal functions, the resumer's schedule the resumer, and nobody else", () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {

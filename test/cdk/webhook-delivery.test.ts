@@ -122,6 +122,8 @@ describe('WebhookDelivery with non-default props', () => {
 
   it('destroys the table and log groups when told, with the given log retention', () => {
     expect(resources[idOf(hooks.table)].DeletionPolicy).toBe('Delete');
+    const executionLogs = resources[idOf(hooks.webhookApi.executionLogGroup)];
+    expect([executionLogs.DeletionPolicy, executionLogs.Properties.RetentionInDays]).toEqual(['Delete', 7]);
     for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
       const logGroup = resources[fnId(hooks, h)].Properties.LoggingConfig.LogGroup.Ref;
       expect(resources[logGroup].Properties.RetentionInDays, h).toBe(7);
@@ -137,8 +139,10 @@ describe('WebhookDelivery with non-default props', () => {
   it('envelope storage: one generated key ring secret, and the functions may read only it', () => {
     const kek = idOf(hooks.keyEncryptionKey!);
     expect(resources[kek].Type).toBe('AWS::SecretsManager::Secret');
+    // No fixed name (test/cdk/redeploy.test.ts); the description names the table whose items it seals.
+    expect(resources[kek].Properties.Name).toBeUndefined();
+    expect(JSON.stringify(resources[kek].Properties.Description)).toContain(JSON.stringify(ref(idOf(hooks.table))));
     expect(resources[kek].Properties).toMatchObject({
-      Name: 'webhooks/acme-hooks-key-encryption-key',
       GenerateSecretString: {
         SecretStringTemplate: '{"current":"k1"}',
         GenerateStringKey: 'k1',
@@ -146,6 +150,8 @@ describe('WebhookDelivery with non-default props', () => {
         ExcludePunctuation: true,
       },
     });
+    // The table's removal policy (DESTROY here).
+    expect(resources[kek].DeletionPolicy).toBe(resources[idOf(hooks.table)].DeletionPolicy);
     expect(resources[kek].DeletionPolicy).toBe('Delete');
     for (const h of ['api', 'sender'] as const) {
       const env = resources[fnId(hooks, h)].Properties.Environment.Variables;
@@ -224,13 +230,18 @@ describe('two instances in one stack', () => {
     }
     expect(other.namePrefix).toMatch(/^Host-Other-[A-F0-9]{8}$/);
     expect(other.secretNamePrefix).not.toBe(hooks.secretNamePrefix);
-    // Nothing else is named: dashboards, alarms, tables, functions and log groups get generated names.
+    // The execution log groups have the names API Gateway gives them, each its own API's id.
+    expect(names('AWS::Logs::LogGroup', 'LogGroupName')).toEqual(
+      [hooks, other].map((w) =>
+        JSON.stringify({ 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', ref(idOf(w.webhookApi.api)), '/prod']] }),
+      ),
+    );
+    // Nothing else is named: dashboards, alarms, tables, functions and the other log groups get generated names.
     for (const [type, prop] of [
       ['AWS::CloudWatch::Dashboard', 'DashboardName'],
       ['AWS::CloudWatch::Alarm', 'AlarmName'],
       ['AWS::DynamoDB::Table', 'TableName'],
       ['AWS::Lambda::Function', 'FunctionName'],
-      ['AWS::Logs::LogGroup', 'LogGroupName'],
     ] as const)
       expect(names(type, prop), type).toEqual([]);
   });
