@@ -49,6 +49,20 @@ export class FileSecretStore implements SecretStore {
     this.save();
   }
 
+  /** Whether it exists, and if so whether it is scheduled for deletion (Secrets Manager's DescribeSecret). */
+  describe(name: string): { deleted: boolean } | undefined {
+    const s = this.secrets.get(name);
+    return s ? { deleted: s.deletedAt !== undefined } : undefined;
+  }
+
+  /** Cancels a scheduled deletion (Secrets Manager's RestoreSecret). */
+  async restore(name: string): Promise<void> {
+    const s = this.secrets.get(name);
+    if (!s) throw new Error(`secret ${name} not found`);
+    delete s.deletedAt;
+    this.save();
+  }
+
   async scheduleDeletion(name: string): Promise<void> {
     const s = this.secrets.get(name);
     if (!s) throw new Error(`secret ${name} not found`);

@@ -321,6 +321,23 @@ export function forwardedEntry(
   return { entry: { ...busEntry(record.forwardTenantId, event), Source: `${FORWARDED_EVENT_SOURCE_PREFIX}${record.source}` }, event };
 }
 
+/**
+ * Everything an event goes on the bus as: the inbound event (body inline when it fits an entry,
+ * else by reference to where it is kept), and the forwarded copy when its source forwards; with
+ * why that copy was not made, if it was not. The inbound function and the CLI's redrive both use it.
+ */
+export function busEntriesFor(
+  record: InboundRecord,
+  parsed: ParsedBody,
+  bodyBucket: string,
+): { entries: BusEntry[]; forwardSkipped?: string } {
+  const inline = inlineInboundEntry(record, parsed);
+  const entries = [inline ?? inboundEntry(record, undefined, record.bodyKey ? { bucket: bodyBucket, key: record.bodyKey } : undefined)];
+  const forwarded = forwardedEntry(record, parsed);
+  if (forwarded && 'entry' in forwarded) entries.push(forwarded.entry);
+  return { entries, ...(forwarded && 'skipped' in forwarded ? { forwardSkipped: forwarded.skipped } : {}) };
+}
+
 /** Where an inbound body is kept beside the table: under the bucket's `bodies/` lifecycle, content addressed. */
 export function inboundBodyKey(source: string, id: string, body: Buffer): string {
   return `bodies/inbound/${sha256Hex(`${source}\n${id}`).slice(0, 32)}/${sha256Hex(body).slice(0, 32)}`;
