@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
+import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
@@ -14,6 +15,8 @@ import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { createInbound } from '../functions/app/inbound.js';
+import { SourceRegistry, type SourceRegistryOptions } from '../functions/app/inbound-sources.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -32,6 +35,7 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
+import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
@@ -42,23 +46,24 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { BodyStore, EventBus } from '../functions/ports.js';
+import type { BodyStore, EntryBus, EventBus, InboundStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
-import { startBodyBucket } from './body-bucket.js';
+import { LOCAL_BODY_BUCKET, startBodyBucket } from './body-bucket.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
+import { Faults, faultyEntryBus, faultyInboundStore, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
 import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
+import { startSecretsManagerControl } from './secrets-manager-control.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
 import { LocalUsagePlans } from './usage-plans.js';
@@ -74,6 +79,17 @@ export const LOCAL_TABLE = 'webhooks';
 /** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
 export const SENDER_MAX_CONCURRENCY = 24;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
+/** Inbound sources' secrets, in the local Secrets Manager stand-in (the stack's `webhooks-inbound/<namePrefix>/`). */
+export const LOCAL_INBOUND_SECRET_PREFIX = 'webhooks-inbound/local/';
+/**
+ * How long local mode's inbound function keeps what it read of its sources: a source added with the
+ * CLI, or a secret rotated, shows within a second (the stack's function keeps sources a minute and
+ * re-reads a secret after a mismatch at most every 30 s; functions/app/inbound-sources.ts).
+ */
+export const LOCAL_INBOUND_CACHE: Pick<SourceRegistryOptions, 'sourcesTtlMs' | 'refreshAfterMissMs'> = {
+  sourcesTtlMs: 1_000,
+  refreshAfterMissMs: 1_000,
+};
 /** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
 export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
 /** Local mode's due-time buckets: the resumer runs every second (on AWS, every minute on 60 s buckets). */
@@ -161,6 +177,17 @@ export interface LocalOptions {
   resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
   clock?: () => Date;
+  /**
+   * Inbound sources declared at the start, as the construct's `inboundSources` (WEBHOOKS_INBOUND_SOURCES,
+   * JSON); more can be added with `npm run inbound -- add`. Their secrets are set with the CLI.
+   */
+  inboundSources?: readonly InboundSource[];
+  /** The inbound function's caches (LOCAL_INBOUND_CACHE by default). */
+  inboundCache?: Pick<SourceRegistryOptions, 'sourcesTtlMs' | 'secretTtlMs' | 'refreshAfterMissMs'>;
+  /** How long the inbound function waits for the bus before leaving an event to the redrive. */
+  inboundBusTimeoutMs?: number;
+  /** The inbound function's clock (tests of the replay window). */
+  inboundClock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -181,6 +208,10 @@ export interface LocalPipeline {
   sqs: SqsEmulator;
   /** Event bodies too large for the table (fauxqs's S3, bucket LOCAL_BODY_BUCKET). */
   bodies: BodyStore;
+  /** Inbound events as the inbound function stores them (dynalite). */
+  inbound: InboundStore;
+  /** The bus as the inbound function and the inbound CLI's redrive put entries on it (counted and metered). */
+  entryBus: EntryBus;
   /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
   faults: Faults;
   /** API Gateway's API keys and usage plans as local mode keeps them (the tenant CLI changes them). */
@@ -240,6 +271,16 @@ function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
   }
 }
 
+/** The declared inbound sources, checked as the construct checks its props. */
+function inboundSourcesOf(options: LocalOptions): InboundSource[] {
+  try {
+    return parseInboundSources([...(options.inboundSources ?? [])], 'inboundSources (WEBHOOKS_INBOUND_SOURCES)');
+  } catch (err) {
+    if (err instanceof SourceConfigError) throw new LocalStartError(err.message);
+    throw err;
+  }
+}
+
 /** Both limits, checked as the construct checks its props. */
 function throttlesOf(options: LocalOptions): { tenant: ThrottleLimits; stage: ThrottleLimits } {
   try {
@@ -264,6 +305,7 @@ async function startPipeline(
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
   const throttles = throttlesOf(options);
+  const declaredInbound = inboundSourcesOf(options);
 
   // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
   const usagePlans = new LocalUsagePlans(join(dataDir, USAGE_PLANS_FILE));
@@ -323,7 +365,8 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
-  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
+  const secretFile = new FileSecretStore(join(dataDir, 'secrets.json'));
+  const secretsManager = calls.secrets(secretFile);
   let secrets = secretsManager;
   if (options.secretStorage === 'envelope') {
     // The stack generates this secret at deploy time; locally it is made on first start.
@@ -359,7 +402,39 @@ async function startPipeline(
   // Known once the gateway listens; portal links point below it.
   let baseUrl = '';
 
-  const bus = usage.bus(calls.bus(new QueueEventBus(ingestQueue, LOCAL_REGION, new SqsQueue(sqs.client, sqs.busTargetDlq.url))));
+  const queueBus = new QueueEventBus(
+    ingestQueue,
+    LOCAL_REGION,
+    new SqsQueue(sqs.client, sqs.busTargetDlq.url),
+    new SqsQueue(sqs.client, sqs.busOtherEvents.url, { astral: true }),
+  );
+  const bus = usage.bus(calls.bus(queueBus));
+  const entryBus = usage.entries(calls.entries(faultyEntryBus(queueBus, faults)));
+
+  // Inbound webhooks: the same handler as the stack's inbound function, its secrets in the
+  // Secrets Manager stand-in, which the inbound CLI reaches over loopback.
+  const inboundStore = new DynamoInboundStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const inbound = createInbound({
+    sources: new SourceRegistry({
+      declared: declaredInbound,
+      repository: inboundStore,
+      secrets: secretsManager,
+      secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
+      ...LOCAL_INBOUND_CACHE,
+      ...options.inboundCache,
+      log,
+    }),
+    store: faultyInboundStore(inboundStore, faults),
+    bodies,
+    bus: entryBus,
+    metrics,
+    bodyBucket: LOCAL_BODY_BUCKET,
+    ...(options.inboundBusTimeoutMs !== undefined ? { busTimeoutMs: options.inboundBusTimeoutMs } : {}),
+    ...(options.inboundClock ? { now: options.inboundClock } : {}),
+    log,
+  });
+  const secretsControl = await startSecretsManagerControl(secretFile);
+  started.push(() => secretsControl.stop());
   const api = createApi({
     subscriptions,
     secrets,
@@ -467,7 +542,11 @@ async function startPipeline(
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
-    sites: [{ prefix: '/portal', handler: portalAssets }],
+    sites: [
+      { prefix: '/portal', handler: portalAssets },
+      // No authorizer: the signature is the credential (the stack's POST /inbound/{source} has none either).
+      { prefix: '/inbound', handler: usage.lambda('inbound', inbound) },
+    ],
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       throw new LocalStartError(
@@ -498,6 +577,13 @@ async function startPipeline(
       defaultUsagePlanId,
       sharedUsagePlanId,
     },
+    inbound: {
+      secretsManagerEndpoint: secretsControl.endpoint,
+      secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
+      declaredSources: declaredInbound.map((s) => s.name),
+      busOtherEventsQueueUrl: sqs.busOtherEvents.url,
+      bodyBucket: LOCAL_BODY_BUCKET,
+    },
     pid: process.pid,
   };
   const endpointsFile = join(dataDir, ENDPOINTS_FILE);
@@ -516,6 +602,8 @@ async function startPipeline(
     metrics,
     sqs,
     bodies,
+    inbound: inboundStore,
+    entryBus,
     faults,
     visibilityRule,
     resumeNow: () => resumes.runNow(),

@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
 import { describe, expect, it } from 'vitest';
 import { type SignedRequest, type Verdict, verifyInbound } from '../../functions/domain/inbound/schemes.js';
+import { shopifyHmac, slackHeaders } from '../support/documented-signers.js';
 
 /**
  * Each scheme's verification against requests signed by the provider's own library (Stripe's,
@@ -259,6 +260,24 @@ describe('hmac (a generic sender)', () => {
     );
     expect(refused(verifyInbound('hmac', req({ 'X-Sig': signature, 'X-Id': 'msg_9' }), [key.toString()], { nowSeconds: NOW, hmac }))).toBe(
       'timestamp_missing',
+    );
+  });
+});
+
+describe('documented signers (test/support/documented-signers.ts), used where a provider ships no signing library', () => {
+  it('reproduce Slack’s and Shopify’s published examples', () => {
+    const slack = slackHeaders(
+      '8f742231b10e8888abcd99yyyzzz85a5',
+      'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+      1531420618,
+    );
+    expect(slack).toEqual({
+      'x-slack-request-timestamp': '1531420618',
+      'x-slack-signature': 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
+    });
+    const message = 'code=0907a61c0c8d55e99db179b68161bc00&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173';
+    expect(Buffer.from(shopifyHmac('hush', message), 'base64').toString('hex')).toBe(
+      '700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf',
     );
   });
 });
