@@ -4,8 +4,8 @@ import middy from '@middy/core';
 import { createInbound, DEFAULT_INBOUND_BUS_TIMEOUT_MS } from '../app/inbound.js';
 import { SourceRegistry } from '../app/inbound-sources.js';
 import { bodyStore } from '../runtime/bodies.js';
-import { BODY_BUCKET_ENV, declaredInboundSources, inboundSecretPrefix, optionalNumber, required } from '../runtime/config.js';
-import { inboundStore } from '../runtime/dynamodb.js';
+import { BODY_BUCKET_ENV, optionalNumber, required } from '../runtime/config.js';
+import { declaredInboundSources, inboundSecretPrefix, inboundStore } from '../runtime/inbound.js';
 import { inboundBus, inboundSecrets } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 

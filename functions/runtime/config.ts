@@ -1,4 +1,3 @@
-import { INBOUND_SECRET_PREFIX_ENV, INBOUND_SOURCES_ENV, type InboundSource, parseInboundSources } from '../domain/inbound/source.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../domain/retry-schedule.js';
 import { parseSecretStorage } from '../domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../domain/subscription-cap.js';
@@ -41,9 +40,3 @@ export const secretStorage = (value = process.env.SECRET_STORAGE) => parseSecret
 
 /** The authorizer's shared throttling key (functions/domain/throttle.ts). */
 export const sharedThrottleKey = () => required(SHARED_THROTTLE_KEY_ENV);
-
-/** Inbound sources the stack declares (the construct's `inboundSources`), as JSON in the environment. */
-export const declaredInboundSources = (): InboundSource[] =>
-  process.env[INBOUND_SOURCES_ENV] ? parseInboundSources(JSON.parse(process.env[INBOUND_SOURCES_ENV]), INBOUND_SOURCES_ENV) : [];
-/** Prefix of the inbound sources' secrets (`webhooks-inbound/<namePrefix>/`). */
-export const inboundSecretPrefix = () => required(INBOUND_SECRET_PREFIX_ENV);

@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dynamodb-deliveries.js';
-import { DynamoInboundStore } from '../adapters/aws/dynamodb-inbound.js';
 import { DynamoParkingStore } from '../adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
@@ -21,6 +20,3 @@ export const deliveryStore = () =>
 /** Lots and the due-time index (functions/domain/parking.ts). */
 export const parkingStore = () => new DynamoParkingStore(documentClient(), tableName());
 export const portalSessionStore = () => new DynamoPortalSessionStore(documentClient(), tableName());
-/** Inbound events, their markers and tallies, and run-time sources (functions/domain/inbound). */
-export const inboundStore = () =>
-  new DynamoInboundStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);

@@ -113,7 +113,7 @@ const secretState = (secret: SourceSecret | undefined, now: Date) =>
 // ---- Commands ----
 
 export interface AddInput {
-  /** The source as declared (name, scheme, mapping, forwarding, ...), checked by InboundSourceSchema. */
+  /** The source as declared (name, scheme, mapping, forwarding, ...), checked by parseInboundSource. */
   source: unknown;
   secret?: string;
   generate?: boolean;

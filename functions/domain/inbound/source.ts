@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { DEFAULT_INBOUND_TOLERANCE_SECONDS, type GenericHmacOptions, INBOUND_SCHEMES, type InboundScheme } from './schemes.js';
 
 /**
@@ -50,71 +49,110 @@ export const SECRET_HEADERS = new Set([
   'svix-signature',
 ]);
 
-const headerName = z.string().regex(HEADER_NAME, 'must be an HTTP header name');
-
-const GenericHmacSchema = z.strictObject({
-  signatureHeader: headerName,
-  algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-  encoding: z.enum(['hex', 'base64']).optional(),
-  prefix: z.string().max(50).optional(),
-  timestampHeader: headerName.optional(),
-  signedPayload: z
-    .string()
-    .min(1)
-    .max(200)
-    .refine((s) => s.includes('{body}'), 'must contain {body}')
-    .optional(),
-  idHeader: headerName.optional(),
-  typeHeader: headerName.optional(),
-  typeField: z.string().min(1).max(100).optional(),
-});
-
-const eventType = z.string().min(1).max(256);
-
-export const InboundSourceSchema = z
-  .strictObject({
-    name: z.string().regex(SOURCE_NAME, 'must be 1 to 64 lowercase letters, digits, - or _, starting with a letter or digit'),
-    // `svix` is Standard Webhooks under its Svix header names; both are read.
-    scheme: z.enum([...INBOUND_SCHEMES, 'svix']).transform((s): InboundScheme => (s === 'svix' ? 'standard-webhooks' : s)),
-    description: z.string().max(500).optional(),
-    toleranceSeconds: z.int().min(1).max(MAX_TOLERANCE_SECONDS).optional(),
-    typeMapping: z
-      .record(eventType, eventType)
-      .refine((m) => Object.keys(m).length <= 200, 'at most 200 entries')
-      .optional(),
-    forwardTenantId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a tenant id')
-      .optional(),
-    headers: z
-      .array(headerName.refine((h) => !SECRET_HEADERS.has(h.toLowerCase()), 'carries a signature or a credential'))
-      .max(20)
-      .optional(),
-    hmac: GenericHmacSchema.optional(),
-  })
-  .superRefine((s, ctx) => {
-    if (s.scheme === 'hmac' && !s.hmac)
-      ctx.addIssue({ code: 'custom', path: ['hmac'], message: 'the hmac scheme needs hmac.signatureHeader' });
-    if (s.scheme !== 'hmac' && s.hmac)
-      ctx.addIssue({ code: 'custom', path: ['hmac'], message: 'only the hmac scheme takes hmac settings' });
-    for (const key of Object.keys(s.typeMapping ?? {}))
-      if (key.slice(0, -1).includes('*'))
-        ctx.addIssue({ code: 'custom', path: ['typeMapping', key], message: 'a * may only end a key (a prefix: "invoice.*")' });
-  });
-
 export class SourceConfigError extends Error {
   override name = 'SourceConfigError';
 }
 
-function describe(error: z.ZodError, where: string): string {
-  return error.issues.map((i) => `${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; ');
+/**
+ * Checked by hand, not with zod: the construct checks its props with this in the operator's own CDK
+ * app, where the package brings no dependency but aws-cdk-lib and constructs, and the inbound
+ * function's bundle stays small for its cold start.
+ */
+export function parseInboundSource(input: unknown, where = 'source'): InboundSource {
+  const problems: string[] = [];
+  const bad = (path: string, message: string) => problems.push(`${where}${path ? `.${path}` : ''}: ${message}`);
+  if (!isObject(input)) throw new SourceConfigError(`${where}: must be an object`);
+  const known = new Set(['name', 'scheme', 'description', 'toleranceSeconds', 'typeMapping', 'forwardTenantId', 'headers', 'hmac']);
+  for (const k of Object.keys(input)) if (!known.has(k)) bad(k, 'is not a setting of a source');
+  const { name, scheme, description, toleranceSeconds, typeMapping, forwardTenantId, headers, hmac } = input;
+  if (typeof name !== 'string' || !SOURCE_NAME.test(name))
+    bad('name', 'must be 1 to 64 lowercase letters, digits, - or _, starting with a letter or digit');
+  let resolved: InboundScheme | undefined;
+  if (scheme === 'svix') resolved = 'standard-webhooks';
+  else if (typeof scheme === 'string' && (INBOUND_SCHEMES as readonly string[]).includes(scheme)) resolved = scheme as InboundScheme;
+  else bad('scheme', `must be one of ${[...INBOUND_SCHEMES, 'svix'].join(', ')}`);
+  if (description !== undefined && (typeof description !== 'string' || description.length > 500))
+    bad('description', 'must be text of at most 500 characters');
+  if (
+    toleranceSeconds !== undefined &&
+    !(Number.isInteger(toleranceSeconds) && (toleranceSeconds as number) >= 1 && (toleranceSeconds as number) <= MAX_TOLERANCE_SECONDS)
+  )
+    bad('toleranceSeconds', `must be a whole number from 1 to ${MAX_TOLERANCE_SECONDS}`);
+  if (typeMapping !== undefined) {
+    if (!isObject(typeMapping)) bad('typeMapping', 'must be an object of provider type to our type');
+    else {
+      const entries = Object.entries(typeMapping);
+      if (entries.length > 200) bad('typeMapping', 'at most 200 entries');
+      for (const [k, v] of entries) {
+        if (!eventType(k)) bad(`typeMapping.${k}`, 'a key must be 1 to 256 characters');
+        else if (k.slice(0, -1).includes('*')) bad(`typeMapping.${k}`, 'a * may only end a key (a prefix: "invoice.*")');
+        if (typeof v !== 'string' || !eventType(v)) bad(`typeMapping.${k}`, 'must map to a type of 1 to 256 characters');
+      }
+    }
+  }
+  if (forwardTenantId !== undefined && (typeof forwardTenantId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(forwardTenantId)))
+    bad('forwardTenantId', 'must be a tenant id');
+  if (headers !== undefined) {
+    if (!Array.isArray(headers) || headers.length > 20) bad('headers', 'must be a list of at most 20 header names');
+    else
+      headers.forEach((h, i) => {
+        if (typeof h !== 'string' || !HEADER_NAME.test(h)) bad(`headers.${i}`, 'must be an HTTP header name');
+        else if (SECRET_HEADERS.has(h.toLowerCase())) bad(`headers.${i}`, 'carries a signature or a credential');
+      });
+  }
+  if (resolved === 'hmac' && hmac === undefined) bad('hmac', 'the hmac scheme needs hmac.signatureHeader');
+  if (resolved !== undefined && resolved !== 'hmac' && hmac !== undefined) bad('hmac', 'only the hmac scheme takes hmac settings');
+  if (hmac !== undefined && resolved === 'hmac') checkHmac(hmac, bad);
+  if (problems.length) throw new SourceConfigError(problems.join('; '));
+  const out: InboundSource = { name: name as string, scheme: resolved! };
+  if (description !== undefined) out.description = description as string;
+  if (toleranceSeconds !== undefined) out.toleranceSeconds = toleranceSeconds as number;
+  if (typeMapping !== undefined) out.typeMapping = { ...(typeMapping as Record<string, string>) };
+  if (forwardTenantId !== undefined) out.forwardTenantId = forwardTenantId as string;
+  if (headers !== undefined) out.headers = [...(headers as string[])];
+  if (hmac !== undefined) out.hmac = { ...(hmac as GenericHmacSource) };
+  return out;
 }
 
-/** One source, checked; throws SourceConfigError naming every problem. */
-export function parseInboundSource(input: unknown, where = 'source'): InboundSource {
-  const r = InboundSourceSchema.safeParse(input);
-  if (!r.success) throw new SourceConfigError(describe(r.error, where));
-  return r.data as InboundSource;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const eventType = (v: string) => v.length >= 1 && v.length <= 256;
+
+function checkHmac(hmac: unknown, bad: (path: string, message: string) => void): void {
+  if (!isObject(hmac)) {
+    bad('hmac', 'must be an object');
+    return;
+  }
+  const header = (k: string, required = false) => {
+    const v = hmac[k];
+    if (v === undefined) {
+      if (required) bad(`hmac.${k}`, 'is required');
+    } else if (typeof v !== 'string' || !HEADER_NAME.test(v)) bad(`hmac.${k}`, 'must be an HTTP header name');
+  };
+  const known = new Set([
+    'signatureHeader',
+    'algorithm',
+    'encoding',
+    'prefix',
+    'timestampHeader',
+    'signedPayload',
+    'idHeader',
+    'typeHeader',
+    'typeField',
+  ]);
+  for (const k of Object.keys(hmac)) if (!known.has(k)) bad(`hmac.${k}`, 'is not a setting of the hmac scheme');
+  header('signatureHeader', true);
+  for (const k of ['timestampHeader', 'idHeader', 'typeHeader']) header(k);
+  if (hmac.algorithm !== undefined && !['sha1', 'sha256', 'sha512'].includes(hmac.algorithm as string))
+    bad('hmac.algorithm', 'must be sha1, sha256 or sha512');
+  if (hmac.encoding !== undefined && !['hex', 'base64'].includes(hmac.encoding as string)) bad('hmac.encoding', 'must be hex or base64');
+  if (hmac.prefix !== undefined && (typeof hmac.prefix !== 'string' || hmac.prefix.length > 50))
+    bad('hmac.prefix', 'must be text of at most 50 characters');
+  const payload = hmac.signedPayload;
+  if (payload !== undefined && (typeof payload !== 'string' || payload.length > 200 || !payload.includes('{body}')))
+    bad('hmac.signedPayload', 'must be at most 200 characters and contain {body}');
+  const field = hmac.typeField;
+  if (field !== undefined && (typeof field !== 'string' || field.length < 1 || field.length > 100))
+    bad('hmac.typeField', 'must be 1 to 100 characters');
 }
 
 /** A list of sources (props, context, the function's environment): each checked, names unique. */
