@@ -17,8 +17,8 @@ import type { SourceRegistry } from './inbound-sources.js';
  * put on the bus. The signature is the credential (no authorizer). In order:
  *
  *   1. a body over 1 MiB is 413; an unknown source 404; a refused signature 401 with its reason:
- *      counted, logged, and nothing written (refusals are tallied in memory and written at most
- *      once a minute per container);
+ *      counted, logged, and nothing stored (refusals are tallied in memory: one tally write a
+ *      minute at most per source and container, RefusalTally);
  *   2. the event is stored under its id with a condition, its body beside the table in S3 when
  *      large: only then is it acknowledged (200). A resend finds it stored and is answered 200 at
  *      once (put on the bus again only if the first request did not get it there);
@@ -63,25 +63,32 @@ const respond = (statusCode: number, body: unknown, headers: Record<string, stri
 const error = (statusCode: number, code: string, message: string, headers?: Record<string, string>) =>
   respond(statusCode, { error: { code, message } }, headers);
 
-/** Refusals by source and reason since the last flush: written as one item per source and minute. */
+/**
+ * Refusals by source and reason since the last write: the first after a quiet minute is written at
+ * once, the ones after it together a minute later (with the next refusal), so a flood costs one
+ * write a minute per source and container, and a lone refusal shows in the history at once.
+ */
 export class RefusalTally {
   private counts = new Map<string, Record<string, number>>();
-  private windowStart: number | undefined;
+  private first: number | undefined;
+  private lastWrite: number | undefined;
 
   add(source: string, reason: RefusalReason, now: number): void {
-    this.windowStart ??= now;
+    this.first ??= now;
     const c = this.counts.get(source) ?? {};
     c[reason] = (c[reason] ?? 0) + 1;
     this.counts.set(source, c);
   }
 
-  /** The tallies to write when a minute has passed since the first of them; they are then forgotten here. */
+  /** The tallies to write now, if any are due; they are then forgotten here. */
   takeIfDue(now: number, everyMs = REFUSAL_FLUSH_MS): { minute: string; bySource: Map<string, Record<string, number>> } | undefined {
-    if (this.windowStart === undefined || now - this.windowStart < everyMs) return undefined;
-    const minute = new Date(Math.floor(this.windowStart / 60_000) * 60_000).toISOString();
+    if (this.first === undefined) return undefined;
+    if (this.lastWrite !== undefined && now - this.lastWrite < everyMs) return undefined;
+    const minute = new Date(Math.floor(this.first / 60_000) * 60_000).toISOString();
     const bySource = this.counts;
     this.counts = new Map();
-    this.windowStart = undefined;
+    this.first = undefined;
+    this.lastWrite = now;
     return { minute, bySource };
   }
 }

@@ -36,11 +36,14 @@ const stripeEvent = (id: string, type = 'payment_intent.succeeded', extra: Recor
   JSON.stringify({ id, object: 'event', type, data: { object: { id: `pi_${id}`, amount: 1999, currency: 'eur' } }, ...extra });
 
 const busEventsOf = (id: string) => otherBusEvents(p).filter((e) => e.detail.id === id);
-/** Inbound items written so far (events, their markers, refusal tallies), as local mode meters each write by its key. */
-const storedWrites = () =>
+/** Inbound events and their markers written so far, as local mode meters each write by its key. */
+const writesOf = (kinds: RegExp) =>
   Object.entries(p.usage.snapshot().dynamodb.items)
-    .filter(([k]) => /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem) inbound/.test(k))
+    .filter(([k]) => /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem) /.test(k) && kinds.test(k))
     .reduce((n, [, v]) => n + v, 0);
+const storedWrites = () => writesOf(/ inbound (event|marker)$/);
+/** Refusal tallies written: at most one a minute per source (the first refusal of a quiet minute at once). */
+const tallyWrites = () => writesOf(/ inbound refusals$/);
 
 beforeAll(async () => {
   const sources: InboundSource[] = [
@@ -127,8 +130,13 @@ describe('a verified request is stored, answered 200, and put on the bus', () =>
 });
 
 describe('refused requests answer 401 with a reason, are counted, and change nothing', () => {
-  it('a wrong signature, a replay outside 5 minutes, a missing header: no item, no bus event, no DynamoDB write', async () => {
-    const before = { refused: pipelineCount(p, 'InboundRefused'), writes: storedWrites(), bus: otherBusEvents(p).length };
+  it('a wrong signature, a replay outside 5 minutes, a missing header: no item, no bus event; one tally write for the minute', async () => {
+    const before = {
+      refused: pipelineCount(p, 'InboundRefused'),
+      writes: storedWrites(),
+      tallies: tallyWrites(),
+      bus: otherBusEvents(p).length,
+    };
     const body = stripeEvent('evt_refused_1');
     const wrong = await postInbound(p, 'stripe', body, stripeHeaders(body, 'whsec_not_ours'));
     expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'signature_mismatch' } } });
@@ -141,19 +149,21 @@ describe('refused requests answer 401 with a reason, are counted, and change not
 
     expect(pipelineCount(p, 'InboundRefused') - before.refused).toBe(4);
     expect(storedWrites()).toBe(before.writes);
+    expect(tallyWrites() - before.tallies).toBe(1);
     expect(otherBusEvents(p)).toHaveLength(before.bus);
     expect((await history(cli, { name: 'stripe' })).events.some((e) => e.provider_id === 'evt_refused_1')).toBe(false);
   });
 
   it('a flood of bad signatures costs no DynamoDB write and few Secrets Manager reads', async () => {
-    const writes = storedWrites();
+    const writes = storedWrites() + tallyWrites();
     const reads = p.calls.counts.get('SecretsManager.GetSecretValue') ?? 0;
     const body = stripeEvent('evt_flood');
     const statuses = await Promise.all(
       Array.from({ length: 60 }, () => postInbound(p, 'stripe', body, stripeHeaders(body, 'whsec_attacker')).then((r) => r.status)),
     );
     expect(new Set(statuses)).toEqual(new Set([401]));
-    expect(storedWrites()).toBe(writes);
+    // Within the minute of the last tally write: nothing written at all.
+    expect(storedWrites() + tallyWrites()).toBe(writes);
     // At most one re-read of the secret per source per second locally (30 s on AWS), however many refusals.
     const extra = (p.calls.counts.get('SecretsManager.GetSecretValue') ?? 0) - reads;
     expect(extra).toBeLessThanOrEqual(3);

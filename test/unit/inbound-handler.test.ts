@@ -66,21 +66,23 @@ function harness() {
 }
 
 describe('the refusal tally', () => {
-  it('writes nothing for a minute of refusals, then one item per source with the minute’s counts', async () => {
+  it('writes the first refusal at once, the rest of the minute together a minute later: one write a minute', async () => {
     const h = harness();
     for (let i = 0; i < 30; i++) expect((await h.handler(h.request('whsec_forged', `evt_${i}`))).statusCode).toBe(401);
+    expect(h.refusals).toEqual([{ source: 'stripe', minute: '2026-03-01T12:00:00.000Z', counts: { signature_mismatch: 1 } }]);
     h.clock.t += 59_000;
     expect((await h.handler(h.request('whsec_forged', 'evt_x'))).statusCode).toBe(401);
-    expect(h.refusals).toEqual([]);
+    expect(h.refusals).toHaveLength(1);
     h.clock.t += 1_000;
     expect((await h.handler(h.request('whsec_forged', 'evt_y'))).statusCode).toBe(401);
-    expect(h.refusals).toEqual([{ source: 'stripe', minute: '2026-03-01T12:00:00.000Z', counts: { signature_mismatch: 32 } }]);
-    // An accepted request flushes a tally that is due as well.
+    expect(h.refusals[1]).toEqual({ source: 'stripe', minute: '2026-03-01T12:00:00.000Z', counts: { signature_mismatch: 31 } });
+    // A refusal within the next minute waits; an accepted request a minute on writes it.
     await h.handler(h.request('whsec_forged', 'evt_z'));
+    expect(h.refusals).toHaveLength(2);
     h.clock.t += 60_000;
     expect((await h.handler(h.request(SECRET, 'evt_ok'))).statusCode).toBe(200);
-    expect(h.refusals).toHaveLength(2);
-    expect(h.refusals[1]!.counts).toEqual({ signature_mismatch: 1 });
+    expect(h.refusals).toHaveLength(3);
+    expect(h.refusals[2]!.counts).toEqual({ signature_mismatch: 1 });
   });
 
   it('counts by source and reason', () => {
@@ -88,14 +90,16 @@ describe('the refusal tally', () => {
     t.add('a', 'signature_mismatch', 0);
     t.add('a', 'timestamp_out_of_tolerance', 10);
     t.add('b', 'signature_missing', 20);
-    expect(t.takeIfDue(59_999)).toBeUndefined();
-    const due = t.takeIfDue(60_000)!;
+    const due = t.takeIfDue(30)!;
     expect(due.minute).toBe('1970-01-01T00:00:00.000Z');
     expect(Object.fromEntries(due.bySource)).toEqual({
       a: { signature_mismatch: 1, timestamp_out_of_tolerance: 1 },
       b: { signature_missing: 1 },
     });
     expect(t.takeIfDue(120_000)).toBeUndefined();
+    t.add('a', 'signature_mismatch', 60_000);
+    expect(t.takeIfDue(60_029)).toBeUndefined();
+    expect(t.takeIfDue(60_030)?.minute).toBe('1970-01-01T00:01:00.000Z');
   });
 });
 
