@@ -153,11 +153,12 @@ export function createInbound(deps: InboundDeps): (event: APIGatewayProxyEvent) 
 
   return async (event) => {
     const receivedAt = now();
-    const match = INBOUND_PATH.exec(event.path ?? '');
-    if (!match) return error(404, 'not_found', 'Inbound webhooks are received at POST /inbound/<source>');
+    // API Gateway names the segment ({source}); `path` may carry a custom domain's base path. Locally only the path.
+    const segment = event.pathParameters?.source ?? INBOUND_PATH.exec(event.path ?? '')?.[1];
+    if (segment === undefined) return error(404, 'not_found', 'Inbound webhooks are received at POST /inbound/<source>');
     let name: string;
     try {
-      name = decodeURIComponent(match[1]!);
+      name = decodeURIComponent(segment);
     } catch {
       return error(404, 'unknown_source', 'No inbound source has that name');
     }

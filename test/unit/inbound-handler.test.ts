@@ -103,7 +103,15 @@ describe('the refusal tally', () => {
   });
 });
 
-describe('the body as API Gateway hands it', () => {
+describe('the request as API Gateway hands it', () => {
+  it('takes the source from the {source} path parameter (a custom domain puts its base path in `path`)', async () => {
+    const h = harness();
+    const event = { ...h.request(SECRET, 'evt_domain'), path: '/webhooks/inbound/stripe', pathParameters: { source: 'stripe' } };
+    expect((await h.handler(event)).statusCode).toBe(200);
+    const unknown = { ...h.request(SECRET, 'evt_domain2'), pathParameters: { source: 'nobody' } };
+    expect(JSON.parse((await h.handler(unknown)).body).error.code).toBe('unknown_source');
+  });
+
   it('verifies a base64-encoded body (a binary media type) by its bytes, and stores it once', async () => {
     const h = harness();
     const res = await h.handler(h.request(SECRET, 'evt_b64', true));
