@@ -60,6 +60,15 @@ export interface SecretStore {
   scheduleDeletion(name: string): Promise<void>;
 }
 
+/**
+ * An AWS call's per-account quota as a budget every container draws from (a budget per container
+ * would not be one: N containers would each take all of it). Calls without a budget pass freely.
+ */
+export interface CallBudget {
+  /** Takes `n` of this second's calls of `call`, waiting briefly for the next second; else throws a 503 ApiError with Retry-After. */
+  take(call: string, n: number): Promise<void>;
+}
+
 /** What producers (and the publish route) put on the bus. */
 export interface EventBus {
   /** With `stored`, only a reference goes on the bus: the event is in the DeliveryStore (see busEntry). */

@@ -1,15 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
 import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
-import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
@@ -42,7 +43,7 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { EventBus } from '../functions/ports.js';
+import type { EventBus, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
@@ -58,6 +59,7 @@ import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js'
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
+import { LocalSecretsManager } from './secrets-manager-emulator.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
 import { LocalUsagePlans } from './usage-plans.js';
@@ -66,7 +68,8 @@ import { LocalUsagePlans } from './usage-plans.js';
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
  * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
  * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
- * applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ * applies the rule: send to the ingest queue) and Secrets Manager (a file behind the SDK's own
+ * client, local/secrets-manager-emulator.ts).
  */
 
 export const LOCAL_TABLE = 'webhooks';
@@ -316,8 +319,14 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
-  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
-  let secrets = secretsManager;
+  // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
+  // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
+  const secretsManagerClient = calls.instrument('SecretsManager', new LocalSecretsManager(join(dataDir, 'secrets.json')).client());
+  const secretsManager = new SecretsManagerStore(secretsManagerClient, {
+    budget: new DynamoCallBudget({ doc: dynamo.doc, tableName: LOCAL_TABLE, limits: SECRETS_MANAGER_BUDGETS }),
+  });
+  started.push(async () => secretsManagerClient.destroy());
+  let secrets: SecretStore = secretsManager;
   if (options.secretStorage === 'envelope') {
     // The stack generates this secret at deploy time; locally it is made on first start.
     await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));

@@ -40,6 +40,8 @@ export const keys = {
   }),
   /** How far the resumer has swept the due-time index. */
   resumerCursor: () => ({ pk: 'RESUMER', sk: 'CURSOR' }),
+  /** One second's use of an AWS call's account-wide quota (dynamodb-call-budget.ts): a partition a second. */
+  callBudget: (call: string, second: number) => ({ pk: `BUDGET#${call}#${second}`, sk: 'BUDGET' }),
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
