@@ -15,6 +15,7 @@ import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { ListSecretCache } from '../functions/app/list-secrets.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -129,6 +130,12 @@ export interface LocalOptions {
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
+   * The api's per-container cache of listed secrets, as on AWS for per-subscription storage
+   * (functions/app/list-secrets.ts). false: every list reads every secret, as before the cache
+   * (the bench's baseline).
+   */
+  listSecretCache?: boolean;
+  /**
    * How long a received batch stays invisible before the queue hands it out again (60 s, as the
    * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
    */
@@ -161,7 +168,7 @@ export interface LocalOptions {
   resumeRatePerSecond?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
-  /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
+  /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
   clock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
@@ -373,10 +380,12 @@ async function startPipeline(
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
     log,
+    ...(options.clock ? { now: options.clock } : {}),
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const pollers = [
