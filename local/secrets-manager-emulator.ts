@@ -48,6 +48,9 @@ export class LocalSecretsManager {
   private readonly secrets = new Map<string, StoredSecret>();
   /** Requests of each rated call in the current second. */
   private readonly used = new Map<SecretsManagerRatedCall, { second: number; count: number }>();
+  /** The most requests of each rated call any one second took, and how many it throttled (the bench reads them). */
+  readonly peakPerSecond: Partial<Record<SecretsManagerRatedCall, number>> = {};
+  readonly throttled: Partial<Record<SecretsManagerRatedCall, number>> = {};
 
   constructor(
     private readonly file: string,
@@ -97,7 +100,11 @@ export class LocalSecretsManager {
     const window = this.used.get(call);
     const count = window?.second === second ? window.count + 1 : 1;
     this.used.set(call, { second, count });
-    if (count > SECRETS_MANAGER_RATE_QUOTAS[call]) throw new ServiceError('ThrottlingException', 'Rate exceeded');
+    if (count > SECRETS_MANAGER_RATE_QUOTAS[call]) {
+      this.throttled[call] = (this.throttled[call] ?? 0) + 1;
+      throw new ServiceError('ThrottlingException', 'Rate exceeded');
+    }
+    this.peakPerSecond[call] = Math.max(this.peakPerSecond[call] ?? 0, count);
   }
 
   private operate(operation: string, input: Record<string, unknown>): unknown {

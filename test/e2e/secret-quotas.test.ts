@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/aws/dynamodb-keys.js';
-import { SECRETS_MANAGER_RATE_QUOTAS } from '../../functions/domain/aws-limits.js';
+import { SECRETS_MANAGER_BUDGETS } from '../../functions/adapters/aws/secrets-manager-store.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS } from '../../functions/domain/secret-set.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
@@ -27,7 +27,7 @@ async function spendBudget(p: TestPipeline, call: string, seconds: number) {
     new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
   );
   const now = Math.floor(Date.now() / 1000);
-  const limit = SECRETS_MANAGER_RATE_QUOTAS[call.replace('SecretsManager.', '') as keyof typeof SECRETS_MANAGER_RATE_QUOTAS];
+  const limit = SECRETS_MANAGER_BUDGETS[call]!;
   for (let s = now; s <= now + seconds; s++)
     await doc.send(new PutCommand({ TableName: p.endpoints.tableName, Item: { ...keys.callBudget(call, s), used: limit, ttl: s + 120 } }));
   doc.destroy();

@@ -13,8 +13,9 @@ const ITEM_TTL_SECONDS = 120;
  * An account-wide call budget in the table: one item per call and second, whose count a
  * conditional ADD raises only while it stays within the quota, so however many containers take
  * from it at once, no second grants more than the quota (DynamoDB applies the condition and the
- * ADD as one write). A take that does not fit waits for the next second once, then gives up with a
- * 503 and Retry-After rather than calling AWS into a ThrottlingException. Seconds are calendar
+ * ADD as one write), and the calls are made in the second they were granted for. A take that does
+ * not fit waits for the next second once, then gives up with a 503 and Retry-After rather than
+ * calling AWS into a ThrottlingException. Seconds are calendar
  * seconds of each container's clock (Lambda's are kept by NTP), as the quotas are written.
  *
  * Each take is one write unit; a refused one is too. A partition per second spreads them, and
@@ -45,12 +46,14 @@ export class DynamoCallBudget implements CallBudget {
     const deadline = this.now() + this.maxWaitMs;
     for (;;) {
       const second = Math.floor(this.now() / 1000);
-      if (await this.tryTake(call, second, n, limit)) return;
+      // A grant is for calls made in its second: one that came back after its second ended (a slow
+      // write) is left spent, and the calls are taken again from the second they will be made in.
+      if ((await this.tryTake(call, second, n, limit)) && Math.floor(this.now() / 1000) === second) return;
       const next = (second + 1) * 1000;
       if (next > deadline)
         throw temporarilyUnavailable(`the account's ${limit} ${call} calls a second are taken`, (next - this.now()) / 1000);
       // A little spread, so containers that waited do not all arrive in the same millisecond.
-      await new Promise((r) => setTimeout(r, next - this.now() + Math.random() * 50));
+      await new Promise((r) => setTimeout(r, Math.max(0, next - this.now()) + Math.random() * 50));
     }
   }
 

@@ -13,11 +13,21 @@ import type { CallBudget, SecretStore } from '../../ports.js';
 /** Deleted subscriptions' secrets stay recoverable for a week, Secrets Manager's shortest window. */
 export const DELETION_RECOVERY_DAYS = 7;
 
-/** The calls taken from the budget, by their budget name, and each one's quota. */
+/**
+ * The share of each quota the budget grants a second. A second's calls are granted before they
+ * are made, so one granted in a second's last milliseconds can reach Secrets Manager in the next,
+ * whose seconds are not exactly ours either: the fifth left over takes those, and the SDK's own
+ * retries what still is throttled.
+ */
+export const SECRETS_MANAGER_BUDGET_SHARE = 0.8;
+/** The calls taken from the budget, by their budget name, and each one's calls a second. */
 type BudgetedCall = 'BatchGetSecretValue' | 'PutSecretValue';
 const budgetName = (call: BudgetedCall) => `SecretsManager.${call}`;
 export const SECRETS_MANAGER_BUDGETS: Readonly<Record<string, number>> = Object.fromEntries(
-  (['BatchGetSecretValue', 'PutSecretValue'] as const).map((call) => [budgetName(call), SECRETS_MANAGER_RATE_QUOTAS[call]]),
+  (['BatchGetSecretValue', 'PutSecretValue'] as const).map((call) => [
+    budgetName(call),
+    Math.floor(SECRETS_MANAGER_RATE_QUOTAS[call] * SECRETS_MANAGER_BUDGET_SHARE),
+  ]),
 );
 
 /**
