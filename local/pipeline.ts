@@ -182,6 +182,8 @@ export interface LocalPipeline {
   endpoints: LocalEndpoints;
   /** AWS API calls our code made, by service and operation. */
   calls: CallCounter;
+  /** The twin's Secrets Manager: its busiest second and its throttles, by call. */
+  secretsManager: Pick<LocalSecretsManager, 'peakPerSecond' | 'throttled'>;
   /** What AWS would bill for, by the unit each service bills in (the benchmark's cost model). */
   usage: UsageMeter;
   /** The bus as producers put events on it (PutEvents), counted and metered like the API's. */
@@ -328,7 +330,8 @@ async function startPipeline(
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
   // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
   // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
-  const secretsManagerClient = calls.instrument('SecretsManager', new LocalSecretsManager(join(dataDir, 'secrets.json')).client());
+  const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
+  const secretsManagerClient = calls.instrument('SecretsManager', localSecretsManager.client());
   const secretsManager = new SecretsManagerStore(secretsManagerClient, {
     budget: new DynamoCallBudget({ doc: dynamo.doc, tableName: LOCAL_TABLE, limits: SECRETS_MANAGER_BUDGETS }),
   });
@@ -514,6 +517,7 @@ async function startPipeline(
     tenantId,
     endpoints,
     calls,
+    secretsManager: localSecretsManager,
     usage,
     bus,
     metrics,
