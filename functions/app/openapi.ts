@@ -6,10 +6,9 @@ import {
   type ZodMediaTypeObject,
 } from '@asteasolutions/zod-to-openapi';
 import { z as zod } from 'zod';
-import { SECRETS_MANAGER_RATE_QUOTAS } from '../domain/aws-limits.js';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
-import { temporarilyUnavailable } from '../domain/errors.js';
+import { budgetSpent } from '../domain/errors.js';
 import { ErrorBody } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED, rotationTooSoon } from '../domain/secret-set.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
@@ -95,9 +94,7 @@ const RETRYABLE_RESPONSES = {
   },
   SecretsBusy: {
     ...THROTTLE_ERRORS.keyUnavailable,
-    message: temporarilyUnavailable(
-      `the account's ${SECRETS_MANAGER_RATE_QUOTAS.BatchGetSecretValue} SecretsManager.BatchGetSecretValue calls a second are taken`,
-    ).message,
+    message: budgetSpent('SecretsManager.BatchGetSecretValue').message,
     description:
       "`temporarily_unavailable`: Secrets Manager's request quota for the whole account is spent for this second (signing secrets are read and written there), or the tenant's throttling is being changed. Nothing was done; retry after Retry-After seconds",
     retryAfterMaximum: undefined,

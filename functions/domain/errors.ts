@@ -42,3 +42,7 @@ export function temporarilyUnavailable(reason: string, seconds = 1): ApiError {
     seconds,
   );
 }
+
+/** An account-wide budget of an AWS call (functions/ports.ts CallBudget) has nothing left this second. */
+export const budgetSpent = (call: string, seconds = 1): ApiError =>
+  temporarilyUnavailable(`this second's share of the account's ${call} quota is taken`, seconds);

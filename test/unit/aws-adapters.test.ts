@@ -14,7 +14,7 @@ import { EventBridgeBus } from '../../functions/adapters/aws/eventbridge-bus.js'
 import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { SECRETS_MANAGER_RATE_QUOTAS } from '../../functions/domain/aws-limits.js';
-import { ApiError, temporarilyUnavailable } from '../../functions/domain/errors.js';
+import { ApiError, budgetSpent } from '../../functions/domain/errors.js';
 import type { CallBudget } from '../../functions/ports.js';
 
 /** Adapters for services that cannot run here: the exact requests they send. */
@@ -92,7 +92,7 @@ describe('SecretsManagerStore with an account-wide budget', () => {
   let refuse = false;
   const budget: CallBudget = {
     take: async (call, n) => {
-      if (refuse) throw temporarilyUnavailable(`the account's ${call} calls a second are taken`);
+      if (refuse) throw budgetSpent(call);
       taken.push([call, n]);
     },
   };

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { temporarilyUnavailable } from '../../domain/errors.js';
+import { budgetSpent } from '../../domain/errors.js';
 import type { CallBudget } from '../../ports.js';
 import { keys } from './dynamodb-keys.js';
 
@@ -50,8 +50,7 @@ export class DynamoCallBudget implements CallBudget {
       // write) is left spent, and the calls are taken again from the second they will be made in.
       if ((await this.tryTake(call, second, n, limit)) && Math.floor(this.now() / 1000) === second) return;
       const next = (second + 1) * 1000;
-      if (next > deadline)
-        throw temporarilyUnavailable(`the account's ${limit} ${call} calls a second are taken`, (next - this.now()) / 1000);
+      if (next > deadline) throw budgetSpent(call, (next - this.now()) / 1000);
       // A little spread, so containers that waited do not all arrive in the same millisecond.
       await new Promise((r) => setTimeout(r, Math.max(0, next - this.now()) + Math.random() * 50));
     }
