@@ -1,19 +1,21 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
 import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
-import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { ListSecretCache } from '../functions/app/list-secrets.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -42,7 +44,7 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { BodyStore, EventBus } from '../functions/ports.js';
+import type { BodyStore, EventBus, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
@@ -59,6 +61,7 @@ import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js'
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
+import { LocalSecretsManager } from './secrets-manager-emulator.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
 import { LocalUsagePlans } from './usage-plans.js';
@@ -67,7 +70,8 @@ import { LocalUsagePlans } from './usage-plans.js';
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
  * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
  * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
- * applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ * applies the rule: send to the ingest queue) and Secrets Manager (a file behind the SDK's own
+ * client, local/secrets-manager-emulator.ts).
  */
 
 export const LOCAL_TABLE = 'webhooks';
@@ -127,6 +131,12 @@ export interface LocalOptions {
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
+   * The api's per-container cache of listed secrets, as on AWS for per-subscription storage
+   * (functions/app/list-secrets.ts). false: every list reads every secret, as before the cache
+   * (the bench's baseline).
+   */
+  listSecretCache?: boolean;
+  /**
    * How long a received batch stays invisible before the queue hands it out again
    * (PROCESSING_VISIBILITY_SECONDS). Tests shorten it to see batches lost to a crash come back.
    */
@@ -159,7 +169,7 @@ export interface LocalOptions {
   resumeRatePerSecond?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
-  /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
+  /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
   clock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
@@ -173,6 +183,8 @@ export interface LocalPipeline {
   endpoints: LocalEndpoints;
   /** AWS API calls our code made, by service and operation. */
   calls: CallCounter;
+  /** The twin's Secrets Manager: its busiest second and its throttles, by call. */
+  secretsManager: Pick<LocalSecretsManager, 'peakPerSecond' | 'throttled'>;
   /** What AWS would bill for, by the unit each service bills in (the benchmark's cost model). */
   usage: UsageMeter;
   /** The bus as producers put events on it (PutEvents), counted and metered like the API's. */
@@ -323,8 +335,15 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
-  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
-  let secrets = secretsManager;
+  // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
+  // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
+  const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
+  const secretsManagerClient = calls.instrument('SecretsManager', localSecretsManager.client());
+  const secretsManager = new SecretsManagerStore(secretsManagerClient, {
+    budget: new DynamoCallBudget({ doc: dynamo.doc, tableName: LOCAL_TABLE, limits: SECRETS_MANAGER_BUDGETS }),
+  });
+  started.push(async () => secretsManagerClient.destroy());
+  let secrets: SecretStore = secretsManager;
   if (options.secretStorage === 'envelope') {
     // The stack generates this secret at deploy time; locally it is made on first start.
     await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));
@@ -372,10 +391,12 @@ async function startPipeline(
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
     log,
+    ...(options.clock ? { now: options.clock } : {}),
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const pollers = [
@@ -511,6 +532,7 @@ async function startPipeline(
     tenantId,
     endpoints,
     calls,
+    secretsManager: localSecretsManager,
     usage,
     bus,
     metrics,
