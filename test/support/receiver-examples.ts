@@ -65,7 +65,7 @@ export const RECEIVER_EXAMPLES: ReceiverExample[] = [
       { command: 'java', versionArgs: ['--version'] },
       { command: 'javac', versionArgs: ['--version'] },
     ],
-    install: apt('openjdk-17-jdk-headless'),
+    install: apt('default-jdk-headless'),
     // Single-file source launch (JDK 11+); the flags only shorten the JVM's start on a small machine.
     start: () => ({ command: 'java', args: ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', 'Receiver.java'] }),
   },
