@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { generateSecret, signatureFor, signHeaders } from '../../functions/domain/signing.js';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret, signatureFor, signHeaders, verifySignature } from '../../functions/domain/signing.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 import { buildExample, checkToolchain, RECEIVER_EXAMPLES, type RunningExample, startExample } from '../support/receiver-examples.js';
 import { eventually } from '../support/wait.js';
@@ -199,5 +200,27 @@ describe('receiver kit: each example verifies our real signatures', { timeout: 1
       await receiver?.stop();
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the receiver guide', () => {
+  it("shows a request whose signature is right for its secret, body and timestamp (the guide's test vector)", () => {
+    const guide = readFileSync(new URL('../../docs/receiving-webhooks.md', import.meta.url), 'utf8');
+    const request = /```http\n([\s\S]*?)\n```/.exec(guide)![1]!;
+    const [head, body] = request.split('\n\n') as [string, string];
+    const headers = Object.fromEntries(
+      head
+        .split('\n')
+        .slice(1)
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+    );
+    const secret = /With the secret `(whsec_[^`]+)`/.exec(guide)![1]!;
+    const at = Number(headers['webhook-timestamp']);
+    expect(new Date(at * 1000).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(() => verifySignature(secret, headers, body, { nowSeconds: at })).not.toThrow();
+    expect(signHeaders([secret], headers['webhook-id']!, at, body)['webhook-signature']).toBe(headers['webhook-signature']);
+    expect(JSON.parse(body).id).toBe(headers['webhook-id']);
+    // And a public Standard Webhooks library agrees.
+    expect(new Webhook(secret).sign(headers['webhook-id']!, new Date(at * 1000), body)).toBe(headers['webhook-signature']);
   });
 });
