@@ -35,6 +35,7 @@ import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
+import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import {
@@ -128,6 +129,11 @@ export interface LocalOptions {
   portalLinkTtlSeconds?: number;
   /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
   portalSessionTtlSeconds?: number;
+  /**
+   * Where the portal links to the receiver guide, as the construct's `receiverGuideUrl`
+   * (WEBHOOKS_RECEIVER_GUIDE_URL; by default the guide the portal serves, `/portal/receiving-webhooks.md`).
+   */
+  receiverGuideUrl?: string;
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
@@ -252,6 +258,14 @@ function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
   }
 }
 
+function receiverGuideUrlOf(options: LocalOptions): string | undefined {
+  try {
+    return validateReceiverGuideUrl(`receiverGuideUrl (${RECEIVER_GUIDE_URL_ENV})`, options.receiverGuideUrl);
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 /** Both limits, checked as the construct checks its props. */
 function throttlesOf(options: LocalOptions): { tenant: ThrottleLimits; stage: ThrottleLimits } {
   try {
@@ -276,6 +290,7 @@ async function startPipeline(
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
   const throttles = throttlesOf(options);
+  const receiverGuideUrl = receiverGuideUrlOf(options);
 
   // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
   const usagePlans = new LocalUsagePlans(join(dataDir, USAGE_PLANS_FILE));
@@ -476,7 +491,7 @@ async function startPipeline(
       () => undefined,
     ),
   );
-  const portalAssets = createPortalAssets(await buildPortal());
+  const portalAssets = createPortalAssets(await buildPortal(), { receiverGuideUrl });
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
