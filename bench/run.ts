@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,portal,secrets,inbound  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,portal,secrets,secret-calls,inbound  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { type DrainFigure, type IsolationFigure, measureDrain, measureIsolation 
 import { type InboundFigure, measureInbound } from './inbound.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
+import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
@@ -34,7 +35,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'portal', 'secrets', 'inbound'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'portal', 'secrets', 'secret-calls', 'inbound'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -92,6 +93,8 @@ const results: {
   } & Record<string, unknown>;
   isolation?: IsolationFigure;
   drain?: DrainFigure;
+  /** Secrets Manager calls per list request, and lists at the stage's limit against its quota. */
+  secretCalls?: SecretCallsFigure;
   /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
   inbound?: InboundFigure;
   durationSeconds?: number;
@@ -481,6 +484,77 @@ if (only.has('secrets')) {
     target: '<= 0.01',
     met: c.envelope <= 0.01,
     numbers: { envelope: c.envelope, perSubscription: c.perSubscription, sealedItemBytes: c.sealedItemBytes },
+  });
+}
+
+if (only.has('secret-calls')) {
+  log("Secrets Manager calls per list request in local mode (one BatchGetSecretValue per 20 secrets, the account's 100 a second)");
+  const f = await measureSecretCalls({ subscriptions: 1_000, burstSeconds: quick ? 2 : 5, log });
+  results.secretCalls = f;
+  const n = f.subscriptions.toLocaleString('en-US');
+  const label: Record<'v01Page' | 'v0All', string> = { v01Page: 'v0.1 page of 100', v0All: `v0 list of all ${n}` };
+  for (const path of ['v01Page', 'v0All'] as const) {
+    const ours = f.perListRequest.ours[path];
+    const base = f.perListRequest.baseline[path];
+    const perCall = Math.ceil((path === 'v01Page' ? 100 : f.subscriptions) / 20);
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, cold container`,
+      value: String(ours.cold),
+      baseline: `${base.cold} (no cache)`,
+      ratio: (ours.cold / base.cold).toFixed(2),
+      target: `<= ${perCall} (one per 20 secrets)`,
+      met: ours.cold <= perCall,
+      numbers: { ours: ours.cold, baseline: base.cold, sustainedListsPerSecond: f.sustainedColdListsPerSecond[path] },
+    });
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, warm container`,
+      value: String(ours.warm),
+      baseline: `${base.warm} (no cache)`,
+      ratio: (ours.warm / base.warm).toFixed(2),
+      target: '0',
+      met: ours.warm === 0,
+      numbers: { ours: ours.warm, baseline: base.warm },
+    });
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, envelope storage, cold / warm`,
+      value: `${f.perListRequest.envelope[path].cold} / ${f.perListRequest.envelope[path].warm}`,
+      baseline: '-',
+      ratio: '-',
+      target: '(info)',
+      met: null,
+      numbers: { cold: f.perListRequest.envelope[path].cold, warm: f.perListRequest.envelope[path].warm },
+    });
+  }
+  rows.push({
+    figure: 'Secrets Manager calls, v0.1 page of 100 right after a rotation in the same container',
+    value: String(f.afterRotation),
+    baseline: '-',
+    ratio: '-',
+    target: '0',
+    met: f.afterRotation === 0,
+    numbers: { calls: f.afterRotation },
+  });
+  const b = f.burst;
+  const answered = Object.entries(b.statuses)
+    .map(([status, count]) => `${count} x ${status}`)
+    .join(', ');
+  rows.push({
+    figure: `Cold lists (v0.1 page, no cache) at ${b.requestsPerSecond}/s for ${b.seconds} s: BatchGetSecretValue in the busiest second`,
+    value: String(b.peakBatchGetPerSecond),
+    baseline: `${f.quotaPerSecond} (quota)`,
+    ratio: (b.peakBatchGetPerSecond / f.quotaPerSecond).toFixed(2),
+    target: `<= ${f.quotaPerSecond}, none throttled`,
+    met: b.peakBatchGetPerSecond <= f.quotaPerSecond && b.throttled === 0,
+    numbers: { peak: b.peakBatchGetPerSecond, throttled: b.throttled, calls: b.batchGetCalls },
+  });
+  rows.push({
+    figure: `... answered (Retry-After ${b.retryAfter.join(', ') || '-'})`,
+    value: answered,
+    baseline: '-',
+    ratio: '-',
+    target: '200 or 503 with Retry-After',
+    met: Object.keys(b.statuses).every((s) => s === '200' || s === '503'),
+    numbers: Object.fromEntries(Object.entries(b.statuses).map(([k, v]) => [`status${k}`, v])),
   });
 }
 

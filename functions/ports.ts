@@ -41,6 +41,20 @@ export interface SubscriptionRepository {
    * `nextCursor`, the last id examined, is set while more may follow.
    */
   listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
+  /**
+   * The tenant's subscriptions-changed counter, strongly consistent: every change to a live
+   * subscription (a rotation included) adds one after it is written. 0 for a tenant with none.
+   */
+  changeCount(tenantId: string): Promise<number>;
+  /** Each live subscription's `secretVersion` ('' when never rotated), strongly consistent, by id; unknown ids are absent. */
+  secretVersions(tenantId: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Records a rotation of the subscription's secret at `at`, unless one is recorded later than
+   * `since` (conditional: of two at the same moment, one wins); then answers that one's time.
+   */
+  claimRotation(tenantId: string, id: string, at: string, since: string): Promise<{ claimed: true } | { claimed: false; last: string }>;
+  /** Takes back the claim made at `at` (its rotation failed), unless another has replaced it. */
+  releaseRotation(tenantId: string, id: string, at: string): Promise<void>;
 }
 
 export interface TenantRepository {
@@ -61,6 +75,15 @@ export interface SecretStore {
   getMany(names: readonly string[]): Promise<Map<string, string>>;
   put(name: string, value: string): Promise<void>;
   scheduleDeletion(name: string): Promise<void>;
+}
+
+/**
+ * An AWS call's per-account quota as a budget every container draws from (a budget per container
+ * would not be one: N containers would each take all of it). Calls without a budget pass freely.
+ */
+export interface CallBudget {
+  /** Takes `n` of this second's calls of `call`, waiting briefly for the next second; else throws a 503 ApiError with Retry-After. */
+  take(call: string, n: number): Promise<void>;
 }
 
 /** What producers (and the publish route) put on the bus. */

@@ -21,6 +21,7 @@ import {
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
   PORTAL_TTL_RANGE,
+  validateReceiverGuideUrl,
 } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
@@ -121,6 +122,13 @@ export interface WebhookDeliveryProps {
   readonly portalLinkTtl?: Duration;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default Duration.hours(1) */
   readonly portalSessionTtl?: Duration;
+  /**
+   * Where the tenant portal's link to the receiver guide (docs/receiving-webhooks.md: verifying
+   * signatures, retries, deduplication, rotation) points, beside each subscription's signing
+   * secret: an absolute http or https URL, such as the guide on your own documentation site.
+   * @default the guide the portal serves itself, as plain text: `<ApiUrl>portal/receiving-webhooks.md`
+   */
+  readonly receiverGuideUrl?: string;
   /**
    * Where signing secrets are kept: `'per-subscription'` is one Secrets Manager secret per
    * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>` ($0.40 a month each).
@@ -402,6 +410,9 @@ export class WebhookDelivery extends Construct {
       stageThrottle,
       tenantThrottle,
       accessLogRetention: props.logRetention,
+      receiverGuideUrl: Token.isUnresolved(props.receiverGuideUrl)
+        ? props.receiverGuideUrl
+        : validateReceiverGuideUrl('receiverGuideUrl', props.receiverGuideUrl),
       ...functionDefaults,
     });
 

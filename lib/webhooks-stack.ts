@@ -47,6 +47,8 @@ export interface WebhooksStackProps extends StackProps {
   readonly portalLinkTtlSeconds?: number;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default 3600 (1 h) */
   readonly portalSessionTtlSeconds?: number;
+  /** Where the portal's link to the receiver guide points (see WebhookDeliveryProps.receiverGuideUrl). @default the guide the portal serves */
+  readonly receiverGuideUrl?: string;
   /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
   readonly secretStorage?: SecretStorage;
   /**
@@ -96,6 +98,7 @@ export class WebhooksStack extends Stack {
       logLevel: props.logLevel,
       portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
       portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
+      receiverGuideUrl: props.receiverGuideUrl,
       secretStorage: props.secretStorage,
       keyEncryptionKey: props.keyEncryptionKeyArn
         ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KeyEncryptionKeyRing', props.keyEncryptionKeyArn)

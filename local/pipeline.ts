@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
@@ -8,15 +9,16 @@ import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.j
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
 import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
-import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
 import { createInbound } from '../functions/app/inbound.js';
 import { SourceRegistry, type SourceRegistryOptions } from '../functions/app/inbound-sources.js';
+import { ListSecretCache } from '../functions/app/list-secrets.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -37,6 +39,7 @@ import { hashKey, keyMatches, newCredentials } from '../functions/domain/credent
 import { newKeyringText } from '../functions/domain/envelope.js';
 import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
+import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import {
@@ -46,7 +49,7 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { BodyStore, EntryBus, EventBus, InboundStore } from '../functions/ports.js';
+import type { BodyStore, EntryBus, EventBus, InboundStore, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
@@ -63,7 +66,7 @@ import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js'
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
-import { startSecretsManagerControl } from './secrets-manager-control.js';
+import { LocalSecretsManager } from './secrets-manager-emulator.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
 import { LocalUsagePlans } from './usage-plans.js';
@@ -72,7 +75,8 @@ import { LocalUsagePlans } from './usage-plans.js';
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
  * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
  * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
- * applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ * applies the rule: send to the ingest queue) and Secrets Manager (a file behind the SDK's own
+ * client, local/secrets-manager-emulator.ts, also served on loopback for the inbound CLI).
  */
 
 export const LOCAL_TABLE = 'webhooks';
@@ -140,8 +144,19 @@ export interface LocalOptions {
   portalLinkTtlSeconds?: number;
   /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
   portalSessionTtlSeconds?: number;
+  /**
+   * Where the portal links to the receiver guide, as the construct's `receiverGuideUrl`
+   * (WEBHOOKS_RECEIVER_GUIDE_URL; by default the guide the portal serves, `/portal/receiving-webhooks.md`).
+   */
+  receiverGuideUrl?: string;
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
+  /**
+   * The api's per-container cache of listed secrets, as on AWS for per-subscription storage
+   * (functions/app/list-secrets.ts). false: every list reads every secret, as before the cache
+   * (the bench's baseline).
+   */
+  listSecretCache?: boolean;
   /**
    * How long a received batch stays invisible before the queue hands it out again
    * (PROCESSING_VISIBILITY_SECONDS). Tests shorten it to see batches lost to a crash come back.
@@ -175,7 +190,7 @@ export interface LocalOptions {
   resumeRatePerSecond?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
-  /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
+  /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
   clock?: () => Date;
   /**
    * Inbound sources declared at the start, as the construct's `inboundSources` (WEBHOOKS_INBOUND_SOURCES,
@@ -200,6 +215,8 @@ export interface LocalPipeline {
   endpoints: LocalEndpoints;
   /** AWS API calls our code made, by service and operation. */
   calls: CallCounter;
+  /** The twin's Secrets Manager: its busiest second and its throttles, by call. */
+  secretsManager: Pick<LocalSecretsManager, 'peakPerSecond' | 'throttled'>;
   /** What AWS would bill for, by the unit each service bills in (the benchmark's cost model). */
   usage: UsageMeter;
   /** The bus as producers put events on it (PutEvents), counted and metered like the API's. */
@@ -281,6 +298,14 @@ function inboundSourcesOf(options: LocalOptions): InboundSource[] {
   }
 }
 
+function receiverGuideUrlOf(options: LocalOptions): string | undefined {
+  try {
+    return validateReceiverGuideUrl(`receiverGuideUrl (${RECEIVER_GUIDE_URL_ENV})`, options.receiverGuideUrl);
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 /** Both limits, checked as the construct checks its props. */
 function throttlesOf(options: LocalOptions): { tenant: ThrottleLimits; stage: ThrottleLimits } {
   try {
@@ -306,6 +331,7 @@ async function startPipeline(
   const portalLifetimes = portalLifetimesOf(options);
   const throttles = throttlesOf(options);
   const declaredInbound = inboundSourcesOf(options);
+  const receiverGuideUrl = receiverGuideUrlOf(options);
 
   // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
   const usagePlans = new LocalUsagePlans(join(dataDir, USAGE_PLANS_FILE));
@@ -365,9 +391,15 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
-  const secretFile = new FileSecretStore(join(dataDir, 'secrets.json'));
-  const secretsManager = calls.secrets(secretFile);
-  let secrets = secretsManager;
+  // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
+  // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
+  const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
+  const secretsManagerClient = calls.instrument('SecretsManager', localSecretsManager.client());
+  const secretsManager = new SecretsManagerStore(secretsManagerClient, {
+    budget: new DynamoCallBudget({ doc: dynamo.doc, tableName: LOCAL_TABLE, limits: SECRETS_MANAGER_BUDGETS }),
+  });
+  started.push(async () => secretsManagerClient.destroy());
+  let secrets: SecretStore = secretsManager;
   if (options.secretStorage === 'envelope') {
     // The stack generates this secret at deploy time; locally it is made on first start.
     await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));
@@ -411,14 +443,15 @@ async function startPipeline(
   const bus = usage.bus(calls.bus(queueBus));
   const entryBus = usage.entries(calls.entries(faultyEntryBus(queueBus, faults)));
 
-  // Inbound webhooks: the same handler as the stack's inbound function, its secrets in the
-  // Secrets Manager stand-in, which the inbound CLI reaches over loopback.
+  // Inbound webhooks: the same handler as the stack's inbound function, its secrets read through
+  // the same adapter over the same Secrets Manager stand-in (GetSecretValue only, so without the
+  // budget, as on AWS). The inbound CLI reaches that stand-in over loopback.
   const inboundStore = new DynamoInboundStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
   const inbound = createInbound({
     sources: new SourceRegistry({
       declared: declaredInbound,
       repository: inboundStore,
-      secrets: secretsManager,
+      secrets: new SecretsManagerStore(secretsManagerClient),
       secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
       ...LOCAL_INBOUND_CACHE,
       ...options.inboundCache,
@@ -433,8 +466,8 @@ async function startPipeline(
     ...(options.inboundClock ? { now: options.inboundClock } : {}),
     log,
   });
-  const secretsControl = await startSecretsManagerControl(secretFile);
-  started.push(() => secretsControl.stop());
+  const secretsManagerEndpoint = await localSecretsManager.listen();
+  started.push(() => secretsManagerEndpoint.stop());
   const api = createApi({
     subscriptions,
     secrets,
@@ -447,10 +480,12 @@ async function startPipeline(
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
     log,
+    ...(options.clock ? { now: options.clock } : {}),
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const pollers = [
@@ -530,7 +565,7 @@ async function startPipeline(
       () => undefined,
     ),
   );
-  const portalAssets = createPortalAssets(await buildPortal());
+  const portalAssets = createPortalAssets(await buildPortal(), { receiverGuideUrl });
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
@@ -578,7 +613,7 @@ async function startPipeline(
       sharedUsagePlanId,
     },
     inbound: {
-      secretsManagerEndpoint: secretsControl.endpoint,
+      secretsManagerEndpoint: secretsManagerEndpoint.endpoint,
       secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
       declaredSources: declaredInbound.map((s) => s.name),
       busOtherEventsQueueUrl: sqs.busOtherEvents.url,
@@ -597,6 +632,7 @@ async function startPipeline(
     tenantId,
     endpoints,
     calls,
+    secretsManager: localSecretsManager,
     usage,
     bus,
     metrics,

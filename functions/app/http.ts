@@ -28,7 +28,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 export function errorResponse(err: ApiError): APIGatewayProxyResult {
-  return json(err.statusCode, errorBody(err.code, err.message, err.details));
+  return json(err.statusCode, errorBody(err.code, err.message, err.details), err.headers);
 }
 
 /** `application/json`, `application/<anything>+json`, with or without parameters such as charset. */

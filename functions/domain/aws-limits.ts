@@ -64,6 +64,25 @@ export const DYNAMODB_MAX_NESTING_DEPTH = 32;
 // Secrets Manager: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
 /** Secrets per BatchGetSecretValue; by SecretIdList, each listed id comes back as a value or an entry in Errors. */
 export const SECRETS_MANAGER_BATCH_GET_MAX_SECRETS = 20;
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+/**
+ * Requests a second per account and Region, none of them adjustable, for the calls our code makes
+ * (each quota is shared with calls we never make: GetSecretValue with DescribeSecret, PutSecretValue
+ * with UpdateSecret and four replication and staging calls). Past one, Secrets Manager answers
+ * ThrottlingException. Read as "in each second"; AWS does not say how it counts within one.
+ */
+export const SECRETS_MANAGER_RATE_QUOTAS = {
+  BatchGetSecretValue: 100,
+  GetSecretValue: 10_000,
+  PutSecretValue: 50,
+} as const;
+export type SecretsManagerRatedCall = keyof typeof SECRETS_MANAGER_RATE_QUOTAS;
+/**
+ * "We recommend you avoid calling PutSecretValue or UpdateSecret at a sustained rate of more than
+ * once every 10 minutes": each call makes a version, and versions younger than 24 h are kept past
+ * the quota of versions per secret (same page).
+ */
+export const SECRETS_MANAGER_MIN_SECONDS_BETWEEN_VERSIONS = 10 * 60;
 
 // API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;

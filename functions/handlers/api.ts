@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createApi } from '../app/api.js';
+import { ListSecretCache } from '../app/list-secrets.js';
 import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
@@ -11,6 +12,7 @@ import {
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
   secretNamePrefix,
+  secretStorage,
 } from '../runtime/config.js';
 import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
@@ -31,6 +33,7 @@ export const handler = middy(
     policy: AWS_POLICY,
     secretNamePrefix: secretNamePrefix(),
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
+    ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     portal: portalSessionStore(),
     portalLifetimes: {

@@ -44,6 +44,8 @@ export interface WebhookApiProps {
    * @default true
    */
   readonly cloudWatchRole?: boolean;
+  /** Where the tenant portal's links to the receiver guide point. @default the guide the portal serves */
+  readonly receiverGuideUrl?: string;
 }
 
 interface ErrorResponse {
@@ -262,7 +264,7 @@ export class WebhookApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: 'The portal link exchange is public on purpose.' },
     );
 
-    this.portal = new TenantPortal(this, 'Portal', { api: this.api });
+    this.portal = new TenantPortal(this, 'Portal', { api: this.api, receiverGuideUrl: props.receiverGuideUrl });
 
     this.throttling = new TenantThrottling(this, 'Throttling', {
       api: this.api,

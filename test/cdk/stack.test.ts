@@ -857,6 +857,23 @@ describe('the app (bin/webhooks.ts)', () => {
   );
 
   it(
+    "takes the portal's receiver guide address from context (-c receiverGuideUrl=...) and rejects one that is not http(s)",
+    () => {
+      const { stack } = createWebhooksApp({
+        context: { ...cdkJsonContext(), ...SKIP_BUNDLING, receiverGuideUrl: 'https://docs.acme.example/receiving' },
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Serves the tenant portal page'),
+        Environment: { Variables: Match.objectLike({ WEBHOOKS_RECEIVER_GUIDE_URL: 'https://docs.acme.example/receiving' }) },
+      });
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, receiverGuideUrl: 'ftp://docs' } })).toThrow(
+        /receiverGuideUrl must be an absolute http or https URL/,
+      );
+    },
+    SLOW,
+  );
+
+  it(
     'takes the secret storage from context (-c secretStorage=envelope) and rejects others',
     () => {
       const { stack } = createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, secretStorage: 'envelope' } });

@@ -52,6 +52,7 @@ const CUSTOM: WebhookDeliveryProps = {
   debugLogSampleRate: 0.1,
   removalPolicy: RemovalPolicy.DESTROY,
   namePrefix: 'acme-hooks',
+  receiverGuideUrl: 'https://docs.acme.example/webhooks/receiving',
 };
 
 let stack: Stack;
@@ -98,6 +99,12 @@ describe('WebhookDelivery with non-default props', () => {
       });
       expect(env.MAX_SUBSCRIPTIONS_PER_TENANT, h).toBe(h === 'api' ? '25' : undefined);
     }
+  });
+
+  it("points the portal's receiver guide link where told; without the setting, at the guide the portal serves", () => {
+    const portalEnv = (w: WebhookDelivery) => resources[idOf(w.webhookApi.portal.portalFunction.function)].Properties.Environment.Variables;
+    expect(portalEnv(hooks).WEBHOOKS_RECEIVER_GUIDE_URL).toBe('https://docs.acme.example/webhooks/receiving');
+    expect(portalEnv(other).WEBHOOKS_RECEIVER_GUIDE_URL).toBeUndefined();
   });
 
   it('caps the sender and fan-out event source mappings at the given concurrency', () => {
@@ -197,6 +204,8 @@ describe('WebhookDelivery with non-default props', () => {
     expect(tryWith({ maxSubscriptionsPerTenant: 0 })).toThrow(/maxSubscriptionsPerTenant/);
     expect(tryWith({ secretStorage: 'vault' as never })).toThrow(/secretStorage must be 'per-subscription' or 'envelope', got "vault"/);
     expect(tryWith({ alarmThresholds: { apiServerErrorRate: 5 } })).toThrow(/apiServerErrorRate/);
+    expect(tryWith({ receiverGuideUrl: 'javascript:alert(1)' })).toThrow(/receiverGuideUrl must be an absolute http or https URL/);
+    expect(tryWith({ receiverGuideUrl: 'docs/receiving-webhooks.md' })).toThrow(/receiverGuideUrl must be an absolute http or https URL/);
   });
 });
 
