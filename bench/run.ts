@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,portal,secrets,secret-calls  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,portal,secrets,secret-calls,inbound  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import {
   splitPerEventAndDelivery,
 } from './cost-model.js';
 import { type DrainFigure, type IsolationFigure, measureDrain, measureIsolation } from './delivery-isolation.js';
+import { type InboundFigure, measureInbound } from './inbound.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
 import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
@@ -34,7 +35,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'portal', 'secrets', 'secret-calls'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'portal', 'secrets', 'secret-calls', 'inbound'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = new Set((args.get('only') ?? SECTIONS.join(',')).split(',') as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; known: ${SECTIONS.join(', ')}`);
@@ -94,6 +95,8 @@ const results: {
   drain?: DrainFigure;
   /** Secrets Manager calls per list request, and lists at the stage's limit against its quota. */
   secretCalls?: SecretCallsFigure;
+  /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
+  inbound?: InboundFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -598,6 +601,33 @@ if (only.has('guarantees')) {
     target: '<= 0.1',
     met: d.duplicatedRatio <= 0.001,
     numbers: { duplicated: d.duplicated, ratio: d.duplicatedRatio },
+  });
+}
+
+if (only.has('inbound')) {
+  log('Inbound webhooks: Stripe-signed requests through local mode vs publish API requests, alternating; USD per million on AWS');
+  const f = await measureInbound(
+    { requests: quick ? 300 : 1_000, concurrency: 8, runs: quick ? 2 : 3, bodyBytes: 1_000, costEvents: quick ? 300 : 1_000, log },
+    stackSettings(),
+  );
+  results.inbound = f;
+  rows.push({
+    figure: `Inbound requests/s through local mode (${f.bodyBytes} B Stripe events, 8 in flight)`,
+    value: n0(f.inboundPerSecond),
+    baseline: `${n0(f.publishPerSecond)} (publish API)`,
+    ratio: f.ratio.toFixed(2),
+    target: '(reported)',
+    met: null,
+    numbers: { inbound: f.inboundPerSecond, publish: f.publishPerSecond, ratio: f.ratio },
+  });
+  rows.push({
+    figure: 'Cost, inbound webhooks (USD per million events received, verified, stored and put on the bus)',
+    value: f.cost.perMillion.toFixed(2),
+    baseline: `${f.cost.storagePerMillion.toFixed(2)} (storage, 30 days)`,
+    ratio: '-',
+    target: '(reported)',
+    met: null,
+    numbers: { perMillion: f.cost.perMillion, storagePerMillion: f.cost.storagePerMillion, inboundMs: f.inboundMs, ...f.cost.lines },
   });
 }
 

@@ -48,6 +48,7 @@ export function stackSettings(): StackSettings {
       fanout: memory('fanout'),
       sender: memory('sender'),
       resumer: memory('resumer'),
+      inbound: memory('inbound'),
     },
     traced: {
       api: traced('api'),
@@ -55,6 +56,7 @@ export function stackSettings(): StackSettings {
       fanout: traced('fanout'),
       sender: traced('sender'),
       resumer: traced('resumer'),
+      inbound: traced('inbound'),
     },
     accessLogBytes: accessLogLineBytes(format),
     resumerEveryMinutes: Number(rate[1]) * (rate[2]!.startsWith('hour') ? 60 : 1),

@@ -2,7 +2,10 @@
  * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
+import type { BusEntry } from './domain/bus-entry.js';
 import type { HistoryEntry } from './domain/delivery-record.js';
+import type { InboundRecord, InboundStatus } from './domain/inbound/event.js';
+import type { InboundSource } from './domain/inbound/source.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
 import type { ThrottleLimits } from './domain/throttle.js';
@@ -87,6 +90,60 @@ export interface CallBudget {
 export interface EventBus {
   /** With `stored`, only a reference goes on the bus: the event is in the DeliveryStore (see busEntry). */
   publish(tenantId: string, event: WebhookEvent, options?: { stored?: boolean }): Promise<void>;
+}
+
+/**
+ * The bus as inbound events go on it: any entries (not only tenant events), in as few PutEvents
+ * requests as EventBridge's limits allow. Throws when any entry is not taken (BusEntriesFailed).
+ */
+export interface EntryBus {
+  putEntries(entries: readonly BusEntry[], options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** Some entries were not taken by the bus (EventBridge's FailedEntryCount, or the request itself failed). */
+export class BusEntriesFailed extends Error {
+  override name = 'BusEntriesFailed';
+  constructor(
+    message: string,
+    readonly failed: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An inbound event and what happened to it after it was stored. */
+export interface StoredInbound {
+  record: InboundRecord;
+  status: InboundStatus;
+}
+
+/**
+ * Inbound events (functions/domain/inbound): one item each, written once under its id with a
+ * condition (a resend finds it there), then small markers of its fate beside it. Listed per
+ * source, newest first, through gsi1.
+ */
+export interface InboundStore {
+  /** Stores the record unless one with its id is there; answers that one instead (with its status). */
+  accept(record: InboundRecord): Promise<{ accepted: true } | ({ accepted: false } & StoredInbound)>;
+  get(source: string, id: string): Promise<StoredInbound | undefined>;
+  /** It is on the bus (`entries` entries; `forwardSkipped` when its forwarded copy could not be made). */
+  markForwarded(record: InboundRecord, at: string, entries: number, forwardSkipped?: string): Promise<void>;
+  /** The bus did not take it: counted, with the error, for the operator and the redrive. */
+  markBusFailed(record: InboundRecord, at: string, error: string): Promise<void>;
+  /** Newest first; `since` keeps only events received at or after that ISO time. */
+  list(source: string, page: PageRequest & { since?: string }): Promise<Page<StoredInbound>>;
+  /** Adds refusal counts by reason to one minute's tally of a source (one write, however many refusals). */
+  addRefusals(source: string, minute: string, counts: Readonly<Record<string, number>>): Promise<void>;
+  /** A source's refusal tallies from `since` (ISO minute), oldest first. */
+  listRefusals(source: string, since: string): Promise<{ minute: string; counts: Record<string, number> }[]>;
+}
+
+/** Sources declared at run time (`npm run inbound -- add`), beside those the stack declares. */
+export interface InboundSourceRepository {
+  listSources(): Promise<InboundSource[]>;
+  putSource(source: InboundSource): Promise<void>;
+  /** Answers whether there was one. */
+  deleteSource(name: string): Promise<boolean>;
 }
 
 /**
@@ -262,7 +319,15 @@ export interface Metrics {
       | 'LotProbes'
       | 'ResumeEventMissing'
       | 'AuthorizerRefused'
-      | 'AuthorizerFailed',
+      | 'AuthorizerFailed'
+      | 'InboundAccepted'
+      | 'InboundDuplicate'
+      | 'InboundRefused'
+      | 'InboundUnknownSource'
+      | 'InboundTooLarge'
+      | 'InboundForwarded'
+      | 'InboundBusFailed'
+      | 'InboundStoreFailed',
     n?: number,
   ): void;
   latency(ms: number): void;

@@ -8,6 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import {
   DEFAULT_IN_FLIGHT_BUDGET,
   DEFAULT_RESUME_RATE_PER_SECOND,
@@ -41,6 +42,7 @@ import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
 import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
+import { INBOUND_BODY_PREFIX, InboundWebhooks } from './constructs/inbound-webhooks.js';
 import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
 import { grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
 import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
@@ -48,7 +50,7 @@ import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
 
-export type { SecretStorage, ThrottleLimits };
+export type { InboundSource, SecretStorage, ThrottleLimits };
 
 /** Powertools Logger levels. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -174,6 +176,16 @@ export interface WebhookDeliveryProps {
    * @default true for the first WebhookDelivery of a stack, false for the others
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * Inbound webhook sources (docs/inbound-webhooks.md): each is `POST <ApiUrl>inbound/<name>`,
+   * verified by its provider's scheme (`stripe`, `github`, `shopify`, `slack`,
+   * `standard-webhooks`/`svix`, `hmac`), its events put on the bus as `webhooks.inbound.<name>`.
+   * Their secrets are set after the deploy (`npm run inbound -- secret --name <name> --secret ...`,
+   * kept in Secrets Manager as `webhooks-inbound/<namePrefix>/<name>`); more sources can be added
+   * at run time with `npm run inbound -- add`.
+   * @default none (the endpoint still serves sources added with the CLI)
+   */
+  readonly inboundSources?: readonly InboundSource[];
 }
 
 /** Bounds of the numeric settings, [min, max]. */
@@ -237,6 +249,12 @@ export class WebhookDelivery extends Construct {
   /** The delivery queue's in-flight budget (`inFlightBudget`). */
   readonly inFlightBudget: number;
   readonly webhookApi: WebhookApi;
+  /** Inbound webhooks: `POST <ApiUrl>inbound/{source}` and its function. */
+  readonly inbound: InboundWebhooks;
+  /** Prefix of the inbound sources' secrets: `webhooks-inbound/<namePrefix>/`. */
+  readonly inboundSecretNamePrefix: string;
+  /** The sources declared here (more may be added at run time). */
+  readonly inboundSources: readonly InboundSource[];
   readonly alarms: PipelineAlarms;
   readonly dashboard: DeliveryDashboard;
 
@@ -298,6 +316,13 @@ export class WebhookDelivery extends Construct {
     const stageThrottle = validateThrottle('stageThrottle', props.stageThrottle ?? DEFAULT_STAGE_THROTTLE);
     const tenantThrottle = validateThrottle('tenantThrottle', props.tenantThrottle ?? DEFAULT_TENANT_THROTTLE);
     checkTenantWithinStage(tenantThrottle, stageThrottle);
+    try {
+      this.inboundSources = parseInboundSources([...(props.inboundSources ?? [])], 'inboundSources');
+    } catch (err) {
+      if (err instanceof SourceConfigError) throw new Error(err.message);
+      throw err;
+    }
+    this.inboundSecretNamePrefix = `webhooks-inbound/${this.namePrefix}/`;
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
@@ -391,6 +416,17 @@ export class WebhookDelivery extends Construct {
       ...functionDefaults,
     });
 
+    this.inbound = new InboundWebhooks(this, 'Inbound', {
+      api: this.webhookApi.api,
+      environment,
+      sources: this.inboundSources,
+      table,
+      bus: this.ingest.bus,
+      bodies: this.bodies,
+      secretPrefix: this.inboundSecretNamePrefix,
+      ...functionDefaults,
+    });
+
     // ---- Least privilege: every grant, by function. ----
     const api = this.webhookApi.apiFunction;
     const authorizer = this.webhookApi.authorizerFunction;
@@ -455,6 +491,17 @@ export class WebhookDelivery extends Construct {
         "Event bodies are objects created at run time under the bucket's bodies/ prefix, one per large event.",
       );
     }
+    const inboundFn = this.inbound.inboundFunction;
+    acknowledgeWildcard(
+      inboundFn,
+      `Resource::<${stack.resolve((this.bodies.bucket.node.defaultChild as CfnResource).logicalId)}.Arn>/${INBOUND_BODY_PREFIX}*`,
+      "Large inbound bodies are objects created at run time under the bucket's bodies/inbound/ prefix, one per event.",
+    );
+    acknowledgeWildcard(
+      inboundFn,
+      `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.inboundSecretNamePrefix}*`,
+      `Inbound sources' secrets are made at run time (npm run inbound); only this pipeline's prefix ${this.inboundSecretNamePrefix} is readable.`,
+    );
     for (const fn of [api, authorizer, fanout, sender, resumer]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
@@ -494,6 +541,7 @@ export class WebhookDelivery extends Construct {
       alarms: this.alarms.alarms,
       inFlightBudget,
       resumerLogGroup: this.resumer.resumer.logGroup,
+      inboundLogGroup: this.inbound.inboundFunction.logGroup,
     });
   }
 
@@ -559,6 +607,7 @@ export class WebhookDelivery extends Construct {
       fanout: this.ingest.fanout.function,
       sender: this.delivery.sender.function,
       resumer: this.resumer.resumer.function,
+      inbound: this.inbound.inboundFunction.function,
     };
   }
   get table(): dynamodb.ITable {

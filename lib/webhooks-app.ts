@@ -1,5 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
@@ -39,6 +40,7 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   keyEncryptionKeyArn             envelope: an existing key ring's complete ARN (a new ring)
  *   tenantRateLimit, tenantBurstLimit   each tenant's API limit unless given its own (20, 40)
  *   stageRateLimit, stageBurstLimit     the API stage's limit, all tenants together (100, 200)
+ *   inboundSources                  inbound webhook sources, a JSON list: [{"name":"stripe","scheme":"stripe"}]
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -72,6 +74,25 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
   const throttleFrom = (prefix: 'tenant' | 'stage', defaults: ThrottleLimits) =>
     throttleSetting(wholeFrom(`${prefix}RateLimit`), wholeFrom(`${prefix}BurstLimit`), defaults);
 
+  const inboundSources = (): InboundSource[] | undefined => {
+    const raw: unknown = app.node.tryGetContext('inboundSources');
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch (err) {
+        throw new Error(`context inboundSources must be a JSON list of sources: ${(err as Error).message}`);
+      }
+    }
+    try {
+      return parseInboundSources(value, 'context inboundSources');
+    } catch (err) {
+      if (err instanceof SourceConfigError) throw new Error(err.message);
+      throw err;
+    }
+  };
+
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');
   const stack = new WebhooksStack(app, stackName, {
@@ -93,6 +114,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     keyEncryptionKeyArn: context('keyEncryptionKeyArn'),
     tenantThrottle: throttleFrom('tenant', DEFAULT_TENANT_THROTTLE),
     stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
+    inboundSources: inboundSources(),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -3,6 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import {
+  type InboundSource,
   type LogLevel,
   SETTING_LIMITS,
   type SecretStorage,
@@ -60,6 +61,8 @@ export interface WebhooksStackProps extends StackProps {
   readonly tenantThrottle?: ThrottleLimits;
   /** The API stage's limit for everyone together. @default 100 a second, burst 200 */
   readonly stageThrottle?: ThrottleLimits;
+  /** Inbound webhook sources (see WebhookDeliveryProps.inboundSources). @default none */
+  readonly inboundSources?: readonly InboundSource[];
 }
 
 /**
@@ -102,6 +105,7 @@ export class WebhooksStack extends Stack {
         : undefined,
       tenantThrottle: props.tenantThrottle,
       stageThrottle: props.stageThrottle,
+      inboundSources: props.inboundSources,
     });
     const w = this.webhooks;
 
@@ -140,6 +144,15 @@ export class WebhooksStack extends Stack {
       api.throttling.sharedUsagePlan.usagePlanId,
       'Usage plan of the shared key (tenants without a key of their own).',
     );
+    output('InboundUrl', `${w.apiUrl}inbound/`, 'Providers POST their webhooks to <InboundUrl><source> (npm run inbound).');
+    output('InboundSecretNamePrefix', w.inboundSecretNamePrefix, "Secrets Manager name prefix of the inbound sources' secrets.");
+    output(
+      'InboundSources',
+      w.inboundSources.map((s) => s.name).join(',') || '-',
+      'Inbound sources the stack declares (comma-separated; - for none); npm run inbound -- add declares more.',
+    );
+    output('InboundFunctionName', w.functions.inbound.functionName, 'The inbound Lambda (POST /inbound/{source}).');
+    output('BodyBucketName', w.bodies.bucket.bucketName, 'Bucket of event bodies too large for the table (and large inbound bodies).');
     output('StackName', this.stackName, 'Name of this stack.');
   }
 }

@@ -1,5 +1,6 @@
+import { putEventsRequests } from '../functions/domain/bus-entry.js';
 import type { WebhookEvent } from '../functions/domain/model.js';
-import type { EventBus, Metrics } from '../functions/ports.js';
+import type { EntryBus, EventBus, Metrics } from '../functions/ports.js';
 
 /**
  * Counts the AWS API calls our code makes in local mode, as they would be made on AWS: SDK
@@ -46,6 +47,15 @@ export class CallCounter {
       publish: (tenantId: string, event: WebhookEvent, options?: { stored?: boolean }) => {
         this.add('EventBridge.PutEvents');
         return inner.publish(tenantId, event, options);
+      },
+    };
+  }
+
+  entries(inner: EntryBus): EntryBus {
+    return {
+      putEntries: (entries, options) => {
+        this.add('EventBridge.PutEvents', putEventsRequests(entries).length);
+        return inner.putEntries(entries, options);
       },
     };
   }

@@ -23,5 +23,13 @@ export interface LocalEndpoints {
     defaultUsagePlanId: string;
     sharedUsagePlanId: string;
   };
+  /** Inbound webhooks: the Secrets Manager stand-in the inbound CLI writes sources' secrets to, their names' prefix, the sources the start declared, and the queue that stands in for an operator's rule on the bus. */
+  inbound?: {
+    secretsManagerEndpoint: string;
+    secretPrefix: string;
+    declaredSources: string[];
+    busOtherEventsQueueUrl: string;
+    bodyBucket: string;
+  };
   pid: number;
 }

@@ -1,5 +1,13 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { DeliveryStore, ParkingIndex, Queue, TenantRepository } from '../functions/ports.js';
+import {
+  BusEntriesFailed,
+  type DeliveryStore,
+  type EntryBus,
+  type InboundStore,
+  type ParkingIndex,
+  type Queue,
+  type TenantRepository,
+} from '../functions/ports.js';
 
 /**
  * Faults a test injects into local mode, where AWS could produce them: one registry for every
@@ -15,13 +23,35 @@ import type { DeliveryStore, ParkingIndex, Queue, TenantRepository } from '../fu
  *   resumer-after-send  the resumer's run "crashes" once it has sent messages, before its cursor
  *                       moves past their bucket: its next cursor write fails (ParkingIndex.writeCursor)
  *   tenant-read         the authorizer's read of a tenant by its Identity (TenantRepository.findByIdentity)
+ *   bus-refuses         a PutEvents of the inbound function (or the inbound CLI's redrive) with its entries
+ *                       reported failed (EventBridge's FailedEntryCount; EntryBus.putEntries)
+ *   bus-hangs           such a PutEvents that does not answer until its caller gives up (its abort signal)
+ *   inbound-store       the inbound function's conditional put of an event (InboundStore.accept)
+ *
+ * `hold(point)` instead makes the next call at a point wait until the test releases it (a request
+ * caught in flight, e.g. `inbound-store` while its source is deleted).
  *
  * SQS and whole invocations (`failSendEntries`, `failInvocations`): SendMessageBatch entries
  * reported Failed while the rest of the batch is accepted (local/aws-rules/sqs.ts), and a named
  * handler's invocation failing as a whole, before or after its work (Lambda returns the entire
  * batch to the queue).
  */
-export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle' | 'resumer-after-send' | 'tenant-read';
+export type FaultPoint =
+  | 'history-write'
+  | 'visibility-change'
+  | 'invocation-timeout'
+  | 'throttle'
+  | 'resumer-after-send'
+  | 'tenant-read'
+  | 'bus-refuses'
+  | 'bus-hangs'
+  | 'inbound-store';
+
+/** A call held at a point: `reached` once it gets there, `release()` lets it go on. */
+export interface Held {
+  reached: Promise<void>;
+  release(): void;
+}
 
 export interface SendEntryFault {
   /** Only batches sent to this queue; any queue when absent. */
@@ -58,6 +88,30 @@ export class Faults {
   injected = 0;
   private sendFaults: SendEntryFault[] = [];
   private readonly invocationFaults = new Map<string, InvocationFault[]>();
+  private readonly holds = new Map<FaultPoint, { arrive: () => void; gate: Promise<void> }>();
+
+  /** The next call at `point` waits there until `release()`. */
+  hold(point: FaultPoint): Held {
+    let arrive!: () => void;
+    const reached = new Promise<void>((r) => {
+      arrive = r;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    this.holds.set(point, { arrive, gate });
+    return { reached, release };
+  }
+
+  /** Waits at `point` if a hold is set there (once). */
+  async pass(point: FaultPoint): Promise<void> {
+    const h = this.holds.get(point);
+    if (!h) return;
+    this.holds.delete(point);
+    h.arrive();
+    await h.gate;
+  }
 
   /** The next `times` calls at `point` fail. */
   fail(point: FaultPoint, times = 1): this {
@@ -213,4 +267,38 @@ export function faultyResumer(parking: ParkingIndex, queue: Queue, faults: Fault
       },
     }),
   };
+}
+
+/** The inbound function's bus, with `bus-refuses` and `bus-hangs`. */
+export function faultyEntryBus(bus: EntryBus, faults: Faults): EntryBus {
+  return {
+    putEntries: async (entries, options) => {
+      if (faults.take('bus-refuses'))
+        throw new BusEntriesFailed(`EventBridge refused ${entries.length} entries: InternalFailure (injected)`, entries.length);
+      if (faults.take('bus-hangs'))
+        await new Promise<never>((_, reject) => {
+          const signal = options?.signal;
+          if (!signal) return;
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      return bus.putEntries(entries, options);
+    },
+  };
+}
+
+/** The inbound store with `inbound-store` (a failed or held conditional put). */
+export function faultyInboundStore(store: InboundStore, faults: Faults): InboundStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'accept')
+        return async (record: Parameters<InboundStore['accept']>[0]) => {
+          await faults.pass('inbound-store');
+          faults.check('inbound-store');
+          return target.accept(record);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }

@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
+import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
@@ -15,6 +16,8 @@ import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { createInbound } from '../functions/app/inbound.js';
+import { SourceRegistry, type SourceRegistryOptions } from '../functions/app/inbound-sources.js';
 import { ListSecretCache } from '../functions/app/list-secrets.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
@@ -34,6 +37,7 @@ import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS, SENDER_BATCH_SIZE } fro
 import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
+import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
 import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
@@ -45,18 +49,18 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { BodyStore, EventBus, SecretStore } from '../functions/ports.js';
+import type { BodyStore, EntryBus, EventBus, InboundStore, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
-import { startBodyBucket } from './body-bucket.js';
+import { LOCAL_BODY_BUCKET, startBodyBucket } from './body-bucket.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
+import { Faults, faultyEntryBus, faultyInboundStore, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
 import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
@@ -72,13 +76,24 @@ import { LocalUsagePlans } from './usage-plans.js';
  * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
  * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
  * applies the rule: send to the ingest queue) and Secrets Manager (a file behind the SDK's own
- * client, local/secrets-manager-emulator.ts).
+ * client, local/secrets-manager-emulator.ts, also served on loopback for the inbound CLI).
  */
 
 export const LOCAL_TABLE = 'webhooks';
 /** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
 export const SENDER_MAX_CONCURRENCY = 24;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
+/** Inbound sources' secrets, in the local Secrets Manager stand-in (the stack's `webhooks-inbound/<namePrefix>/`). */
+export const LOCAL_INBOUND_SECRET_PREFIX = 'webhooks-inbound/local/';
+/**
+ * How long local mode's inbound function keeps what it read of its sources: a source added with the
+ * CLI, or a secret rotated, shows within a second (the stack's function keeps sources a minute and
+ * re-reads a secret after a mismatch at most every 30 s; functions/app/inbound-sources.ts).
+ */
+export const LOCAL_INBOUND_CACHE: Pick<SourceRegistryOptions, 'sourcesTtlMs' | 'refreshAfterMissMs'> = {
+  sourcesTtlMs: 1_000,
+  refreshAfterMissMs: 1_000,
+};
 /** Envelope storage's key-encryption key ring, in the local Secrets Manager stand-in. */
 export const LOCAL_KEK_NAME = 'webhooks/local-key-encryption-key';
 /** Local mode's due-time buckets: the resumer runs every second (on AWS, every minute on 60 s buckets). */
@@ -177,6 +192,17 @@ export interface LocalOptions {
   resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
   clock?: () => Date;
+  /**
+   * Inbound sources declared at the start, as the construct's `inboundSources` (WEBHOOKS_INBOUND_SOURCES,
+   * JSON); more can be added with `npm run inbound -- add`. Their secrets are set with the CLI.
+   */
+  inboundSources?: readonly InboundSource[];
+  /** The inbound function's caches (LOCAL_INBOUND_CACHE by default). */
+  inboundCache?: Pick<SourceRegistryOptions, 'sourcesTtlMs' | 'secretTtlMs' | 'refreshAfterMissMs'>;
+  /** How long the inbound function waits for the bus before leaving an event to the redrive. */
+  inboundBusTimeoutMs?: number;
+  /** The inbound function's clock (tests of the replay window). */
+  inboundClock?: () => Date;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -199,6 +225,10 @@ export interface LocalPipeline {
   sqs: SqsEmulator;
   /** Event bodies too large for the table (fauxqs's S3, bucket LOCAL_BODY_BUCKET). */
   bodies: BodyStore;
+  /** Inbound events as the inbound function stores them (dynalite). */
+  inbound: InboundStore;
+  /** The bus as the inbound function and the inbound CLI's redrive put entries on it (counted and metered). */
+  entryBus: EntryBus;
   /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
   faults: Faults;
   /** API Gateway's API keys and usage plans as local mode keeps them (the tenant CLI changes them). */
@@ -258,6 +288,16 @@ function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
   }
 }
 
+/** The declared inbound sources, checked as the construct checks its props. */
+function inboundSourcesOf(options: LocalOptions): InboundSource[] {
+  try {
+    return parseInboundSources([...(options.inboundSources ?? [])], 'inboundSources (WEBHOOKS_INBOUND_SOURCES)');
+  } catch (err) {
+    if (err instanceof SourceConfigError) throw new LocalStartError(err.message);
+    throw err;
+  }
+}
+
 function receiverGuideUrlOf(options: LocalOptions): string | undefined {
   try {
     return validateReceiverGuideUrl(`receiverGuideUrl (${RECEIVER_GUIDE_URL_ENV})`, options.receiverGuideUrl);
@@ -290,6 +330,7 @@ async function startPipeline(
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
   const throttles = throttlesOf(options);
+  const declaredInbound = inboundSourcesOf(options);
   const receiverGuideUrl = receiverGuideUrlOf(options);
 
   // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
@@ -393,7 +434,40 @@ async function startPipeline(
   // Known once the gateway listens; portal links point below it.
   let baseUrl = '';
 
-  const bus = usage.bus(calls.bus(new QueueEventBus(ingestQueue, LOCAL_REGION, new SqsQueue(sqs.client, sqs.busTargetDlq.url))));
+  const queueBus = new QueueEventBus(
+    ingestQueue,
+    LOCAL_REGION,
+    new SqsQueue(sqs.client, sqs.busTargetDlq.url),
+    new SqsQueue(sqs.client, sqs.busOtherEvents.url, { astral: true }),
+  );
+  const bus = usage.bus(calls.bus(queueBus));
+  const entryBus = usage.entries(calls.entries(faultyEntryBus(queueBus, faults)));
+
+  // Inbound webhooks: the same handler as the stack's inbound function, its secrets read through
+  // the same adapter over the same Secrets Manager stand-in (GetSecretValue only, so without the
+  // budget, as on AWS). The inbound CLI reaches that stand-in over loopback.
+  const inboundStore = new DynamoInboundStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const inbound = createInbound({
+    sources: new SourceRegistry({
+      declared: declaredInbound,
+      repository: inboundStore,
+      secrets: new SecretsManagerStore(secretsManagerClient),
+      secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
+      ...LOCAL_INBOUND_CACHE,
+      ...options.inboundCache,
+      log,
+    }),
+    store: faultyInboundStore(inboundStore, faults),
+    bodies,
+    bus: entryBus,
+    metrics,
+    bodyBucket: LOCAL_BODY_BUCKET,
+    ...(options.inboundBusTimeoutMs !== undefined ? { busTimeoutMs: options.inboundBusTimeoutMs } : {}),
+    ...(options.inboundClock ? { now: options.inboundClock } : {}),
+    log,
+  });
+  const secretsManagerEndpoint = await localSecretsManager.listen();
+  started.push(() => secretsManagerEndpoint.stop());
   const api = createApi({
     subscriptions,
     secrets,
@@ -503,7 +577,11 @@ async function startPipeline(
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
-    sites: [{ prefix: '/portal', handler: portalAssets }],
+    sites: [
+      { prefix: '/portal', handler: portalAssets },
+      // No authorizer: the signature is the credential (the stack's POST /inbound/{source} has none either).
+      { prefix: '/inbound', handler: usage.lambda('inbound', inbound) },
+    ],
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') {
       throw new LocalStartError(
@@ -534,6 +612,13 @@ async function startPipeline(
       defaultUsagePlanId,
       sharedUsagePlanId,
     },
+    inbound: {
+      secretsManagerEndpoint: secretsManagerEndpoint.endpoint,
+      secretPrefix: LOCAL_INBOUND_SECRET_PREFIX,
+      declaredSources: declaredInbound.map((s) => s.name),
+      busOtherEventsQueueUrl: sqs.busOtherEvents.url,
+      bodyBucket: LOCAL_BODY_BUCKET,
+    },
     pid: process.pid,
   };
   const endpointsFile = join(dataDir, ENDPOINTS_FILE);
@@ -553,6 +638,8 @@ async function startPipeline(
     metrics,
     sqs,
     bodies,
+    inbound: inboundStore,
+    entryBus,
     faults,
     visibilityRule,
     resumeNow: () => resumes.runNow(),

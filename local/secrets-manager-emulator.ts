@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   SECRETS_MANAGER_BATCH_GET_MAX_SECRETS,
@@ -21,7 +23,18 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
  * be neither read nor written; and the account's request quotas (SECRETS_MANAGER_RATE_QUOTAS)
  * answer ThrottlingException past them, counting every attempt, retries included, as AWS counts
  * requests. One emulator is the whole account: every client of it shares the quotas.
+ *
+ * The pipeline's clients are in the process (`client()`); `listen()` serves the same answers on
+ * loopback for `npm run inbound`, which runs its own SDK client in another process, so that its
+ * calls meet the same secrets, rules and quotas and the running pipeline sees what it writes at
+ * once (one process owns the file).
  */
+
+/** The emulator on loopback (`listen()`): its endpoint for an SDK client, and how to stop serving. */
+export interface SecretsManagerEndpoint {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
 interface StoredSecret {
   value: string;
@@ -83,6 +96,37 @@ export class LocalSecretsManager {
     });
   }
 
+  /** Serves the emulator on 127.0.0.1 (`port` 0: any free one), for SDK clients in other processes. */
+  async listen(port = 0): Promise<SecretsManagerEndpoint> {
+    const server = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      };
+      readBody(req)
+        .then((text) => this.answer(String(req.headers['x-amz-target'] ?? ''), decode(text)))
+        .then(
+          ([status, body]) => reply(status, body),
+          (err: unknown) =>
+            reply(err instanceof SyntaxError ? 400 : 500, {
+              __type: err instanceof SyntaxError ? 'InvalidRequestException' : 'InternalServiceError',
+              message: err instanceof Error ? err.message : String(err),
+            }),
+        );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return {
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      async stop() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
   private answer(target: string, input: Record<string, unknown>): [number, unknown] {
     const operation = target.replace(/^secretsmanager\./, '');
     try {
@@ -111,8 +155,13 @@ export class LocalSecretsManager {
     switch (operation) {
       case 'CreateSecret': {
         const name = String(input.Name);
-        if (this.secrets.has(name))
-          throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+        const existing = this.secrets.get(name);
+        if (existing?.deletedAt)
+          throw new ServiceError(
+            'InvalidRequestException',
+            "You can't create this secret because a secret with this name is already scheduled for deletion.",
+          );
+        if (existing) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
         const tags = Object.fromEntries(((input.Tags as { Key: string; Value: string }[] | undefined) ?? []).map((t) => [t.Key, t.Value]));
         this.secrets.set(name, { value: String(input.SecretString), tags });
         this.save();
@@ -155,6 +204,15 @@ export class LocalSecretsManager {
         const days = Number(input.RecoveryWindowInDays ?? 30);
         return { ARN: arnOf(name), Name: name, DeletionDate: this.now() / 1000 + days * 86_400 };
       }
+      case 'RestoreSecret': {
+        // Cancels a scheduled deletion (the inbound CLI writes a removed source's secret again).
+        const name = String(input.SecretId);
+        const secret = this.secrets.get(name);
+        if (!secret) throw notFound();
+        delete secret.deletedAt;
+        this.save();
+        return { ARN: arnOf(name), Name: name };
+      }
       default:
         throw new ServiceError('InvalidAction', `This stand-in does not serve ${operation}`);
     }
@@ -180,6 +238,12 @@ export class LocalSecretsManager {
 
 /** The random suffix AWS appends is fixed here: nothing reads ARNs back. */
 const arnOf = (name: string) => `arn:aws:secretsmanager:${LOCAL_REGION}:${ACCOUNT}:secret:${name}-local0`;
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function decode(body: unknown): Record<string, unknown> {
   // The SDK hands over a string or UTF-8 bytes (a Uint8Array whose string methods it warns about).

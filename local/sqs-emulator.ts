@@ -28,6 +28,11 @@ export interface SqsEmulator {
   ingestDlq: QueueRef;
   /** The bus rule target's DLQ: events the stand-in for EventBridge could not put on the ingest queue. */
   busTargetDlq: QueueRef;
+  /**
+   * Events on the bus no rule of the pipeline matches (inbound events among them): a stand-in for
+   * an operator's own rule with a queue as its target, so that they can be seen locally.
+   */
+  busOtherEvents: QueueRef;
   delivery: QueueRef;
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
@@ -101,6 +106,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: ingestDlq.arn, maxReceiveCount: INGEST_MAX_RECEIVES }),
     });
     const busTargetDlq = await queue('webhooks-bus-target-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
+    const busOtherEvents = await queue('webhooks-bus-other-events', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const deliveryDlq = await queue('webhooks-delivery-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const delivery = await queue('webhooks-delivery', {
       VisibilityTimeout: visibility,
@@ -113,6 +119,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       ingest,
       ingestDlq,
       busTargetDlq,
+      busOtherEvents,
       delivery,
       deliveryDlq,
       inspect(q) {

@@ -1,4 +1,5 @@
 import type { IssuedLink } from '../functions/app/portal-access.js';
+import { INBOUND_SOURCES_ENV, type InboundSource } from '../functions/domain/inbound/source.js';
 import { RECEIVER_GUIDE_URL_ENV } from '../functions/domain/portal.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
@@ -31,6 +32,15 @@ function throttleFromEnv(scope: 'TENANT' | 'STAGE', defaults: ThrottleLimits): T
   return throttleSetting(read(`WEBHOOKS_${scope}_RATE_LIMIT`), read(`WEBHOOKS_${scope}_BURST_LIMIT`), defaults);
 }
 
+/** WEBHOOKS_INBOUND_SOURCES: a JSON list of sources, checked by the pipeline as the construct checks its props. */
+function inboundSourcesFromEnv(raw: string): InboundSource[] {
+  try {
+    return JSON.parse(raw) as InboundSource[];
+  } catch (err) {
+    throw new LocalStartError(`${INBOUND_SOURCES_ENV} must be a JSON list of sources: ${(err as Error).message}`);
+  }
+}
+
 async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }> {
   const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
   const env = process.env;
@@ -52,6 +62,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
       : {}),
     ...(env[PORTAL_LINK_TTL_ENV] ? { portalLinkTtlSeconds: Number(env[PORTAL_LINK_TTL_ENV]) } : {}),
     ...(env[PORTAL_SESSION_TTL_ENV] ? { portalSessionTtlSeconds: Number(env[PORTAL_SESSION_TTL_ENV]) } : {}),
+    ...(env[INBOUND_SOURCES_ENV] ? { inboundSources: inboundSourcesFromEnv(env[INBOUND_SOURCES_ENV]) } : {}),
     ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
@@ -84,6 +95,7 @@ Webhooks local pipeline is running (data in ${pipeline.dataDir})
   Identity       ${pipeline.credentials.identity}
   Authorization  ${pipeline.credentials.authorization}
   Portal     ${portal.url}   (works once, until ${portal.expires_time})
+  Inbound    ${pipeline.url}/inbound/<source>   (sources: npm run inbound -- add; see README, Inbound webhooks)
 
 Try:
   curl -s ${pipeline.url}/api/v0.1/webhooks -H 'Identity: ${pipeline.credentials.identity}' -H 'Authorization: ${pipeline.credentials.authorization}'

@@ -1,9 +1,9 @@
 import { DELIVERY_SK, LOT_ENTRY_PREFIX, LOT_SK, TABLE_DEFINITION } from '../functions/adapters/aws/dynamodb-keys.js';
 import { putEventsEntryBytes, utf8Bytes } from '../functions/domain/aws-limits.js';
-import { busEntry } from '../functions/domain/bus-entry.js';
+import { busEntry, putEventsRequests } from '../functions/domain/bus-entry.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import type { WebhookEvent } from '../functions/domain/model.js';
-import type { EventBus } from '../functions/ports.js';
+import type { EntryBus, EventBus } from '../functions/ports.js';
 
 /**
  * What local mode would be billed for on AWS, by the unit each service bills in: DynamoDB
@@ -35,7 +35,7 @@ const INDEXES: readonly IndexDefinition[] = TABLE_DEFINITION.GlobalSecondaryInde
   projection: g.Projection.ProjectionType,
 }));
 
-export type LambdaName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer';
+export type LambdaName = 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'inbound';
 
 export interface LambdaUsage {
   invocations: number;
@@ -198,6 +198,17 @@ export class UsageMeter {
     };
   }
 
+  /** The bus as the inbound function uses it: every entry in 64 KB chunks, one call per PutEvents request. */
+  entries(inner: EntryBus): EntryBus {
+    return {
+      putEntries: (entries, options) => {
+        this.u.eventBridge.putEventsCalls += putEventsRequests(entries).length;
+        for (const e of entries) this.u.eventBridge.billedEvents += chunks(putEventsEntryBytes(e), EVENTBRIDGE_CHUNK_BYTES);
+        return inner.putEntries(entries, options);
+      },
+    };
+  }
+
   /** A handler as Lambda runs it: counted, and its duration billed by the millisecond. */
   lambda<E, R>(name: LambdaName, handler: (event: E) => Promise<R>): (event: E) => Promise<R> {
     return async (event: E) => {
@@ -213,7 +224,7 @@ export class UsageMeter {
         usage.invocations++;
         usage.billedMs += ms;
         if (usage.samples.length < 100_000) usage.samples.push(ms);
-        if (name === 'api') this.u.apiRequests++;
+        if (name === 'api' || name === 'inbound') this.u.apiRequests++;
       }
     };
   }
@@ -413,7 +424,9 @@ function itemKinds(op: string, input: Item): string[] {
   if (op === 'Query' || op === 'Scan') {
     if (input.IndexName) return [`index ${String(input.IndexName)}`];
     const values = Object.values((input.ExpressionAttributeValues as Item | undefined) ?? {});
-    const pk = values.find((v): v is string => typeof v === 'string' && (v.startsWith('TENANT#') || v === 'RESUMER'));
+    const pk = values.find(
+      (v): v is string => typeof v === 'string' && (v.startsWith('TENANT#') || v.startsWith('INBOUND#') || v === 'RESUMER'),
+    );
     return [pk ? partitionKind(pk) : op === 'Scan' ? 'table' : 'other'];
   }
   const keys: Item[] = [];
@@ -433,6 +446,14 @@ function itemKind(key: Item): string {
   const pk = String(key.pk ?? '');
   const sk = String(key.sk ?? '');
   if (pk === 'RESUMER') return 'resumer cursor';
+  if (pk.startsWith('INBOUND#'))
+    return sk === 'EVENT'
+      ? 'inbound event'
+      : pk.endsWith('#REFUSED')
+        ? 'inbound refusals'
+        : pk === 'INBOUND#SOURCES'
+          ? 'inbound source'
+          : 'inbound marker';
   if (sk === LOT_SK) return 'lot';
   if (sk.startsWith(LOT_ENTRY_PREFIX) && pk.endsWith('#LOT')) return 'lot entry';
   if (sk === DELIVERY_SK) return 'delivery';
@@ -444,6 +465,7 @@ function itemKind(key: Item): string {
 
 function partitionKind(pk: string): string {
   if (pk === 'RESUMER') return 'resumer cursor';
+  if (pk.startsWith('INBOUND#')) return pk === 'INBOUND#SOURCES' ? 'inbound sources' : 'inbound partition';
   if (pk.endsWith('#LOT')) return 'lot entries';
   if (pk.endsWith('#HISTORY')) return 'history';
   if (pk.includes('#DELIVERY#')) return 'delivery partition';
@@ -457,7 +479,7 @@ function empty(): UsageSnapshot {
     sqs: {},
     sqsEmptyReceives: 0,
     eventBridge: { putEventsCalls: 0, billedEvents: 0 },
-    lambda: { api: fn(), authorizer: fn(), fanout: fn(), sender: fn(), resumer: fn() },
+    lambda: { api: fn(), authorizer: fn(), fanout: fn(), sender: fn(), resumer: fn(), inbound: fn() },
     apiRequests: 0,
     logLines: 0,
     logBytes: 0,

@@ -1,8 +1,11 @@
 import {
+  chunkByCountAndBytes,
   DYNAMODB_MAX_ITEM_BYTES,
   eventBridgeEventBytes,
   fitsPutEventsEntry,
+  PUT_EVENTS_MAX_ENTRIES,
   PUT_EVENTS_MAX_ENTRY_BYTES,
+  PUT_EVENTS_MAX_REQUEST_BYTES,
   putEventsEntryBytes,
   SQS_MAX_MESSAGE_BYTES,
   utf8Bytes,
@@ -69,4 +72,16 @@ export class EntryTooLargeError extends Error {
   constructor(bytes: number) {
     super(`a PutEvents entry of ${bytes} bytes is over EventBridge's limit (less than ${PUT_EVENTS_MAX_ENTRY_BYTES} bytes)`);
   }
+}
+
+/** Entries split into PutEvents requests: at most 10 each, under 1 MB together; an entry too large alone throws. */
+export function putEventsRequests(entries: readonly BusEntry[]): BusEntry[][] {
+  const { batches, oversized } = chunkByCountAndBytes(
+    entries,
+    putEventsEntryBytes,
+    PUT_EVENTS_MAX_ENTRIES,
+    PUT_EVENTS_MAX_REQUEST_BYTES - 1,
+  );
+  if (oversized.length > 0) throw new EntryTooLargeError(putEventsEntryBytes(oversized[0]!));
+  return batches;
 }

@@ -24,6 +24,14 @@ export const deliveryInFlight = () => new SqsInFlightGauge(sqsClient(), required
 /** The fan-out's own queue, which its continuations go to (only the fan-out has INGEST_QUEUE_URL). */
 export const ingestQueue = () => new SqsQueue(sqsClient(), required('INGEST_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
+/** The bus as the inbound function puts any entries on it. */
+export const inboundBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
+/**
+ * The inbound sources' secrets: Secrets Manager, whatever the signing secrets' storage. Only
+ * GetSecretValue (10,000 a second, cached per container), so nothing is taken from the budget,
+ * whose items the inbound function's role cannot reach.
+ */
+export const inboundSecrets = () => new SecretsManagerStore(new SecretsManagerClient({}));
 /**
  * SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID.
  * Secrets Manager's small quotas are budgeted in the table, across every container of the stack.

@@ -44,6 +44,12 @@ export interface AlarmThresholds {
    * overdue (pending past the time their schedule said). @default 600
    */
   readonly resumerLagSeconds?: number;
+  /**
+   * Inbound requests refused for their signature within 5 minutes (`InboundRefused`): a flood of
+   * forged requests, or a provider whose secret no longer matches (each of its events refused,
+   * and retried by it until it gives up). @default 10
+   */
+  readonly inboundRefusals?: number;
 }
 
 /** The authorizer's own count of its failures (functions/app/authorizer.ts), which AuthorizerErrors watches. */
@@ -52,6 +58,7 @@ export const AUTHORIZER_FAILED = 'AuthorizerFailed' satisfies MetricName;
 /** Defaults of the thresholds above that are not derived from the schedule. */
 export const DEFAULT_OLDEST_HELD_DELIVERY_SECONDS = 12 * 3600;
 export const DEFAULT_RESUMER_LAG_SECONDS = 600;
+export const DEFAULT_INBOUND_REFUSALS = 10;
 /** Share of the in-flight budget at which the DeliveryQueueInFlightHigh alarm fires (the sender parks from 40 %). */
 export const IN_FLIGHT_ALARM_SHARE = 0.5;
 
@@ -67,6 +74,7 @@ export interface PipelineFunctions {
   readonly fanout: lambda.IFunction;
   readonly sender: lambda.IFunction;
   readonly resumer: lambda.IFunction;
+  readonly inbound: lambda.IFunction;
 }
 
 /** The pipeline's own metric `metricName` (namespace Webhooks, this instance's service). */
@@ -107,6 +115,8 @@ export const ALARM_IDS = [
   'HeldDeliveriesOld',
   'DeliveriesOverdue',
   'ResumerErrors',
+  'InboundRefusals',
+  'InboundBusFailures',
 ] as const;
 export type AlarmId = (typeof ALARM_IDS)[number];
 
@@ -237,6 +247,20 @@ export class PipelineAlarms extends Construct {
       sum(resumer, 'Errors'),
       t.functionErrors ?? 0,
       'The resumer failed whole runs; the next run goes on from its cursor, but repeated failures leave parked deliveries pending.',
+    );
+
+    // Inbound webhooks (functions/app/inbound.ts): its own counts, not Lambda's or API Gateway's.
+    above(
+      'InboundRefusals',
+      props.metric('InboundRefused' satisfies MetricName, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      t.inboundRefusals ?? DEFAULT_INBOUND_REFUSALS,
+      "Inbound webhook requests are refused (401) for their signature: forged requests, or a provider's secret that no longer matches ours (its events are refused and it will give up retrying). The dashboard's refusals widget names the source and reason.",
+    );
+    above(
+      'InboundBusFailures',
+      props.metric('InboundBusFailed' satisfies MetricName, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      0,
+      'EventBridge refused or did not answer for inbound events; they are stored and answered 200, and wait for npm run inbound -- redrive.',
     );
 
     if (props.alarmTopic) {

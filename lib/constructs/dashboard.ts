@@ -18,6 +18,8 @@ export interface DeliveryDashboardProps {
   readonly inFlightBudget: number;
   /** The resumer's log group: its `lot probed` lines say how many deliveries each open lot holds. */
   readonly resumerLogGroup: logs.ILogGroup;
+  /** The inbound function's log group: its `inbound request refused` lines name the source and the reason. */
+  readonly inboundLogGroup: logs.ILogGroup;
 }
 
 /** Widget titles, which the runbook refers to. */
@@ -39,6 +41,8 @@ export const WIDGETS = {
   apiRequests: 'API requests, 4xx and 5xx',
   apiLatency: 'API latency (ms)',
   authorizer: 'Authorizer: refused credentials (401) and failures (500)',
+  inbound: 'Inbound webhooks per minute',
+  inboundRefusals: 'Inbound requests refused, by source and reason',
 } as const;
 
 const MINUTE = Duration.minutes(1);
@@ -198,6 +202,37 @@ export class DeliveryDashboard extends Construct {
             ],
             8,
           ),
+        ],
+        [
+          graph(
+            WIDGETS.inbound,
+            (
+              [
+                ['InboundAccepted', 'accepted'],
+                ['InboundDuplicate', 'duplicate'],
+                ['InboundForwarded', 'on the bus'],
+                ['InboundRefused', 'refused (401)'],
+                ['InboundUnknownSource', 'unknown source (404)'],
+                ['InboundTooLarge', 'too large (413)'],
+                ['InboundBusFailed', 'bus failed (kept for redrive)'],
+                ['InboundStoreFailed', 'not stored (503)'],
+              ] as const satisfies readonly (readonly [MetricName, string])[]
+            ).map(([m, label]) => props.metric(m, { label })),
+            12,
+          ),
+          new cloudwatch.LogQueryWidget({
+            title: WIDGETS.inboundRefusals,
+            logGroupNames: [props.inboundLogGroup.logGroupName],
+            // One line per refusal (functions/app/inbound.ts): by source and reason, with how many addresses sent them.
+            queryLines: [
+              'filter message = "inbound request refused"',
+              'stats count(*) as refused, count_distinct(sourceIp) as addresses, latest(userAgent) as userAgent by source, reason',
+              'sort refused desc',
+              'limit 20',
+            ],
+            width: 12,
+            height: 6,
+          }),
         ],
       ],
     });

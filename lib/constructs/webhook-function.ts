@@ -27,7 +27,7 @@ export const WEBHOOK_ESBUILD_TARGET = 'node24';
 export const WEBHOOK_MAIN_FIELDS = ['module', 'main'] as const;
 
 /** The handlers under functions/handlers/, one Lambda each. */
-export const HANDLER_NAMES = ['api', 'authorizer', 'fanout', 'sender', 'resumer', 'portal'] as const;
+export const HANDLER_NAMES = ['api', 'authorizer', 'fanout', 'sender', 'resumer', 'portal', 'inbound'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /**

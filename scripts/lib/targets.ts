@@ -57,6 +57,20 @@ export interface TargetInfo {
    * deployed before per-tenant throttling.
    */
   apiGateway?: ApiStageRef & { endpoint?: string };
+  /**
+   * Inbound webhooks (stack outputs EventBusName, BodyBucketName, InboundSecretNamePrefix,
+   * InboundSources; local mode's endpoints file): absent for a stack deployed before them.
+   */
+  inbound?: {
+    secretPrefix: string;
+    declaredSources: string[];
+    bodyBucket: string;
+    /** Stack: the bus. */
+    eventBusName?: string;
+    /** Local: the Secrets Manager stand-in, and the bus stand-in's queues. */
+    secretsManagerEndpoint?: string;
+    busOtherEventsQueueUrl?: string;
+  };
 }
 
 /** A target with SDK clients configured for it. Call close() when done. */
@@ -179,6 +193,19 @@ async function resolveStack(stackName: string, injected?: CloudFormationClient):
     const sharedUsagePlanId = value('SharedUsagePlanId');
     if (restApiId && stage && defaultUsagePlanId && sharedUsagePlanId)
       info.apiGateway = { restApiId, stage, defaultUsagePlanId, sharedUsagePlanId };
+    const inboundPrefix = value('InboundSecretNamePrefix');
+    const bodyBucket = value('BodyBucketName');
+    const eventBusName = value('EventBusName');
+    if (inboundPrefix && bodyBucket && eventBusName)
+      info.inbound = {
+        secretPrefix: inboundPrefix,
+        bodyBucket,
+        eventBusName,
+        declaredSources: (value('InboundSources') ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n && n !== '-'),
+      };
     if (region) info.region = region;
     return info;
   } finally {
@@ -218,6 +245,17 @@ function resolveLocal(dataDir: string): TargetInfo {
     ...(endpoints.busTargetDeadLetterQueueUrl ? { busTargetDeadLetterQueueUrl: endpoints.busTargetDeadLetterQueueUrl } : {}),
     apiUrl: endpoints.apiUrl,
     ...(endpoints.apiGateway ? { apiGateway: endpoints.apiGateway } : {}),
+    ...(endpoints.inbound
+      ? {
+          inbound: {
+            secretPrefix: endpoints.inbound.secretPrefix,
+            declaredSources: endpoints.inbound.declaredSources,
+            bodyBucket: endpoints.inbound.bodyBucket,
+            secretsManagerEndpoint: endpoints.inbound.secretsManagerEndpoint,
+            busOtherEventsQueueUrl: endpoints.inbound.busOtherEventsQueueUrl,
+          },
+        }
+      : {}),
     region: LOCAL_REGION,
     dynamodbEndpoint: endpoints.dynamodbEndpoint,
     sqsEndpoint: endpoints.sqsEndpoint,

@@ -73,7 +73,8 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
     // Nothing is waved through for the whole stack: every acknowledgement sits on a construct inside it.
     expect(acknowledged.filter((a) => a.path === built.stack.node.path)).toEqual([]);
-    // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes, the bodies' prefix and the signing-secret prefix.
+    // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes, the bodies' prefix (and its inbound part), the
+    // signing-secret prefix and the inbound sources' secret prefix.
     const iam5 = [
       ...new Set(acknowledged.filter((a) => a.id.includes('IAM5')).map((a) => a.id.replace(/^.*IAM5\[Resource::/, '').replace(/\]$/, ''))),
     ];
@@ -81,8 +82,10 @@ describe('cdk-nag AwsSolutions', () => {
       [
         '*',
         expect.stringMatching(/^<BodiesBucket[A-F0-9]+\.Arn>\/bodies\/\*$/),
+        expect.stringMatching(/^<BodiesBucket[A-F0-9]+\.Arn>\/bodies\/inbound\/\*$/),
         expect.stringMatching(/^<DataTable[A-F0-9]+\.Arn>\/index\/\*$/),
         'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:webhooks/Webhooks/*',
+        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:webhooks-inbound/Webhooks/*',
       ].sort(),
     );
   });

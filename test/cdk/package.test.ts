@@ -123,8 +123,8 @@ describe('the packed package', () => {
 
 describe('a plain JavaScript CDK app using the installed tarball', () => {
   it('synthesizes two WebhookDelivery instances in one stack, each with its dashboard and alarms, past cdk-nag', () => {
-    // Six functions each: api, authorizer, fan-out, sender, resumer and the portal page.
-    expect(ourFunctions()).toHaveLength(12);
+    // Seven functions each: api, authorizer, fan-out, sender, resumer, the portal page and inbound webhooks.
+    expect(ourFunctions()).toHaveLength(14);
     expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(2);
     expect(ofType('AWS::CloudWatch::Alarm')).toHaveLength(2 * ALARM_IDS.length);
     expect(ofType('AWS::SQS::Queue')).toHaveLength(10);

@@ -40,6 +40,7 @@ let ids: {
   sender: string;
   resumer: string;
   portal: string;
+  inbound: string;
 };
 
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
@@ -73,6 +74,7 @@ beforeAll(() => {
     sender: functionId(template, 'sender'),
     resumer: functionId(template, 'resumer'),
     portal: functionId(template, 'portal'),
+    inbound: functionId(template, 'inbound'),
   };
 }, SLOW);
 
@@ -93,8 +95,8 @@ describe('template as a whole', () => {
     template.resourceCountIs('AWS::Events::Rule', 2);
     // ingest + its DLQ, the bus target's DLQ, delivery + its DLQ
     template.resourceCountIs('AWS::SQS::Queue', 5);
-    // api, authorizer, fan-out, sender, resumer, portal page
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    // api, authorizer, fan-out, sender, resumer, portal page, inbound webhooks
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
@@ -549,11 +551,14 @@ describe('REST API', () => {
   });
 
   const portalMethods = () => methods().filter((m) => JSON.stringify(m.Integration.Uri).includes(JSON.stringify(getAtt(ids.portal))));
+  const inboundMethods = () => methods().filter((m) => JSON.stringify(m.Integration.Uri).includes(JSON.stringify(getAtt(ids.inbound))));
 
-  it('sends every method but the portal page to the api function (Lambda proxy)', () => {
-    expect(methods()).toHaveLength(12);
+  it('sends every method but the portal page and inbound webhooks to the api function (Lambda proxy)', () => {
+    expect(methods()).toHaveLength(13);
     expect(portalMethods()).toHaveLength(2);
-    for (const m of methods().filter((x) => !portalMethods().includes(x))) {
+    // POST /inbound/{source}, without credentials (test/cdk/inbound.test.ts).
+    expect(inboundMethods()).toEqual([expect.objectContaining({ HttpMethod: 'POST', AuthorizationType: 'NONE' })]);
+    for (const m of methods().filter((x) => !portalMethods().includes(x) && !inboundMethods().includes(x))) {
       expect(m.Integration.Type).toBe('AWS_PROXY');
       expect(m.Integration.IntegrationHttpMethod).toBe('POST');
       expect(JSON.stringify(m.Integration.Uri)).toContain(JSON.stringify(getAtt(ids.api)));
@@ -583,7 +588,7 @@ describe('REST API', () => {
     );
     expect(portalResources).toHaveLength(2);
     const exchange = resourceIdOf('session-tokens');
-    const post = methods().filter((m) => m.HttpMethod === 'POST');
+    const post = methods().filter((m) => m.HttpMethod === 'POST' && !inboundMethods().includes(m));
     expect(post).toHaveLength(1);
     expect(post[0]!.ResourceId).toEqual(ref(exchange));
     expect(post[0]!.AuthorizationType).toBe('NONE');
@@ -667,7 +672,7 @@ describe('REST API', () => {
     expect(stage!.DependsOn).toContain(executionLogs);
   });
 
-  it("lets API Gateway invoke the api, authorizer and portal functions, the resumer's schedule the resumer, and nobody else", () => {
+  it("lets API Gateway invoke the api, authorizer, portal and inbound functions, the resumer's schedule the resumer, and nobody else", () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {
       const fn = p.FunctionName['Fn::GetAtt'][0];
@@ -676,7 +681,7 @@ describe('REST API', () => {
         continue;
       }
       expect(p.Principal).toBe('apigateway.amazonaws.com');
-      expect([ids.api, ids.authorizer, ids.portal]).toContain(fn);
+      expect([ids.api, ids.authorizer, ids.portal, ids.inbound]).toContain(fn);
     }
     expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.resumer)).toHaveLength(1);
     expect(permissions.filter((p) => p.FunctionName['Fn::GetAtt'][0] === ids.authorizer)).toHaveLength(1);
@@ -755,6 +760,11 @@ describe('outputs', () => {
         'ApiStageName',
         'DefaultUsagePlanId',
         'SharedUsagePlanId',
+        'InboundUrl',
+        'InboundSecretNamePrefix',
+        'InboundSources',
+        'InboundFunctionName',
+        'BodyBucketName',
       ].sort(),
     );
   });

@@ -43,7 +43,10 @@ export function deliveryQueueIds(template: Template): { deliveryQueue: string; d
 }
 
 /** The Lambda function whose description starts with `prefix` (each handler has its own). */
-export function functionId(template: Template, handler: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'portal'): string {
+export function functionId(
+  template: Template,
+  handler: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'portal' | 'inbound',
+): string {
   const prefixes = {
     api: 'Webhook subscriptions',
     authorizer: 'Finds the tenant',
@@ -51,6 +54,7 @@ export function functionId(template: Template, handler: 'api' | 'authorizer' | '
     sender: 'Signs and POSTs',
     resumer: 'Resumes parked webhook deliveries',
     portal: 'Serves the tenant portal',
+    inbound: 'Verifies providers',
   };
   return logicalIdOf(template, 'AWS::Lambda::Function', (r) => String(r.Properties?.Description ?? '').startsWith(prefixes[handler]));
 }

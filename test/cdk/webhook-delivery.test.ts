@@ -43,6 +43,7 @@ const CUSTOM: WebhookDeliveryProps = {
     authorizerErrors: 2,
     oldestHeldDeliverySeconds: 3600,
     resumerLagSeconds: 300,
+    inboundRefusals: 50,
   },
   inFlightBudget: 20_000,
   resumeRatePerSecond: 50,
@@ -210,8 +211,8 @@ describe('WebhookDelivery with non-default props', () => {
 
 describe('two instances in one stack', () => {
   it('synthesize side by side: two of everything, one API Gateway account role', () => {
-    // Six each, and the one provider CDK shares in a stack to empty DESTROY buckets (the bodies').
-    template.resourceCountIs('AWS::Lambda::Function', 13);
+    // Seven each (the inbound one among them), and the one provider CDK shares in a stack to empty DESTROY buckets (the bodies').
+    template.resourceCountIs('AWS::Lambda::Function', 15);
     template.resourceCountIs('AWS::SQS::Queue', 10);
     template.resourceCountIs('AWS::Events::EventBus', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
@@ -331,7 +332,7 @@ describe('dashboard', () => {
   });
 
   it('shows errors, throttles, concurrency and cold starts of each function', () => {
-    const fns = (['api', 'authorizer', 'fanout', 'sender', 'resumer'] as const).map((h) => ref(fnId(hooks, h)));
+    const fns = (['api', 'authorizer', 'fanout', 'sender', 'resumer', 'inbound'] as const).map((h) => ref(fnId(hooks, h)));
     expect(metricsOf(widget(hooks, WIDGETS.errors))).toEqual(fns.map((f) => ['AWS/Lambda', 'Errors', 'FunctionName', f]));
     expect(metricsOf(widget(hooks, WIDGETS.throttles))).toEqual(fns.map((f) => ['AWS/Lambda', 'Throttles', 'FunctionName', f]));
     expect(metricsOf(widget(hooks, WIDGETS.concurrency))).toEqual(
@@ -463,6 +464,23 @@ describe('alarms', () => {
         EvaluationPeriods: 5,
       },
       ResumerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('resumer'), Threshold: 3 },
+      // The inbound function's own counts: refused signatures, and events the bus did not take.
+      InboundRefusals: {
+        Namespace: 'Webhooks',
+        MetricName: 'InboundRefused',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 50,
+        Statistic: 'Sum',
+        Period: 300,
+      },
+      InboundBusFailures: {
+        Namespace: 'Webhooks',
+        MetricName: 'InboundBusFailed',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 0,
+        Statistic: 'Sum',
+        Period: 300,
+      },
     };
     expect(Object.keys(expected).sort()).toEqual([...ALARM_IDS].sort());
     for (const id of ALARM_IDS) {
@@ -484,6 +502,7 @@ describe('alarms', () => {
     expect(alarm(other, 'DeliveryQueueInFlightHigh').Threshold).toBe(30_000);
     expect(alarm(other, 'HeldDeliveriesOld').Threshold).toBe(12 * 3600);
     expect(alarm(other, 'DeliveriesOverdue').Threshold).toBe(600);
+    expect(alarm(other, 'InboundRefusals').Threshold).toBe(10);
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
   });
 

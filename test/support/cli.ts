@@ -12,7 +12,7 @@ export interface CliResult {
 }
 
 // Asynchronous on purpose: local mode runs in this process and must keep serving meanwhile.
-export function runCli(script: 'tenant' | 'redrive', dataDir: string, args: string[]): Promise<CliResult> {
+export function runCli(script: 'tenant' | 'redrive' | 'inbound', dataDir: string, args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: dataDir };
   delete env.WEBHOOKS_STACK;
   return new Promise((resolve, reject) => {

@@ -22,8 +22,8 @@ import type { StackSettings } from '../../bench/stack-settings.js';
 import type { UsageSnapshot } from '../../local/usage-meter.js';
 
 const stack: StackSettings = {
-  memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512, resumer: 256 },
-  traced: { api: true, authorizer: true, fanout: true, sender: true, resumer: false },
+  memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512, resumer: 256, inbound: 256 },
+  traced: { api: true, authorizer: true, fanout: true, sender: true, resumer: false, inbound: false },
   accessLogBytes: 474,
   emfBytesPerInvocation: { sender: 300, fanout: 200 },
   resumerEveryMinutes: 1,
@@ -49,14 +49,14 @@ const phase: CostPhase = {
     },
     sqsEmptyReceives: 7,
     eventBridge: { putEventsCalls: 1_000, billedEvents: 1_000 },
-    lambda: { api: lambda(0), authorizer: lambda(0), fanout: lambda(10), sender: lambda(100), resumer: lambda(0) },
+    lambda: { api: lambda(0), authorizer: lambda(0), fanout: lambda(10), sender: lambda(100), resumer: lambda(0), inbound: lambda(0) },
     apiRequests: 0,
     logLines: 0,
     logBytes: 0,
   },
   calls: { 'SecretsManager.GetSecretValue': 2 },
   storageBytes: 1_000_000,
-  isolatedMs: { api: 0, authorizer: 0, fanout: 100, sender: 40, resumer: 0 },
+  isolatedMs: { api: 0, authorizer: 0, fanout: 100, sender: 40, resumer: 0, inbound: 0 },
 };
 
 describe('priceCost', () => {
@@ -135,11 +135,11 @@ function usageOf(
     indexWriteUnits?: number;
     gsi2Writes?: number;
     sqs?: Record<string, number>;
-    invocations?: Partial<Record<'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer', number>>;
+    invocations?: Partial<Record<'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'inbound', number>>;
     samples?: Partial<Record<'sender' | 'resumer', number[]>>;
   } = {},
 ): UsageSnapshot {
-  const fn = (n: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer') => ({
+  const fn = (n: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer' | 'inbound') => ({
     invocations: x.invocations?.[n] ?? 0,
     billedMs: 0,
     errors: 0,
@@ -157,7 +157,14 @@ function usageOf(
     sqs: x.sqs ?? {},
     sqsEmptyReceives: 0,
     eventBridge: { putEventsCalls: 0, billedEvents: 0 },
-    lambda: { api: fn('api'), authorizer: fn('authorizer'), fanout: fn('fanout'), sender: fn('sender'), resumer: fn('resumer') },
+    lambda: {
+      api: fn('api'),
+      authorizer: fn('authorizer'),
+      fanout: fn('fanout'),
+      sender: fn('sender'),
+      resumer: fn('resumer'),
+      inbound: fn('inbound'),
+    },
     apiRequests: 0,
     logLines: 0,
     logBytes: 0,
@@ -185,7 +192,7 @@ describe('priceUsage', () => {
     // Per function: the sender's 2 invocations at 40 ms each (timed alone), whatever the meter billed.
     const alone = priceUsage(
       u,
-      { secretsCalls: 0, seconds: 0, durations: { api: 0, authorizer: 0, fanout: 0, sender: 40, resumer: 'billed' } },
+      { secretsCalls: 0, seconds: 0, durations: { api: 0, authorizer: 0, fanout: 0, sender: 40, resumer: 'billed', inbound: 'billed' } },
       stack,
     );
     expect(alone['Lambda duration']).toBeCloseTo(2 * 0.04 * 0.5 * 0.0000133334, 15);
@@ -353,7 +360,9 @@ describe('the cost of failures', () => {
       held(400),
     ];
     const noLogs = { ...stack, emfBytesPerInvocation: {} };
-    const f = priceFailures(phases, noLogs, { durations: { api: 0, authorizer: 0, fanout: 0, sender: 20, resumer: 'billed' } });
+    const f = priceFailures(phases, noLogs, {
+      durations: { api: 0, authorizer: 0, fanout: 0, sender: 20, resumer: 'billed', inbound: 'billed' },
+    });
     // In flight: 1 write ($0.625), 0.5 read ($0.0625), 0.1 receive and 0.1 visibility change ($0.08) per step.
     expect(f.inFlightStep.perMillion).toBeCloseTo(0.7675, 10);
     expect(f.inFlightStep.units).toMatchObject({ writeUnits: 1, readUnits: 0.5, sqsRequests: 0.2, dueIndexWrites: 0 });

@@ -48,8 +48,26 @@ export const keys = {
   /** One second's use of an AWS call's account-wide quota (dynamodb-call-budget.ts): a partition a second. */
   callBudget: (call: string, second: number) => ({ pk: `BUDGET#${call}#${second}`, sk: 'BUDGET' }),
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
+  /**
+   * An inbound event (functions/domain/inbound), in a partition of its own with the markers of its
+   * fate (`FORWARDED`, `BUS`); listed per source by gsi1 (inboundHistory). Every inbound key
+   * starts with `INBOUND#`, which is all the inbound function may touch (its IAM condition).
+   */
+  inboundEvent: (source: string, id: string) => ({ pk: inboundPartition(source, id), sk: 'EVENT' }),
+  inboundForwarded: (source: string, id: string) => ({ pk: inboundPartition(source, id), sk: 'FORWARDED' }),
+  inboundBus: (source: string, id: string) => ({ pk: inboundPartition(source, id), sk: 'BUS' }),
+  /** Sources declared at run time, all in one partition (read whole, once a minute per container). */
+  inboundSource: (name: string) => ({ pk: INBOUND_SOURCES_PK, sk: `SOURCE#${name}` }),
+  /** A source's refused requests, one item per minute (and container flush), by reason. */
+  inboundRefusals: (source: string, minute: string) => ({ pk: `${INBOUND_PREFIX}${source}#REFUSED`, sk: minute }),
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
+
+export const INBOUND_PREFIX = 'INBOUND#';
+export const INBOUND_SOURCES_PK = `${INBOUND_PREFIX}SOURCES`;
+export const inboundPartition = (source: string, id: string) => `${INBOUND_PREFIX}${source}#${id}`;
+/** gsi1 partition of a source's inbound events, sorted by `<received time>#<id>`. */
+export const inboundHistoryPartition = (source: string) => `${INBOUND_PREFIX}${source}`;
 
 export function historyPartition(tenantId: string, subscriptionId: string): string {
   return `TENANT#${tenantId}#SUB#${subscriptionId}#HISTORY`;

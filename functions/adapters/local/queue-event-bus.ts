@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { fitsPutEventsEntry, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntryBytes } from '../../domain/aws-limits.js';
-import { type BusEntry, busEntry, EntryTooLargeError } from '../../domain/bus-entry.js';
+import { type BusEntry, busEntry, EntryTooLargeError, putEventsRequests } from '../../domain/bus-entry.js';
 import type { WebhookEvent } from '../../domain/model.js';
-import type { EventBus, Queue } from '../../ports.js';
+import type { EntryBus, EventBus, Queue } from '../../ports.js';
 
 /** What EventBridge answers for a PutEvents request it refuses as a whole. */
 export class PutEventsValidationError extends Error {
@@ -17,8 +17,14 @@ export class PutEventsValidationError extends Error {
  * `SqsParameters.MessageGroupId` is the path `$.detail.tenant_id`, lib/constructs/event-ingest.ts).
  * A tenant id SQS refuses as a group id fails the send, so the event goes to the target's DLQ,
  * as on AWS; the DLQ's copy carries no group id.
+ *
+ * The rule matches events with a `detail.tenant_id` only. Others (inbound events, whatever else is
+ * put on the bus) match no rule of ours: on AWS they go wherever the operator's own rules send
+ * them. Locally they go to `otherEvents` when given, a queue that stands in for such a rule's
+ * target (`npm start` makes `webhooks-bus-other-events`), else nowhere, as on a bus with no rule
+ * for them.
  */
-export class QueueEventBus implements EventBus {
+export class QueueEventBus implements EventBus, EntryBus {
   constructor(
     private readonly ingest: Queue,
     private readonly region = 'us-east-1',
@@ -27,7 +33,16 @@ export class QueueEventBus implements EventBus {
      * EventBridge does once its retries are spent, and PutEvents still succeeds.
      */
     private readonly targetDeadLetter?: Queue,
+    /** Where events no rule of ours matches go (a stand-in for the operator's rule and its queue). */
+    private readonly otherEvents?: Queue,
   ) {}
+
+  async putEntries(entries: readonly BusEntry[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    for (const request of putEventsRequests(entries)) {
+      options.signal?.throwIfAborted();
+      await this.putEvents(request);
+    }
+  }
 
   async publish(tenantId: string, event: WebhookEvent, options: { stored?: boolean } = {}): Promise<void> {
     await this.putEvents([busEntry(tenantId, event, options.stored)]);
@@ -58,13 +73,23 @@ export class QueueEventBus implements EventBus {
         detail,
       };
       const tenant = detail?.tenant_id;
-      return { id: envelope.id, body: JSON.stringify(envelope), ...(typeof tenant === 'string' ? { groupId: tenant } : {}) };
+      return {
+        id: envelope.id,
+        body: JSON.stringify(envelope),
+        ...(typeof tenant === 'string' ? { groupId: tenant } : {}),
+        // The rule's pattern: `{"detail": {"tenant_id": [{"exists": true}]}}` (lib/constructs/event-ingest.ts).
+        tenantEvent: tenant !== undefined && tenant !== null,
+      };
     });
+    const forRule = events.filter((e) => e.tenantEvent).map(({ tenantEvent: _t, ...m }) => m);
+    const others = events.filter((e) => !e.tenantEvent).map(({ tenantEvent: _t, groupId: _g, ...m }) => m);
+    if (others.length > 0 && this.otherEvents) await this.otherEvents.sendAll(others);
+    if (forRule.length === 0) return;
     try {
-      await this.ingest.sendAll(events);
+      await this.ingest.sendAll(forRule);
     } catch (err) {
       if (!this.targetDeadLetter) throw err;
-      await this.targetDeadLetter.sendAll(events.map(({ groupId: _tenant, ...message }) => message));
+      await this.targetDeadLetter.sendAll(forRule.map(({ groupId: _tenant, ...message }) => message));
     }
   }
 }
