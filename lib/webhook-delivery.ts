@@ -573,7 +573,7 @@ export class WebhookDelivery extends Construct {
    * Lets an operator's `grantee` run `npm run inbound` (every command) on this pipeline: the
    * table's `INBOUND#` items only (condition `dynamodb:LeadingKeys`; Query on the table and gsi1),
    * the inbound sources' secrets under `inboundSecretNamePrefix`, PutEvents on this bus, reading
-   * `bodies/inbound/` objects of the body bucket, and DescribeStacks on this stack.
+   * `bodies/inbound/` objects of the body bucket (and ListBucket on it, so a body gone is a 404), and DescribeStacks on this stack.
    */
   grantInbound(grantee: iam.IGrantable): iam.Grant {
     return grantInbound(grantee, this.operated());

@@ -121,7 +121,10 @@ export const INBOUND_SECRET_ACTIONS = [
  * pipeline's inbound prefix: made at run time, so the name ends in `*` (which also covers the
  * 6 random characters Secrets Manager appends, and a name with none, as a secret not made yet is
  * named). PutEvents on the bus (the redrive), GetObject on `bodies/inbound/*` (the redrive of a
- * large body). The secrets use Secrets Manager's AWS managed key and the table and bucket their
+ * large body) and ListBucket on the bucket, as EventBodies.grantRead gives it: without it S3 answers
+ * a body gone with the retention 403, not 404, and the redrive stops there instead of counting it
+ * `body_missing` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, Permissions;
+ * S3 asks for no s3:prefix then, so no condition narrows it). The secrets use Secrets Manager's AWS managed key and the table and bucket their
  * services' own encryption, so no KMS permission is needed.
  */
 export function grantInbound(grantee: iam.IGrantable, p: OperatedPipeline): iam.Grant {
@@ -163,5 +166,6 @@ export function grantInbound(grantee: iam.IGrantable, p: OperatedPipeline): iam.
           resourceArns: [p.bodyBucket.arnForObjects(`${INBOUND_BODY_PREFIX}*`)],
         }),
       )
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [p.bodyBucket.bucketArn] }))
   );
 }

@@ -424,8 +424,9 @@ describe('grantInbound', () => {
       return {};
     });
 
-    // The table: the sources added here, and a source's history of three events: one forwarded,
-    // one the bus has not taken yet, one with a large body in the bucket that the bus refused.
+    // The table: the sources added here, and a source's history of four events: one forwarded,
+    // one the bus has not taken yet, one whose large body expired from the bucket, one with a
+    // large body in the bucket that the bus refused.
     const now = Date.now();
     const ago = (minutes: number) => new Date(now - minutes * 60_000).toISOString();
     const largeBody = JSON.stringify({ id: 'evt_3', type: 'charge.succeeded', data: 'x'.repeat(400_000) });
@@ -444,12 +445,13 @@ describe('grantInbound', () => {
     });
     const events = [
       event(1, 60, { body: '{"id":"evt_1","type":"charge.succeeded"}' }),
+      event(4, 45, { bodyKey: inboundBodyKey('stripe', `inb_${'4'.repeat(32)}`, Buffer.from('gone')) }),
       event(2, 30, { body: '{"id":"evt_2","type":"charge.succeeded"}' }),
       event(3, 10, { bodyKey: inboundBodyKey('stripe', `inb_${'3'.repeat(32)}`, Buffer.from(largeBody)) }),
     ];
     const markers = [
       { pk: inboundPartition('stripe', events[0]!.id), sk: 'FORWARDED', forwarded_time: ago(59), entries: 1 },
-      { pk: inboundPartition('stripe', events[2]!.id), sk: 'BUS', failures: 1, last_error: 'ThrottlingException' },
+      { pk: inboundPartition('stripe', events[3]!.id), sk: 'BUS', failures: 1, last_error: 'ThrottlingException' },
     ];
     const sources = new Map<string, Json>();
     docMock.on(QueryCommand).callsFake((i) => {
@@ -477,8 +479,12 @@ describe('grantInbound', () => {
       sources.delete(i.Key.sk);
       return old ? { Attributes: old } : {};
     });
+    const missingKeys: string[] = [];
     s3Mock.on(GetObjectCommand).callsFake((i) => {
-      if (i.Key !== events[2]!.bodyKey) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      if (i.Key !== events[3]!.bodyKey) {
+        missingKeys.push(i.Key);
+        throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      }
       return { Body: { transformToString: async () => largeBody } };
     });
     // The redrive's first PutEvents is refused (a BUS marker), its second taken (a FORWARDED marker).
@@ -499,12 +505,12 @@ describe('grantInbound', () => {
       await setSecret(t, { name: 'declared', secret: 'b'.repeat(32) });
       await rotateSecret(t, { name: 'stripe', secret: `whsec_${'c'.repeat(32)}` });
       const seen = await history(t, { name: 'stripe' });
-      expect(seen.events.map((e) => e.status)).toEqual(['bus_failed', 'pending', 'forwarded']);
+      expect(seen.events.map((e) => e.status)).toEqual(['bus_failed', 'pending', 'pending', 'forwarded']);
       expect(seen.refused.total).toBe(2);
       const redriven = await inboundRedrive(t, {});
       expect(redriven.sources).toEqual({
         declared: { redriven: 0, failed: 0, body_missing: 0, errors: [] },
-        stripe: { redriven: 1, failed: 1, body_missing: 0, errors: [expect.stringMatching(/ThrottlingException/)] },
+        stripe: { redriven: 1, failed: 1, body_missing: 1, errors: [expect.stringMatching(/ThrottlingException/)] },
       });
       await removeSource(t, { name: 'stripe' });
     } finally {
@@ -559,10 +565,14 @@ describe('grantInbound', () => {
           arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${e.EventBusName}`,
         })),
       ),
-      ...s3Mock.commandCalls(GetObjectCommand).map((c) => ({
-        action: 's3:GetObject',
-        arn: `arn:aws:s3:::${c.args[0].input.Bucket}/${c.args[0].input.Key}`,
-      })),
+      // A missing key is a 404 (body_missing) only with ListBucket on the bucket, a 403 without
+      // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, Permissions).
+      ...s3Mock
+        .commandCalls(GetObjectCommand)
+        .flatMap(({ args: [{ input }] }) => [
+          { action: 's3:GetObject', arn: `arn:aws:s3:::${input.Bucket}/${input.Key}` },
+          ...(missingKeys.includes(input.Key!) ? [{ action: 's3:ListBucket', arn: `arn:aws:s3:::${input.Bucket}` }] : []),
+        ]),
     ];
     // Every command was run: each of these calls was made.
     expect(new Set(needed.map((n) => n.action))).toEqual(
@@ -581,6 +591,7 @@ describe('grantInbound', () => {
         'secretsmanager:DeleteSecret',
         'events:PutEvents',
         's3:GetObject',
+        's3:ListBucket',
       ]),
     );
     expect(needed.filter((n) => n.action === 'dynamodb:Query').map((n) => n.arn.endsWith(`/index/${GSI1}`))).toContain(true);
@@ -643,6 +654,7 @@ describe('grantInbound', () => {
       { action: 'secretsmanager:GetSecretValue', arn: secretArn(`${hooks.secretNamePrefix}tnt_1/sub_1`, true) },
       { action: 'secretsmanager:GetSecretValue', arn: secretArn('webhooks-inbound/other/stripe', true) },
       { action: 's3:GetObject', arn: 'arn:aws:s3:::bodies/bodies/tnt_1/x' },
+      { action: 's3:ListBucket', arn: 'arn:aws:s3:::other-bucket' },
       { action: 'events:PutEvents', arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` },
     ];
     for (const n of refused)
