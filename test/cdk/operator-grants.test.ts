@@ -666,15 +666,16 @@ describe('grantInbound', () => {
 });
 
 describe('the runbook', () => {
-  it('prints the same actions, queue by queue, as a policy document an operator can attach', () => {
+  it('prints the same actions and conditions, queue by queue, as a policy document an operator can attach', () => {
     const runbook = readFileSync(join(PROJECT_ROOT, 'docs', 'runbook.md'), 'utf8');
     const block = runbook.match(/<!-- operator-policy -->\n```json\n([\s\S]+?)\n```/)?.[1];
     expect(block, 'docs/runbook.md has the operator policy').toBeDefined();
     const doc = JSON.parse(block!.replace(/\$\{[A-Z_]+\}/g, 'X')) as { Version: string; Statement: Json[] };
     expect(doc.Version).toBe('2012-10-17');
-    const actionSets = (statements: Json[]) => [...new Set(statements.map((st) => JSON.stringify([st.Action].flat().sort())))].sort();
+    const actionSets = (statements: Json[]) =>
+      [...new Set(statements.map((st) => JSON.stringify([[st.Action].flat().sort(), st.Condition ?? null])))].sort();
     const grantedStatements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === idOf(redriver) || r.Ref === idOf(operator)))
+      .filter((p) => p.Properties.Roles.some((r: Json) => [redriver, operator, inbounder].some((role) => r.Ref === idOf(role))))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
     expect(actionSets(doc.Statement)).toEqual(actionSets(grantedStatements));
   });
