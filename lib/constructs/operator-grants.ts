@@ -124,8 +124,9 @@ export const INBOUND_SECRET_ACTIONS = [
  * large body) and ListBucket on the bucket, as EventBodies.grantRead gives it: without it S3 answers
  * a body gone with the retention 403, not 404, and the redrive stops there instead of counting it
  * `body_missing` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, Permissions;
- * S3 asks for no s3:prefix then, so no condition narrows it). The secrets use Secrets Manager's AWS managed key and the table and bucket their
- * services' own encryption, so no KMS permission is needed.
+ * S3 asks for no s3:prefix then, so no condition narrows it). The secrets use Secrets Manager's
+ * AWS managed key, the table and the bucket their services' own encryption, so no KMS permission
+ * is needed.
  */
 export function grantInbound(grantee: iam.IGrantable, p: OperatedPipeline): iam.Grant {
   const stack = Stack.of(p.scope);
