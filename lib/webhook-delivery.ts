@@ -44,7 +44,7 @@ import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
 import { INBOUND_BODY_PREFIX, InboundWebhooks } from './constructs/inbound-webhooks.js';
 import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
-import { grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
+import { grantInbound, grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
 import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
 import type { WebhookFunction } from './constructs/webhook-function.js';
 
@@ -569,6 +569,16 @@ export class WebhookDelivery extends Construct {
     return grantOperate(grantee, this.operated());
   }
 
+  /**
+   * Lets an operator's `grantee` run `npm run inbound` (every command) on this pipeline: the
+   * table's `INBOUND#` items only (condition `dynamodb:LeadingKeys`; Query on the table and gsi1),
+   * the inbound sources' secrets under `inboundSecretNamePrefix`, PutEvents on this bus, reading
+   * `bodies/inbound/` objects of the body bucket (and ListBucket on it, so a body gone is a 404), and DescribeStacks on this stack.
+   */
+  grantInbound(grantee: iam.IGrantable): iam.Grant {
+    return grantInbound(grantee, this.operated());
+  }
+
   private operated(): OperatedPipeline {
     return {
       scope: this,
@@ -580,6 +590,9 @@ export class WebhookDelivery extends Construct {
       table: this.data.table,
       api: this.webhookApi.api,
       stageName: API_STAGE_NAME,
+      bus: this.ingest.bus,
+      bodyBucket: this.bodies.bucket,
+      inboundSecretPrefix: this.inboundSecretNamePrefix,
     };
   }
 

@@ -1,14 +1,19 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { GSI1, INBOUND_PREFIX } from '../../functions/adapters/aws/dynamodb-keys.js';
+import { INBOUND_BODY_PREFIX } from './inbound-webhooks.js';
 
 /**
  * What an operator's own credentials need for the CLIs on a deployed stack, and nothing more:
- * exactly the calls scripts/lib/redrive.ts and scripts/lib/tenant-commands.ts (with
- * scripts/lib/throttle-plans.ts) make on AWS, and the permissions SQS asks of a message move
+ * exactly the calls scripts/lib/redrive.ts, scripts/lib/tenant-commands.ts (with
+ * scripts/lib/throttle-plans.ts) and scripts/lib/inbound-commands.ts (with
+ * scripts/lib/inbound-target.ts) make on AWS, and the permissions SQS asks of a message move
  * task's caller. test/cdk/operator-grants.test.ts runs those scripts against mocks and checks
  * the two sets are the same; docs/runbook.md prints them as a policy document.
  */
@@ -36,6 +41,10 @@ export interface OperatedPipeline {
   readonly table: dynamodb.Table;
   readonly api: apigw.RestApi;
   readonly stageName: string;
+  readonly bus: events.EventBus;
+  readonly bodyBucket: s3.IBucket;
+  /** `webhooks-inbound/<namePrefix>/`: the inbound sources' secrets. */
+  readonly inboundSecretPrefix: string;
 }
 
 /** The CLIs find everything from the stack's outputs (scripts/lib/targets.ts). */
@@ -90,5 +99,74 @@ export function grantOperate(grantee: iam.IGrantable, p: OperatedPipeline): iam.
       .combine(
         control('DELETE', ['/apikeys/*', '/usageplans/*/keys/*', `/restapis/${p.api.restApiId}/stages/${p.stageName}/cache/authorizers`]),
       )
+  );
+}
+
+/** The Secrets Manager calls of the inbound CLI (scripts/lib/inbound-commands.ts); CreateSecret tags the secret, which needs TagResource. */
+export const INBOUND_SECRET_ACTIONS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:TagResource',
+] as const;
+
+/**
+ * `npm run inbound` on AWS (every command): the table's `INBOUND#` items, no others, by the
+ * condition `dynamodb:LeadingKeys` (every key the CLI reads or writes starts so, in the table and
+ * in `gsi1`; a tenant's never does): Query on the table (sources, refusal tallies) and on `gsi1`
+ * (a source's history), BatchGetItem (the events' markers), PutItem (a source, a `FORWARDED`
+ * marker), UpdateItem (a `BUS` marker), DeleteItem (a source). The sources' secrets under the
+ * pipeline's inbound prefix: made at run time, so the name ends in `*` (which also covers the
+ * 6 random characters Secrets Manager appends, and a name with none, as a secret not made yet is
+ * named). PutEvents on the bus (the redrive), GetObject on `bodies/inbound/*` (the redrive of a
+ * large body) and ListBucket on the bucket, as EventBodies.grantRead gives it: without it S3 answers
+ * a body gone with the retention 403, not 404, and the redrive stops there instead of counting it
+ * `body_missing` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, Permissions;
+ * S3 asks for no s3:prefix then, so no condition narrows it). The secrets use Secrets Manager's
+ * AWS managed key, the table and the bucket their services' own encryption, so no KMS permission
+ * is needed.
+ */
+export function grantInbound(grantee: iam.IGrantable, p: OperatedPipeline): iam.Grant {
+  const stack = Stack.of(p.scope);
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+  const inboundKeys = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${INBOUND_PREFIX}*`] } };
+  const secrets = stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${p.inboundSecretPrefix}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  return (
+    grantDescribeStack(grantee, p)
+      // The table and gsi1 alone: grants.actions would add every index.
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['dynamodb:Query'],
+          resourceArns: [p.table.tableArn, `${p.table.tableArn}/index/${GSI1}`],
+          conditions: inboundKeys,
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resourceArns: [p.table.tableArn],
+          conditions: inboundKeys,
+        }),
+      )
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: [...INBOUND_SECRET_ACTIONS], resourceArns: [secrets] }))
+      // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
+      .combine(p.bus.grants.actions(grantee, ['events:PutEvents']))
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:GetObject'],
+          resourceArns: [p.bodyBucket.arnForObjects(`${INBOUND_BODY_PREFIX}*`)],
+        }),
+      )
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [p.bodyBucket.bucketArn] }))
   );
 }
