@@ -17,6 +17,7 @@ import {
   parseContinuation,
   resumeFrom,
   START,
+  tenantsInTurn,
 } from '../domain/fanout-paging.js';
 import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
@@ -229,7 +230,8 @@ export function createFanout(deps: FanoutDeps) {
         }
       }
     }
-    const events = [...work.values()];
+    // The tenants take turns at the invocation's budget (fanout-paging.ts).
+    const events = tenantsInTurn([...work.values()], (w) => w.tenantId);
 
     // Events of one tenant read the same pages: one Query per page per invocation.
     const pages = new Map<string, Promise<Page<Subscription>>>();

@@ -31,6 +31,29 @@ export interface PageBudget {
 
 export const DEFAULT_PAGE_BUDGET: PageBudget = { messages: FANOUT_PAGE_MESSAGES, bytes: FANOUT_PAGE_BYTES };
 
+/**
+ * The order in which a batch's events take from its page budget: the tenants in turn, one event
+ * each, those with fewer events in the batch first (ties and each tenant's own events in the order
+ * they came). A batch is mostly a noisy tenant's when it has a backlog, and events taken in arrival
+ * order would let its first few spend the whole budget, so a quiet tenant's event behind them would
+ * become a continuation at the back of the ingest queue; the fair queue's rule, within a batch.
+ */
+export function tenantsInTurn<T>(items: readonly T[], tenantOf: (item: T) => string): T[] {
+  const queues = new Map<string, T[]>();
+  for (const item of items) {
+    const tenant = tenantOf(item);
+    const queue = queues.get(tenant);
+    if (queue) queue.push(item);
+    else queues.set(tenant, [item]);
+  }
+  if (queues.size < 2) return [...items];
+  const quietestFirst = [...queues.values()].sort((a, b) => a.length - b.length);
+  const turns: T[] = [];
+  for (let round = 0; turns.length < items.length; round++)
+    for (const queue of quietestFirst) if (round < queue.length) turns.push(queue[round]!);
+  return turns;
+}
+
 /** Where an event's fan-out stands: `page` pages sent so far, the last one ending after subscription `cursor`. */
 export interface FanoutPosition {
   page: number;

@@ -2,7 +2,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createFanout } from '../../functions/app/fanout.js';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
-import { encodeContinuation, parseContinuation, resumeFrom, START } from '../../functions/domain/fanout-paging.js';
+import { encodeContinuation, parseContinuation, resumeFrom, START, tenantsInTurn } from '../../functions/domain/fanout-paging.js';
 import type { StoredEvent } from '../../functions/domain/model.js';
 import { MemoryDeliveryStore, MemoryQueue, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
@@ -137,6 +137,30 @@ describe('fan-out in pages', () => {
     }
     expect(delivered()).toHaveLength(75);
     expect(Math.max(...ingest.perInvocation)).toBeLessThanOrEqual(BUDGET.messages);
+  });
+
+  it("takes the batch's tenants in turn at the budget: a quiet tenant's event behind a noisy tenant's is fanned out at once", async () => {
+    // tnt_1's three events would take the whole budget of ten in arrival order; tnt_2's (one
+    // subscription, s20x) came last.
+    for (const e of ['evt_a', 'evt_b', 'evt_c']) ingest.push(busEvent(e));
+    ingest.push(busEvent('evt_quiet', 'tnt_2'));
+    await ingest.invoke(fanout());
+    expect(subscriptionsReached('evt_quiet')).toEqual(['s20x']);
+    expect(ingest.perInvocation).toEqual([10]);
+    // The quiet event took one of the ten, evt_a the other nine.
+    expect(subscriptionsReached('evt_a')).toHaveLength(9);
+    expect(ingest.pending.map((m) => parseContinuation(JSON.parse(m.body))!.eventId)).toEqual(['evt_a', 'evt_b', 'evt_c']);
+
+    await ingest.drain(fanout());
+    for (const e of ['evt_a', 'evt_b', 'evt_c']) expect(subscriptionsReached(e)).toEqual(all);
+    expect(delivered()).toHaveLength(76);
+  });
+
+  it('orders a batch by tenants in turn, fewest events first, each tenant in arrival order', () => {
+    const batch = ['a1', 'a2', 'a3', 'b1', 'a4', 'c1', 'b2'];
+    expect(tenantsInTurn(batch, (x) => x[0]!)).toEqual(['c1', 'b1', 'a1', 'b2', 'a2', 'a3', 'a4']);
+    expect(tenantsInTurn(['a1', 'a2'], (x) => x[0]!)).toEqual(['a1', 'a2']);
+    expect(tenantsInTurn([], (x: string) => x)).toEqual([]);
   });
 
   it('finishes small events within one invocation as before: no continuation, one write (their one delivery keeps them)', async () => {
