@@ -15,8 +15,8 @@ const time = (description: string) => z.iso.datetime().meta({ description });
 
 const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
 
-/** Beyond both seeds: the subscription's payload filter, null when it has none. */
-const filterView = PayloadFilterSchema.nullable();
+/** Beyond both seeds: the subscription's payload filter, absent when it has none (so seed clients get exactly the seed's fields). */
+const filterView = PayloadFilterSchema.optional();
 
 // Subscriptions, /api/v0.1 (seed 002)
 

@@ -20,8 +20,8 @@ export interface SubscriptionV01View {
   url: string;
   description: string;
   events: string[];
-  /** Beyond the seed: the payload filter, null when none. */
-  filter: PayloadFilter | null;
+  /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
+  filter?: PayloadFilter;
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -36,8 +36,8 @@ export interface SubscriptionV0View {
   callback_url: string;
   description: string;
   events: string[];
-  /** Beyond the seed: the payload filter, null when none. */
-  filter: PayloadFilter | null;
+  /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
+  filter?: PayloadFilter;
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
@@ -49,7 +49,7 @@ export function toV01View(s: Subscription, secret: string): SubscriptionV01View 
     url: s.url,
     description: s.description,
     events: [...s.events],
-    filter: s.filter ?? null,
+    ...(s.filter ? { filter: s.filter } : {}),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -67,7 +67,7 @@ export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
     callback_url: s.url,
     description: s.description,
     events: [...s.events],
-    filter: s.filter ?? null,
+    ...(s.filter ? { filter: s.filter } : {}),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };
