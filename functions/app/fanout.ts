@@ -22,6 +22,7 @@ import {
 import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
+import { payloadMatches } from '../domain/payload-filter.js';
 import { serializeEvent } from '../domain/webhook-body.js';
 import {
   type BatchQueue,
@@ -376,7 +377,16 @@ export function createFanout(deps: FanoutDeps) {
       const content = await contentFor(w, event, prior);
       // Every message names its tenant, so the fair queue can keep a noisy tenant from delaying the others.
       const groupId = messageGroupOf(w.tenantId);
-      const matching = (s: Subscription) => matches(s, event);
+      // An event read back from the table with its body beside it has no data: payload filters
+      // need it, so it is read from the body store, once, and only when a page has a filter.
+      let filtered = event;
+      let bodyRead = typeof content === 'string' || w.event !== undefined;
+      const readBody = async (items: readonly Subscription[]) => {
+        if (bodyRead || !items.some((s) => s.filter)) return;
+        bodyRead = true;
+        filtered = { ...event, data: await dataBeside(typeof content === 'string' ? '' : content.bodyKey) };
+      };
+      const matching = (s: Subscription) => matches(s, filtered);
       const messages: QueueMessage[] = [];
       const subscriptionIds: string[] = [];
       let after = from.cursor;
@@ -388,6 +398,7 @@ export function createFanout(deps: FanoutDeps) {
           break;
         }
         const page = await subscriptionsAfter(w.tenantId, after);
+        await readBody(page.items);
         for (let i = 0; i < page.items.length; i++) {
           const s = page.items[i]!;
           if (matching(s)) {
@@ -444,6 +455,14 @@ export function createFanout(deps: FanoutDeps) {
       // one the table does not hold yet is stored first.
       if (prior) return { ...page, continuation: from };
       return { ...page, stored: { ...base, fanout: { ...from, by } }, continuation: from };
+    }
+
+    /** The data of an event whose body is kept beside the table (the sender reads the same body). */
+    async function dataBeside(bodyKey: string): Promise<Record<string, unknown>> {
+      const body = deps.bodies ? await deps.bodies.get(bodyKey) : undefined;
+      if (body === undefined)
+        throw new Error(`the event's body ${bodyKey} is not in the body store: its payload filters cannot be evaluated`);
+      return (JSON.parse(body) as WebhookEvent).data;
     }
 
     /**
@@ -544,9 +563,13 @@ export function createFanout(deps: FanoutDeps) {
   };
 }
 
-/** Whether an event goes to a subscription. */
+/**
+ * Whether an event goes to a subscription: enabled, one of its event types, and its data passes
+ * the subscription's payload filter. Decided before any message or record is made, so an event
+ * no filter matches costs no delivery.
+ */
 function matches(s: Subscription, event: WebhookEvent): boolean {
-  return s.status === 'enabled' && anyFilterMatches(s.events, event.type);
+  return s.status === 'enabled' && anyFilterMatches(s.events, event.type) && payloadMatches(s.filter, event.data);
 }
 
 function response(failures: Set<string>): SQSBatchResponse {

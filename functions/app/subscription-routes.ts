@@ -41,7 +41,7 @@ const CreateSubscriptionV01Request = CreateSubscriptionV01.meta({
 });
 const UpdateSubscriptionV01Request = UpdateSubscriptionV01.meta({
   id: 'UpdateSubscriptionV01Request',
-  description: 'Seed 002. Only the fields sent change; `events` replaces the whole list.',
+  description: 'Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it).',
 });
 const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
   id: 'CreateSubscriptionV0Request',
@@ -50,7 +50,7 @@ const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
 const UpdateSubscriptionV0Request = UpdateSubscriptionV0.meta({
   id: 'UpdateSubscriptionV0Request',
   description:
-    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both).',
+    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it.',
 });
 
 const V0ListQuery = PageQuery.extend({
@@ -167,7 +167,12 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
     errors: [...withBody, 'Conflict', secrets],
     handler: async ({ body, tenantId }, { service }) => {
       service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
-      const created = await service.create(tenantId, { url: body.callback_url, description: body.description, events: body.events });
+      const created = await service.create(tenantId, {
+        url: body.callback_url,
+        description: body.description,
+        events: body.events,
+        filter: body.filter,
+      });
       return json(201, v0(created));
     },
   }),
@@ -233,7 +238,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
           if (events.length === 0)
             throw validationError([{ field: 'events', message: 'would remove every event; delete the subscription instead' }]);
         }
-        return { url: body.callback_url, description: body.description, events, status: statusFromV0(body.status) };
+        return { url: body.callback_url, description: body.description, events, filter: body.filter, status: statusFromV0(body.status) };
       });
       return json(200, v0(updated));
     },

@@ -3,6 +3,7 @@ import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
+import type { PayloadFilter } from '../domain/payload-filter.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
 import {
   MIN_SECONDS_BETWEEN_ROTATIONS,
@@ -22,6 +23,8 @@ export interface SubscriptionInput {
   url: string;
   description?: string | undefined;
   events: string[];
+  /** Validated (requests.ts, PayloadFilterSchema); null or absent: none. */
+  filter?: PayloadFilter | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
@@ -30,6 +33,8 @@ export interface SubscriptionChange {
   url?: string | undefined;
   description?: string | undefined;
   events?: string[] | undefined;
+  /** null removes the filter; absent leaves it. */
+  filter?: PayloadFilter | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
@@ -76,6 +81,7 @@ export class SubscriptionService {
       url: input.url,
       description: input.description ?? '',
       events: input.events,
+      ...(input.filter ? { filter: input.filter } : {}),
       version: input.version ?? '0.1',
       status: input.status ?? 'enabled',
       secretName: `${this.deps.secretNamePrefix}${tenantId}/${id}`,
@@ -109,8 +115,11 @@ export class SubscriptionService {
   async update(tenantId: string, id: string, change: (current: Subscription) => SubscriptionChange): Promise<WithSecret> {
     const current = await this.find(tenantId, id);
     const c = change(current);
+    const { filter: currentFilter, ...rest } = current;
+    const filter = c.filter === undefined ? currentFilter : (c.filter ?? undefined);
     const next: Subscription = {
-      ...current,
+      ...rest,
+      ...(filter ? { filter } : {}),
       ...(c.url !== undefined ? { url: c.url } : {}),
       ...(c.description !== undefined ? { description: c.description } : {}),
       ...(c.events !== undefined ? { events: c.events } : {}),

@@ -3,6 +3,7 @@ import type { ThrottleLimits } from './throttle.js';
 /** Stored shapes, independent of both API versions' views of them. */
 
 import type { Park, ResumeKind } from './parking.js';
+import type { PayloadFilter } from './payload-filter.js';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -12,6 +13,8 @@ export interface Subscription {
   url: string;
   description: string;
   events: string[];
+  /** A filter on the events' `data` (payload-filter.ts), checked after the event types; absent: every event of those types. */
+  filter?: PayloadFilter;
   version: string;
   status: SubscriptionStatus;
   /** Name of the signing secret in the secret store; the value never sits in DynamoDB. */

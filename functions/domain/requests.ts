@@ -3,6 +3,7 @@ import { type AddressPolicy, refusalForUrl } from './address-policy.js';
 import type { Catalog } from './catalog.js';
 import { type FieldProblem, validationError } from './errors.js';
 import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
+import { checkPayloadFilter, MAX_FILTER_BYTES, MAX_FILTER_DEPTH, type PayloadFilter } from './payload-filter.js';
 
 /**
  * Request bodies of both API versions. The zod shapes are static (the OpenAPI document is
@@ -21,6 +22,24 @@ const events = z
   .max(MAX_EVENTS, `must name at most ${MAX_EVENTS} event types`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat an event type');
 const url = z.string().min(1, 'must not be empty');
+/**
+ * A payload filter (payload-filter.ts), checked whole by checkPayloadFilter, whose problems are
+ * named by their paths under `filter`. Its OpenAPI shape is stated here: the operators' grammar
+ * is in the description, the checks are the function's.
+ */
+export const PayloadFilterSchema: z.ZodType<PayloadFilter> = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object of data fields, as {"amount": [{"numeric": [">", 100]}]}' })
+  .superRefine((value, ctx) => {
+    for (const p of checkPayloadFilter('filter', value))
+      ctx.addIssue({ code: 'custom', message: p.message, path: p.field.split('.').slice(1) });
+  })
+  .meta({
+    id: 'PayloadFilter',
+    description: `Beyond \`events\`, only events whose \`data\` matches this EventBridge event pattern of \`data\` fields (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html): fields AND; a field's list of values or matchers ORs; a field that is an array in the event matches if any element does; a missing field matches only \`{"exists": false}\`. Matchers: exact values (string, number, boolean, null), \`{"prefix": "..."}\` (strings), \`{"numeric": [">", 0, "<=", 5]}\` (numbers; one comparison, or a lower then an upper bound), \`{"exists": true | false}\`, \`{"anything-but": "v" | 5 | ["v", ...] | {"prefix": "..."}}\`. At most ${MAX_FILTER_BYTES} bytes as JSON and ${MAX_FILTER_DEPTH} levels of nested fields. In a request, null removes the filter; an answer leaves it out when there is none.`,
+    example: { amount: [{ numeric: ['>=', 100] }], card: { brand: ['visa', 'mastercard'] } },
+  }) as z.ZodType<unknown> as z.ZodType<PayloadFilter>;
+/** Absent: unchanged (none on create); null: no filter. */
+const filter = PayloadFilterSchema.nullable().optional();
 const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
@@ -36,6 +55,7 @@ export const CreateSubscriptionV01 = z.strictObject({
   url,
   description: description.optional(),
   events,
+  filter,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -44,6 +64,7 @@ export const UpdateSubscriptionV01 = z.strictObject({
   url: url.optional(),
   description: description.optional(),
   events: events.optional(),
+  filter,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -52,12 +73,14 @@ export const CreateSubscriptionV0 = z.strictObject({
   callback_url: url,
   description: description.optional(),
   events,
+  filter,
 });
 
 export const UpdateSubscriptionV0 = z.strictObject({
   callback_url: url.optional(),
   description: description.optional(),
   events: events.optional(),
+  filter,
   status: StatusV0.optional(),
   action: z.enum(['add_events', 'remove_events'], { error: 'must be add_events or remove_events' }).optional(),
 });

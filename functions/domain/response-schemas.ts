@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryStatus } from './model.js';
+import { PayloadFilterSchema } from './requests.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
 /**
@@ -14,6 +15,9 @@ const time = (description: string) => z.iso.datetime().meta({ description });
 
 const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
 
+/** Beyond both seeds: the subscription's payload filter, absent when it has none (so seed clients get exactly the seed's fields). */
+const filterView = PayloadFilterSchema.optional();
+
 // Subscriptions, /api/v0.1 (seed 002)
 
 export const SubscriptionV01 = z
@@ -22,6 +26,7 @@ export const SubscriptionV01 = z
     url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
     description: z.string(),
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    filter: filterView,
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
@@ -53,6 +58,7 @@ export const SubscriptionV0 = z
     callback_url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
     description: z.string(),
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    filter: filterView,
     status: z.enum(['enabled', 'disabled']),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),

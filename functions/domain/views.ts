@@ -1,4 +1,5 @@
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
+import type { PayloadFilter } from './payload-filter.js';
 
 /**
  * Times as the seeds write them: six fraction digits (`2022-06-09T18:23:37.585421Z`). Stored times
@@ -19,6 +20,8 @@ export interface SubscriptionV01View {
   url: string;
   description: string;
   events: string[];
+  /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
+  filter?: PayloadFilter;
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -33,6 +36,8 @@ export interface SubscriptionV0View {
   callback_url: string;
   description: string;
   events: string[];
+  /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
+  filter?: PayloadFilter;
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
@@ -44,6 +49,7 @@ export function toV01View(s: Subscription, secret: string): SubscriptionV01View 
     url: s.url,
     description: s.description,
     events: [...s.events],
+    ...(s.filter ? { filter: s.filter } : {}),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -61,6 +67,7 @@ export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
     callback_url: s.url,
     description: s.description,
     events: [...s.events],
+    ...(s.filter ? { filter: s.filter } : {}),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };

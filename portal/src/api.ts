@@ -67,6 +67,8 @@ export interface Subscription {
   url: string;
   description: string;
   events: string[];
+  /** The payload filter on the events' data (an EventBridge pattern); absent when none. */
+  filter?: Record<string, unknown>;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
   created_time: string;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { EventType } from './api.js';
+import { ApiFailure, type EventType } from './api.js';
 import { EventsPicker } from './events-picker.js';
 import { Messages, useAction } from './ui.js';
 
@@ -7,6 +7,27 @@ export interface SubscriptionFields {
   url: string;
   description: string;
   events: string[];
+  /** null: none (on an edit, removes the filter). */
+  filter: Record<string, unknown> | null;
+}
+
+/** The filter as the form shows it: indented JSON, empty for none. */
+export const filterText = (filter: Record<string, unknown> | null) => (filter ? JSON.stringify(filter, null, 2) : '');
+
+/** The filter box's text as the API takes it; the server checks the pattern itself and names what is wrong. */
+function parseFilter(text: string): Record<string, unknown> | null {
+  if (text.trim() === '') return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Named below.
+  }
+  throw new ApiFailure(
+    400,
+    'validation_failed',
+    'The payload filter must be a JSON object, as {"amount": [{"numeric": [">", 100]}]}, or empty for none.',
+  );
 }
 
 /** The fields a tenant sets on a subscription, for both creating and editing one. */
@@ -26,6 +47,7 @@ export function SubscriptionForm({
   const [url, setUrl] = useState(initial.url);
   const [description, setDescription] = useState(initial.description);
   const [events, setEvents] = useState(initial.events);
+  const [filter, setFilter] = useState(filterText(initial.filter));
   const { busy, error, run } = useAction();
   return (
     <section class="card">
@@ -33,7 +55,7 @@ export function SubscriptionForm({
       <form
         onSubmit={(ev) => {
           ev.preventDefault();
-          void run(() => onSubmit({ url, description, events }));
+          void run(() => onSubmit({ url, description, events, filter: parseFilter(filter) }));
         }}
       >
         <label class="field">
@@ -51,6 +73,20 @@ export function SubscriptionForm({
           <input type="text" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
         </label>
         <EventsPicker catalog={catalog} value={events} onChange={setEvents} />
+        <label class="field">
+          <span>Payload filter (optional)</span>
+          <textarea
+            rows={4}
+            spellcheck={false}
+            placeholder='{"amount": [{"numeric": [">=", 100]}], "currency": ["EUR"]}'
+            value={filter}
+            onInput={(e) => setFilter((e.target as HTMLTextAreaElement).value)}
+          />
+          <small class="muted">
+            Only events whose data matches this EventBridge pattern are delivered: exact values, prefix, numeric, exists, anything-but.
+            Leave it empty to get every event of the chosen types.
+          </small>
+        </label>
         <Messages error={error} />
         <button type="submit" disabled={busy}>
           {submitLabel}

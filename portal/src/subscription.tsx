@@ -3,7 +3,7 @@ import { RECEIVER_GUIDE_FILE } from '../../functions/domain/portal.js';
 import { api, type EventType, type HourOutcome, type Subscription } from './api.js';
 import { OutcomeChart } from './chart.js';
 import { Deliveries } from './deliveries.js';
-import { SubscriptionForm } from './subscription-form.js';
+import { filterText, SubscriptionForm } from './subscription-form.js';
 import { statusText } from './subscriptions.js';
 import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
 
@@ -167,6 +167,16 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
               </code>
             ))}
           </dd>
+          <dt>Payload filter</dt>
+          <dd>
+            {sub.filter ? (
+              <pre class="filter" data-testid="filter">
+                {filterText(sub.filter)}
+              </pre>
+            ) : (
+              <span class="muted">None: every event of these types</span>
+            )}
+          </dd>
           <dt>Signing secret</dt>
           <dd class="secret">
             <code data-testid="secret">{revealed ? sub.secret : '•'.repeat(24)}</code>
@@ -218,7 +228,7 @@ function EditForm({ sub, catalog, onSaved }: { sub: Subscription; catalog: Event
       title="Edit subscription"
       submitLabel="Save changes"
       catalog={catalog}
-      initial={{ url: sub.url, description: sub.description, events: sub.events }}
+      initial={{ url: sub.url, description: sub.description, events: sub.events, filter: sub.filter ?? null }}
       onSubmit={async (fields) => {
         const out = await api.patch<{ webhook_subscription: Subscription }>(`/api/v0.1/webhooks/${encodeURIComponent(sub.id)}`, fields);
         onSaved(out.webhook_subscription);

@@ -174,12 +174,20 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     // Edit, disable, then delete after the confirmation.
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     await page.getByRole('textbox', { name: 'Description' }).fill('Card events, edited');
+    // A payload filter the server refuses shows its reason; a valid one is saved and shown.
+    const filterBox = page.getByRole('textbox', { name: 'Payload filter (optional)' });
+    await filterBox.fill('{"amount": "100"}');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').getByText('filter.amount: must be an array of values or matchers').waitFor();
+    await filterBox.fill('{"card_id": [{"prefix": "card_"}]}');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Card events, edited').waitFor();
+    expect(await page.getByTestId('filter').textContent()).toContain('"prefix": "card_"');
     await page.getByRole('button', { name: 'Disable', exact: true }).click();
     await page.getByRole('status').getByText('Subscription disabled').waitFor();
     expect((await pipeline.call('GET', `/api/v0.1/webhooks/${subscriptionId}`)).body.webhook_subscription).toMatchObject({
       description: 'Card events, edited',
+      filter: { card_id: [{ prefix: 'card_' }] },
       status: 'STATUS_DISABLED',
     });
 

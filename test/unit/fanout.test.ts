@@ -263,4 +263,78 @@ describe('fan-out handler', () => {
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m0', 'm1']);
     expect(store.events.has('tnt_1/evt_6')).toBe(false);
   });
+
+  describe('payload filters', () => {
+    const filtered = async (filter: Record<string, unknown>) => {
+      subs.items.clear();
+      await subs.create(subscription({ id: 'visa', events: ['card*'], filter: { brand: ['visa'] } }));
+      await subs.create(subscription({ id: 'big', events: ['card*'], filter: filter as never }));
+      await subs.create(subscription({ id: 'plain', events: ['transactions'] }));
+    };
+    const withData = (eventId: string, data: Record<string, unknown>) => {
+      const e = envelope(eventId);
+      e.detail.event.data = data as never;
+      return e;
+    };
+
+    it('sends only to subscriptions whose filter the data passes, after their event types', async () => {
+      await filtered({ amount: [{ numeric: ['>', 100] }] });
+      const res = await fanout()(
+        batch(withData('evt_f1', { brand: 'visa', amount: 100 }), withData('evt_f2', { brand: 'amex', amount: 101 })),
+      );
+      expect(res.batchItemFailures).toEqual([]);
+      expect(
+        sent()
+          .map((m) => `${m.event.id}>${m.subscriptionId}`)
+          .sort(),
+      ).toEqual(['evt_f1>visa', 'evt_f2>big']);
+    });
+
+    it('makes no delivery of an event no filter matches: no message, no record, no history entry', async () => {
+      await filtered({ amount: [{ numeric: ['>', 100] }] });
+      const res = await fanout()(batch(withData('evt_none', { brand: 'amex', amount: 5 })));
+      expect(res.batchItemFailures).toEqual([]);
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+      expect(store.deliveries.size).toBe(0);
+      expect(store.events.get('tnt_1/evt_none')).toMatchObject({ deliveries: 0 });
+    });
+
+    it('reads the data of an event whose body is beside the table to evaluate filters', async () => {
+      await filtered({ amount: [{ numeric: ['>=', 1000] }] });
+      const event = {
+        id: 'evt_beside',
+        type: 'card.created',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        data: { brand: 'amex', amount: 1000 },
+      };
+      const bodies = new Map([['bodies/evt_beside.json', JSON.stringify(event)]]);
+      await store.write({
+        events: [
+          {
+            tenantId: 'tnt_1',
+            event: { ...event, data: {} },
+            storedTime: event.timestamp,
+            published: true,
+            bodyKey: 'bodies/evt_beside.json',
+          },
+        ],
+      });
+      const reference = envelope('evt_beside');
+      reference.detail = {
+        tenant_id: 'tnt_1',
+        event: { id: event.id, type: event.type, timestamp: event.timestamp },
+        stored: true,
+      } as never;
+      const handler = createFanout({
+        subscriptions: subs,
+        store,
+        deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL),
+        ingest: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), INGEST_URL),
+        bodies: { put: async () => undefined, get: async (key) => bodies.get(key) },
+      });
+      const res = await handler(batch(reference));
+      expect(res.batchItemFailures).toEqual([]);
+      expect(sent().map((m) => [m.subscriptionId, m.bodyKey])).toEqual([['big', 'bodies/evt_beside.json']]);
+    });
+  });
 });

@@ -12,6 +12,7 @@ import {
 import { DYNAMODB_BATCH_GET_MAX_KEYS } from '../../domain/aws-limits.js';
 import { ApiError, notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
+import type { PayloadFilter } from '../../domain/payload-filter.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
@@ -28,6 +29,12 @@ interface SubscriptionItem {
   url: string;
   description: string;
   events: string[];
+  /**
+   * The payload filter as JSON: a string, not a map, so that any filter the API takes is stored
+   * as it came (a map would refuse empty keys and count its nesting against DynamoDB's 32 levels);
+   * at most MAX_FILTER_BYTES (payload-filter.ts), a small part of the item.
+   */
+  filter?: string;
   version: string;
   status: Subscription['status'];
   secret_name: string;
@@ -58,6 +65,7 @@ export function subscriptionItem(s: Subscription): SubscriptionItem {
   };
   if (s.deletedTime) item.deleted_time = s.deletedTime;
   if (s.secretVersion) item.secret_version = s.secretVersion;
+  if (s.filter) item.filter = JSON.stringify(s.filter);
   return item;
 }
 
@@ -77,6 +85,7 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   };
   if (i.deleted_time) s.deletedTime = i.deleted_time;
   if (i.secret_version) s.secretVersion = i.secret_version;
+  if (typeof i.filter === 'string') s.filter = JSON.parse(i.filter) as PayloadFilter;
   return s;
 }
 
