@@ -1,10 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ACCOUNT_THROTTLE_ONLY, type LocalOptions, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
-import { pool, sleep } from './support.js';
+import type { LocalPipeline } from '../local/pipeline.js';
+import {
+  type BenchReceiver,
+  duplicateAcks,
+  type Mode,
+  publish,
+  startBenchReceiver,
+  subscribe,
+  uniqueAcks,
+  until,
+  withPipeline,
+} from './local-bench.js';
+import { sleep } from './support.js';
 
 /**
  * Issue 8's figures, on local mode (the twin: fauxqs, dynalite, pollers that scale like the
@@ -17,105 +23,6 @@ import { pool, sleep } from './support.js';
  *    schedule: time until every delivery is delivered or dead-lettered, deliveries lost (neither),
  *    and deliveries a receiver acknowledged (2xx) more than once.
  */
-
-type Mode = 'ok' | 'hang' | 'fail' | 'slow' | 'reset';
-
-export interface BenchReceiver {
-  url: string;
-  mode: Mode;
-  /** 2xx answers per webhook-id. */
-  acked: Map<string, number>;
-  requests: number;
-  close(): Promise<void>;
-}
-
-async function startBenchReceiver(mode: Mode): Promise<BenchReceiver> {
-  const acked = new Map<string, number>();
-  let requests = 0;
-  const ack = (id: string) => acked.set(id, (acked.get(id) ?? 0) + 1);
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      requests++;
-      const id = String(req.headers['webhook-id']);
-      if (mode === 'hang') return;
-      if (mode === 'fail' && Math.random() < 0.5) return void res.writeHead(500).end('flaky');
-      if (mode === 'reset' && Math.random() < 0.5) return void req.socket.destroy();
-      if (mode === 'slow') {
-        setTimeout(
-          () => {
-            ack(id);
-            res.writeHead(200).end('ok');
-          },
-          300 + Math.random() * 1200,
-        );
-        return;
-      }
-      ack(id);
-      res.writeHead(200).end('ok');
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    mode,
-    acked,
-    get requests() {
-      return requests;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-const uniqueAcks = (rs: readonly BenchReceiver[]) => rs.reduce((n, r) => n + r.acked.size, 0);
-const duplicateAcks = (rs: readonly BenchReceiver[]) => rs.reduce((n, r) => n + [...r.acked.values()].reduce((m, c) => m + c - 1, 0), 0);
-
-async function withPipeline<T>(options: LocalOptions, body: (p: LocalPipeline, call: Caller) => Promise<T>): Promise<T> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
-  const p = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300, ...options });
-  const call: Caller = async (path, body) => {
-    const res = await fetch(p.url + path, {
-      method: 'POST',
-      headers: { Identity: p.credentials.identity, Authorization: p.credentials.authorization, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, text: await res.text() };
-  };
-  try {
-    return await body(p, call);
-  } finally {
-    await p.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-type Caller = (path: string, body: unknown) => Promise<{ status: number; text: string }>;
-
-async function subscribe(call: Caller, url: string): Promise<void> {
-  const res = await call('/api/v0.1/webhooks', { url, events: ['card.created'] });
-  if (res.status !== 201) throw new Error(`create subscription answered ${res.status}: ${res.text}`);
-}
-
-async function publish(call: Caller, count: number, concurrency: number): Promise<void> {
-  await pool(count, concurrency, async (i) => {
-    const res = await call('/api/v0.1/events', { type: 'card.created', data: { card_id: `c${i}`, customer_id: 'u' } });
-    if (res.status !== 202) throw new Error(`publish answered ${res.status}: ${res.text}`);
-  });
-}
-
-/** Whether `done` came true within `timeoutMs`. */
-async function until(timeoutMs: number, done: () => boolean): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
 
 export interface IsolationFigure {
   healthyEndpoints: number;
