@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
@@ -160,6 +161,11 @@ export interface LocalOptions {
   resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
   clock?: () => Date;
+  /**
+   * Called as each fan-out and sender invocation starts, with the batch it was given (the
+   * benchmarks learn from it how long messages waited in each queue). Nothing depends on it.
+   */
+  onInvocation?: (fn: 'fanout' | 'sender', event: SQSEvent) => void;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -370,13 +376,24 @@ async function startPipeline(
     log,
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
+  const observed = <R>(fn: 'fanout' | 'sender', handler: (event: SQSEvent) => Promise<R>) => {
+    const onInvocation = options.onInvocation;
+    if (!onInvocation) return handler;
+    return (event: SQSEvent) => {
+      onInvocation(fn, event);
+      return handler(event);
+    };
+  };
   const pollers = [
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: usage.lambda(
+      handler: observed(
         'fanout',
-        faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
+        usage.lambda(
+          'fanout',
+          faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
+        ),
       ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
@@ -386,29 +403,32 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
-      handler: usage.lambda(
+      handler: observed(
         'sender',
-        createSender({
-          secrets,
-          deliveries: faultyQueue(deliveryQueue, faults),
-          store: faultyStore(store, faults),
-          client,
-          schedule,
-          attemptTimeoutMs,
-          ...(options.parking === false
-            ? {}
-            : {
-                parking: {
-                  lots: parkingStore,
-                  gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
-                  dueBucketSeconds,
-                  ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
-                },
-              }),
-          metrics,
-          log,
-          ...(options.clock ? { now: options.clock } : {}),
-        }),
+        usage.lambda(
+          'sender',
+          createSender({
+            secrets,
+            deliveries: faultyQueue(deliveryQueue, faults),
+            store: faultyStore(store, faults),
+            client,
+            schedule,
+            attemptTimeoutMs,
+            ...(options.parking === false
+              ? {}
+              : {
+                  parking: {
+                    lots: parkingStore,
+                    gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                    dueBucketSeconds,
+                    ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                  },
+                }),
+            metrics,
+            log,
+            ...(options.clock ? { now: options.clock } : {}),
+          }),
+        ),
       ),
       batchSize: SENDER_BATCH_SIZE,
       concurrency: 4,
