@@ -1,6 +1,7 @@
 import type { LocalPipeline } from '../local/pipeline.js';
 import {
   type BenchReceiver,
+  deadLetteredEventIds,
   duplicateAcks,
   type Mode,
   publish,
@@ -27,7 +28,11 @@ export interface DrainFigure {
   schedule: readonly number[];
   seconds: number;
   delivered: number;
+  /** Deliveries whose records say dead-lettered at the end (and neither acknowledged). */
   deadLettered: number;
+  /** What the sender counted as dead-lettered (DeliveryDeadLettered): more than the above if some were delivered after all. */
+  deadLetteredCounted: number;
+  /** Deliveries neither acknowledged by their receiver nor recorded as dead-lettered, counted one by one. */
   lost: number;
   duplicated: number;
   duplicatedRatio: number;
@@ -47,22 +52,36 @@ export async function measureDrain(options: {
   const receivers = await Promise.all(modes.map((m) => startBenchReceiver(m)));
   try {
     return await withPipeline({ retrySchedule: DRAIN_SCHEDULE }, async (p, call) => {
-      for (const r of receivers) await subscribe(call, r.url);
+      const subscriptions: string[] = [];
+      for (const r of receivers) subscriptions.push(await subscribe(call, r.url));
       const deliveries = options.events * receivers.length;
-      const dead = () => p.metrics.counts.get('DeliveryDeadLettered') ?? 0;
+      const deadCounted = () => p.metrics.counts.get('DeliveryDeadLettered') ?? 0;
       const t0 = performance.now();
-      await publish(call, options.events, 8);
-      const settled = await until(options.timeoutMs, () => uniqueAcks(receivers) + dead() >= deliveries);
+      const events = await publish(call, options.events, 8);
+      const settled = await until(options.timeoutMs, () => uniqueAcks(receivers) + deadCounted() >= deliveries);
       const seconds = (performance.now() - t0) / 1000;
-      // A moment more, to see any late duplicate.
+      // A moment more, to see any late duplicate; then each delivery is looked for, one by one:
+      // acknowledged by its receiver, or recorded as dead-lettered (the sender's count can say
+      // more, when a dead-lettered delivery was sent again after all).
       await sleep(2_000);
+      const unsettled = async () => {
+        const dead = await Promise.all(subscriptions.map((id) => deadLetteredEventIds(p, id)));
+        const missing = receivers.map((r, i) => events.filter((e) => !r.acked.has(e) && !dead[i]!.has(e)).length);
+        const deadOnly = receivers.map((r, i) => [...dead[i]!].filter((e) => !r.acked.has(e)).length);
+        return { lost: missing.reduce((a, b) => a + b, 0), deadLettered: deadOnly.reduce((a, b) => a + b, 0) };
+      };
+      let check = await unsettled();
+      const deadline = t0 + options.timeoutMs;
+      while (check.lost > 0 && performance.now() < deadline) {
+        await sleep(2_000);
+        check = await unsettled();
+      }
       const delivered = uniqueAcks(receivers);
       const duplicated = duplicateAcks(receivers);
-      const deadLettered = dead();
-      const lost = Math.max(0, deliveries - delivered - deadLettered);
+      const { lost, deadLettered } = check;
       await options.inspect?.(p, receivers);
       options.log(
-        `  ${deliveries} deliveries ${settled ? 'settled' : 'NOT settled'} in ${seconds.toFixed(1)} s: ${delivered} delivered, ${deadLettered} dead-lettered, ${lost} lost, ${duplicated} acknowledged twice`,
+        `  ${deliveries} deliveries ${settled ? 'settled' : 'NOT settled'} in ${seconds.toFixed(1)} s: ${delivered} delivered, ${deadLettered} dead-lettered (the sender counted ${deadCounted()}), ${lost} lost, ${duplicated} acknowledged twice`,
       );
       return {
         deliveries,
@@ -70,6 +89,7 @@ export async function measureDrain(options: {
         seconds,
         delivered,
         deadLettered,
+        deadLetteredCounted: deadCounted(),
         lost,
         duplicated,
         duplicatedRatio: duplicated / deliveries,

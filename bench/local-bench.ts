@@ -129,11 +129,30 @@ export async function publishOne(call: Caller, n: number): Promise<string> {
   return (JSON.parse(res.text) as { id: string }).id;
 }
 
-/** `count` events through the API, `concurrency` requests at a time. */
-export async function publish(call: Caller, count: number, concurrency: number): Promise<void> {
+/** `count` events through the API, `concurrency` requests at a time; answers their ids. */
+export async function publish(call: Caller, count: number, concurrency: number): Promise<string[]> {
+  const ids: string[] = [];
   await pool(count, concurrency, async (i) => {
-    await publishOne(call, i);
+    ids[i] = await publishOne(call, i);
   });
+  return ids;
+}
+
+/** The event ids of a subscription's deliveries recorded as dead-lettered, every page (the local tenant's). */
+export async function deadLetteredEventIds(p: LocalPipeline, subscriptionId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const query = `status=dead_lettered&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await fetch(`${p.url}/api/v0.1/webhooks/${subscriptionId}/deliveries?${query}`, {
+      headers: { Identity: p.credentials.identity, Authorization: p.credentials.authorization },
+    });
+    if (res.status !== 200) throw new Error(`list deliveries answered ${res.status}: ${await res.text()}`);
+    const page = (await res.json()) as { deliveries: { event_id: string }[]; next_cursor: string | null };
+    for (const d of page.deliveries) ids.add(d.event_id);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return ids;
 }
 
 /** Whether `done` came true within `timeoutMs`. */

@@ -389,7 +389,13 @@ if (only.has('guarantees')) {
     ratio: '-',
     target: '-',
     met: null,
-    numbers: { seconds: d.seconds, delivered: d.delivered, deadLettered: d.deadLettered, deferred: d.deferred },
+    numbers: {
+      seconds: d.seconds,
+      delivered: d.delivered,
+      deadLettered: d.deadLettered,
+      deadLetteredCounted: d.deadLetteredCounted,
+      deferred: d.deferred,
+    },
   });
   rows.push({
     figure: 'Drain: deliveries lost',
