@@ -615,6 +615,11 @@ export interface NoisyTenantOptions {
   noisyAnswerMs: number;
   quietPerSecond: number;
   aloneSeconds: number;
+  /**
+   * Whether the quiet load starts once fan-out has put every noisy delivery on the delivery queue
+   * (otherwise at once, behind the noisy events on the ingest queue).
+   */
+  quietStartsOnceQueued: boolean;
   /** The quiet load runs until the noisy tenant's deliveries have all been delivered, or for this long at most. */
   withNoisyMaxSeconds: number;
   log: Log;
@@ -640,7 +645,10 @@ export interface NoisyTenantFigure {
   /** This process's event-loop delay (ms), alone and with the noisy tenant. */
   loopDelayAlone: LoopDelay;
   loopDelayWithNoisy: LoopDelay;
-  /** From the first noisy event put on the bus until the quiet load stopped, and the noisy deliveries made meanwhile. */
+  quietStartsOnceQueued: boolean;
+  /** The delivery queue's messages (any state) as the quiet load started. */
+  queuedAtStart: number;
+  /** How long the quiet load ran beside the noisy tenant, and the noisy deliveries made from the first put on the bus until it stopped. */
   withNoisySeconds: number;
   noisyDelivered: number;
   /** The most delivery messages waiting (ready or delayed) and in flight meanwhile. */
@@ -691,20 +699,24 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
       const alone = latencyStats(quiet.latencies('alone', quietRx));
       o.log(`  quiet tenant alone, ${o.quietPerSecond}/s for ${o.aloneSeconds} s: ${fmt(alone)}`);
 
-      // The noisy tenant's events go on the bus first, then the quiet load starts behind them.
+      // The noisy tenant's events go on the bus first; the quiet load starts behind them at once,
+      // or once fan-out has put all the noisy deliveries on the delivery queue.
       const noisyDeliveries = o.noisyEvents * noisyRx.length;
       const noisyBefore = uniqueAcks(noisyRx);
+      const createdBefore = count(p, 'DeliveriesCreated');
       const queue = sampleDeliveryQueue(p, 100);
       queue.phase('noisy');
       loop = loopDelay();
       calls = invocations(p);
-      const noisyStart = performance.now();
       await pool(o.noisyEvents, 20, putNoisy);
+      if (o.quietStartsOnceQueued) await until(120_000, () => count(p, 'DeliveriesCreated') - createdBefore >= noisyDeliveries);
+      const waiting = p.sqs.inspect(p.sqs.delivery);
+      const queuedAtStart = waiting.ready + waiting.delayed + waiting.inflight;
+      const quietStart = performance.now();
       quiet.phase = 'noisy';
       stream = startStream(o.quietPerSecond, publishQuiet, o.log, 'quiet publish');
-      const window = o.withNoisyMaxSeconds * 1000 - (performance.now() - noisyStart);
-      await until(window, () => uniqueAcks(noisyRx) - noisyBefore >= noisyDeliveries);
-      const withNoisySeconds = seconds(noisyStart);
+      await until(o.withNoisyMaxSeconds * 1000, () => uniqueAcks(noisyRx) - noisyBefore >= noisyDeliveries);
+      const withNoisySeconds = seconds(quietStart);
       const noisyDelivered = uniqueAcks(noisyRx) - noisyBefore;
       await stream.stop();
       await until(60_000, () => quiet.ids('noisy').every((id) => quietRx.firstSeen.has(id)));
@@ -714,7 +726,7 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
       const withNoisy = latencyStats(quiet.latencies('noisy', quietRx));
       const peak = queue.peak('noisy');
       o.log(
-        `  with ${noisyDeliveries} noisy deliveries queued (${noisyDelivered} delivered in ${withNoisySeconds.toFixed(1)} s, at most ${peak.waiting} waiting, ${peak.inFlight} in flight): ${fmt(withNoisy)}`,
+        `  with ${noisyDeliveries} noisy deliveries (${queuedAtStart} in the delivery queue as the quiet load started; ${noisyDelivered} delivered when it stopped ${withNoisySeconds.toFixed(1)} s later; at most ${peak.waiting} waiting, ${peak.inFlight} in flight): ${fmt(withNoisy)}`,
       );
       const figure: NoisyTenantFigure = {
         noisyEvents: o.noisyEvents,
@@ -733,6 +745,8 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
         invocationsWithNoisy,
         loopDelayAlone,
         loopDelayWithNoisy,
+        quietStartsOnceQueued: o.quietStartsOnceQueued,
+        queuedAtStart,
         withNoisySeconds,
         noisyDelivered,
         peakWaiting: peak.waiting,
