@@ -1,4 +1,4 @@
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SQSEvent } from 'aws-lambda';
 import { DEFAULT_DUE_BUCKET_SECONDS, DEFAULT_RESUME_RATE_PER_SECOND } from '../functions/domain/parking.js';
@@ -304,10 +304,41 @@ function invocations(p: LocalPipeline) {
   };
 }
 
-/** The delivery queue's messages by state, sampled: the most in flight, and the most waiting, per phase. */
-function sampleDeliveryQueue(p: LocalPipeline, everyMs: number) {
+/** Shares of the machine's CPU over a phase (0 to 1: every core busy): this process's, and every other process's. */
+export interface CpuShare {
+  own: number;
+  others: number;
+}
+
+function cpuTimes() {
+  let busy = 0;
+  let all = 0;
+  for (const c of cpus()) {
+    busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    all += c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle;
+  }
+  return { busy, all, own: process.cpuUsage() };
+}
+
+function cpuShareSince(mark: ReturnType<typeof cpuTimes>): CpuShare {
+  const now = cpuTimes();
+  const all = now.all - mark.all;
+  const ownMs = (now.own.user - mark.own.user + now.own.system - mark.own.system) / 1000;
+  return all > 0
+    ? { own: Number((ownMs / all).toFixed(3)), others: Number(Math.max(0, (now.busy - mark.busy - ownMs) / all).toFixed(3)) }
+    : { own: 0, others: 0 };
+}
+
+/**
+ * Per phase: the delivery queue's most in-flight and most waiting messages (sampled), and the CPU
+ * this process (the whole twin and the receivers) and the machine's other processes used: on a
+ * shared machine, the latter says how far a phase's figures are someone else's.
+ */
+function samplePhases(p: LocalPipeline, everyMs: number) {
   const peaks = new Map<string, { inFlight: number; waiting: number }>();
+  const cpu = new Map<string, CpuShare>();
   let phase = 'start';
+  let mark = cpuTimes();
   const sample = () => {
     const s = p.sqs.inspect(p.sqs.delivery);
     const peak = peaks.get(phase) ?? { inFlight: 0, waiting: 0 };
@@ -315,11 +346,16 @@ function sampleDeliveryQueue(p: LocalPipeline, everyMs: number) {
     peak.waiting = Math.max(peak.waiting, s.ready + s.delayed);
     peaks.set(phase, peak);
   };
+  const endPhase = () => {
+    cpu.set(phase, cpuShareSince(mark));
+    mark = cpuTimes();
+  };
   const timer = setInterval(sample, everyMs);
   return {
     /** From now on samples count for `name`. */
     phase(name: string) {
       sample();
+      endPhase();
       phase = name;
       sample();
     },
@@ -327,8 +363,13 @@ function sampleDeliveryQueue(p: LocalPipeline, everyMs: number) {
       const of = phases.map((ph) => peaks.get(ph) ?? { inFlight: 0, waiting: 0 });
       return { inFlight: Math.max(0, ...of.map((x) => x.inFlight)), waiting: Math.max(0, ...of.map((x) => x.waiting)) };
     },
+    /** The CPU shares of each phase that has ended. */
+    cpu(): Record<string, CpuShare> {
+      return Object.fromEntries(cpu);
+    },
     stop() {
       sample();
+      endPhase();
       clearInterval(timer);
     },
   };
@@ -358,6 +399,12 @@ export interface MachineLoad {
   end: number;
 }
 const loadNow = () => Number(loadavg()[0]!.toFixed(2));
+
+const cpuText = (c: Record<string, CpuShare>) =>
+  Object.entries(c)
+    .filter(([k]) => k !== 'start')
+    .map(([k, v]) => `${k} ${v.own.toFixed(2)}/${v.others.toFixed(2)}`)
+    .join(', ');
 
 const count = (p: LocalPipeline, name: string) => p.metrics.counts.get(name) ?? 0;
 const seconds = (fromMs: number, toMs = performance.now()) => (toMs - fromMs) / 1000;
@@ -442,6 +489,8 @@ export interface DeadEndpointFigure {
   counts: Record<string, number>;
   seconds: number;
   load: MachineLoad;
+  /** The CPU this process and the machine's other processes used, per phase. */
+  cpu: Record<string, CpuShare>;
 }
 
 type HealthyPhase = 'warmup' | 'baseline' | 'control' | 'outage' | 'drain';
@@ -473,7 +522,7 @@ export async function measureDeadEndpoint(o: DeadEndpointOptions): Promise<DeadE
       // Warm: the tenant's authorizer answer cached, connections open.
       await pool(20, 4, publishHealthy);
       await until(60_000, () => healthyRx.acked.size >= 20);
-      const queue = sampleDeliveryQueue(p, 100);
+      const queue = samplePhases(p, 100);
 
       healthy.phase = 'baseline';
       queue.phase('baseline');
@@ -590,7 +639,9 @@ export async function measureDeadEndpoint(o: DeadEndpointOptions): Promise<DeadE
         counts: Object.fromEntries(PARKING_COUNTS.map((k) => [k, count(p, k)])),
         seconds: seconds(started),
         load: { start: loadStart, end: loadNow() },
+        cpu: queue.cpu(),
       };
+      o.log(`  CPU share (this process / others): ${cpuText(figure.cpu)}`);
       o.log(`  healthy tenant during the outage: ${fmt(healthyOutage)}; during the drain: ${fmt(healthyDrain)}`);
       o.log(
         `  first 2xx ${figure.firstAnswerSeconds.toFixed(0)} s after the recovery, the next ${figure.drainStartSeconds.toFixed(0)} s, the last held delivery ${figure.recoverySeconds.toFixed(0)} s after; ${lost} lost, ${duplicated} twice; peak in flight ${peak.inFlight} (budget ${o.inFlightBudget}); ${JSON.stringify(figure.counts)}; load average ${figure.load.start} -> ${figure.load.end}`,
@@ -655,6 +706,8 @@ export interface NoisyTenantFigure {
   peakWaiting: number;
   peakInFlight: number;
   load: MachineLoad;
+  /** The CPU this process and the machine's other processes used, alone and with the noisy tenant. */
+  cpu: Record<string, CpuShare>;
 }
 
 type QuietPhase = 'warmup' | 'alone' | 'noisy';
@@ -688,6 +741,8 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
       await until(60_000, () => quietRx.acked.size >= 20 && uniqueAcks(noisyRx) >= 20 * noisyRx.length);
 
       quiet.phase = 'alone';
+      const queue = samplePhases(p, 100);
+      queue.phase('alone');
       let loop = loopDelay();
       let calls = invocations(p);
       let stream = startStream(o.quietPerSecond, publishQuiet, o.log, 'quiet publish');
@@ -704,7 +759,6 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
       const noisyDeliveries = o.noisyEvents * noisyRx.length;
       const noisyBefore = uniqueAcks(noisyRx);
       const createdBefore = count(p, 'DeliveriesCreated');
-      const queue = sampleDeliveryQueue(p, 100);
       queue.phase('noisy');
       loop = loopDelay();
       calls = invocations(p);
@@ -752,8 +806,9 @@ export async function measureNoisyTenant(o: NoisyTenantOptions): Promise<NoisyTe
         peakWaiting: peak.waiting,
         peakInFlight: peak.inFlight,
         load: { start: loadStart, end: loadNow() },
+        cpu: queue.cpu(),
       };
-      o.log(`    load average ${figure.load.start} -> ${figure.load.end}`);
+      o.log(`    load average ${figure.load.start} -> ${figure.load.end}; CPU share (this process / others) ${cpuText(figure.cpu)}`);
       for (const [label, stages] of [
         ['alone', figure.stagesAlone],
         ['with the noisy tenant', figure.stagesWithNoisy],
@@ -781,6 +836,8 @@ export interface IsolationPhase {
   /** POSTs the other 3 received meanwhile. */
   otherPosts: number;
   load: MachineLoad;
+  /** The CPU this process and the machine's other processes used while it was timed. */
+  cpu: CpuShare;
 }
 
 export interface IsolationFigure {
@@ -814,6 +871,7 @@ async function isolationPhase(beside: IsolationPhase['beside'], events: number, 
       await until(60_000, () => uniqueAcks(healthy) >= 20 * healthy.length);
       for (const r of others) await subscribe(call, r.url);
       const target = uniqueAcks(healthy) + events * healthy.length;
+      const cpuAtStart = cpuTimes();
       const t0 = performance.now();
       await publish(call, events, 8);
       if (!(await until(300_000, () => uniqueAcks(healthy) >= target)))
@@ -821,13 +879,14 @@ async function isolationPhase(beside: IsolationPhase['beside'], events: number, 
           `beside ${beside}: the healthy endpoints got ${uniqueAcks(healthy) - (target - events * healthy.length)} of ${events * healthy.length}`,
         );
       const s = seconds(t0);
+      const cpu = cpuShareSince(cpuAtStart);
       const otherPosts = others.reduce((n, r) => n + r.requests, 0);
       log(
-        `  7 healthy beside 3 ${beside === 'healthy' ? 'healthy' : 'that never answer'}: ${events * healthy.length} deliveries in ${s.toFixed(2)} s (${((events * healthy.length) / s).toFixed(0)}/s); the 3 got ${otherPosts} POSTs; load average ${loadStart} -> ${loadNow()}`,
+        `  7 healthy beside 3 ${beside === 'healthy' ? 'healthy' : 'that never answer'}: ${events * healthy.length} deliveries in ${s.toFixed(2)} s (${((events * healthy.length) / s).toFixed(0)}/s); the 3 got ${otherPosts} POSTs; CPU share (this process / others) ${cpu.own.toFixed(2)}/${cpu.others.toFixed(2)}`,
       );
       // Hanging POSTs end as their receivers close, so the pipeline can stop.
       await closeAll(others);
-      return { beside, seconds: s, perSecond: (events * healthy.length) / s, otherPosts, load: { start: loadStart, end: loadNow() } };
+      return { beside, seconds: s, perSecond: (events * healthy.length) / s, otherPosts, load: { start: loadStart, end: loadNow() }, cpu };
     });
   } finally {
     await closeAll([...healthy, ...others]);

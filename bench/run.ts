@@ -461,6 +461,21 @@ if (only.has('isolation')) {
     },
   });
   rows.push({
+    figure: "Dead endpoint (control): the healthy tenant's p99 beside the same stream to an endpoint that answers (ms)",
+    value: `${d.healthyControl.p99Ms.toFixed(0)} (+${(d.healthyControl.p99Ms - d.healthyBaseline.p99Ms).toFixed(0)})`,
+    baseline: `${d.healthyBaseline.p99Ms.toFixed(0)} (same load, no dead endpoint)`,
+    ratio: d.controlP99Ratio.toFixed(2),
+    target: '(<= 1.5)',
+    met: d.controlP99Ratio <= 1.5,
+    informational: true,
+    numbers: {
+      p99Ms: d.healthyControl.p99Ms,
+      baselineP99Ms: d.healthyBaseline.p99Ms,
+      ratio: d.controlP99Ratio,
+      outageToControl: d.outageToControlP99Ratio,
+    },
+  });
+  rows.push({
     figure: "Dead endpoint: the healthy tenant's p99 while the held deliveries drain (ms)",
     value: `${d.healthyDrain.p99Ms.toFixed(0)} (+${(d.healthyDrain.p99Ms - d.healthyBaseline.p99Ms).toFixed(0)})`,
     baseline: `${d.healthyBaseline.p99Ms.toFixed(0)} (same load, no dead endpoint)`,
