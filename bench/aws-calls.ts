@@ -6,7 +6,7 @@ import { pool, startReceiverProcess, waitForDeliveries, waitIdle } from './suppo
 
 /**
  * Figure 3: AWS API calls our code makes per delivery at steady state, counted by local mode's
- * CallCounter (SDK middleware plus the EventBridge and Secrets Manager stand-ins; the event
+ * CallCounter (SDK middleware, Secrets Manager's stand-in included, plus the EventBridge stand-in; the event
  * source mapping's polling and the bus rule's delivery are AWS's own and not counted).
  */
 

@@ -95,20 +95,44 @@ export interface CostFigure {
     lambdaMs: Record<LambdaName, number>;
     storageBytes: number;
   };
+  /** What the phase touched of parking's design: all 0 on the common path. */
+  parking: ParkingTouches;
   deliveriesPerSecond: number;
 }
 
 const GB = 1e9;
 
-/** Prices one phase's usage, per million deliveries. */
-export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumptions = DEFAULT_COST_ASSUMPTIONS): CostFigure {
-  const u = phase.usage;
+/**
+ * How each function's Lambda duration is priced: a duration per invocation (a median timed alone),
+ * or what the meter billed (each invocation's own time), for all functions or per function.
+ */
+export type LambdaDurations = Record<LambdaName, number | 'billed'> | 'billed';
+
+export interface UsageContext {
+  /** Secrets Manager calls (CallCounter's; the meter does not see the stand-in). */
+  secretsCalls: number;
+  /** Seconds the usage took: X-Ray records the first trace of each whole; 0 prices every trace at the sampled rate (a marginal). */
+  seconds: number;
+  durations: LambdaDurations;
+}
+
+/** What a usage costs, USD per line (not per delivery): the arithmetic behind priceCost and the cost of failures (bench/retry-cost.ts). */
+export function priceUsage(
+  u: UsageSnapshot,
+  ctx: UsageContext,
+  stack: StackSettings,
+  a: CostAssumptions = DEFAULT_COST_ASSUMPTIONS,
+): Record<CostLine, number> {
   const p = PRICES;
   const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
   const sqsBy = (prefix: string) => sum(Object.entries(u.sqs).flatMap(([k, v]) => (k.startsWith(prefix) ? [v] : [])));
   const names = Object.keys(u.lambda) as LambdaName[];
   const invocations = sum(names.map((n) => u.lambda[n].invocations));
-  const gbSeconds = sum(names.map((n) => ((u.lambda[n].invocations * phase.isolatedMs[n]) / 1000) * (stack.memoryMb[n] / 1024)));
+  const ms = (n: LambdaName) => {
+    const d = ctx.durations === 'billed' ? 'billed' : ctx.durations[n];
+    return d === 'billed' ? u.lambda[n].billedMs : u.lambda[n].invocations * d;
+  };
+  const gbSeconds = sum(names.map((n) => (ms(n) / 1000) * (stack.memoryMb[n] / 1024)));
   const logBytes =
     u.logBytes +
     u.logLines * a.logEventOverheadBytes +
@@ -120,11 +144,9 @@ export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumpt
   // only joins traces sampled upstream, which are billed once.
   const traces =
     u.apiRequests + (stack.traced.fanout ? u.lambda.fanout.invocations : 0) + (stack.traced.sender ? u.lambda.sender.invocations : 0);
-  const reservoir = Math.min(traces, a.xrayReservoirPerSecond * phase.seconds);
+  const reservoir = Math.max(0, Math.min(traces, a.xrayReservoirPerSecond * ctx.seconds));
   const tracesRecorded = reservoir + a.xrayRate * (traces - reservoir);
-  const secretsCalls = sum(Object.entries(phase.calls).flatMap(([k, v]) => (k.startsWith('SecretsManager.') ? [v] : [])));
-
-  const lines: Record<CostLine, number> = {
+  return {
     'API Gateway requests': u.apiRequests * p.apiGateway.restPerRequest,
     'API Gateway access logs': (accessLogBytes / GB) * p.cloudWatch.logsIngestionPerGb,
     'EventBridge events': u.eventBridge.billedEvents * p.eventBridge.perCustomEvent,
@@ -134,14 +156,87 @@ export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumpt
     'DynamoDB reads': u.dynamodb.readUnits * p.dynamodb.perReadRequestUnit,
     'Lambda requests': invocations * p.lambda.perRequest,
     'Lambda duration': gbSeconds * p.lambda.perGbSecondArm,
-    'Secrets Manager': secretsCalls * p.secretsManager.perApiCall,
+    'Secrets Manager': ctx.secretsCalls * p.secretsManager.perApiCall,
     'CloudWatch Logs': (logBytes / GB) * p.cloudWatch.logsIngestionPerGb,
     'X-Ray traces': tracesRecorded * p.xRay.perTraceRecorded,
   };
+}
+
+export type CostLines = Record<CostLine, number>;
+
+/** Σ coefficient x lines, line by line: differences of priced usages (what a failure adds), scaled shares. */
+export function combineLines(terms: readonly (readonly [CostLines, number])[]): CostLines {
+  const out = Object.fromEntries(COST_LINES.map((l) => [l, 0])) as CostLines;
+  for (const [lines, k] of terms) for (const l of COST_LINES) out[l] += lines[l] * k;
+  return out;
+}
+
+export const COST_LINES: readonly CostLine[] = [
+  'API Gateway requests',
+  'API Gateway access logs',
+  'EventBridge events',
+  'SQS, our calls',
+  'SQS, mappings and bus rule',
+  'DynamoDB writes',
+  'DynamoDB reads',
+  'Lambda requests',
+  'Lambda duration',
+  'Secrets Manager',
+  'CloudWatch Logs',
+  'X-Ray traces',
+];
+
+export const sumLines = (lines: CostLines) => COST_LINES.reduce((n, l) => n + lines[l], 0);
+
+/**
+ * What parking's design touched: the due-time index, lots and their entries, the resumer's cursor,
+ * the queue's in-flight gauge. On the common path (every first attempt 2xx) all of it is 0: the
+ * sender reads a lot or the gauge only after a failure, and writes park keys only for a wait.
+ */
+export interface ParkingTouches {
+  dueIndexWrites: number;
+  dueIndexQueries: number;
+  lotReads: number;
+  lotWrites: number;
+  lotEntryReads: number;
+  lotEntryWrites: number;
+  cursorCalls: number;
+  queueGaugeReads: number;
+}
+
+export function parkingTouches(u: UsageSnapshot): ParkingTouches {
+  const items = u.dynamodb.items;
+  const count = (test: (op: string, kind: string) => boolean) =>
+    Object.entries(items).reduce((n, [k, v]) => {
+      const at = k.indexOf(' ');
+      return test(k.slice(0, at), k.slice(at + 1)) ? n + v : n;
+    }, 0);
+  const reads = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+  return {
+    dueIndexWrites: u.dynamodb.indexWrites.gsi2?.writes ?? 0,
+    dueIndexQueries: count((op, kind) => op === 'Query' && kind === 'index gsi2'),
+    lotReads: count((op, kind) => reads.has(op) && kind === 'lot'),
+    lotWrites: count((op, kind) => !reads.has(op) && kind === 'lot'),
+    lotEntryReads: count((op, kind) => reads.has(op) && (kind === 'lot entry' || kind === 'lot entries')),
+    lotEntryWrites: count((op, kind) => !reads.has(op) && kind === 'lot entry'),
+    cursorCalls: count((_op, kind) => kind === 'resumer cursor'),
+    queueGaugeReads: u.sqs['by our code: GetQueueAttributes'] ?? 0,
+  };
+}
+
+/** Prices one phase's usage, per million deliveries. */
+export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumptions = DEFAULT_COST_ASSUMPTIONS): CostFigure {
+  const u = phase.usage;
+  const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+  const sqsBy = (prefix: string) => sum(Object.entries(u.sqs).flatMap(([k, v]) => (k.startsWith(prefix) ? [v] : [])));
+  const names = Object.keys(u.lambda) as LambdaName[];
+  const invocations = sum(names.map((n) => u.lambda[n].invocations));
+  const secretsCalls = sum(Object.entries(phase.calls).flatMap(([k, v]) => (k.startsWith('SecretsManager.') ? [v] : [])));
+  const lines = priceUsage(u, { secretsCalls, seconds: phase.seconds, durations: phase.isolatedMs }, stack, a);
   const perMillion = (usd: number) => (usd / phase.deliveries) * 1e6;
   for (const k of Object.keys(lines) as CostLine[]) lines[k] = perMillion(lines[k]);
   const months = a.retentionDays / 30;
-  const storagePerMillion = perMillion((phase.storageBytes / GB) * (p.dynamodb.perGbMonth + p.dynamodb.pitrPerGbMonth) * months);
+  const storagePerMillion = perMillion((phase.storageBytes / GB) * (PRICES.dynamodb.perGbMonth + PRICES.dynamodb.pitrPerGbMonth) * months);
   return {
     path: phase.path,
     subscriptions: phase.subscriptions,
@@ -159,6 +254,7 @@ export function priceCost(phase: CostPhase, stack: StackSettings, a: CostAssumpt
       >,
       storageBytes: phase.storageBytes / phase.deliveries,
     },
+    parking: parkingTouches(u),
     deliveriesPerSecond: phase.deliveries / phase.seconds,
   };
 }
@@ -184,8 +280,17 @@ export async function measureCostPhases(options: CostRunOptions): Promise<CostPh
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-cost-'));
   let pipeline: LocalPipeline | undefined;
   try {
-    // As deployed: API Gateway reuses an authorizer answer for 300 s.
-    pipeline = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300 });
+    // As deployed: API Gateway reuses an authorizer answer for 300 s. The resumer idle: locally it
+    // would sweep 1 s buckets every second, whose reads and invocations are a fixed monthly cost on
+    // AWS (one run a minute, priced apart by bench/retry-cost.ts), not a delivery's.
+    pipeline = await startLocalPipeline({
+      port: 0,
+      dataDir,
+      ...ACCOUNT_THROTTLE_ONLY,
+      authorizerCacheTtlSeconds: 300,
+      dueBucketSeconds: 60,
+      resumeIntervalMs: 3_600_000,
+    });
     const p = pipeline;
     const doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
@@ -286,6 +391,12 @@ export async function measureCostPhases(options: CostRunOptions): Promise<CostPh
           `       SQS ${Object.entries(u.sqs)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}; EventBridge ${u.eventBridge.billedEvents}`,
+        );
+        const touched = Object.entries(parkingTouches(u)).filter(([, v]) => v > 0);
+        log(
+          touched.length === 0
+            ? '       parking: no due-index write or query, no lot or lot-entry read or write, no cursor call, no GetQueueAttributes'
+            : `       parking on the common path: ${touched.map(([k, v]) => `${k} ${v}`).join(', ')}`,
         );
       }
     }

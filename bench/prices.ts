@@ -40,6 +40,14 @@ export const PRICES = {
     /** https://aws.amazon.com/eventbridge/pricing/ (custom events); each 64 KB chunk of an event is billed as one event. Delivery to targets is not charged. */
     perCustomEvent: 1.0 * PER_MILLION,
     chunkBytes: 64 * 1024,
+    /**
+     * EventBridge Scheduler, per scheduled invocation past the first 14 million a month (same page,
+     * "Scheduler"; the free tier is left out like every other here). The copy of the page this was
+     * checked against lacked its Scheduler section: the figure is the AWS price list's
+     * ("$1.00 per million scheduled invocations" in US East (N. Virginia); other regions up to $1.25).
+     * Only the bench's comparison of parking designs uses it (bench/retry-cost.ts).
+     */
+    schedulerPerInvocation: 1.0 * PER_MILLION,
   },
   apiGateway: {
     /** https://aws.amazon.com/api-gateway/pricing/ REST APIs, first 333 million requests a month. */

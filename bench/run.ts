@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ import {
   type NoisyTenantFigure,
 } from './isolation-at-scale.js';
 import { measurePortal, type PortalFigure } from './portal.js';
+import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
+import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
 import { measureSender, type SenderFigure } from './sender-throughput.js';
 import { measureSigning, type SigningFigure } from './signing.js';
@@ -40,7 +42,7 @@ const args = new Map(
     return [k!, v ?? 'true'] as const;
   }),
 );
-const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'isolation', 'portal', 'secrets'] as const;
+const SECTIONS = ['signing', 'sender', 'bundles', 'calls', 'cost', 'guarantees', 'isolation', 'portal', 'secrets', 'secret-calls'] as const;
 /**
  * Rows no section writes any more, dropped from the results file by a partial run too: issue 8's
  * isolation figure (7 healthy endpoints alone, then beside 3 that never answer), replaced by the
@@ -91,11 +93,23 @@ const results: {
     };
     /** USD per million API requests, REST API (ours) against an HTTP API, each with the cached authorizer. */
     apiPerMillionRequests?: { rest: number; http: number; model: ApiPriceFigure };
+    /** USD per million retried steps: a failed attempt and its wait, in flight (up to 5 minutes) or parked. */
+    retriedStep?: { inFlight: FailureFigure; parked: FailureFigure };
+    /** USD per million deliveries held in an open lot, and per lot (its opening, a probe, the drain, the final check). */
+    heldDelivery?: { perMillion: FailureFigure; perLot: number; atSizes: { held: number; perMillion: number }[] };
+    /** USD a month: the resumer's runs with nothing parked, at the stack's schedule. */
+    resumerMonthly?: { analytic: number; metered: number; model: RetryCostResult['resumerMonthly'] };
+    /** USD per million parked 12-hour waits beyond a wait in flight: our due-time index against the alternatives. */
+    parkedWait12h?: RetryCostResult['parkedWait12h'];
+    /** Everything behind the four above: the metered phases and what they were priced from. */
+    failuresModel?: RetryCostResult & { schedule: readonly number[] };
   } & Record<string, unknown>;
   drain?: DrainFigure;
   deadEndpoint?: DeadEndpointFigure;
   noisyTenant?: { answeringAtOnce: NoisyTenantFigure; answeringInOneSecond: NoisyTenantFigure };
   isolation?: IsolationFigure;
+  /** Secrets Manager calls per list request, and lists at the stage's limit against its quota. */
+  secretCalls?: SecretCallsFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -234,8 +248,8 @@ if (only.has('calls')) {
   }
 }
 
-/** Targets per million deliveries (issue 11): events put on the bus. */
-const COST_TARGETS: Record<string, number> = { 'bus.s1': 3.0, 'bus.s10': 1.2 };
+/** Targets per million deliveries (issue 11, then issue 17 with parking): events put on the bus. */
+const COST_TARGETS: Record<string, number> = { 'bus.s1': 2.5, 'bus.s10': 1.15 };
 interface CostModelResult {
   prices: string;
   assumptions: typeof DEFAULT_COST_ASSUMPTIONS;
@@ -302,6 +316,115 @@ if (only.has('cost')) {
       numbers: { perMillion: f.perMillion, storagePerMillion: f.storagePerMillion, ...f.lines },
     });
   }
+  // Parking adds nothing to the common path: no due-index write or query, no lot, no cursor, no queue gauge.
+  const touched = figures.flatMap((f) => Object.entries(f.parking).flatMap(([k, v]) => (v > 0 ? [`${key(f)} ${k} ${v}`] : [])));
+  rows.push({
+    figure: "Cost: parking's reads and writes on the common path (due index, lots, cursor, queue gauge; every phase)",
+    value: String(touched.length),
+    baseline: touched.length ? touched.join('; ') : '-',
+    ratio: '-',
+    target: '0',
+    met: touched.length === 0,
+    numbers: Object.fromEntries(figures.map((f) => [key(f), Object.values(f.parking).reduce((n, v) => n + v, 0)])),
+  });
+
+  log(
+    `What a failure costs: local mode with the schedule [${RETRY_COST_SCHEDULE.join(', ')}] s, a clock moved past parked waits, the resumer on 60 s buckets`,
+  );
+  const retryPhases = await runRetryPhases({
+    deliveries: quick ? 150 : 400,
+    heldSizes: quick ? [40, 120] : [100, 400],
+    emptyRuns: quick ? 3 : 6,
+    data,
+    publishConcurrency: 16,
+    warmupEvents: 20,
+    idleMs: 1_500,
+    timeoutMs: 300_000,
+    log,
+  });
+  // The fan-out and the sender at their invocations timed alone (the common path's, bus, 1 subscription), the resumer as billed.
+  const alone = phases.find((p) => p.path === 'bus' && p.subscriptions === 1)!.isolatedMs;
+  const failures = priceFailures(retryPhases, stack, { durations: { ...alone, resumer: 'billed' } });
+  results.cost.retriedStep = { inFlight: failures.inFlightStep, parked: failures.parkedStep };
+  results.cost.heldDelivery = failures.held;
+  results.cost.resumerMonthly = {
+    analytic: failures.resumerMonthly.total,
+    metered: failures.resumerMonthlyMetered,
+    model: failures.resumerMonthly,
+  };
+  results.cost.parkedWait12h = failures.parkedWait12h;
+  results.cost.failuresModel = {
+    ...failures,
+    // Without each invocation's milliseconds (the figures keep what they were priced from).
+    phases: retryPhases
+      .map((p) => ({ ...p, usage: structuredClone(p.usage) }))
+      .map((p) => {
+        for (const l of Object.values(p.usage.lambda)) l.samples = [];
+        return p;
+      }),
+    schedule: RETRY_COST_SCHEDULE,
+  };
+  const info = (figure: string, value: number, baseline: string, numbers: Record<string, number>) =>
+    rows.push({ figure, value: value.toFixed(2), baseline, ratio: '-', target: '-', met: null, informational: true, numbers });
+  info(
+    'Cost of a retried step kept in flight, a failed attempt and its wait (USD per million steps)',
+    failures.inFlightStep.perMillion,
+    '-',
+    {
+      perMillion: failures.inFlightStep.perMillion,
+      ...failures.inFlightStep.units,
+    },
+  );
+  info(
+    'Cost of a parked step: a failed attempt, its wait in the due-time index, the resume (USD per million steps)',
+    failures.parkedStep.perMillion,
+    `${failures.inFlightStep.perMillion.toFixed(2)} (in flight)`,
+    { perMillion: failures.parkedStep.perMillion, ...failures.parkedStep.units },
+  );
+  info(
+    'Cost of a delivery held in an open lot, drained once its endpoint answers (USD per million held deliveries)',
+    failures.held.perMillion.perMillion,
+    `+ $${(failures.held.perLot * 1e6).toFixed(2)} per million lots`,
+    { perMillion: failures.held.perMillion.perMillion, perLot: failures.held.perLot, ...failures.held.perMillion.units },
+  );
+  info(
+    "Resumer's fixed cost, one run a minute with nothing parked (USD a month)",
+    failures.resumerMonthly.total,
+    `${failures.resumerMonthlyMetered.toFixed(2)} (metered empty runs)`,
+    {
+      analytic: failures.resumerMonthly.total,
+      metered: failures.resumerMonthlyMetered,
+      runMs: failures.resumerMonthly.runMs,
+    },
+  );
+  const w = failures.parkedWait12h;
+  info(
+    'A parked 12-hour wait beyond one in flight: due-time index (ours) (USD per million waits)',
+    w.dueIndex.perMillion,
+    `Scheduler ${w.scheduler.perMillion.toFixed(2)}, DelaySeconds chain ${w.delayChain.perMillion.toFixed(2)}`,
+    {
+      dueIndex: w.dueIndex.perMillion,
+      scheduler: w.scheduler.perMillion,
+      delayChain: w.delayChain.perMillion,
+      chainHops: w.delayChain.hops,
+    },
+  );
+  const units = (f: FailureFigure) =>
+    `${f.units.writeUnits.toFixed(2)} WRU (${f.units.dueIndexWrites.toFixed(2)} gsi2), ${f.units.readUnits.toFixed(2)} RRU, ${f.units.sqsRequests.toFixed(2)} SQS, ${f.units.lambdaInvocations.toFixed(3)} invocations`;
+  log('');
+  log(`  retried step in flight    $${failures.inFlightStep.perMillion.toFixed(2)} per million: ${units(failures.inFlightStep)}`);
+  log(`  parked step               $${failures.parkedStep.perMillion.toFixed(2)} per million: ${units(failures.parkedStep)}`);
+  log(
+    `  held delivery             $${failures.held.perMillion.perMillion.toFixed(2)} per million + $${(failures.held.perLot * 1e6).toFixed(2)} per million lots: ${units(failures.held.perMillion)}`,
+  );
+  log(
+    `  resumer, fixed            $${failures.resumerMonthly.total.toFixed(3)} a month (${failures.resumerMonthly.runsPerMonth} runs of ${failures.resumerMonthly.runMs} ms; metered empty runs $${failures.resumerMonthlyMetered.toFixed(3)})`,
+  );
+  log(
+    `  parked 12-hour wait       ours $${w.dueIndex.perMillion.toFixed(2)}, Scheduler $${w.scheduler.perMillion.toFixed(2)}, DelaySeconds chain of ${w.delayChain.hops} $${w.delayChain.perMillion.toFixed(2)} per million waits beyond one in flight`,
+  );
+  log('');
+
   const api = await measureApiPrice();
   results.cost.apiPerMillionRequests = { rest: api.perMillionRequests.rest, http: api.perMillionRequests.http, model: api };
   rows.push({
@@ -374,6 +497,77 @@ if (only.has('secrets')) {
     target: '<= 0.01',
     met: c.envelope <= 0.01,
     numbers: { envelope: c.envelope, perSubscription: c.perSubscription, sealedItemBytes: c.sealedItemBytes },
+  });
+}
+
+if (only.has('secret-calls')) {
+  log("Secrets Manager calls per list request in local mode (one BatchGetSecretValue per 20 secrets, the account's 100 a second)");
+  const f = await measureSecretCalls({ subscriptions: 1_000, burstSeconds: quick ? 2 : 5, log });
+  results.secretCalls = f;
+  const n = f.subscriptions.toLocaleString('en-US');
+  const label: Record<'v01Page' | 'v0All', string> = { v01Page: 'v0.1 page of 100', v0All: `v0 list of all ${n}` };
+  for (const path of ['v01Page', 'v0All'] as const) {
+    const ours = f.perListRequest.ours[path];
+    const base = f.perListRequest.baseline[path];
+    const perCall = Math.ceil((path === 'v01Page' ? 100 : f.subscriptions) / 20);
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, cold container`,
+      value: String(ours.cold),
+      baseline: `${base.cold} (no cache)`,
+      ratio: (ours.cold / base.cold).toFixed(2),
+      target: `<= ${perCall} (one per 20 secrets)`,
+      met: ours.cold <= perCall,
+      numbers: { ours: ours.cold, baseline: base.cold, sustainedListsPerSecond: f.sustainedColdListsPerSecond[path] },
+    });
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, warm container`,
+      value: String(ours.warm),
+      baseline: `${base.warm} (no cache)`,
+      ratio: (ours.warm / base.warm).toFixed(2),
+      target: '0',
+      met: ours.warm === 0,
+      numbers: { ours: ours.warm, baseline: base.warm },
+    });
+    rows.push({
+      figure: `Secrets Manager calls per list request, ${label[path]}, envelope storage, cold / warm`,
+      value: `${f.perListRequest.envelope[path].cold} / ${f.perListRequest.envelope[path].warm}`,
+      baseline: '-',
+      ratio: '-',
+      target: '(info)',
+      met: null,
+      numbers: { cold: f.perListRequest.envelope[path].cold, warm: f.perListRequest.envelope[path].warm },
+    });
+  }
+  rows.push({
+    figure: 'Secrets Manager calls, v0.1 page of 100 right after a rotation in the same container',
+    value: String(f.afterRotation),
+    baseline: '-',
+    ratio: '-',
+    target: '0',
+    met: f.afterRotation === 0,
+    numbers: { calls: f.afterRotation },
+  });
+  const b = f.burst;
+  const answered = Object.entries(b.statuses)
+    .map(([status, count]) => `${count} x ${status}`)
+    .join(', ');
+  rows.push({
+    figure: `Cold lists (v0.1 page, no cache) at ${b.requestsPerSecond}/s for ${b.seconds} s: BatchGetSecretValue in the busiest second`,
+    value: String(b.peakBatchGetPerSecond),
+    baseline: `${f.quotaPerSecond} (quota)`,
+    ratio: (b.peakBatchGetPerSecond / f.quotaPerSecond).toFixed(2),
+    target: `<= ${f.quotaPerSecond}, none throttled`,
+    met: b.peakBatchGetPerSecond <= f.quotaPerSecond && b.throttled === 0,
+    numbers: { peak: b.peakBatchGetPerSecond, throttled: b.throttled, calls: b.batchGetCalls },
+  });
+  rows.push({
+    figure: `... answered (Retry-After ${b.retryAfter.join(', ') || '-'})`,
+    value: answered,
+    baseline: '-',
+    ratio: '-',
+    target: '200 or 503 with Retry-After',
+    met: Object.keys(b.statuses).every((s) => s === '200' || s === '503'),
+    numbers: Object.fromEntries(Object.entries(b.statuses).map(([k, v]) => [`status${k}`, v])),
   });
 }
 

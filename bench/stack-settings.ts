@@ -13,11 +13,19 @@ export interface StackSettings {
   accessLogBytes: number;
   /** The EMF metrics line a function writes per invocation (Powertools Metrics, measured). */
   emfBytesPerInvocation: Partial<Record<LambdaName, number>>;
+  /** The resumer's schedule: minutes between the runs its EventBridge rule starts (`rate(1 minute)`). */
+  resumerEveryMinutes: number;
 }
 
 interface Resource {
   Type: string;
-  Properties: { MemorySize?: number; TracingConfig?: { Mode?: string }; AccessLogSetting?: { DestinationArn?: unknown; Format?: string } };
+  Properties: {
+    MemorySize?: number;
+    TracingConfig?: { Mode?: string };
+    AccessLogSetting?: { DestinationArn?: unknown; Format?: string };
+    ScheduleExpression?: string;
+    Targets?: { Arn?: unknown }[];
+  };
 }
 
 export function stackSettings(): StackSettings {
@@ -27,6 +35,12 @@ export function stackSettings(): StackSettings {
   const traced = (name: LambdaName) => resources[functionId(template, name)]!.Properties.TracingConfig?.Mode === 'Active';
   const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage')!;
   const format = stage.Properties.AccessLogSetting?.Format ?? '';
+  const resumerId = functionId(template, 'resumer');
+  const rule = Object.values(resources).find(
+    (r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets ?? []).includes(resumerId),
+  );
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(rule?.Properties.ScheduleExpression ?? '');
+  if (!rate) throw new Error(`the resumer's schedule is not a rate in minutes or hours: ${rule?.Properties.ScheduleExpression}`);
   return {
     memoryMb: {
       api: memory('api'),
@@ -43,6 +57,7 @@ export function stackSettings(): StackSettings {
       resumer: traced('resumer'),
     },
     accessLogBytes: accessLogLineBytes(format),
+    resumerEveryMinutes: Number(rate[1]) * (rate[2]!.startsWith('hour') ? 60 : 1),
     emfBytesPerInvocation: {
       // A sender batch of ten successes; a fan-out batch. The api and authorizer write metrics on a cold start only.
       sender: emfBytes((m) => {
@@ -53,6 +68,8 @@ export function stackSettings(): StackSettings {
         m.addMetric('EventsFannedOut', MetricUnit.Count, 10);
         m.addMetric('DeliveriesCreated', MetricUnit.Count, 10);
       }),
+      // Every run: how far behind its buckets the resumer runs (functions/app/resumer.ts).
+      resumer: emfBytes((m) => m.addMetric('ResumeLagSeconds', MetricUnit.Seconds, 65)),
     },
   };
 }

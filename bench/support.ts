@@ -25,8 +25,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-export async function startReceiverProcess(): Promise<ReceiverProcess> {
-  const script = fileURLToPath(new URL('./receiver.mjs', import.meta.url));
+/** `file`: the receiver's script beside this file (receiver.mjs, or retry-receiver.mjs for the cost of failures). */
+export async function startReceiverProcess(file = './receiver.mjs'): Promise<ReceiverProcess> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
   // Plain node, not tsx: the receiver is JavaScript and should load nothing else.
   const child = fork(script, [], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);

@@ -38,6 +38,20 @@ export interface SubscriptionRepository {
    * `nextCursor`, the last id examined, is set while more may follow.
    */
   listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
+  /**
+   * The tenant's subscriptions-changed counter, strongly consistent: every change to a live
+   * subscription (a rotation included) adds one after it is written. 0 for a tenant with none.
+   */
+  changeCount(tenantId: string): Promise<number>;
+  /** Each live subscription's `secretVersion` ('' when never rotated), strongly consistent, by id; unknown ids are absent. */
+  secretVersions(tenantId: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Records a rotation of the subscription's secret at `at`, unless one is recorded later than
+   * `since` (conditional: of two at the same moment, one wins); then answers that one's time.
+   */
+  claimRotation(tenantId: string, id: string, at: string, since: string): Promise<{ claimed: true } | { claimed: false; last: string }>;
+  /** Takes back the claim made at `at` (its rotation failed), unless another has replaced it. */
+  releaseRotation(tenantId: string, id: string, at: string): Promise<void>;
 }
 
 export interface TenantRepository {
@@ -60,10 +74,30 @@ export interface SecretStore {
   scheduleDeletion(name: string): Promise<void>;
 }
 
+/**
+ * An AWS call's per-account quota as a budget every container draws from (a budget per container
+ * would not be one: N containers would each take all of it). Calls without a budget pass freely.
+ */
+export interface CallBudget {
+  /** Takes `n` of this second's calls of `call`, waiting briefly for the next second; else throws a 503 ApiError with Retry-After. */
+  take(call: string, n: number): Promise<void>;
+}
+
 /** What producers (and the publish route) put on the bus. */
 export interface EventBus {
   /** With `stored`, only a reference goes on the bus: the event is in the DeliveryStore (see busEntry). */
   publish(tenantId: string, event: WebhookEvent, options?: { stored?: boolean }): Promise<void>;
+}
+
+/**
+ * Event bodies too large for a table item (bus-entry.ts, bodyGoesBeside), under keys from
+ * bodyKeyFor: an S3 bucket on AWS whose lifecycle expires them with the retention; fauxqs's S3
+ * locally. Only events over about 392 KB touch it.
+ */
+export interface BodyStore {
+  put(key: string, body: string): Promise<void>;
+  /** Undefined when there is no such body (it expired with its event). */
+  get(key: string): Promise<string | undefined>;
 }
 
 export interface QueueMessage {
@@ -226,7 +260,9 @@ export interface Metrics {
       | 'LotRecovered'
       | 'DeliveriesResumed'
       | 'LotProbes'
-      | 'ResumeEventMissing',
+      | 'ResumeEventMissing'
+      | 'AuthorizerRefused'
+      | 'AuthorizerFailed',
     n?: number,
   ): void;
   latency(ms: number): void;

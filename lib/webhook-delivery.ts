@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -20,6 +20,7 @@ import {
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
   PORTAL_TTL_RANGE,
+  validateReceiverGuideUrl,
 } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
@@ -31,15 +32,18 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import { IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
+import { BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
 import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
+import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
-import { WebhookApi } from './constructs/webhook-api.js';
+import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
+import { grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
+import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
 import type { WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
@@ -117,6 +121,13 @@ export interface WebhookDeliveryProps {
   /** How long a tenant portal session lasts, 60 s to 1 day. @default Duration.hours(1) */
   readonly portalSessionTtl?: Duration;
   /**
+   * Where the tenant portal's link to the receiver guide (docs/receiving-webhooks.md: verifying
+   * signatures, retries, deduplication, rotation) points, beside each subscription's signing
+   * secret: an absolute http or https URL, such as the guide on your own documentation site.
+   * @default the guide the portal serves itself, as plain text: `<ApiUrl>portal/receiving-webhooks.md`
+   */
+  readonly receiverGuideUrl?: string;
+  /**
    * Where signing secrets are kept: `'per-subscription'` is one Secrets Manager secret per
    * subscription, named `webhooks/<namePrefix>/<tenant>/<subscription>` ($0.40 a month each).
    * `'envelope'` is one Secrets Manager secret (`keyEncryptionKey`, generated) holding a
@@ -126,6 +137,14 @@ export interface WebhookDeliveryProps {
    * @default 'per-subscription'
    */
   readonly secretStorage?: SecretStorage;
+  /**
+   * With `secretStorage: 'envelope'`, an existing key ring to use instead of making one, e.g.
+   * `Secret.fromSecretCompleteArn(...)`: a ring kept from an earlier stack, or one managed
+   * elsewhere. It must hold `{"current":"<id>","<id>":"<32 or more characters>",...}`. The stack
+   * then neither creates nor removes a ring; the api and sender functions may read this one.
+   * @default a new ring with a generated name and the table's removal policy
+   */
+  readonly keyEncryptionKey?: secretsmanager.ISecret;
   /** SNS topic that gets every alarm and its recovery. @default no alarm actions (the alarms still show on the dashboard) */
   readonly alarmTopic?: sns.ITopic;
   /** Alarm thresholds. @default see AlarmThresholds */
@@ -209,6 +228,8 @@ export class WebhookDelivery extends Construct {
   /** The `service` dimension of the pipeline's metrics (namespace METRICS_NAMESPACE). */
   readonly metricsServiceName: string;
   readonly data: DataTable;
+  /** The bucket for event bodies too large for the table (over about 392 KB, up to 1 MiB). */
+  readonly bodies: EventBodies;
   readonly deliveryQueues: DeliveryQueues;
   readonly ingest: EventIngest;
   readonly delivery: DeliverySender;
@@ -283,6 +304,7 @@ export class WebhookDelivery extends Construct {
 
     this.data = new DataTable(this, 'Data', { removalPolicy });
     const table = this.data.table;
+    this.bodies = new EventBodies(this, 'Bodies', { retentionDays, removalPolicy });
 
     this.deliveryQueues = new DeliveryQueues(this, 'Delivery', {
       retrySchedule: this.retrySchedule,
@@ -290,29 +312,15 @@ export class WebhookDelivery extends Construct {
     });
     const deliveryQueue = this.deliveryQueues.queue;
 
-    if (secretStorage === 'envelope') {
-      // The ring's shape is what functions/domain/envelope.ts parses: {"current":"k1","k1":"<64 random characters>"}.
-      this.keyEncryptionKey = new secretsmanager.Secret(this, 'KeyEncryptionKey', {
-        secretName: `webhooks/${this.namePrefix}-key-encryption-key`,
-        description: 'Key-encryption key ring that seals the webhook signing secrets (envelope storage)',
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ current: 'k1' }),
-          generateStringKey: 'k1',
-          passwordLength: 64,
-          excludePunctuation: true,
-        },
-        removalPolicy,
-      });
-      Validations.of(this.keyEncryptionKey).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The ring is rotated by adding a key and making it current (README, "Signing secret storage"); a Secrets Manager rotation would replace the ring and lose the keys older items are sealed with.',
-      });
-    }
+    if (props.keyEncryptionKey && secretStorage !== 'envelope')
+      throw new Error("keyEncryptionKey is the envelope storage's key ring: give it with secretStorage 'envelope'");
+    if (secretStorage === 'envelope')
+      this.keyEncryptionKey = props.keyEncryptionKey ?? new KeyEncryptionKey(this, 'KeyEncryptionKey', { table, removalPolicy }).secret;
 
     const environment: Record<string, string> = {
       WEBHOOKS_MODE: 'aws',
       TABLE_NAME: table.tableName,
+      [BODY_BUCKET_ENV]: this.bodies.bucket.bucketName,
       DELIVERY_QUEUE_URL: deliveryQueue.queueUrl,
       SECRET_NAME_PREFIX: this.secretNamePrefix,
       SECRET_STORAGE: secretStorage,
@@ -377,6 +385,9 @@ export class WebhookDelivery extends Construct {
       stageThrottle,
       tenantThrottle,
       accessLogRetention: props.logRetention,
+      receiverGuideUrl: Token.isUnresolved(props.receiverGuideUrl)
+        ? props.receiverGuideUrl
+        : validateReceiverGuideUrl('receiverGuideUrl', props.receiverGuideUrl),
       ...functionDefaults,
     });
 
@@ -414,6 +425,10 @@ export class WebhookDelivery extends Construct {
     }
 
     table.grants.readData(authorizer.function);
+    // Bodies too large for the table: the API and the fan-out put them, the sender reads them.
+    this.bodies.grantPut(api.function);
+    this.bodies.grantPut(fanout.function);
+    this.bodies.grantRead(sender.function);
 
     table.grants.readWriteData(fanout.function);
     deliveryQueue.grants.sendMessages(fanout.function);
@@ -432,6 +447,14 @@ export class WebhookDelivery extends Construct {
     // As cdk-nag writes the ARN: pseudo parameters as <AWS::...>, a stack's explicit env as itself.
     const literalOr = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
     const secretPrefix = `Resource::arn:${literalOr(stack.partition, 'AWS::Partition')}:secretsmanager:${literalOr(stack.region, 'AWS::Region')}:${literalOr(stack.account, 'AWS::AccountId')}:secret:${this.secretNamePrefix}*`;
+    const bodyObjects = `Resource::<${stack.resolve((this.bodies.bucket.node.defaultChild as CfnResource).logicalId)}.Arn>/bodies/*`;
+    for (const fn of [api, fanout, sender]) {
+      acknowledgeWildcard(
+        fn,
+        bodyObjects,
+        "Event bodies are objects created at run time under the bucket's bodies/ prefix, one per large event.",
+      );
+    }
     for (const fn of [api, authorizer, fanout, sender, resumer]) {
       acknowledgeWildcard(fn, tableIndexes, 'Queries the table\'s GSI gsi1; CDK grants every index of this one table ("<table>/index/*").');
     }
@@ -478,6 +501,38 @@ export class WebhookDelivery extends Construct {
   grantPublish(grantee: iam.IGrantable): iam.Grant {
     // Not bus.grants.allPutEvents: that grants events:PutEvents on every bus ("*").
     return this.ingest.bus.grants.actions(grantee, ['events:PutEvents']);
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run redrive` (every mode) on this pipeline: message move
+   * tasks from the delivery and ingest DLQs, the bus target DLQ's receive, send and delete, and
+   * DescribeStacks on this stack. Nothing else (docs/runbook.md prints it as a policy document).
+   */
+  grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return grantRedrive(grantee, this.operated());
+  }
+
+  /**
+   * Lets an operator's `grantee` run `npm run tenant` on this pipeline: the tenant and portal-link
+   * items of the table, API keys and usage plans (account-wide paths: API Gateway names them at run
+   * time), this stage's authorizer cache, and DescribeStacks on this stack.
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return grantOperate(grantee, this.operated());
+  }
+
+  private operated(): OperatedPipeline {
+    return {
+      scope: this,
+      deliveryQueue: this.deliveryQueues.queue,
+      deadLetterQueue: this.deliveryQueues.deadLetterQueue,
+      ingestQueue: this.ingest.queue,
+      ingestDeadLetterQueue: this.ingest.deadLetterQueue,
+      busTargetDeadLetterQueue: this.ingest.targetDeadLetterQueue,
+      table: this.data.table,
+      api: this.webhookApi.api,
+      stageName: API_STAGE_NAME,
+    };
   }
 
   /** One of the pipeline's own metrics (DeliverySucceeded, AttemptLatency, ColdStart...), for this instance. */

@@ -34,7 +34,9 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   logLevel                        DEBUG, INFO, WARN or ERROR (INFO)
  *   portalLinkTtlSeconds            how long a tenant portal link works, once (900)
  *   portalSessionTtlSeconds         how long a tenant portal session lasts (3600)
+ *   receiverGuideUrl                where the portal links to the receiver guide (the guide it serves)
  *   secretStorage                   per-subscription or envelope (per-subscription)
+ *   keyEncryptionKeyArn             envelope: an existing key ring's complete ARN (a new ring)
  *   tenantRateLimit, tenantBurstLimit   each tenant's API limit unless given its own (20, 40)
  *   stageRateLimit, stageBurstLimit     the API stage's limit, all tenants together (100, 200)
  */
@@ -86,7 +88,9 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     logLevel: logLevelFrom(context('logLevel')),
     ...numberFrom('portalLinkTtlSeconds'),
     ...numberFrom('portalSessionTtlSeconds'),
+    receiverGuideUrl: context('receiverGuideUrl'),
     secretStorage: parseSecretStorage(context('secretStorage')),
+    keyEncryptionKeyArn: context('keyEncryptionKeyArn'),
     tenantThrottle: throttleFrom('tenant', DEFAULT_TENANT_THROTTLE),
     stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
   });

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import {
@@ -31,7 +32,7 @@ export interface WebhooksStackProps extends StackProps {
   readonly secretRotationOverlapSeconds?: number;
   /** Days events, deliveries and attempts are kept (DynamoDB TTL). @default 30 */
   readonly retentionDays?: number;
-  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default 10 */
+  /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default DEFAULT_ATTEMPT_TIMEOUT_MS (functions/domain/retry-schedule.ts) */
   readonly attemptTimeoutSeconds?: number;
   /** MaximumConcurrency of the sender's event source mapping (2 to 1,000). @default 400 */
   readonly senderMaxConcurrency?: number;
@@ -45,8 +46,16 @@ export interface WebhooksStackProps extends StackProps {
   readonly portalLinkTtlSeconds?: number;
   /** How long a tenant portal session lasts, 60 s to 1 day. @default 3600 (1 h) */
   readonly portalSessionTtlSeconds?: number;
+  /** Where the portal's link to the receiver guide points (see WebhookDeliveryProps.receiverGuideUrl). @default the guide the portal serves */
+  readonly receiverGuideUrl?: string;
   /** Where signing secrets are kept (see WebhookDeliveryProps.secretStorage). @default 'per-subscription' */
   readonly secretStorage?: SecretStorage;
+  /**
+   * Envelope storage: the complete ARN of an existing key ring to use instead of making one (a
+   * ring kept from an earlier stack, or from a version that named it `webhooks/<stack>-key-encryption-key`).
+   * @default a new ring with a generated name
+   */
+  readonly keyEncryptionKeyArn?: string;
   /** Each tenant's API limit unless given its own (see WebhookDeliveryProps.tenantThrottle). @default 20 a second, burst 40 */
   readonly tenantThrottle?: ThrottleLimits;
   /** The API stage's limit for everyone together. @default 100 a second, burst 200 */
@@ -86,7 +95,11 @@ export class WebhooksStack extends Stack {
       logLevel: props.logLevel,
       portalLinkTtl: seconds(checked('portalLinkTtlSeconds', props.portalLinkTtlSeconds)),
       portalSessionTtl: seconds(checked('portalSessionTtlSeconds', props.portalSessionTtlSeconds)),
+      receiverGuideUrl: props.receiverGuideUrl,
       secretStorage: props.secretStorage,
+      keyEncryptionKey: props.keyEncryptionKeyArn
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KeyEncryptionKeyRing', props.keyEncryptionKeyArn)
+        : undefined,
       tenantThrottle: props.tenantThrottle,
       stageThrottle: props.stageThrottle,
     });

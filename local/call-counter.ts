@@ -1,9 +1,11 @@
 import type { WebhookEvent } from '../functions/domain/model.js';
-import type { EventBus, Metrics, SecretStore } from '../functions/ports.js';
+import type { EventBus, Metrics } from '../functions/ports.js';
 
 /**
  * Counts the AWS API calls our code makes in local mode, as they would be made on AWS: SDK
- * calls through a middleware, and the stand-ins for EventBridge and Secrets Manager by hand.
+ * calls through a middleware (Secrets Manager's stand-in answers a real SDK client, so one call
+ * is one request as AWS counts it: a BatchGetSecretValue per 20 secrets), and the EventBridge
+ * stand-in by hand.
  * Calls that emulate AWS itself (the event source mapping's polling, the rule's delivery to
  * the ingest queue) go through clients that are not counted.
  */
@@ -45,20 +47,6 @@ export class CallCounter {
         this.add('EventBridge.PutEvents');
         return inner.publish(tenantId, event, options);
       },
-    };
-  }
-
-  secrets(inner: SecretStore): SecretStore {
-    const count = <T>(name: string, f: () => Promise<T>) => {
-      this.add(`SecretsManager.${name}`);
-      return f();
-    };
-    return {
-      create: (n, v, t) => count('CreateSecret', () => inner.create(n, v, t)),
-      get: (n) => count('GetSecretValue', () => inner.get(n)),
-      getMany: (names) => count('BatchGetSecretValue', () => inner.getMany(names)),
-      put: (n, v) => count('PutSecretValue', () => inner.put(n, v)),
-      scheduleDeletion: (n) => count('DeleteSecret', () => inner.scheduleDeletion(n)),
     };
   }
 }

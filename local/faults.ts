@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { DeliveryStore, ParkingIndex, Queue } from '../functions/ports.js';
+import type { DeliveryStore, ParkingIndex, Queue, TenantRepository } from '../functions/ports.js';
 
 /**
  * Faults a test injects into local mode, where AWS could produce them: one registry for every
@@ -14,13 +14,14 @@ import type { DeliveryStore, ParkingIndex, Queue } from '../functions/ports.js';
  *                       its visibility timeout ends and comes back with a higher receive count
  *   resumer-after-send  the resumer's run "crashes" once it has sent messages, before its cursor
  *                       moves past their bucket: its next cursor write fails (ParkingIndex.writeCursor)
+ *   tenant-read         the authorizer's read of a tenant by its Identity (TenantRepository.findByIdentity)
  *
  * SQS and whole invocations (`failSendEntries`, `failInvocations`): SendMessageBatch entries
  * reported Failed while the rest of the batch is accepted (local/aws-rules/sqs.ts), and a named
  * handler's invocation failing as a whole, before or after its work (Lambda returns the entire
  * batch to the queue).
  */
-export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle' | 'resumer-after-send';
+export type FaultPoint = 'history-write' | 'visibility-change' | 'invocation-timeout' | 'throttle' | 'resumer-after-send' | 'tenant-read';
 
 export interface SendEntryFault {
   /** Only batches sent to this queue; any queue when absent. */
@@ -167,6 +168,21 @@ export function faultyQueue(queue: Queue, faults: Faults): Queue {
       return queue.changeVisibilities(changes);
     },
   };
+}
+
+/** The authorizer's tenant reads with the `tenant-read` fault (DynamoDB throttling or refusing, as the stack's read would see). */
+export function faultyTenants(tenants: TenantRepository, faults: Faults): TenantRepository {
+  return new Proxy(tenants, {
+    get(target, prop, receiver) {
+      if (prop === 'findByIdentity')
+        return async (identity: string) => {
+          faults.check('tenant-read');
+          return target.findByIdentity(identity);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /** The resumer's ports with the `resumer-after-send` fault: a crash between its sends and its cursor. */

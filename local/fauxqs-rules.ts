@@ -114,7 +114,6 @@ function readyList(load: TenantLoad): Message[] {
       value(...items: Message[]): number {
         for (const m of items) {
           load.ready(m.messageGroupId, 1);
-          load.sent(m.messageGroupId, m.sentTimestamp);
         }
         return push.apply(list, items);
       },
@@ -169,7 +168,6 @@ class InFlightMap extends Map<string, InFlightEntry> {
   override set(handle: string, entry: InFlightEntry): this {
     if (!super.has(handle)) {
       this.twin.load.inFlight(entry.message.messageGroupId, 1);
-      this.twin.load.sent(entry.message.messageGroupId, entry.message.sentTimestamp);
       if (this.twin.receiving) this.processingSince.set(handle, Date.now());
     }
     return super.set(handle, entry);

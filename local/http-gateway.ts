@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { UNAUTHORIZED } from '../functions/app/authorizer.js';
 import { errorBody, headerValue, MAX_BODY_BYTES } from '../functions/app/http.js';
+import { GATEWAY_FAILURE } from '../functions/domain/errors.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../functions/domain/throttle.js';
 import type { Admission, GatewayThrottle } from './gateway-throttle.js';
 
 /**
  * Local stand-in for API Gateway (REST, Lambda proxy): turns each HTTP request into the
- * event API Gateway sends, runs the same REQUEST authorizer first and answers 401 as the
- * stack's gateway responses do. With `throttle`, it throttles as the stage and the usage plans
- * do (gateway-throttle.ts), by the API key the authorizer names, before any function runs.
+ * event API Gateway sends, runs the same REQUEST authorizer first and answers 401 for a
+ * refusal and 500 for a failure of the authorizer, as the stack's gateway responses do. With
+ * `throttle`, it throttles as the stage and the usage plans do (gateway-throttle.ts), by the
+ * API key the authorizer names, before any function runs.
  */
 export interface GatewayOptions {
   port: number;
@@ -115,7 +118,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           });
           if (result.context?.tenantId && cacheTtlMs > 0)
             authorizerCache.set(cacheKey, { context: result.context, policy: result, expires: Date.now() + cacheTtlMs });
-        } catch {
+        } catch (err) {
+          // As API Gateway: exactly `Unauthorized` is a 401, any other failure of the authorizer a 500.
+          if ((err as Error).message !== UNAUTHORIZED)
+            return send({
+              statusCode: GATEWAY_FAILURE.status,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(errorBody(GATEWAY_FAILURE.code, GATEWAY_FAILURE.message)),
+            });
           return send({
             statusCode: 401,
             headers: { 'content-type': 'application/json' },

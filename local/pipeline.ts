@@ -2,19 +2,21 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
 import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
-import { FileSecretStore } from '../functions/adapters/local/file-secret-store.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
+import { ListSecretCache } from '../functions/app/list-secrets.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -34,6 +36,7 @@ import { loadCatalog } from '../functions/domain/catalog.js';
 import { hashKey, keyMatches, newCredentials } from '../functions/domain/credentials.js';
 import { newKeyringText } from '../functions/domain/envelope.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
+import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import {
@@ -43,22 +46,24 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import type { EventBus } from '../functions/ports.js';
+import type { BodyStore, EventBus, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
 import { VisibilityRule } from './aws-rules/sqs-visibility.js';
+import { startBodyBucket } from './body-bucket.js';
 import { CallCounter, LocalMetrics } from './call-counter.js';
 import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
-import { Faults, faultyQueue, faultyResumer, faultyStore } from './faults.js';
+import { Faults, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
 import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
+import { LocalSecretsManager } from './secrets-manager-emulator.js';
 import { type SqsEmulator, startSqs } from './sqs-emulator.js';
 import { UsageMeter } from './usage-meter.js';
 import { LocalUsagePlans } from './usage-plans.js';
@@ -67,7 +72,8 @@ import { LocalUsagePlans } from './usage-plans.js';
  * The whole pipeline on one machine: the same handler code as the Lambdas, DynamoDB on
  * dynalite and SQS on fauxqs (both on disk under the data directory, written through, so a
  * `kill -9` loses nothing accepted), and in-process stand-ins for EventBridge (a bus that
- * applies the rule: send to the ingest queue) and Secrets Manager (a file).
+ * applies the rule: send to the ingest queue) and Secrets Manager (a file behind the SDK's own
+ * client, local/secrets-manager-emulator.ts).
  */
 
 export const LOCAL_TABLE = 'webhooks';
@@ -124,11 +130,22 @@ export interface LocalOptions {
   portalLinkTtlSeconds?: number;
   /** How long a portal session lasts, in seconds (WEBHOOKS_PORTAL_SESSION_TTL_SECONDS; 3600). */
   portalSessionTtlSeconds?: number;
+  /**
+   * Where the portal links to the receiver guide, as the construct's `receiverGuideUrl`
+   * (WEBHOOKS_RECEIVER_GUIDE_URL; by default the guide the portal serves, `/portal/receiving-webhooks.md`).
+   */
+  receiverGuideUrl?: string;
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
-   * How long a received batch stays invisible before the queue hands it out again (60 s, as the
-   * stack's sender timeout x 6). Tests shorten it to see batches lost to a crash come back.
+   * The api's per-container cache of listed secrets, as on AWS for per-subscription storage
+   * (functions/app/list-secrets.ts). false: every list reads every secret, as before the cache
+   * (the bench's baseline).
+   */
+  listSecretCache?: boolean;
+  /**
+   * How long a received batch stays invisible before the queue hands it out again
+   * (PROCESSING_VISIBILITY_SECONDS). Tests shorten it to see batches lost to a crash come back.
    */
   processingVisibilitySeconds?: number;
   /**
@@ -159,7 +176,7 @@ export interface LocalOptions {
   resumeRatePerSecond?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
-  /** The sender's, the resumer's and the delivery store's clock (tests move it past long waits). */
+  /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
   clock?: () => Date;
   /**
    * Called as each fan-out and sender invocation starts, with the batch it was given (the
@@ -178,12 +195,16 @@ export interface LocalPipeline {
   endpoints: LocalEndpoints;
   /** AWS API calls our code made, by service and operation. */
   calls: CallCounter;
+  /** The twin's Secrets Manager: its busiest second and its throttles, by call. */
+  secretsManager: Pick<LocalSecretsManager, 'peakPerSecond' | 'throttled'>;
   /** What AWS would bill for, by the unit each service bills in (the benchmark's cost model). */
   usage: UsageMeter;
   /** The bus as producers put events on it (PutEvents), counted and metered like the API's. */
   bus: EventBus;
   metrics: LocalMetrics;
   sqs: SqsEmulator;
+  /** Event bodies too large for the table (fauxqs's S3, bucket LOCAL_BODY_BUCKET). */
+  bodies: BodyStore;
   /** Faults tests inject where AWS could produce them (local/faults.ts): `options.faults`, or the pipeline's own. */
   faults: Faults;
   /** API Gateway's API keys and usage plans as local mode keeps them (the tenant CLI changes them). */
@@ -243,6 +264,14 @@ function portalLifetimesOf(options: LocalOptions): PortalLifetimes {
   }
 }
 
+function receiverGuideUrlOf(options: LocalOptions): string | undefined {
+  try {
+    return validateReceiverGuideUrl(`receiverGuideUrl (${RECEIVER_GUIDE_URL_ENV})`, options.receiverGuideUrl);
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 /** Both limits, checked as the construct checks its props. */
 function throttlesOf(options: LocalOptions): { tenant: ThrottleLimits; stage: ThrottleLimits } {
   try {
@@ -267,6 +296,7 @@ async function startPipeline(
   // A bad setting stops the start before anything runs.
   const portalLifetimes = portalLifetimesOf(options);
   const throttles = throttlesOf(options);
+  const receiverGuideUrl = receiverGuideUrlOf(options);
 
   // What the stack's deploy creates: the default plan, and the shared key in a plan at the stage's limits.
   const usagePlans = new LocalUsagePlans(join(dataDir, USAGE_PLANS_FILE));
@@ -298,6 +328,10 @@ async function startPipeline(
   started.push(() => sqs.stop());
   const calls = new CallCounter();
   const metrics = new LocalMetrics();
+  const bodyBucket = await startBodyBucket(sqs.endpoint, options.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  started.push(() => bodyBucket.stop());
+  calls.instrument('S3', bodyBucket.client);
+  const bodies = bodyBucket.store;
   calls.instrument('DynamoDB', dynamo.client);
   usage.instrumentDynamo(dynamo.client);
   usage.instrumentSqs(sqs.client, 'aws');
@@ -322,8 +356,15 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
-  const secretsManager = calls.secrets(new FileSecretStore(join(dataDir, 'secrets.json')));
-  let secrets = secretsManager;
+  // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
+  // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
+  const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
+  const secretsManagerClient = calls.instrument('SecretsManager', localSecretsManager.client());
+  const secretsManager = new SecretsManagerStore(secretsManagerClient, {
+    budget: new DynamoCallBudget({ doc: dynamo.doc, tableName: LOCAL_TABLE, limits: SECRETS_MANAGER_BUDGETS }),
+  });
+  started.push(async () => secretsManagerClient.destroy());
+  let secrets: SecretStore = secretsManager;
   if (options.secretStorage === 'envelope') {
     // The stack generates this secret at deploy time; locally it is made on first start.
     await secretsManager.get(LOCAL_KEK_NAME).catch(() => secretsManager.create(LOCAL_KEK_NAME, newKeyringText(), {}));
@@ -364,16 +405,19 @@ async function startPipeline(
     secrets,
     bus,
     store,
+    bodies,
     deliveries: deliveryQueue,
     catalog,
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
+    ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
     log,
+    ...(options.clock ? { now: options.clock } : {}),
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
   const observed = <R>(fn: 'fanout' | 'sender', handler: (event: SQSEvent) => Promise<R>) => {
@@ -392,7 +436,7 @@ async function startPipeline(
         'fanout',
         usage.lambda(
           'fanout',
-          faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, metrics, log })),
+          faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, bodies, metrics, log })),
         ),
       ),
       batchSize: FANOUT_BATCH_SIZE,
@@ -407,27 +451,31 @@ async function startPipeline(
         'sender',
         usage.lambda(
           'sender',
-          createSender({
-            secrets,
-            deliveries: faultyQueue(deliveryQueue, faults),
-            store: faultyStore(store, faults),
-            client,
-            schedule,
-            attemptTimeoutMs,
-            ...(options.parking === false
-              ? {}
-              : {
-                  parking: {
-                    lots: parkingStore,
-                    gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
-                    dueBucketSeconds,
-                    ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
-                  },
-                }),
-            metrics,
-            log,
-            ...(options.clock ? { now: options.clock } : {}),
-          }),
+          faults.wrapHandler(
+            'sender',
+            createSender({
+              secrets,
+              deliveries: faultyQueue(deliveryQueue, faults),
+              store: faultyStore(store, faults),
+              bodies,
+              client,
+              schedule,
+              attemptTimeoutMs,
+              ...(options.parking === false
+                ? {}
+                : {
+                    parking: {
+                      lots: parkingStore,
+                      gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                      dueBucketSeconds,
+                      ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                    },
+                  }),
+              metrics,
+              log,
+              ...(options.clock ? { now: options.clock } : {}),
+            }),
+          ),
         ),
       ),
       batchSize: SENDER_BATCH_SIZE,
@@ -463,12 +511,15 @@ async function startPipeline(
       () => undefined,
     ),
   );
-  const portalAssets = createPortalAssets(await buildPortal());
+  const portalAssets = createPortalAssets(await buildPortal(), { receiverGuideUrl });
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
     api: usage.lambda('api', api),
-    authorizer: usage.lambda('authorizer', createAuthorizer(tenants, portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY })),
+    authorizer: usage.lambda(
+      'authorizer',
+      createAuthorizer(faultyTenants(tenants, faults), portal, { sharedThrottleKey: LOCAL_SHARED_THROTTLE_KEY, metrics, log }),
+    ),
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
@@ -516,10 +567,12 @@ async function startPipeline(
     tenantId,
     endpoints,
     calls,
+    secretsManager: localSecretsManager,
     usage,
     bus,
     metrics,
     sqs,
+    bodies,
     faults,
     visibilityRule,
     resumeNow: () => resumes.runNow(),

@@ -1,5 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { chunkByCountAndBytes, LAMBDA_SYNC_PAYLOAD_BYTES, utf8Bytes } from '../functions/domain/aws-limits.js';
 import type { Faults } from './faults.js';
 import { LOCAL_REGION } from './local-aws.js';
 import type { QueueRef } from './sqs-emulator.js';
@@ -8,7 +9,7 @@ import type { QueueRef } from './sqs-emulator.js';
  * What Lambda's SQS event source mapping does, for local mode: long-poll a queue, hand
  * batches of up to ten records in the SQS event shape to a handler, delete what succeeded
  * and leave the items named in `batchItemFailures` for SQS to make visible again. As on
- * Lambda, an invocation that throws, times out or is throttled returns EVERY message of its
+ * Lambda, a batch goes in invocations of at most 6 MB, and an invocation that throws, times out or is throttled returns EVERY message of its
  * batch (each becomes visible when its visibility timeout ends, with a higher receive count),
  * and so does a response naming an item that is not in the batch.
  */
@@ -33,6 +34,22 @@ export interface PollerOptions {
   /** `throttle` and `invocation-timeout` faults, for tests. */
   faults?: Faults;
   onError?: (err: Error) => void;
+}
+
+/**
+ * The records of one receive as the invocations an event source mapping makes of them: "all of
+ * the records in the batch ... up to the payload limit for synchronous invocation (6 MB)"
+ * (LAMBDA_SYNC_PAYLOAD_BYTES), counted as the event's JSON. Ten 1 MiB messages are two invocations.
+ */
+export function byInvocationPayload(records: readonly SQSRecord[], maxBytes = LAMBDA_SYNC_PAYLOAD_BYTES): SQSRecord[][] {
+  const { batches, oversized } = chunkByCountAndBytes(
+    records,
+    (r) => utf8Bytes(JSON.stringify(r)) + 1,
+    Number.POSITIVE_INFINITY,
+    maxBytes - utf8Bytes('{"Records":[]}'),
+  );
+  // One record larger than an invocation cannot be: SQS's 1 MiB message limit keeps any from it.
+  return [...batches, ...oversized.map((r) => [r])];
 }
 
 export interface Poller {
@@ -98,6 +115,36 @@ export function startPoller(options: PollerOptions): Poller {
     }
   }
 
+  async function handleBatch(records: SQSRecord[]): Promise<void> {
+    let failed: Set<string>;
+    if (options.faults?.take('throttle')) {
+      // Lambda refused the invocation: the records stay in flight until their timeout ends.
+      options.onError?.(new Error('invocation throttled (injected)'));
+      return;
+    }
+    try {
+      const response = await invoke({ Records: records });
+      if (options.faults?.take('invocation-timeout')) throw new Error('invocation timed out (injected)');
+      const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+      // Lambda takes an unknown or empty identifier for a failure of the whole batch.
+      if (ids.some((id) => !id || !records.some((r) => r.messageId === id)))
+        throw new Error('batchItemFailures names an item not in the batch');
+      failed = new Set(ids);
+    } catch (err) {
+      options.onError?.(err as Error);
+      return;
+    }
+    const done = records.filter((r) => !failed.has(r.messageId));
+    for (let i = 0; i < done.length; i += 10) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: done.slice(i, i + 10).map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+    }
+  }
+
   const base = options.concurrency ?? 1;
   const max = Math.max(base, options.maxConcurrency ?? base);
   let active = 0;
@@ -137,33 +184,8 @@ export function startPoller(options: PollerOptions): Poller {
           eventSourceARN: queue.arn,
           awsRegion: LOCAL_REGION,
         }));
-        let failed: Set<string>;
-        if (options.faults?.take('throttle')) {
-          // Lambda refused the invocation: the records stay in flight until their timeout ends.
-          options.onError?.(new Error('invocation throttled (injected)'));
-          continue;
-        }
-        try {
-          const response = await invoke({ Records: records });
-          if (options.faults?.take('invocation-timeout')) throw new Error('invocation timed out (injected)');
-          const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
-          // Lambda takes an unknown or empty identifier for a failure of the whole batch.
-          if (ids.some((id) => !id || !records.some((r) => r.messageId === id)))
-            throw new Error('batchItemFailures names an item not in the batch');
-          failed = new Set(ids);
-        } catch (err) {
-          options.onError?.(err as Error);
-          continue;
-        }
-        const done = records.filter((r) => !failed.has(r.messageId));
-        for (let i = 0; i < done.length; i += 10) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queue.url,
-              Entries: done.slice(i, i + 10).map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
-            }),
-          );
-        }
+        // A batch goes to the function in invocations of at most 6 MB, as the mapping sends them.
+        for (const batch of byInvocationPayload(records)) await handleBatch(batch);
       } catch (err) {
         if (!running) return;
         options.onError?.(err as Error);

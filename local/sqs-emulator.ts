@@ -47,12 +47,18 @@ export interface PeekedMessage {
   body: string;
   /** When it was first sent (epoch ms): what its retention counts from. */
   sentTimestamp: number;
+  /** Times it has been received (SQS's ApproximateReceiveCount). */
+  receiveCount: number;
   groupId?: string;
   state: 'ready' | 'delayed' | 'inflight';
 }
 
 export const INGEST_MAX_RECEIVES = 5;
-/** Visibility while a batch is being handled, as the stack's sender timeout x 6 would be. */
+/**
+ * Visibility while a batch is being handled. The stack's is six times its functions' timeout
+ * (lib/constructs/delivery-queues.ts, event-ingest.ts); a minute here, so a batch a crash cut
+ * off comes back soon.
+ */
 export const PROCESSING_VISIBILITY_SECONDS = 60;
 const DLQ_RETENTION_SECONDS = String(14 * 24 * 60 * 60);
 
@@ -117,11 +123,12 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       peek(q) {
         const state = server.inspectQueue(q.name);
         if (!state) throw new Error(`no queue ${q.name}`);
-        type Raw = { messageId: string; body: string; sentTimestamp: number; messageGroupId?: string };
+        type Raw = { messageId: string; body: string; sentTimestamp: number; approximateReceiveCount: number; messageGroupId?: string };
         const of = (m: Raw, s: PeekedMessage['state']): PeekedMessage => ({
           messageId: m.messageId,
           body: m.body,
           sentTimestamp: m.sentTimestamp,
+          receiveCount: m.approximateReceiveCount,
           ...(m.messageGroupId ? { groupId: m.messageGroupId } : {}),
           state: s,
         });

@@ -1,4 +1,5 @@
 import type { IssuedLink } from '../functions/app/portal-access.js';
+import { RECEIVER_GUIDE_URL_ENV } from '../functions/domain/portal.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
 import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
@@ -51,6 +52,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
       : {}),
     ...(env[PORTAL_LINK_TTL_ENV] ? { portalLinkTtlSeconds: Number(env[PORTAL_LINK_TTL_ENV]) } : {}),
     ...(env[PORTAL_SESSION_TTL_ENV] ? { portalSessionTtlSeconds: Number(env[PORTAL_SESSION_TTL_ENV]) } : {}),
+    ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
-import type { DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { ListSecretCache } from './list-secrets.js';
 import type { PortalLifetimes } from './portal-access.js';
 import type { Route } from './route-table.js';
 import type { SubscriptionService } from './subscriptions.js';
@@ -11,6 +12,8 @@ export interface ApiDeps {
   secrets: SecretStore;
   bus: EventBus;
   store: DeliveryStore;
+  /** Bodies too large for the table's items (ports.ts); every real wiring passes one. */
+  bodies?: BodyStore;
   /** The delivery queue: manual retries and test events skip fan-out. */
   deliveries: Queue;
   catalog: Catalog;
@@ -20,6 +23,12 @@ export interface ApiDeps {
   rotationOverlapSeconds?: number;
   /** Live subscriptions a tenant may have; DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT unless configured. */
   maxSubscriptionsPerTenant?: number;
+  /**
+   * Lists' signing secrets kept per container (functions/app/list-secrets.ts): given for
+   * per-subscription storage, whose BatchGetSecretValue has a small account-wide quota; envelope
+   * storage reads its sealed secrets from DynamoDB and needs none.
+   */
+  listSecretCache?: ListSecretCache;
   /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */

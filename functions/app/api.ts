@@ -72,6 +72,7 @@ export function createApi(
     policy: deps.policy,
     secretNamePrefix: deps.secretNamePrefix,
     maxPerTenant: deps.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
+    ...(deps.listSecretCache ? { listSecrets: deps.listSecretCache } : {}),
     now,
   });
   const ctx: ApiContext = { deps, service, now, rotationOverlapSeconds: deps.rotationOverlapSeconds ?? 24 * 60 * 60, routes };

@@ -2,7 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { keyMatches } from '../domain/credentials.js';
 import type { Tenant } from '../domain/model.js';
 import { PORTAL_IDENTITY } from '../domain/portal.js';
-import type { PortalSessionStore, TenantRepository } from '../ports.js';
+import type { Metrics, PortalSessionStore, TenantRepository } from '../ports.js';
 import { headerValue } from './header-value.js';
 import { findPortalSession, PORTAL_SCOPE_CONTEXT, portalScope } from './portal-access.js';
 import { PORTAL_ROUTES_KEYED } from './portal-route-keys.js';
@@ -12,6 +12,38 @@ import { PORTAL_ROUTES_KEYED } from './portal-route-keys.js';
  * handlers would more than double this function's bundle and cold start; both read the same keys.
  */
 const PORTAL_SCOPE = portalScope(PORTAL_ROUTES_KEYED);
+
+/** API Gateway turns exactly this error message into a 401 (our UNAUTHORIZED gateway response); any other error is a 500. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+/**
+ * Credentials that are missing, wrong, revoked, or a portal session that ended: a 401, never a
+ * failure. Its name stays `Error`, so Lambda reports it to API Gateway as before.
+ */
+class Refusal extends Error {
+  constructor() {
+    super(UNAUTHORIZED);
+  }
+}
+
+/**
+ * Time left before the function's timeout for counting and logging a read that has not
+ * answered: past it the authorizer fails on its own, so a hung read is a failure it reports
+ * (`AuthorizerFailed`) rather than a timeout only Lambda sees.
+ */
+export const DEADLINE_MARGIN_MS = 1_000;
+
+export class AuthorizerDeadlineError extends Error {
+  override name = 'AuthorizerDeadlineError';
+  constructor(ms: number) {
+    super(`the credentials were not read within ${ms} ms`);
+  }
+}
+
+/** What the authorizer reads of Lambda's context (API Gateway's local stand-in passes none). */
+export interface DeadlineContext {
+  getRemainingTimeInMillis(): number;
+}
 
 /** Null for missing, unknown, wrong or revoked credentials alike: callers learn nothing more. */
 export async function authenticate(
@@ -39,6 +71,14 @@ export interface AuthorizerOptions {
    * Without it such tenants get no `usageIdentifierKey`, which API Gateway refuses.
    */
   sharedThrottleKey?: string;
+  /**
+   * Where each answer that is not an Allow is counted: `AuthorizerRefused` (a 401) or
+   * `AuthorizerFailed` (a read that failed or outlasted the deadline, a bug: a 500). Lambda's
+   * own Errors metric counts both, since a 401 is a thrown error too; the AuthorizerErrors
+   * alarm watches `AuthorizerFailed` alone.
+   */
+  metrics?: Pick<Metrics, 'count'>;
+  log?: (level: 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
 /**
@@ -58,13 +98,13 @@ export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessi
     const key = own ?? options.sharedThrottleKey;
     return key ? { usageIdentifierKey: key } : {};
   };
-  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+  const decide = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const identity = headerValue(event.headers, 'Identity');
     const authorization = headerValue(event.headers, 'Authorization');
     const [arnPrefix, stage] = splitMethodArn(event.methodArn);
     if (identity === PORTAL_IDENTITY && portal) {
       const session = authorization && authorization.length <= 500 ? await findPortalSession(portal, authorization, now()) : undefined;
-      if (!session) throw new Error('Unauthorized');
+      if (!session) throw new Refusal();
       return {
         principalId: session.tenantId,
         policyDocument: {
@@ -82,8 +122,7 @@ export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessi
       };
     }
     const tenant = await authenticate(tenants, identity, authorization);
-    // API Gateway turns exactly this error message into a 401 (our UNAUTHORIZED gateway response).
-    if (!tenant) throw new Error('Unauthorized');
+    if (!tenant) throw new Refusal();
     const ownKey = tenant.throttleKey?.value;
     return {
       principalId: tenant.tenantId,
@@ -96,6 +135,35 @@ export function createAuthorizer(tenants: TenantRepository, portal?: PortalSessi
       ...usageKey(ownKey),
     };
   };
+  return async (event: APIGatewayRequestAuthorizerEvent, context?: DeadlineContext): Promise<APIGatewayAuthorizerResult> => {
+    try {
+      return await withinDeadline(decide(event), context && context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS);
+    } catch (err) {
+      if (err instanceof Refusal) {
+        options.metrics?.count('AuthorizerRefused');
+      } else {
+        options.metrics?.count('AuthorizerFailed');
+        options.log?.('error', 'authorizer failed', { errorName: (err as Error).name, error: (err as Error).message });
+      }
+      throw err;
+    }
+  };
+}
+
+/** `work`, or an AuthorizerDeadlineError once `ms` have passed (no deadline without a context). */
+async function withinDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AuthorizerDeadlineError(ms)), Math.max(0, ms));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> [`arn:...:apiId`, `stage`]. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { contentOf, deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
 import { ApiError, notFound, validationError } from '../domain/errors.js';
 import { messageGroupOf } from '../domain/message-group.js';
@@ -106,9 +106,13 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       const s = await subscriptionOf(ctx, tenantId, params.id!);
       mustBeEnabled(s);
       const d = await deliveryOf(ctx, tenantId, s.id, params.delivery_id!);
-      const event =
-        eventOfRecord(d) ?? (await deps.store.getEvents([{ tenantId, eventId: d.eventId }])).get(storeKey(tenantId, d.eventId))?.event;
-      if (!event) throw new ApiError(410, 'event_expired', `Event ${d.eventId} is past its retention period and can no longer be sent`);
+      const inRecord = eventOfRecord(d);
+      const stored = inRecord
+        ? { event: inRecord }
+        : (await deps.store.getEvents([{ tenantId, eventId: d.eventId }])).get(storeKey(tenantId, d.eventId));
+      const event = stored?.event;
+      if (!stored || !event)
+        throw new ApiError(410, 'event_expired', `Event ${d.eventId} is past its retention period and can no longer be sent`);
       // A new generation: the sender will not take the retry for a duplicate of a delivered message.
       const retried: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: ctx.now().toISOString() };
       delete retried.nextAttemptTime;
@@ -117,7 +121,7 @@ export const DELIVERY_ROUTES: ApiRoute[] = [
       delete retried.park;
       delete retried.carrier;
       await deps.store.write({ deliveries: [retried] });
-      const message = deliveryMessage(tenantId, s.id, event, d.createdTime, retried.generation);
+      const message = deliveryMessage(tenantId, s.id, event, d.createdTime, retried.generation, contentOf(stored));
       try {
         await deps.deliveries.sendAll([
           { id: message.deliveryId, body: encodeDeliveryMessage(message), groupId: messageGroupOf(tenantId) },

@@ -1,11 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { eventBytes, fitsBusInline, MAX_EVENT_BYTES } from '../domain/bus-entry.js';
+import { utf8Bytes } from '../domain/aws-limits.js';
+import { bodyGoesBeside, fitsBusInline, MAX_EVENT_BYTES } from '../domain/bus-entry.js';
+import { bodyKeyFor } from '../domain/delivery-message.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { WebhookEvent } from '../domain/model.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { PublishEvent } from '../domain/requests.js';
 import { EventTypeList, PublishedEvent } from '../domain/response-schemas.js';
+import { serializeEvent } from '../domain/webhook-body.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { header, json } from './http.js';
 import { portalRouteKey } from './portal-route-keys.js';
@@ -90,13 +93,21 @@ export const EVENT_ROUTES: ApiRoute[] = [
         data: body.data,
       };
       // What can never be delivered is refused now, not accepted and dropped later.
-      const size = eventBytes(published);
+      const delivered = serializeEvent(published);
+      const size = utf8Bytes(delivered);
       if (size > MAX_EVENT_BYTES)
         throw new ApiError(413, 'payload_too_large', `The event is ${size} bytes as delivered; the limit is ${MAX_EVENT_BYTES} bytes`);
       // Too large for a PutEvents entry: stored first (as a claim), and only a reference goes on the bus.
       const stored = !fitsBusInline(tenantId, published);
       if (clientId || stored) {
-        const replay = await claimOrReplay(ctx, tenantId, published);
+        // Too large for the claim's item: the body goes beside the table first, the item keeps its key.
+        let bodyKey: string | undefined;
+        if (bodyGoesBeside(size)) {
+          if (!deps.bodies) throw new Error('no body store: events over the table item limit cannot be stored');
+          bodyKey = bodyKeyFor(tenantId, published.id, delivered);
+          await deps.bodies.put(bodyKey, delivered);
+        }
+        const replay = await claimOrReplay(ctx, tenantId, published, bodyKey);
         if (replay) return json(202, { id: replay.id, type: replay.type, timestamp: replay.timestamp });
       }
       await deps.bus.publish(tenantId, published, { stored });
@@ -107,9 +118,21 @@ export const EVENT_ROUTES: ApiRoute[] = [
 ];
 
 /** Undefined when this request claimed the id; otherwise the event to answer with. */
-async function claimOrReplay({ deps, now }: ApiContext, tenantId: string, event: WebhookEvent): Promise<WebhookEvent | undefined> {
+async function claimOrReplay(
+  { deps, now }: ApiContext,
+  tenantId: string,
+  event: WebhookEvent,
+  bodyKey: string | undefined,
+): Promise<WebhookEvent | undefined> {
   const digest = payloadDigest(event.type, event.data);
-  const claim = await deps.store.claimEvent({ tenantId, event, storedTime: event.timestamp, payloadHash: digest, published: false });
+  const claim = await deps.store.claimEvent({
+    tenantId,
+    event,
+    storedTime: event.timestamp,
+    payloadHash: digest,
+    published: false,
+    ...(bodyKey ? { bodyKey } : {}),
+  });
   if (claim.claimed) return undefined;
   const existing = claim.existing;
   if (existing.payloadHash && existing.payloadHash !== digest) {
@@ -120,7 +143,8 @@ async function claimOrReplay({ deps, now }: ApiContext, tenantId: string, event:
   if (now().getTime() - Date.parse(existing.storedTime) < IN_PROGRESS_WINDOW_MS) {
     throw new ApiError(409, 'idempotency_in_progress', `Event ${event.id} is being published by another request; retry in a few seconds`);
   }
-  await deps.bus.publish(tenantId, existing.event, { stored: !fitsBusInline(tenantId, existing.event) });
+  // A body kept beside the table is not in `existing.event`: only the reference can go on the bus.
+  await deps.bus.publish(tenantId, existing.event, { stored: existing.bodyKey !== undefined || !fitsBusInline(tenantId, existing.event) });
   await deps.store.markPublished(tenantId, existing.event.id);
   return existing.event;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { utf8Bytes } from '../domain/aws-limits.js';
+import { bodyGoesBeside } from '../domain/bus-entry.js';
 import { deliveryIdFor } from '../domain/delivery-id.js';
-import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { bodyKeyFor, deliveryMessage, encodeDeliveryMessage, type MessageContent } from '../domain/delivery-message.js';
 import { eventGoesInRecord } from '../domain/delivery-record.js';
 import { anyFilterMatches } from '../domain/event-matching.js';
 import {
@@ -23,6 +24,7 @@ import { payloadDigest } from '../domain/payload-digest.js';
 import { serializeEvent } from '../domain/webhook-body.js';
 import {
   type BatchQueue,
+  type BodyStore,
   type DeliveryStore,
   type Metrics,
   NO_METRICS,
@@ -70,6 +72,8 @@ export interface FanoutDeps {
   /** The ingest queue itself: continuations go there. */
   ingest: BatchQueue;
   store: DeliveryStore;
+  /** Bodies too large for the table's items (ports.ts); every real wiring passes one. */
+  bodies?: BodyStore;
   metrics?: Metrics;
   now?: () => Date;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
@@ -367,7 +371,7 @@ export function createFanout(deps: FanoutDeps) {
       prior: StoredEvent | undefined,
       inRecord: boolean,
     ): Promise<PageWork> {
-      const body = w.body ?? serializeEvent(event);
+      const content = await contentFor(w, event, prior);
       // Every message names its tenant, so the fair queue can keep a noisy tenant from delaying the others.
       const groupId = messageGroupOf(w.tenantId);
       const matching = (s: Subscription) => matches(s, event);
@@ -385,7 +389,7 @@ export function createFanout(deps: FanoutDeps) {
         for (let i = 0; i < page.items.length; i++) {
           const s = page.items[i]!;
           if (matching(s)) {
-            const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, body);
+            const m = deliveryMessage(w.tenantId, s.id, event, createdTime, 0, content);
             if (inRecord) m.eventInRecord = true;
             const message = { id: m.deliveryId, body: encodeDeliveryMessage(m), groupId };
             const size = utf8Bytes(message.body);
@@ -414,12 +418,13 @@ export function createFanout(deps: FanoutDeps) {
         after = page.nextCursor;
       }
 
-      const base = {
+      const base: StoredEvent = {
         tenantId: w.tenantId,
         event,
         storedTime: w.position.page > 0 && prior ? prior.storedTime : createdTime,
         payloadHash: prior?.payloadHash ?? payloadDigest(event.type, event.data),
         published: true,
+        ...(typeof content === 'string' ? {} : { bodyKey: content.bodyKey }),
       };
       const by = w.identities[0]!;
       const page = { work: w, event, messages, subscriptionIds };
@@ -437,6 +442,21 @@ export function createFanout(deps: FanoutDeps) {
       // one the table does not hold yet is stored first.
       if (prior) return { ...page, continuation: from };
       return { ...page, stored: { ...base, fanout: { ...from, by } }, continuation: from };
+    }
+
+    /**
+     * What the event's messages carry: its body, or for a body too large for the event's item, the
+     * key it is kept under beside the table, put there before any message names it (the API put
+     * those it stored; a repeated put after a crash writes the same object).
+     */
+    async function contentFor(w: EventWork, event: WebhookEvent, prior: StoredEvent | undefined): Promise<MessageContent> {
+      if (prior?.bodyKey) return { bodyKey: prior.bodyKey };
+      const body = w.body ?? serializeEvent(event);
+      if (!bodyGoesBeside(utf8Bytes(body))) return body;
+      if (!deps.bodies) throw new Error('no body store: an event over the table item limit cannot be fanned out');
+      const bodyKey = bodyKeyFor(w.tenantId, event.id, body);
+      await deps.bodies.put(bodyKey, body);
+      return { bodyKey };
     }
 
     // One batched write, with one history index item per subscription listing what this page sent

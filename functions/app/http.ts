@@ -9,7 +9,11 @@ export { headerValue };
 
 /** Request plumbing shared by every route: JSON in and out, errors as `{"error": {...}}`. */
 
-export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * 1 MiB, the largest event the pipeline carries (bus-entry.ts, MAX_EVENT_BYTES), since SQS,
+ * EventBridge and asynchronous Lambda take 1 MB (2026-01-29). API Gateway itself takes 10 MB.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
@@ -24,7 +28,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
 }
 
 export function errorResponse(err: ApiError): APIGatewayProxyResult {
-  return json(err.statusCode, errorBody(err.code, err.message, err.details));
+  return json(err.statusCode, errorBody(err.code, err.message, err.details), err.headers);
 }
 
 /** `application/json`, `application/<anything>+json`, with or without parameters such as charset. */
@@ -41,11 +45,7 @@ export function readJsonBody(event: APIGatewayProxyEvent): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
-    throw new ApiError(
-      413,
-      'payload_too_large',
-      `The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
-    );
+    throw new ApiError(413, 'payload_too_large', `The request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
   }
   const contentType = header(event, 'Content-Type');
   if (contentType !== undefined && contentType.trim() !== '' && !isJsonMediaType(contentType)) {

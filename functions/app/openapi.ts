@@ -8,7 +8,9 @@ import {
 import { z as zod } from 'zod';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
+import { budgetSpent } from '../domain/errors.js';
 import { ErrorBody } from '../domain/response-schemas.js';
+import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED, rotationTooSoon } from '../domain/secret-set.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
 import { MAX_BODY_BYTES } from './http.js';
 import type { ErrorName, Route } from './route-table.js';
@@ -62,15 +64,45 @@ const ERROR_RESPONSES = {
   ],
   PayloadTooLarge: [
     'payload_too_large',
-    `The body is larger than ${MAX_BODY_BYTES / 1024} KB, or (publishing) the event as delivered is larger than ${MAX_EVENT_BYTES} bytes`,
-    `The request body is 300000 bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`,
+    `The body is larger than ${MAX_BODY_BYTES} bytes (1 MiB), or (publishing) the event as delivered is larger than ${MAX_EVENT_BYTES} bytes`,
+    `The request body is ${MAX_BODY_BYTES + 1} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`,
   ],
   UnsupportedMediaType: [
     'unsupported_media_type',
     'The body was sent with a content type other than JSON (a body with no content type is read as JSON)',
     'The request body must be JSON, sent with Content-Type: application/json; it was sent as text/plain',
   ],
-} as const satisfies Record<ErrorName, readonly [string, string, string, ...unknown[]]>;
+} as const satisfies Record<Exclude<ErrorName, RetryableName>, readonly [string, string, string, ...unknown[]]>;
+
+/**
+ * Route-specific answers with Retry-After. Each names its status's generic cause too (the
+ * throttling below answers on every route), as an OpenAPI route holds one answer per status.
+ */
+const ROTATION_EXAMPLE = rotationTooSoon(
+  '487a7f29-7b80-467d-b20d-7b60c3a14cf0',
+  '2026-12-01T10:00:00.000Z',
+  new Date('2026-12-01T10:04:00.000Z'),
+);
+const RETRYABLE_RESPONSES = {
+  RotationRateLimited: {
+    status: 429,
+    code: ROTATION_RATE_LIMITED,
+    message: ROTATION_EXAMPLE.message,
+    retryAfterExample: Number(ROTATION_EXAMPLE.headers!['Retry-After']),
+    description: `\`${ROTATION_RATE_LIMITED}\`: the secret was rotated less than ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes ago (at most one rotation per subscription per ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes: each is a new Secrets Manager version, which AWS advises making no more often); Retry-After is the seconds until the next rotation is allowed, at most ${MIN_SECONDS_BETWEEN_ROTATIONS}. Or \`rate_limited\`: the tenant's own request rate or the stage's. Nothing was done`,
+    retryAfterMaximum: MIN_SECONDS_BETWEEN_ROTATIONS,
+  },
+  SecretsBusy: {
+    ...THROTTLE_ERRORS.keyUnavailable,
+    message: budgetSpent('SecretsManager.BatchGetSecretValue').message,
+    description:
+      "`temporarily_unavailable`: Secrets Manager's request quota for the whole account is spent for this second (signing secrets are read and written there), or the tenant's throttling is being changed. Nothing was done; retry after Retry-After seconds",
+    retryAfterMaximum: undefined,
+    retryAfterExample: RETRY_AFTER_SECONDS,
+  },
+} as const;
+type RetryableName = keyof typeof RETRYABLE_RESPONSES;
+
 const STATUS_OF: Record<ErrorName, string> = {
   ValidationFailed: '400',
   Unauthorized: '401',
@@ -79,6 +111,8 @@ const STATUS_OF: Record<ErrorName, string> = {
   Conflict: '409',
   PayloadTooLarge: '413',
   UnsupportedMediaType: '415',
+  RotationRateLimited: String(RETRYABLE_RESPONSES.RotationRateLimited.status),
+  SecretsBusy: String(RETRYABLE_RESPONSES.SecretsBusy.status),
 };
 
 /**
@@ -116,7 +150,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) registry.registerComponent('securitySchemes', name, { ...scheme });
   for (const [name, [code, description, message, details]] of Object.entries(ERROR_RESPONSES) as [
-    ErrorName,
+    Exclude<ErrorName, RetryableName>,
     readonly [string, string, string, unknown?],
   ][]) {
     registry.registerComponent('responses', name, {
@@ -127,6 +161,20 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
           example: { error: { code, message, ...(details ? { details } : {}) } },
         },
       },
+    });
+  }
+
+  for (const [name, { code, message, description, retryAfterMaximum, retryAfterExample }] of Object.entries(RETRYABLE_RESPONSES)) {
+    const { schema, ...header } = RETRY_AFTER_HEADER['Retry-After'];
+    registry.registerComponent('responses', name, {
+      description,
+      headers: {
+        'Retry-After': {
+          ...header,
+          schema: { ...schema, example: retryAfterExample, ...(retryAfterMaximum ? { maximum: retryAfterMaximum } : {}) },
+        },
+      },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code, message } } } },
     });
   }
 
@@ -261,10 +309,11 @@ function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog): RouteConfig {
     ...(Object.keys(request).length ? { request } : {}),
     responses: {
       [r.response.status]: response,
-      ...Object.fromEntries(r.errors.map((e) => [STATUS_OF[e], errorRef(e)])),
       [String(THROTTLE_RESPONSES.RateLimited.status)]: errorRef('RateLimited'),
       // Only authorized routes carry a throttling key (public ones meet the stage's limit alone).
       ...(r.public ? {} : { [String(THROTTLE_RESPONSES.TemporarilyUnavailable.status)]: errorRef('TemporarilyUnavailable') }),
+      // After the generic ones: a route's own answer for a status replaces the generic one.
+      ...Object.fromEntries(r.errors.map((e) => [STATUS_OF[e], errorRef(e)])),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { RECEIVER_GUIDE_FILE } from '../domain/portal.js';
 
 /**
  * Serves the portal's files (index.html, app.js, app.css) with the headers that make the page
@@ -21,6 +22,8 @@ const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  // The receiver guide (Markdown): plain text, which every browser shows rather than downloads.
+  md: 'text/plain; charset=utf-8',
 };
 
 const SECURITY_HEADERS = {
@@ -44,19 +47,34 @@ export function pathPrefixOf(event: APIGatewayProxyEvent): string {
 
 /** Where index.html names its script and style: `{{base}}app.js`. */
 const BASE_MARK = '{{base}}';
+/** Where index.html says where the receiver guide is (a meta tag the page reads). */
+const GUIDE_MARK = '{{receiverGuide}}';
+
+const attributeValue = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+export interface PortalAssetOptions {
+  /** Where the page's links to the receiver guide point. @default the guide served beside the page */
+  receiverGuideUrl?: string;
+}
 
 /**
  * `/portal` and `/portal/` both answer the page, which names its files by absolute path, so it
  * works whether or not the gateway keeps the trailing slash and needs no redirect.
  */
-export function createPortalAssets(files: Record<string, string>) {
+export function createPortalAssets(files: Record<string, string>, options: PortalAssetOptions = {}) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const path = event.path.replace(/^\/portal/, '');
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD')
       return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'Method not allowed' };
     const name = path === '' || path === '/' ? 'index.html' : path.slice(1);
     let body = Object.hasOwn(files, name) ? files[name] : undefined;
-    if (name === 'index.html' && body !== undefined) body = body.replaceAll(BASE_MARK, `${pathPrefixOf(event)}/portal/`);
+    if (name === 'index.html' && body !== undefined) {
+      const base = `${pathPrefixOf(event)}/portal/`;
+      body = body
+        .replaceAll(BASE_MARK, base)
+        .replaceAll(GUIDE_MARK, attributeValue(options.receiverGuideUrl ?? `${base}${RECEIVER_GUIDE_FILE}`));
+    }
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
     if (body === undefined || !type)
       return { statusCode: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };

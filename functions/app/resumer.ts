@@ -1,7 +1,7 @@
-import { deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
+import { contentOf, deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
 import { messageGroupOf } from '../domain/message-group.js';
-import type { Delivery, WebhookEvent } from '../domain/model.js';
+import type { Delivery } from '../domain/model.js';
 import {
   DEFAULT_DUE_BUCKET_SECONDS,
   DEFAULT_RESUME_RATE_PER_SECOND,
@@ -12,6 +12,7 @@ import {
   type Lot,
   type LotEntry,
   lastEndedBucket,
+  probeStart,
   type ResumeKind,
 } from '../domain/parking.js';
 import { type DeliveryStore, type DueCursor, type Metrics, NO_METRICS, type ParkingIndex, type Queue, storeKey } from '../ports.js';
@@ -100,12 +101,13 @@ export function createResumer(deps: ResumerDeps) {
     const messages: { id: string; body: string; groupId: string; delaySeconds?: number }[] = [];
     const gone: Delivery[] = [];
     for (const d of live) {
-      const event: WebhookEvent | undefined = eventOfRecord(d) ?? events.get(storeKey(d.tenantId, d.eventId))?.event;
-      if (!event) {
+      const inRecord = eventOfRecord(d);
+      const stored = inRecord ? { event: inRecord } : events.get(storeKey(d.tenantId, d.eventId));
+      if (!stored) {
         gone.push(d);
         continue;
       }
-      const m = deliveryMessage(d.tenantId, d.subscriptionId, event, d.createdTime, d.generation);
+      const m = deliveryMessage(d.tenantId, d.subscriptionId, stored.event, d.createdTime, d.generation, contentOf(stored));
       m.deliveryId = d.id;
       if (d.legacyListing) delete m.listed;
       if (d.eventBody !== undefined) m.eventInRecord = true;
@@ -166,7 +168,9 @@ export function createResumer(deps: ResumerDeps) {
     if (!lot || Date.parse(lot.wakeTime) > at) return [0, 0];
     const detail = { tenantId, subscriptionId, state: lot.state };
     if (lot.state === 'open') {
-      let after = lot.drainedTo;
+      // Entries sort by deadline: those long past it are dead letters by now (parking.ts, probeStart).
+      const from = probeStart(at, lot.drainedTo);
+      let after = from;
       for (let scans = 0; scans < 4; scans++) {
         const { entries, examined } = await liveEntries(lot, after, PROBE_SCAN);
         const probe = entries[0];
@@ -177,7 +181,7 @@ export function createResumer(deps: ResumerDeps) {
           if (!(await deps.parking.saveLot(next, lot))) return [0, 0];
           await resume([{ tenantId, deliveryId: probe.deliveryId, token: probe.token }], 'probe');
           metrics.count('LotProbes');
-          const held = await deps.parking.countLotEntries(tenantId, subscriptionId, after, COUNT_MAX);
+          const held = await deps.parking.countLotEntries(tenantId, subscriptionId, from, COUNT_MAX);
           const oldest = (await deps.store.getDeliveries([{ tenantId, deliveryId: probe.deliveryId }])).get(
             storeKey(tenantId, probe.deliveryId),
           )?.createdTime;
@@ -245,12 +249,14 @@ export function createResumer(deps: ResumerDeps) {
             }
             const page = await deps.parking.dueIn(bucket, shard, start);
             const refs = page.entries.flatMap((e) => (e.kind === 'delivery' ? [e] : []));
-            report.resumed += await resume(refs, 'due');
+            // Shards run concurrently: a count is added once its await is over (`x += await y` would read x before).
+            const resumed = await resume(refs, 'due');
+            report.resumed += resumed;
             for (const e of page.entries) {
               if (e.kind !== 'lot') continue;
               report.lots++;
-              const [resumed, probes] = await wakeLot(e.tenantId, e.subscriptionId, stats);
-              report.resumed += resumed;
+              const [fromLot, probes] = await wakeLot(e.tenantId, e.subscriptionId, stats);
+              report.resumed += fromLot;
               report.probes += probes;
             }
             if (!page.next) {

@@ -20,7 +20,11 @@ export type ErrorName =
   | 'NotFound'
   | 'Conflict'
   | 'PayloadTooLarge'
-  | 'UnsupportedMediaType';
+  | 'UnsupportedMediaType'
+  /** The rotation limit's 429; on the rotation route it replaces the generic 429 of every route. */
+  | 'RotationRateLimited'
+  /** A 503 of Secrets Manager's account-wide quotas; it replaces the generic 503 of the routes that list it. */
+  | 'SecretsBusy';
 
 /** What a handler gets: the raw event, the decoded and checked path parameters, the parsed body. */
 export interface ApiRequest<Body = undefined> {

@@ -15,6 +15,7 @@ import {
   SubscriptionV01List,
   SubscriptionV01Response,
 } from '../domain/response-schemas.js';
+import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED } from '../domain/secret-set.js';
 import { seedTime, toV0View, toV01View } from '../domain/views.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
@@ -60,6 +61,8 @@ const V0ListQuery = PageQuery.extend({
 
 const withBody = ['ValidationFailed', 'Unauthorized', 'Forbidden', 'PayloadTooLarge', 'UnsupportedMediaType'] as const;
 const auth = ['Unauthorized', 'Forbidden'] as const;
+/** Every subscription route reads or writes a signing secret: past Secrets Manager's account-wide quota, a 503. */
+const secrets = 'SecretsBusy' as const;
 
 export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
   route({
@@ -70,7 +73,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
       'A tenant may have a limited number of live subscriptions (1,000 unless the operator set another); past it, 409 `subscription_limit_reached`.',
     body: { schema: CreateSubscriptionV01Request },
     response: { status: 201, description: 'The subscription, with its signing secret', schema: SubscriptionV01Response },
-    errors: [...withBody, 'Conflict'],
+    errors: [...withBody, 'Conflict', secrets],
     handler: async ({ body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
       const created = await service.create(tenantId, { ...body, status: statusFromV01(body.status) });
@@ -83,7 +86,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     summary: 'List subscriptions',
     query: PageQuery,
     response: { status: 200, description: 'One page of subscriptions, newest first', schema: SubscriptionV01List },
-    errors: ['ValidationFailed', ...auth],
+    errors: ['ValidationFailed', ...auth, secrets],
     handler: async ({ event, tenantId }, { service }) => {
       const page = await service.list(tenantId, pageRequest(event));
       return json(200, { webhook_subscriptions: page.items.map(v01), next_cursor: page.nextCursor ?? null });
@@ -95,7 +98,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     summary: 'Get a subscription',
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The subscription', schema: SubscriptionV01Response },
-    errors: [...auth, 'NotFound'],
+    errors: [...auth, 'NotFound', secrets],
     handler: async ({ params, tenantId }, { service }) => json(200, { webhook_subscription: v01(await service.get(tenantId, params.id!)) }),
   }),
   route({
@@ -105,7 +108,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV01Request },
     response: { status: 200, description: 'The updated subscription', schema: SubscriptionV01Response },
-    errors: [...withBody, 'NotFound'],
+    errors: [...withBody, 'NotFound', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
       const updated = await service.update(tenantId, params.id!, () => ({ ...body, status: statusFromV01(body.status) }));
@@ -119,7 +122,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     description: 'It gets no new deliveries; deliveries already queued are skipped.',
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The deleted subscription', schema: SubscriptionV01Response },
-    errors: [...auth, 'NotFound'],
+    errors: [...auth, 'NotFound', secrets],
     handler: async ({ params, tenantId }, { service }) =>
       json(200, { webhook_subscription: v01(await service.delete(tenantId, params.id!)) }),
   }),
@@ -127,11 +130,10 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     ...portalRouteKey('rotateSecret'),
     tags: [V01],
     summary: 'Rotate the signing secret',
-    description:
-      'Deliveries are signed with both the new and the previous secret until `previous_secret_expires_time`, so receivers can switch without losing events.',
+    description: `Deliveries are signed with both the new and the previous secret until \`previous_secret_expires_time\`, so receivers can switch without losing events. At most one rotation per subscription every ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes; sooner, 429 \`${ROTATION_RATE_LIMITED}\` with Retry-After.`,
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The subscription with its new secret', schema: RotateSecretResponse },
-    errors: [...auth, 'NotFound'],
+    errors: [...auth, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, tenantId }, { service, rotationOverlapSeconds }) => {
       const rotated = await service.rotateSecret(tenantId, params.id!, rotationOverlapSeconds);
       return json(200, { webhook_subscription: v01(rotated), previous_secret_expires_time: seedTime(rotated.previousExpiresAt) });
@@ -162,7 +164,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
       'A tenant may have a limited number of live subscriptions (1,000 unless the operator set another); past it, 409 `subscription_limit_reached`.',
     body: { schema: CreateSubscriptionV0Request },
     response: { status: 201, description: 'The subscription, with its signing secret', schema: SubscriptionV0 },
-    errors: [...withBody, 'Conflict'],
+    errors: [...withBody, 'Conflict', secrets],
     handler: async ({ body, tenantId }, { service }) => {
       service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
       const created = await service.create(tenantId, { url: body.callback_url, description: body.description, events: body.events });
@@ -187,7 +189,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
         },
       },
     },
-    errors: ['ValidationFailed', ...auth],
+    errors: ['ValidationFailed', ...auth, secrets],
     handler: async (request, ctx) => {
       const { event, tenantId } = request;
       // Seed 001's list is a bare array of "all" subscriptions; a page and its cursor (in a
@@ -207,7 +209,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
     summary: 'Get a subscription',
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The subscription', schema: SubscriptionV0 },
-    errors: [...auth, 'NotFound'],
+    errors: [...auth, 'NotFound', secrets],
     handler: async ({ params, tenantId }, { service }) => json(200, v0(await service.get(tenantId, params.id!))),
   }),
   route({
@@ -219,7 +221,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV0Request },
     response: { status: 200, description: 'The updated subscription', schema: SubscriptionV0 },
-    errors: [...withBody, 'NotFound'],
+    errors: [...withBody, 'NotFound', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       if (body.action && !body.events) throw validationError([{ field: 'events', message: `is required with action ${body.action}` }]);
       service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
@@ -245,7 +247,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
     description: 'Answers with `deleted_at` and `status: disabled`.',
     params: SubscriptionIdParams,
     response: { status: 200, description: 'The deleted subscription', schema: SubscriptionV0 },
-    errors: [...auth, 'NotFound'],
+    errors: [...auth, 'NotFound', secrets],
     handler: async ({ params, tenantId }, { service }) => json(200, v0(await service.delete(tenantId, params.id!))),
   }),
 ];

@@ -4,8 +4,17 @@ import type { Catalog } from '../domain/catalog.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
-import { newSecretSet, parseSecretSet, rotate, type SecretSet, serializeSecretSet } from '../domain/secret-set.js';
+import {
+  MIN_SECONDS_BETWEEN_ROTATIONS,
+  newSecretSet,
+  parseSecretSet,
+  rotate,
+  rotationTooSoon,
+  type SecretSet,
+  serializeSecretSet,
+} from '../domain/secret-set.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
+import type { ListSecretCache } from './list-secrets.js';
 
 /** Subscription use cases, shared by both API versions (which differ only in field names). */
 
@@ -38,6 +47,8 @@ export interface SubscriptionServiceDeps {
   secretNamePrefix: string;
   /** Live subscriptions a tenant may have; create answers 409 past it. */
   maxPerTenant?: number;
+  /** Lists' secrets kept per container (list-secrets.ts); without it every list reads them all. */
+  listSecrets?: ListSecretCache;
   now?: () => Date;
 }
 
@@ -80,6 +91,7 @@ export class SubscriptionService {
       await this.deps.secrets.scheduleDeletion(subscription.secretName).catch(() => undefined);
       throw err;
     }
+    this.deps.listSecrets?.remember(subscription, set);
     return { subscription, secret: set.current };
   }
 
@@ -90,10 +102,7 @@ export class SubscriptionService {
 
   async list(tenantId: string, page: PageRequest): Promise<Page<WithSecret>> {
     const result = await this.deps.repo.list(tenantId, page);
-    // One batched read for the page, not one secret read per subscription.
-    const sets =
-      result.items.length > 0 ? await this.deps.secrets.getMany(result.items.map((s) => s.secretName)) : new Map<string, string>();
-    const items = result.items.map((s) => ({ subscription: s, secret: parseSecretSet(sets.get(s.secretName)!).current }));
+    const items = (await this.pageSecrets(tenantId, result.items)).map(([subscription, set]) => ({ subscription, secret: set.current }));
     return { items, ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
   }
 
@@ -124,16 +133,42 @@ export class SubscriptionService {
     return { subscription: deleted, secret };
   }
 
+  /**
+   * At most once per MIN_SECONDS_BETWEEN_ROTATIONS: the claim comes first (a 429 changes nothing)
+   * and is taken back when the new secret could not be written (a 503 changes nothing either).
+   */
   async rotateSecret(tenantId: string, id: string, overlapSeconds: number): Promise<WithSecret & { previousExpiresAt: string }> {
     const subscription = await this.find(tenantId, id);
-    const set = await this.secretSet(subscription);
-    const next = rotate(set, this.now(), overlapSeconds);
-    await this.deps.secrets.put(subscription.secretName, serializeSecretSet(next));
-    // A new secret version: senders cache secrets by it, so the next attempt signs with this one.
-    const at = this.now().toISOString();
+    const now = this.now();
+    const at = now.toISOString();
+    const since = new Date(now.getTime() - MIN_SECONDS_BETWEEN_ROTATIONS * 1000).toISOString();
+    const claim = await this.deps.repo.claimRotation(tenantId, id, at, since);
+    if (!claim.claimed) throw rotationTooSoon(id, claim.last, now);
+    let next: SecretSet;
+    try {
+      next = rotate(await this.secretSet(subscription), now, overlapSeconds);
+      await this.deps.secrets.put(subscription.secretName, serializeSecretSet(next));
+    } catch (err) {
+      await this.deps.repo.releaseRotation(tenantId, id, at).catch(() => undefined);
+      throw err;
+    }
+    // A new secret version, written after the secret: caches key secrets by it (the sender's, the
+    // lists'), so the next attempt signs with this one and the next list shows it.
     const rotated: Subscription = { ...subscription, secretVersion: at, updatedTime: at };
     await this.deps.repo.update(rotated);
+    this.deps.listSecrets?.remember(rotated, next);
     return { subscription: rotated, secret: next.current, previousExpiresAt: next.previousExpiresAt! };
+  }
+
+  /** A page's secret sets: from the container's cache where it can vouch for them, else in one batched read, never one read per subscription. */
+  private async pageSecrets(tenantId: string, page: Subscription[]): Promise<[Subscription, SecretSet][]> {
+    if (page.length === 0) return [];
+    if (this.deps.listSecrets) {
+      const sets = await this.deps.listSecrets.currentSets(tenantId, page, this.deps);
+      return page.map((s) => [s, sets.get(s.secretName)!]);
+    }
+    const texts = await this.deps.secrets.getMany(page.map((s) => s.secretName));
+    return page.map((s) => [s, parseSecretSet(texts.get(s.secretName)!)]);
   }
 
   private async find(tenantId: string, id: string): Promise<Subscription> {

@@ -32,11 +32,17 @@ export function isSqsMessageGroupId(id: string): boolean {
 /** "Approximately 120,000 in flight messages" a standard queue; past it a short poll fails (OverLimit). */
 export const SQS_MAX_IN_FLIGHT_MESSAGES = 120_000;
 
-// EventBridge: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
-/** "The total entry size must be less than 256KB": entries are refused at this size and above. */
-export const PUT_EVENTS_MAX_ENTRY_BYTES = 256 * KiB;
+// EventBridge: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html (how an entry is counted)
+//   https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb
+//   (2026-01-29: events up to 1 MB, from 256 KB; the size page still words the old figure)
+/**
+ * "The total entry size must be less than" the limit: entries are refused at this size and
+ * above. AWS says "1 MB" for EventBridge without a byte count (SQS says 1 MiB): read as the
+ * smaller, 1,000,000 bytes, so nothing the twin lets through can be refused on AWS.
+ */
+export const PUT_EVENTS_MAX_ENTRY_BYTES = 1_000_000;
 /** The entries of one PutEvents request together. */
-export const PUT_EVENTS_MAX_REQUEST_BYTES = 256 * KiB;
+export const PUT_EVENTS_MAX_REQUEST_BYTES = 1_000_000;
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 /** What the Time parameter counts for, whatever its value. */
 export const PUT_EVENTS_TIME_BYTES = 14;
@@ -58,6 +64,25 @@ export const DYNAMODB_MAX_NESTING_DEPTH = 32;
 // Secrets Manager: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
 /** Secrets per BatchGetSecretValue; by SecretIdList, each listed id comes back as a value or an entry in Errors. */
 export const SECRETS_MANAGER_BATCH_GET_MAX_SECRETS = 20;
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
+/**
+ * Requests a second per account and Region, none of them adjustable, for the calls our code makes
+ * (each quota is shared with calls we never make: GetSecretValue with DescribeSecret, PutSecretValue
+ * with UpdateSecret and four replication and staging calls). Past one, Secrets Manager answers
+ * ThrottlingException. Read as "in each second"; AWS does not say how it counts within one.
+ */
+export const SECRETS_MANAGER_RATE_QUOTAS = {
+  BatchGetSecretValue: 100,
+  GetSecretValue: 10_000,
+  PutSecretValue: 50,
+} as const;
+export type SecretsManagerRatedCall = keyof typeof SECRETS_MANAGER_RATE_QUOTAS;
+/**
+ * "We recommend you avoid calling PutSecretValue or UpdateSecret at a sustained rate of more than
+ * once every 10 minutes": each call makes a version, and versions younger than 24 h are kept past
+ * the quota of versions per secret (same page).
+ */
+export const SECRETS_MANAGER_MIN_SECONDS_BETWEEN_VERSIONS = 10 * 60;
 
 // API Gateway: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * MiB;
@@ -74,8 +99,21 @@ export const API_GATEWAY_MAX_USAGE_PLANS = 300;
 /** CreateApiKey (and DeleteApiKey): requests per second per account; not adjustable (limits.html). */
 export const API_GATEWAY_CREATE_API_KEY_RPS = 5;
 // Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-/** Synchronous invocation request and response (API Gateway proxy, event source mappings). */
+/**
+ * Synchronous invocation request and response (API Gateway proxy, event source mappings). An SQS
+ * event source mapping hands a function "all of the records in the batch ... up to" this
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html, BatchSize).
+ */
 export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * MiB;
+/**
+ * Concurrent executions per account and Region: the default quota (adjustable; new accounts start
+ * lower, by an amount AWS does not publish), and its Service Quotas code.
+ */
+export const LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS = 1_000;
+export const LAMBDA_CONCURRENCY_QUOTA_CODE = 'L-B99A9384';
+// https://docs.aws.amazon.com/lambda/latest/dg/API_PutFunctionConcurrency.html
+/** Reservations must leave at least this many executions unreserved, or Lambda refuses them (and the deploy fails). */
+export const LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100;
 
 export function utf8Bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8');
@@ -113,6 +151,34 @@ export function putEventsEntryBytes(entry: {
 }
 
 export const fitsPutEventsEntry = (bytes: number) => bytes < PUT_EVENTS_MAX_ENTRY_BYTES;
+
+/**
+ * The event as EventBridge hands it to a target (an SQS message, for the ingest queue): the entry
+ * in the envelope EventBridge adds (version, id, account, time, region, resources, detail). "The
+ * event in EventBridge is always larger than the entry size" (eb-putevent-size.html): this counts
+ * the envelope with the longest values AWS gives its fields (a UUID, a 12-digit account, a time to
+ * the second, a region name of up to 20 characters), so an event it passes fits where it is sent.
+ */
+export function eventBridgeEventBytes(entry: {
+  Source?: string | undefined;
+  DetailType?: string | undefined;
+  Detail?: string | undefined;
+  Resources?: readonly string[] | undefined;
+}): number {
+  const envelope = {
+    version: '0',
+    id: '00000000-0000-0000-0000-000000000000',
+    'detail-type': entry.DetailType ?? '',
+    source: entry.Source ?? '',
+    account: '000000000000',
+    time: '2026-01-29T00:00:00Z',
+    region: 'x'.repeat(20),
+    resources: entry.Resources ?? [],
+    detail: null,
+  };
+  // `null` stands for the detail, which goes in as it is (a JSON object's text).
+  return utf8Bytes(JSON.stringify(envelope)) - 4 + utf8Bytes(entry.Detail ?? '{}');
+}
 
 /**
  * Splits items, in order, into batches of at most `maxCount` items and `maxBytes` bytes. An item

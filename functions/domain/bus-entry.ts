@@ -1,12 +1,12 @@
 import {
   DYNAMODB_MAX_ITEM_BYTES,
+  eventBridgeEventBytes,
   fitsPutEventsEntry,
   PUT_EVENTS_MAX_ENTRY_BYTES,
   putEventsEntryBytes,
   SQS_MAX_MESSAGE_BYTES,
   utf8Bytes,
 } from './aws-limits.js';
-import { DELIVERY_HEADER_RESERVE_BYTES } from './delivery-message.js';
 import type { BusDetail, WebhookEvent } from './model.js';
 import { sqsSafeJson } from './sqs-safe-json.js';
 import { serializeEvent } from './webhook-body.js';
@@ -19,14 +19,18 @@ const EVENT_ITEM_RESERVE_BYTES = 8 * 1024;
 
 /**
  * The largest event, as receivers get it (`{"id","type","timestamp","data"}`), that the pipeline
- * can carry: it must fit one delivery message on SQS and one item in DynamoDB (where the API
- * parks events too large for a PutEvents entry). Events the API's 256 KB request body allows
- * fit with room to spare; the check catches data whose JSON grows when written out again.
+ * takes: 1 MiB, SQS's message limit since 2026 and the publish route's request body limit. Such an
+ * event fits no DynamoDB item and no delivery message with its header, so bodies over
+ * EVENT_BODY_IN_ITEM_MAX_BYTES are kept beside the table (BodyStore) and their messages carry
+ * the key instead.
  */
-export const MAX_EVENT_BYTES = Math.min(
-  SQS_MAX_MESSAGE_BYTES - DELIVERY_HEADER_RESERVE_BYTES,
-  DYNAMODB_MAX_ITEM_BYTES - EVENT_ITEM_RESERVE_BYTES,
-);
+export const MAX_EVENT_BYTES = SQS_MAX_MESSAGE_BYTES;
+
+/** The largest body an event's item holds itself; a larger one is in the body store, the item keeps its key. */
+export const EVENT_BODY_IN_ITEM_MAX_BYTES = DYNAMODB_MAX_ITEM_BYTES - EVENT_ITEM_RESERVE_BYTES;
+
+/** Whether a body (as receivers get it) is kept beside its event's item rather than in it. */
+export const bodyGoesBeside = (bodyBytes: number) => bodyBytes > EVENT_BODY_IN_ITEM_MAX_BYTES;
 
 export const eventBytes = (event: WebhookEvent) => utf8Bytes(serializeEvent(event));
 
@@ -49,9 +53,14 @@ export function busEntry(tenantId: string, event: WebhookEvent, stored = false):
   return { Source: API_EVENT_SOURCE, DetailType: event.type, Time: new Date(event.timestamp), Detail: sqsSafeJson(JSON.stringify(detail)) };
 }
 
-/** Whether the event goes on the bus whole, or has to be stored and referenced. */
+/**
+ * Whether the event goes on the bus whole, or has to be stored and referenced: its entry must be
+ * one EventBridge takes, and the event EventBridge makes of it one SQS message (the rule's target
+ * is the ingest queue; an event too large for it would go to the target's DLQ instead).
+ */
 export function fitsBusInline(tenantId: string, event: WebhookEvent): boolean {
-  return fitsPutEventsEntry(putEventsEntryBytes(busEntry(tenantId, event)));
+  const entry = busEntry(tenantId, event);
+  return fitsPutEventsEntry(putEventsEntryBytes(entry)) && eventBridgeEventBytes(entry) <= SQS_MAX_MESSAGE_BYTES;
 }
 
 /** Thrown by the bus adapters for an entry EventBridge would refuse; callers never see it for checked events. */

@@ -9,9 +9,10 @@ import type { FanoutProgress, StoredEvent } from './model.js';
  * Why these numbers: SendMessageBatch takes 10 entries and 1 MiB a call, so 1,000 messages are
  * 100 calls, sent 8 at a time by the SQS adapter: 0.3 to 1 s a page on the local twin (README,
  * "Fan-out in pages"), against the function's 60 s timeout, so a page finishes far within it
- * even on a slow day. The byte budget bounds a page of large events (up to about 1 MiB each)
- * by what the 256 MB function can hold and upload in a few seconds: 32 messages of 1 MiB, or
- * 128 of 256 KB. A batch of 100 events (FANOUT_BATCH_SIZE) matching 10 subscriptions each fits.
+ * even on a slow day. The byte budget bounds a page of large events by what the 256 MB function
+ * can hold and upload in a few seconds: about 80 messages of the largest body a message carries
+ * (392 KB; a larger one is in the body store and its messages carry its key), or 128 of 256 KB.
+ * A batch of 100 events (FANOUT_BATCH_SIZE) matching 10 subscriptions each fits.
  */
 export const FANOUT_PAGE_MESSAGES = 1_000;
 export const FANOUT_PAGE_BYTES = 32 * 1024 * 1024;

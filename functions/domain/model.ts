@@ -84,6 +84,12 @@ export interface DeliveryMessage {
    */
   eventInRecord?: boolean;
   /**
+   * Set instead of `body` for an event whose body is kept beside the table (bus-entry.ts,
+   * bodyGoesBeside): the sender reads it from the body store before its POST. Such bodies (up to
+   * 1 MiB) do not fit a message with its header, and one copy serves every subscription.
+   */
+  bodyKey?: string;
+  /**
    * Set by the resumer on a parked delivery's fresh message: the park's token (a message without
    * the record's token is a copy the park owns) and why it came back (functions/domain/parking.ts).
    */
@@ -190,6 +196,11 @@ export interface StoredEvent {
   published?: boolean;
   /** Set while a fan-out in pages is under way (functions/domain/fanout-paging.ts); gone once `deliveries` is. */
   fanout?: FanoutProgress;
+  /**
+   * The body store's key of an event too large for its item (bus-entry.ts, bodyGoesBeside). Read
+   * back, such an event's `data` is empty: nothing reads it, messages carry the key.
+   */
+  bodyKey?: string;
 }
 
 /** How far an event's fan-out in pages has gone, and which ingest message stored that. */

@@ -29,8 +29,12 @@ export const IN_FLIGHT_PRESSURE_SHARE = 0.4;
 /** How long a sender instance trusts its reading of the queue's in-flight count. */
 export const IN_FLIGHT_GAUGE_TTL_MS = 30_000;
 
-/** A wait up to this long stays in flight (the schedule's 5 s and 5 min steps by default); longer ones are parked. */
-export const IN_FLIGHT_WAIT_MAX_SECONDS = 300;
+/**
+ * A wait up to this long stays in flight (the default schedule's 5 s and 5 min steps, the latter
+ * with its jitter: up to 10 % longer, 330 s); longer ones are parked. A bare 300 s parked 98 % of
+ * the 5-minute steps, at twice a step in flight's cost (README, "Cost").
+ */
+export const IN_FLIGHT_WAIT_MAX_SECONDS = Math.ceil(5 * 60 * (1 + DEFAULT_JITTER));
 /** Under in-flight pressure only waits this short stay in flight. */
 export const PRESSURE_IN_FLIGHT_WAIT_MAX_SECONDS = 30;
 
@@ -228,4 +232,18 @@ export interface LotEntry {
 
 export function lotPosition(deadlineMs: number, deliveryId: string): string {
   return `${String(deadlineMs).padStart(15, '0')}#${deliveryId}`;
+}
+
+/**
+ * How long past its deadline a held entry can still be the lot's probe. Its due-time index entry
+ * dead-letters it within a bucket and the index's lag of its deadline; until then it is held, and a
+ * probe always POSTs, so an endpoint back in time still gets it (a short schedule's deliveries
+ * can reach their deadline before the first probe). Entries further past are skipped unread.
+ */
+export const PROBE_PAST_DEADLINE_SECONDS = 5 * 60;
+
+/** Where a lot's probe starts reading its entries (they sort by deadline): past the long-expired ones. */
+export function probeStart(atMs: number, drainedTo: string | undefined): string {
+  const from = lotPosition(atMs - PROBE_PAST_DEADLINE_SECONDS * 1000, '');
+  return drainedTo !== undefined && drainedTo > from ? drainedTo : from;
 }

@@ -42,3 +42,26 @@ export const PORTAL_EXCHANGE_PATH = '/api/v0.1/portal/session-tokens';
 
 /** The statuses the delivery list can be filtered by (and the page offers). */
 export const DELIVERY_STATUS_FILTERS = ['succeeded', 'pending', 'dead_lettered', 'skipped'] as const;
+
+/**
+ * The receiver guide (docs/receiving-webhooks.md), which the page links to beside a subscription's
+ * signing secret. The portal serves it beside the page, as plain text, at `<ApiUrl>portal/` + this
+ * name, unless the operator names another address (their documentation site).
+ */
+export const RECEIVER_GUIDE_FILE = 'receiving-webhooks.md';
+/** The portal function's setting (and local mode's) for that other address. */
+export const RECEIVER_GUIDE_URL_ENV = 'WEBHOOKS_RECEIVER_GUIDE_URL';
+
+/** An absolute http(s) URL, or undefined (the guide the portal serves); anything else throws, naming `what`. */
+export function validateReceiverGuideUrl(what: string, url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:'))
+    throw new Error(`${what} must be an absolute http or https URL, got "${url}"`);
+  return url;
+}

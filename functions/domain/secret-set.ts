@@ -1,3 +1,5 @@
+import { SECRETS_MANAGER_MIN_SECONDS_BETWEEN_VERSIONS } from './aws-limits.js';
+import { type ApiError, retryLater } from './errors.js';
 import { generateSecret } from './signing.js';
 
 /**
@@ -37,4 +39,27 @@ export function rotate(set: SecretSet, now: Date, overlapSeconds: number): Secre
     previous: set.current,
     previousExpiresAt: new Date(now.getTime() + overlapSeconds * 1000).toISOString(),
   };
+}
+
+/**
+ * At most one rotation per subscription this often. Each rotation is a new version of the
+ * subscription's Secrets Manager secret, which AWS advises making no more than once every 10
+ * minutes (versions younger than a day are never cleaned up, past the quota of versions). The
+ * API applies it whatever the storage, so both answer alike.
+ */
+export const MIN_SECONDS_BETWEEN_ROTATIONS = SECRETS_MANAGER_MIN_SECONDS_BETWEEN_VERSIONS;
+export const ROTATION_RATE_LIMITED = 'rotation_rate_limited';
+
+/** The 429 of a rotation inside the window of the last one (`last`), with the seconds until the window ends. */
+export function rotationTooSoon(subscriptionId: string, last: string, now: Date): ApiError {
+  const windowMs = MIN_SECONDS_BETWEEN_ROTATIONS * 1000;
+  // A clock that ran ahead elsewhere never asks for more than the whole window.
+  const waitMs = Math.min(windowMs, Date.parse(last) + windowMs - now.getTime());
+  const minutes = MIN_SECONDS_BETWEEN_ROTATIONS / 60;
+  return retryLater(
+    429,
+    ROTATION_RATE_LIMITED,
+    `The signing secret of subscription ${subscriptionId} was rotated at ${last}; a secret may be rotated once every ${minutes} minutes. Retry after the number of seconds in the Retry-After header.`,
+    waitMs / 1000,
+  );
 }

@@ -18,9 +18,13 @@ export class TtlCache<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) return hit.value;
     const value = await load();
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    this.set(key, value);
     return value;
+  }
+
+  set(key: string, value: V): void {
+    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
   }
 
   delete(key: string): void {

@@ -1,15 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createApi } from '../app/api.js';
+import { ListSecretCache } from '../app/list-secrets.js';
 import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
+import { bodyStore } from '../runtime/bodies.js';
 import {
   maxSubscriptionsPerTenant,
   optionalNumber,
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
   secretNamePrefix,
+  secretStorage,
 } from '../runtime/config.js';
 import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
@@ -24,11 +27,13 @@ export const handler = middy(
     secrets: secretStore(),
     bus: eventBus(),
     store: deliveryStore(),
+    bodies: bodyStore(),
     deliveries: deliveryQueue(),
     catalog: loadCatalog(),
     policy: AWS_POLICY,
     secretNamePrefix: secretNamePrefix(),
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
+    ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     portal: portalSessionStore(),
     portalLifetimes: {

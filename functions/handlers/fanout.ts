@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { createFanout } from '../app/fanout.js';
+import { bodyStore } from '../runtime/bodies.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, ingestQueue } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
@@ -13,6 +14,7 @@ export const handler = middy(
     deliveries: deliveryQueue(),
     ingest: ingestQueue(),
     store: deliveryStore(),
+    bodies: bodyStore(),
     metrics: emfMetrics(),
     log: logFn,
   }),

@@ -5,6 +5,7 @@ import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
+import { bodyStore } from '../runtime/bodies.js';
 import { IN_FLIGHT_BUDGET_ENV, optionalNumber, retrySchedule } from '../runtime/config.js';
 import { deliveryStore, parkingStore } from '../runtime/dynamodb.js';
 import { deliveryInFlight, deliveryQueue, secretStore } from '../runtime/messaging.js';
@@ -17,6 +18,7 @@ export const handler = middy(
     secrets: secretStore(),
     deliveries: deliveryQueue(),
     store: deliveryStore(),
+    bodies: bodyStore(),
     client: new WebhookClient({
       policy: AWS_POLICY,
       timeoutMs: attemptTimeoutMs,

@@ -1,9 +1,10 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoCallBudget } from '../adapters/aws/dynamodb-call-budget.js';
 import { EnvelopeSecretStore } from '../adapters/aws/dynamodb-envelope-secrets.js';
 import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
-import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../adapters/aws/secrets-manager-store.js';
 import { SqsInFlightGauge } from '../adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
 import type { SecretStore } from '../ports.js';
@@ -23,9 +24,13 @@ export const deliveryInFlight = () => new SqsInFlightGauge(sqsClient(), required
 /** The fan-out's own queue, which its continuations go to (only the fan-out has INGEST_QUEUE_URL). */
 export const ingestQueue = () => new SqsQueue(sqsClient(), required('INGEST_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
-/** SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID. */
+/**
+ * SECRET_STORAGE picks the storage; envelope reads its key ring from the secret SECRET_KEK_ID.
+ * Secrets Manager's small quotas are budgeted in the table, across every container of the stack.
+ */
 export function secretStore(): SecretStore {
-  const manager = new SecretsManagerStore(new SecretsManagerClient({}));
+  const budget = new DynamoCallBudget({ doc: documentClient(), tableName: tableName(), limits: SECRETS_MANAGER_BUDGETS });
+  const manager = new SecretsManagerStore(new SecretsManagerClient({}), { budget });
   if (secretStorage() === 'per-subscription') return manager;
   const kekId = required('SECRET_KEK_ID');
   return new EnvelopeSecretStore({

@@ -7,6 +7,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_JITTER } from '../../functions/domain/retry-schedule.js';
+import type { Metrics } from '../../functions/ports.js';
+
+/** A count the handlers write (the Metrics port's names). */
+export type MetricName = Parameters<Metrics['count']>[0];
 
 export interface AlarmThresholds {
   /**
@@ -14,16 +18,20 @@ export interface AlarmThresholds {
    * SQS leaves a message out of ApproximateAgeOfOldestMessage once it has been received three
    * times, but a message waiting for its second or third attempt counts, so the default is the
    * first two retry steps with their jitter, plus 15 minutes.
-   * @default deliveryLateDefaultSeconds(retrySchedule): 3,216 s for the default schedule
+   * @default deliveryLateDefaultSeconds(retrySchedule)
    */
   readonly oldestDeliveryAgeSeconds?: number;
-  /** Sender or fan-out invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
+  /** Sender, fan-out or resumer invocations failing as a whole within 5 minutes. @default 0 (alarm on the first) */
   readonly functionErrors?: number;
   /** Sender or fan-out invocations throttled within 5 minutes. @default 0 (alarm on the first) */
   readonly functionThrottles?: number;
   /** Share of API requests answered 5xx over 5 minutes, 0 to 1. @default 0.05 */
   readonly apiServerErrorRate?: number;
-  /** Authorizer invocations failing within 5 minutes (each is a 5xx to a tenant). @default 0 (alarm on the first) */
+  /**
+   * Authorizer failures within 5 minutes (`AuthorizerFailed`: a read that failed or did not
+   * answer in time, a bug; each is a 500 to a tenant). A refused credential is a 401 and never
+   * counts, though Lambda's Errors metric counts it. @default 0 (alarm on the first)
+   */
   readonly authorizerErrors?: number;
   /**
    * Seconds the oldest delivery held by an endpoint's open circuit (its subscription's lot) may
@@ -37,6 +45,9 @@ export interface AlarmThresholds {
    */
   readonly resumerLagSeconds?: number;
 }
+
+/** The authorizer's own count of its failures (functions/app/authorizer.ts), which AuthorizerErrors watches. */
+export const AUTHORIZER_FAILED = 'AuthorizerFailed' satisfies MetricName;
 
 /** Defaults of the thresholds above that are not derived from the schedule. */
 export const DEFAULT_OLDEST_HELD_DELIVERY_SECONDS = 12 * 3600;
@@ -134,7 +145,7 @@ export class PipelineAlarms extends Construct {
       queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM });
     const sum = (fn: lambda.IFunction, metric: 'Errors' | 'Throttles') =>
       fn.metric(metric, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM });
-    const { sender, fanout, authorizer, resumer } = props.functions;
+    const { sender, fanout, resumer } = props.functions;
 
     above(
       'DeliveriesLate',
@@ -192,9 +203,11 @@ export class PipelineAlarms extends Construct {
     );
     above(
       'AuthorizerErrors',
-      sum(authorizer, 'Errors'),
+      // Not Lambda's Errors: the authorizer answers a refused credential (a 401) by throwing,
+      // which Errors counts, so any tenant's typo would page. The authorizer counts its failures itself.
+      props.metric(AUTHORIZER_FAILED, { period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
       t.authorizerErrors ?? 0,
-      'The authorizer failed; API Gateway answered those tenants 500.',
+      'The authorizer failed (a tenant read failed or did not answer in time); API Gateway answered those tenants 500. Refused credentials (401) do not count.',
     );
 
     // Parking (functions/domain/parking.ts): the in-flight set, the lots, the resumer.

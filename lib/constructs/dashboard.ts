@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IN_FLIGHT_PRESSURE_SHARE } from '../../functions/domain/parking.js';
-import { IN_FLIGHT_ALARM_SHARE, type PipelineFunctions } from './alarms.js';
+import { AUTHORIZER_FAILED, IN_FLIGHT_ALARM_SHARE, type MetricName, type PipelineFunctions } from './alarms.js';
 
 export interface DeliveryDashboardProps {
   /** The pipeline's own metric `metricName` (namespace Webhooks, this instance's service), Sum per minute unless told. */
@@ -38,6 +38,7 @@ export const WIDGETS = {
   coldStarts: 'Cold starts',
   apiRequests: 'API requests, 4xx and 5xx',
   apiLatency: 'API latency (ms)',
+  authorizer: 'Authorizer: refused credentials (401) and failures (500)',
 } as const;
 
 const MINUTE = Duration.minutes(1);
@@ -171,15 +172,32 @@ export class DeliveryDashboard extends Construct {
           ),
         ],
         [
-          graph(WIDGETS.apiRequests, [
-            stage.metricCount({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: 'requests' }),
-            stage.metricClientError({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: '4xx' }),
-            stage.metricServerError({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: '5xx' }),
-          ]),
-          graph(WIDGETS.apiLatency, [
-            stage.metricLatency({ period: MINUTE, statistic: cloudwatch.Stats.p(50), label: 'p50' }),
-            stage.metricLatency({ period: MINUTE, statistic: cloudwatch.Stats.p(99), label: 'p99' }),
-          ]),
+          graph(
+            WIDGETS.apiRequests,
+            [
+              stage.metricCount({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: 'requests' }),
+              stage.metricClientError({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: '4xx' }),
+              stage.metricServerError({ period: MINUTE, statistic: cloudwatch.Stats.SUM, label: '5xx' }),
+            ],
+            8,
+          ),
+          graph(
+            WIDGETS.apiLatency,
+            [
+              stage.metricLatency({ period: MINUTE, statistic: cloudwatch.Stats.p(50), label: 'p50' }),
+              stage.metricLatency({ period: MINUTE, statistic: cloudwatch.Stats.p(99), label: 'p99' }),
+            ],
+            8,
+          ),
+          // Lambda's Errors for the authorizer is the sum of both: this tells them apart.
+          graph(
+            WIDGETS.authorizer,
+            [
+              props.metric('AuthorizerRefused' satisfies MetricName, { label: 'refused (401)' }),
+              props.metric(AUTHORIZER_FAILED, { label: 'failed (500)' }),
+            ],
+            8,
+          ),
         ],
       ],
     });

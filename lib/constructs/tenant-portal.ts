@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
-import { PORTAL_PATH } from '../../functions/domain/portal.js';
+import { PORTAL_PATH, RECEIVER_GUIDE_URL_ENV } from '../../functions/domain/portal.js';
 import { prebundledHandler, WebhookFunction } from './webhook-function.js';
 
 // The packed package ships the portal function pre-bundled with the page beside it; only in this
@@ -25,6 +25,8 @@ function builtPortalDir(): string {
 
 export interface TenantPortalProps {
   readonly api: apigw.RestApi;
+  /** Where the page's links to the receiver guide point. @default the guide served beside the page (`<ApiUrl>portal/receiving-webhooks.md`) */
+  readonly receiverGuideUrl?: string;
 }
 
 /**
@@ -44,7 +46,10 @@ export class TenantPortal extends Construct {
       description: 'Serves the tenant portal page (HTML, JS, CSS) with its Content-Security-Policy.',
       timeout: Duration.seconds(5),
       memorySize: 128,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.receiverGuideUrl ? { [RECEIVER_GUIDE_URL_ENV]: props.receiverGuideUrl } : {}),
+      },
       afterBundling: (outputDir) => [`cp -r "${builtPortalDir()}" "${join(outputDir, 'portal')}"`],
     });
 

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
 import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
 import {
   DEFAULT_STAGE_THROTTLE,
@@ -43,6 +44,8 @@ export interface WebhookApiProps {
    * @default true
    */
   readonly cloudWatchRole?: boolean;
+  /** Where the tenant portal's links to the receiver guide point. @default the guide the portal serves */
+  readonly receiverGuideUrl?: string;
 }
 
 interface ErrorResponse {
@@ -106,11 +109,7 @@ export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
     messageJson: JSON.stringify('The request took too long; retry it.'),
   },
   { type: apigw.ResponseType.DEFAULT_4XX, code: 'bad_request', messageJson: '$context.error.messageString' },
-  {
-    type: apigw.ResponseType.DEFAULT_5XX,
-    code: 'internal_error',
-    messageJson: JSON.stringify('The service failed to handle the request; retry it later.'),
-  },
+  { type: apigw.ResponseType.DEFAULT_5XX, code: GATEWAY_FAILURE.code, messageJson: JSON.stringify(GATEWAY_FAILURE.message) },
 ];
 
 /** Fields of the JSON access log; all quoted so a missing value ("-") keeps the line valid JSON. */
@@ -151,6 +150,8 @@ export class WebhookApi extends Construct {
   readonly authorizerFunction: WebhookFunction;
   readonly authorizer: apigw.RequestAuthorizer;
   readonly accessLogGroup: logs.LogGroup;
+  /** The stage's execution log (errors only), which API Gateway would otherwise make itself, kept for ever. */
+  readonly executionLogGroup: logs.LogGroup;
   readonly portal: TenantPortal;
   readonly throttling: TenantThrottling;
 
@@ -207,6 +208,18 @@ export class WebhookApi extends Construct {
     // The stack exports ApiUrl itself; drop the RestApi's own generated output.
     this.api.node.tryRemoveChild('Endpoint');
 
+    // With execution logging on, API Gateway makes `API-Gateway-Execution-Logs_<api id>/<stage>`
+    // the first time the stage logs, outside the stack, with no retention and never deleted
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html).
+    // Made here instead, with the functions' retention and removal policy, and before the stage
+    // exists, so that API Gateway never gets to make it first.
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
+
     this.authorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: this.authorizerFunction.function,
       identitySources: [apigw.IdentitySource.header('Identity'), apigw.IdentitySource.header('Authorization')],
@@ -251,7 +264,7 @@ export class WebhookApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: 'The portal link exchange is public on purpose.' },
     );
 
-    this.portal = new TenantPortal(this, 'Portal', { api: this.api });
+    this.portal = new TenantPortal(this, 'Portal', { api: this.api, receiverGuideUrl: props.receiverGuideUrl });
 
     this.throttling = new TenantThrottling(this, 'Throttling', {
       api: this.api,

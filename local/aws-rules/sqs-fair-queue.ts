@@ -6,7 +6,8 @@
  * messages and at least 30 of its own in flight, or more than 10 % of recent consumer processing
  * time; while quieter tenants have messages waiting, those are handed out first; among noisy
  * tenants, the one with the fewest in flight first. A tenant stops being noisy once its backlog is
- * drained or after 5 minutes without sends.
+ * drained, or once none of its messages has been in flight for 5 minutes in a row (the English
+ * page's wording; a translation of it says "5 minutes without sends").
  *
  * What the twin decides where SQS's pages leave it open: "recent" processing time is the last
  * 60 s, a receive's processing time runs from the receive until the message is deleted, released,
@@ -39,7 +40,8 @@ export class TenantLoad {
   /** Tenants with at least NOISY_MIN_IN_FLIGHT in flight: the only ones concurrency can mark. */
   private readonly heavy = new Set<string>();
   private readonly readyBy = new Map<string, number>();
-  private readonly lastSendBy = new Map<string, number>();
+  /** When each tenant's last message left flight (kept while none is in flight). */
+  private readonly leftFlightBy = new Map<string, number>();
   /** Processing spans that ended within the window, oldest first. */
   private spans: Span[] = [];
   private spansHead = 0;
@@ -47,11 +49,6 @@ export class TenantLoad {
   private processingTotal = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
-
-  /** One of the tenant's messages was sent at `at` (now by default; the latest send counts). */
-  sent(tenant: Tenant, at = this.now()): void {
-    if (tenant !== undefined && at > (this.lastSendBy.get(tenant) ?? Number.NEGATIVE_INFINITY)) this.lastSendBy.set(tenant, at);
-  }
 
   /** `n` of the tenant's messages became ready to receive (negative: left the ready list). */
   ready(tenant: Tenant, n: number): void {
@@ -69,6 +66,8 @@ export class TenantLoad {
     const count = bump(this.inFlightBy, tenant, n);
     if (count >= NOISY_MIN_IN_FLIGHT) this.heavy.add(tenant);
     else this.heavy.delete(tenant);
+    if (count <= 0) this.leftFlightBy.set(tenant, this.now());
+    else this.leftFlightBy.delete(tenant);
   }
 
   inFlightOf(tenant: string): number {
@@ -96,9 +95,9 @@ export class TenantLoad {
     const noisy = new Set<string>();
     const consider = (tenant: string) => {
       if (noisy.has(tenant) || this.readyOf(tenant) === 0) return;
-      const lastSend = this.lastSendBy.get(tenant);
-      if (lastSend === undefined || now - lastSend >= QUIET_AFTER_MS) return;
       const inFlight = this.inFlightOf(tenant);
+      const left = this.leftFlightBy.get(tenant);
+      if (inFlight === 0 && (left === undefined || now - left >= QUIET_AFTER_MS)) return;
       const byConcurrency = inFlight >= NOISY_MIN_IN_FLIGHT && inFlight > NOISY_SHARE * this.inFlightTotal;
       const byTime = this.processingTotal > 0 && (this.processingBy.get(tenant) ?? 0) > NOISY_SHARE * this.processingTotal;
       if (byConcurrency || byTime) noisy.add(tenant);

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { RECEIVER_GUIDE_FILE } from '../../functions/domain/portal.js';
 import { api, type EventType, type HourOutcome, type Subscription } from './api.js';
 import { OutcomeChart } from './chart.js';
 import { Deliveries } from './deliveries.js';
@@ -7,6 +8,18 @@ import { statusText } from './subscriptions.js';
 import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
 
 const CHART_REFRESH_MS = 4000;
+
+/** Where the server says the receiver guide is (index.html's meta tag): an http(s) address only. */
+function receiverGuideUrl(): string {
+  const given = document.querySelector<HTMLMetaElement>('meta[name="receiver-guide"]')?.content ?? '';
+  try {
+    const url = new URL(given, location.href);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url.href;
+  } catch {
+    // Not a URL: the guide beside the page.
+  }
+  return new URL(RECEIVER_GUIDE_FILE, location.href).href;
+}
 
 export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventType[] }) {
   const [sub, setSub] = useState<Subscription | undefined>();
@@ -172,6 +185,13 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
             >
               Copy secret
             </button>
+            <p class="small muted secret-guide">
+              Check every webhook's signature with this secret before you trust it:{' '}
+              <a href={receiverGuideUrl()} target="_blank" rel="noopener noreferrer">
+                Receiving webhooks
+              </a>{' '}
+              shows how, and covers retries, duplicates and rotating the secret without downtime.
+            </p>
           </dd>
           <dt>Created</dt>
           <dd>{formatTime(sub.created_time)}</dd>

@@ -68,6 +68,7 @@ describe('api function bundle', () => {
           LAMBDA_TASK_ROOT: assetDir,
           AWS_REGION: 'us-east-1',
           TABLE_NAME: 'table',
+          WEBHOOKS_BODY_BUCKET: 'bodies',
           EVENT_BUS_NAME: 'bus',
           DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery',
           SECRET_NAME_PREFIX: 'webhooks/Test/',
@@ -97,7 +98,7 @@ describe('portal function bundle', () => {
   });
 
   it('serves the built page from beside index.mjs, with its CSP', () => {
-    expect(readdirSync(join(portalAsset, 'portal')).sort()).toEqual(['app.css', 'app.js', 'index.html']);
+    expect(readdirSync(join(portalAsset, 'portal')).sort()).toEqual(['app.css', 'app.js', 'index.html', 'receiving-webhooks.md']);
     const out = execFileSync(
       process.execPath,
       [
@@ -113,5 +114,28 @@ describe('portal function bundle', () => {
     expect(answer.h['content-security-policy']).toBe(PORTAL_CSP);
     expect(answer.h['content-type']).toBe('text/javascript; charset=utf-8');
     expect(answer.n).toBe(readFileSync(join(portalAsset, 'portal', 'app.js'), 'utf8').length);
+  });
+
+  it('says where the receiver guide is: the one beside the page, or WEBHOOKS_RECEIVER_GUIDE_URL', () => {
+    const page = (env: Record<string, string>) =>
+      execFileSync(
+        process.execPath,
+        [
+          '--no-warnings',
+          '--input-type=module',
+          '-e',
+          "const m = await import(process.cwd() + '/index.mjs'); for (const path of ['/portal/', '/portal/receiving-webhooks.md']) { const r = await m.handler({ httpMethod: 'GET', path }); console.log(JSON.stringify({ s: r.statusCode, t: r.headers['content-type'], b: r.body })); }",
+        ],
+        { cwd: portalAsset, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, LAMBDA_TASK_ROOT: portalAsset, ...env } },
+      )
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { s: number; t: string; b: string });
+    const [index, guide] = page({});
+    expect(index!.b).toContain('<meta name="receiver-guide" content="/portal/receiving-webhooks.md" />');
+    expect(guide).toMatchObject({ s: 200, t: 'text/plain; charset=utf-8' });
+    expect(guide!.b).toBe(readFileSync(new URL('../../docs/receiving-webhooks.md', import.meta.url), 'utf8'));
+    const [configured] = page({ WEBHOOKS_RECEIVER_GUIDE_URL: 'https://docs.acme.example/receiving' });
+    expect(configured!.b).toContain('<meta name="receiver-guide" content="https://docs.acme.example/receiving" />');
   });
 });

@@ -60,22 +60,27 @@ describe('cdk-nag AwsSolutions', () => {
     walk(built.stack);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const a of acknowledged) {
-      expect(a.id, a.path).toMatch(/AwsSolutions-(IAM4\[Policy::.+\]|IAM5\[Resource::.+\]|L1|APIG2|APIG3|APIG4|COG4|SQS3)$/);
+      expect(a.id, a.path).toMatch(/AwsSolutions-(IAM4\[Policy::.+\]|IAM5\[Resource::.+\]|L1|APIG2|APIG3|APIG4|COG4|SQS3|S1)$/);
       expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThan(30);
     }
+    // S1 ("no server access logs") only for the bucket of large event bodies.
+    expect(acknowledged.filter((a) => a.id.endsWith('AwsSolutions-S1')).map((a) => a.path)).toEqual([
+      expect.stringMatching(/\/Bodies\/Bucket$/),
+    ]);
     // SQS3 ("no DLQ") only for the queue that is itself EventBridge's dead-letter queue.
     expect(acknowledged.filter((a) => a.id.endsWith('SQS3')).map((a) => a.path)).toEqual([
       expect.stringMatching(/\/TargetDeadLetterQueue$/),
     ]);
     // Nothing is waved through for the whole stack: every acknowledgement sits on a construct inside it.
     expect(acknowledged.filter((a) => a.path === built.stack.node.path)).toEqual([]);
-    // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes and the signing-secret prefix.
+    // IAM5 is acknowledged only for X-Ray ("*"), the table's indexes, the bodies' prefix and the signing-secret prefix.
     const iam5 = [
       ...new Set(acknowledged.filter((a) => a.id.includes('IAM5')).map((a) => a.id.replace(/^.*IAM5\[Resource::/, '').replace(/\]$/, ''))),
     ];
     expect(iam5.sort()).toEqual(
       [
         '*',
+        expect.stringMatching(/^<BodiesBucket[A-F0-9]+\.Arn>\/bodies\/\*$/),
         expect.stringMatching(/^<DataTable[A-F0-9]+\.Arn>\/index\/\*$/),
         'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:webhooks/Webhooks/*',
       ].sort(),

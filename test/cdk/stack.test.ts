@@ -27,6 +27,7 @@ let template: Template;
 let resources: Record<string, any>;
 let ids: {
   table: string;
+  bodies: string;
   bus: string;
   ingestQueue: string;
   ingestDlq: string;
@@ -59,6 +60,7 @@ beforeAll(() => {
   const ingestDlq = resources[ingestQueue].Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string;
   ids = {
     table: logicalIdOf(template, 'AWS::DynamoDB::Table'),
+    bodies: logicalIdOf(template, 'AWS::S3::Bucket'),
     bus,
     ingestQueue,
     ingestDlq,
@@ -152,6 +154,43 @@ describe('data table', () => {
 
   it('is retained when the stack goes', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('event bodies', () => {
+  it('a private, encrypted, TLS-only bucket whose objects expire with the retention (30 days), retained with the stack', () => {
+    const bucket = resources[ids.bodies];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.BucketName).toBeUndefined();
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'expire-with-retention', Status: 'Enabled', ExpirationInDays: 30, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy'))[0]!.Properties.PolicyDocument.Statement;
+    expect(policy).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    );
+  });
+
+  it('the api and the fanout put bodies, the sender reads them (with ListBucket, so a missing body is a 404); nobody else touches it', () => {
+    const objects = { 'Fn::Join': ['', [getAtt(ids.bodies), '/bodies/*']] };
+    const s3Actions = (h: keyof typeof ids) => [...allowedActions(template, ids[h])].filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions('api')).toEqual(['s3:PutObject']);
+    expect(s3Actions('fanout')).toEqual(['s3:PutObject']);
+    expect(s3Actions('sender')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(s3Actions('authorizer')).toEqual([]);
+    expect(s3Actions('resumer')).toEqual([]);
+    for (const h of ['api', 'fanout'] as const) expect(resourcesFor(template, ids[h], 's3:PutObject')).toEqual([objects]);
+    expect(resourcesFor(template, ids.sender, 's3:GetObject')).toEqual([objects]);
+    expect(resourcesFor(template, ids.sender, 's3:ListBucket')).toEqual([getAtt(ids.bodies)]);
   });
 });
 
@@ -360,6 +399,7 @@ describe('functions', () => {
       expect(resources[ids[h]].Properties.Environment.Variables, h).toEqual({
         WEBHOOKS_MODE: 'aws',
         TABLE_NAME: ref(ids.table),
+        WEBHOOKS_BODY_BUCKET: ref(ids.bodies),
         EVENT_BUS_NAME: ref(ids.bus),
         DELIVERY_QUEUE_URL: ref(ids.deliveryQueue),
         SECRET_NAME_PREFIX: 'webhooks/Webhooks/',
@@ -615,6 +655,18 @@ describe('REST API', () => {
     expect(resources[logGroup!].Type).toBe('AWS::Logs::LogGroup');
   });
 
+  it('owns the execution log group API Gateway would make itself, with a retention, made before the stage', () => {
+    const restApi = logicalIdOf(template, 'AWS::ApiGateway::RestApi');
+    const executionLogs = logicalIdOf(template, 'AWS::Logs::LogGroup', (r) => r.Properties.LogGroupName !== undefined);
+    expect(resources[executionLogs].Properties).toEqual({
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', ref(restApi), '/prod']] },
+      RetentionInDays: 30,
+    });
+    expect([resources[executionLogs].DeletionPolicy, resources[executionLogs].UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(stage!.DependsOn).toContain(executionLogs);
+  });
+
   it("lets API Gateway invoke the api, authorizer and portal functions, the resumer's schedule the resumer, and nobody else", () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties);
     for (const p of permissions) {
@@ -789,6 +841,23 @@ describe('the app (bin/webhooks.ts)', () => {
       );
       expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, retentionDays: 'a week' } })).toThrow(
         /retentionDays must be a whole number/,
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    "takes the portal's receiver guide address from context (-c receiverGuideUrl=...) and rejects one that is not http(s)",
+    () => {
+      const { stack } = createWebhooksApp({
+        context: { ...cdkJsonContext(), ...SKIP_BUNDLING, receiverGuideUrl: 'https://docs.acme.example/receiving' },
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('^Serves the tenant portal page'),
+        Environment: { Variables: Match.objectLike({ WEBHOOKS_RECEIVER_GUIDE_URL: 'https://docs.acme.example/receiving' }) },
+      });
+      expect(() => createWebhooksApp({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING, receiverGuideUrl: 'ftp://docs' } })).toThrow(
+        /receiverGuideUrl must be an absolute http or https URL/,
       );
     },
     SLOW,

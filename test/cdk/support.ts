@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PROJECT_ROOT } from '../../lib/constructs/webhook-function.js';
 import { WebhooksStack, type WebhooksStackProps } from '../../lib/webhooks-stack.js';
+import { cdkJsonContext, SKIP_BUNDLING } from '../../scripts/lib/synth.js';
 
-/** The context `cdk synth` uses (feature flags from cdk.json), so tests see the same template. */
-export function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return cdkJson.context ?? {};
-}
-
-/** Context that skips asset bundling: the template is the same, without running esbuild. */
-export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+export { cdkJsonContext, SKIP_BUNDLING } from '../../scripts/lib/synth.js';
 
 export interface BuiltStack {
   app: App;

@@ -51,6 +51,7 @@ const CUSTOM: WebhookDeliveryProps = {
   debugLogSampleRate: 0.1,
   removalPolicy: RemovalPolicy.DESTROY,
   namePrefix: 'acme-hooks',
+  receiverGuideUrl: 'https://docs.acme.example/webhooks/receiving',
 };
 
 let stack: Stack;
@@ -99,6 +100,12 @@ describe('WebhookDelivery with non-default props', () => {
     }
   });
 
+  it("points the portal's receiver guide link where told; without the setting, at the guide the portal serves", () => {
+    const portalEnv = (w: WebhookDelivery) => resources[idOf(w.webhookApi.portal.portalFunction.function)].Properties.Environment.Variables;
+    expect(portalEnv(hooks).WEBHOOKS_RECEIVER_GUIDE_URL).toBe('https://docs.acme.example/webhooks/receiving');
+    expect(portalEnv(other).WEBHOOKS_RECEIVER_GUIDE_URL).toBeUndefined();
+  });
+
   it('caps the sender and fan-out event source mappings at the given concurrency', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: ref(fnId(hooks, 'sender')),
@@ -122,6 +129,8 @@ describe('WebhookDelivery with non-default props', () => {
 
   it('destroys the table and log groups when told, with the given log retention', () => {
     expect(resources[idOf(hooks.table)].DeletionPolicy).toBe('Delete');
+    const executionLogs = resources[idOf(hooks.webhookApi.executionLogGroup)];
+    expect([executionLogs.DeletionPolicy, executionLogs.Properties.RetentionInDays]).toEqual(['Delete', 7]);
     for (const h of ['api', 'authorizer', 'fanout', 'sender'] as const) {
       const logGroup = resources[fnId(hooks, h)].Properties.LoggingConfig.LogGroup.Ref;
       expect(resources[logGroup].Properties.RetentionInDays, h).toBe(7);
@@ -137,8 +146,10 @@ describe('WebhookDelivery with non-default props', () => {
   it('envelope storage: one generated key ring secret, and the functions may read only it', () => {
     const kek = idOf(hooks.keyEncryptionKey!);
     expect(resources[kek].Type).toBe('AWS::SecretsManager::Secret');
+    // No fixed name (test/cdk/redeploy.test.ts); the description names the table whose items it seals.
+    expect(resources[kek].Properties.Name).toBeUndefined();
+    expect(JSON.stringify(resources[kek].Properties.Description)).toContain(JSON.stringify(ref(idOf(hooks.table))));
     expect(resources[kek].Properties).toMatchObject({
-      Name: 'webhooks/acme-hooks-key-encryption-key',
       GenerateSecretString: {
         SecretStringTemplate: '{"current":"k1"}',
         GenerateStringKey: 'k1',
@@ -146,6 +157,8 @@ describe('WebhookDelivery with non-default props', () => {
         ExcludePunctuation: true,
       },
     });
+    // The table's removal policy (DESTROY here).
+    expect(resources[kek].DeletionPolicy).toBe(resources[idOf(hooks.table)].DeletionPolicy);
     expect(resources[kek].DeletionPolicy).toBe('Delete');
     for (const h of ['api', 'sender'] as const) {
       const env = resources[fnId(hooks, h)].Properties.Environment.Variables;
@@ -190,12 +203,15 @@ describe('WebhookDelivery with non-default props', () => {
     expect(tryWith({ maxSubscriptionsPerTenant: 0 })).toThrow(/maxSubscriptionsPerTenant/);
     expect(tryWith({ secretStorage: 'vault' as never })).toThrow(/secretStorage must be 'per-subscription' or 'envelope', got "vault"/);
     expect(tryWith({ alarmThresholds: { apiServerErrorRate: 5 } })).toThrow(/apiServerErrorRate/);
+    expect(tryWith({ receiverGuideUrl: 'javascript:alert(1)' })).toThrow(/receiverGuideUrl must be an absolute http or https URL/);
+    expect(tryWith({ receiverGuideUrl: 'docs/receiving-webhooks.md' })).toThrow(/receiverGuideUrl must be an absolute http or https URL/);
   });
 });
 
 describe('two instances in one stack', () => {
   it('synthesize side by side: two of everything, one API Gateway account role', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 12);
+    // Six each, and the one provider CDK shares in a stack to empty DESTROY buckets (the bodies').
+    template.resourceCountIs('AWS::Lambda::Function', 13);
     template.resourceCountIs('AWS::SQS::Queue', 10);
     template.resourceCountIs('AWS::Events::EventBus', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
@@ -223,13 +239,18 @@ describe('two instances in one stack', () => {
     }
     expect(other.namePrefix).toMatch(/^Host-Other-[A-F0-9]{8}$/);
     expect(other.secretNamePrefix).not.toBe(hooks.secretNamePrefix);
-    // Nothing else is named: dashboards, alarms, tables, functions and log groups get generated names.
+    // The execution log groups have the names API Gateway gives them, each its own API's id.
+    expect(names('AWS::Logs::LogGroup', 'LogGroupName')).toEqual(
+      [hooks, other].map((w) =>
+        JSON.stringify({ 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', ref(idOf(w.webhookApi.api)), '/prod']] }),
+      ),
+    );
+    // Nothing else is named: dashboards, alarms, tables, functions and the other log groups get generated names.
     for (const [type, prop] of [
       ['AWS::CloudWatch::Dashboard', 'DashboardName'],
       ['AWS::CloudWatch::Alarm', 'AlarmName'],
       ['AWS::DynamoDB::Table', 'TableName'],
       ['AWS::Lambda::Function', 'FunctionName'],
-      ['AWS::Logs::LogGroup', 'LogGroupName'],
     ] as const)
       expect(names(type, prop), type).toEqual([]);
   });
@@ -334,6 +355,15 @@ describe('dashboard', () => {
     ]);
   });
 
+  it("tells the authorizer's refused credentials from its failures (Lambda's Errors counts both)", () => {
+    const props = widget(hooks, WIDGETS.authorizer);
+    expect(metricsOf(props)).toEqual([
+      ['Webhooks', 'AuthorizerRefused', 'service', 'acme-hooks'],
+      ['Webhooks', 'AuthorizerFailed', 'service', 'acme-hooks'],
+    ]);
+    expect(statsOf(props)).toEqual(['Sum', 'Sum']);
+  });
+
   it('shows the state of every alarm of its instance', () => {
     const props = widget(hooks, WIDGETS.alarms);
     expect(props.alarms).toHaveLength(ALARM_IDS.length);
@@ -396,7 +426,15 @@ describe('alarms', () => {
         Threshold: 0.01,
         Statistic: 'Average',
       },
-      AuthorizerErrors: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn('authorizer'), Threshold: 2 },
+      // The authorizer's own count of its failures: Lambda's Errors counts every refused credential too.
+      AuthorizerErrors: {
+        Namespace: 'Webhooks',
+        MetricName: 'AuthorizerFailed',
+        Dimensions: dimensions('service', 'acme-hooks'),
+        Threshold: 2,
+        Statistic: 'Sum',
+        Period: 300,
+      },
       // Half the in-flight budget, three minutes running.
       DeliveryQueueInFlightHigh: {
         Namespace: 'AWS/SQS',
@@ -447,6 +485,12 @@ describe('alarms', () => {
     expect(alarm(other, 'HeldDeliveriesOld').Threshold).toBe(12 * 3600);
     expect(alarm(other, 'DeliveriesOverdue').Threshold).toBe(600);
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
+  });
+
+  it('state the default DeliveriesLate threshold as it is derived, in the README and the runbook', () => {
+    const seconds = deliveryLateDefaultSeconds(DEFAULT_RETRY_SCHEDULE).toLocaleString('en-US');
+    for (const doc of ['README.md', join('docs', 'runbook.md')])
+      expect(readFileSync(join(PROJECT_ROOT, doc), 'utf8'), doc).toContain(`${seconds} s`);
   });
 
   it('each have a section in docs/runbook.md', () => {

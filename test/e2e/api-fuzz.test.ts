@@ -87,7 +87,7 @@ function badBodies(valid: Record<string, unknown>): { name: string; body: string
       name: 'every field a huge string',
       body: JSON.stringify(Object.fromEntries(Object.keys(valid).map((k) => [k, 'x'.repeat(40_000)]))),
     },
-    { name: 'over 256 KB', body: JSON.stringify({ ...valid, description: 'x'.repeat(300_000) }) },
+    { name: 'over 1 MiB', body: JSON.stringify({ ...valid, description: 'x'.repeat(1_100_000) }) },
     { name: 'deeply nested arrays', body: nested(50_000, '[', ']') },
     { name: 'deeply nested objects', body: nested(20_000, '{"a":', '}', 'null') },
     { name: 'deeply nested in a field', body: `${v.slice(0, -1)},"data":${nested(5000, '{"a":', '}', '1')}}` },

@@ -1,34 +1,25 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmId } from '../../lib/constructs/alarms.js';
-import { WebhookDelivery } from '../../lib/webhook-delivery.js';
-import { cdkJsonContext, SKIP_BUNDLING } from '../cdk/support.js';
-import { type AlarmProperties, alarmState, type Datapoints } from '../support/alarm-evaluation.js';
+import { alarmState, type Datapoints } from '../support/alarm-evaluation.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { SYNTH_TIMEOUT_MS, type SynthesizedAlarm, synthesizedAlarms } from '../support/stack-alarms.js';
+import { inFlightMessages } from '../support/twin-metrics.js';
 import { eventually } from '../support/wait.js';
 
 /**
  * Parking's alarms, as the stack defines them, fed what the twin measures: which inputs page a
  * person and which must not. CloudWatch's evaluation is modelled in test/support/alarm-evaluation.ts;
  * a datapoint here stands for a period there (the twin's seconds for the stack's minutes).
+ * ResumerErrors is with the other functions' alarms (test/e2e/function-alarms.test.ts).
  */
 
 const BUDGET = 1_000;
-let alarms: Record<string, AlarmProperties>;
+let alarms: Record<AlarmId, SynthesizedAlarm>;
 
 beforeAll(() => {
-  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-  const stack = new Stack(app, 'AlarmInputs');
-  const w = new WebhookDelivery(stack, 'Hooks', { inFlightBudget: BUDGET });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Properties: AlarmProperties }>;
-  alarms = {};
-  for (const id of ['DeliveryQueueInFlightHigh', 'HeldDeliveriesOld', 'DeliveriesOverdue', 'ResumerErrors'] as AlarmId[]) {
-    const logicalId = Stack.of(w).getLogicalId(w.alarms.byId[id]!.node.defaultChild as never);
-    alarms[id] = resources[logicalId]!.Properties;
-  }
-}, 120_000);
+  alarms = synthesizedAlarms({ inFlightBudget: BUDGET });
+}, SYNTH_TIMEOUT_MS);
 
 let p: TestPipeline | undefined;
 let receiver: Receiver | undefined;
@@ -54,7 +45,7 @@ async function inFlightWithDeadEndpoint(parking: boolean, events: number): Promi
   await eventually(
     'every event fanned out and settled',
     async () => {
-      samples.push(p!.sqs.inspect(p!.sqs.delivery).inflight);
+      samples.push(inFlightMessages(p!, p!.sqs.delivery));
       const s = p!.sqs.inspect(p!.sqs.delivery);
       return (p!.metrics.counts.get('DeliveriesCreated') ?? 0) >= events && s.ready === 0 && samples.length >= 5 ? samples : undefined;
     },
@@ -62,7 +53,7 @@ async function inFlightWithDeadEndpoint(parking: boolean, events: number): Promi
   );
   for (let i = 0; i < 4; i++) {
     await new Promise((r) => setTimeout(r, 250));
-    samples.push(p.sqs.inspect(p.sqs.delivery).inflight);
+    samples.push(inFlightMessages(p, p.sqs.delivery));
   }
   return samples;
 }
@@ -149,11 +140,30 @@ describe('DeliveriesOverdue', () => {
   }, 60_000);
 });
 
-describe('ResumerErrors', () => {
-  it('pages on a failed run, not on runs that work', () => {
-    const alarm = alarms.ResumerErrors!;
-    expect(alarmState(alarm, [1])).toBe('ALARM');
-    expect(alarmState(alarm, [0])).toBe('OK');
-    expect(alarmState(alarm, [undefined])).toBe('OK');
+describe('the parking alarms at their thresholds', () => {
+  const times = <T>(n: number, value: T): T[] => Array.from({ length: n }, () => value);
+
+  it('DeliveryQueueInFlightHigh: above half the budget three minutes running', () => {
+    const alarm = alarms.DeliveryQueueInFlightHigh;
+    expect(alarm).toMatchObject({ Statistic: 'Maximum', Period: 60, EvaluationPeriods: 3, TreatMissingData: 'notBreaching' });
+    expect(alarmState(alarm, times(3, BUDGET / 2))).toBe('OK');
+    expect(alarmState(alarm, times(3, BUDGET / 2 + 1))).toBe('ALARM');
+    expect(alarmState(alarm, [BUDGET / 2 + 1, BUDGET / 2 + 1, undefined])).toBe('OK');
+  });
+
+  it('HeldDeliveriesOld: an oldest held delivery past 12 hours in a quarter of an hour', () => {
+    const alarm = alarms.HeldDeliveriesOld;
+    expect(alarm).toMatchObject({ Statistic: 'Maximum', Period: 900, EvaluationPeriods: 1 });
+    expect(alarmState(alarm, [alarm.Threshold])).toBe('OK');
+    expect(alarmState(alarm, [alarm.Threshold + 1])).toBe('ALARM');
+  });
+
+  it('DeliveriesOverdue: the resumer more than 10 minutes behind five minutes running; silence counts', () => {
+    const alarm = alarms.DeliveriesOverdue;
+    expect(alarm).toMatchObject({ Statistic: 'Maximum', Period: 60, EvaluationPeriods: 5, TreatMissingData: 'breaching' });
+    expect(alarmState(alarm, times(5, alarm.Threshold))).toBe('OK');
+    expect(alarmState(alarm, times(5, alarm.Threshold + 1))).toBe('ALARM');
+    // Behind, then silent: both breach.
+    expect(alarmState(alarm, [...times(3, alarm.Threshold + 1), undefined, undefined])).toBe('ALARM');
   });
 });

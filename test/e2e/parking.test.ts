@@ -71,7 +71,21 @@ describe("SQS's in-flight cap, a dead endpoint beside a healthy tenant", () => {
 
   it("stalls every tenant without parking: the dead endpoint's waits fill the in-flight set and nothing else is received", async () => {
     const { healthy, quiet } = await setUp(false);
-    await eventually('the in-flight set at its cap', async () => (p!.sqs.inspect(p!.sqs.delivery).inflight >= CAP ? true : undefined));
+    // At its cap, and settled: a delivery deferred while its endpoint was busy comes back within
+    // the attempt timeout (5 s), freeing a place for a moment; once 6 s pass with no receive handled
+    // (every one in flight waits its hour, or its open circuit's cool-off), none does.
+    let handled = -1;
+    let since = Date.now();
+    await eventually(
+      'the in-flight set at its cap, settled',
+      async () => {
+        const c = p!.metrics.counts;
+        const now = (c.get('DeliveryDeferred') ?? 0) + (c.get('DeliveryRetried') ?? 0) + (c.get('DeliverySucceeded') ?? 0);
+        if (now !== handled) [handled, since] = [now, Date.now()];
+        return p!.sqs.inspect(p!.sqs.delivery).inflight >= CAP && Date.now() - since > 6_000 ? true : undefined;
+      },
+      60_000,
+    );
     for (let n = 0; n < 3; n++) await publish(p!, 1000 + n, as(quiet));
     // The quiet tenant's messages are on the queue, ready, behind a cap that long polls cannot pass.
     await eventually('the quiet tenant fanned out', async () =>
@@ -182,7 +196,12 @@ describe('an endpoint that recovers while thousands are held', () => {
     up = true;
     // Past the lot's longest wait between probes: the next probe is due.
     offset += 3_600_000;
-    await eventually('every held delivery received', async () => (new Set(ids(r)).size >= EVENTS ? true : undefined), 90_000);
+    // Every delivery received since it came up (one attempted while down must come again).
+    await eventually(
+      'every held delivery received',
+      async () => (new Set(ids(r).slice(whileDown)).size >= EVENTS ? true : undefined),
+      90_000,
+    );
     const got = ids(r).filter((_, i) => i >= whileDown);
     const unique = new Set(got);
     expect(unique.size).toBe(EVENTS);
@@ -316,7 +335,9 @@ describe('parked deliveries and what people do', () => {
     expect(r.requests).toHaveLength(3);
   });
 
-  it("a held delivery of a subscription disabled meanwhile is skipped when its lot's probe comes, and the lot drains", async () => {
+  it("a held delivery of a subscription disabled meanwhile is skipped when its lot's probe comes, and the lot drains", {
+    timeout: 90_000,
+  }, async () => {
     let offset = 0;
     p = await startTestPipeline({ retrySchedule: [1, 3600], clock: () => new Date(Date.now() + offset) });
     const r = await receiver(() => 503);
@@ -337,7 +358,7 @@ describe('parked deliveries and what people do', () => {
     expect(r.requests).toHaveLength(posts);
   });
 
-  it('a 410 to a probe disables the subscription, and what its lot held is skipped', async () => {
+  it('a 410 to a probe disables the subscription, and what its lot held is skipped', { timeout: 90_000 }, async () => {
     let offset = 0;
     p = await startTestPipeline({ retrySchedule: [1, 3600], clock: () => new Date(Date.now() + offset) });
     let gone = false;

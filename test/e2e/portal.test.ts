@@ -148,6 +148,17 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     const stored = await pipeline.call('GET', `/api/v0.1/webhooks/${subscriptionId}`);
     expect(stored.body.webhook_subscription.secret).toBe(after);
 
+    // Beside the secret, a link to the receiver guide (docs/receiving-webhooks.md), which the portal
+    // serves itself unless the operator names another address; it opens in a new tab.
+    const guide = page.locator('dd.secret').getByRole('link', { name: 'Receiving webhooks', exact: true });
+    expect(await guide.getAttribute('href')).toBe(`${pipeline.url}/portal/receiving-webhooks.md`);
+    expect(await guide.getAttribute('target')).toBe('_blank');
+    expect(await guide.getAttribute('rel')).toBe('noopener noreferrer');
+    const [tab] = await Promise.all([context.waitForEvent('page'), guide.click()]);
+    await tab.getByText('# Receiving webhooks').waitFor();
+    expect(await tab.locator('body').textContent()).toContain('## 5. Rotate the secret without downtime');
+    await tab.close();
+
     // The status filter asks the API for one status only.
     await page.getByLabel('Status').selectOption('dead_lettered');
     await page.getByText('No deliveries with status dead_lettered yet.').waitFor();

@@ -137,7 +137,7 @@ describe.each<SecretStorage>(['per-subscription', 'envelope'])('signing secrets,
     await p.call('DELETE', `/api/v0.1/webhooks/${created.id}`);
   });
 
-  it('lists a page of subscriptions with one batched secret read, not one read per subscription', async () => {
+  it('lists a page of subscriptions without one secret read per subscription', async () => {
     for (let i = 0; i < 3; i++) await p.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
     p.calls.reset();
     const list = await p.call('GET', '/api/v0.1/webhooks');
@@ -145,7 +145,9 @@ describe.each<SecretStorage>(['per-subscription', 'envelope'])('signing secrets,
     const calls = p.calls.snapshot();
     expect(calls['SecretsManager.GetSecretValue'] ?? 0).toBe(0);
     if (secretStorage === 'per-subscription') {
-      expect(calls['SecretsManager.BatchGetSecretValue']).toBe(1);
+      // This container made them and keeps what it wrote (a cold one reads them in batches of
+      // 20: test/e2e/secret-quotas.test.ts).
+      expect(calls['SecretsManager.BatchGetSecretValue'] ?? 0).toBe(0);
     } else {
       // The key ring is cached; the sealed secrets come in one BatchGetItem.
       expect(calls['SecretsManager.BatchGetSecretValue'] ?? 0).toBe(0);

@@ -117,13 +117,13 @@ describe('request validation', () => {
     await rejects('POST', '/api/v0.1/webhooks', [good], 'body', /expected object/);
   });
 
-  it('answers a body over 256 KB with 413', async () => {
-    const res = await p.call('POST', '/api/v0.1/webhooks', { ...good, description: 'x'.repeat(257 * 1024) });
+  it('answers a body over 1 MiB with 413', async () => {
+    const res = await p.call('POST', '/api/v0.1/webhooks', { ...good, description: 'x'.repeat(1024 * 1024 + 1) });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
     const pub = await p.call('POST', '/api/v0.1/events', {
       type: 'card.created',
-      data: { card_id: 'c', customer_id: 'u', pad: 'x'.repeat(256 * 1024) },
+      data: { card_id: 'c', customer_id: 'u', pad: 'x'.repeat(1024 * 1024) },
     });
     expect(pub.status).toBe(413);
   });

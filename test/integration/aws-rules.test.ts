@@ -1,16 +1,21 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
+import { keys } from '../../functions/adapters/aws/dynamodb-keys.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { QueueEventBus } from '../../functions/adapters/local/queue-event-bus.js';
 import { createFanout } from '../../functions/app/fanout.js';
 import { PUT_EVENTS_MAX_ENTRY_BYTES } from '../../functions/domain/aws-limits.js';
-import { busEntry } from '../../functions/domain/bus-entry.js';
-import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
+import { busEntry, EVENT_BODY_IN_ITEM_MAX_BYTES, eventBytes } from '../../functions/domain/bus-entry.js';
+import { bodyKeyFor, parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
+import { serializeEvent } from '../../functions/domain/webhook-body.js';
 import { enforceDynamoRules } from '../../local/aws-rules/dynamodb.js';
 import { enforceSqsRules } from '../../local/aws-rules/sqs.js';
+import { type BodyBucket, LOCAL_BODY_BUCKET, startBodyBucket } from '../../local/body-bucket.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 import { Faults } from '../../local/faults.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
@@ -25,16 +30,38 @@ import { MemorySubscriptions, subscription } from '../support/memory-ports.js';
 const TABLE = 'rules-test';
 let sqs: SqsEmulator;
 let db: DynamoEmulator;
+let bodies: BodyBucket;
 const faults = new Faults();
 
 beforeAll(async () => {
   [sqs, db] = await Promise.all([startSqs({ schedule: [1, 1] }), startDynamo(undefined, TABLE)]);
   enforceSqsRules(sqs.client, faults);
   enforceDynamoRules(db.client);
+  bodies = await startBodyBucket(sqs.endpoint, 30);
 });
 afterAll(async () => {
+  bodies?.stop();
   await sqs?.stop();
   await db?.stop();
+});
+
+/** A card.created event whose body, as receivers get it, is `bytes` long. */
+function eventOf(id: string, bytes: number) {
+  const e = { id, type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { card_id: id, blob: '' } };
+  e.data.blob = 'x'.repeat(bytes - eventBytes(e));
+  return e;
+}
+
+describe('S3 (the body store) on fauxqs', () => {
+  it("keeps a 1 MiB body, answers undefined for a key it does not have, and has the stack's lifecycle rule", async () => {
+    const body = serializeEvent(eventOf('evt_s3', 1024 * 1024));
+    const key = bodyKeyFor('t', 'evt_s3', body);
+    await bodies.store.put(key, body);
+    expect(await bodies.store.get(key)).toBe(body);
+    expect(await bodies.store.get('bodies/none/none.json')).toBeUndefined();
+    const lifecycle = await bodies.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: LOCAL_BODY_BUCKET }));
+    expect(lifecycle.Rules?.[0]).toMatchObject({ Status: 'Enabled', Expiration: { Days: 30 } });
+  });
 });
 beforeEach(() => faults.clear());
 
@@ -100,7 +127,7 @@ describe('SQS on fauxqs with the rule layer', () => {
 });
 
 describe('the EventBridge stand-in', () => {
-  it('takes 1 to 10 entries, each and all together under 256 KB', async () => {
+  it('takes 1 to 10 entries, each and all together under 1 MB (1,000,000 bytes)', async () => {
     const bus = new QueueEventBus(new SqsQueue(sqs.client, sqs.ingest.url));
     const event = (n: number, bytes = 10) => ({
       id: `e${n}`,
@@ -112,7 +139,7 @@ describe('the EventBridge stand-in', () => {
       name: 'ValidationException',
     });
     await expect(bus.putEvents([busEntry('t', event(1, PUT_EVENTS_MAX_ENTRY_BYTES))])).rejects.toThrow(/over EventBridge's limit/);
-    await expect(bus.putEvents([0, 1, 2].map((n) => busEntry('t', event(n, 100 * 1024))))).rejects.toThrow(/Total size of the entries/);
+    await expect(bus.putEvents([0, 1, 2].map((n) => busEntry('t', event(n, 400 * 1024))))).rejects.toThrow(/Total size of the entries/);
     await bus.putEvents([busEntry('t', event(1, 1000))]);
     expect(await drain(sqs.ingest.url)).toHaveLength(1);
   });
@@ -160,6 +187,19 @@ describe('DynamoDB on dynalite with the rule layer', () => {
     await expect(
       db.client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'p' }, sk: { S: 'deep' }, v: value as never } })),
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Nesting') });
+  });
+
+  it('keeps only the key of a body beside the table: the item stays small, and reads back with the key and no data', async () => {
+    const store = new DynamoDeliveryStore(db.doc, TABLE);
+    const event = eventOf('evt_beside', 1024 * 1024);
+    const bodyKey = bodyKeyFor('t', event.id, serializeEvent(event));
+    await store.write({ events: [{ tenantId: 't', event, storedTime: event.timestamp, bodyKey }] });
+    const item = await db.doc.send(new GetCommand({ TableName: TABLE, Key: keys.event('t', 'evt_beside') }));
+    expect(item.Item).toMatchObject({ body_key: bodyKey, event_type: 'card.created' });
+    expect(item.Item!.body).toBeUndefined();
+    expect(JSON.stringify(item.Item).length).toBeLessThan(1024);
+    const read = (await store.getEvents([{ tenantId: 't', eventId: event.id }])).get('t/evt_beside')!;
+    expect(read).toMatchObject({ bodyKey, event: { id: event.id, type: 'card.created', data: {} } });
   });
 
   it('stores an event of any shape as one string, and writes 30 large items in byte- and count-bounded batches', async () => {
@@ -215,6 +255,45 @@ describe('fan-out on the twin', () => {
     await fanout({ Records: [claimed] } as SQSEvent);
     await fanout({ Records: [{ ...claimed, messageId: 'm-again' }] } as SQSEvent);
     expect((await drain(sqs.delivery.url)).map(parseDeliveryMessage).map((m) => m.subscriptionId)).toEqual(['s1', 's2']);
+  });
+
+  it('puts a body too large for the event item beside the table once, and its messages carry the key', async () => {
+    const subs = new MemorySubscriptions();
+    for (const id of ['s1', 's2']) await subs.create(subscription({ id, tenantId: 'tnt_f', events: ['card.created'] }));
+    const store = new DynamoDeliveryStore(db.doc, TABLE);
+    const fanout = createFanout({
+      subscriptions: subs,
+      store,
+      bodies: bodies.store,
+      deliveries: new SqsQueue(sqs.client, sqs.delivery.url),
+      ingest: new SqsQueue(sqs.client, sqs.ingest.url),
+    });
+    const event = eventOf('evt_large_bus', 900_000);
+    const body = serializeEvent(event);
+    expect(body.length).toBeGreaterThan(EVENT_BODY_IN_ITEM_MAX_BYTES);
+    const envelope = (n: number) =>
+      ({
+        messageId: `big${n}`,
+        receiptHandle: `rb${n}`,
+        attributes: { ApproximateReceiveCount: '1' },
+        body: JSON.stringify({ id: `eb-big${n}`, 'detail-type': 'card.created', detail: { tenant_id: 'tnt_f', event } }),
+      }) as never;
+    expect((await fanout({ Records: [envelope(0)] } as SQSEvent)).batchItemFailures).toEqual([]);
+    const raw = await drain(sqs.delivery.url);
+    expect(raw.map((r) => r.length).every((n) => n < 1024)).toBe(true);
+    const key = bodyKeyFor('tnt_f', event.id, body);
+    expect(raw.map(parseDeliveryMessage).map((m) => [m.subscriptionId, m.bodyKey])).toEqual([
+      ['s1', key],
+      ['s2', key],
+    ]);
+    expect(await bodies.store.get(key)).toBe(body);
+    expect((await store.getEvents([{ tenantId: 'tnt_f', eventId: event.id }])).get(`tnt_f/${event.id}`)).toMatchObject({
+      bodyKey: key,
+      deliveries: 2,
+    });
+    // The bus puts it on again: found fanned out, nothing sent.
+    await fanout({ Records: [envelope(1)] } as SQSEvent);
+    expect(await drain(sqs.delivery.url)).toEqual([]);
   });
 
   it('fails only the bad event of a batch; a failed invocation sent again duplicates nothing', async () => {

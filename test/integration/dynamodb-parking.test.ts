@@ -1,11 +1,19 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
-import { duePartition, GSI2, keys } from '../../functions/adapters/aws/dynamodb-keys.js';
+import { duePartition, GSI2, keys, TABLE_DEFINITION } from '../../functions/adapters/aws/dynamodb-keys.js';
 import { DynamoParkingStore } from '../../functions/adapters/aws/dynamodb-parking.js';
 import type { Delivery } from '../../functions/domain/model.js';
 import { dueBucket, dueShard, type Lot, lotPosition } from '../../functions/domain/parking.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
+import { eventually } from '../support/wait.js';
 
 /** Parking's storage on dynalite: park attributes on delivery records, the due-time index (gsi2), lots and their entries. */
 describe('parking on dynalite', () => {
@@ -122,14 +130,67 @@ describe('parking on dynalite', () => {
     await parking.recovered('t1', 'sub_l', new Date('2026-03-01T12:00:00.000Z'));
     expect((await parking.readLot('t1', 'sub_l'))!.wakeTime).toBe(draining.wakeTime);
 
-    // Opened again while draining: it keeps how far the drain got.
-    expect(await parking.saveLot({ ...draining, drainedTo: 'pos-1' }, draining)).toBe(true);
+    // Opened again while draining: its next drain starts from the beginning (what it holds now may sort before).
+    expect(await parking.saveLot({ ...draining, drainedTo: 'pos-1', drainedTime: draining.wakeTime }, draining)).toBe(true);
     const reopened = await parking.openLot(lot({ subscriptionId: 'sub_l' }));
-    expect(reopened).toMatchObject({ state: 'open', drainedTo: 'pos-1' });
+    expect(reopened).toMatchObject({ state: 'open' });
+    expect(reopened.drainedTo).toBeUndefined();
+    expect(reopened.drainedTime).toBeUndefined();
 
     expect(await parking.deleteLot(reopened, { state: 'draining', wakeTime: reopened.wakeTime })).toBe(false);
     expect(await parking.deleteLot(reopened, reopened)).toBe(true);
     expect(await parking.getLot('t1', 'sub_l')).toBeUndefined();
+  });
+
+  it('adds the due-time index to a data directory from before it, as a stack update adds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webhooks-upgrade-'));
+    try {
+      // The table as the version before parking created it: gsi1 only.
+      const server = dynalite({ path: dir, createTableMs: 0 });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      const client = new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      const def = structuredClone(TABLE_DEFINITION) as unknown as ConstructorParameters<typeof CreateTableCommand>[0];
+      await client.send(
+        new CreateTableCommand({
+          ...def,
+          TableName: 'upgrade',
+          AttributeDefinitions: def.AttributeDefinitions!.filter((a) => !a.AttributeName!.startsWith('gsi2')),
+          GlobalSecondaryIndexes: def.GlobalSecondaryIndexes!.filter((g) => g.IndexName === 'gsi1'),
+        }),
+      );
+      await eventually('the old table', async () =>
+        (await client.send(new DescribeTableCommand({ TableName: 'upgrade' }))).Table?.TableStatus === 'ACTIVE' ? true : undefined,
+      );
+      const items = Array.from({ length: 60 }, (_, i) => ({
+        pk: { S: `TENANT#t1#DELIVERY#dlv_${i}` },
+        sk: { S: 'DELIVERY' },
+        n: { N: String(i) },
+      }));
+      for (let i = 0; i < items.length; i += 25)
+        await client.send(
+          new BatchWriteItemCommand({ RequestItems: { upgrade: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }),
+        );
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+
+      const upgraded = await startDynamo(dir, 'upgrade');
+      const after = await upgraded.client.send(new DescribeTableCommand({ TableName: 'upgrade' }));
+      expect(after.Table!.GlobalSecondaryIndexes!.map((g) => [g.IndexName, g.IndexStatus]).sort()).toEqual([
+        ['gsi1', 'ACTIVE'],
+        ['gsi2', 'ACTIVE'],
+      ]);
+      // Every item kept.
+      const scanned = await upgraded.client.send(new ScanCommand({ TableName: 'upgrade' }));
+      expect(scanned.Items!.map((i) => Number(i.n!.N)).sort((a, b) => a - b)).toEqual(items.map((_, i) => i));
+      expect(existsSync(join(dir, 'table-migration.json'))).toBe(false);
+      await upgraded.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('pages a busy bucket and keeps the cursor', async () => {

@@ -166,10 +166,12 @@ describe('resumer on dynalite and fauxqs', () => {
     const done = Object.fromEntries(Array.from({ length: DUE_SHARDS / 2 }, (_, s) => [String(s), '-']));
     await parking.writeCursor({ bucket, shards: done });
     clock = Date.parse('2026-03-01T10:32:06.000Z');
-    await resumer()();
+    const report = await resumer()();
     const { dueShard } = await import('../../functions/domain/parking.js');
     const expected = ids.filter((id) => dueShard(id, 60) >= DUE_SHARDS / 2).sort();
     expect((await receiveAll()).map((m) => m.deliveryId).sort()).toEqual(expected);
+    // Counted across shards read at the same time.
+    expect(report.resumed).toBe(expected.length);
     expect(await parking.readCursor()).toEqual({ bucket: bucket + 60 });
   });
 
@@ -246,6 +248,38 @@ describe('resumer on dynalite and fauxqs', () => {
         return all.length >= 31 ? all : undefined;
       });
       expect(all.sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `h${String(i).padStart(3, '0')}`), 'late'].sort());
+    });
+
+    it('probes past the entries whose deadline has passed (the due-time index dead-letters those), however many', async () => {
+      const past = Array.from({ length: 150 }, (_, i) =>
+        record(`p${String(i).padStart(3, '0')}`, {
+          eventBody: serializeEvent(event(`evt_p${i}`)),
+          park: { kind: 'held', token: `tp${i}`, until: new Date(Date.parse('2026-03-01T09:00:00.000Z') + i * 1000).toISOString() },
+        }),
+      );
+      for (let i = 0; i < past.length; i += 100) await store.write({ deliveries: past.slice(i, i + 100) });
+      await heldRecords(1);
+      await parking.openLot(openLot());
+      clock = Date.parse('2026-03-01T10:02:06.000Z');
+      expect((await resumer()()).probes).toBe(1);
+      const sent = await receiveAll();
+      // The probe is the first delivery still inside its schedule; the others come back through the index, to be dead-lettered.
+      expect(sent.filter((m) => m.resume?.kind === 'probe').map((m) => m.deliveryId)).toEqual(['h000']);
+      expect(sent.filter((m) => m.resume?.kind === 'due').every((m) => m.deliveryId.startsWith('p'))).toBe(true);
+    });
+
+    it('probes with a delivery its deadline passed a moment ago, still held (a short schedule can end before the first probe)', async () => {
+      const just = record('j000', {
+        eventBody: serializeEvent(event('evt_j0')),
+        // A minute before the probe: the due-time index has not dead-lettered it yet.
+        park: { kind: 'held', token: 'tj0', until: '2026-03-01T10:01:06.000Z' },
+      });
+      await store.write({ deliveries: [just] });
+      await parking.openLot(openLot());
+      clock = Date.parse('2026-03-01T10:02:06.000Z');
+      expect((await resumer()()).probes).toBe(1);
+      const sent = await receiveAll();
+      expect(sent.filter((m) => m.resume?.kind === 'probe').map((m) => m.deliveryId)).toEqual(['j000']);
     });
 
     it('closes an open lot that has nothing left to probe', async () => {

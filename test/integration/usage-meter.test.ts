@@ -1,11 +1,14 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookEvent } from '../../functions/domain/model.js';
+import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
+import { GSI2 } from '../../functions/adapters/aws/dynamodb-keys.js';
+import { dynamoItemBytes } from '../../functions/domain/dynamodb-item-size.js';
+import type { Delivery, WebhookEvent } from '../../functions/domain/model.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
-import { UsageMeter } from '../../local/usage-meter.js';
+import { UsageMeter, updateClauses } from '../../local/usage-meter.js';
 
 /** The benchmark's cost model rests on these units being counted as AWS bills them. */
 describe('UsageMeter', () => {
@@ -56,6 +59,146 @@ describe('UsageMeter', () => {
     const u = meter.snapshot().dynamodb;
     expect(u.writeUnits).toBe(3);
     expect(u.indexWriteUnits).toBe(2);
+  });
+
+  it('counts the due-time index (gsi2, keys only) at its entry size: a write when a record gains its keys, a removal when it loses them', async () => {
+    // The delivery store as the sender uses it: a parked record carries gsi2 keys, its next write has none.
+    const store = new DynamoDeliveryStore(dynamo.doc, table, 30, () => new Date('2026-11-30T12:00:00.000Z'), 60);
+    const delivery: Delivery = {
+      id: 'dlv_meter_1',
+      tenantId: 'tnt_meter',
+      subscriptionId: 'sub_meter',
+      eventId: 'evt_meter_1',
+      eventType: 'card.created',
+      status: 'pending',
+      attempts: 2,
+      generation: 0,
+      createdTime: '2026-11-30T12:00:00.000Z',
+      updatedTime: '2026-11-30T12:00:00.000Z',
+      // Over 2 KB: what dynalite bills for the record, not what the index entry costs.
+      eventBody: JSON.stringify({ note: 'b'.repeat(2100) }),
+    };
+    meter.reset();
+    await store.write({ deliveries: [{ ...delivery, park: { kind: 'due', token: 'tok1', until: '2026-11-30T12:10:00.000Z' } }] });
+    let u = meter.snapshot().dynamodb;
+    expect(u.writeUnits).toBe(3);
+    // Keys only: pk, sk, gsi2pk and gsi2sk, about 110 bytes: 1 unit, whatever the record weighs.
+    expect(u.indexWrites).toEqual({ gsi2: { writes: 1, units: 1 } });
+    expect(u.indexWriteUnits).toBe(1);
+    expect(u.items).toEqual({ 'BatchWriteItem delivery': 1 });
+
+    // Written again with the same park (the same keys): nothing to write to a keys-only index.
+    meter.reset();
+    await store.write({ deliveries: [{ ...delivery, park: { kind: 'due', token: 'tok1', until: '2026-11-30T12:10:00.000Z' } }] });
+    expect(meter.snapshot().dynamodb.indexWriteUnits).toBe(0);
+
+    // Parked again (another token, another bucket): the old entry removed, the new one written.
+    meter.reset();
+    await store.write({ deliveries: [{ ...delivery, park: { kind: 'due', token: 'tok2', until: '2026-11-30T13:00:00.000Z' } }] });
+    expect(meter.snapshot().dynamodb.indexWrites).toEqual({ gsi2: { writes: 2, units: 2 } });
+
+    // Attempted and written without its park: the removal from the index is a write too.
+    meter.reset();
+    await store.write({ deliveries: [{ ...delivery, attempts: 3, status: 'succeeded' }] });
+    u = meter.snapshot().dynamodb;
+    expect(u.indexWrites).toEqual({ gsi2: { writes: 1, units: 1 } });
+    expect(u.writeUnits).toBe(3);
+
+    // And nothing more once it is out of the index.
+    meter.reset();
+    await store.write({ deliveries: [{ ...delivery, attempts: 3, status: 'succeeded' }] });
+    expect(meter.snapshot().dynamodb.indexWriteUnits).toBe(0);
+  });
+
+  it('sizes a keys-only entry by the keys, an ALL entry by the item', async () => {
+    meter.reset();
+    const keys = { pk: 'k'.repeat(600), sk: 'K', gsi2pk: 'p'.repeat(300), gsi2sk: 's'.repeat(200) };
+    await dynamo.doc.send(new PutCommand({ TableName: table, Item: { ...keys, v: 'v'.repeat(5000) } }));
+    const u = meter.snapshot().dynamodb;
+    // 1,110 bytes of keys: 2 units, not the item's 6.
+    expect(dynamoItemBytes(keys)).toBeGreaterThan(1024);
+    expect(u.indexWrites).toEqual({ gsi2: { writes: 1, units: 2 } });
+    expect(u.writeUnits).toBe(6);
+  });
+
+  it('follows UpdateItem and DeleteItem in and out of the index (the lot heads)', async () => {
+    meter.reset();
+    const Key = { pk: 'TENANT#t#SUB#s#LOT', sk: 'LOT' };
+    const setWake = (pk: string) =>
+      dynamo.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key,
+          UpdateExpression: 'SET #state = :s, wake_time = if_not_exists(wake_time, :w), gsi2pk = :gpk, gsi2sk = :gsk',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':s': 'open', ':w': 'now', ':gpk': pk, ':gsk': '1#LOT' },
+        }),
+      );
+    await setWake('DUE#60#1');
+    expect(meter.snapshot().dynamodb.indexWrites).toEqual({ gsi2: { writes: 1, units: 1 } });
+    await setWake('DUE#60#1');
+    expect(meter.snapshot().dynamodb.indexWrites).toEqual({ gsi2: { writes: 1, units: 1 } });
+    await setWake('DUE#120#1');
+    expect(meter.snapshot().dynamodb.indexWrites).toEqual({ gsi2: { writes: 3, units: 3 } });
+    await dynamo.doc.send(new UpdateCommand({ TableName: table, Key, UpdateExpression: 'REMOVE gsi2pk, gsi2sk' }));
+    expect(meter.snapshot().dynamodb.indexWrites).toEqual({ gsi2: { writes: 4, units: 4 } });
+    await setWake('DUE#180#1');
+    await dynamo.doc.send(new DeleteCommand({ TableName: table, Key }));
+    const u = meter.snapshot().dynamodb;
+    expect(u.indexWrites).toEqual({ gsi2: { writes: 6, units: 6 } });
+    expect(u.items).toEqual({ 'UpdateItem lot': 5, 'DeleteItem lot': 1 });
+  });
+
+  it('bills a failed conditional write 1 unit and no index write', async () => {
+    meter.reset();
+    const Item = { pk: 'RESUMER', sk: 'CURSOR', bucket: 60, gsi2pk: 'x', gsi2sk: 'y' };
+    await dynamo.doc.send(new PutCommand({ TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await expect(
+      dynamo.doc.send(
+        new PutCommand({ TableName: table, Item: { ...Item, gsi2pk: 'z' }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    ).rejects.toThrow(/conditional/i);
+    const u = meter.snapshot().dynamodb;
+    expect(u.writeUnits).toBe(2);
+    expect(u.indexWrites).toEqual({ gsi2: { writes: 1, units: 1 } });
+    expect(u.items).toEqual({ 'PutItem resumer cursor': 2 });
+  });
+
+  it('bills a Query that reads nothing the minimum dynalite leaves out: half a unit, a unit strongly consistent', async () => {
+    meter.reset();
+    // The resumer's sweep of an empty due-time partition (a global index: eventually consistent only).
+    await dynamo.doc.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: GSI2,
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': 'DUE#0#0' },
+      }),
+    );
+    await dynamo.doc.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': 'TENANT#t#SUB#none#LOT' },
+        ConsistentRead: true,
+      }),
+    );
+    const u = meter.snapshot().dynamodb;
+    expect(u.readUnits).toBe(1.5);
+    expect(u.items).toEqual({ 'Query index gsi2': 1, 'Query lot entries': 1 });
+  });
+
+  it('reads which index keys an update expression sets and removes', () => {
+    const { set, removed } = updateClauses(
+      'SET #a = :a, b = if_not_exists(b, :b), gsi2pk = :p REMOVE closed_time, #c ADD n :one',
+      { '#a': 'state', '#c': 'gsi2sk' },
+      { ':a': 'open', ':b': 1, ':p': 'DUE#1#0', ':one': 1 },
+    );
+    expect(set.get('state')).toBe('open');
+    expect(typeof set.get('b')).toBe('symbol');
+    expect(set.get('gsi2pk')).toBe('DUE#1#0');
+    expect(set.has('n')).toBe(true);
+    expect([...removed]).toEqual(['closed_time', 'gsi2sk']);
   });
 
   it('bills SQS by the 64 KB chunk, and the bus rule one SendMessage per event', async () => {

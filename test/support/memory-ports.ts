@@ -36,6 +36,7 @@ export class MemorySubscriptions implements SubscriptionRepository {
   }
   async update(s: Subscription) {
     this.items.set(storeKey(s.tenantId, s.id), s);
+    this.changes.set(s.tenantId, (this.changes.get(s.tenantId) ?? 0) + 1);
   }
   async listAll(tenantId: string) {
     return [...this.items.values()].filter((s) => s.tenantId === tenantId && !s.deletedTime);
@@ -48,6 +49,29 @@ export class MemorySubscriptions implements SubscriptionRepository {
       [...this.items.values()].filter((s) => s.tenantId === tenantId),
       page,
     );
+  }
+  /** The tenant's subscriptions-changed counter, as the table's: one more per update. */
+  readonly changes = new Map<string, number>();
+  readonly rotations = new Map<string, string>();
+  async changeCount(tenantId: string): Promise<number> {
+    return this.changes.get(tenantId) ?? 0;
+  }
+  async secretVersions(tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of ids) {
+      const s = this.items.get(storeKey(tenantId, id));
+      if (s && !s.deletedTime) out.set(id, s.secretVersion ?? '');
+    }
+    return out;
+  }
+  async claimRotation(tenantId: string, id: string, at: string, since: string) {
+    const last = this.rotations.get(storeKey(tenantId, id));
+    if (last !== undefined && last > since) return { claimed: false as const, last };
+    this.rotations.set(storeKey(tenantId, id), at);
+    return { claimed: true as const };
+  }
+  async releaseRotation(tenantId: string, id: string, at: string) {
+    if (this.rotations.get(storeKey(tenantId, id)) === at) this.rotations.delete(storeKey(tenantId, id));
   }
 }
 
@@ -224,7 +248,7 @@ export class MemoryLots implements LotStore {
     const key = storeKey(lot.tenantId, lot.subscriptionId);
     const existing = this.lots.get(key);
     if (existing?.state === 'open') return { ...existing };
-    const opened = { ...lot, ...(existing?.drainedTo ? { drainedTo: existing.drainedTo } : {}) };
+    const opened = { ...lot };
     this.lots.set(key, opened);
     return { ...opened };
   }

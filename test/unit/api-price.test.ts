@@ -29,8 +29,8 @@ describe('the API price model', () => {
     const kb512 = 512 * 1024;
     // 1 + 1 + 1 + 2 + 4 (1,600,000 / 524,288 = 3.05).
     expect(httpMeteredRequests([0, 1_024, kb512, kb512 + 1, 1_600_000])).toBe(9);
-    // Every request the API accepts (a body of at most 256 KB) is one metered request.
-    expect(httpMeteredRequests([MAX_BODY_BYTES + 4_096])).toBe(1);
+    // A request at the API's body limit (1 MiB and its headers) is three metered requests.
+    expect(httpMeteredRequests([MAX_BODY_BYTES + 4_096])).toBe(3);
     expect(() => httpMeteredRequests([-1])).toThrow(/>= 0/);
   });
 

@@ -11,8 +11,11 @@ import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeBus } from '../../functions/adapters/aws/eventbridge-bus.js';
-import { SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
+import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../../functions/adapters/aws/secrets-manager-store.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
+import { PUT_EVENTS_MAX_ENTRY_BYTES, SECRETS_MANAGER_RATE_QUOTAS } from '../../functions/domain/aws-limits.js';
+import { ApiError, budgetSpent } from '../../functions/domain/errors.js';
+import type { CallBudget } from '../../functions/ports.js';
 
 /** Adapters for services that cannot run here: the exact requests they send. */
 
@@ -82,6 +85,91 @@ describe('SecretsManagerStore', () => {
   });
 });
 
+describe('SecretsManagerStore with an account-wide budget', () => {
+  const sm = mockClient(SecretsManagerClient);
+  /** Records what is taken, in order with the calls; refuses once `refuse` is set. */
+  const taken: [string, number][] = [];
+  let refuse = false;
+  const budget: CallBudget = {
+    take: async (call, n) => {
+      if (refuse) throw budgetSpent(call);
+      taken.push([call, n]);
+    },
+  };
+  const store = new SecretsManagerStore(new SecretsManagerClient({ region: 'eu-west-1', maxAttempts: 1 }), { budget });
+  beforeEach(() => {
+    sm.reset();
+    taken.length = 0;
+    refuse = false;
+  });
+  const names = Array.from({ length: 100 }, (_, i) => `webhooks/W/t/s${i}`);
+  const answerAll = () =>
+    sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => ({
+      SecretValues: input.SecretIdList.map((n) => ({ Name: n, SecretString: '{"current":"whsec_x"}' })),
+    }));
+
+  it("budgets four fifths of the quotas our calls meet (BatchGetSecretValue 100 and PutSecretValue 50 a second), leaving room for a second's calls that reach AWS in the next", () => {
+    expect(SECRETS_MANAGER_RATE_QUOTAS).toMatchObject({ BatchGetSecretValue: 100, PutSecretValue: 50 });
+    expect(SECRETS_MANAGER_BUDGETS).toEqual({ 'SecretsManager.BatchGetSecretValue': 80, 'SecretsManager.PutSecretValue': 40 });
+  });
+
+  it('takes a page of 100 as 5 BatchGetSecretValue calls from the budget, all at once, before calling', async () => {
+    answerAll();
+    await store.getMany(names);
+    expect(taken).toEqual([['SecretsManager.BatchGetSecretValue', 5]]);
+    expect(sm.commandCalls(BatchGetSecretValueCommand).map((c) => c.args[0].input.SecretIdList)).toEqual(
+      [0, 20, 40, 60, 80].map((i) => names.slice(i, i + 20)),
+    );
+  });
+
+  it('takes one PutSecretValue per rotation; reads of one secret and creates are not budgeted', async () => {
+    sm.on(PutSecretValueCommand).resolves({});
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"current":"whsec_y"}' });
+    sm.on(CreateSecretCommand).resolves({});
+    await store.put('webhooks/W/t/s', '{"current":"whsec_z"}');
+    await store.get('webhooks/W/t/s');
+    await store.create('webhooks/W/t/s2', '{"current":"whsec_z"}', {});
+    expect(taken).toEqual([['SecretsManager.PutSecretValue', 1]]);
+    expect(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input).toEqual({
+      SecretId: 'webhooks/W/t/s',
+      SecretString: '{"current":"whsec_z"}',
+    });
+  });
+
+  it('calls nothing when the budget refuses, and passes its 503 with Retry-After on', async () => {
+    answerAll();
+    sm.on(PutSecretValueCommand).resolves({});
+    refuse = true;
+    for (const attempt of [store.getMany(names), store.put('webhooks/W/t/s', '{}')]) {
+      const err = await attempt.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ statusCode: 503, code: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
+    }
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it("answers Secrets Manager's own ThrottlingException (another caller took the quota) as a 503 with Retry-After, on every call", async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sm.on(BatchGetSecretValueCommand).rejects(throttled);
+    sm.on(GetSecretValueCommand).rejects(throttled);
+    sm.on(PutSecretValueCommand).rejects(throttled);
+    sm.on(CreateSecretCommand).rejects(throttled);
+    sm.on(DeleteSecretCommand).rejects(throttled);
+    const calls = [
+      store.getMany(names.slice(0, 3)),
+      store.get('a'),
+      store.put('a', '{}'),
+      store.create('a', '{}', {}),
+      store.scheduleDeletion('a'),
+    ];
+    for (const call of calls)
+      await expect(call).rejects.toMatchObject({ statusCode: 503, code: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
+    // Other failures stay what they are (the API answers them 500, as before).
+    sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('no'), { name: 'ResourceNotFoundException' }));
+    await expect(store.get('a')).rejects.not.toBeInstanceOf(ApiError);
+  });
+});
+
 describe('EventBridgeBus', () => {
   const eb = mockClient(EventBridgeClient);
   beforeEach(() => eb.reset());
@@ -114,17 +202,17 @@ describe('EventBridgeBus', () => {
     });
   });
 
-  it("refuses, without calling EventBridge, an entry of 256 KB or more by EventBridge's count", async () => {
-    // Detail + DetailType + Source + 14 bytes for Time: exactly 256 KB.
+  it("refuses, without calling EventBridge, an entry of 1 MB (1,000,000 bytes) or more by EventBridge's count", async () => {
+    // Detail + DetailType + Source + 14 bytes for Time: exactly PUT_EVENTS_MAX_ENTRY_BYTES.
     const fixed =
       JSON.stringify({ tenant_id: 'tnt_1', event: { ...event, data: { card_id: '' } } }).length +
       'card.created'.length +
       'webhooks.api'.length +
       14;
-    const big = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed) } };
-    await expect(bus.publish('tnt_1', big)).rejects.toThrow(/262144 bytes is over EventBridge's limit/);
+    const big = { ...event, data: { card_id: 'x'.repeat(PUT_EVENTS_MAX_ENTRY_BYTES - fixed) } };
+    await expect(bus.publish('tnt_1', big)).rejects.toThrow(/1000000 bytes is over EventBridge's limit/);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(0);
-    const justUnder = { ...event, data: { card_id: 'x'.repeat(256 * 1024 - fixed - 1) } };
+    const justUnder = { ...event, data: { card_id: 'x'.repeat(PUT_EVENTS_MAX_ENTRY_BYTES - fixed - 1) } };
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
     await bus.publish('tnt_1', justUnder);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(1);

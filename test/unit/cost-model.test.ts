@@ -1,15 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { type CostPhase, DEFAULT_COST_ASSUMPTIONS, priceCost, splitPerEventAndDelivery } from '../../bench/cost-model.js';
+import {
+  type CostLines,
+  type CostPhase,
+  combineLines,
+  DEFAULT_COST_ASSUMPTIONS,
+  parkingTouches,
+  priceCost,
+  priceUsage,
+  splitPerEventAndDelivery,
+  sumLines,
+} from '../../bench/cost-model.js';
+import {
+  type MeteredPhase,
+  parkedWaitAlternatives,
+  priceFailures,
+  resumerMonthlyCost,
+  splitPerLotAndHeld,
+  splitRunAndBucket,
+} from '../../bench/retry-cost.js';
 import type { StackSettings } from '../../bench/stack-settings.js';
+import type { UsageSnapshot } from '../../local/usage-meter.js';
 
 const stack: StackSettings = {
   memoryMb: { api: 256, authorizer: 256, fanout: 256, sender: 512, resumer: 256 },
   traced: { api: true, authorizer: true, fanout: true, sender: true, resumer: false },
   accessLogBytes: 474,
   emfBytesPerInvocation: { sender: 300, fanout: 200 },
+  resumerEveryMinutes: 1,
 };
 
-const lambda = (invocations: number, billedMs = 0) => ({ invocations, billedMs, samples: [] });
+const lambda = (invocations: number, billedMs = 0) => ({ invocations, errors: 0, billedMs, samples: [] });
 
 /** 1,000 events put on the bus for 1 subscription, in round numbers a person can check. */
 const phase: CostPhase = {
@@ -20,7 +40,7 @@ const phase: CostPhase = {
   received: 1_000,
   seconds: 100,
   usage: {
-    dynamodb: { readUnits: 1_000, writeUnits: 2_000, indexWriteUnits: 0, requests: {} },
+    dynamodb: { readUnits: 1_000, writeUnits: 2_000, indexWriteUnits: 0, indexWrites: {}, requests: {}, items: {} },
     sqs: {
       'by AWS: SendMessage': 1_000,
       'by AWS: ReceiveMessage': 100,
@@ -106,3 +126,259 @@ describe('priceCost and tracing', () => {
     expect(f.lines['X-Ray traces']).toBeCloseTo((10 * 0.05 * 5) / 1000, 10);
   });
 });
+
+/** A usage of round numbers: only what a test names is non-zero. */
+function usageOf(
+  x: {
+    writeUnits?: number;
+    readUnits?: number;
+    indexWriteUnits?: number;
+    gsi2Writes?: number;
+    sqs?: Record<string, number>;
+    invocations?: Partial<Record<'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer', number>>;
+    samples?: Partial<Record<'sender' | 'resumer', number[]>>;
+  } = {},
+): UsageSnapshot {
+  const fn = (n: 'api' | 'authorizer' | 'fanout' | 'sender' | 'resumer') => ({
+    invocations: x.invocations?.[n] ?? 0,
+    billedMs: 0,
+    errors: 0,
+    samples: (n === 'sender' || n === 'resumer' ? x.samples?.[n] : undefined) ?? [],
+  });
+  return {
+    dynamodb: {
+      readUnits: x.readUnits ?? 0,
+      writeUnits: x.writeUnits ?? 0,
+      indexWriteUnits: x.indexWriteUnits ?? 0,
+      indexWrites: x.gsi2Writes ? { gsi2: { writes: x.gsi2Writes, units: x.indexWriteUnits ?? 0 } } : {},
+      requests: {},
+      items: {},
+    },
+    sqs: x.sqs ?? {},
+    sqsEmptyReceives: 0,
+    eventBridge: { putEventsCalls: 0, billedEvents: 0 },
+    lambda: { api: fn('api'), authorizer: fn('authorizer'), fanout: fn('fanout'), sender: fn('sender'), resumer: fn('resumer') },
+    apiRequests: 0,
+    logLines: 0,
+    logBytes: 0,
+  };
+}
+
+describe('priceUsage', () => {
+  it("prices a usage's lines in USD, with each invocation's billed time, and every trace at the sampled rate without a reservoir", () => {
+    const u = usageOf({ writeUnits: 10, invocations: { fanout: 100, sender: 2 } });
+    u.lambda.sender.billedMs = 3_000;
+    const lines = priceUsage(u, { secretsCalls: 0, seconds: 0, durations: 'billed' }, stack);
+    expect(lines['DynamoDB writes']).toBeCloseTo(10 * 0.625e-6, 15);
+    // 3 s at 512 MB = 1.5 GB-s.
+    expect(lines['Lambda duration']).toBeCloseTo(1.5 * 0.0000133334, 15);
+    // 100 fan-out and 2 sender traces (this test's stack traces the sender), 5 % of them at $5 per million.
+    expect(lines['X-Ray traces']).toBeCloseTo((100 + 2) * 0.05 * 5e-6, 15);
+    expect(
+      sumLines(
+        combineLines([
+          [lines, 2],
+          [lines, -1],
+        ]),
+      ),
+    ).toBeCloseTo(sumLines(lines), 15);
+    // Per function: the sender's 2 invocations at 40 ms each (timed alone), whatever the meter billed.
+    const alone = priceUsage(
+      u,
+      { secretsCalls: 0, seconds: 0, durations: { api: 0, authorizer: 0, fanout: 0, sender: 40, resumer: 'billed' } },
+      stack,
+    );
+    expect(alone['Lambda duration']).toBeCloseTo(2 * 0.04 * 0.5 * 0.0000133334, 15);
+  });
+});
+
+describe('parkingTouches', () => {
+  it("counts the due index's writes and queries, lot and lot-entry reads and writes, the cursor and the queue gauge", () => {
+    const u = usageOf({
+      gsi2Writes: 3,
+      indexWriteUnits: 3,
+      sqs: { 'by our code: GetQueueAttributes': 2, 'by our code: SendMessageBatch': 9 },
+    });
+    u.dynamodb.items = {
+      'GetItem lot': 4,
+      'UpdateItem lot': 1,
+      'Query lot entries': 2,
+      'BatchWriteItem lot entry': 5,
+      'BatchWriteItem delivery': 50,
+      'Query index gsi2': 16,
+      'PutItem resumer cursor': 1,
+      'GetItem resumer cursor': 1,
+    };
+    expect(parkingTouches(u)).toEqual({
+      dueIndexWrites: 3,
+      dueIndexQueries: 16,
+      lotReads: 4,
+      lotWrites: 1,
+      lotEntryReads: 2,
+      lotEntryWrites: 5,
+      cursorCalls: 2,
+      queueGaugeReads: 2,
+    });
+    expect(Object.values(parkingTouches(usageOf())).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('the cost of failures', () => {
+  it("prices the resumer's month at its schedule: 43,200 runs of 16 empty queries, a cursor read and write", () => {
+    const m = resumerMonthlyCost({
+      everyMinutes: 1,
+      shards: 16,
+      emptyQueryReadUnits: 0.5,
+      cursorReadUnits: 1,
+      cursorWriteUnits: 1,
+      memoryMb: 256,
+      runMs: 20,
+      logBytesPerRun: 1_000,
+    });
+    expect(m.runsPerMonth).toBe(43_200);
+    // 43,200 x (16 x 0.5 + 1) = 388,800 read units at $0.125 per million.
+    expect(m.lines['DynamoDB reads']).toBeCloseTo(0.0486, 10);
+    expect(m.lines['DynamoDB writes']).toBeCloseTo(0.027, 10);
+    expect(m.lines['Lambda requests']).toBeCloseTo(0.00864, 10);
+    // 43,200 x 0.02 s x 0.25 GB = 216 GB-s.
+    expect(m.lines['Lambda duration']).toBeCloseTo(216 * 0.0000133334, 10);
+    // 43.2 MB at $0.50 per GB.
+    expect(m.lines['CloudWatch Logs']).toBeCloseTo(0.0216, 10);
+    expect(m.total).toBeCloseTo(0.0486 + 0.027 + 0.00864 + 216 * 0.0000133334 + 0.0216, 10);
+  });
+
+  it('prices a parked 12-hour wait three ways, beyond a wait in flight', () => {
+    const x = parkedWaitAlternatives({ waitSeconds: 43_200, batch: 10, senderBatchMs: 20, senderMemoryMb: 512, dueIndexPerMillion: 1.5 });
+    // 48 legs of 15 minutes: 48 sends of a tenth of a request ($0.04 per million each); 47 hops of a
+    // receive and a delete share ($0.04 each), a half read unit ($0.0625), an invocation share ($0.02)
+    // and its time (0.1 x 0.02 s x 0.5 GB); the failed attempt's message deleted instead of kept in flight.
+    const hop = 0.04 + 0.0625 + 0.04 + 0.02 + 0.1 * 0.02 * 0.5 * 0.0000133334 * 1e6;
+    expect(x.delayChain.hops).toBe(48);
+    expect(x.delayChain.perMillion).toBeCloseTo(48 * 0.04 + 47 * hop, 10);
+    expect(x.delayChain.perMillion).toBeCloseTo(10.184, 3);
+    // One Scheduler invocation ($1.00 per million) and its unbatched SendMessage ($0.40).
+    expect(x.scheduler.perMillion).toBeCloseTo(1.4, 10);
+    expect(x.dueIndex.perMillion).toBe(1.5);
+    // A wait of one leg costs the chain only its send.
+    expect(
+      parkedWaitAlternatives({ waitSeconds: 900, batch: 10, senderBatchMs: 20, senderMemoryMb: 512, dueIndexPerMillion: 0 }).delayChain
+        .perMillion,
+    ).toBeCloseTo(0.04, 10);
+  });
+
+  it("splits the resumer's empty runs into what a run and a bucket cost", () => {
+    const lines = (usd: number) => combineLines([[{ ...zeroLines(), 'DynamoDB reads': usd }, 1]]);
+    // A run costs 1, a bucket 2: four runs of a bucket each 12, one run of 13 buckets 27.
+    const { perRun, perBucket } = splitRunAndBucket({ lines: lines(12), runs: 4, buckets: 4 }, { lines: lines(27), runs: 1, buckets: 13 });
+    expect(perRun['DynamoDB reads']).toBeCloseTo(1, 12);
+    expect(perBucket['DynamoDB reads']).toBeCloseTo(2, 12);
+  });
+
+  it('solves c(h) = L / h + D from two lot sizes', () => {
+    // L = $0.01 a lot, D = $3 per million held deliveries.
+    const x = splitPerLotAndHeld({ held: 50, perDelivery: 0.01 / 50 + 3e-6 }, { held: 200, perDelivery: 0.01 / 200 + 3e-6 });
+    expect(x.perLot).toBeCloseTo(0.01, 12);
+    expect(x.perHeld).toBeCloseTo(3e-6, 15);
+  });
+
+  it('prices a step as the difference of phases, less the resumer runs and buckets it would have swept empty', () => {
+    const none = { runs: 0, buckets: 0, resumed: 0, probes: 0 };
+    const phase = (name: string, deliveries: number, usage: UsageSnapshot, resumer = none): MeteredPhase => ({
+      name,
+      deliveries,
+      seconds: 10,
+      usage,
+      secretsCalls: 0,
+      resumer,
+    });
+    // An empty run reads its cursor (1 unit), a bucket costs 16 queries of half a unit and a cursor write.
+    const empty = (runs: number, buckets: number) => ({ readUnits: runs + 8 * buckets, writeUnits: buckets, resumer: runs });
+    const eMany = empty(1, 10);
+    const eFew = empty(5, 5);
+    const held = (h: number) => {
+      // Per delivery the baseline's 1 write, 0.5 read, 0.1 receive; per lot 10 writes; per held delivery 4 writes; 3 runs over 6 buckets.
+      const e = empty(3, 6);
+      return phase(
+        `H ${h}`,
+        h,
+        usageOf({
+          writeUnits: h + 10 + 4 * h + e.writeUnits,
+          readUnits: 0.5 * h + e.readUnits,
+          sqs: { 'by AWS: ReceiveMessage': 0.1 * h },
+          invocations: { resumer: 3 },
+        }),
+        { runs: 3, buckets: 6, resumed: h, probes: 1 },
+      );
+    };
+    const eB = empty(1, 13);
+    const phases = [
+      phase('A', 1_000, usageOf({ writeUnits: 1_000, readUnits: 500, sqs: { 'by AWS: ReceiveMessage': 100 } })),
+      // One failed attempt in flight: a write and half a read unit per delivery, a tenth of a receive and of a visibility change.
+      phase(
+        'C',
+        1_000,
+        usageOf({
+          writeUnits: 2_000,
+          readUnits: 1_000,
+          sqs: { 'by AWS: ReceiveMessage': 200, 'by our code: ChangeMessageVisibilityBatch': 100 },
+        }),
+      ),
+      // Parked: one more write, the index write and its removal, a read by the resumer and one by the sender, a send, a receive and a delete share.
+      phase(
+        'B',
+        1_000,
+        usageOf({
+          writeUnits: 3_000 + eB.writeUnits,
+          indexWriteUnits: 2_000,
+          gsi2Writes: 2_000,
+          readUnits: 2_000 + eB.readUnits,
+          sqs: {
+            'by AWS: ReceiveMessage': 300,
+            'by our code: ChangeMessageVisibilityBatch': 100,
+            'by our code: SendMessageBatch': 100,
+            'by AWS: DeleteMessageBatch': 100,
+          },
+          invocations: { resumer: 1 },
+        }),
+        { runs: 1, buckets: 13, resumed: 1_000, probes: 0 },
+      ),
+      phase('E many buckets', 0, usageOf({ ...eMany, invocations: { resumer: 1 } }), { runs: 1, buckets: 10, resumed: 0, probes: 0 }),
+      phase('E one bucket', 0, usageOf({ ...eFew, invocations: { resumer: 5 }, samples: { resumer: [10, 12, 14, 16, 18] } }), {
+        runs: 5,
+        buckets: 5,
+        resumed: 0,
+        probes: 0,
+      }),
+      held(100),
+      held(400),
+    ];
+    const noLogs = { ...stack, emfBytesPerInvocation: {} };
+    const f = priceFailures(phases, noLogs, { durations: { api: 0, authorizer: 0, fanout: 0, sender: 20, resumer: 'billed' } });
+    // In flight: 1 write ($0.625), 0.5 read ($0.0625), 0.1 receive and 0.1 visibility change ($0.08) per step.
+    expect(f.inFlightStep.perMillion).toBeCloseTo(0.7675, 10);
+    expect(f.inFlightStep.units).toMatchObject({ writeUnits: 1, readUnits: 0.5, sqsRequests: 0.2, dueIndexWrites: 0 });
+    // Parked: 3 writes ($1.875), 1 read ($0.125), 0.3 requests ($0.12); the resumer's run is fixed, so no invocation.
+    expect(f.parkedStep.perMillion).toBeCloseTo(2.12, 10);
+    expect(f.parkedStep.units).toMatchObject({ writeUnits: 3, readUnits: 1, dueIndexWrites: 2, lambdaInvocations: 0 });
+    // Held: 4 writes a held delivery ($2.50 per million), 10 a lot ($6.25 per million lots).
+    expect(f.held.perMillion.perMillion).toBeCloseTo(2.5, 8);
+    expect(f.held.perLot).toBeCloseTo(10 * 0.625e-6, 14);
+    expect(f.emptyResumer).toMatchObject({ runMs: 14 });
+    expect(f.emptyResumer.perRunReadUnits).toBeCloseTo(1, 10);
+    expect(f.emptyResumer.perBucketReadUnits).toBeCloseTo(8, 10);
+    expect(f.emptyResumer.perBucketWriteUnits).toBeCloseTo(1, 10);
+    // A run: 1 read unit, an invocation and its platform log lines (360 + 4 x 26 bytes); a bucket: 8 read units, 1 write.
+    const perRun = 0.125e-6 + 0.2e-6 + ((360 + 104) / 1e9) * 0.5;
+    const perBucket = 8 * 0.125e-6 + 0.625e-6;
+    expect(f.emptyResumer.perRun).toBeCloseTo(perRun, 15);
+    expect(f.emptyResumer.perBucket).toBeCloseTo(perBucket, 15);
+    expect(f.resumerMonthlyMetered).toBeCloseTo(43_200 * (perRun + perBucket), 10);
+    expect(f.resumerMonthly.runMs).toBe(14);
+    expect(f.parkedWait12h.dueIndex.perMillion).toBeCloseTo(2.12 - 0.7675, 10);
+    expect(f.commonPathParking.dueIndexWrites).toBe(0);
+  });
+});
+
+function zeroLines(): CostLines {
+  return combineLines([]);
+}

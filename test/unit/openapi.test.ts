@@ -13,6 +13,7 @@ import {
   SubscriptionV0List,
   SubscriptionV01Response,
 } from '../../functions/domain/response-schemas.js';
+import { MIN_SECONDS_BETWEEN_ROTATIONS } from '../../functions/domain/secret-set.js';
 import { toV0View, toV01View } from '../../functions/domain/views.js';
 import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
 
@@ -215,12 +216,15 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents throttling on every route: 429 rate_limited with Retry-After, and 503 on authorized routes', () => {
+    const rotate = '/api/v0.1/webhooks/{id}/secret/rotate';
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
       for (const [method, op] of Object.entries(item)) {
         const limited = resolve(op.responses['429']);
         expect(limited, `${method} ${path}`).toBeDefined();
         expect(limited.headers['Retry-After'].schema).toMatchObject({ type: 'integer', minimum: 1 });
-        expect(limited.content['application/json'].example.error.code).toBe('rate_limited');
+        // The rotation route's 429 is its own limit's, whose description names the general one too.
+        expect(limited.content['application/json'].example.error.code).toBe(path === rotate ? 'rotation_rate_limited' : 'rate_limited');
+        if (path === rotate) expect(limited.description).toMatch(/`rate_limited`/);
         expect(componentValidator('Error')(limited.content['application/json'].example)).toBe(true);
         const unavailable = op.responses['503'];
         if (op.security?.length === 0) expect(unavailable, `${method} ${path} is public`).toBeUndefined();
@@ -228,6 +232,21 @@ describe('the OpenAPI document', () => {
           expect(resolve(unavailable).content['application/json'].example.error.code, `${method} ${path}`).toBe('temporarily_unavailable');
       }
     }
+  });
+
+  it("declares the rotation limit once: the route's 429 gives the window, as Retry-After's maximum, and the code", () => {
+    const limited = resolve(doc.paths['/api/v0.1/webhooks/{id}/secret/rotate'].post.responses['429']);
+    expect(limited.headers['Retry-After'].schema).toMatchObject({ minimum: 1, maximum: MIN_SECONDS_BETWEEN_ROTATIONS, example: 360 });
+    expect(limited.description).toContain(`${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes`);
+    expect(MIN_SECONDS_BETWEEN_ROTATIONS).toBe(600);
+    // Every subscription route can meet Secrets Manager's account-wide quota: its 503 says so.
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>))
+      for (const op of Object.values(item))
+        if (
+          path.startsWith('/api/v0/webhooks') ||
+          (path.startsWith('/api/v0.1/webhooks') && !path.includes('deliver') && !path.endsWith('/test') && !path.endsWith('/outcomes'))
+        )
+          expect(op.responses['503'].$ref, path).toBe('#/components/responses/SecretsBusy');
   });
 
   it('documents the optional Idempotency-Key header of publishing', () => {

@@ -21,7 +21,7 @@ import {
   underPressure,
   waitPlacement,
 } from '../../functions/domain/parking.js';
-import { DEFAULT_RETRY_SCHEDULE, MAX_RETENTION_SECONDS } from '../../functions/domain/retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, MAX_RETENTION_SECONDS, nextDelaySeconds } from '../../functions/domain/retry-schedule.js';
 
 const T = Date.parse('2026-03-01T10:00:30.000Z');
 
@@ -31,6 +31,9 @@ describe('where a wait is spent', () => {
 
   it("keeps the schedule's short steps in flight and parks the long ones", () => {
     expect(place(5)).toBe('in-flight');
+    // The default schedule's 5-minute step, however its jitter falls, stays in flight.
+    expect(IN_FLIGHT_WAIT_MAX_SECONDS).toBe(330);
+    for (const r of [0, 0.5, 0.9999]) expect(place(nextDelaySeconds(DEFAULT_RETRY_SCHEDULE, 2, { random: () => r })!)).toBe('in-flight');
     expect(place(IN_FLIGHT_WAIT_MAX_SECONDS)).toBe('in-flight');
     expect(place(IN_FLIGHT_WAIT_MAX_SECONDS + 1)).toBe('park');
     expect(place(43_200)).toBe('park');

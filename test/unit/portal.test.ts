@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { API_ROUTES, type ApiDeps, createApi, PORTAL_SCOPE } from '../../functions/app/api.js';
 import { createAuthorizer } from '../../functions/app/authorizer.js';
 import { exchangePortalLink, guardPortalSession, issuePortalLink } from '../../functions/app/portal-access.js';
-import { createPortalAssets } from '../../functions/app/portal-assets.js';
+import { createPortalAssets, PORTAL_CSP } from '../../functions/app/portal-assets.js';
 import { baseUrlOf } from '../../functions/app/portal-routes.js';
 import { hashKey } from '../../functions/domain/credentials.js';
 import type { Delivery, Tenant } from '../../functions/domain/model.js';
 import { hourlyOutcomes } from '../../functions/domain/outcomes.js';
+import { validateReceiverGuideUrl } from '../../functions/domain/portal.js';
 import type { PortalGrant, PortalSessionStore, TenantRepository } from '../../functions/ports.js';
 
 class MemoryPortal implements PortalSessionStore {
@@ -256,5 +257,31 @@ describe('portal page on API Gateway', () => {
     expect(baseUrlOf(get('/api/v0.1/portal/sessions', '/prod/api/v0.1/portal/sessions'))).toBe(
       'https://abc.execute-api.eu-west-1.amazonaws.com/prod/',
     );
+  });
+
+  it('says where the receiver guide is: the one it serves (as plain text, under the stage), or the one configured, escaped', async () => {
+    const page = {
+      'index.html': '<meta name="receiver-guide" content="{{receiverGuide}}" />',
+      'receiving-webhooks.md': '# Receiving webhooks',
+    };
+    const served = await createPortalAssets(page)(get('/portal/', '/prod/portal/'));
+    expect(served.body).toBe('<meta name="receiver-guide" content="/prod/portal/receiving-webhooks.md" />');
+    const guide = await createPortalAssets(page)(get('/portal/receiving-webhooks.md', '/prod/portal/receiving-webhooks.md'));
+    expect(guide).toMatchObject({ statusCode: 200, body: '# Receiving webhooks' });
+    expect(guide.headers).toMatchObject({ 'content-type': 'text/plain; charset=utf-8', 'content-security-policy': PORTAL_CSP });
+    const configured = createPortalAssets(page, { receiverGuideUrl: 'https://docs.example.com/hooks?a=1&b="2"' });
+    expect((await configured(get('/portal/', '/prod/portal/'))).body).toBe(
+      '<meta name="receiver-guide" content="https://docs.example.com/hooks?a=1&amp;b=&quot;2&quot;" />',
+    );
+  });
+
+  it('takes only an absolute http or https address for the receiver guide', () => {
+    expect(validateReceiverGuideUrl('receiverGuideUrl', undefined)).toBeUndefined();
+    expect(validateReceiverGuideUrl('receiverGuideUrl', '')).toBeUndefined();
+    expect(validateReceiverGuideUrl('receiverGuideUrl', 'https://docs.example.com/receiving')).toBe('https://docs.example.com/receiving');
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', '/docs/receiving', 'docs.example.com'])
+      expect(() => validateReceiverGuideUrl('receiverGuideUrl', bad), bad).toThrow(
+        /receiverGuideUrl must be an absolute http or https URL/,
+      );
   });
 });

@@ -7,10 +7,11 @@ import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createSender } from '../../functions/app/sender.js';
 import type { AttemptResult } from '../../functions/app/webhook-client.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
+import { bodyKeyFor, deliveryMessage, encodeDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import type { Delivery, DeliveryMessage } from '../../functions/domain/model.js';
 import { MAX_HOP_SECONDS, MAX_VISIBILITY_SECONDS, maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { generateSecret } from '../../functions/domain/signing.js';
-import type { Metrics } from '../../functions/ports.js';
+import type { BodyStore, Metrics } from '../../functions/ports.js';
 import { MemoryDeliveryStore, MemorySecrets, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 /**
@@ -85,10 +86,11 @@ describe('sender handler', () => {
     latency: () => undefined,
   };
 
-  const sender = () =>
+  const sender = (bodies?: BodyStore) =>
     createSender({
       secrets,
       store,
+      ...(bodies ? { bodies } : {}),
       deliveries: new SqsQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL),
       client: {
         post: async (url, headers, body) => {
@@ -491,5 +493,68 @@ describe('sender handler', () => {
       detail: expect.objectContaining({ messageId: 'msg-0', receiveCount: 3, maxReceiveCount: maxReceiveCount(SCHEDULE) }),
     });
     expect(counts.get('UnreadableMessage')).toBe(1);
+  });
+
+  describe('a body kept beside the table (over the item limit, up to 1 MiB)', () => {
+    const event = { id: 'evt_big', type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: { blob: 'x'.repeat(1000) } };
+    const body = JSON.stringify(event);
+    const key = bodyKeyFor('tnt_1', event.id, body);
+    const keyed = (subscriptionId: string, n: number) => {
+      const m = deliveryMessage('tnt_1', subscriptionId, event, '2026-01-01T00:00:00.000Z', 0, { bodyKey: key });
+      return { ...record(m, 1, n), body: encodeDeliveryMessage(m) };
+    };
+    /** A body store that counts its reads and answers as told. */
+    const bodies = (answer: () => Promise<string | undefined>) => {
+      const reads: string[] = [];
+      const get = async (k: string) => {
+        reads.push(k);
+        return answer();
+      };
+      return { reads, store: { put: async () => undefined, get } satisfies BodyStore };
+    };
+
+    beforeEach(async () => {
+      for (const id of ['sub_2', 'sub_3']) {
+        await subs.create(subscription({ id, secretName: `webhooks/test/tnt_1/${id}` }));
+        await secrets.create(`webhooks/test/tnt_1/${id}`, JSON.stringify({ current: secret }));
+      }
+    });
+
+    it("is read once for all of a batch's deliveries of the event, and POSTed signed as it was stored", async () => {
+      // Signed now, so that the receiver's check of the timestamp passes.
+      clock = Date.now();
+      const b = bodies(async () => body);
+      const res = await sender(b.store)({ Records: [keyed('sub_1', 0), keyed('sub_2', 1), keyed('sub_3', 2)] } as SQSEvent);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(b.reads).toEqual([key]);
+      expect(posts.map((p) => p.body)).toEqual([body, body, body]);
+      const wh = new Webhook(secret);
+      for (const p of posts) expect(wh.verify(p.body, p.headers)).toEqual(event);
+      // A later batch finds it kept: no second read.
+      await sender(b.store)({ Records: [keyed('sub_1', 3)] } as SQSEvent);
+      expect(b.reads).toHaveLength(1);
+    });
+
+    it('that cannot be read costs no POST and no attempt: the message comes back', async () => {
+      const b = bodies(async () => {
+        throw new Error('SlowDown');
+      });
+      const m = keyed('sub_1', 0);
+      const res = await sender(b.store)({ Records: [m] } as SQSEvent);
+      expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }]);
+      expect(posts).toEqual([]);
+      expect(store.deliveries.get(`tnt_1/${deliveryIdFor(event.id, 'sub_1')}`)?.attempts ?? 0).toBe(0);
+    });
+
+    it('that is gone (expired with its event) is recorded as skipped, not retried', async () => {
+      const b = bodies(async () => undefined);
+      const res = await sender(b.store)({ Records: [keyed('sub_1', 0)] } as SQSEvent);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(posts).toEqual([]);
+      expect(store.deliveries.get(`tnt_1/${deliveryIdFor(event.id, 'sub_1')}`)).toMatchObject({
+        status: 'skipped',
+        lastError: expect.stringMatching(/^event_expired/),
+      });
+    });
   });
 });

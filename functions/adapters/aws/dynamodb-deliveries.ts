@@ -249,7 +249,8 @@ function eventItem(e: StoredEvent, ttl: number): Item {
     timestamp: e.event.timestamp,
     // The event as receivers get it, one string: its size is its JSON's, and DynamoDB's limits on
     // maps (32 levels of nesting, numbers within 38 digits) cannot refuse what a producer sent.
-    body: serializeEvent(e.event),
+    // Too large for an item, it is in the body store, and the item keeps the key.
+    ...(e.bodyKey ? { body_key: e.bodyKey } : { body: serializeEvent(e.event) }),
     deliveries: e.deliveries,
     stored_time: e.storedTime,
     payload_hash: e.payloadHash,
@@ -261,8 +262,13 @@ function eventItem(e: StoredEvent, ttl: number): Item {
 }
 
 function fromEventItem(i: Item): StoredEvent {
-  // Items written before `body` hold the data as a map.
-  const data = typeof i.body === 'string' ? (JSON.parse(i.body) as WebhookEvent).data : (i.data as Record<string, unknown>);
+  // Items written before `body` hold the data as a map; a body in the body store is not read here.
+  const data =
+    typeof i.body === 'string'
+      ? (JSON.parse(i.body) as WebhookEvent).data
+      : typeof i.body_key === 'string'
+        ? {}
+        : (i.data as Record<string, unknown>);
   const e: StoredEvent = {
     tenantId: i.tenant_id as string,
     event: {
@@ -277,6 +283,7 @@ function fromEventItem(i: Item): StoredEvent {
   if (typeof i.payload_hash === 'string') e.payloadHash = i.payload_hash;
   if (typeof i.published === 'boolean') e.published = i.published;
   if (i.fanout && typeof i.fanout === 'object') e.fanout = i.fanout as FanoutProgress;
+  if (typeof i.body_key === 'string') e.bodyKey = i.body_key;
   return e;
 }
 

@@ -10,6 +10,11 @@ export const keys = {
   subscriptionCount: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SUBSCRIPTION_COUNT' }),
   /** How many times a live subscription of the tenant changed: the sender's cache follows it (subscription-changes.ts). */
   subscriptionsChanged: (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SUBSCRIPTIONS_CHANGED' }),
+  /**
+   * When a subscription's secret was last rotated, apart from the subscription's item (which an
+   * update writes whole), so the rotation limit's claim is one conditional write of its own.
+   */
+  rotation: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `ROTATION#${id}` }),
   /** A subscription's sealed signing secrets (envelope storage), beside the subscription. */
   subscriptionSecret: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `SECRET#${id}` }),
   subscriptionsByCreated: (tenantId: string) => `TENANT#${tenantId}#SUBS`,
@@ -40,6 +45,8 @@ export const keys = {
   }),
   /** How far the resumer has swept the due-time index. */
   resumerCursor: () => ({ pk: 'RESUMER', sk: 'CURSOR' }),
+  /** One second's use of an AWS call's account-wide quota (dynamodb-call-budget.ts): a partition a second. */
+  callBudget: (call: string, second: number) => ({ pk: `BUDGET#${call}#${second}`, sk: 'BUDGET' }),
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };

@@ -38,14 +38,16 @@ export class DynamoParkingStore implements ParkingIndex {
   }
 
   async openLot(lot: Lot): Promise<Lot> {
-    // An update, not a put: a lot that opens again while draining keeps how far the drain got.
+    // A lot that opens again (closed, or draining) drains from its start next time: what it holds
+    // now may sort before how far the last drain got (entries sort by deadline), and what that
+    // drain sent is no longer held, so reading it again resumes nothing twice.
     try {
       const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.lot(lot.tenantId, lot.subscriptionId),
           UpdateExpression:
-            'SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, probe_max_seconds = :probeMax, gsi2pk = :gpk, gsi2sk = :gsk REMOVE closed_time',
+            'SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, probe_max_seconds = :probeMax, gsi2pk = :gpk, gsi2sk = :gsk REMOVE closed_time, drained_to, drained_time',
           ConditionExpression: 'attribute_not_exists(pk) OR #state <> :open',
           ExpressionAttributeNames: { '#type': 'type', '#state': 'state', '#url': 'url' },
           ExpressionAttributeValues: {

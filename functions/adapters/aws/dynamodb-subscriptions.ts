@@ -1,11 +1,21 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { DYNAMODB_BATCH_GET_MAX_KEYS } from '../../domain/aws-limits.js';
 import { ApiError, notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
-import { countSubscriptionChange } from './subscription-changes.js';
+import { changesOf, countSubscriptionChange } from './subscription-changes.js';
 
 interface SubscriptionItem {
   pk: string;
@@ -69,6 +79,9 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   if (i.secret_version) s.secretVersion = i.secret_version;
   return s;
 }
+
+/** Rounds of BatchGetItem before a read of secret versions gives up on what stays unprocessed. */
+const VERSION_READ_ROUNDS = 6;
 
 export class DynamoSubscriptionRepository implements SubscriptionRepository {
   constructor(
@@ -176,6 +189,87 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
     await countSubscriptionChange(this.doc, this.tableName, subscription.tenantId);
     // The condition above lets exactly one delete through, so the slot is given back once.
     if (subscription.deletedTime) await this.releaseSlot(subscription.tenantId);
+  }
+
+  async changeCount(tenantId: string): Promise<number> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.subscriptionsChanged(tenantId), ConsistentRead: true }),
+    );
+    return changesOf(out.Item);
+  }
+
+  /**
+   * BatchGetItem in hundreds, asking again for what DynamoDB leaves unprocessed (it answers at
+   * most 16 MB, and less under throttling; these small projections come back whole unless throttled).
+   */
+  async secretVersions(tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += DYNAMODB_BATCH_GET_MAX_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + DYNAMODB_BATCH_GET_MAX_KEYS)
+        .map((id) => keys.subscription(tenantId, id));
+      for (let round = 0; pending?.length; round++) {
+        if (round >= VERSION_READ_ROUNDS) throw new Error(`DynamoDB left ${pending.length} subscription(s) unread after ${round} tries`);
+        if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** round));
+        const res: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ProjectionExpression: 'id, secret_version, deleted_time',
+              },
+            },
+          }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? [])
+          if (!item.deleted_time) out.set(String(item.id), typeof item.secret_version === 'string' ? item.secret_version : '');
+        pending = res.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return out;
+  }
+
+  async claimRotation(
+    tenantId: string,
+    id: string,
+    at: string,
+    since: string,
+  ): Promise<{ claimed: true } | { claimed: false; last: string }> {
+    const Key = keys.rotation(tenantId, id);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          // Kept a day, then the table's TTL removes it: no limit reaches back that far.
+          Item: { ...Key, type: 'rotation', rotated_time: at, ttl: Math.floor(Date.parse(at) / 1000) + 86_400 },
+          // ISO times of one format order as strings.
+          ConditionExpression: 'attribute_not_exists(pk) OR rotated_time <= :since',
+          ExpressionAttributeValues: { ':since': since },
+        }),
+      );
+      return { claimed: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+      return { claimed: false, last: String(out.Item?.rotated_time ?? at) };
+    }
+  }
+
+  async releaseRotation(tenantId: string, id: string, at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.rotation(tenantId, id),
+          ConditionExpression: 'rotated_time = :at',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async listAll(tenantId: string): Promise<Subscription[]> {

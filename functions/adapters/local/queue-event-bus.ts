@@ -11,7 +11,7 @@ export class PutEventsValidationError extends Error {
 
 /**
  * Local stand-in for the EventBridge bus and its rule. PutEvents as EventBridge takes it (1 to
- * 10 entries, each and all together under 256 KB by EventBridge's own count), then what the
+ * 10 entries, each and all together under 1 MB by EventBridge's own count), then what the
  * deployed rule does: each event in the envelope EventBridge gives an SQS target, onto the
  * ingest queue, with the event's `detail.tenant_id` as its MessageGroupId (the rule target's
  * `SqsParameters.MessageGroupId` is the path `$.detail.tenant_id`, lib/constructs/event-ingest.ts).
