@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget.js';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
@@ -203,6 +204,11 @@ export interface LocalOptions {
   inboundBusTimeoutMs?: number;
   /** The inbound function's clock (tests of the replay window). */
   inboundClock?: () => Date;
+  /**
+   * Called as each fan-out and sender invocation starts, with the batch it was given (the
+   * benchmarks learn from it how long messages waited in each queue). Nothing depends on it.
+   */
+  onInvocation?: (fn: 'fanout' | 'sender', event: SQSEvent) => void;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -488,13 +494,24 @@ async function startPipeline(
     ...(options.clock ? { now: options.clock } : {}),
   });
   const onError = (err: Error) => log('error', 'poller error', { error: err.message });
+  const observed = <R>(fn: 'fanout' | 'sender', handler: (event: SQSEvent) => Promise<R>) => {
+    const onInvocation = options.onInvocation;
+    if (!onInvocation) return handler;
+    return (event: SQSEvent) => {
+      onInvocation(fn, event);
+      return handler(event);
+    };
+  };
   const pollers = [
     startPoller({
       sqs: sqs.client,
       queue: sqs.ingest,
-      handler: usage.lambda(
+      handler: observed(
         'fanout',
-        faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, bodies, metrics, log })),
+        usage.lambda(
+          'fanout',
+          faults.wrapHandler('fanout', createFanout({ subscriptions, deliveries: deliveryQueue, ingest, store, bodies, metrics, log })),
+        ),
       ),
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
@@ -504,32 +521,35 @@ async function startPipeline(
     startPoller({
       sqs: sqs.client,
       queue: sqs.delivery,
-      handler: usage.lambda(
+      handler: observed(
         'sender',
-        faults.wrapHandler(
+        usage.lambda(
           'sender',
-          createSender({
-            secrets,
-            deliveries: faultyQueue(deliveryQueue, faults),
-            store: faultyStore(store, faults),
-            bodies,
-            client,
-            schedule,
-            attemptTimeoutMs,
-            ...(options.parking === false
-              ? {}
-              : {
-                  parking: {
-                    lots: parkingStore,
-                    gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
-                    dueBucketSeconds,
-                    ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
-                  },
-                }),
-            metrics,
-            log,
-            ...(options.clock ? { now: options.clock } : {}),
-          }),
+          faults.wrapHandler(
+            'sender',
+            createSender({
+              secrets,
+              deliveries: faultyQueue(deliveryQueue, faults),
+              store: faultyStore(store, faults),
+              bodies,
+              client,
+              schedule,
+              attemptTimeoutMs,
+              ...(options.parking === false
+                ? {}
+                : {
+                    parking: {
+                      lots: parkingStore,
+                      gauge: new SqsInFlightGauge(sqsForCode, sqs.delivery.url),
+                      dueBucketSeconds,
+                      ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
+                    },
+                  }),
+              metrics,
+              log,
+              ...(options.clock ? { now: options.clock } : {}),
+            }),
+          ),
         ),
       ),
       batchSize: SENDER_BATCH_SIZE,
