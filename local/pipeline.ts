@@ -83,6 +83,12 @@ import { LocalUsagePlans } from './usage-plans.js';
 export const LOCAL_TABLE = 'webhooks';
 /** How far local mode's sender scales out over a busy queue (the mapping's maximum concurrency on AWS). */
 export const SENDER_MAX_CONCURRENCY = 24;
+/**
+ * How far local mode's fan-out scales out over a backlog (50 on AWS, DEFAULT_FANOUT_MAX_CONCURRENCY):
+ * with two at most, a noisy tenant's batches of 100 held both and a quiet tenant's event waited
+ * on the ingest queue for one of them to finish, however fair the queue's order.
+ */
+export const FANOUT_MAX_CONCURRENCY = 8;
 export const LOCAL_SECRET_PREFIX = 'webhooks/local/';
 /** Inbound sources' secrets, in the local Secrets Manager stand-in (the stack's `webhooks-inbound/<namePrefix>/`). */
 export const LOCAL_INBOUND_SECRET_PREFIX = 'webhooks-inbound/local/';
@@ -516,6 +522,7 @@ async function startPipeline(
       batchSize: FANOUT_BATCH_SIZE,
       batchWindowSeconds: FANOUT_BATCH_WINDOW_SECONDS,
       concurrency: 2,
+      maxConcurrency: FANOUT_MAX_CONCURRENCY,
       onError,
     }),
     startPoller({
