@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Plugin } from 'esbuild';
+import { INBOUND_SECRET_PREFIX_ENV } from '../functions/domain/inbound/source.js';
+import { SHARED_THROTTLE_KEY_ENV } from '../functions/domain/throttle.js';
+import { BODY_BUCKET_ENV } from '../functions/runtime/config.js';
 import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
 import { buildPortal, writePortal } from '../portal/build.js';
 import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
@@ -53,6 +56,9 @@ function lambdaEnv(taskRoot: string): NodeJS.ProcessEnv {
     DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-delivery',
     INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-ingest',
     SECRET_NAME_PREFIX: 'webhooks/Bench/',
+    [BODY_BUCKET_ENV]: 'webhooks-bodies-bench',
+    [SHARED_THROTTLE_KEY_ENV]: 'bench-shared-throttle-key',
+    [INBOUND_SECRET_PREFIX_ENV]: 'webhooks-inbound/Bench/',
     POWERTOOLS_SERVICE_NAME: 'webhooks',
     POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
   };
