@@ -51,8 +51,17 @@ export async function measureCalls(options: CallsOptions): Promise<CallsPhase[]>
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
   let pipeline: LocalPipeline | undefined;
   try {
-    // As deployed: API Gateway reuses an authorizer answer for 300 s.
-    pipeline = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, authorizerCacheTtlSeconds: 300 });
+    // As deployed: API Gateway reuses an authorizer answer for 300 s. The resumer idle, as in the
+    // cost model: locally it sweeps 1 s buckets every second, a fixed cost on AWS and no delivery's
+    // (and its calls would keep waitIdle from ever seeing the pipeline idle).
+    pipeline = await startLocalPipeline({
+      port: 0,
+      dataDir,
+      ...ACCOUNT_THROTTLE_ONLY,
+      authorizerCacheTtlSeconds: 300,
+      dueBucketSeconds: 60,
+      resumeIntervalMs: 3_600_000,
+    });
     const p = pipeline;
     const call = async (path: string, body: unknown): Promise<{ status: number; text: string }> => {
       const res = await fetch(p.url + path, {

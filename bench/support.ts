@@ -98,10 +98,13 @@ export async function waitForDeliveries(receiver: ReceiverProcess, count: number
 }
 
 /** Until local mode's pipeline has made no AWS call of ours for `idleMs`. */
-export async function waitIdle(pipeline: { calls: { total(): number } }, idleMs: number): Promise<void> {
+export async function waitIdle(pipeline: { calls: { total(): number } }, idleMs: number, maxMs = 120_000): Promise<void> {
   let last = pipeline.calls.total();
   let since = Date.now();
+  const deadline = Date.now() + maxMs;
   while (Date.now() - since < idleMs) {
+    // Something that calls AWS on its own (a timer's function) would otherwise hang the bench.
+    if (Date.now() > deadline) throw new Error(`the pipeline made AWS calls for ${maxMs / 1000} s without a ${idleMs} ms pause`);
     await sleep(100);
     const now = pipeline.calls.total();
     if (now !== last) {
