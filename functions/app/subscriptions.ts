@@ -130,14 +130,26 @@ export class SubscriptionService {
     const c = change(current);
     const { filter: currentFilter, ...rest } = current;
     const filter = c.filter === undefined ? currentFilter : (c.filter ?? undefined);
-    const at = this.now().toISOString();
+    const now = this.now();
+    const at = now.toISOString();
     let set = await this.secretSet(current);
-    // New headers are a new secret set: written first, then the subscription with a new secret
-    // version, as a rotation does, so that the sender's and the lists' caches read it again.
+    // New headers are a new secret set, written as a rotation writes one: under the same claim
+    // (a new version of the stored secret, at most one per window; and never two writers of the
+    // set at once, which would lose one's change), the set first, then the subscription with a new
+    // secret version, so that the sender's and the lists' caches read it again.
     const rewrite = c.headers !== undefined && !sameHeaders(set.headers, someHeaders(c.headers));
     if (rewrite) {
-      set = withHeaders(set, c.headers ?? null);
-      await this.deps.secrets.put(current.secretName, serializeSecretSet(set));
+      const since = new Date(now.getTime() - MIN_SECONDS_BETWEEN_ROTATIONS * 1000).toISOString();
+      const claim = await this.deps.repo.claimRotation(tenantId, id, at, since);
+      if (!claim.claimed) throw rotationTooSoon(id, claim.last, now, 'headers');
+      try {
+        // The set read above is still the stored one: any write of it since holds a claim inside the window.
+        set = withHeaders(set, c.headers ?? null);
+        await this.deps.secrets.put(current.secretName, serializeSecretSet(set));
+      } catch (err) {
+        await this.deps.repo.releaseRotation(tenantId, id, at).catch(() => undefined);
+        throw err;
+      }
     }
     const next: Subscription = {
       ...rest,

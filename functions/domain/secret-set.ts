@@ -65,16 +65,18 @@ export function rotate(set: SecretSet, now: Date, overlapSeconds: number): Secre
 export const MIN_SECONDS_BETWEEN_ROTATIONS = SECRETS_MANAGER_MIN_SECONDS_BETWEEN_VERSIONS;
 export const ROTATION_RATE_LIMITED = 'rotation_rate_limited';
 
-/** The 429 of a rotation inside the window of the last one (`last`), with the seconds until the window ends. */
-export function rotationTooSoon(subscriptionId: string, last: string, now: Date): ApiError {
+/**
+ * The 429 of a rotation inside the window of the last write of the secret set (`last`), with the
+ * seconds until the window ends. A change of custom headers is such a write too (`of: 'headers'`).
+ */
+export function rotationTooSoon(subscriptionId: string, last: string, now: Date, of: 'rotation' | 'headers' = 'rotation'): ApiError {
   const windowMs = MIN_SECONDS_BETWEEN_ROTATIONS * 1000;
   // A clock that ran ahead elsewhere never asks for more than the whole window.
   const waitMs = Math.min(windowMs, Date.parse(last) + windowMs - now.getTime());
   const minutes = MIN_SECONDS_BETWEEN_ROTATIONS / 60;
-  return retryLater(
-    429,
-    ROTATION_RATE_LIMITED,
-    `The signing secret of subscription ${subscriptionId} was rotated at ${last}; a secret may be rotated once every ${minutes} minutes. Retry after the number of seconds in the Retry-After header.`,
-    waitMs / 1000,
-  );
+  const message =
+    of === 'rotation'
+      ? `The signing secret of subscription ${subscriptionId} was rotated at ${last}; a secret may be rotated once every ${minutes} minutes.`
+      : `The custom headers of subscription ${subscriptionId} are stored with its signing secret, last written at ${last} (by a rotation or a change of headers); it may be written once every ${minutes} minutes.`;
+  return retryLater(429, ROTATION_RATE_LIMITED, `${message} Retry after the number of seconds in the Retry-After header.`, waitMs / 1000);
 }

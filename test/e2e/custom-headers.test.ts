@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretStorage } from '../../functions/domain/secret-storage.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
 
 const signatureHeaders = (r: { headers: Record<string, unknown> }) => ({
   'webhook-id': String(r.headers['webhook-id']),
@@ -48,6 +49,8 @@ describe.each<SecretStorage>(['per-subscription', 'envelope'])('custom headers, 
     return res.body.id as string;
   };
   const received = async (n: number) => (await receiver.waitFor(n))[n - 1]!;
+  const receivedEvent = (r: Receiver, eventId: string) =>
+    eventually(`event ${eventId} at the receiver`, async () => r.requests.find((q) => q.headers['webhook-id'] === eventId));
 
   it('creates a subscription with headers and answers them masked in both versions, never in full', async () => {
     const created = await p.call('POST', '/api/v0.1/webhooks', {
@@ -120,32 +123,59 @@ describe.each<SecretStorage>(['per-subscription', 'envelope'])('custom headers, 
     expect(new Webhook(secret).verify(req.body, signatureHeaders(req))).toBeTruthy();
   });
 
-  it('keeps them through a rotation, sends new ones at once after a PATCH, and none after null', async () => {
+  it('keeps them through a rotation, and then refuses new ones inside its window with a 429 that changes nothing', async () => {
     const rotated = await p.call('POST', `/api/v0.1/webhooks/${id}/secret/rotate`);
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook_subscription.headers).toEqual({ 'X-Api-Key': 'k_li…', 'X-Tenant': '…' });
     const next = rotated.body.webhook_subscription.secret as string;
-    await publish();
-    const afterRotation = await received(2);
+    const eventId = await publish();
+    const afterRotation = await receivedEvent(receiver, eventId);
     expect(afterRotation.headers['x-api-key']).toBe(API_KEY);
     expect(new Webhook(next).verify(afterRotation.body, signatureHeaders(afterRotation))).toBeTruthy();
 
-    const replaced = await p.call('PATCH', `/api/v0/webhooks/${id}`, { headers: { Authorization: `Bearer ${NEXT_KEY}` } });
-    expect(replaced.status).toBe(200);
-    expect(replaced.body.headers).toEqual({ Authorization: 'Bear…' });
-    expect(replaced.body.secret).toBe(next);
-    await publish();
-    const afterPatch = await received(3);
-    expect(afterPatch.headers.authorization).toBe(`Bearer ${NEXT_KEY}`);
-    expect(afterPatch.headers['x-api-key']).toBeUndefined();
-    expect(new Webhook(next).verify(afterPatch.body, signatureHeaders(afterPatch))).toBeTruthy();
+    const tooSoon = await p.call('PATCH', `/api/v0.1/webhooks/${id}`, { headers: { 'X-Api-Key': NEXT_KEY }, description: 'changed?' });
+    expect(tooSoon.status).toBe(429);
+    expect(tooSoon.body.error.code).toBe('rotation_rate_limited');
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeGreaterThan(0);
+    const after = (await p.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription;
+    expect(after.description).toBe('');
+    expect(after.headers).toEqual({ 'X-Api-Key': 'k_li…', 'X-Tenant': '…' });
+    // The same headers again write nothing, so they need no window.
+    const same = await p.call('PATCH', `/api/v0.1/webhooks/${id}`, { headers: { 'X-Api-Key': API_KEY, 'X-Tenant': 'acme' } });
+    expect(same.status).toBe(200);
+  });
 
-    const removed = await p.call('PATCH', `/api/v0.1/webhooks/${id}`, { headers: null });
-    expect(removed.status).toBe(200);
-    expect('headers' in removed.body.webhook_subscription).toBe(false);
-    await publish();
-    const afterRemoval = await received(4);
-    expect(afterRemoval.headers.authorization).toBeUndefined();
-    expect(new Webhook(next).verify(afterRemoval.body, signatureHeaders(afterRemoval))).toBeTruthy();
+  it('sends new headers from the next POST on after a PATCH, and none after null', async () => {
+    const other = await startReceiver();
+    try {
+      const replacedSub = (
+        await p.call('POST', '/api/v0/webhooks', { callback_url: other.url, events: ['card.created'], headers: { 'X-Api-Key': API_KEY } })
+      ).body;
+      const replaced = await p.call('PATCH', `/api/v0/webhooks/${replacedSub.webhook_id}`, {
+        headers: { Authorization: `Bearer ${NEXT_KEY}` },
+      });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body.headers).toEqual({ Authorization: 'Bear…' });
+      expect(replaced.body.secret).toBe(replacedSub.secret);
+      const first = await publish();
+      const afterPatch = await receivedEvent(other, first);
+      expect(afterPatch.headers.authorization).toBe(`Bearer ${NEXT_KEY}`);
+      expect(afterPatch.headers['x-api-key']).toBeUndefined();
+      expect(new Webhook(replacedSub.secret).verify(afterPatch.body, signatureHeaders(afterPatch))).toBeTruthy();
+      expect((await p.call('DELETE', `/api/v0/webhooks/${replacedSub.webhook_id}`)).status).toBe(200);
+
+      const removedSub = (
+        await p.call('POST', '/api/v0.1/webhooks', { url: other.url, events: ['card.created'], headers: { 'X-Api-Key': API_KEY } })
+      ).body.webhook_subscription;
+      const removed = await p.call('PATCH', `/api/v0.1/webhooks/${removedSub.id}`, { headers: null });
+      expect(removed.status).toBe(200);
+      expect('headers' in removed.body.webhook_subscription).toBe(false);
+      const second = await publish();
+      const afterRemoval = await receivedEvent(other, second);
+      expect(afterRemoval.headers['x-api-key']).toBeUndefined();
+      expect(new Webhook(removedSub.secret).verify(afterRemoval.body, signatureHeaders(afterRemoval))).toBeTruthy();
+    } finally {
+      await other.close();
+    }
   });
 });

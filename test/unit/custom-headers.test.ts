@@ -10,7 +10,7 @@ import {
   maskHeaderValue,
 } from '../../functions/domain/custom-headers.js';
 import { CreateSubscriptionV0, CreateSubscriptionV01, parseBody, UpdateSubscriptionV01 } from '../../functions/domain/requests.js';
-import { parseSecretSet } from '../../functions/domain/secret-set.js';
+import { MIN_SECONDS_BETWEEN_ROTATIONS, parseSecretSet } from '../../functions/domain/secret-set.js';
 import { toV0View, toV01View } from '../../functions/domain/views.js';
 import { MemorySecrets, MemorySubscriptions } from '../support/memory-ports.js';
 
@@ -130,7 +130,7 @@ function setUp() {
       return new Date(now);
     },
   });
-  return { repo, secrets, service };
+  return { repo, secrets, service, advance: (seconds: number) => (now += seconds * 1000) };
 }
 
 describe('custom headers: stored with the secrets', () => {
@@ -167,7 +167,7 @@ describe('custom headers: stored with the secrets', () => {
   });
 
   it('rewrites them on an update, with a new secret version, keeping the secrets; leaves them when absent; removes them with null', async () => {
-    const { secrets, service } = setUp();
+    const { secrets, service, advance } = setUp();
     const { subscription, secret } = await service.create(T, {
       url: 'https://hooks.example.com/in',
       events: ['card.created'],
@@ -184,10 +184,52 @@ describe('custom headers: stored with the secrets', () => {
     expect(untouched.headers).toEqual(other);
     expect(untouched.subscription.secretVersion).toBe(updated.subscription.secretVersion);
 
+    advance(MIN_SECONDS_BETWEEN_ROTATIONS);
     const removed = await service.update(T, subscription.id, () => ({ headers: null }));
     expect(removed.headers).toBeUndefined();
     expect(parseSecretSet(await secrets.get(subscription.secretName))).toEqual({ current: secret });
     expect(removed.subscription.secretVersion).not.toBe(updated.subscription.secretVersion);
+  });
+
+  it('shares the rotation window: new headers right after a rotation are a 429 that changes nothing; the same headers again are not', async () => {
+    const { secrets, service, repo, advance } = setUp();
+    const { subscription } = await service.create(T, { url: 'https://hooks.example.com/in', events: ['card.created'], headers: key });
+    await service.rotateSecret(T, subscription.id, 60);
+    const stored = await secrets.get(subscription.secretName);
+    const record = await repo.get(T, subscription.id);
+    advance(60);
+    const err = await service
+      .update(T, subscription.id, () => ({ headers: { 'X-Api-Key': 'other' }, description: 'd' }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      statusCode: 429,
+      code: 'rotation_rate_limited',
+      message: expect.stringContaining('custom headers'),
+    });
+    expect(await secrets.get(subscription.secretName)).toBe(stored);
+    expect(await repo.get(T, subscription.id)).toEqual(record);
+    // Unchanged headers write nothing, so they need no window.
+    await expect(service.update(T, subscription.id, () => ({ headers: { ...key }, description: 'd' }))).resolves.toMatchObject({
+      headers: key,
+    });
+    expect(await secrets.get(subscription.secretName)).toBe(stored);
+    // And a change of headers holds back the next rotation likewise.
+    advance(MIN_SECONDS_BETWEEN_ROTATIONS);
+    await service.update(T, subscription.id, () => ({ headers: { 'X-Api-Key': 'other' } }));
+    await expect(service.rotateSecret(T, subscription.id, 60)).rejects.toMatchObject({ statusCode: 429 });
+  });
+
+  it('lets one of a change of headers and a rotation at the same moment through, so neither loses the other', async () => {
+    const { secrets, service } = setUp();
+    const { subscription } = await service.create(T, { url: 'https://hooks.example.com/in', events: ['card.created'] });
+    const results = await Promise.allSettled([
+      service.update(T, subscription.id, () => ({ headers: { 'X-A': 'a' } })),
+      service.rotateSecret(T, subscription.id, 60),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const set = parseSecretSet(await secrets.get(subscription.secretName));
+    if (results[0].status === 'fulfilled') expect(set).toEqual({ current: results[0].value.secret, headers: { 'X-A': 'a' } });
+    else expect(set.previous).toBeDefined();
   });
 
   it('lists them with each subscription', async () => {
