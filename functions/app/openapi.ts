@@ -89,7 +89,7 @@ const RETRYABLE_RESPONSES = {
     code: ROTATION_RATE_LIMITED,
     message: ROTATION_EXAMPLE.message,
     retryAfterExample: Number(ROTATION_EXAMPLE.headers!['Retry-After']),
-    description: `\`${ROTATION_RATE_LIMITED}\`: the secret was rotated less than ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes ago (at most one rotation per subscription per ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes: each is a new Secrets Manager version, which AWS advises making no more often); Retry-After is the seconds until the next rotation is allowed, at most ${MIN_SECONDS_BETWEEN_ROTATIONS}. Or \`rate_limited\`: the tenant's own request rate or the stage's. Nothing was done`,
+    description: `\`${ROTATION_RATE_LIMITED}\`: the secret was rotated, or its custom headers changed, less than ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes ago (at most one rotation or change of headers per subscription per ${MIN_SECONDS_BETWEEN_ROTATIONS / 60} minutes: each is a new Secrets Manager version, which AWS advises making no more often); Retry-After is the seconds until the next rotation is allowed, at most ${MIN_SECONDS_BETWEEN_ROTATIONS}. Or \`rate_limited\`: the tenant's own request rate or the stage's. Nothing was done`,
     retryAfterMaximum: MIN_SECONDS_BETWEEN_ROTATIONS,
   },
   SecretsBusy: {

@@ -403,7 +403,9 @@ class Sender {
     const { delivery, subscription, r } = g;
     const message = g.w.message;
     const body = webhookBody(message);
-    const headers = signHeaders(signingSecrets(g.secrets, r.at), message.event.id, Math.floor(r.at.getTime() / 1000), body);
+    const signed = signHeaders(signingSecrets(g.secrets, r.at), message.event.id, Math.floor(r.at.getTime() / 1000), body);
+    // The subscription's custom headers, kept with its secrets; none may take a signature header's name (custom-headers.ts).
+    const headers: Record<string, string> = g.secrets.headers ? { ...g.secrets.headers, ...signed } : signed;
     let result: AttemptResult;
     try {
       result = await this.deps.client.post(subscription.url, headers, body);

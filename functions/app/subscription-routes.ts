@@ -26,8 +26,8 @@ import type { WithSecret } from './subscriptions.js';
 
 /** Subscriptions in both documented versions: seed 002's `/api/v0.1/webhooks`, seed 001's `/api/v0/webhooks`. */
 
-const v01 = ({ subscription, secret }: WithSecret) => toV01View(subscription, secret);
-const v0 = ({ subscription, secret }: WithSecret) => toV0View(subscription, secret);
+const v01 = ({ subscription, secret, headers }: WithSecret) => toV01View(subscription, secret, headers);
+const v0 = ({ subscription, secret, headers }: WithSecret) => toV0View(subscription, secret, headers);
 const statusFromV01 = (s: 'STATUS_ENABLED' | 'STATUS_DISABLED' | undefined): SubscriptionStatus | undefined =>
   s === undefined ? undefined : s === 'STATUS_ENABLED' ? 'enabled' : 'disabled';
 
@@ -41,7 +41,8 @@ const CreateSubscriptionV01Request = CreateSubscriptionV01.meta({
 });
 const UpdateSubscriptionV01Request = UpdateSubscriptionV01.meta({
   id: 'UpdateSubscriptionV01Request',
-  description: 'Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it).',
+  description:
+    'Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it), `headers` the whole set of custom headers (null or {} removes them); new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
 });
 const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
   id: 'CreateSubscriptionV0Request',
@@ -50,7 +51,7 @@ const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
 const UpdateSubscriptionV0Request = UpdateSubscriptionV0.meta({
   id: 'UpdateSubscriptionV0Request',
   description:
-    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it.',
+    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it. `headers` (beyond the seed) replaces the whole set of custom headers; null or {} removes them; new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
 });
 
 const V0ListQuery = PageQuery.extend({
@@ -108,7 +109,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV01Request },
     response: { status: 200, description: 'The updated subscription', schema: SubscriptionV01Response },
-    errors: [...withBody, 'NotFound', secrets],
+    errors: [...withBody, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
       const updated = await service.update(tenantId, params.id!, () => ({ ...body, status: statusFromV01(body.status) }));
@@ -172,6 +173,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
         description: body.description,
         events: body.events,
         filter: body.filter,
+        headers: body.headers,
       });
       return json(201, v0(created));
     },
@@ -226,7 +228,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV0Request },
     response: { status: 200, description: 'The updated subscription', schema: SubscriptionV0 },
-    errors: [...withBody, 'NotFound', secrets],
+    errors: [...withBody, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       if (body.action && !body.events) throw validationError([{ field: 'events', message: `is required with action ${body.action}` }]);
       service.validate({ url: body.callback_url, events: body.events }, { url: 'callback_url', events: 'events' });
@@ -238,7 +240,14 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
           if (events.length === 0)
             throw validationError([{ field: 'events', message: 'would remove every event; delete the subscription instead' }]);
         }
-        return { url: body.callback_url, description: body.description, events, filter: body.filter, status: statusFromV0(body.status) };
+        return {
+          url: body.callback_url,
+          description: body.description,
+          events,
+          filter: body.filter,
+          headers: body.headers,
+          status: statusFromV0(body.status),
+        };
       });
       return json(200, v0(updated));
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
+import { type CustomHeaders, someHeaders } from '../domain/custom-headers.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import type { PayloadFilter } from '../domain/payload-filter.js';
@@ -13,6 +14,7 @@ import {
   rotationTooSoon,
   type SecretSet,
   serializeSecretSet,
+  withHeaders,
 } from '../domain/secret-set.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
@@ -25,6 +27,8 @@ export interface SubscriptionInput {
   events: string[];
   /** Validated (requests.ts, PayloadFilterSchema); null or absent: none. */
   filter?: PayloadFilter | null | undefined;
+  /** Validated (requests.ts, CustomHeadersSchema); null, empty or absent: none. */
+  headers?: CustomHeaders | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
@@ -35,6 +39,8 @@ export interface SubscriptionChange {
   events?: string[] | undefined;
   /** null removes the filter; absent leaves it. */
   filter?: PayloadFilter | null | undefined;
+  /** Replaces the whole set; null or empty removes them; absent leaves them. */
+  headers?: CustomHeaders | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
@@ -42,6 +48,13 @@ export interface SubscriptionChange {
 export interface WithSecret {
   subscription: Subscription;
   secret: string;
+  /** The custom headers in full, absent when none: views mask them (custom-headers.ts maskHeaders). */
+  headers?: CustomHeaders;
+}
+
+/** What answers need of a secret set: the current secret and the custom headers. */
+function withSecret(subscription: Subscription, set: SecretSet): WithSecret {
+  return { subscription, secret: set.current, ...(set.headers ? { headers: set.headers } : {}) };
 }
 
 export interface SubscriptionServiceDeps {
@@ -88,7 +101,7 @@ export class SubscriptionService {
       createdTime: at,
       updatedTime: at,
     };
-    const set = newSecretSet();
+    const set = newSecretSet(input.headers);
     // Secret first: a subscription must never exist without the secret that signs for it.
     await this.deps.secrets.create(subscription.secretName, serializeSecretSet(set), { tenant_id: tenantId, subscription_id: id });
     try {
@@ -98,17 +111,17 @@ export class SubscriptionService {
       throw err;
     }
     this.deps.listSecrets?.remember(subscription, set);
-    return { subscription, secret: set.current };
+    return withSecret(subscription, set);
   }
 
   async get(tenantId: string, id: string): Promise<WithSecret> {
     const subscription = await this.find(tenantId, id);
-    return { subscription, secret: await this.currentSecret(subscription) };
+    return withSecret(subscription, await this.secretSet(subscription));
   }
 
   async list(tenantId: string, page: PageRequest): Promise<Page<WithSecret>> {
     const result = await this.deps.repo.list(tenantId, page);
-    const items = (await this.pageSecrets(tenantId, result.items)).map(([subscription, set]) => ({ subscription, secret: set.current }));
+    const items = (await this.pageSecrets(tenantId, result.items)).map(([subscription, set]) => withSecret(subscription, set));
     return { items, ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
   }
 
@@ -117,6 +130,27 @@ export class SubscriptionService {
     const c = change(current);
     const { filter: currentFilter, ...rest } = current;
     const filter = c.filter === undefined ? currentFilter : (c.filter ?? undefined);
+    const now = this.now();
+    const at = now.toISOString();
+    let set = await this.secretSet(current);
+    // New headers are a new secret set, written as a rotation writes one: under the same claim
+    // (a new version of the stored secret, at most one per window; and never two writers of the
+    // set at once, which would lose one's change), the set first, then the subscription with a new
+    // secret version, so that the sender's and the lists' caches read it again.
+    const rewrite = c.headers !== undefined && !sameHeaders(set.headers, someHeaders(c.headers));
+    if (rewrite) {
+      const since = new Date(now.getTime() - MIN_SECONDS_BETWEEN_ROTATIONS * 1000).toISOString();
+      const claim = await this.deps.repo.claimRotation(tenantId, id, at, since);
+      if (!claim.claimed) throw rotationTooSoon(id, claim.last, now, 'headers');
+      try {
+        // The set read above is still the stored one: any write of it since holds a claim inside the window.
+        set = withHeaders(set, c.headers ?? null);
+        await this.deps.secrets.put(current.secretName, serializeSecretSet(set));
+      } catch (err) {
+        await this.deps.repo.releaseRotation(tenantId, id, at).catch(() => undefined);
+        throw err;
+      }
+    }
     const next: Subscription = {
       ...rest,
       ...(filter ? { filter } : {}),
@@ -125,21 +159,23 @@ export class SubscriptionService {
       ...(c.events !== undefined ? { events: c.events } : {}),
       ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.status !== undefined ? { status: c.status } : {}),
-      updatedTime: this.now().toISOString(),
+      ...(rewrite ? { secretVersion: at } : {}),
+      updatedTime: at,
     };
     await this.deps.repo.update(next);
-    return { subscription: next, secret: await this.currentSecret(next) };
+    if (rewrite) this.deps.listSecrets?.remember(next, set);
+    return withSecret(next, set);
   }
 
   /** Soft delete: the record stays for its delivery history, the secret is scheduled for deletion. */
   async delete(tenantId: string, id: string): Promise<WithSecret> {
     const current = await this.find(tenantId, id);
-    const secret = await this.currentSecret(current);
+    const set = await this.secretSet(current);
     const at = this.now().toISOString();
     const deleted: Subscription = { ...current, status: 'disabled', updatedTime: at, deletedTime: at };
     await this.deps.repo.update(deleted);
     await this.deps.secrets.scheduleDeletion(current.secretName);
-    return { subscription: deleted, secret };
+    return withSecret(deleted, set);
   }
 
   /**
@@ -166,7 +202,7 @@ export class SubscriptionService {
     const rotated: Subscription = { ...subscription, secretVersion: at, updatedTime: at };
     await this.deps.repo.update(rotated);
     this.deps.listSecrets?.remember(rotated, next);
-    return { subscription: rotated, secret: next.current, previousExpiresAt: next.previousExpiresAt! };
+    return { ...withSecret(rotated, next), previousExpiresAt: next.previousExpiresAt! };
   }
 
   /** A page's secret sets: from the container's cache where it can vouch for them, else in one batched read, never one read per subscription. */
@@ -189,8 +225,10 @@ export class SubscriptionService {
   private async secretSet(s: Subscription): Promise<SecretSet> {
     return parseSecretSet(await this.deps.secrets.get(s.secretName));
   }
+}
 
-  private async currentSecret(s: Subscription): Promise<string> {
-    return (await this.secretSet(s)).current;
-  }
+/** The same names (case as given) and values, in any order. */
+function sameHeaders(a: CustomHeaders | undefined, b: CustomHeaders | undefined): boolean {
+  const ea = Object.entries(a ?? {});
+  return ea.length === Object.keys(b ?? {}).length && ea.every(([k, v]) => b?.[k] === v);
 }

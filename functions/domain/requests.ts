@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { type AddressPolicy, refusalForUrl } from './address-policy.js';
 import type { Catalog } from './catalog.js';
+import {
+  type CustomHeaders,
+  checkCustomHeaders,
+  MAX_CUSTOM_HEADERS,
+  MAX_CUSTOM_HEADERS_BYTES,
+  MAX_HEADER_VALUE_CHARS,
+  RESERVED_HEADER_NAMES,
+  RESERVED_HEADER_PREFIXES,
+} from './custom-headers.js';
 import { type FieldProblem, validationError } from './errors.js';
 import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 import { checkPayloadFilter, MAX_FILTER_BYTES, MAX_FILTER_DEPTH, type PayloadFilter } from './payload-filter.js';
@@ -40,6 +49,20 @@ export const PayloadFilterSchema: z.ZodType<PayloadFilter> = z
   }) as z.ZodType<unknown> as z.ZodType<PayloadFilter>;
 /** Absent: unchanged (none on create); null: no filter. */
 const filter = PayloadFilterSchema.nullable().optional();
+/** Custom headers (custom-headers.ts), checked whole by checkCustomHeaders, problems named `headers.<name>`. */
+export const CustomHeadersSchema: z.ZodType<CustomHeaders> = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object of header names and string values, as {"X-Api-Key": "..."}' })
+  .superRefine((value, ctx) => {
+    for (const p of checkCustomHeaders('headers', value))
+      ctx.addIssue({ code: 'custom', message: p.message, path: p.field === 'headers' ? [] : [p.field.slice('headers.'.length)] });
+  })
+  .meta({
+    id: 'CustomHeaders',
+    description: `Static headers sent with every delivery of the subscription, such as an API key the receiver expects: at most ${MAX_CUSTOM_HEADERS}, names HTTP tokens (case-insensitive, no repeats), values printable ASCII of at most ${MAX_HEADER_VALUE_CHARS} characters without line breaks, ${MAX_CUSTOM_HEADERS_BYTES} bytes in all. Refused: ${RESERVED_HEADER_NAMES.join(', ')}, and names starting with ${RESERVED_HEADER_PREFIXES.join(' or ')}. Values are stored encrypted with the signing secret and never answered in full. In a request the object replaces the whole set; null or {} removes them.`,
+    example: { 'X-Api-Key': 'k_live_5f2b9c1e7a' },
+  }) as z.ZodType<unknown> as z.ZodType<CustomHeaders>;
+/** Absent: unchanged (none on create); null or {}: none. */
+const headers = CustomHeadersSchema.nullable().optional();
 const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
@@ -56,6 +79,7 @@ export const CreateSubscriptionV01 = z.strictObject({
   description: description.optional(),
   events,
   filter,
+  headers,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -65,6 +89,7 @@ export const UpdateSubscriptionV01 = z.strictObject({
   description: description.optional(),
   events: events.optional(),
   filter,
+  headers,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -74,6 +99,7 @@ export const CreateSubscriptionV0 = z.strictObject({
   description: description.optional(),
   events,
   filter,
+  headers,
 });
 
 export const UpdateSubscriptionV0 = z.strictObject({
@@ -81,6 +107,7 @@ export const UpdateSubscriptionV0 = z.strictObject({
   description: description.optional(),
   events: events.optional(),
   filter,
+  headers,
   status: StatusV0.optional(),
   action: z.enum(['add_events', 'remove_events'], { error: 'must be add_events or remove_events' }).optional(),
 });

@@ -17,6 +17,15 @@ const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` t
 
 /** Beyond both seeds: the subscription's payload filter, absent when it has none (so seed clients get exactly the seed's fields). */
 const filterView = PayloadFilterSchema.optional();
+/** Beyond both seeds: the custom headers, values masked, absent when none. */
+const headersView = z
+  .record(z.string(), z.string())
+  .optional()
+  .meta({
+    description:
+      'The custom headers sent with every delivery: their names, each value masked (its first 4 characters then `…`, or `…` alone when shorter than 12). Absent when the subscription has none.',
+    example: { 'X-Api-Key': 'k_li…' },
+  });
 
 // Subscriptions, /api/v0.1 (seed 002)
 
@@ -27,6 +36,7 @@ export const SubscriptionV01 = z
     description: z.string(),
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
+    headers: headersView,
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
@@ -59,6 +69,7 @@ export const SubscriptionV0 = z
     description: z.string(),
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
+    headers: headersView,
     status: z.enum(['enabled', 'disabled']),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),

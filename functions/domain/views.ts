@@ -1,3 +1,4 @@
+import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
 
@@ -22,6 +23,8 @@ export interface SubscriptionV01View {
   events: string[];
   /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
   filter?: PayloadFilter;
+  /** Beyond the seed: the custom headers' names with masked values, absent when none. */
+  headers?: CustomHeaders;
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -38,18 +41,25 @@ export interface SubscriptionV0View {
   events: string[];
   /** Beyond the seed: the payload filter, absent when none (a subscription without one answers the seed's fields exactly). */
   filter?: PayloadFilter;
+  /** Beyond the seed: the custom headers' names with masked values, absent when none. */
+  headers?: CustomHeaders;
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
 }
 
-export function toV01View(s: Subscription, secret: string): SubscriptionV01View {
+/** The custom headers as answers show them: names, masked values; nothing when none. */
+const headersView = (headers: CustomHeaders | undefined) =>
+  headers && Object.keys(headers).length > 0 ? { headers: maskHeaders(headers) } : {};
+
+export function toV01View(s: Subscription, secret: string, headers?: CustomHeaders): SubscriptionV01View {
   return {
     id: s.id,
     url: s.url,
     description: s.description,
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
+    ...headersView(headers),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -59,7 +69,7 @@ export function toV01View(s: Subscription, secret: string): SubscriptionV01View 
 }
 
 /** Seed 001 writes times without a zone ("2020-11-17T11:13:06.568119"); we keep the six digits and add Z (UTC). */
-export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
+export function toV0View(s: Subscription, secret: string, headers?: CustomHeaders): SubscriptionV0View {
   const view: SubscriptionV0View = {
     date_created: seedTime(s.createdTime),
     date_updated: seedTime(s.updatedTime),
@@ -68,6 +78,7 @@ export function toV0View(s: Subscription, secret: string): SubscriptionV0View {
     description: s.description,
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
+    ...headersView(headers),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };

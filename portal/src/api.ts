@@ -69,6 +69,8 @@ export interface Subscription {
   events: string[];
   /** The payload filter on the events' data (an EventBridge pattern); absent when none. */
   filter?: Record<string, unknown>;
+  /** The custom headers sent with every delivery, values masked by the API; absent when none. */
+  headers?: Record<string, string>;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
   created_time: string;

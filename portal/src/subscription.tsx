@@ -177,6 +177,18 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
               <span class="muted">None: every event of these types</span>
             )}
           </dd>
+          <dt>Custom headers</dt>
+          <dd data-testid="headers">
+            {sub.headers ? (
+              Object.entries(sub.headers).map(([name, masked]) => (
+                <code key={name} class="chip">
+                  {name}: {masked}
+                </code>
+              ))
+            ) : (
+              <span class="muted">None</span>
+            )}
+          </dd>
           <dt>Signing secret</dt>
           <dd class="secret">
             <code data-testid="secret">{revealed ? sub.secret : '•'.repeat(24)}</code>

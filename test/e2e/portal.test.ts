@@ -274,6 +274,22 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("shows a subscription's custom headers by name with masked values, never in full", async () => {
+    const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
+      url: `${receiver.url}/with-headers`,
+      events: ['card.created'],
+      headers: { 'X-Api-Key': 'k_live_5f2b9c1e7a0d4b8f' },
+    });
+    expect(created.status).toBe(201);
+    const { context, page } = await open((await pipeline.portalLink()).url);
+    await page.getByRole('link', { name: created.body.webhook_subscription.url }).click();
+    await page.getByRole('heading', { name: created.body.webhook_subscription.url }).waitFor();
+    expect(await page.getByTestId('headers').textContent()).toBe('X-Api-Key: k_li…');
+    expect(await page.content()).not.toContain('k_live_5f2b');
+    await context.close();
+    expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${created.body.webhook_subscription.id}`)).status).toBe(200);
+  });
+
   it('renders markup in URLs, descriptions and response excerpts as text and runs none of it', async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
       url: `${hostile.url}?q=${XSS_SCRIPT}${XSS_IMG}`,
