@@ -9,66 +9,17 @@ import {
   type Queue,
   type QueueMessage,
   type SecretStore,
-  type SubscriptionRepository,
   storeKey,
 } from '../functions/ports.js';
+import { MemorySubscriptions } from '../test/support/memory-ports.js';
 
 /**
  * The sender's ports answered from memory, so the throughput figure measures the sender itself
  * (parse, cache, sign, POST, attempt records) and not DynamoDB or SQS. Every write is kept.
  */
 
-export class MemorySubscriptions implements SubscriptionRepository {
-  readonly items = new Map<string, Subscription>();
-  gets = 0;
-
-  async create(s: Subscription): Promise<void> {
-    this.items.set(storeKey(s.tenantId, s.id), s);
-  }
-  async get(tenantId: string, id: string): Promise<Subscription | undefined> {
-    this.gets++;
-    return this.items.get(storeKey(tenantId, id));
-  }
-  async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
-    return { items: (await this.listAll(tenantId)).slice(0, page.limit) };
-  }
-  async update(s: Subscription): Promise<void> {
-    this.items.set(storeKey(s.tenantId, s.id), s);
-    this.changes.set(s.tenantId, (this.changes.get(s.tenantId) ?? 0) + 1);
-  }
-  async listAll(tenantId: string): Promise<Subscription[]> {
-    return [...this.items.values()].filter((s) => s.tenantId === tenantId);
-  }
-  async listById(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
-    return pageById(
-      [...this.items.values()].filter((s) => s.tenantId === tenantId),
-      page,
-    );
-  }
-  /** The tenant's subscriptions-changed counter, as the table's: one more per update. */
-  readonly changes = new Map<string, number>();
-  readonly rotations = new Map<string, string>();
-  async changeCount(tenantId: string): Promise<number> {
-    return this.changes.get(tenantId) ?? 0;
-  }
-  async secretVersions(tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const id of ids) {
-      const s = this.items.get(storeKey(tenantId, id));
-      if (s && !s.deletedTime) out.set(id, s.secretVersion ?? '');
-    }
-    return out;
-  }
-  async claimRotation(tenantId: string, id: string, at: string, since: string) {
-    const last = this.rotations.get(storeKey(tenantId, id));
-    if (last !== undefined && last > since) return { claimed: false as const, last };
-    this.rotations.set(storeKey(tenantId, id), at);
-    return { claimed: true as const };
-  }
-  async releaseRotation(tenantId: string, id: string, at: string) {
-    if (this.rotations.get(storeKey(tenantId, id)) === at) this.rotations.delete(storeKey(tenantId, id));
-  }
-}
+// The same Map-backed repository the handlers' unit tests use.
+export { MemorySubscriptions };
 
 export class MemorySecrets implements SecretStore {
   readonly values = new Map<string, string>();
@@ -197,12 +148,4 @@ export class MemoryDeliveryStore implements DeliveryStore {
     }
     this.history.push(...(items.history ?? []));
   }
-}
-
-/** As DynamoDB's sort key orders them: by id (ASCII ids, so code-unit order is byte order); deleted ones examined, not answered. */
-function pageById(all: Subscription[], page: PageRequest): Page<Subscription> {
-  const after = all.filter((s) => page.cursor === undefined || s.id > page.cursor).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const examined = after.slice(0, page.limit);
-  const items = examined.filter((s) => !s.deletedTime);
-  return after.length > page.limit ? { items, nextCursor: examined.at(-1)!.id } : { items };
 }
