@@ -101,28 +101,21 @@ type Values = {
       : string;
 };
 
+/** The generic HMAC scheme's settings, each `--kebab-case` flag its camelCase field. */
+const HMAC_FLAGS = [
+  'signature-header',
+  'algorithm',
+  'encoding',
+  'prefix',
+  'timestamp-header',
+  'signed-payload',
+  'id-header',
+  'type-header',
+  'type-field',
+] as const;
+
 const COMMAND_FLAGS: Record<string, readonly (keyof Values)[]> = {
-  add: [
-    'name',
-    'scheme',
-    'secret',
-    'generate',
-    'tolerance',
-    'map',
-    'forward-tenant',
-    'header',
-    'description',
-    'config',
-    'signature-header',
-    'algorithm',
-    'encoding',
-    'prefix',
-    'timestamp-header',
-    'signed-payload',
-    'id-header',
-    'type-header',
-    'type-field',
-  ],
+  add: ['name', 'scheme', 'secret', 'generate', 'tolerance', 'map', 'forward-tenant', 'header', 'description', 'config', ...HMAC_FLAGS],
   list: [],
   secret: ['name', 'secret', 'generate'],
   rotate: ['name', 'secret', 'generate', 'overlap'],
@@ -165,19 +158,8 @@ function sourceOf(v: Values): unknown {
     if (eq <= 0 || eq === m.length - 1) throw new UsageError(`--map must read PROVIDER_TYPE=OUR_TYPE, got '${m}'`);
     typeMapping[m.slice(0, eq)] = m.slice(eq + 1);
   }
-  const hmacFlags = [
-    'signature-header',
-    'algorithm',
-    'encoding',
-    'prefix',
-    'timestamp-header',
-    'signed-payload',
-    'id-header',
-    'type-header',
-    'type-field',
-  ] as const;
   const hmac = Object.fromEntries(
-    hmacFlags.filter((f) => v[f] !== undefined).map((f) => [f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), v[f]]),
+    HMAC_FLAGS.filter((f) => v[f] !== undefined).map((f) => [f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), v[f]]),
   );
   return {
     name: one('name'),
