@@ -9,7 +9,7 @@ import { API_ROUTES } from '../../functions/app/api.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { eventually } from '../support/wait.js';
+import { eventually, queuesSettled } from '../support/wait.js';
 
 /**
  * Malformed requests over every route of both versions, sent as raw bytes so nothing in a
@@ -350,8 +350,8 @@ describe('fuzzing every route of both versions with malformed requests', () => {
     expect(fivexx).toEqual([]);
     // GETs of real resources with credentials spelled oddly may answer 200; nothing else may.
     expect(accepted.filter((a) => !/^200 GET /.test(a))).toEqual([]);
-    // Anything wrongly accepted would be on its way by now.
-    await new Promise((r) => setTimeout(r, 500));
+    // Anything wrongly accepted has been carried through by now.
+    await queuesSettled(p);
     expect(await state()).toEqual(before);
   }, 60_000);
 });

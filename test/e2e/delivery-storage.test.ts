@@ -5,7 +5,7 @@ import { dynamoItemBytes } from '../../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { eventually } from '../support/wait.js';
+import { eventually, queuesSettled } from '../support/wait.js';
 
 /** What a delivery leaves in DynamoDB, end to end through local mode: one item, no index, the subscription's history. */
 
@@ -117,7 +117,7 @@ describe('an event with one subscription, in local mode', () => {
       const history = (await scan()).filter((i) => i.type === 'history');
       return history.length === 2 ? history : undefined;
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await queuesSettled(p);
     expect(receiver.requests).toHaveLength(1);
     const list = await p.call('GET', `/api/v0.1/webhooks/${sub}/deliveries`);
     expect(list.body.deliveries.map((d: { id: string }) => d.id)).toEqual([delivered.id]);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
-import { eventually } from '../support/wait.js';
+import { eventually, queuesSettled } from '../support/wait.js';
 
 /**
  * `npm run redrive -- --ingest`, run as an operator runs it against local mode, brings back both
@@ -70,7 +70,7 @@ describe('ingest dead letters and npm run redrive -- --ingest', () => {
         }),
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await queuesSettled(pipeline);
     expect(receiver.requests).toHaveLength(0);
 
     const result = await runCli('redrive', pipeline.dataDir, ['--ingest']);
@@ -86,7 +86,7 @@ describe('ingest dead letters and npm run redrive -- --ingest', () => {
     await eventually('both DLQs empty', async () =>
       (await depth(pipeline.sqs.ingestDlq.url)) + (await depth(pipeline.sqs.busTargetDlq.url)) === 0 ? true : undefined,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await queuesSettled(pipeline);
     expect(receiver.requests.map((r) => String(r.headers['webhook-id'])).sort()).toEqual([a.body.id, b.id].sort());
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { queuesSettled } from '../support/wait.js';
 
 /** A tenant never sees, changes or learns of another's subscriptions: 404 like a missing id. */
 describe('tenant isolation', () => {
@@ -91,7 +92,7 @@ describe('tenant isolation', () => {
     try {
       await p.call('POST', '/api/v0.1/webhooks', { url: theirs.url, events: ['*'] }, other);
       await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } });
-      await new Promise((r) => setTimeout(r, 1500));
+      await queuesSettled(p);
       expect(theirs.requests).toHaveLength(0);
       await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } }, other);
       await theirs.waitFor(1);

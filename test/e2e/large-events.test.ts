@@ -5,7 +5,7 @@ import { PUT_EVENTS_MAX_ENTRY_BYTES, putEventsEntryBytes } from '../../functions
 import { busEntry, EVENT_BODY_IN_ITEM_MAX_BYTES, eventBytes, MAX_EVENT_BYTES } from '../../functions/domain/bus-entry.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
-import { eventually } from '../support/wait.js';
+import { eventually, queuesSettled } from '../support/wait.js';
 
 /**
  * Events at the edge of AWS's limits, end to end in local mode (fauxqs, its S3 and dynalite behind
@@ -173,7 +173,7 @@ describe('large events in local mode', () => {
     const answers = await Promise.all(bodies.map((b) => pipeline.call('POST', '/api/v0.1/events', b)));
     expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 202));
     await receiver.waitFor(120, 60_000);
-    await new Promise((r) => setTimeout(r, 500));
+    await queuesSettled(pipeline);
     expect(receiver.requests).toHaveLength(120);
     for (let i = 0; i < 4; i++) {
       const counts = byEvent(receiver.requests.filter((r) => r.path.endsWith(`/burst/${i}`)));
@@ -219,7 +219,7 @@ describe('large events in local mode', () => {
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
     await receiver.waitFor(18, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    await queuesSettled(pipeline);
     const counts = byEvent(receiver.requests);
     expect(counts.size).toBe(6);
     expect([...counts.values()]).toEqual(Array(6).fill(3));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
 
 /** Local mode keeps what it accepted across a clean restart: tables and queues on disk. */
 describe('local mode restart', () => {
@@ -21,8 +22,8 @@ describe('local mode restart', () => {
     const sub = (await first.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] })).body.webhook_subscription;
     const published = await first.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c', customer_id: 'u' } });
     await receiver.waitFor(1);
-    // Give the sender a moment to set the retry's visibility, then stop while it waits.
-    await new Promise((r) => setTimeout(r, 300));
+    // Stop once the sender has asked for the retry's visibility (stop lets the invocation finish), while it waits.
+    await eventually('the retry visibility asked for', async () => (first.visibilityRule.requests.length > 0 ? true : undefined));
     await first.stop();
 
     healthy = true;

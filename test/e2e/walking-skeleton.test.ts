@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { queuesSettled } from '../support/wait.js';
 
 describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', () => {
   let pipeline: TestPipeline;
@@ -55,8 +56,8 @@ describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', (
     });
     expect(verified).toEqual({ id: eventId, type: 'kyc.verification.success', timestamp: published.body.timestamp, data });
 
-    // Exactly one: give the pipeline time to (wrongly) send a second.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Exactly one: nothing is left that could (wrongly) send a second.
+    await queuesSettled(pipeline);
     expect(receiver.requests).toHaveLength(1);
   });
 
@@ -70,7 +71,7 @@ describe('walking skeleton: publish -> fan-out -> signed POST, in local mode', (
       data: { transaction_id: 't', account_id: 'a', amount: '1.00', currency: 'USD', state: 'completed' },
     });
     expect(published.status).toBe(202);
-    await new Promise((r) => setTimeout(r, 1500));
+    await queuesSettled(pipeline);
     expect(receiver.requests.length).toBe(before);
   });
 });
