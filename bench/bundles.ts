@@ -10,13 +10,15 @@ import { BODY_BUCKET_ENV } from '../functions/runtime/config.js';
 import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
 import { buildPortal, writePortal } from '../portal/build.js';
 import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
+import { floorSource, handlerSdkImports } from './sdk-floor.js';
 import { median } from './support.js';
 
 /**
  * Figure 4: each Lambda's bundle, built with the options the CDK construct gives
  * NodejsFunction (lib/constructs/webhook-function.ts), and its cold module init time in a
- * fresh `node` process, against an empty module imported the same way; plus the Powertools
- * Tracer's cost (VARIANTS).
+ * fresh `node` process, against an empty module imported the same way and against the
+ * function's floor (bench/sdk-floor.ts: its AWS SDK clients and commands alone); plus the
+ * Powertools Tracer's, Logger's and Metrics' costs (VARIANTS).
  */
 
 export { HANDLERS };
@@ -33,8 +35,19 @@ export interface BundleFigure {
   initCpuRunsMs: number[];
 }
 
+export interface FloorFigure {
+  handler: HandlerName;
+  /** The floor's SDK imports, `package: names`. */
+  imports: string[];
+  bytes: number;
+  initMs: number;
+  initCpuMs: number;
+  initCpuRunsMs: number[];
+}
+
 export interface BundlesResult {
   bundles: BundleFigure[];
+  floors: FloorFigure[];
   emptyInitMs: number;
   emptyInitRunsMs: number[];
   emptyInitCpuMs: number;
@@ -107,7 +120,19 @@ export const VARIANTS: Record<string, { handler: HandlerName; stdin?: string; pl
     handler: 'sender',
     stdin: `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
   },
+  // Observability stays (issue 21); what each costs at init, constructed as functions/runtime/observability.ts does.
+  'logger alone': {
+    handler: 'sender',
+    stdin: "import { Logger } from '@aws-lambda-powertools/logger'; export const logger = new Logger({ serviceName: 'webhooks' });",
+  },
+  'metrics alone': {
+    handler: 'sender',
+    stdin:
+      "import { Metrics } from '@aws-lambda-powertools/metrics'; export const metrics = new Metrics({ namespace: 'Webhooks', serviceName: 'webhooks' });",
+  },
 };
+
+const floorName = (h: HandlerName) => `${h} floor`;
 
 export async function measureBundles(options: { spawns: number; log: (line: string) => void }): Promise<BundlesResult> {
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
@@ -127,12 +152,22 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
         ...(v.plugins ? { plugins: v.plugins } : {}),
       });
     }
+    const floorImports = new Map<HandlerName, string[]>();
+    for (const h of HANDLERS) {
+      const imports = await handlerSdkImports(h);
+      floorImports.set(
+        h,
+        [...imports].map(([pkg, names]) => `${pkg}: ${[...names].sort().join(', ')}`),
+      );
+      dirs[floorName(h)] = join(root, `${h}_floor`);
+      await bundleHandler(h, dirs[floorName(h)]!, { stdin: { contents: floorSource(imports), resolveDir: PROJECT_ROOT, loader: 'ts' } });
+    }
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'index.mjs'), '');
 
     // Round-robin, so a noisy moment hits every subject alike; one unmeasured spawn each first.
-    const subjects = [...HANDLERS, ...Object.keys(VARIANTS), 'empty'];
+    const subjects = [...HANDLERS, ...HANDLERS.map(floorName), ...Object.keys(VARIANTS), 'empty'];
     const dirOf = (s: string) => (s === 'empty' ? empty : dirs[s]!);
     for (const s of subjects) initMs(dirOf(s));
     const runs: Record<string, number[]> = Object.fromEntries(subjects.map((s) => [s, [] as number[]]));
@@ -157,6 +192,14 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
         initCpuRunsMs: cpuRuns[h]!,
       };
     });
+    const floors: FloorFigure[] = HANDLERS.map((h) => ({
+      handler: h,
+      imports: floorImports.get(h)!,
+      bytes: statSync(join(dirs[floorName(h)]!, 'index.mjs')).size,
+      initMs: median(runs[floorName(h)]!),
+      initCpuMs: median(cpuRuns[floorName(h)]!),
+      initCpuRunsMs: cpuRuns[floorName(h)]!,
+    }));
     const emptyInitMs = median(runs.empty!);
     for (const b of bundles) {
       options.log(
@@ -165,8 +208,15 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
     }
     const emptyInitCpuMs = median(cpuRuns.empty!);
     options.log(`  empty .mjs  init ${emptyInitMs.toFixed(2)} ms  cpu ${emptyInitCpuMs.toFixed(2)} ms`);
+    for (const f of floors) {
+      const b = bundles.find((x) => x.handler === f.handler)!;
+      options.log(
+        `  ${f.handler.padEnd(10)} floor ${(f.bytes / 1024).toFixed(0).padStart(5)} KiB  cpu ${f.initCpuMs.toFixed(1)} ms  -> init cpu ${(b.initCpuMs / f.initCpuMs).toFixed(2)}x, bundle ${(b.bytes / f.bytes).toFixed(2)}x`,
+      );
+    }
     return {
       bundles,
+      floors,
       emptyInitMs,
       emptyInitCpuMs,
       emptyInitRunsMs: runs.empty!,
