@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound,publish  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ import {
   type NoisyTenantFigure,
 } from './isolation-at-scale.js';
 import { measurePortal, type PortalFigure } from './portal.js';
+import { measurePublish, type PublishFigure } from './publish.js';
 import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
 import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
@@ -55,6 +56,7 @@ const SECTIONS = [
   'secrets',
   'secret-calls',
   'inbound',
+  'publish',
 ] as const;
 /**
  * Rows no section writes any more, dropped from the results file by a partial run too: issue 8's
@@ -125,6 +127,7 @@ const results: {
   secretCalls?: SecretCallsFigure;
   /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
   inbound?: InboundFigure;
+  publish?: PublishFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -850,6 +853,41 @@ if (only.has('inbound')) {
     target: '(reported)',
     met: null,
     numbers: { perMillion: f.cost.perMillion, storagePerMillion: f.cost.storagePerMillion, inboundMs: f.inboundMs, ...f.cost.lines },
+  });
+}
+
+if (only.has('publish')) {
+  log('Publish route: local mode with 20 clients vs a bare loopback HTTP server answering the same requests');
+  const f = await measurePublish({ concurrency: 20, requests: quick ? 1_000 : 3_000, runs: quick ? 2 : 3, log });
+  results.publish = f;
+  rows.push({
+    figure: `Publish: events/s through local mode's API (${f.concurrency} clients)`,
+    value: n0(f.perSecond),
+    baseline: `${n0(f.bare.perSecond)} (bare loopback server)`,
+    ratio: f.ratio.toFixed(2),
+    target: '≥ 500/s',
+    met: f.perSecond >= 500,
+    numbers: { perSecond: f.perSecond, barePerSecond: f.bare.perSecond, ratio: f.ratio },
+  });
+  rows.push({
+    figure: `Publish: request latency p50 / p99 (ms, ${f.concurrency} clients)`,
+    value: `${f.p50Ms.toFixed(1)} / ${f.p99Ms.toFixed(1)}`,
+    baseline: `${f.bare.p50Ms.toFixed(1)} / ${f.bare.p99Ms.toFixed(1)} (bare)`,
+    ratio: '-',
+    target: 'p99 ≤ 50 ms',
+    met: f.p99Ms <= 50,
+    numbers: { p50Ms: f.p50Ms, p99Ms: f.p99Ms, bareP50Ms: f.bare.p50Ms, bareP99Ms: f.bare.p99Ms },
+  });
+  rows.push({
+    figure: 'Publish: DynamoDB and EventBridge calls per published event (the route and the fan-out)',
+    value: Object.entries(f.callsPerEvent)
+      .map(([k, n]) => `${k} ${n.toFixed(2)}`)
+      .join(', '),
+    baseline: '-',
+    ratio: '-',
+    target: 'unchanged or fewer',
+    met: null,
+    numbers: f.callsPerEvent,
   });
 }
 

@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { median, pool, waitIdle } from './support.js';
+
+/**
+ * Issue 21, item 4: local mode's publish route with 20 clients (events a second and each
+ * request's latency), against a bare loopback HTTP server answering the same requests from the
+ * same clients on the same machine; and the route's DynamoDB and EventBridge calls per event.
+ *
+ * As deployed: the authorizer's answer cached 300 s, the resumer idle. No subscription, so the
+ * fan-out's work per event is its one subscription query: what is measured is the publish path.
+ */
+
+export interface PublishFigure {
+  concurrency: number;
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  bare: { perSecond: number; p50Ms: number; p99Ms: number };
+  ratio: number;
+  runs: { publish: number[]; bare: number[] };
+  /** Calls our code made per published event during a metered run, by service and operation. */
+  callsPerEvent: Record<string, number>;
+}
+
+export interface PublishBenchOptions {
+  concurrency: number;
+  requests: number;
+  runs: number;
+  log: (line: string) => void;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+interface Run {
+  perSecond: number;
+  latencies: number[];
+}
+
+async function timedRun(n: number, concurrency: number, send: () => Promise<void>): Promise<Run> {
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  await pool(n, concurrency, async () => {
+    const t = performance.now();
+    await send();
+    latencies.push(performance.now() - t);
+  });
+  return { perSecond: n / ((performance.now() - t0) / 1000), latencies };
+}
+
+/** The best a loopback HTTP exchange does here: the same request read whole, a small JSON 202. */
+async function bareServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"id":"evt_bare","timestamp":"2026-12-03T00:00:00.000Z"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export async function measurePublish(options: PublishBenchOptions): Promise<PublishFigure> {
+  const { log, concurrency } = options;
+  const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-publish-bench-'));
+  let p: LocalPipeline | undefined;
+  const bare = await bareServer();
+  try {
+    p = await startLocalPipeline({
+      port: 0,
+      dataDir,
+      ...ACCOUNT_THROTTLE_ONLY,
+      authorizerCacheTtlSeconds: 300,
+      dueBucketSeconds: 60,
+      resumeIntervalMs: 3_600_000,
+      log: () => undefined,
+    });
+    const pipeline = p;
+    const body = JSON.stringify({ type: 'card.created', data: { card_id: 'card_bench', customer_id: 'cus_bench' } });
+    const headers = {
+      Identity: pipeline.credentials.identity,
+      Authorization: pipeline.credentials.authorization,
+      'content-type': 'application/json',
+    };
+    const post = (url: string) => async () => {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      if (res.status !== 202) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const publish = post(`${pipeline.url}/api/v0.1/events`);
+    const toBare = post(`${bare.url}/api/v0.1/events`);
+
+    // Warm both (connections, the authorizer's cached answer, the JIT).
+    await timedRun(Math.min(300, options.requests), concurrency, publish);
+    await timedRun(Math.min(300, options.requests), concurrency, toBare);
+    await waitIdle(pipeline, 500);
+    const publishRuns: Run[] = [];
+    const bareRuns: Run[] = [];
+    for (let r = 0; r < options.runs; r++) {
+      bareRuns.push(await timedRun(options.requests, concurrency, toBare));
+      publishRuns.push(await timedRun(options.requests, concurrency, publish));
+      await waitIdle(pipeline, 500);
+      log(`  run ${r + 1}: publish ${publishRuns.at(-1)!.perSecond.toFixed(0)}/s, bare ${bareRuns.at(-1)!.perSecond.toFixed(0)}/s`);
+    }
+
+    // Calls per event, counted over one more run once the pipeline is idle.
+    pipeline.calls.reset();
+    await timedRun(options.requests, concurrency, publish);
+    await waitIdle(pipeline, 500);
+    const callsPerEvent = Object.fromEntries(
+      Object.entries(pipeline.calls.snapshot())
+        .filter(([k]) => /^(DynamoDB|EventBridge)\./.test(k))
+        .map(([k, n]) => [k, n / options.requests]),
+    );
+
+    const summary = (runs: Run[]) => {
+      const all = runs.flatMap((r) => r.latencies);
+      return { perSecond: median(runs.map((r) => r.perSecond)), p50Ms: percentile(all, 50), p99Ms: percentile(all, 99) };
+    };
+    const pub = summary(publishRuns);
+    const b = summary(bareRuns);
+    return {
+      concurrency,
+      requests: options.requests,
+      ...pub,
+      bare: b,
+      ratio: pub.perSecond / b.perSecond,
+      runs: { publish: publishRuns.map((r) => r.perSecond), bare: bareRuns.map((r) => r.perSecond) },
+      callsPerEvent,
+    };
+  } finally {
+    await p?.stop();
+    await bare.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
