@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
-import { median, pool, waitIdle } from './support.js';
+import { median, startLoadClient, waitIdle } from './support.js';
 
 /**
  * Issue 21, item 4: local mode's publish route with 20 clients (events a second and each
  * request's latency), against a bare loopback HTTP server answering the same requests from the
  * same clients on the same machine; and the route's DynamoDB and EventBridge calls per event.
+ * The clients run in their own process (bench/load-client.mjs), as API clients would, so they do
+ * not share local mode's event loop.
  *
  * As deployed: the authorizer's answer cached 300 s, the resumer idle. No subscription, so the
  * fan-out's work per event is its one subscription query: what is measured is the publish path.
@@ -45,17 +47,6 @@ interface Run {
   latencies: number[];
 }
 
-async function timedRun(n: number, concurrency: number, send: () => Promise<void>): Promise<Run> {
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  await pool(n, concurrency, async () => {
-    const t = performance.now();
-    await send();
-    latencies.push(performance.now() - t);
-  });
-  return { perSecond: n / ((performance.now() - t0) / 1000), latencies };
-}
-
 /** The best a loopback HTTP exchange does here: the same request read whole, a small JSON 202. */
 async function bareServer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
@@ -75,6 +66,7 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
   const { log, concurrency } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-publish-bench-'));
   let p: LocalPipeline | undefined;
+  let stopClient: () => Promise<void> = async () => undefined;
   const bare = await bareServer();
   try {
     p = await startLocalPipeline({
@@ -93,30 +85,31 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
       Authorization: pipeline.credentials.authorization,
       'content-type': 'application/json',
     };
-    const post = (url: string) => async () => {
-      const res = await fetch(url, { method: 'POST', headers, body });
-      if (res.status !== 202) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
-    };
-    const publish = post(`${pipeline.url}/api/v0.1/events`);
-    const toBare = post(`${bare.url}/api/v0.1/events`);
+    const client = startLoadClient();
+    stopClient = () => client.stop();
+    const run =
+      (url: string) =>
+      (requests: number): Promise<Run> =>
+        client.run({ url, headers, body, requests, concurrency, expect: 202 });
+    const publish = run(`${pipeline.url}/api/v0.1/events`);
+    const toBare = run(`${bare.url}/api/v0.1/events`);
 
     // Warm both (connections, the authorizer's cached answer, the JIT).
-    await timedRun(Math.min(300, options.requests), concurrency, publish);
-    await timedRun(Math.min(300, options.requests), concurrency, toBare);
+    await publish(Math.min(300, options.requests));
+    await toBare(Math.min(300, options.requests));
     await waitIdle(pipeline, 500);
     const publishRuns: Run[] = [];
     const bareRuns: Run[] = [];
     for (let r = 0; r < options.runs; r++) {
-      bareRuns.push(await timedRun(options.requests, concurrency, toBare));
-      publishRuns.push(await timedRun(options.requests, concurrency, publish));
+      bareRuns.push(await toBare(options.requests));
+      publishRuns.push(await publish(options.requests));
       await waitIdle(pipeline, 500);
       log(`  run ${r + 1}: publish ${publishRuns.at(-1)!.perSecond.toFixed(0)}/s, bare ${bareRuns.at(-1)!.perSecond.toFixed(0)}/s`);
     }
 
     // Calls per event, counted over one more run once the pipeline is idle.
     pipeline.calls.reset();
-    await timedRun(options.requests, concurrency, publish);
+    await publish(options.requests);
     await waitIdle(pipeline, 500);
     const callsPerEvent = Object.fromEntries(
       Object.entries(pipeline.calls.snapshot())
@@ -140,6 +133,7 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
       callsPerEvent,
     };
   } finally {
+    await stopClient();
     await p?.stop();
     await bare.close();
     rmSync(dataDir, { recursive: true, force: true });

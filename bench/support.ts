@@ -54,6 +54,46 @@ export async function startReceiverProcess(file = './receiver.mjs'): Promise<Rec
   };
 }
 
+/** bench/load-client.mjs in its own `node` process: POSTs `requests` times, at most `concurrency` at once. */
+export interface LoadClient {
+  run(job: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+    requests: number;
+    concurrency: number;
+    expect: number;
+  }): Promise<{ perSecond: number; latencies: number[] }>;
+  stop(): Promise<void>;
+}
+
+export function startLoadClient(): LoadClient {
+  const script = fileURLToPath(new URL('./load-client.mjs', import.meta.url));
+  const child = fork(script, [], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  return {
+    run: (job) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`load client exited with ${code}`));
+        child.once('exit', onExit);
+        child.once('message', (m) => {
+          child.off('exit', onExit);
+          const answer = m as { error?: string; perSecond: number; latencies: number[] };
+          if (answer.error) reject(new Error(answer.error));
+          else resolve(answer);
+        });
+        child.send(job);
+      }),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+      children.delete(child);
+    },
+  };
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

@@ -172,6 +172,30 @@ describe('the EventBridge stand-in', () => {
       ['not a group id', undefined],
     ]);
   });
+
+  it("sends the ingest queue what concurrent PutEvents calls put, together; only a refused event goes to the target's DLQ", async () => {
+    const ingest = new SqsQueue(sqs.client, sqs.ingest.url);
+    const sends: number[] = [];
+    const counted = Object.assign(Object.create(ingest), {
+      trySendAll: (m: Parameters<SqsQueue['trySendAll']>[0]) => {
+        sends.push(m.length);
+        return ingest.trySendAll(m);
+      },
+    }) as SqsQueue;
+    const bus = new QueueEventBus(counted, 'us-east-1', new SqsQueue(sqs.client, sqs.busTargetDlq.url));
+    const event = (n: number) => ({ id: `e_many_${n}`, type: 'card.created', timestamp: '2026-01-01T00:00:00.000Z', data: {} });
+    await Promise.all(Array.from({ length: 25 }, (_, n) => bus.putEvents([busEntry(n === 7 ? 'not a group id' : `tnt_${n}`, event(n))])));
+    // Every call returned once its event was on a queue: nothing is left in flight here.
+    expect(sends).toEqual([25]);
+    const ingested = await drain(sqs.ingest.url);
+    expect(ingested.map((b) => JSON.parse(b).detail.event.id).sort()).toEqual(
+      Array.from({ length: 25 }, (_, n) => `e_many_${n}`)
+        .filter((id) => id !== 'e_many_7')
+        .sort(),
+    );
+    const parked = await drain(sqs.busTargetDlq.url);
+    expect(parked.map((b) => JSON.parse(b).detail.event.id)).toEqual(['e_many_7']);
+  });
 });
 
 describe('DynamoDB on dynalite with the rule layer', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fitsPutEventsEntry, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntryBytes } from '../../domain/aws-limits.js';
 import { type BusEntry, busEntry, EntryTooLargeError, putEventsRequests } from '../../domain/bus-entry.js';
 import type { WebhookEvent } from '../../domain/model.js';
-import type { EntryBus, EventBus, Queue } from '../../ports.js';
+import type { BatchQueue, EntryBus, EventBus, Queue, QueueMessage } from '../../ports.js';
 
 /** What EventBridge answers for a PutEvents request it refuses as a whole. */
 export class PutEventsValidationError extends Error {
@@ -23,10 +23,18 @@ export class PutEventsValidationError extends Error {
  * them. Locally they go to `otherEvents` when given, a queue that stands in for such a rule's
  * target (`npm start` makes `webhooks-bus-other-events`), else nowhere, as on a bus with no rule
  * for them.
+ *
+ * The rule's deliveries to the ingest queue from PutEvents calls made in the same turn of the
+ * event loop go together, in SendMessageBatch calls of up to ten (EventBridge's target
+ * delivery is its own, not one SQS call per PutEvents): one SendMessage per published event
+ * was most of local mode's publish route. Each call still returns only once its own events are
+ * on the queue, or in the target's DLQ.
  */
 export class QueueEventBus implements EventBus, EntryBus {
+  private waiting: { messages: QueueMessage[]; done: (failed: Set<string>) => void; fail: (err: Error) => void }[] = [];
+
   constructor(
-    private readonly ingest: Queue,
+    private readonly ingest: BatchQueue,
     private readonly region = 'us-east-1',
     /**
      * The rule target's DLQ: an event the rule cannot put on the ingest queue goes there, as
@@ -85,11 +93,35 @@ export class QueueEventBus implements EventBus, EntryBus {
     const others = events.filter((e) => !e.tenantEvent).map(({ tenantEvent: _t, groupId: _g, ...m }) => m);
     if (others.length > 0 && this.otherEvents) await this.otherEvents.sendAll(others);
     if (forRule.length === 0) return;
+    let failed: QueueMessage[];
     try {
-      await this.ingest.sendAll(forRule);
+      const ids = await this.toIngest(forRule);
+      failed = forRule.filter((m) => ids.has(m.id));
     } catch (err) {
       if (!this.targetDeadLetter) throw err;
-      await this.targetDeadLetter.sendAll(forRule.map(({ groupId: _tenant, ...message }) => message));
+      failed = forRule;
+    }
+    if (failed.length === 0) return;
+    if (!this.targetDeadLetter) throw new Error(`SQS did not accept ${failed.length} message(s) for the ingest queue`);
+    await this.targetDeadLetter.sendAll(failed.map(({ groupId: _tenant, ...message }) => message));
+  }
+
+  /** The ids of `messages` the ingest queue did not take, once this turn's sends are done. */
+  private toIngest(messages: QueueMessage[]): Promise<Set<string>> {
+    return new Promise((done, fail) => {
+      if (this.waiting.push({ messages, done, fail }) === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    try {
+      const failures = await this.ingest.trySendAll(batch.flatMap((w) => w.messages));
+      const failed = new Set(failures.map((f) => f.id));
+      for (const w of batch) w.done(failed);
+    } catch (err) {
+      for (const w of batch) w.fail(err as Error);
     }
   }
 }
