@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound,publish  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound,publish,cold-path  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type ApiPriceFigure, measureApiPrice } from './api-price.js';
 import { AUTHORIZER_CALL, type CallsPhase, measureCalls, PUBLISH_CALL } from './aws-calls.js';
 import { type BundlesResult, measureBundles } from './bundles.js';
+import { type ColdPathFigure, measureColdPath } from './cold-path.js';
 import {
   type CostFigure,
   DEFAULT_COST_ASSUMPTIONS,
@@ -57,6 +58,7 @@ const SECTIONS = [
   'secret-calls',
   'inbound',
   'publish',
+  'cold-path',
 ] as const;
 /**
  * Rows no section writes any more, dropped from the results file by a partial run too: issue 8's
@@ -128,6 +130,7 @@ const results: {
   /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
   inbound?: InboundFigure;
   publish?: PublishFigure;
+  coldPath?: ColdPathFigure;
   durationSeconds?: number;
 } = {
   machine: {
@@ -888,6 +891,29 @@ if (only.has('publish')) {
     target: 'unchanged or fewer',
     met: null,
     numbers: f.callsPerEvent,
+  });
+}
+
+if (only.has('cold-path')) {
+  log("A tenant's first request in a fresh process (the authorizer's and the api's bundles imported on demand) vs warm");
+  const f = await measureColdPath({ runs: quick ? 3 : 5, warmRequests: 20, log });
+  results.coldPath = f;
+  rows.push({
+    figure: `Cold path: a tenant's first request through the gateway stand-in, fresh process (ms, median of ${f.runs})`,
+    value: f.coldMs.toFixed(0),
+    baseline: `${f.warmMs.toFixed(1)} (warm)`,
+    ratio: `${f.ratio.toFixed(1)}x`,
+    target: '(reported)',
+    met: null,
+    numbers: {
+      coldMs: f.coldMs,
+      warmMs: f.warmMs,
+      ratio: f.ratio,
+      authorizerImportMs: f.imports.authorizer.ms,
+      authorizerImportCpuMs: f.imports.authorizer.cpuMs,
+      apiImportMs: f.imports.api.ms,
+      apiImportCpuMs: f.imports.api.cpuMs,
+    },
   });
 }
 
