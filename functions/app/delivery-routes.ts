@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { contentOf, deliveryMessage, encodeDeliveryMessage } from '../domain/delivery-message.js';
 import { eventOfRecord } from '../domain/delivery-record.js';
 import { ApiError, notFound, validationError } from '../domain/errors.js';

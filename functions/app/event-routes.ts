@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { utf8Bytes } from '../domain/aws-limits.js';
 import { bodyGoesBeside, fitsBusInline, MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import { bodyKeyFor } from '../domain/delivery-message.js';

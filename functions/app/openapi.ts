@@ -5,7 +5,7 @@ import {
   type RouteConfig,
   type ZodMediaTypeObject,
 } from '@asteasolutions/zod-to-openapi';
-import { z as zod } from 'zod';
+import * as zod from 'zod';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
 import { budgetSpent } from '../domain/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Requests and responses of the portal's routes (functions/app/portal-routes.ts). */
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeliveryStatus } from './model.js';
 import { PayloadFilterSchema } from './requests.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
