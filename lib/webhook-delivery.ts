@@ -208,9 +208,9 @@ export interface WebhookDeliveryProps {
    * Send every delivery from a fixed set of addresses receivers can allow: the sender (the only
    * function that connects to tenants' endpoints) runs in a VPC's private subnets behind one NAT
    * gateway per zone, each with an Elastic IP the stack allocates (`sourceIps`; the api answers
-   * them on `GET /api/v0.1/source-ips` and the portal shows them). Costs about $36.50 a month
-   * per zone (NAT gateway and public IPv4 address hours) plus $0.045 per GB through the NAT
-   * (us-east-1; README "Static source IPs").
+   * them on `GET /api/v0.1/source-ips` and the portal shows them). Costs $36 a 30-day month per
+   * zone (NAT gateway and public IPv4 address hours) plus $0.045 per GB through the NAT, about
+   * $0.33 per million attempts (us-east-1; README "Static source IPs").
    * @default off: the sender runs outside any VPC, from Lambda's shared addresses
    */
   readonly staticSourceIps?: StaticSourceIps;
