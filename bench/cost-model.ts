@@ -8,7 +8,7 @@ import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
 import { ACCOUNT_THROTTLE_ONLY, LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
-import { PRICES, PRICES_DATE, PRICES_REGION } from './prices.js';
+import { PRICES, PRICES_DATE, PRICES_REGION, SECONDS_PER_MONTH } from './prices.js';
 import type { StackSettings } from './stack-settings.js';
 import { median, pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
@@ -445,3 +445,57 @@ export function splitPerEventAndDelivery(
   const perMillionDeliveries = s10 - perMillionEvents / 10;
   return { perMillionEvents, perMillionEventsWithOneSubscription: s1 - perMillionDeliveries, perMillionDeliveries };
 }
+
+/**
+ * What one delivery attempt puts through a NAT gateway with `staticSourceIps` (bytes, both
+ * directions: the NAT bills what it processes either way). Its own POST and answer only: the
+ * sender's DynamoDB and S3 calls take the free gateway endpoints (lib/constructs/egress.ts).
+ */
+export interface EgressBytes {
+  /** The delivered body (the event as serialized: 260 bytes measured for 142 bytes of data, so about 300 for the bench's 180). */
+  bodyBytes: number;
+  /** Request line and headers: host, content-type, user-agent, the three webhook-* headers (324 bytes measured locally with a 15-character host), custom headers. */
+  requestHeaderBytes: number;
+  /** The receiver's status line, headers and body (the sender reads at most 4 KB of it). */
+  responseBytes: number;
+  /** TCP/IP headers, ACKs and TLS record framing around one exchange on an open connection. */
+  framingBytes: number;
+  /** A new connection's TCP and TLS 1.3 handshake, the server's certificate chain most of it. */
+  handshakeBytes: number;
+  /** Share of attempts that open a connection (1: none kept alive; the sender's pool keeps them per container and origin). */
+  newConnectionShare: number;
+}
+
+export const DEFAULT_EGRESS_BYTES: EgressBytes = {
+  bodyBytes: 300,
+  requestHeaderBytes: 350,
+  responseBytes: 300,
+  framingBytes: 400,
+  handshakeBytes: 6_000,
+  newConnectionShare: 1,
+};
+
+export const natBytesPerAttempt = (b: EgressBytes = DEFAULT_EGRESS_BYTES) =>
+  b.bodyBytes + b.requestHeaderBytes + b.responseBytes + b.framingBytes + b.newConnectionShare * b.handshakeBytes;
+
+const HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600;
+
+/**
+ * `staticSourceIps` a month: per zone a NAT gateway and its public IPv4 address every hour (no
+ * interface endpoint: egress.ts says why), and every attempt's bytes through the NAT.
+ */
+export function staticSourceIpsMonthly(
+  zones: number,
+  attemptsPerMonth: number,
+  bytes: EgressBytes = DEFAULT_EGRESS_BYTES,
+): { perZone: number; fixed: number; processing: number; total: number; perMillionAttempts: number } {
+  const p = PRICES.vpc;
+  const perZone = HOURS_PER_MONTH * (p.natGatewayPerHour + p.publicIpv4PerHour);
+  const perMillionAttempts = ((1e6 * natBytesPerAttempt(bytes)) / GB) * p.natPerGbProcessed;
+  const processing = (attemptsPerMonth / 1e6) * perMillionAttempts;
+  return { perZone, fixed: zones * perZone, processing, total: zones * perZone + processing, perMillionAttempts };
+}
+
+/** What interface endpoints for the VPC's SQS and Secrets Manager calls would add a month (the option egress.ts turns down). */
+export const interfaceEndpointsMonthly = (zones: number, services: number) =>
+  zones * services * HOURS_PER_MONTH * PRICES.vpc.interfaceEndpointPerHourPerZone;

@@ -62,6 +62,19 @@ export const PRICES = {
     /** Logs storage, per GB-month (compressed). */
     logsStoragePerGbMonth: 0.03,
   },
+  vpc: {
+    /**
+     * https://aws.amazon.com/vpc/pricing/ (NAT gateway, US East): per NAT gateway-hour, and per
+     * GB it processes, in either direction, whatever the source or destination. Data transfer out
+     * to the internet is billed on top, as it is for a Lambda outside a VPC.
+     */
+    natGatewayPerHour: 0.045,
+    natPerGbProcessed: 0.045,
+    /** Same page, "Public IPv4 address": every public IPv4 address, an Elastic IP attached to a NAT gateway too, per hour. */
+    publicIpv4PerHour: 0.005,
+    /** https://aws.amazon.com/privatelink/pricing/ interface endpoint, per hour per zone (and $0.01 per GB); gateway endpoints (DynamoDB, S3) are free. */
+    interfaceEndpointPerHourPerZone: 0.01,
+  },
   xRay: {
     /** https://aws.amazon.com/xray/pricing/ traces recorded. */
     perTraceRecorded: 5.0 * PER_MILLION,

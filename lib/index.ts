@@ -17,6 +17,7 @@ export {
   MAX_CONCURRENCY_RANGE,
   METRICS_NAMESPACE,
   type SecretStorage,
+  type StaticSourceIps,
   type ThrottleLimits,
   WebhookDelivery,
   type WebhookDeliveryProps,

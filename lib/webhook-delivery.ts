@@ -25,6 +25,7 @@ import {
 } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
+import { checkStaticSourceIps, DEFAULT_ELASTIC_IP_QUOTA, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
 import {
   checkTenantWithinStage,
@@ -40,6 +41,7 @@ import { DataTable } from './constructs/data-table.js';
 import { DeliveryQueues } from './constructs/delivery-queues.js';
 import { DeliveryResumer } from './constructs/delivery-resumer.js';
 import { DeliverySender, SENDER_TIMEOUT } from './constructs/delivery-sender.js';
+import { StaticEgress } from './constructs/egress.js';
 import { EventBodies } from './constructs/event-bodies.js';
 import { EventIngest } from './constructs/event-ingest.js';
 import { INBOUND_BODY_PREFIX, InboundWebhooks } from './constructs/inbound-webhooks.js';
@@ -70,6 +72,22 @@ export const DEFAULT_FANOUT_MAX_CONCURRENCY = 50;
 export const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 
 export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT };
+
+/** `staticSourceIps`: deliveries from fixed addresses. */
+export interface StaticSourceIps {
+  /**
+   * How many Availability Zones (the first ones the stack sees) or which, by name: one NAT
+   * gateway and one Elastic IP each, so one address per zone. A stack without an account and
+   * region sees 2 zones; for 3 or more give it an env or name them.
+   */
+  readonly availabilityZones: number | readonly string[];
+  /**
+   * The account's Elastic IP quota in the region: more zones than this are refused at synth
+   * (the quota counts every address of the account there, so leave room for the others).
+   * @default 5 (AWS's default quota)
+   */
+  readonly elasticIpQuota?: number;
+}
 
 export interface WebhookDeliveryProps {
   /**
@@ -186,6 +204,16 @@ export interface WebhookDeliveryProps {
    * @default none (the endpoint still serves sources added with the CLI)
    */
   readonly inboundSources?: readonly InboundSource[];
+  /**
+   * Send every delivery from a fixed set of addresses receivers can allow: the sender (the only
+   * function that connects to tenants' endpoints) runs in a VPC's private subnets behind one NAT
+   * gateway per zone, each with an Elastic IP the stack allocates (`sourceIps`; the api answers
+   * them on `GET /api/v0.1/source-ips` and the portal shows them). Costs $36 a 30-day month per
+   * zone (NAT gateway and public IPv4 address hours) plus $0.045 per GB through the NAT, about
+   * $0.33 per million attempts (us-east-1; README "Static source IPs").
+   * @default off: the sender runs outside any VPC, from Lambda's shared addresses
+   */
+  readonly staticSourceIps?: StaticSourceIps;
 }
 
 /** Bounds of the numeric settings, [min, max]. */
@@ -257,6 +285,8 @@ export class WebhookDelivery extends Construct {
   readonly inboundSources: readonly InboundSource[];
   readonly alarms: PipelineAlarms;
   readonly dashboard: DeliveryDashboard;
+  /** With `staticSourceIps`: the VPC, NAT gateways and Elastic IPs the sender POSTs through. */
+  readonly egress?: StaticEgress;
 
   constructor(scope: Construct, id: string, props: WebhookDeliveryProps = {}) {
     super(scope, id);
@@ -323,6 +353,16 @@ export class WebhookDelivery extends Construct {
       throw err;
     }
     this.inboundSecretNamePrefix = `webhooks-inbound/${this.namePrefix}/`;
+    const staticIps = props.staticSourceIps;
+    if (staticIps) {
+      const zones = staticIps.availabilityZones;
+      checkStaticSourceIps({
+        zones: typeof zones === 'number' ? zones : zones.length,
+        availableZones: stack.availabilityZones.length,
+        elasticIpQuota: staticIps.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA,
+        ...(typeof zones === 'number' ? {} : { names: zones }),
+      });
+    }
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
@@ -385,10 +425,20 @@ export class WebhookDelivery extends Construct {
     const bus = this.ingest.bus;
     environment.EVENT_BUS_NAME = bus.eventBusName;
 
+    if (staticIps)
+      this.egress = new StaticEgress(this, 'Egress', {
+        availabilityZones: staticIps.availabilityZones,
+        logRetention: props.logRetention,
+        logRemovalPolicy: removalPolicy,
+      });
+
+    // The only function that connects to tenants' endpoints (the api's test events and retries,
+    // and the resumer's held deliveries, go through the delivery queue to it): the only one in the VPC.
     this.delivery = new DeliverySender(this, 'Sender', {
       queue: deliveryQueue,
       environment: { ...environment, [IN_FLIGHT_BUDGET_ENV]: String(inFlightBudget) },
       maxConcurrency: senderMaxConcurrency,
+      ...(this.egress ? { egress: this.egress } : {}),
       ...functionDefaults,
     });
     this.inFlightBudget = inFlightBudget;
@@ -404,7 +454,11 @@ export class WebhookDelivery extends Construct {
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
-      apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
+      apiEnvironment: {
+        MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant),
+        // From the EIP resources themselves: the addresses are declared once, in the egress construct.
+        ...(this.egress ? { [SOURCE_IPS_ENV]: this.egress.publicIps } : {}),
+      },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,
       stageThrottle,
@@ -608,6 +662,10 @@ export class WebhookDelivery extends Construct {
     });
   }
 
+  /** With `staticSourceIps`: the addresses every delivery comes from, comma-separated (a token until deployed). */
+  get sourceIps(): string | undefined {
+    return this.egress?.publicIps;
+  }
   /** Base URL of the tenant API (ends with the stage and a slash). */
   get apiUrl(): string {
     return this.webhookApi.api.url;

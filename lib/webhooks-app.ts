@@ -4,7 +4,7 @@ import { type InboundSource, parseInboundSources, SourceConfigError } from '../f
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
-import type { LogLevel } from './webhook-delivery.js';
+import type { LogLevel, StaticSourceIps } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
 function logLevelFrom(value: string | undefined): LogLevel | undefined {
@@ -41,6 +41,8 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   tenantRateLimit, tenantBurstLimit   each tenant's API limit unless given its own (20, 40)
  *   stageRateLimit, stageBurstLimit     the API stage's limit, all tenants together (100, 200)
  *   inboundSources                  inbound webhook sources, a JSON list: [{"name":"stripe","scheme":"stripe"}]
+ *   staticSourceIps                 deliveries from fixed Elastic IPs: a number of zones (2), or zone names, comma-separated (off)
+ *   elasticIpQuota                  with staticSourceIps: the account's Elastic IP quota in the region (5)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -93,6 +95,16 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     }
   };
 
+  const staticSourceIps = (): StaticSourceIps | undefined => {
+    const v = context('staticSourceIps');
+    if (v === undefined || v === 'false') return undefined;
+    const quota = wholeFrom('elasticIpQuota');
+    const zones = /^\d+$/.test(v) ? Number(v) : v.split(',').map((z) => z.trim());
+    if (Array.isArray(zones) && zones.some((z) => !/^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/.test(z)))
+      throw new Error(`context staticSourceIps must be a number of zones or zone names such as eu-west-1a,eu-west-1b; got "${v}"`);
+    return { availabilityZones: zones, ...(quota !== undefined ? { elasticIpQuota: quota } : {}) };
+  };
+
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');
   const stack = new WebhooksStack(app, stackName, {
@@ -115,6 +127,7 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     tenantThrottle: throttleFrom('tenant', DEFAULT_TENANT_THROTTLE),
     stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
     inboundSources: inboundSources(),
+    staticSourceIps: staticSourceIps(),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

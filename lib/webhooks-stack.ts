@@ -7,6 +7,7 @@ import {
   type LogLevel,
   SETTING_LIMITS,
   type SecretStorage,
+  type StaticSourceIps,
   type ThrottleLimits,
   WebhookDelivery,
   wholeNumber,
@@ -63,6 +64,8 @@ export interface WebhooksStackProps extends StackProps {
   readonly stageThrottle?: ThrottleLimits;
   /** Inbound webhook sources (see WebhookDeliveryProps.inboundSources). @default none */
   readonly inboundSources?: readonly InboundSource[];
+  /** Deliveries from fixed Elastic IPs, one per zone (see WebhookDeliveryProps.staticSourceIps). @default off */
+  readonly staticSourceIps?: StaticSourceIps;
 }
 
 /**
@@ -106,6 +109,7 @@ export class WebhooksStack extends Stack {
       tenantThrottle: props.tenantThrottle,
       stageThrottle: props.stageThrottle,
       inboundSources: props.inboundSources,
+      staticSourceIps: props.staticSourceIps,
     });
     const w = this.webhooks;
 
@@ -129,6 +133,8 @@ export class WebhooksStack extends Stack {
         w.keyEncryptionKey.secretArn,
         'Secret holding the key ring that seals the signing secrets (envelope storage).',
       );
+    if (w.sourceIps)
+      output('SourceIps', w.sourceIps, 'Every delivery comes from these Elastic IPs (comma-separated): receivers may allow only them.');
     output('DashboardName', w.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline.');
     output('ApiFunctionName', w.functions.api.functionName, 'The api Lambda (logs: its LoggingConfig.LogGroup).');
     output('AuthorizerFunctionName', w.functions.authorizer.functionName, 'The authorizer Lambda.');

@@ -43,6 +43,7 @@ import type { ThrottleKey } from '../functions/domain/model.js';
 import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
+import { parseSourceIps, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
 import {
   checkTenantWithinStage,
   DEFAULT_STAGE_THROTTLE,
@@ -156,6 +157,13 @@ export interface LocalOptions {
    * (WEBHOOKS_RECEIVER_GUIDE_URL; by default the guide the portal serves, `/portal/receiving-webhooks.md`).
    */
   receiverGuideUrl?: string;
+  /**
+   * The addresses the API reports deliveries come from (GET /api/v0.1/source-ips, the portal), as
+   * the stack's Elastic IPs with `staticSourceIps` (WEBHOOKS_SOURCE_IPS, comma-separated). Local
+   * mode sends from this machine: `['127.0.0.1']` is the truthful value for loopback receivers.
+   * None by default, as the stack without `staticSourceIps`.
+   */
+  sourceIps?: readonly string[];
   /** Where signing secrets live, as the construct's `secretStorage` ('per-subscription' by default). */
   secretStorage?: SecretStorage;
   /**
@@ -495,6 +503,7 @@ async function startPipeline(
     ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
     portal,
     portalLifetimes,
+    sourceIps: parseSourceIps((options.sourceIps ?? []).join(','), `sourceIps (${SOURCE_IPS_ENV})`),
     baseUrl: () => baseUrl,
     log,
     ...(options.clock ? { now: options.clock } : {}),

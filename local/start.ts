@@ -2,6 +2,7 @@ import type { IssuedLink } from '../functions/app/portal-access.js';
 import { INBOUND_SOURCES_ENV, type InboundSource } from '../functions/domain/inbound/source.js';
 import { RECEIVER_GUIDE_URL_ENV } from '../functions/domain/portal.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
+import { parseSourceIps, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
 import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
@@ -41,6 +42,14 @@ function inboundSourcesFromEnv(raw: string): InboundSource[] {
   }
 }
 
+function sourceIpsFromEnv(raw: string): string[] {
+  try {
+    return parseSourceIps(raw);
+  } catch (err) {
+    throw new LocalStartError((err as Error).message);
+  }
+}
+
 async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }> {
   const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
   const env = process.env;
@@ -64,6 +73,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env[PORTAL_SESSION_TTL_ENV] ? { portalSessionTtlSeconds: Number(env[PORTAL_SESSION_TTL_ENV]) } : {}),
     ...(env[INBOUND_SOURCES_ENV] ? { inboundSources: inboundSourcesFromEnv(env[INBOUND_SOURCES_ENV]) } : {}),
     ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
+    ...(env[SOURCE_IPS_ENV] ? { sourceIps: sourceIpsFromEnv(env[SOURCE_IPS_ENV]) } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },

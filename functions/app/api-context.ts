@@ -33,6 +33,8 @@ export interface ApiDeps {
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */
   portalLifetimes?: PortalLifetimes;
+  /** The addresses deliveries come from (the construct's `staticSourceIps`, WEBHOOKS_SOURCE_IPS); none when unset. */
+  sourceIps?: readonly string[];
   /** The API's public base URL (portal links point below it); derived from the request on API Gateway. */
   baseUrl?: (event: APIGatewayProxyEvent) => string;
   now?: () => Date;

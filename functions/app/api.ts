@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { guardPortalSession, type PortalScope, portalScope } from './portal-access.js';
 import { PORTAL_ROUTES } from './portal-routes.js';
 import { route } from './route-table.js';
+import { SOURCE_IP_ROUTES } from './source-ip-routes.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
 import { SubscriptionService } from './subscriptions.js';
 
@@ -47,6 +48,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...DELIVERY_ROUTES,
   ...PORTAL_ROUTES,
   ...EVENT_ROUTES,
+  ...SOURCE_IP_ROUTES,
   ...SUBSCRIPTION_V0_ROUTES,
   ...META_ROUTES,
 ];

@@ -25,6 +25,7 @@ export const PORTAL_ROUTE_KEYS = {
   sendTestEvent: { method: 'POST', path: '/api/v0.1/webhooks/{id}/test' },
   getDeliveryOutcomes: { method: 'GET', path: '/api/v0.1/webhooks/{id}/outcomes' },
   listEventTypes: { method: 'GET', path: '/api/v0.1/event-types' },
+  getSourceIps: { method: 'GET', path: '/api/v0.1/source-ips' },
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
 export type PortalOperationId = keyof typeof PORTAL_ROUTE_KEYS;

@@ -92,6 +92,16 @@ export const EventTypeInfo = z
 
 export const EventTypeList = z.object({ event_types: z.array(EventTypeInfo) }).meta({ id: 'EventTypeList' });
 
+export const SourceIpList = z
+  .object({
+    source_ips: z.array(z.ipv4()).meta({
+      description:
+        "Every delivery comes from one of these addresses: receivers may accept webhooks from them only. Empty when the operator has not fixed them (deliveries then come from AWS Lambda's shared addresses, which change).",
+      example: ['203.0.113.10', '203.0.113.24'],
+    }),
+  })
+  .meta({ id: 'SourceIpList' });
+
 export const PublishedEvent = z
   .object({
     id: z
@@ -182,6 +192,7 @@ export type RotateSecretResponse = z.infer<typeof RotateSecretResponse>;
 export type SubscriptionV0List = z.infer<typeof SubscriptionV0List>;
 export type EventTypeList = z.infer<typeof EventTypeList>;
 export type PublishedEvent = z.infer<typeof PublishedEvent>;
+export type SourceIpList = z.infer<typeof SourceIpList>;
 export type TestEventResponse = z.infer<typeof TestEventResponse>;
 export type DeliveryView = z.infer<typeof DeliveryView>;
 export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptView>;

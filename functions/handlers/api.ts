@@ -5,6 +5,7 @@ import { ListSecretCache } from '../app/list-secrets.js';
 import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
+import { parseSourceIps, SOURCE_IPS_ENV } from '../domain/source-ips.js';
 import { bodyStore } from '../runtime/bodies.js';
 import {
   maxSubscriptionsPerTenant,
@@ -40,6 +41,7 @@ export const handler = middy(
       linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,
       sessionTtlSeconds: optionalNumber(PORTAL_SESSION_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.sessionTtlSeconds,
     },
+    sourceIps: parseSourceIps(process.env[SOURCE_IPS_ENV]),
     log: logFn,
   }),
 )

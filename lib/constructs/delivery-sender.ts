@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_BATCH_SIZE } from '../../functions/domain/batching.js';
+import type { StaticEgress } from './egress.js';
 import { WebhookFunction } from './webhook-function.js';
 
 export const SENDER_TIMEOUT = Duration.seconds(60);
@@ -16,6 +17,8 @@ export interface DeliverySenderProps {
   readonly maxConcurrency?: number;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Send from the fixed addresses of this egress (the construct's `staticSourceIps`). @default no VPC: Lambda's shared addresses */
+  readonly egress?: StaticEgress;
 }
 
 /**
@@ -40,7 +43,9 @@ export class DeliverySender extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      ...(props.egress ? { network: props.egress.network } : {}),
     });
+    props.egress?.grantNetworkInterfaces(this.sender.role);
     this.sender.function.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: SENDER_BATCH_SIZE,

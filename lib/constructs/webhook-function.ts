@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionNetwork } from './egress.js';
 
 /** The repository root: bundling runs esbuild from here and copies `events/` from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,6 +60,8 @@ export interface WebhookFunctionProps {
    * @default PREBUNDLED_HANDLERS_DIR when it holds this handler, else bundle from source
    */
   readonly prebundledHandlersDir?: string;
+  /** Run in these subnets (StaticEgress.network; the role must also get its ENI permissions). @default no VPC */
+  readonly network?: FunctionNetwork;
   /** More shell commands after bundling from source, to put files beside `index.mjs`. */
   readonly afterBundling?: (outputDir: string) => string[];
 }
@@ -106,6 +109,7 @@ export class WebhookFunction extends Construct {
       role: this.role,
       environment: props.environment,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.network ? { ...props.network, securityGroups: [...props.network.securityGroups] } : {}),
     };
     const prebundled = prebundledHandler(props.handler, props.prebundledHandlersDir);
     this.function = prebundled

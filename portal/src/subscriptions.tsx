@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { SOURCE_IPS_PATH } from '../../functions/domain/source-ips.js';
 import { api, type EventType, type Subscription } from './api.js';
 import { SubscriptionForm } from './subscription-form.js';
 import { errorText, Messages, StatusBadge } from './ui.js';
@@ -74,8 +75,36 @@ export function SubscriptionsView({ catalog }: { catalog: EventType[] }) {
           </button>
         )}
       </section>
+      <SourceIps />
       <CreateForm catalog={catalog} />
     </>
+  );
+}
+
+/** The operator's fixed source addresses, for the receiver's allow list; nothing when there are none. */
+function SourceIps() {
+  const [ips, setIps] = useState<string[]>([]);
+  useEffect(() => {
+    // Only a hint: without it the page works the same, so a failure shows nothing.
+    api.get<{ source_ips: string[] }>(SOURCE_IPS_PATH).then(
+      (out) => setIps(out.source_ips),
+      () => undefined,
+    );
+  }, []);
+  if (ips.length === 0) return null;
+  return (
+    <section class="card" data-testid="source-ips" aria-label="Source IP addresses">
+      <p>
+        Webhooks come from these IP addresses:{' '}
+        {ips.map((ip, i) => (
+          <span key={ip}>
+            {i > 0 && ', '}
+            <code>{ip}</code>
+          </span>
+        ))}
+        . Your endpoint may accept requests from them only; still verify each signature.
+      </p>
+    </section>
   );
 }
 

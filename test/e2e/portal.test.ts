@@ -8,6 +8,7 @@ import { PORTAL_CSP } from '../../functions/app/portal-assets.js';
 import { loadCatalog } from '../../functions/domain/catalog.js';
 import { portalLinkUrl } from '../../functions/domain/portal.js';
 import { newPortalToken, portalTokenHash } from '../../functions/domain/portal-tokens.js';
+import { SOURCE_IPS_PATH } from '../../functions/domain/source-ips.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { launchChromium } from '../../portal/chromium.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
@@ -319,4 +320,51 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     expect(pageErrors).toEqual([]);
     await context.close();
   });
+
+  it('shows the addresses webhooks come from when they are fixed (as local mode truthfully sends from 127.0.0.1), and nothing when not', async () => {
+    // Unset (the default pipeline, as the stack without staticSourceIps): the API answers an empty list, the page shows none.
+    const unset = await pipeline.call('GET', SOURCE_IPS_PATH);
+    expect(unset).toMatchObject({ status: 200, body: { source_ips: [] } });
+    const plain = await openAwaitingSourceIps((await pipeline.portalLink()).url);
+    expect(await plain.answered).toEqual({ source_ips: [] });
+    await plain.page.getByRole('heading', { name: 'Subscriptions', exact: true }).waitFor();
+    expect(await plain.page.getByTestId('source-ips').count()).toBe(0);
+    expect(await plain.page.getByText('Webhooks come from').count()).toBe(0);
+    await plain.context.close();
+
+    const fixed = await startTestPipeline({ sourceIps: ['127.0.0.1'] });
+    try {
+      expect(await fixed.call('GET', SOURCE_IPS_PATH)).toMatchObject({ status: 200, body: { source_ips: ['127.0.0.1'] } });
+      // What the list says is where deliveries really come from.
+      const created = await fixed.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
+      expect(created.status).toBe(201);
+      const before = receiver.requests.length;
+      const example = loadCatalog().entries.find((e) => e.type === 'card.created')!.example;
+      expect((await fixed.call('POST', '/api/v0.1/events', { type: 'card.created', data: example })).status).toBe(202);
+      const got = await receiver.waitFor(before + 1);
+      expect(got.at(-1)!.remoteAddress).toBe('127.0.0.1');
+
+      const shown = await openAwaitingSourceIps((await fixed.portalLink()).url);
+      expect(await shown.answered).toEqual({ source_ips: ['127.0.0.1'] });
+      const note = shown.page.getByTestId('source-ips');
+      await note.waitFor();
+      expect(await note.textContent()).toContain('Webhooks come from these IP addresses: 127.0.0.1.');
+      expect(await note.locator('code').allTextContents()).toEqual(['127.0.0.1']);
+      await shot(shown.page, 'source-ips');
+      await shown.context.close();
+    } finally {
+      await fixed.stop();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** Opens the page and resolves `answered` with the page's own GET of the source addresses. */
+  async function openAwaitingSourceIps(url: string): Promise<{ context: BrowserContext; page: Page; answered: Promise<unknown> }> {
+    const context = await browser.newContext({ viewport: { width: 1180, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(SOURCE_IPS_PATH)).then((r) => r.json());
+    await page.goto(url);
+    return { context, page, answered };
+  }
 });

@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The address the request came from (the sender's source address as the receiver sees it). */
+  remoteAddress: string;
 }
 
 export type Responder = (req: ReceivedRequest, n: number, res: ServerResponse) => void | Promise<void>;
@@ -36,6 +38,7 @@ export async function startReceiver(
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         at: Date.now(),
+        remoteAddress: req.socket.remoteAddress ?? '',
       };
       requests.push(r);
       void current(r, requests.length, res);

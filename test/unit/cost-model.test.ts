@@ -4,10 +4,14 @@ import {
   type CostPhase,
   combineLines,
   DEFAULT_COST_ASSUMPTIONS,
+  DEFAULT_EGRESS_BYTES,
+  interfaceEndpointsMonthly,
+  natBytesPerAttempt,
   parkingTouches,
   priceCost,
   priceUsage,
   splitPerEventAndDelivery,
+  staticSourceIpsMonthly,
   sumLines,
 } from '../../bench/cost-model.js';
 import {
@@ -391,3 +395,25 @@ describe('the cost of failures', () => {
 function zeroLines(): CostLines {
   return combineLines([]);
 }
+
+describe('static source IPs a month (staticSourceIps)', () => {
+  it('is $36 a zone (720 NAT gateway-hours at $0.045 and public IPv4-hours at $0.005) plus $0.045 per GB through the NAT', () => {
+    const one = staticSourceIpsMonthly(1, 0);
+    expect(one.perZone).toBeCloseTo(36, 6);
+    expect(staticSourceIpsMonthly(2, 0).fixed).toBeCloseTo(72, 6);
+    expect(staticSourceIpsMonthly(3, 0).fixed).toBeCloseTo(108, 6);
+    // Every attempt on a new connection: 300 + 350 + 300 + 400 + 6,000 = 7,350 bytes; a million is 7.35 GB, $0.33075.
+    expect(natBytesPerAttempt(DEFAULT_EGRESS_BYTES)).toBe(7_350);
+    const busy = staticSourceIpsMonthly(2, 30e6);
+    expect(busy.perMillionAttempts).toBeCloseTo(0.33075, 6);
+    expect(busy.processing).toBeCloseTo(30 * 0.33075, 6);
+    expect(busy.total).toBeCloseTo(72 + 30 * 0.33075, 6);
+    // Connections kept alive: the handshake is paid once in a while only.
+    expect(natBytesPerAttempt({ ...DEFAULT_EGRESS_BYTES, newConnectionShare: 0.1 })).toBe(1_950);
+  });
+
+  it('interface endpoints for SQS and Secrets Manager would add $14.40 a zone', () => {
+    expect(interfaceEndpointsMonthly(1, 2)).toBeCloseTo(14.4, 6);
+    expect(interfaceEndpointsMonthly(2, 2)).toBeCloseTo(28.8, 6);
+  });
+});

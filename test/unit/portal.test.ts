@@ -67,7 +67,7 @@ describe('portal scope', () => {
   const now = new Date('2026-03-01T12:00:00.000Z');
   const live = '2026-03-01T13:00:00.000Z';
 
-  it('is the routes the table declares portal: true: v0.1 subscriptions, deliveries, outcomes and the catalog', () => {
+  it('is the routes the table declares portal: true: v0.1 subscriptions, deliveries, outcomes, the catalog and the source addresses', () => {
     expect(PORTAL_SCOPE).toEqual([
       { method: 'POST', path: '/api/v0.1/webhooks' },
       { method: 'GET', path: '/api/v0.1/webhooks' },
@@ -81,6 +81,7 @@ describe('portal scope', () => {
       { method: 'POST', path: '/api/v0.1/webhooks/*/test' },
       { method: 'GET', path: '/api/v0.1/webhooks/*/outcomes' },
       { method: 'GET', path: '/api/v0.1/event-types' },
+      { method: 'GET', path: '/api/v0.1/source-ips' },
     ]);
   });
 
@@ -96,6 +97,7 @@ describe('portal scope', () => {
       ['POST', '/api/v0.1/webhooks/abc/test'],
       ['GET', '/api/v0.1/webhooks/abc/outcomes'],
       ['GET', '/api/v0.1/event-types'],
+      ['GET', '/api/v0.1/source-ips'],
     ] as const) {
       expect(policyAllows(method, path), `${method} ${path}`).toBe(true);
       const route = routeFor(method, path);
