@@ -269,7 +269,8 @@ describe('the OpenAPI document', () => {
       expect(publish({ type: entry.type, data: entry.example, id: 'evt_1' })).toBe(true);
     }
     // The platform's own events are documented as webhooks, never as something to publish.
-    for (const entry of catalog.entries.filter((e) => e.operational)) expect(publish({ type: entry.type, data: entry.example })).toBe(false);
+    for (const entry of catalog.entries.filter((e) => e.operational))
+      expect(publish({ type: entry.type, data: entry.example })).toBe(false);
     expect(publish({ type: 'no.such.type', data: {} })).toBe(false);
     expect(publish({ type: 'card.created', data: {} })).toBe(false);
     expect(publish({ type: 'card.created', data: catalog.entries.find((e) => e.type === 'card.created')!.example, extra: 1 })).toBe(false);
