@@ -60,6 +60,37 @@ const about = (events: Received[], type: string, subscriptionId: string) =>
   events.filter((e) => e.type === type && e.data.subscription_id === subscriptionId);
 
 describe('operational events', { timeout: 180_000 }, () => {
+  // First, while nothing else fails: what a burst of dead letters costs in PutEvents.
+  it('a burst of dead letters is reported in batched PutEvents (measured: PutEvents per dead letter)', async () => {
+    const d = as(await addTenant(p, 'tenant d'));
+    const dead = await receiver(() => 503);
+    const res = await p.call('POST', '/api/v0.1/webhooks', { url: dead.url, events: ['card.created'] }, d);
+    expect(res.status).toBe(201);
+    const BURST = 40;
+    const putEventsBefore = p.calls.counts.get('EventBridge.PutEvents') ?? 0;
+    const emittedBefore = p.metrics.counts.get('OperationalEventsEmitted') ?? 0;
+    await Promise.all(
+      Array.from({ length: BURST }, async (_, i) => {
+        const r = await p.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: `d${i}`, customer_id: 'u' } }, d);
+        expect(r.status).toBe(202);
+      }),
+    );
+    await eventually(
+      'every dead letter reported',
+      async () => ((p.metrics.counts.get('OperationalEventsEmitted') ?? 0) - emittedBefore >= BURST ? true : undefined),
+      60_000,
+    );
+    // The API's publishes are one PutEvents each; the rest are the sender's operational events.
+    const operationalCalls = (p.calls.counts.get('EventBridge.PutEvents') ?? 0) - putEventsBefore - BURST;
+    const emitted = (p.metrics.counts.get('OperationalEventsEmitted') ?? 0) - emittedBefore;
+    console.log(
+      `operational events: ${emitted} for ${BURST} dead letters in ${operationalCalls} PutEvents (${(operationalCalls / BURST).toFixed(2)} a dead letter)`,
+    );
+    // Nobody watches: the reports are the dead letters (and the lot's opening), never one call each.
+    expect(emitted).toBeLessThanOrEqual(BURST + 2);
+    expect(operationalCalls).toBeLessThan(BURST);
+  });
+
   it("reach the tenant's other subscriptions signed, never the one they are about nor another tenant, and the operator's rule", async () => {
     const call = p.call;
     const subscribe = async (url: string, events: string[], headers: Record<string, string> = {}) => {

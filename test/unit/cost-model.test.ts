@@ -4,9 +4,11 @@ import {
   type CostPhase,
   combineLines,
   DEFAULT_COST_ASSUMPTIONS,
+  deadLetterNoticeDollarsPerMillion,
   parkingTouches,
   priceCost,
   priceUsage,
+  putEventsPerDeadLetter,
   splitPerEventAndDelivery,
   sumLines,
 } from '../../bench/cost-model.js';
@@ -391,3 +393,18 @@ describe('the cost of failures', () => {
 function zeroLines(): CostLines {
   return combineLines([]);
 }
+
+describe('operational events on the bill', () => {
+  it('a dead letter costs one PutEvents alone in its batch, a tenth of one ten to a batch, never less', () => {
+    expect(putEventsPerDeadLetter(1)).toBe(1);
+    expect(putEventsPerDeadLetter(4)).toBe(0.25);
+    expect(putEventsPerDeadLetter(10)).toBe(0.1);
+    expect(putEventsPerDeadLetter(10_000)).toBe(0.1);
+    expect(putEventsPerDeadLetter(0)).toBe(1);
+  });
+
+  it("a notice is an event on the bus, then a delivery to each of the tenant's watchers", () => {
+    expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 0)).toBe(1.5);
+    expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 2)).toBeCloseTo(3.3);
+  });
+});
