@@ -17,7 +17,12 @@ export interface OperationalEventsDeps {
   now?: () => Date;
   /** The wait before the one retry of a failed PutEvents. */
   retryDelayMs?: number;
+  /** How long one PutEvents may take before it counts as failed: a bus that hangs must not hold the sender's batch. */
+  timeoutMs?: number;
 }
+
+/** Well above PutEvents' usual tens of milliseconds, far below the sender's 60 s timeout. */
+const DEFAULT_TIMEOUT_MS = 3000;
 
 /** Tries of a PutEvents of operational events: one retry, then logged and counted. */
 const TRIES = 2;
@@ -33,7 +38,9 @@ const TRIES = 2;
  * throws. The fact an event reports is already recorded (a delivery record, a lot, a subscription)
  * before it is flushed, so a failure here loses only the notice, never the fact: it is retried
  * once (the events' ids come from the facts, so a request that half succeeded and is sent again
- * makes no second delivery), then logged and counted as OperationalEventsFailed.
+ * makes no second delivery), then logged and counted as OperationalEventsFailed. Each try is
+ * bounded (`timeoutMs`), so a hanging bus costs a batch seconds, never the function's timeout
+ * (which would bring the batch's messages back).
  */
 export class OperationalEvents {
   private pending: BusEntry[] = [];
@@ -64,7 +71,7 @@ export class OperationalEvents {
     this.pending = [];
     for (let tries = 1; ; tries++) {
       try {
-        await this.deps.bus.putEntries(entries);
+        await this.deps.bus.putEntries(entries, { signal: AbortSignal.timeout(this.deps.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
         this.metrics.count('OperationalEventsEmitted', entries.length);
         return;
       } catch (err) {

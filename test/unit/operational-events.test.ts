@@ -258,6 +258,32 @@ describe('OperationalEvents on EventBridge', () => {
   });
 });
 
+describe('OperationalEvents on a bus that hangs', () => {
+  it('gives each PutEvents its time, then counts the notices failed: flush returns, it never hangs the batch', async () => {
+    const counts = new Map<string, number>();
+    let tries = 0;
+    const ops = new OperationalEvents({
+      bus: {
+        putEntries: (_entries, options) =>
+          new Promise<void>((_, reject) => {
+            tries++;
+            options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+          }),
+      },
+      metrics: { count: (name, n = 1) => void counts.set(name, (counts.get(name) ?? 0) + n) },
+      timeoutMs: 50,
+      retryDelayMs: 1,
+    });
+    await ops.send('webhook.subscription.verified', 'tnt_1', {
+      subscription_id: 's',
+      url: 'https://a.example/x',
+      verified_time: '2026-03-01T00:00:00.000Z',
+    });
+    expect(tries).toBe(2);
+    expect(counts.get('OperationalEventsFailed')).toBe(1);
+  });
+});
+
 describe('the sender reports facts by the rules', () => {
   const SCHEDULE = [5, 300];
   const sqs = mockClient(SQSClient);
