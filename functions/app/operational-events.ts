@@ -44,6 +44,8 @@ const TRIES = 2;
  */
 export class OperationalEvents {
   private pending: BusEntry[] = [];
+  /** The pending events' ids: one fact noted twice before a flush (two deliveries opening one lot) goes once. */
+  private pendingIds = new Set<string>();
   private readonly metrics: Pick<Metrics, 'count'>;
   private readonly now: () => Date;
 
@@ -55,6 +57,8 @@ export class OperationalEvents {
   /** Queues one operational event about one of `tenantId`'s subscriptions; `flush` sends it. */
   emit<K extends OperationalEventType>(kind: K, tenantId: string, data: OperationalData[K]): void {
     const event = operationalEvent(kind, tenantId, data, this.now());
+    if (this.pendingIds.has(event.id)) return;
+    this.pendingIds.add(event.id);
     this.pending.push(busEntry(tenantId, event, false, OPERATIONAL_EVENT_SOURCE));
   }
 
@@ -69,6 +73,7 @@ export class OperationalEvents {
     if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
+    this.pendingIds = new Set();
     for (let tries = 1; ; tries++) {
       try {
         await this.deps.bus.putEntries(entries, { signal: AbortSignal.timeout(this.deps.timeoutMs ?? DEFAULT_TIMEOUT_MS) });

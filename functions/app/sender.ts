@@ -243,9 +243,13 @@ class Sender {
     if (any) await operational.flush();
   }
 
-  /** Notes an operational event for the batch's end, unless the rules say the fact reports none (operational-events.ts). */
-  private notice(w: Work, n: Notice): void {
-    if (!this.deps.operational || !reportsFact(n.kind, w.message.event.type)) return;
+  /**
+   * Notes an operational event for the batch's end, unless the rules say the fact reports none
+   * (operational-events.ts): `cause` is the type of the event whose delivery caused it (null: the
+   * rule was applied already, as a lot's `quiet`).
+   */
+  private notice(w: Work, n: Notice, cause: string | null = w.message.event.type): void {
+    if (!this.deps.operational || !reportsFact(n.kind, cause ?? undefined)) return;
     w.notices ??= [];
     w.notices.push(n);
   }
@@ -521,12 +525,17 @@ class Sender {
     if (this.lots && endpointHealthy(result) && (g.pastGuard || this.lots.knownOpen(subscription))) {
       this.metrics.count('LotRecovered');
       const before = await this.lots.recovered(subscription, r.at);
-      // Announced as its opening was (a quiet lot's recovery is quiet too).
+      // Announced as its opening was, whatever the probe carried: the lot holds the rule (a quiet
+      // lot's recovery is quiet too, a loud one's is reported even when an operational event probed it).
       if (before && !before.quiet)
-        this.notice(g.w, {
-          kind: 'webhook.endpoint.recovered',
-          data: { subscription_id: subscription.id, url: subscription.url, failing_since: before.openedTime, recovered_time: g.atIso },
-        });
+        this.notice(
+          g.w,
+          {
+            kind: 'webhook.endpoint.recovered',
+            data: { subscription_id: subscription.id, url: subscription.url, failing_since: before.openedTime, recovered_time: g.atIso },
+          },
+          null,
+        );
     }
     const outcome = classifyAttempt(result);
     if (outcome === 'succeeded') {

@@ -13,6 +13,7 @@ import { createSender } from '../../functions/app/sender.js';
 import type { AttemptResult } from '../../functions/app/webhook-client.js';
 import { loadCatalog } from '../../functions/domain/catalog.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
+import { encodeDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import type { DeliveryMessage, WebhookEvent } from '../../functions/domain/model.js';
 import {
   OPERATIONAL_EVENT_SOURCE,
@@ -24,7 +25,7 @@ import {
 } from '../../functions/domain/operational-events.js';
 import { maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { generateSecret } from '../../functions/domain/signing.js';
-import { MemoryDeliveryStore, MemorySecrets, MemorySubscriptions, subscription } from '../support/memory-ports.js';
+import { MemoryDeliveryStore, MemoryLots, MemoryQueue, MemorySecrets, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 const catalog = loadCatalog();
 
@@ -399,5 +400,128 @@ describe('the sender reports facts by the rules', () => {
     });
     expect(await failing(await lastAttempt('card.created'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
     expect([...store.deliveries.values()][0]).toMatchObject({ status: 'dead_lettered' });
+  });
+});
+
+describe('the sender reports lots by the rules', () => {
+  const SCHEDULE = [5, 300, 1800, 7200];
+  let clock: number;
+  let store: MemoryDeliveryStore;
+  let lots: MemoryLots;
+  let secrets: MemorySecrets;
+  let put: { DetailType?: string; Detail?: string }[];
+  let answers: AttemptResult[];
+
+  beforeEach(async () => {
+    clock = Date.parse('2026-03-01T00:00:10.000Z');
+    const subs = new MemorySubscriptions();
+    store = new MemoryDeliveryStore();
+    store.subscriptions = subs;
+    lots = new MemoryLots();
+    secrets = new MemorySecrets();
+    await subs.create(subscription({ events: ['card.created', 'webhook.*'] }));
+    await secrets.create('webhooks/test/tnt_1/sub_1', JSON.stringify({ current: generateSecret() }));
+    put = [];
+    answers = [];
+  });
+
+  const handler = () =>
+    createSender({
+      secrets,
+      store,
+      deliveries: new MemoryQueue(),
+      client: { post: async () => answers.shift() ?? { kind: 'response', status: 200, latencyMs: 1, excerpt: '' } },
+      schedule: SCHEDULE,
+      now: () => new Date(clock),
+      parking: { lots, gauge: { inFlight: async () => 0 }, dueBucketSeconds: 60 },
+      operational: new OperationalEvents({ bus: { putEntries: async (entries) => void put.push(...entries) } }),
+    });
+
+  const message = (n: number, type = 'card.created', resume?: DeliveryMessage['resume']) => {
+    const event = { id: `evt_${n}`, type, timestamp: '2026-03-01T00:00:00.000Z' };
+    const m: DeliveryMessage & { body: string } = {
+      deliveryId: deliveryIdFor(event.id, 'sub_1'),
+      tenantId: 'tnt_1',
+      subscriptionId: 'sub_1',
+      event,
+      body: JSON.stringify({ ...event, data: { subscription_id: 'sub_other' } }),
+      createdTime: '2026-03-01T00:00:00.000Z',
+      listed: true,
+      ...(resume ? { resume } : {}),
+    };
+    return m;
+  };
+  const record = (m: DeliveryMessage & { body: string }): SQSRecord =>
+    ({
+      messageId: `msg-${m.deliveryId}`,
+      receiptHandle: `rh-${m.deliveryId}`,
+      body: encodeDeliveryMessage(m),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(clock - 1000) },
+      messageAttributes: {},
+    }) as unknown as SQSRecord;
+  const heldProbe = async (n: number, type: string) => {
+    const m = message(n, type, { token: 'tok', kind: 'probe' });
+    await store.write({
+      deliveries: [
+        {
+          id: m.deliveryId,
+          tenantId: 'tnt_1',
+          subscriptionId: 'sub_1',
+          eventId: m.event.id,
+          eventType: type,
+          status: 'pending',
+          attempts: 1,
+          generation: 0,
+          createdTime: m.createdTime,
+          updatedTime: m.createdTime,
+          eventBody: m.body,
+          park: { kind: 'held', token: 'tok', until: new Date(clock + 86_400_000).toISOString() },
+        },
+      ],
+    });
+    return m;
+  };
+  const openLot = (quiet: boolean) =>
+    lots.lots.set('tnt_1/sub_1', {
+      tenantId: 'tnt_1',
+      subscriptionId: 'sub_1',
+      state: 'open',
+      url: 'https://hooks.example.com/in',
+      openedTime: '2026-03-01T00:00:00.000Z',
+      wakeTime: new Date(clock).toISOString(),
+      probeSeconds: 60,
+      probeMaxSeconds: 900,
+      ...(quiet ? { quiet: true as const } : {}),
+    });
+  const fail: AttemptResult = { kind: 'response', status: 503, latencyMs: 1, excerpt: '' };
+
+  it('a lot opened by tenant events reports failing once; one opened delivering notices is quiet', async () => {
+    answers.push(fail, fail, fail, fail, fail);
+    await handler()({ Records: [1, 2, 3, 4, 5].map((n) => record(message(n))) } as SQSEvent);
+    expect(lots.lots.get('tnt_1/sub_1')).toMatchObject({ state: 'open' });
+    expect(lots.lots.get('tnt_1/sub_1')!.quiet).toBeUndefined();
+    expect(put.map((e) => e.DetailType)).toEqual(['webhook.endpoint.failing']);
+    expect(JSON.parse(put[0]!.Detail!).event.data).toMatchObject({ subscription_id: 'sub_1', last_attempt: { status_code: 503 } });
+
+    lots.lots.clear();
+    put = [];
+    answers.push(fail, fail, fail, fail, fail);
+    await handler()({ Records: [6, 7, 8, 9, 10].map((n) => record(message(n, 'webhook.endpoint.failing'))) } as SQSEvent);
+    expect(lots.lots.get('tnt_1/sub_1')).toMatchObject({ state: 'open', quiet: true });
+    expect(put).toEqual([]);
+  });
+
+  it("a loud lot's recovery is reported even when a notice was its probe; a quiet lot's is not", async () => {
+    openLot(false);
+    await handler()({ Records: [record(await heldProbe(20, 'webhook.endpoint.failing'))] } as SQSEvent);
+    expect(lots.lots.get('tnt_1/sub_1')!.state).toBe('draining');
+    expect(put.map((e) => e.DetailType)).toEqual(['webhook.endpoint.recovered']);
+    expect(JSON.parse(put[0]!.Detail!).event.data).toMatchObject({ subscription_id: 'sub_1', failing_since: '2026-03-01T00:00:00.000Z' });
+
+    put = [];
+    openLot(true);
+    await handler()({ Records: [record(await heldProbe(21, 'card.created'))] } as SQSEvent);
+    expect(lots.lots.get('tnt_1/sub_1')!.state).toBe('draining');
+    expect(put).toEqual([]);
   });
 });
