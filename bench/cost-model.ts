@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PUT_EVENTS_MAX_ENTRIES } from '../functions/domain/aws-limits.js';
 import { SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
@@ -499,3 +500,25 @@ export function staticSourceIpsMonthly(
 /** What interface endpoints for the VPC's SQS and Secrets Manager calls would add a month (the option egress.ts turns down). */
 export const interfaceEndpointsMonthly = (zones: number, services: number) =>
   zones * services * HOURS_PER_MONTH * PRICES.vpc.interfaceEndpointPerHourPerZone;
+
+/**
+ * Operational events (functions/app/operational-events.ts) on the bill. Each is a small event
+ * the sender puts on the bus at the end of its batch, the batch's notices together: a dead letter
+ * costs a PutEvents of its own only when it is alone in its batch, at best a tenth of one
+ * (SENDER_BATCH_SIZE, PutEvents' 10 entries). The calls matter for the account's PutEvents quota
+ * (docs/aws-rules.md); the dollars do not depend on them, EventBridge bills the entries.
+ */
+export function putEventsPerDeadLetter(deadLettersPerBatch: number): number {
+  const together = Math.max(1, Math.min(SENDER_BATCH_SIZE, PUT_EVENTS_MAX_ENTRIES, Math.floor(deadLettersPerBatch)));
+  return 1 / together;
+}
+
+/**
+ * USD per million dead letters for their `webhook.delivery.dead_lettered` notices: each is an
+ * event on the bus (what splitPerEventAndDelivery calls the per-event price, the bus path's:
+ * its entry, the rule's message to the ingest queue, the fan-out's look-up), delivered to each of
+ * the tenant's `watchers` (subscriptions that take it) at the per-delivery price.
+ */
+export function deadLetterNoticeDollarsPerMillion(perMillionEvents: number, perMillionDeliveries: number, watchers: number): number {
+  return perMillionEvents + Math.max(0, watchers) * perMillionDeliveries;
+}

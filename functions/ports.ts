@@ -211,8 +211,11 @@ export interface LotStore {
   openLot(lot: Lot): Promise<Lot>;
   /** A probe failed: the next comes after a longer wait. No-op unless the lot is open. */
   probeFailed(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
-  /** The endpoint answered: an open lot starts draining at the resumer's next run. */
-  recovered(tenantId: string, subscriptionId: string, at: Date): Promise<void>;
+  /**
+   * The endpoint answered: an open lot starts draining at the resumer's next run. Answers the lot
+   * as it was when this call moved it from open (undefined when it was not open: nothing changed).
+   */
+  recovered(tenantId: string, subscriptionId: string, at: Date): Promise<Lot | undefined>;
   /**
    * Starts the resumer's cursor at `bucket` unless it has one: the sender calls it before it first
    * parks anything, so no park can fall before where the resumer's first run starts.
@@ -327,7 +330,9 @@ export interface Metrics {
       | 'InboundTooLarge'
       | 'InboundForwarded'
       | 'InboundBusFailed'
-      | 'InboundStoreFailed',
+      | 'InboundStoreFailed'
+      | 'OperationalEventsEmitted'
+      | 'OperationalEventsFailed',
     n?: number,
   ): void;
   latency(ms: number): void;

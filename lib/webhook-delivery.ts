@@ -526,6 +526,9 @@ export class WebhookDelivery extends Construct {
     table.grants.readWriteData(sender.function);
     // Its parking: the queue's in-flight count (the event source's grant has GetQueueAttributes too, said here for itself).
     deliveryQueue.grants.actions(sender.function, ['sqs:GetQueueAttributes']);
+    // Operational events (dead letters, endpoints failing and back, 410s) go on the bus; the api's
+    // (a tenant's disable) go with its publish grant above. This bus only.
+    this.grantPublish(sender.function);
 
     table.grants.readWriteData(resumer.function);
     deliveryQueue.grants.sendMessages(resumer.function);

@@ -15,6 +15,8 @@ export interface LocalEndpoints {
   ingestQueueUrl: string;
   ingestDeadLetterQueueUrl?: string;
   busTargetDeadLetterQueueUrl?: string;
+  /** The queue that stands in for an operator's rule on operational events (source `webhooks.operational`). */
+  operationalEventsQueueUrl?: string;
   /** The stand-in for API Gateway's keys and usage plans, and the stage's plans (the stack's outputs' counterparts). */
   apiGateway?: {
     endpoint: string;

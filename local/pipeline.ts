@@ -20,6 +20,7 @@ import { createFanout } from '../functions/app/fanout.js';
 import { createInbound } from '../functions/app/inbound.js';
 import { SourceRegistry, type SourceRegistryOptions } from '../functions/app/inbound-sources.js';
 import { ListSecretCache } from '../functions/app/list-secrets.js';
+import { OperationalEvents } from '../functions/app/operational-events.js';
 import {
   DEFAULT_PORTAL_LIFETIMES,
   type IssuedLink,
@@ -459,9 +460,12 @@ async function startPipeline(
     LOCAL_REGION,
     new SqsQueue(sqs.client, sqs.busTargetDlq.url),
     new SqsQueue(sqs.client, sqs.busOtherEvents.url, { astral: true }),
+    new SqsQueue(sqs.client, sqs.busOperationalEvents.url, { astral: true }),
   );
   const bus = usage.bus(calls.bus(queueBus));
   const entryBus = usage.entries(calls.entries(faultyEntryBus(queueBus, faults)));
+  // The sender's and the API's operational events: counted and metered as the stack's PutEvents.
+  const operational = new OperationalEvents({ bus: usage.entries(calls.entries(queueBus)), metrics, log });
 
   // Inbound webhooks: the same handler as the stack's inbound function, its secrets read through
   // the same adapter over the same Secrets Manager stand-in (GetSecretValue only, so without the
@@ -496,6 +500,7 @@ async function startPipeline(
     bodies,
     deliveries: deliveryQueue,
     catalog,
+    operational,
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
@@ -561,6 +566,7 @@ async function startPipeline(
                       ...(options.inFlightBudget !== undefined ? { inFlightBudget: options.inFlightBudget } : {}),
                     },
                   }),
+              operational,
               metrics,
               log,
               ...(options.clock ? { now: options.clock } : {}),
@@ -641,6 +647,7 @@ async function startPipeline(
     ingestQueueUrl: sqs.ingest.url,
     ingestDeadLetterQueueUrl: sqs.ingestDlq.url,
     busTargetDeadLetterQueueUrl: sqs.busTargetDlq.url,
+    operationalEventsQueueUrl: sqs.busOperationalEvents.url,
     apiGateway: {
       endpoint: apiGatewayControl.endpoint,
       restApiId: LOCAL_REST_API_ID,

@@ -33,6 +33,11 @@ export interface SqsEmulator {
    * an operator's own rule with a queue as its target, so that they can be seen locally.
    */
   busOtherEvents: QueueRef;
+  /**
+   * Where the bus puts a copy of every operational event (source `webhooks.operational`): the
+   * stand-in for an operator's own rule on that source with a queue as its target.
+   */
+  busOperationalEvents: QueueRef;
   delivery: QueueRef;
   deliveryDlq: QueueRef;
   /** Messages of a queue by state, without changing anything (tests and diagnostics). */
@@ -107,6 +112,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
     });
     const busTargetDlq = await queue('webhooks-bus-target-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const busOtherEvents = await queue('webhooks-bus-other-events', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
+    const busOperationalEvents = await queue('webhooks-bus-operational-events', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const deliveryDlq = await queue('webhooks-delivery-dlq', { MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
     const delivery = await queue('webhooks-delivery', {
       VisibilityTimeout: visibility,
@@ -120,6 +126,7 @@ export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator
       ingestDlq,
       busTargetDlq,
       busOtherEvents,
+      busOperationalEvents,
       delivery,
       deliveryDlq,
       inspect(q) {

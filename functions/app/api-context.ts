@@ -3,6 +3,7 @@ import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
+import type { OperationalEvents } from './operational-events.js';
 import type { PortalLifetimes } from './portal-access.js';
 import type { Route } from './route-table.js';
 import type { SubscriptionService } from './subscriptions.js';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   /** The delivery queue: manual retries and test events skip fan-out. */
   deliveries: Queue;
   catalog: Catalog;
+  /** Operational events the API reports (a tenant's disable); every real wiring passes one. */
+  operational?: OperationalEvents;
   policy: AddressPolicy;
   secretNamePrefix: string;
   /** How long a rotated-out secret keeps signing; 24 h unless configured. */

@@ -75,6 +75,7 @@ export function createApi(
     secretNamePrefix: deps.secretNamePrefix,
     maxPerTenant: deps.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
     ...(deps.listSecretCache ? { listSecrets: deps.listSecretCache } : {}),
+    ...(deps.operational ? { operational: deps.operational } : {}),
     now,
   });
   const ctx: ApiContext = { deps, service, now, rotationOverlapSeconds: deps.rotationOverlapSeconds ?? 24 * 60 * 60, routes };

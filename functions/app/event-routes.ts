@@ -2,9 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { utf8Bytes } from '../domain/aws-limits.js';
 import { bodyGoesBeside, fitsBusInline, MAX_EVENT_BYTES } from '../domain/bus-entry.js';
+import type { Catalog } from '../domain/catalog.js';
 import { bodyKeyFor } from '../domain/delivery-message.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { WebhookEvent } from '../domain/model.js';
+import { isOperationalType, OPERATIONAL_TYPE_PREFIX } from '../domain/operational-events.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { PublishEvent } from '../domain/requests.js';
 import { EventTypeList, PublishedEvent } from '../domain/response-schemas.js';
@@ -43,7 +45,13 @@ export const EVENT_ROUTES: ApiRoute[] = [
     errors: ['Unauthorized', 'Forbidden'],
     handler: async (_request, { deps }) =>
       json(200, {
-        event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })),
+        event_types: deps.catalog.entries.map((e) => ({
+          type: e.type,
+          description: e.description,
+          schema: e.schema,
+          example: e.example,
+          operational: e.operational === true,
+        })),
       }),
   }),
   route({
@@ -60,7 +68,7 @@ export const EVENT_ROUTES: ApiRoute[] = [
       // `PublishEventByType` (openapi.ts, from the catalog) says which `data` goes with which `type`.
       documentAs: { allOf: [{ $ref: '#/components/schemas/PublishEventRequest' }, { $ref: '#/components/schemas/PublishEventByType' }] },
       example: (catalog) => {
-        const first = catalog.entries[0];
+        const first = catalog.entries.find((e) => !e.operational);
         return first ? { type: first.type, data: structuredClone(first.example) } : undefined;
       },
     },
@@ -72,11 +80,21 @@ export const EVENT_ROUTES: ApiRoute[] = [
       if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
         throw validationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);
       }
+      // The platform's own events (operational-events.ts) are the pipeline's to send: a tenant
+      // publishing one could make its receivers believe an endpoint failed or was disabled.
+      if (isOperationalType(body.type)) {
+        throw validationError([
+          {
+            field: 'type',
+            message: `"${body.type.slice(0, 200)}" is one of the platform's own event types (${OPERATIONAL_TYPE_PREFIX}*), which the pipeline sends and tenants cannot publish; subscribe to it instead`,
+          },
+        ]);
+      }
       if (!deps.catalog.has(body.type)) {
         throw validationError([
           {
             field: 'type',
-            message: `"${body.type.slice(0, 200)}" is not an event type; valid types: ${deps.catalog.types.join(', ')}`,
+            message: `"${body.type.slice(0, 200)}" is not an event type; valid types: ${publishableTypes(deps.catalog).join(', ')}`,
           },
         ]);
       }
@@ -116,6 +134,8 @@ export const EVENT_ROUTES: ApiRoute[] = [
     },
   }),
 ];
+
+const publishableTypes = (catalog: Catalog) => catalog.types.filter((t) => !catalog.isOperational(t));
 
 /** Undefined when this request claimed the id; otherwise the event to answer with. */
 async function claimOrReplay(

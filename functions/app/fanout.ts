@@ -5,7 +5,6 @@ import { bodyGoesBeside } from '../domain/bus-entry.js';
 import { deliveryIdFor } from '../domain/delivery-id.js';
 import { bodyKeyFor, deliveryMessage, encodeDeliveryMessage, type MessageContent } from '../domain/delivery-message.js';
 import { eventGoesInRecord } from '../domain/delivery-record.js';
-import { anyFilterMatches } from '../domain/event-matching.js';
 import {
   type Continuation,
   DEFAULT_PAGE_BUDGET,
@@ -21,6 +20,7 @@ import {
 } from '../domain/fanout-paging.js';
 import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, StoredEvent, Subscription, WebhookEvent } from '../domain/model.js';
+import { subscriptionTakes } from '../domain/operational-events.js';
 import { payloadDigest } from '../domain/payload-digest.js';
 import { payloadMatches } from '../domain/payload-filter.js';
 import { serializeEvent } from '../domain/webhook-body.js';
@@ -569,7 +569,8 @@ export function createFanout(deps: FanoutDeps) {
  * no filter matches costs no delivery.
  */
 function matches(s: Subscription, event: WebhookEvent): boolean {
-  return s.status === 'enabled' && anyFilterMatches(s.events, event.type) && payloadMatches(s.filter, event.data);
+  // subscriptionTakes: the event types, and the rules that keep operational events off the subscription they are about.
+  return s.status === 'enabled' && subscriptionTakes(s, event) && payloadMatches(s.filter, event.data);
 }
 
 function response(failures: Set<string>): SQSBatchResponse {

@@ -202,7 +202,10 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     required: ['type', 'data', ...Object.keys(more)],
     properties: { ...more, type: { const: type }, data },
   });
-  const eventTypeSchemas = catalog.entries.map((e) => envelopeFor(e.type, { $ref: `#/components/schemas/${eventDataSchemaName(e.type)}` }));
+  // Only tenants' own types can be published; operational ones are the pipeline's.
+  const eventTypeSchemas = catalog.entries
+    .filter((e) => !e.operational)
+    .map((e) => envelopeFor(e.type, { $ref: `#/components/schemas/${eventDataSchemaName(e.type)}` }));
   registry.registerComponent('schemas', 'PublishEventByType', {
     description: 'Which `data` goes with which `type`: one alternative per event type of the catalog',
     oneOf: eventTypeSchemas,

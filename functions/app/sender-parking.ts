@@ -48,8 +48,12 @@ export class SenderLots {
     return this.read(s);
   }
 
-  /** Opens the subscription's lot (the endpoint's circuit opened); undefined if that failed. */
-  async open(s: Subscription, at: Date): Promise<Lot | undefined> {
+  /**
+   * Opens the subscription's lot (the endpoint's circuit opened); undefined if that failed.
+   * `opened`: this call opened it (another instance's lot, open already, is answered as stored).
+   * `quiet`: opened while delivering an operational event (operational-events.ts, rule 2).
+   */
+  async open(s: Subscription, at: Date, quiet = false): Promise<{ lot: Lot; opened: boolean } | undefined> {
     const lot: Lot = {
       tenantId: s.tenantId,
       subscriptionId: s.id,
@@ -59,11 +63,12 @@ export class SenderLots {
       wakeTime: new Date(at.getTime() + this.probes.first * 1000).toISOString(),
       probeSeconds: this.probes.first,
       probeMaxSeconds: this.probes.max,
+      ...(quiet ? { quiet: true as const } : {}),
     };
     try {
       const stored = await this.store.openLot(lot);
       this.remember(s, stored);
-      return stored;
+      return { lot: stored, opened: stored.openedTime === lot.openedTime && stored.state === 'open' };
     } catch (err) {
       this.log?.('error', 'could not open the lot; the delivery waits in flight', { subscriptionId: s.id, error: (err as Error).message });
       return undefined;
@@ -77,15 +82,20 @@ export class SenderLots {
     });
   }
 
-  /** The endpoint answered while its lot was open (a probe, a manual retry, a changed URL): drain it. */
-  async recovered(s: SubscriptionKey, at: Date): Promise<void> {
+  /**
+   * The endpoint answered while its lot was open (a probe, a manual retry, a changed URL): drain
+   * it. Answers the lot as it was open when this call started its drain (else undefined).
+   */
+  async recovered(s: SubscriptionKey, at: Date): Promise<Lot | undefined> {
     const e = this.known.get(keyOf(s));
     try {
-      await this.store.recovered(s.tenantId, s.id, at);
+      const before = await this.store.recovered(s.tenantId, s.id, at);
       if (e?.lot) this.remember(s, { ...e.lot, state: 'draining' });
+      return before;
     } catch (err) {
       // Its next probe succeeds too, and that one moves it on.
       this.log?.('warn', 'could not start draining a lot', { subscriptionId: s.id, error: (err as Error).message });
+      return undefined;
     }
   }
 

@@ -3,6 +3,7 @@ import { parseDeliveryMessage } from '../domain/delivery-message.js';
 import { classifyAttempt, endpointHealthy, holdsInLot, planReceive } from '../domain/delivery-plan.js';
 import { type Admission, EndpointGuard, type EndpointGuardOptions } from '../domain/endpoint-guard.js';
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
+import { type LastAttempt, type OperationalData, type OperationalEventType, reportsFact } from '../domain/operational-events.js';
 import { DEFAULT_DUE_BUCKET_SECONDS, DEFAULT_IN_FLIGHT_BUDGET, dueBucket, needsFreshMessage, probeWaits } from '../domain/parking.js';
 import { maxReceiveCount, nextDelaySeconds, receivesNeeded } from '../domain/retry-schedule.js';
 import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
@@ -20,6 +21,7 @@ import {
   type SecretStore,
   storeKey,
 } from '../ports.js';
+import type { OperationalEvents } from './operational-events.js';
 import { type Result, settleBatch } from './sender-outcomes.js';
 import { InFlightPressure, SenderLots } from './sender-parking.js';
 import { type Receive, SenderWaits } from './sender-waits.js';
@@ -69,6 +71,11 @@ export interface SenderDeps {
    * parking, which one dead endpoint can stall at SQS's in-flight cap (kept to show that).
    */
   parking?: SenderParking;
+  /**
+   * Where the batch's operational events go (dead letters, lots opened and recovered, 410s):
+   * flushed once the batch is settled, never failing it. Without it none are emitted.
+   */
+  operational?: OperationalEvents;
   metrics?: Metrics;
   now?: () => Date;
   random?: () => number;
@@ -95,7 +102,11 @@ interface Work {
   receiveCount: number;
   /** The delivery's key in the store, built once. */
   deliveryKey: string;
+  /** Operational events this delivery's facts report, emitted once the batch is settled. */
+  notices?: Notice[];
 }
+
+type Notice = { [K in OperationalEventType]: { kind: K; data: OperationalData[K] } }[OperationalEventType];
 
 /** One receive on its way to the endpoint: the plan's delivery, where it stands, and how it came. */
 interface Going {
@@ -211,7 +222,75 @@ class Sender {
       log: this.log,
     });
     if (duplicates > 0) this.log?.('info', 'duplicate messages in batch', { count: duplicates });
+    await this.emitNotices(work);
     return response;
+  }
+
+  /**
+   * After the batch is settled (the facts are recorded): its operational events, in as few
+   * PutEvents as the bus allows. `flush` never throws, so nothing here changes an outcome.
+   */
+  private async emitNotices(work: readonly Work[]): Promise<void> {
+    const operational = this.deps.operational;
+    if (!operational) return;
+    let any = false;
+    for (const w of work) {
+      for (const n of w.notices ?? []) {
+        operational.emit(n.kind, w.message.tenantId, n.data as never);
+        any = true;
+      }
+    }
+    if (any) await operational.flush();
+  }
+
+  /**
+   * Notes an operational event for the batch's end, unless the rules say the fact reports none
+   * (operational-events.ts): `cause` is the type of the event whose delivery caused it (null: the
+   * rule was applied already, as a lot's `quiet`).
+   */
+  private notice(w: Work, n: Notice, cause: string | null = w.message.event.type): void {
+    if (!this.deps.operational || !reportsFact(n.kind, cause ?? undefined)) return;
+    w.notices ??= [];
+    w.notices.push(n);
+  }
+
+  /** The delivery's schedule is over: dead-lettered, and reported as such. */
+  private deadLetter(w: Work, delivery: Delivery, subscription: Subscription, r: Receive, attempt?: Attempt): Result {
+    const result = this.waits.deadLetter(delivery, r, attempt);
+    const last = lastAttemptOf(delivery);
+    this.notice(w, {
+      kind: 'webhook.delivery.dead_lettered',
+      data: {
+        subscription_id: subscription.id,
+        url: subscription.url,
+        delivery_id: delivery.id,
+        event_id: delivery.eventId,
+        event_type: delivery.eventType,
+        attempts: delivery.attempts,
+        dead_lettered_time: this.isoTime(r.at),
+        ...(last ? { last_attempt: last } : {}),
+      },
+    });
+    return result;
+  }
+
+  /** Opens the subscription's lot, reporting `webhook.endpoint.failing` when this opened it. */
+  private async openLot(w: Work, subscription: Subscription, delivery: Delivery, at: Date) {
+    const quiet = !reportsFact('webhook.endpoint.failing', w.message.event.type);
+    const opened = await this.lots!.open(subscription, at, quiet);
+    if (opened?.opened && !quiet) {
+      const last = lastAttemptOf(delivery);
+      this.notice(w, {
+        kind: 'webhook.endpoint.failing',
+        data: {
+          subscription_id: subscription.id,
+          url: subscription.url,
+          failing_since: opened.lot.openedTime,
+          ...(last ? { last_attempt: last } : {}),
+        },
+      });
+    }
+    return opened?.lot;
   }
 
   /** The batch's records as work, one per delivery and generation; unreadable ones released at once. */
@@ -298,7 +377,7 @@ class Sender {
       if (!this.lots || lot?.state === 'open') {
         delivery.lastError = 'endpoint_unavailable: its endpoint failed every probe until the schedule ended';
         this.metrics.count('DeliveryExpired');
-        return this.waits.deadLetter(delivery, r);
+        return this.deadLetter(w, delivery, subscription, r);
       }
     }
     // Read before any slot of the endpoint is taken: a secret that cannot be read costs no POST slot.
@@ -378,7 +457,7 @@ class Sender {
     const admission = acquired instanceof Promise ? await acquired : acquired;
     if (admission.admitted) return { admission };
     // Its circuit opened: the subscription's lot opens, and its deliveries wait there.
-    const lot = admission.reason === 'open' && this.lots ? await this.lots.open(g.subscription, r.at) : undefined;
+    const lot = admission.reason === 'open' && this.lots ? await this.openLot(g.w, g.subscription, delivery, r.at) : undefined;
     if (lot) {
       this.metrics.count('LotOpened');
       this.metrics.count('DeliveryHeld');
@@ -445,7 +524,18 @@ class Sender {
     // An answer while its lot is open (a probe, a person's retry or redrive, a changed URL): the lot drains.
     if (this.lots && endpointHealthy(result) && (g.pastGuard || this.lots.knownOpen(subscription))) {
       this.metrics.count('LotRecovered');
-      await this.lots.recovered(subscription, r.at);
+      const before = await this.lots.recovered(subscription, r.at);
+      // Announced as its opening was, whatever the probe carried: the lot holds the rule (a quiet
+      // lot's recovery is quiet too, a loud one's is reported even when an operational event probed it).
+      if (before && !before.quiet)
+        this.notice(
+          g.w,
+          {
+            kind: 'webhook.endpoint.recovered',
+            data: { subscription_id: subscription.id, url: subscription.url, failing_since: before.openedTime, recovered_time: g.atIso },
+          },
+          null,
+        );
     }
     const outcome = classifyAttempt(result);
     if (outcome === 'succeeded') {
@@ -460,6 +550,17 @@ class Sender {
         .catch((err: Error) => {
           this.log?.('error', 'could not disable a gone subscription', { subscriptionId: subscription.id, error: err.message });
           return false;
+        });
+      if (disabled)
+        this.notice(g.w, {
+          kind: 'webhook.subscription.disabled',
+          data: {
+            subscription_id: subscription.id,
+            url: subscription.url,
+            reason: 'endpoint_gone',
+            disabled_time: g.atIso,
+            last_attempt: { time: attempt.time, status_code: 410 },
+          },
         });
       delivery.status = 'skipped';
       delivery.lastError = disabled
@@ -489,14 +590,14 @@ class Sender {
           });
     // Its last attempt: released at once, and every later receive releases it again, until
     // SQS's maxReceiveCount moves it to the DLQ (so the console's redrive to source works).
-    if (delay === undefined) return this.waits.deadLetter(delivery, r, attempt);
+    if (delay === undefined) return this.deadLetter(g.w, delivery, subscription, r, attempt);
     delivery.nextAttemptTime = new Date(r.at.getTime() + delay * 1000).toISOString();
     if (this.lots) {
       if (g.resume === 'probe') await this.lots.probeFailed(subscription, r.at);
       // A failure: is the lot open (another instance opened it), or did this failure open the circuit?
       let lot = await this.lots.afterFailure(subscription);
       if (lot?.state !== 'open' && this.guard.isOpen(endpointOf(subscription))) {
-        lot = await this.lots.open(subscription, r.at);
+        lot = await this.openLot(g.w, subscription, delivery, r.at);
         if (lot) this.metrics.count('LotOpened');
       }
       if (lot && holdsInLot(lot, subscription.url, false)) {
@@ -529,6 +630,17 @@ class Sender {
 /** An endpoint is a subscription: one tenant's failing endpoint never opens a circuit for another's on the same host. */
 function endpointOf(s: Subscription): string {
   return `${s.tenantId}/${s.id}`;
+}
+
+/** The delivery's last attempt as operational events report it. */
+function lastAttemptOf(delivery: Delivery): LastAttempt | undefined {
+  const a = delivery.attemptLog?.at(-1);
+  if (!a) return undefined;
+  return {
+    time: a.time,
+    ...(a.statusCode !== undefined ? { status_code: a.statusCode } : {}),
+    ...(a.error !== undefined ? { error: a.errorMessage ? `${a.error}: ${a.errorMessage}`.slice(0, 500) : a.error } : {}),
+  };
 }
 
 function attemptRecord(message: DeliveryMessage, attempt: number, time: string, result: AttemptResult): Attempt {

@@ -18,6 +18,7 @@ import {
 } from '../domain/secret-set.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
+import type { OperationalEvents } from './operational-events.js';
 
 /** Subscription use cases, shared by both API versions (which differ only in field names). */
 
@@ -67,6 +68,8 @@ export interface SubscriptionServiceDeps {
   maxPerTenant?: number;
   /** Lists' secrets kept per container (list-secrets.ts); without it every list reads them all. */
   listSecrets?: ListSecretCache;
+  /** Reports a tenant's disable as `webhook.subscription.disabled`; without it nothing is reported. */
+  operational?: OperationalEvents;
   now?: () => Date;
 }
 
@@ -164,6 +167,14 @@ export class SubscriptionService {
     };
     await this.deps.repo.update(next);
     if (rewrite) this.deps.listSecrets?.remember(next, set);
+    // After the write: the notice follows the fact. It never fails the request (flush logs and counts).
+    if (current.status === 'enabled' && next.status === 'disabled')
+      await this.deps.operational?.send('webhook.subscription.disabled', tenantId, {
+        subscription_id: id,
+        url: next.url,
+        reason: 'disabled_by_tenant',
+        disabled_time: at,
+      });
     return withSecret(next, set);
   }
 

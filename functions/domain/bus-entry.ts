@@ -49,11 +49,11 @@ export interface BusEntry {
  * API put it there first) and the entry carries only the reference: EventBridge's own advice
  * for events larger than an entry.
  */
-export function busEntry(tenantId: string, event: WebhookEvent, stored = false): BusEntry {
+export function busEntry(tenantId: string, event: WebhookEvent, stored = false, source = API_EVENT_SOURCE): BusEntry {
   const detail: BusDetail = stored
     ? { tenant_id: tenantId, event: { id: event.id, type: event.type, timestamp: event.timestamp }, stored: true }
     : { tenant_id: tenantId, event };
-  return { Source: API_EVENT_SOURCE, DetailType: event.type, Time: new Date(event.timestamp), Detail: sqsSafeJson(JSON.stringify(detail)) };
+  return { Source: source, DetailType: event.type, Time: new Date(event.timestamp), Detail: sqsSafeJson(JSON.stringify(detail)) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { isOperationalType, OPERATIONAL_TYPE_PREFIX } from './operational-events.js';
 
 /**
  * The event type catalog lives in `events/` as one JSON file per type, so adding a type is
@@ -15,12 +16,16 @@ export interface CatalogEntry {
   description: string;
   schema: Record<string, unknown>;
   example: Record<string, unknown>;
+  /** The platform's own event (operational-events.ts): tenants subscribe to it but cannot publish it. */
+  operational?: boolean;
 }
 
 export interface Catalog {
   entries: readonly CatalogEntry[];
   types: readonly string[];
   has(type: string): boolean;
+  /** Whether the type is the platform's own (marked `"operational": true` in its file). */
+  isOperational(type: string): boolean;
   /** Null when `data` fits the type's schema, otherwise the problems found, one per line. */
   validateData(type: string, data: unknown): string[] | null;
 }
@@ -55,6 +60,14 @@ function parseEntry(file: string, raw: unknown): CatalogEntry {
   ) {
     throw new Error(`event catalog file ${file} needs "type", "description", "schema" and "example"`);
   }
+  if (e.operational !== undefined && typeof e.operational !== 'boolean')
+    throw new Error(`event catalog file ${file}: "operational" must be true or false`);
+  // The namespace and the mark say the same thing: a file that disagrees with itself is a mistake.
+  if (isOperationalType(e.type) !== (e.operational === true)) {
+    throw new Error(
+      `event catalog file ${file}: types under "${OPERATIONAL_TYPE_PREFIX}" are the platform's own and only they are marked "operational": true`,
+    );
+  }
   if (`${e.type}.json` !== file) throw new Error(`event catalog file ${file} declares type ${e.type}; name the file after its type`);
   return e as CatalogEntry;
 }
@@ -80,6 +93,7 @@ export function createCatalog(entries: readonly CatalogEntry[]): Catalog {
     entries,
     types,
     has: (type) => byType.has(type),
+    isOperational: (type) => byType.get(type)?.operational === true,
     validateData(type, data) {
       const validate = validatorFor(type);
       if (!validate) return [`unknown event type ${type}`];

@@ -218,6 +218,11 @@ export interface Lot {
   /** When the drain's last round ran: the next resumes what the rate allows since. */
   drainedTime?: string;
   closedTime?: string;
+  /**
+   * Opened while delivering an operational event: neither its opening nor its recovery is
+   * announced with one (functions/domain/operational-events.ts, rule 2).
+   */
+  quiet?: true;
 }
 
 /** A held delivery's place in its lot: sorted by deadline, so a drain resumes the oldest first. */

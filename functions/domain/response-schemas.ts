@@ -87,6 +87,10 @@ export const EventTypeInfo = z
     description: z.string(),
     schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of the event `data`' }),
     example: z.record(z.string(), z.unknown()).meta({ description: 'An example `data` object' }),
+    operational: z.boolean().meta({
+      description:
+        "The platform's own event (`webhook.*`): about your subscriptions, sent by the pipeline. Subscribe to it like any type; it cannot be published",
+    }),
   })
   .meta({ id: 'EventType' });
 

@@ -1,7 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { ImmediateEmfCounts } from '../adapters/aws/powertools-metrics.js';
 import { createApi } from '../app/api.js';
 import { ListSecretCache } from '../app/list-secrets.js';
+import { OperationalEvents } from '../app/operational-events.js';
 import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
@@ -16,8 +18,8 @@ import {
   secretStorage,
 } from '../runtime/config.js';
 import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
-import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
-import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
+import { deliveryQueue, eventBus, operationalBus, secretStore } from '../runtime/messaging.js';
+import { coldStartMetric, logFn, logger, metrics } from '../runtime/observability.js';
 import { traceHandler } from '../runtime/tracing.js';
 
 const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
@@ -31,6 +33,8 @@ export const handler = middy(
     bodies: bodyStore(),
     deliveries: deliveryQueue(),
     catalog: loadCatalog(),
+    // Counts written at once: the API has no metrics buffer to flush on its common path.
+    operational: new OperationalEvents({ bus: operationalBus(), metrics: new ImmediateEmfCounts(metrics), log: logFn }),
     policy: AWS_POLICY,
     secretNamePrefix: secretNamePrefix(),
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),

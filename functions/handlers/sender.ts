@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { OperationalEvents } from '../app/operational-events.js';
 import { createSender } from '../app/sender.js';
 import { WebhookClient } from '../app/webhook-client.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
@@ -8,7 +9,7 @@ import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
 import { bodyStore } from '../runtime/bodies.js';
 import { IN_FLIGHT_BUDGET_ENV, optionalNumber, retrySchedule } from '../runtime/config.js';
 import { deliveryStore, parkingStore } from '../runtime/dynamodb.js';
-import { deliveryInFlight, deliveryQueue, secretStore } from '../runtime/messaging.js';
+import { deliveryInFlight, deliveryQueue, operationalBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
 const attemptTimeoutMs = optionalNumber('WEBHOOKS_ATTEMPT_TIMEOUT_MS') ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
@@ -31,6 +32,7 @@ export const handler = middy(
       gauge: deliveryInFlight(),
       ...(optionalNumber(IN_FLIGHT_BUDGET_ENV) ? { inFlightBudget: optionalNumber(IN_FLIGHT_BUDGET_ENV)! } : {}),
     },
+    operational: new OperationalEvents({ bus: operationalBus(), metrics: emfMetrics(), log: logFn }),
     metrics: emfMetrics(),
     log: logFn,
   }),

@@ -24,6 +24,8 @@ export const deliveryInFlight = () => new SqsInFlightGauge(sqsClient(), required
 /** The fan-out's own queue, which its continuations go to (only the fan-out has INGEST_QUEUE_URL). */
 export const ingestQueue = () => new SqsQueue(sqsClient(), required('INGEST_QUEUE_URL'));
 export const eventBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
+/** The bus as the sender and the API put operational events on it. */
+export const operationalBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
 /** The bus as the inbound function puts any entries on it. */
 export const inboundBus = () => new EventBridgeBus(new EventBridgeClient({}), required('EVENT_BUS_NAME'));
 /**

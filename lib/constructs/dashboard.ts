@@ -43,6 +43,7 @@ export const WIDGETS = {
   authorizer: 'Authorizer: refused credentials (401) and failures (500)',
   inbound: 'Inbound webhooks per minute',
   inboundRefusals: 'Inbound requests refused, by source and reason',
+  operational: 'Operational events per minute (webhooks.operational on the bus)',
 } as const;
 
 const MINUTE = Duration.minutes(1);
@@ -233,6 +234,19 @@ export class DeliveryDashboard extends Construct {
             width: 12,
             height: 6,
           }),
+        ],
+        [
+          // Notices the bus refused twice are lost as notices only: the facts are in the history and the DLQ.
+          graph(
+            WIDGETS.operational,
+            (
+              [
+                ['OperationalEventsEmitted', 'on the bus'],
+                ['OperationalEventsFailed', 'refused by the bus (not retried again)'],
+              ] as const satisfies readonly (readonly [MetricName, string])[]
+            ).map(([m, label]) => props.metric(m, { label })),
+            12,
+          ),
         ],
       ],
     });

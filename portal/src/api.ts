@@ -104,6 +104,8 @@ export interface EventType {
   description: string;
   schema: unknown;
   example: unknown;
+  /** The platform's own event (`webhook.*`), about your subscriptions. */
+  operational?: boolean;
 }
 
 export interface HourOutcome {

@@ -523,7 +523,7 @@ describe('least privilege', () => {
     expect(resourcesFor(template, ids.fanout, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.ingestQueue)]);
   });
 
-  it('sender: table read/write, consume and ChangeMessageVisibility on the delivery queue, read its secrets', () => {
+  it('sender: table read/write, consume and ChangeMessageVisibility on the delivery queue, read its secrets, PutEvents on the bus only', () => {
     for (const a of [...TABLE_READ, ...TABLE_WRITE])
       expect(resourcesFor(template, ids.sender, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility')).toEqual(expect.arrayContaining([getAtt(ids.deliveryQueue)]));
@@ -533,7 +533,8 @@ describe('least privilege', () => {
     expect(resourcesFor(template, ids.sender, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.deliveryQueue)]);
     expect(secretActions('sender')).toEqual(['secretsmanager:GetSecretValue']);
     expect(resourcesFor(template, ids.sender, 'secretsmanager:GetSecretValue')).toEqual([secretsArn]);
-    expect(allowedActions(template, ids.sender).has('events:PutEvents')).toBe(false);
+    // Its operational events (functions/app/operational-events.ts): on the pipeline's bus, no other.
+    expect(resourcesFor(template, ids.sender, 'events:PutEvents')).toEqual([getAtt(ids.bus)]);
   });
 });
 

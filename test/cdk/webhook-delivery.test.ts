@@ -310,6 +310,14 @@ describe('dashboard', () => {
     expect(props.period).toBe(60);
   });
 
+  it('shows operational events put on the bus and refused, per minute', () => {
+    const props = widget(hooks, WIDGETS.operational);
+    expect(metricsOf(props)).toEqual(
+      ['OperationalEventsEmitted', 'OperationalEventsFailed'].map((m) => ['Webhooks', m, 'service', 'acme-hooks']),
+    );
+    expect(statsOf(props)).toEqual(['Sum', 'Sum']);
+  });
+
   it('shows attempt latency p50 and p99', () => {
     const props = widget(hooks, WIDGETS.latency);
     expect(metricsOf(props)).toEqual([

@@ -181,6 +181,11 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
       'kyc.verification.success',
       'kyc.verification.timeout',
       'transactions',
+      'webhook.delivery.dead_lettered',
+      'webhook.endpoint.failing',
+      'webhook.endpoint.recovered',
+      'webhook.subscription.disabled',
+      'webhook.subscription.verified',
     ]);
     for (const t of res.body.event_types) {
       expect(t.description).toBeTruthy();

@@ -194,6 +194,10 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
 
     await page.getByRole('link', { name: 'Event catalog' }).click();
     await page.getByRole('heading', { name: 'card.created' }).waitFor();
+    // The platform's own events are listed apart, each marked as such.
+    await page.getByRole('heading', { name: 'Platform events' }).waitFor();
+    expect(await page.locator('[data-event-type="webhook.delivery.dead_lettered"] .badge.platform').textContent()).toBe('platform');
+    expect(await page.locator('[data-event-type="card.created"] .badge.platform').count()).toBe(0);
     await shot(page, 'catalog');
 
     await page.getByRole('link', { name: 'Subscriptions' }).click();

@@ -264,8 +264,10 @@ export class MemoryLots implements LotStore {
   }
   async recovered(tenantId: string, subscriptionId: string, at: Date) {
     const lot = this.lots.get(storeKey(tenantId, subscriptionId));
-    if (lot?.state !== 'open') return;
+    if (lot?.state !== 'open') return undefined;
+    const before = { ...lot };
     lot.state = 'draining';
     lot.wakeTime = at.toISOString();
+    return before;
   }
 }

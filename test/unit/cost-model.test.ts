@@ -5,11 +5,13 @@ import {
   combineLines,
   DEFAULT_COST_ASSUMPTIONS,
   DEFAULT_EGRESS_BYTES,
+  deadLetterNoticeDollarsPerMillion,
   interfaceEndpointsMonthly,
   natBytesPerAttempt,
   parkingTouches,
   priceCost,
   priceUsage,
+  putEventsPerDeadLetter,
   splitPerEventAndDelivery,
   staticSourceIpsMonthly,
   sumLines,
@@ -415,5 +417,20 @@ describe('static source IPs a month (staticSourceIps)', () => {
   it('interface endpoints for SQS and Secrets Manager would add $14.40 a zone', () => {
     expect(interfaceEndpointsMonthly(1, 2)).toBeCloseTo(14.4, 6);
     expect(interfaceEndpointsMonthly(2, 2)).toBeCloseTo(28.8, 6);
+  });
+});
+
+describe('operational events on the bill', () => {
+  it('a dead letter costs one PutEvents alone in its batch, a tenth of one ten to a batch, never less', () => {
+    expect(putEventsPerDeadLetter(1)).toBe(1);
+    expect(putEventsPerDeadLetter(4)).toBe(0.25);
+    expect(putEventsPerDeadLetter(10)).toBe(0.1);
+    expect(putEventsPerDeadLetter(10_000)).toBe(0.1);
+    expect(putEventsPerDeadLetter(0)).toBe(1);
+  });
+
+  it("a notice is an event on the bus, then a delivery to each of the tenant's watchers", () => {
+    expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 0)).toBe(1.5);
+    expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 2)).toBeCloseTo(3.3);
   });
 });

@@ -211,5 +211,9 @@ describe('bus entries', () => {
     expect(text && 'event' in text ? text.event.data : undefined).toEqual({ body: 'hi' });
     const big = forwardedEntry(record, json({ pad: 'x'.repeat(PUT_EVENTS_MAX_ENTRY_BYTES) }));
     expect(big).toMatchObject({ skipped: expect.stringMatching(/^too_large/) });
+    // A provider's event named as one of the platform's own is never forwarded to the tenant.
+    expect(forwardedEntry({ ...record, type: 'webhook.subscription.disabled' }, json({ subscription_id: 's' }))).toMatchObject({
+      skipped: expect.stringMatching(/^reserved_type: webhook\.subscription\.disabled/),
+    });
   });
 });

@@ -38,6 +38,10 @@ export class DynamoParkingStore implements ParkingIndex {
   }
 
   async openLot(lot: Lot): Promise<Lot> {
+    // A lot opened loudly forgets an earlier quiet opening, and the other way round.
+    const quiet = lot.quiet
+      ? { set: ', quiet = :quiet', remove: '', values: { ':quiet': true } }
+      : { set: '', remove: ', quiet', values: {} };
     // A lot that opens again (closed, or draining) drains from its start next time: what it holds
     // now may sort before how far the last drain got (entries sort by deadline), and what that
     // drain sent is no longer held, so reading it again resumes nothing twice.
@@ -46,8 +50,7 @@ export class DynamoParkingStore implements ParkingIndex {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.lot(lot.tenantId, lot.subscriptionId),
-          UpdateExpression:
-            'SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, probe_max_seconds = :probeMax, gsi2pk = :gpk, gsi2sk = :gsk REMOVE closed_time, drained_to, drained_time',
+          UpdateExpression: `SET #type = :type, tenant_id = :t, subscription_id = :s, #state = :open, #url = :url, opened_time = :opened, wake_time = :wake, probe_seconds = :probe, probe_max_seconds = :probeMax, gsi2pk = :gpk, gsi2sk = :gsk${quiet.set} REMOVE closed_time, drained_to, drained_time${quiet.remove}`,
           ConditionExpression: 'attribute_not_exists(pk) OR #state <> :open',
           ExpressionAttributeNames: { '#type': 'type', '#state': 'state', '#url': 'url' },
           ExpressionAttributeValues: {
@@ -61,6 +64,7 @@ export class DynamoParkingStore implements ParkingIndex {
             ':probe': lot.probeSeconds,
             ':probeMax': lot.probeMaxSeconds,
             ...this.wakeKeys(lot, ':gpk', ':gsk'),
+            ...quiet.values,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -82,12 +86,12 @@ export class DynamoParkingStore implements ParkingIndex {
     await this.saveLot(next, lot);
   }
 
-  async recovered(tenantId: string, subscriptionId: string, at: Date): Promise<void> {
+  async recovered(tenantId: string, subscriptionId: string, at: Date): Promise<Lot | undefined> {
     // The resumer drains it from its next run: the next bucket, one it has not swept yet.
     const wake = (dueBucket(at.getTime(), this.bucketSeconds) + this.bucketSeconds) * 1000;
     const lot = { tenantId, subscriptionId, wakeTime: new Date(wake).toISOString() };
     try {
-      await this.doc.send(
+      const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.lot(tenantId, subscriptionId),
@@ -100,10 +104,14 @@ export class DynamoParkingStore implements ParkingIndex {
             ':wake': lot.wakeTime,
             ...this.wakeKeys(lot, ':gpk', ':gsk'),
           },
+          // The lot as it was open: what the endpoint.recovered event reports (since when it failed).
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      return res.Attributes ? fromLotItem(res.Attributes) : undefined;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return undefined;
     }
   }
 
@@ -289,6 +297,7 @@ export class DynamoParkingStore implements ParkingIndex {
       ...(lot.drainedTo !== undefined ? { drained_to: lot.drainedTo } : {}),
       ...(lot.drainedTime !== undefined ? { drained_time: lot.drainedTime } : {}),
       ...(lot.closedTime !== undefined ? { closed_time: lot.closedTime } : {}),
+      ...(lot.quiet ? { quiet: true } : {}),
       ...wake,
     };
   }
@@ -308,6 +317,7 @@ function fromLotItem(i: Item): Lot {
   if (typeof i.drained_to === 'string') lot.drainedTo = i.drained_to;
   if (typeof i.drained_time === 'string') lot.drainedTime = i.drained_time;
   if (typeof i.closed_time === 'string') lot.closedTime = i.closed_time;
+  if (i.quiet === true) lot.quiet = true;
   return lot;
 }
 

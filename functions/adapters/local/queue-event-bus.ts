@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fitsPutEventsEntry, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntryBytes } from '../../domain/aws-limits.js';
 import { type BusEntry, busEntry, EntryTooLargeError, putEventsRequests } from '../../domain/bus-entry.js';
 import type { WebhookEvent } from '../../domain/model.js';
+import { OPERATIONAL_EVENT_SOURCE } from '../../domain/operational-events.js';
 import type { BatchQueue, EntryBus, EventBus, Queue, QueueMessage } from '../../ports.js';
 
 /** What EventBridge answers for a PutEvents request it refuses as a whole. */
@@ -43,6 +44,11 @@ export class QueueEventBus implements EventBus, EntryBus {
     private readonly targetDeadLetter?: Queue,
     /** Where events no rule of ours matches go (a stand-in for the operator's rule and its queue). */
     private readonly otherEvents?: Queue,
+    /**
+     * Where a copy of every operational event goes besides the ingest queue: an operator's rule on
+     * their `source` (as on AWS, two rules that match one event each get it).
+     */
+    private readonly operatorRule?: Queue,
   ) {}
 
   async putEntries(entries: readonly BusEntry[], options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -87,10 +93,13 @@ export class QueueEventBus implements EventBus, EntryBus {
         ...(typeof tenant === 'string' ? { groupId: tenant } : {}),
         // The rule's pattern: `{"detail": {"tenant_id": [{"exists": true}]}}` (lib/constructs/event-ingest.ts).
         tenantEvent: tenant !== undefined && tenant !== null,
+        operational: entry.Source === OPERATIONAL_EVENT_SOURCE,
       };
     });
-    const forRule = events.filter((e) => e.tenantEvent).map(({ tenantEvent: _t, ...m }) => m);
-    const others = events.filter((e) => !e.tenantEvent).map(({ tenantEvent: _t, groupId: _g, ...m }) => m);
+    const forRule = events.filter((e) => e.tenantEvent).map(({ tenantEvent: _t, operational: _o, ...m }) => m);
+    const forOperator = events.filter((e) => e.operational).map(({ tenantEvent: _t, operational: _o, groupId: _g, ...m }) => m);
+    if (forOperator.length > 0 && this.operatorRule) await this.operatorRule.sendAll(forOperator);
+    const others = events.filter((e) => !e.tenantEvent).map(({ tenantEvent: _t, operational: _o, groupId: _g, ...m }) => m);
     if (others.length > 0 && this.otherEvents) await this.otherEvents.sendAll(others);
     if (forRule.length === 0) return;
     let failed: QueueMessage[];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { eventBridgeEventBytes, fitsPutEventsEntry, putEventsEntryBytes, SQS_MAX_MESSAGE_BYTES } from '../aws-limits.js';
 import { type BusEntry, busEntry, eventBytes, fitsBusInline, MAX_EVENT_BYTES } from '../bus-entry.js';
 import type { WebhookEvent } from '../model.js';
+import { isOperationalType, OPERATIONAL_TYPE_PREFIX } from '../operational-events.js';
 import { sqsSafeJson } from '../sqs-safe-json.js';
 import { type InboundScheme, type LowerHeaders, standardWebhooksHeaders } from './schemes.js';
 import { type InboundSource, mapEventType, SECRET_HEADERS } from './source.js';
@@ -314,6 +315,12 @@ export function forwardedEntry(
   parsed: ParsedBody,
 ): { entry: BusEntry; event: WebhookEvent } | { skipped: string } | undefined {
   if (!record.forwardTenantId) return undefined;
+  // The platform's own types are the pipeline's to send (operational-events.ts): a provider's
+  // event named so would reach the tenant's receivers as a notice about their subscriptions.
+  if (isOperationalType(record.type))
+    return {
+      skipped: `reserved_type: ${record.type} is one of the platform's own event types (${OPERATIONAL_TYPE_PREFIX}*), which are never forwarded`,
+    };
   const event: WebhookEvent = { id: record.id, type: record.type, timestamp: record.receivedTime, data: forwardedData(parsed) };
   const bytes = eventBytes(event);
   if (bytes > MAX_EVENT_BYTES || !fitsBusInline(record.forwardTenantId, event))
