@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type CostLines,
@@ -461,5 +462,18 @@ describe('provisioned concurrency a month (provisionedConcurrency)', () => {
     const busySeconds = provisionedBreakEvenUtilization() * 2_592_000;
     const warm = provisionedConcurrencyMonthly([{ memoryMb: 256, environments: 1 }], busySeconds * 0.25);
     expect(warm.total).toBeCloseTo(warm.onDemandDuration, 6);
+  });
+
+  it("is what the README's Cold starts section states", () => {
+    // Whitespace folded: the README is wrapped by hand.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const dollars = (x: number) => `$${x.toFixed(2)}`;
+    const both = (n: number) =>
+      provisionedConcurrencyMonthly([
+        { memoryMb: 256, environments: n },
+        { memoryMb: 256, environments: n },
+      ]).fixed;
+    expect(readme).toContain(`**${dollars(perEnvironment256)} an environment at 256 MB**`);
+    expect(readme).toContain(`**1 each ${dollars(both(1))} a month, 2 each ${dollars(both(2))}, 5 each ${dollars(both(5))}**`);
   });
 });
