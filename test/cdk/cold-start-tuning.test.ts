@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_ALIAS_NAME } from '../../lib/constructs/webhook-api.js';
 import { DEFAULT_MEMORY_SIZE, HANDLER_NAMES, type HandlerName } from '../../lib/constructs/webhook-function.js';
@@ -183,6 +183,23 @@ describe('provisionedConcurrency: { api: 2, authorizer: 3 }', () => {
     for (const h of HANDLER_NAMES) expect(memoryOf(t, h), h).toBe(OWN_MEMORY[h]);
     const versioned = ofType(t, 'AWS::Lambda::Version').map(([, v]) => v.Properties.FunctionName.Ref);
     expect(versioned.sort()).toEqual([functionId(t, 'api'), functionId(t, 'authorizer')].sort());
+  });
+
+  it('adds no CDK warning or error (none about invoke permissions granted before the version)', () => {
+    const annotations = Annotations.fromStack(warm.stack);
+    const before = Annotations.fromStack(plain.stack).findWarning('*', Match.anyValue()).length;
+    expect(annotations.findWarning('*', Match.anyValue())).toHaveLength(before);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('publishes a new version when the function changes (its logical id is a hash of code and configuration)', () => {
+    const versionIds = (b: BuiltStack) => ofType(b.template, 'AWS::Lambda::Version').map(([id]) => id);
+    const bigger = buildStack({ provisionedConcurrency: { api: 2, authorizer: 3 }, memorySizes: { api: 512 } }, 'Warm');
+    const again = buildStack({ provisionedConcurrency: { api: 2, authorizer: 3 } }, 'Warm');
+    expect(versionIds(again).sort()).toEqual(versionIds(warm).sort());
+    const changed = versionIds(bigger).filter((id) => !versionIds(warm).includes(id));
+    expect(changed).toHaveLength(1);
+    expect(resources(bigger.template)[changed[0]!]!.Properties.FunctionName).toEqual({ Ref: functionId(bigger.template, 'api') });
   });
 
   it('can be given to one of them alone', () => {
