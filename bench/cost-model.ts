@@ -522,3 +522,33 @@ export function putEventsPerDeadLetter(deadLettersPerBatch: number): number {
 export function deadLetterNoticeDollarsPerMillion(perMillionEvents: number, perMillionDeliveries: number, watchers: number): number {
   return perMillionEvents + Math.max(0, watchers) * perMillionDeliveries;
 }
+/** A function with `provisionedConcurrency`: its memory and how many environments are kept warm. */
+export interface ProvisionedFunction {
+  memoryMb: number;
+  environments: number;
+}
+
+/**
+ * `provisionedConcurrency` a month: every environment kept warm, its memory every second of the
+ * month at the provisioned price, used or not (`fixed`); and what the warm environments serve
+ * (`servedGbSeconds`: invocations' GB-seconds) at the lower duration price while provisioned,
+ * against what the same would cost on demand. Requests cost the same either way; invocations past
+ * the warm environments are on demand, cold starts included.
+ */
+export function provisionedConcurrencyMonthly(
+  functions: readonly ProvisionedFunction[],
+  servedGbSeconds = 0,
+): { byFunction: number[]; fixed: number; servedDuration: number; onDemandDuration: number; total: number } {
+  const p = PRICES.lambda;
+  const byFunction = functions.map((f) => f.environments * (f.memoryMb / 1024) * SECONDS_PER_MONTH * p.provisionedPerGbSecondArm);
+  const fixed = byFunction.reduce((a, b) => a + b, 0);
+  const servedDuration = servedGbSeconds * p.provisionedDurationPerGbSecondArm;
+  return { byFunction, fixed, servedDuration, onDemandDuration: servedGbSeconds * p.perGbSecondArm, total: fixed + servedDuration };
+}
+
+/**
+ * The share of the month a warm environment must be busy for provisioned concurrency to cost no
+ * more than on demand: its hourly price against what each busy second saves (60 % on arm64).
+ */
+export const provisionedBreakEvenUtilization = () =>
+  PRICES.lambda.provisionedPerGbSecondArm / (PRICES.lambda.perGbSecondArm - PRICES.lambda.provisionedDurationPerGbSecondArm);

@@ -30,6 +30,16 @@ export const PRICES = {
     /** https://aws.amazon.com/lambda/pricing/ (Arm, first 7.5 billion GB-seconds a month) */
     perRequest: 0.2 * PER_MILLION,
     perGbSecondArm: 0.0000133334,
+    /**
+     * Same page, "Provisioned Concurrency Pricing" (Arm): per GB-second an environment is kept
+     * initialized, from the time it is enabled until it is disabled (rounded up to 5 minutes), used
+     * or not; and the duration of the invocations it serves, per GB-second, in place of
+     * perGbSecondArm (requests as ever). The page renders its rate tables client-side: these are
+     * its Arm figures as the AWS price list gives them for US East (N. Virginia), 20 % under x86's
+     * $0.0000041667 and $0.0000097222.
+     */
+    provisionedPerGbSecondArm: 0.0000033334,
+    provisionedDurationPerGbSecondArm: 0.0000077778,
   },
   sqs: {
     /** https://aws.amazon.com/sqs/pricing/ (standard queues, first 100 billion requests); every 64 KB chunk of a payload is one request. */

@@ -8,6 +8,7 @@ export { DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 export { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE } from '../functions/domain/throttle.js';
 export { ALARM_IDS, type AlarmId, type AlarmThresholds, deliveryLateDefaultSeconds } from './constructs/alarms.js';
 export { WIDGETS } from './constructs/dashboard.js';
+export { DEFAULT_MEMORY_SIZE, HANDLER_NAMES, type HandlerName, LAMBDA_MEMORY_RANGE } from './constructs/webhook-function.js';
 export {
   API_SECRET_ACTIONS,
   DEFAULT_FANOUT_MAX_CONCURRENCY,
@@ -16,6 +17,8 @@ export {
   type LogLevel,
   MAX_CONCURRENCY_RANGE,
   METRICS_NAMESPACE,
+  type MemorySizes,
+  type ProvisionedConcurrency,
   type SecretStorage,
   type StaticSourceIps,
   type ThrottleLimits,

@@ -47,12 +47,12 @@ import { EventIngest } from './constructs/event-ingest.js';
 import { INBOUND_BODY_PREFIX, InboundWebhooks } from './constructs/inbound-webhooks.js';
 import { KeyEncryptionKey } from './constructs/key-encryption-key.js';
 import { grantInbound, grantOperate, grantRedrive, type OperatedPipeline } from './constructs/operator-grants.js';
-import { API_STAGE_NAME, WebhookApi } from './constructs/webhook-api.js';
-import type { WebhookFunction } from './constructs/webhook-function.js';
+import { API_STAGE_NAME, checkProvisionedConcurrency, type ProvisionedConcurrency, WebhookApi } from './constructs/webhook-api.js';
+import { checkMemorySizes, type MemorySizes, type WebhookFunction } from './constructs/webhook-function.js';
 
 export type { AlarmThresholds } from './constructs/alarms.js';
 
-export type { InboundSource, SecretStorage, ThrottleLimits };
+export type { InboundSource, MemorySizes, ProvisionedConcurrency, SecretStorage, ThrottleLimits };
 
 /** Powertools Logger levels. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -214,6 +214,23 @@ export interface WebhookDeliveryProps {
    * @default off: the sender runs outside any VPC, from Lambda's shared addresses
    */
   readonly staticSourceIps?: StaticSourceIps;
+  /**
+   * Memory per function in MB (128 to 10,240, whole MB), over each one's own default: `api`,
+   * `authorizer`, `fanout`, `resumer`, `inbound` 256, `sender` 512, `portal` 128. Lambda gives CPU
+   * in proportion to memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html),
+   * so more memory is a shorter cold start and shorter invocations, at a higher price per ms.
+   * @default each function's own
+   */
+  readonly memorySizes?: MemorySizes;
+  /**
+   * Execution environments Lambda keeps initialized for the api and the authorizer (no cold start
+   * for the first that many concurrent requests): each function given gets a version and an alias
+   * `live` with that many, and API Gateway invokes the alias. Billed whether used or not, $2.16 a
+   * 30-day month per environment at 256 MB on arm64 (us-east-1; README "Cold starts: what you can
+   * tune"), and taken from the account's unreserved concurrency (`npm run preflight` counts it).
+   * @default none: no version, no alias
+   */
+  readonly provisionedConcurrency?: ProvisionedConcurrency;
 }
 
 /** Bounds of the numeric settings, [min, max]. */
@@ -363,6 +380,8 @@ export class WebhookDelivery extends Construct {
         ...(typeof zones === 'number' ? {} : { names: zones }),
       });
     }
+    const memorySizes = checkMemorySizes({ ...props.memorySizes });
+    const provisionedConcurrency = checkProvisionedConcurrency({ ...props.provisionedConcurrency });
     const serverErrorRate = props.alarmThresholds?.apiServerErrorRate;
     if (serverErrorRate !== undefined && !(serverErrorRate >= 0 && serverErrorRate <= 1))
       throw new Error(`alarmThresholds.apiServerErrorRate must be from 0 to 1, got ${serverErrorRate}`);
@@ -414,7 +433,7 @@ export class WebhookDelivery extends Construct {
       ...(sampleRate > 0 ? { POWERTOOLS_LOGGER_SAMPLE_RATE: String(sampleRate) } : {}),
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const functionDefaults = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
+    const functionDefaults = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy, memorySizes };
 
     this.ingest = new EventIngest(this, 'Ingest', {
       eventBusName: `${this.namePrefix}-events`,
@@ -464,6 +483,7 @@ export class WebhookDelivery extends Construct {
       stageThrottle,
       tenantThrottle,
       accessLogRetention: props.logRetention,
+      provisionedConcurrency,
       receiverGuideUrl: Token.isUnresolved(props.receiverGuideUrl)
         ? props.receiverGuideUrl
         : validateReceiverGuideUrl('receiverGuideUrl', props.receiverGuideUrl),

@@ -4,7 +4,7 @@ import { type InboundSource, parseInboundSources, SourceConfigError } from '../f
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
-import type { LogLevel, StaticSourceIps } from './webhook-delivery.js';
+import type { LogLevel, MemorySizes, ProvisionedConcurrency, StaticSourceIps } from './webhook-delivery.js';
 import { WebhooksStack } from './webhooks-stack.js';
 
 function logLevelFrom(value: string | undefined): LogLevel | undefined {
@@ -43,6 +43,8 @@ export const DEFAULT_STACK_NAME = 'Webhooks';
  *   inboundSources                  inbound webhook sources, a JSON list: [{"name":"stripe","scheme":"stripe"}]
  *   staticSourceIps                 deliveries from fixed Elastic IPs: a number of zones (2), or zone names, comma-separated (off)
  *   elasticIpQuota                  with staticSourceIps: the account's Elastic IP quota in the region (5)
+ *   memorySizes                     memory per function, MB: api=512,sender=1024 or {"api":512} (each function's own)
+ *   provisionedConcurrency          warm environments of the api and authorizer: api=2,authorizer=2 or {"api":2} (none)
  */
 export function createWebhooksApp(props?: AppProps): { app: App; stack: WebhooksStack } {
   const app = new App(props);
@@ -105,6 +107,36 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     return { availabilityZones: zones, ...(quota !== undefined ? { elasticIpQuota: quota } : {}) };
   };
 
+  // `name=N,name=N` on the command line, or an object in cdk.json (or its JSON on the command line).
+  const namedWholeNumbers = (key: string): Record<string, number> | undefined => {
+    const raw: unknown = app.node.tryGetContext(key);
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    const example = `such as api=512,sender=1024 or {"api":512}`;
+    let entries: [string, unknown][];
+    if (typeof raw === 'object' && !Array.isArray(raw)) entries = Object.entries(raw);
+    else if (typeof raw === 'string' && raw.trim().startsWith('{')) {
+      try {
+        entries = Object.entries(JSON.parse(raw) as object);
+      } catch (err) {
+        throw new Error(`context ${key} must be name=number pairs ${example}: ${(err as Error).message}`);
+      }
+    } else
+      entries = String(raw)
+        .split(',')
+        .map((pair) => {
+          const [name, value, ...rest] = pair.split('=').map((x) => x.trim());
+          if (!name || value === undefined || rest.length)
+            throw new Error(`context ${key} must be name=number pairs ${example}; got "${raw}"`);
+          return [name, value];
+        });
+    return Object.fromEntries(
+      entries.map(([name, value]) => {
+        if (!/^\d+$/.test(String(value))) throw new Error(`context ${key}: ${name} must be a whole number, got "${String(value)}"`);
+        return [name, Number(value)];
+      }),
+    );
+  };
+
   const stackName = context('stackName') ?? DEFAULT_STACK_NAME;
   const schedule = context('retrySchedule');
   const stack = new WebhooksStack(app, stackName, {
@@ -128,6 +160,9 @@ export function createWebhooksApp(props?: AppProps): { app: App; stack: Webhooks
     stageThrottle: throttleFrom('stage', DEFAULT_STAGE_THROTTLE),
     inboundSources: inboundSources(),
     staticSourceIps: staticSourceIps(),
+    // The names and ranges are checked by the construct, under these same names.
+    memorySizes: namedWholeNumbers('memorySizes') as MemorySizes | undefined,
+    provisionedConcurrency: namedWholeNumbers('provisionedConcurrency') as ProvisionedConcurrency | undefined,
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -5,6 +5,8 @@ import type { Construct } from 'constructs';
 import {
   type InboundSource,
   type LogLevel,
+  type MemorySizes,
+  type ProvisionedConcurrency,
   SETTING_LIMITS,
   type SecretStorage,
   type StaticSourceIps,
@@ -66,6 +68,10 @@ export interface WebhooksStackProps extends StackProps {
   readonly inboundSources?: readonly InboundSource[];
   /** Deliveries from fixed Elastic IPs, one per zone (see WebhookDeliveryProps.staticSourceIps). @default off */
   readonly staticSourceIps?: StaticSourceIps;
+  /** Memory per function, MB, over each one's default (see WebhookDeliveryProps.memorySizes). @default each function's own */
+  readonly memorySizes?: MemorySizes;
+  /** Pre-initialized environments for the api and the authorizer (see WebhookDeliveryProps.provisionedConcurrency). @default none */
+  readonly provisionedConcurrency?: ProvisionedConcurrency;
 }
 
 /**
@@ -110,6 +116,8 @@ export class WebhooksStack extends Stack {
       stageThrottle: props.stageThrottle,
       inboundSources: props.inboundSources,
       staticSourceIps: props.staticSourceIps,
+      memorySizes: props.memorySizes,
+      provisionedConcurrency: props.provisionedConcurrency,
     });
     const w = this.webhooks;
 

@@ -31,8 +31,8 @@ options:
   -h, --help                show this help
 
 The credentials need lambda:GetAccountSettings, lambda:ListEventSourceMappings,
-lambda:GetFunctionConcurrency, cloudformation:ListStackResources and apigateway:GET on
-/account.`;
+lambda:GetFunctionConcurrency, lambda:GetProvisionedConcurrencyConfig (with
+provisionedConcurrency), cloudformation:ListStackResources and apigateway:GET on /account.`;
 
 class UsageError extends Error {}
 

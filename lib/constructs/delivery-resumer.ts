@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 /** The resumer's timeout; a run stops its work at two thirds of it (functions/app/resumer.ts), and the next goes on. */
 export const RESUMER_TIMEOUT = Duration.seconds(60);
@@ -13,6 +13,8 @@ export interface DeliveryResumerProps {
   readonly environment: Record<string, string>;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Memory by handler, over this construct's own defaults (WebhookDeliveryProps.memorySizes). @default none */
+  readonly memorySizes?: MemorySizes;
 }
 
 /**
@@ -38,6 +40,7 @@ export class DeliveryResumer extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
     });
     this.resumer.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
     this.schedule = new events.Rule(this, 'EveryMinute', {

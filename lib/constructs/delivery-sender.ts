@@ -6,7 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_BATCH_SIZE } from '../../functions/domain/batching.js';
 import type { StaticEgress } from './egress.js';
-import { WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 export const SENDER_TIMEOUT = Duration.seconds(60);
 
@@ -17,6 +17,8 @@ export interface DeliverySenderProps {
   readonly maxConcurrency?: number;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Memory by handler, over this construct's own defaults (WebhookDeliveryProps.memorySizes). @default none */
+  readonly memorySizes?: MemorySizes;
   /** Send from the fixed addresses of this egress (the construct's `staticSourceIps`). @default no VPC: Lambda's shared addresses */
   readonly egress?: StaticEgress;
 }
@@ -43,6 +45,7 @@ export class DeliverySender extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
       ...(props.egress ? { network: props.egress.network } : {}),
     });
     props.egress?.grantNetworkInterfaces(this.sender.role);

@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FANOUT_BATCH_SIZE, FANOUT_BATCH_WINDOW_SECONDS } from '../../functions/domain/batching.js';
 import { MAX_MESSAGE_BYTES } from './delivery-queues.js';
-import { WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 export const FANOUT_TIMEOUT = Duration.seconds(60);
 /** Receives of one ingest message before it is parked in the ingest DLQ. */
@@ -24,6 +24,8 @@ export interface EventIngestProps {
   readonly maxConcurrency?: number;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Memory by handler, over this construct's own defaults (WebhookDeliveryProps.memorySizes). @default none */
+  readonly memorySizes?: MemorySizes;
 }
 
 /**
@@ -108,6 +110,7 @@ export class EventIngest extends Construct {
       environment: { ...props.environment, EVENT_BUS_NAME: this.bus.eventBusName, INGEST_QUEUE_URL: this.queue.queueUrl },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
     });
     this.fanout.function.addEventSource(
       new SqsEventSource(this.queue, {

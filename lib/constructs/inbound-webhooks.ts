@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { INBOUND_PREFIX } from '../../functions/adapters/aws/dynamodb-keys.js';
 import { INBOUND_SECRET_PREFIX_ENV, INBOUND_SOURCES_ENV, type InboundSource } from '../../functions/domain/inbound/source.js';
 import type { EventBodies } from './event-bodies.js';
-import { WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 /** Providers wait 3 s (Slack) to 10 s (GitHub) for an answer; the function answers well within, or not at all. */
 export const INBOUND_TIMEOUT = Duration.seconds(10);
@@ -29,6 +29,8 @@ export interface InboundWebhooksProps {
   readonly secretPrefix: string;
   readonly logRetention?: logs.RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Memory by handler, over this construct's own defaults (WebhookDeliveryProps.memorySizes). @default none */
+  readonly memorySizes?: MemorySizes;
 }
 
 /**
@@ -61,6 +63,7 @@ export class InboundWebhooks extends Construct {
       },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
     });
     const fn = this.inboundFunction.function;
 

@@ -5,7 +5,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 import { PORTAL_PATH, RECEIVER_GUIDE_URL_ENV } from '../../functions/domain/portal.js';
-import { prebundledHandler, WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, prebundledHandler, WebhookFunction } from './webhook-function.js';
 
 // The packed package ships the portal function pre-bundled with the page beside it; only in this
 // repository is the page built, with the project's esbuild, so a consumer never loads it.
@@ -27,6 +27,8 @@ export interface TenantPortalProps {
   readonly api: apigw.RestApi;
   /** Where the page's links to the receiver guide point. @default the guide served beside the page (`<ApiUrl>portal/receiving-webhooks.md`) */
   readonly receiverGuideUrl?: string;
+  /** Memory by handler (its `portal` entry), over this construct's 128 MB. @default none */
+  readonly memorySizes?: MemorySizes;
 }
 
 /**
@@ -46,6 +48,7 @@ export class TenantPortal extends Construct {
       description: 'Serves the tenant portal page (HTML, JS, CSS) with its Content-Security-Policy.',
       timeout: Duration.seconds(5),
       memorySize: 128,
+      memorySizes: props.memorySizes,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...(props.receiverGuideUrl ? { [RECEIVER_GUIDE_URL_ENV]: props.receiverGuideUrl } : {}),

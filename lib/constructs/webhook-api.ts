@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
@@ -14,7 +15,7 @@ import {
 } from '../../functions/domain/throttle.js';
 import { TenantPortal } from './tenant-portal.js';
 import { TenantThrottling } from './tenant-throttling.js';
-import { WebhookFunction } from './webhook-function.js';
+import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 /** How long API Gateway keeps an authorizer's answer for one (Identity, Authorization) pair. */
 export const AUTHORIZER_CACHE_TTL = Duration.seconds(300);
@@ -34,6 +35,8 @@ export interface WebhookApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log groups when the API goes. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Memory by handler, over this construct's own defaults (WebhookDeliveryProps.memorySizes). @default none */
+  readonly memorySizes?: MemorySizes;
   /** The stage's limit, for every tenant and the public routes together. @default DEFAULT_STAGE_THROTTLE (100 a second, burst 200) */
   readonly stageThrottle?: ThrottleLimits;
   /** Each tenant's limit (the default usage plan) unless the tenant CLI gives it its own. @default DEFAULT_TENANT_THROTTLE (20, burst 40) */
@@ -46,7 +49,35 @@ export interface WebhookApiProps {
   readonly cloudWatchRole?: boolean;
   /** Where the tenant portal's links to the receiver guide point. @default the guide the portal serves */
   readonly receiverGuideUrl?: string;
+  /**
+   * Pre-initialized environments for the api and the authorizer: each one given gets a version
+   * and an alias `live` with this many, and API Gateway invokes the alias. @default none: no
+   * version, no alias, API Gateway invokes the function
+   */
+  readonly provisionedConcurrency?: ProvisionedConcurrency;
 }
+
+/** `provisionedConcurrency`: environments Lambda keeps initialized, per function (0 or unset: none). */
+export interface ProvisionedConcurrency {
+  readonly api?: number;
+  readonly authorizer?: number;
+}
+
+export const PROVISIONED_FUNCTIONS = ['api', 'authorizer'] as const;
+
+/** `provisionedConcurrency` as given, refused at synth unless each is a whole number from 0 for the api or the authorizer. */
+export function checkProvisionedConcurrency(value: ProvisionedConcurrency, name = 'provisionedConcurrency'): ProvisionedConcurrency {
+  for (const [fn, n] of Object.entries(value)) {
+    if (!(PROVISIONED_FUNCTIONS as readonly string[]).includes(fn))
+      throw new Error(`${name}: "${fn}" cannot have provisioned concurrency; only ${PROVISIONED_FUNCTIONS.join(' and ')} can`);
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
+      throw new Error(`${name}.${fn} must be a whole number of environments from 0 (0: none), got ${n}`);
+  }
+  return value;
+}
+
+/** The alias API Gateway invokes when a function has provisioned concurrency. */
+export const LIVE_ALIAS_NAME = 'live';
 
 interface ErrorResponse {
   type: apigw.ResponseType;
@@ -149,6 +180,10 @@ export class WebhookApi extends Construct {
   readonly apiFunction: WebhookFunction;
   readonly authorizerFunction: WebhookFunction;
   readonly authorizer: apigw.RequestAuthorizer;
+  /** What API Gateway invokes for the api: its `live` alias with provisioned concurrency, else the function. */
+  readonly apiTarget: lambda.IFunction;
+  /** What API Gateway invokes for the authorizer (as `apiTarget`). */
+  readonly authorizerTarget: lambda.IFunction;
   readonly accessLogGroup: logs.LogGroup;
   /** The stage's execution log (errors only), which API Gateway would otherwise make itself, kept for ever. */
   readonly executionLogGroup: logs.LogGroup;
@@ -167,6 +202,7 @@ export class WebhookApi extends Construct {
       environment: { ...props.environment, ...props.apiEnvironment },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
     });
     this.authorizerFunction = new WebhookFunction(this, 'Authorizer', {
       handler: 'authorizer',
@@ -175,6 +211,7 @@ export class WebhookApi extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      memorySizes: props.memorySizes,
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
@@ -220,13 +257,19 @@ export class WebhookApi extends Construct {
     });
     this.api.deploymentStage.node.addDependency(this.executionLogGroup);
 
+    // With provisioned concurrency API Gateway must invoke the alias: only its version has the warm
+    // environments ($LATEST never does). The integrations' invoke permissions then name the alias.
+    if (props.provisionedConcurrency) checkProvisionedConcurrency(props.provisionedConcurrency);
+    this.apiTarget = liveAlias(this.apiFunction, props.provisionedConcurrency?.api);
+    this.authorizerTarget = liveAlias(this.authorizerFunction, props.provisionedConcurrency?.authorizer);
+
     this.authorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
-      handler: this.authorizerFunction.function,
+      handler: this.authorizerTarget,
       identitySources: [apigw.IdentitySource.header('Identity'), apigw.IdentitySource.header('Authorization')],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
 
-    const integration = new apigw.LambdaIntegration(this.apiFunction.function, { proxy: true, allowTestInvoke: false });
+    const integration = new apigw.LambdaIntegration(this.apiTarget, { proxy: true, allowTestInvoke: false });
     const authorized: apigw.MethodOptions = {
       authorizationType: apigw.AuthorizationType.CUSTOM,
       authorizer: this.authorizer,
@@ -264,7 +307,11 @@ export class WebhookApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: 'The portal link exchange is public on purpose.' },
     );
 
-    this.portal = new TenantPortal(this, 'Portal', { api: this.api, receiverGuideUrl: props.receiverGuideUrl });
+    this.portal = new TenantPortal(this, 'Portal', {
+      api: this.api,
+      receiverGuideUrl: props.receiverGuideUrl,
+      memorySizes: props.memorySizes,
+    });
 
     this.throttling = new TenantThrottling(this, 'Throttling', {
       api: this.api,
@@ -320,4 +367,16 @@ export class WebhookApi extends Construct {
       },
     );
   }
+}
+
+/** The function's `live` alias on its current version with `environments` provisioned, or the function itself for none. */
+function liveAlias(fn: WebhookFunction, environments: number | undefined): lambda.IFunction {
+  if (!environments) return fn.function;
+  // currentVersion is a new version whenever the code or configuration changes; the old one is
+  // deleted once the alias has moved (Version's default removal policy).
+  return new lambda.Alias(fn, 'Live', {
+    aliasName: LIVE_ALIAS_NAME,
+    version: fn.function.currentVersion,
+    provisionedConcurrentExecutions: environments,
+  });
 }

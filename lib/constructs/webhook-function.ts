@@ -31,6 +31,30 @@ export const WEBHOOK_MAIN_FIELDS = ['module', 'main'] as const;
 export const HANDLER_NAMES = ['api', 'authorizer', 'fanout', 'sender', 'resumer', 'portal', 'inbound'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
+/** Memory a function gets unless its construct or `memorySizes` says otherwise, MB. */
+export const DEFAULT_MEMORY_SIZE = 256;
+/**
+ * What Lambda accepts, MB, in 1 MB steps; CPU is allocated in proportion to it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+ */
+export const LAMBDA_MEMORY_RANGE = { min: 128, max: 10_240 } as const;
+
+/** An operator's memory per function, MB, over each function's own default (WebhookDeliveryProps.memorySizes). */
+export type MemorySizes = Partial<Record<HandlerName, number>>;
+
+/** `memorySizes` as given, refused at synth when a name is not a handler or a size is not Lambda's. */
+export function checkMemorySizes(memorySizes: MemorySizes, name = 'memorySizes'): MemorySizes {
+  for (const [handler, mb] of Object.entries(memorySizes)) {
+    if (!(HANDLER_NAMES as readonly string[]).includes(handler))
+      throw new Error(`${name}: "${handler}" is not a function; the functions are ${HANDLER_NAMES.join(', ')}`);
+    if (!Number.isInteger(mb) || mb < LAMBDA_MEMORY_RANGE.min || mb > LAMBDA_MEMORY_RANGE.max)
+      throw new Error(
+        `${name}.${handler} must be a whole number of MB from ${LAMBDA_MEMORY_RANGE.min} to ${LAMBDA_MEMORY_RANGE.max} (Lambda's range, in 1 MB steps), got ${mb}`,
+      );
+  }
+  return memorySizes;
+}
+
 /**
  * ESM output still has to load the CommonJS parts of some dependencies; esbuild's `require`
  * shim needs a real `require` in scope for that.
@@ -43,8 +67,10 @@ export interface WebhookFunctionProps {
   readonly description: string;
   /** Merged over the common environment the stack passes. */
   readonly environment: Record<string, string>;
-  /** @default 256 */
+  /** The function's own memory, MB. @default DEFAULT_MEMORY_SIZE */
   readonly memorySize?: number;
+  /** An operator's overrides by handler: this handler's entry wins over `memorySize`. @default none */
+  readonly memorySizes?: MemorySizes;
   /** @default 30 seconds */
   readonly timeout?: Duration;
   /** Concurrency reserved for (and capping) the function. @default none: the account's unreserved pool */
@@ -64,6 +90,12 @@ export interface WebhookFunctionProps {
   readonly network?: FunctionNetwork;
   /** More shell commands after bundling from source, to put files beside `index.mjs`. */
   readonly afterBundling?: (outputDir: string) => string[];
+}
+
+function memorySizeOf(props: WebhookFunctionProps): number {
+  const override = props.memorySizes?.[props.handler];
+  if (override !== undefined) checkMemorySizes({ [props.handler]: override });
+  return override ?? props.memorySize ?? DEFAULT_MEMORY_SIZE;
 }
 
 /** The pre-bundled directory of `handler` under `dir`, if it is there. */
@@ -102,7 +134,7 @@ export class WebhookFunction extends Construct {
       description: props.description,
       runtime: WEBHOOK_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: memorySizeOf(props),
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: props.tracing ?? lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,

@@ -8,6 +8,10 @@
  *                                  functions behind it and, on the authorizer's cache misses, B
  *                                  of its authorizer: B x (1 + authorizers)
  *   ReservedConcurrentExecutions   taken out of the account's unreserved pool at deploy time
+ *   ProvisionedConcurrencyConfig   (of an alias or version) the same: provisioned concurrency counts
+ *                                  towards the Regional quota (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html);
+ *                                  also counted in its stage's burst, which it serves first: at
+ *                                  worst that many too many
  */
 
 /** The parts of a template read here. */
@@ -21,6 +25,8 @@ interface TemplateResource {
     MethodSettings?: { ResourcePath?: string; HttpMethod?: string; ThrottlingBurstLimit?: unknown; ThrottlingRateLimit?: unknown }[];
     RestApiId?: unknown;
     StageName?: unknown;
+    ProvisionedConcurrencyConfig?: { ProvisionedConcurrentExecutions?: unknown };
+    Name?: unknown;
   };
 }
 export interface CloudFormationTemplate {
@@ -45,12 +51,15 @@ export interface ConcurrencyNeeds {
   stages: (CappedUse & { burstLimit: number; rateLimit: number; functionsPerRequest: number })[];
   /** Functions with reserved concurrency. */
   reserved: CappedUse[];
+  /** Aliases and versions with provisioned concurrency (their logical ids). */
+  provisioned: CappedUse[];
 }
 
 const sum = (uses: readonly CappedUse[]) => uses.reduce((n, u) => n + u.concurrency, 0);
 /** What the stack can use of the unreserved pool at once, all caps reached. */
 export const unreservedPeak = (n: ConcurrencyNeeds) => sum(n.mappings) + sum(n.stages);
 export const reservedTotal = (n: ConcurrencyNeeds) => sum(n.reserved);
+export const provisionedTotal = (n: ConcurrencyNeeds) => sum(n.provisioned);
 
 const logicalIdOf = (value: unknown): string | undefined => {
   const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown } | undefined;
@@ -67,7 +76,7 @@ export function concurrencyNeeds(template: CloudFormationTemplate): ConcurrencyN
     const output = Object.entries(outputs).find(([key, o]) => key.endsWith('FunctionName') && logicalIdOf(o.Value) === logicalId);
     return output ? output[0].slice(0, -'FunctionName'.length) : logicalId;
   };
-  const needs: ConcurrencyNeeds = { mappings: [], uncappedMappings: [], stages: [], reserved: [] };
+  const needs: ConcurrencyNeeds = { mappings: [], uncappedMappings: [], stages: [], reserved: [], provisioned: [] };
 
   for (const [id, r] of Object.entries(resources)) {
     const p = r.Properties ?? {};
@@ -81,6 +90,12 @@ export function concurrencyNeeds(template: CloudFormationTemplate): ConcurrencyN
     }
     if (r.Type === 'AWS::Lambda::Function' && typeof p.ReservedConcurrentExecutions === 'number')
       needs.reserved.push({ name: nameOf(id), logicalId: id, concurrency: p.ReservedConcurrentExecutions });
+    const provisioned = p.ProvisionedConcurrencyConfig?.ProvisionedConcurrentExecutions;
+    if ((r.Type === 'AWS::Lambda::Alias' || r.Type === 'AWS::Lambda::Version') && typeof provisioned === 'number') {
+      const fn = logicalIdOf(p.FunctionName) ?? id;
+      const qualifier = r.Type === 'AWS::Lambda::Alias' && typeof p.Name === 'string' ? `alias ${p.Name}` : 'a version';
+      needs.provisioned.push({ name: `${nameOf(fn)} (${qualifier})`, logicalId: id, concurrency: provisioned });
+    }
     if (r.Type === 'AWS::ApiGateway::Stage') {
       const all = (p.MethodSettings ?? []).find((m) => m.ResourcePath === '/*' && m.HttpMethod === '*');
       if (typeof all?.ThrottlingBurstLimit !== 'number' || typeof all.ThrottlingRateLimit !== 'number') continue;

@@ -4,19 +4,20 @@ import {
   type EventSourceMappingConfiguration,
   GetAccountSettingsCommand,
   GetFunctionConcurrencyCommand,
+  GetProvisionedConcurrencyConfigCommand,
   type LambdaClient,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import { LAMBDA_CONCURRENCY_QUOTA_CODE, LAMBDA_MIN_UNRESERVED_CONCURRENCY } from '../../functions/domain/aws-limits.js';
-import { type ConcurrencyNeeds, reservedTotal, unreservedPeak } from './concurrency-needs.js';
+import { type ConcurrencyNeeds, provisionedTotal, reservedTotal, unreservedPeak } from './concurrency-needs.js';
 
 /**
  * `npm run preflight`: before a deploy, whether this account and Region can run the stack at its
  * own caps, from the operator's credentials. Lambda's account settings (GetAccountSettings: the
  * quota and what is left unreserved), the other SQS event source mappings of the account, which
  * draw on the same pool (ListEventSourceMappings), the stack's own reservations and mappings if it
- * is deployed already (ListStackResources, GetFunctionConcurrency: an update frees what it
- * replaces), and API Gateway's account throttle (GetAccount). Says in plain lines what would be
+ * is deployed already (ListStackResources, GetFunctionConcurrency, GetProvisionedConcurrencyConfig:
+ * an update frees what it replaces), and API Gateway's account throttle (GetAccount). Says in plain lines what would be
  * throttled or refused, and which quota to raise to what.
  */
 
@@ -68,6 +69,19 @@ async function deployedResources(cfn: CloudFormationClient, stackName: string): 
   return byLogicalId;
 }
 
+/** An alias's provisioned concurrency now (0 when it has none: Lambda answers ProvisionedConcurrencyConfigNotFoundException). */
+async function readProvisioned(lambda: LambdaClient, functionName: string, qualifier: string): Promise<number> {
+  try {
+    const config = await lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: qualifier }));
+    return config.RequestedProvisionedConcurrentExecutions ?? 0;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ProvisionedConcurrencyConfigNotFoundException') return 0;
+    throw new AccountUnreadable(
+      `could not read ${functionName}:${qualifier}'s provisioned concurrency (lambda:GetProvisionedConcurrencyConfig): ${message(err)}`,
+    );
+  }
+}
+
 async function sqsMappings(lambda: LambdaClient): Promise<EventSourceMappingConfiguration[]> {
   const all: EventSourceMappingConfiguration[] = [];
   let marker: string | undefined;
@@ -113,6 +127,14 @@ export async function preflight(
     );
     alreadyReserved += current.ReservedConcurrentExecutions ?? 0;
   }
+  // Provisioned concurrency is allocated out of the same pool: an alias of this stack already has its own.
+  for (const r of needs.provisioned) {
+    const arn = deployed?.get(r.logicalId);
+    const at = arn?.lastIndexOf(':') ?? -1;
+    if (!arn || at < 0) continue;
+    const current = await readProvisioned(clients.lambda, arn.slice(0, at), arn.slice(at + 1));
+    alreadyReserved += current;
+  }
   const ownMappings = new Set([...needs.mappings, ...needs.uncappedMappings].map((m) => deployed?.get(m.logicalId)).filter(Boolean));
   const others = (await sqsMappings(clients.lambda)).filter((m) => !ownMappings.has(m.UUID));
   const othersCapped = others.filter((m) => m.ScalingConfig?.MaximumConcurrency !== undefined);
@@ -122,7 +144,11 @@ export async function preflight(
   );
 
   const peak = unreservedPeak(needs);
-  const reserving = reservedTotal(needs);
+  const provisioning = provisionedTotal(needs);
+  const reserving = reservedTotal(needs) + provisioning;
+  const allocating = provisioning
+    ? `reserving ${n(reservedTotal(needs))} and provisioning ${n(provisioning)}`
+    : `reserving ${n(reserving)}`;
   const freeAfter = unreserved + alreadyReserved - reserving;
   const demand = peak + othersTotal;
 
@@ -134,10 +160,13 @@ export async function preflight(
         `  ${s.name}: up to ${n(s.concurrency)} (a burst of ${n(s.burstLimit)} requests, ${s.functionsPerRequest} function${s.functionsPerRequest > 1 ? 's, with the authorizer,' : ''} each)`,
     ),
     ...needs.reserved.map((r) => `  ${r.name}: ${n(r.concurrency)} reserved`),
+    ...needs.provisioned.map(
+      (r) => `  ${r.name}: ${n(r.concurrency)} provisioned (allocated like a reservation; it also serves the first of its stage's burst)`,
+    ),
     ...needs.uncappedMappings.map(
       (m) => `  ${m.name}: an SQS event source mapping without MaximumConcurrency (not counted: it takes what is free)`,
     ),
-    `  in all ${n(peak)} from the unreserved pool, and ${n(reserving)} reserved`,
+    `  in all ${n(peak)} from the unreserved pool, and ${n(reservedTotal(needs))} reserved${provisioning ? `, ${n(provisioning)} provisioned` : ''}`,
     `Account (lambda:GetAccountSettings): ConcurrentExecutions ${n(limit)}, UnreservedConcurrentExecutions ${n(unreserved)}`,
   );
   if (othersCapped.length)
@@ -160,11 +189,11 @@ export async function preflight(
   };
   if (freeAfter >= LAMBDA_MIN_UNRESERVED_CONCURRENCY)
     pass(
-      `reserving ${n(reserving)} leaves ${n(freeAfter)} unreserved (Lambda refuses a reservation that leaves under ${LAMBDA_MIN_UNRESERVED_CONCURRENCY})`,
+      `${allocating} leaves ${n(freeAfter)} unreserved (Lambda refuses a reservation that leaves under ${LAMBDA_MIN_UNRESERVED_CONCURRENCY})`,
     );
   else
     fail(
-      `the deploy would fail: reserving ${n(reserving)} (${needs.reserved.map((r) => r.name).join(', ')}) would leave ${n(freeAfter)} unreserved, and Lambda refuses a reservation that leaves under ${LAMBDA_MIN_UNRESERVED_CONCURRENCY}`,
+      `the deploy would fail: ${allocating} (${[...needs.reserved, ...needs.provisioned].map((r) => r.name).join(', ')}) would leave ${n(freeAfter)} unreserved, and Lambda refuses a reservation that leaves under ${LAMBDA_MIN_UNRESERVED_CONCURRENCY}`,
       ...raiseQuota(),
     );
   if (demand <= freeAfter)

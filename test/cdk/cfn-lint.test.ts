@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../../lib/constructs/webhook-function.js';
 import { synthesizeApp } from '../../scripts/lib/synth.js';
 
 /**
- * CloudFormation's own rules over the synthesized templates (default, envelope storage, and static source IPs), with
+ * CloudFormation's own rules over the synthesized templates (default, envelope storage, static source IPs, and memory sizes with provisioned concurrency), with
  * cfn-lint and its bundled resource schemas: what CDK lets through and CloudFormation would
  * refuse at deploy time (a property a resource type does not have, a value out of its range, a
  * bad reference). Errors fail; warnings fail unless .cfnlintrc.yaml leaves them out, with a reason.
@@ -41,6 +41,7 @@ describe.skipIf(optedOut)(`cfn-lint over the synthesized templates (${CFN_LINT_O
       ['Webhooks.template.json', {}],
       ['Webhooks-envelope.template.json', { secretStorage: 'envelope' }],
       ['Webhooks-static-ips.template.json', { staticSourceIps: '2' }],
+      ['Webhooks-tuned.template.json', { memorySizes: 'api=1024,sender=2048', provisionedConcurrency: 'api=2,authorizer=2' }],
     ].map(([file, context]) => {
       const path = join(dir, file as string);
       writeFileSync(path, JSON.stringify(synthesizeApp(context as Record<string, string>).template, null, 1));
@@ -62,7 +63,7 @@ describe.skipIf(optedOut)(`cfn-lint over the synthesized templates (${CFN_LINT_O
   });
 
   it(
-    'finds no error, and no warning .cfnlintrc.yaml does not explain, in the default, envelope and static-IP templates',
+    'finds no error, and no warning .cfnlintrc.yaml does not explain, in the default, envelope, static-IP and tuned templates',
     () => {
       const run = cfnLint(['--format', 'json', '--config-file', '.cfnlintrc.yaml', '--', ...templates]);
       if (run.error) throw run.error;

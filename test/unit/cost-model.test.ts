@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type CostLines,
@@ -11,6 +12,8 @@ import {
   parkingTouches,
   priceCost,
   priceUsage,
+  provisionedBreakEvenUtilization,
+  provisionedConcurrencyMonthly,
   putEventsPerDeadLetter,
   splitPerEventAndDelivery,
   staticSourceIpsMonthly,
@@ -432,5 +435,62 @@ describe('operational events on the bill', () => {
   it("a notice is an event on the bus, then a delivery to each of the tenant's watchers", () => {
     expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 0)).toBe(1.5);
     expect(deadLetterNoticeDollarsPerMillion(1.5, 0.9, 2)).toBeCloseTo(3.3);
+  });
+});
+
+describe('provisioned concurrency a month (provisionedConcurrency)', () => {
+  // 256 MB is 0.25 GB; a 30-day month 2,592,000 s; $0.0000033334 per GB-second on arm64.
+  const perEnvironment256 = 0.25 * 2_592_000 * 0.0000033334;
+
+  it('is $2.16 an environment at 256 MB, used or not: api and authorizer with 2 each $8.64, 1 each $4.32, 5 each $21.60', () => {
+    expect(perEnvironment256).toBeCloseTo(2.16004, 5);
+    const two = provisionedConcurrencyMonthly([
+      { memoryMb: 256, environments: 2 },
+      { memoryMb: 256, environments: 2 },
+    ]);
+    expect(two.byFunction).toEqual([2 * perEnvironment256, 2 * perEnvironment256]);
+    expect(two.fixed).toBeCloseTo(8.64, 2);
+    expect(two.total).toBe(two.fixed);
+    const each = (n: number) =>
+      provisionedConcurrencyMonthly([
+        { memoryMb: 256, environments: n },
+        { memoryMb: 256, environments: n },
+      ]).fixed;
+    expect(each(1)).toBeCloseTo(4.32, 2);
+    expect(each(5)).toBeCloseTo(21.6, 2);
+    expect(each(0)).toBe(0);
+  });
+
+  it('scales with memory: a 1,024 MB api with one environment is four times a 256 MB one', () => {
+    expect(provisionedConcurrencyMonthly([{ memoryMb: 1024, environments: 1 }]).fixed).toBeCloseTo(4 * perEnvironment256, 10);
+  });
+
+  it('bills what the warm environments serve at $0.0000077778 per GB-second instead of $0.0000133334', () => {
+    // A million 100 ms invocations at 256 MB: 25,000 GB-seconds.
+    const busy = provisionedConcurrencyMonthly([{ memoryMb: 256, environments: 1 }], 25_000);
+    expect(busy.servedDuration).toBeCloseTo(25_000 * 0.0000077778, 10);
+    expect(busy.onDemandDuration).toBeCloseTo(25_000 * 0.0000133334, 10);
+    expect(busy.total).toBeCloseTo(perEnvironment256 + 25_000 * 0.0000077778, 10);
+  });
+
+  it('costs no more than on demand only for an environment busy 60 % of the month or more', () => {
+    expect(provisionedBreakEvenUtilization()).toBeCloseTo(0.6, 3);
+    // At that share, one 256 MB environment's month on demand equals its provisioned month.
+    const busySeconds = provisionedBreakEvenUtilization() * 2_592_000;
+    const warm = provisionedConcurrencyMonthly([{ memoryMb: 256, environments: 1 }], busySeconds * 0.25);
+    expect(warm.total).toBeCloseTo(warm.onDemandDuration, 6);
+  });
+
+  it("is what the README's Cold starts section states", () => {
+    // Whitespace folded: the README is wrapped by hand.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const dollars = (x: number) => `$${x.toFixed(2)}`;
+    const both = (n: number) =>
+      provisionedConcurrencyMonthly([
+        { memoryMb: 256, environments: n },
+        { memoryMb: 256, environments: n },
+      ]).fixed;
+    expect(readme).toContain(`**${dollars(perEnvironment256)} an environment at 256 MB**`);
+    expect(readme).toContain(`**1 each ${dollars(both(1))} a month, 2 each ${dollars(both(2))}, 5 each ${dollars(both(5))}**`);
   });
 });

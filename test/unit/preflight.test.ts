@@ -3,6 +3,7 @@ import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client
 import {
   GetAccountSettingsCommand,
   GetFunctionConcurrencyCommand,
+  GetProvisionedConcurrencyConfigCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
@@ -10,7 +11,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STAGE_THROTTLE } from '../../functions/domain/throttle.js';
 import { DEFAULT_FANOUT_MAX_CONCURRENCY, DEFAULT_SENDER_MAX_CONCURRENCY } from '../../lib/webhook-delivery.js';
-import { type ConcurrencyNeeds, concurrencyNeeds, reservedTotal, unreservedPeak } from '../../scripts/lib/concurrency-needs.js';
+import {
+  type ConcurrencyNeeds,
+  concurrencyNeeds,
+  provisionedTotal,
+  reservedTotal,
+  unreservedPeak,
+} from '../../scripts/lib/concurrency-needs.js';
 import { AccountUnreadable, preflight } from '../../scripts/lib/preflight.js';
 import { synthesizeApp } from '../../scripts/lib/synth.js';
 
@@ -228,5 +235,125 @@ describe('against the account', () => {
     await expect(preflight(needs, 'Webhooks', clients)).rejects.toThrow(AccountUnreadable);
     await expect(preflight(needs, 'Webhooks', clients)).rejects.toThrow(/lambda:GetAccountSettings.*not authorized/);
     expect(requests(apiMock)).toEqual([]);
+  });
+});
+
+describe('with provisionedConcurrency (api 2, authorizer 3)', () => {
+  let warm: ConcurrencyNeeds;
+  let warmTemplate: Record<string, any>;
+  beforeAll(() => {
+    ({ template: warmTemplate } = synthesizeApp({ provisionedConcurrency: 'api=2,authorizer=3' }));
+    warm = concurrencyNeeds(warmTemplate);
+  }, SLOW);
+  const aliasId = (fnOutput: string) => {
+    const fn = warmTemplate.Outputs[fnOutput].Value.Ref as string;
+    return Object.entries(warmTemplate.Resources as Record<string, any>).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Alias' && r.Properties.FunctionName.Ref === fn,
+    )![0];
+  };
+
+  it('reads both aliases from the template, beside the rest, and none by default', () => {
+    expect(warm.provisioned.map((p) => [p.name, p.concurrency]).sort()).toEqual([
+      ['Api (alias live)', 2],
+      ['Authorizer (alias live)', 3],
+    ]);
+    expect(provisionedTotal(warm)).toBe(5);
+    expect([unreservedPeak(warm), reservedTotal(warm)]).toEqual([850, 1]);
+    expect(needs.provisioned).toEqual([]);
+  });
+
+  it('takes them out of the unreserved pool like a reservation, and asks nothing more on a first create', async () => {
+    account(1_000);
+    const report = await preflight(warm, 'Webhooks', clients);
+    expect(requests(lambdaMock)).toEqual([
+      ['GetAccountSettingsCommand', {}],
+      ['ListEventSourceMappingsCommand', {}],
+    ]);
+    expect(report.ok).toBe(true);
+    expect(report.lines).toContain(
+      "  Api (alias live): 2 provisioned (allocated like a reservation; it also serves the first of its stage's burst)",
+    );
+    expect(report.lines).toContain('  in all 850 from the unreserved pool, and 1 reserved, 5 provisioned');
+    expect(report.lines).toContain(
+      'OK    reserving 1 and provisioning 5 leaves 994 unreserved (Lambda refuses a reservation that leaves under 100)',
+    );
+    expect(report.lines).toContain(
+      "OK    the unreserved pool of 994 holds the stack's 850, with 144 left for every other function of the account",
+    );
+  });
+
+  it("counts an update's own provisioned concurrency as freed (GetProvisionedConcurrencyConfig on each deployed alias)", async () => {
+    // Deployed with the api's 2 already: the account's unreserved count is 2 lower.
+    account(1_000, 997);
+    const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}:live`;
+    const summary = (logical: string, physical: string) => ({
+      LogicalResourceId: logical,
+      PhysicalResourceId: physical,
+      ResourceType: 'AWS::Lambda::Alias',
+      ResourceStatus: 'CREATE_COMPLETE' as const,
+      LastUpdatedTimestamp: new Date(),
+    });
+    cfnMock.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: [
+        summary(aliasId('ApiFunctionName'), arn('Webhooks-Api-abc')),
+        summary(aliasId('AuthorizerFunctionName'), arn('Webhooks-Authorizer-abc')),
+      ],
+    });
+    lambdaMock
+      .on(GetProvisionedConcurrencyConfigCommand, {
+        Qualifier: 'live',
+        FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:Webhooks-Api-abc',
+      })
+      .resolves({ RequestedProvisionedConcurrentExecutions: 2, AllocatedProvisionedConcurrentExecutions: 2, Status: 'READY' })
+      .on(GetProvisionedConcurrencyConfigCommand, {
+        Qualifier: 'live',
+        FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:Webhooks-Authorizer-abc',
+      })
+      .rejects(
+        Object.assign(new Error('No Provisioned Concurrency Config found'), { name: 'ProvisionedConcurrencyConfigNotFoundException' }),
+      );
+    const report = await preflight(warm, 'Webhooks', clients);
+    const asked = requests(lambdaMock).filter(([name]) => name === 'GetProvisionedConcurrencyConfigCommand');
+    expect(asked.map(([, input]) => input)).toEqual(
+      expect.arrayContaining([
+        { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:Webhooks-Api-abc', Qualifier: 'live' },
+        { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:Webhooks-Authorizer-abc', Qualifier: 'live' },
+      ]),
+    );
+    expect(asked).toHaveLength(2);
+    // 997 unreserved, plus the api's 2 it replaces, less the 1 reserved and 5 provisioned.
+    expect(report.lines).toContain(
+      'OK    reserving 1 and provisioning 5 leaves 993 unreserved (Lambda refuses a reservation that leaves under 100)',
+    );
+  });
+
+  it('fails a deploy whose provisioned concurrency would leave under 100 unreserved, naming the aliases', async () => {
+    account(104);
+    const report = await preflight(warm, 'Webhooks', clients);
+    expect(report.ok).toBe(false);
+    expect(report.lines.find((l) => l.startsWith('FAIL'))).toMatch(
+      /^FAIL {2}the deploy would fail: reserving 1 and provisioning 5 \(Resumer, (Api|Authorizer) \(alias live\), (Api|Authorizer) \(alias live\)\) would leave 98 unreserved/,
+    );
+  });
+
+  it('says so when it cannot read an alias, and stops', async () => {
+    account(1_000);
+    cfnMock.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: [
+        {
+          LogicalResourceId: aliasId('ApiFunctionName'),
+          PhysicalResourceId: 'arn:aws:lambda:us-east-1:123456789012:function:Webhooks-Api-abc:live',
+          ResourceType: 'AWS::Lambda::Alias',
+          ResourceStatus: 'CREATE_COMPLETE',
+          LastUpdatedTimestamp: new Date(),
+        },
+      ],
+    });
+    lambdaMock
+      .on(GetProvisionedConcurrencyConfigCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    await expect(preflight(warm, 'Webhooks', clients)).rejects.toThrow(
+      /Webhooks-Api-abc:live's provisioned concurrency \(lambda:GetProvisionedConcurrencyConfig\): User is not authorized/,
+    );
   });
 });
