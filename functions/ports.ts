@@ -2,6 +2,7 @@
  * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
+
 import type { BusEntry } from './domain/bus-entry.js';
 import type { HistoryEntry } from './domain/delivery-record.js';
 import type { InboundRecord, InboundStatus } from './domain/inbound/event.js';
@@ -9,6 +10,7 @@ import type { InboundSource } from './domain/inbound/source.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
 import type { ThrottleLimits } from './domain/throttle.js';
+import type { Verification } from './domain/verification.js';
 
 export interface Page<T> {
   items: T[];
@@ -286,6 +288,12 @@ export interface DeliveryStore {
    * it (`updatedTime`): never writes back a stale copy. Answers whether it was disabled.
    */
   disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string): Promise<boolean>;
+  /**
+   * Writes a verification's outcome, only if the subscription's verification is still the one
+   * that request started (`requestId`): a URL change or a new request since supersedes it. Answers
+   * whether it was written.
+   */
+  settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification): Promise<boolean>;
   /**
    * One batched write of everything an invocation learned: each delivery as one item with its
    * `attemptLog`, and history entries as one index item per (tenant, subscription, created time).

@@ -33,6 +33,13 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
+import {
+  NEW_DEPLOYMENT_VERIFICATION,
+  UPGRADE_VERIFICATION,
+  VERIFICATION_MODE_ENV,
+  VERIFICATION_MODES,
+  type VerificationMode,
+} from '../functions/domain/verification.js';
 import { BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -71,6 +78,22 @@ export const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 
 export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT };
 
+/**
+ * The CDK feature-flag pattern for a default that changed: cdk.json (of this repository, so of
+ * every new deployment from it) sets the flag; an app that does not keeps the earlier behaviour.
+ */
+export const VERIFICATION_CONTEXT_FLAG = '@webhooks/endpointVerification';
+
+function verificationSetting(scope: Construct, given: VerificationMode | undefined): VerificationMode {
+  if (given !== undefined) {
+    if (!(VERIFICATION_MODES as readonly string[]).includes(given))
+      throw new Error(`verification must be one of ${VERIFICATION_MODES.join(', ')}, got "${given}"`);
+    return given;
+  }
+  const flag: unknown = scope.node.tryGetContext(VERIFICATION_CONTEXT_FLAG);
+  return flag === true || flag === 'true' ? NEW_DEPLOYMENT_VERIFICATION : UPGRADE_VERIFICATION;
+}
+
 export interface WebhookDeliveryProps {
   /**
    * Seconds to wait before each retry of a failed delivery; a delivery gets one attempt more than
@@ -81,6 +104,16 @@ export interface WebhookDeliveryProps {
   readonly retrySchedule?: readonly number[];
   /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(5) (seed 004's "at most 5 seconds") */
   readonly attemptTimeout?: Duration;
+  /**
+   * Endpoint verification (README, "Endpoint verification"): `challenge` (the endpoint must echo a
+   * signed challenge before it gets anything else), `reachability` (any 2xx to the signed
+   * request) or `none` (verified at once). Without it, the context flag
+   * `VERIFICATION_CONTEXT_FLAG` decides: `true` (this repository's cdk.json, so a new deployment
+   * from it) gives `challenge`; absent (an app embedding an earlier version of this construct) gives
+   * `none`, so an upgrade keeps delivering as before.
+   * @default challenge with the context flag set, none without it
+   */
+  readonly verification?: VerificationMode;
   /** How long events, deliveries and attempts are kept (DynamoDB TTL), 1 to 365 days. @default Duration.days(30) */
   readonly retention?: Duration;
   /** How long a rotated-out signing secret keeps signing, 0 to 30 days. @default Duration.hours(24) */
@@ -232,6 +265,8 @@ const STACKS_WITH_CLOUDWATCH_ROLE = new WeakSet<Stack>();
  */
 export class WebhookDelivery extends Construct {
   readonly retrySchedule: readonly number[];
+  /** The endpoint verification setting in force (props, else the context flag). */
+  readonly verification: VerificationMode;
   readonly namePrefix: string;
   /** Prefix of the signing secrets' names: `webhooks/<namePrefix>/`. */
   readonly secretNamePrefix: string;
@@ -263,6 +298,7 @@ export class WebhookDelivery extends Construct {
     const stack = Stack.of(this);
 
     this.retrySchedule = validateSchedule([...(props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE)]);
+    this.verification = verificationSetting(this, props.verification);
     this.namePrefix = props.namePrefix ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
     if (!NAME_PREFIX.test(this.namePrefix))
       throw new Error(`namePrefix must be letters, digits and hyphens, start with a letter, at most 128; got "${this.namePrefix}"`);
@@ -354,6 +390,7 @@ export class WebhookDelivery extends Construct {
       WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
       WEBHOOKS_RETENTION_DAYS: String(retentionDays),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutSeconds * 1000),
+      [VERIFICATION_MODE_ENV]: this.verification,
       [PORTAL_LINK_TTL_ENV]: String(
         wholeNumber(
           'portalLinkTtl (seconds)',

@@ -11,6 +11,7 @@ import { PORTAL_ROUTES } from './portal-routes.js';
 import { route } from './route-table.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
 import { SubscriptionService } from './subscriptions.js';
+import { VerificationRequests } from './verification.js';
 
 export type { ApiContext, ApiDeps, ApiRoute } from './api-context.js';
 
@@ -73,6 +74,14 @@ export function createApi(
     secretNamePrefix: deps.secretNamePrefix,
     maxPerTenant: deps.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
     ...(deps.listSecretCache ? { listSecrets: deps.listSecretCache } : {}),
+    ...(deps.verificationMode
+      ? {
+          verification: {
+            mode: deps.verificationMode,
+            requests: new VerificationRequests({ store: deps.store, deliveries: deps.deliveries }),
+          },
+        }
+      : {}),
     now,
   });
   const ctx: ApiContext = { deps, service, now, rotationOverlapSeconds: deps.rotationOverlapSeconds ?? 24 * 60 * 60, routes };

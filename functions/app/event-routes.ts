@@ -80,6 +80,9 @@ export const EVENT_ROUTES: ApiRoute[] = [
           },
         ]);
       }
+      if (deps.catalog.entries.find((e) => e.type === body.type)?.publishable === false) {
+        throw validationError([{ field: 'type', message: `"${body.type}" is sent by the platform itself and cannot be published` }]);
+      }
       const problems = deps.catalog.validateData(body.type, body.data);
       if (problems) throw validationError(problems.map((m) => ({ field: 'data', message: m })));
       // A client id (or one derived from the Idempotency-Key) is claimed in the table first, so

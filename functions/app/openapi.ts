@@ -202,9 +202,11 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     required: ['type', 'data', ...Object.keys(more)],
     properties: { ...more, type: { const: type }, data },
   });
-  const eventTypeSchemas = catalog.entries.map((e) => envelopeFor(e.type, { $ref: `#/components/schemas/${eventDataSchemaName(e.type)}` }));
+  const eventTypeSchemas = catalog.entries
+    .filter((e) => e.publishable !== false)
+    .map((e) => envelopeFor(e.type, { $ref: `#/components/schemas/${eventDataSchemaName(e.type)}` }));
   registry.registerComponent('schemas', 'PublishEventByType', {
-    description: 'Which `data` goes with which `type`: one alternative per event type of the catalog',
+    description: 'Which `data` goes with which `type`: one alternative per event type of the catalog that tenants may publish',
     oneOf: eventTypeSchemas,
   });
 

@@ -16,8 +16,10 @@ import {
   serializeSecretSet,
   withHeaders,
 } from '../domain/secret-set.js';
+import { startVerification, type Verification, type VerificationMode } from '../domain/verification.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
+import { newVerificationId, type VerificationRequests } from './verification.js';
 
 /** Subscription use cases, shared by both API versions (which differ only in field names). */
 
@@ -67,6 +69,11 @@ export interface SubscriptionServiceDeps {
   maxPerTenant?: number;
   /** Lists' secrets kept per container (list-secrets.ts); without it every list reads them all. */
   listSecrets?: ListSecretCache;
+  /**
+   * Endpoint verification (functions/domain/verification.ts): the operator's mode and where the
+   * requests go. Without it subscriptions get no verification field, as before it.
+   */
+  verification?: { mode: VerificationMode; requests: VerificationRequests };
   now?: () => Date;
 }
 
@@ -100,6 +107,7 @@ export class SubscriptionService {
       secretName: `${this.deps.secretNamePrefix}${tenantId}/${id}`,
       createdTime: at,
       updatedTime: at,
+      ...this.verificationFor(input.url, at),
     };
     const set = newSecretSet(input.headers);
     // Secret first: a subscription must never exist without the secret that signs for it.
@@ -111,7 +119,7 @@ export class SubscriptionService {
       throw err;
     }
     this.deps.listSecrets?.remember(subscription, set);
-    return withSecret(subscription, set);
+    return withSecret(await this.sendVerification(subscription), set);
   }
 
   async get(tenantId: string, id: string): Promise<WithSecret> {
@@ -160,11 +168,65 @@ export class SubscriptionService {
       ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.status !== undefined ? { status: c.status } : {}),
       ...(rewrite ? { secretVersion: at } : {}),
+      // A new URL is verified again: until it answers, nothing goes to it, nor to the old one.
+      ...(c.url !== undefined && c.url !== current.url ? this.verificationFor(c.url, at, current.verification) : {}),
       updatedTime: at,
     };
     await this.deps.repo.update(next);
     if (rewrite) this.deps.listSecrets?.remember(next, set);
-    return withSecret(next, set);
+    return withSecret(next.verification !== current.verification ? await this.sendVerification(next) : next, set);
+  }
+
+  /**
+   * A new verification of the subscription's URL, as on create (the API's and the portal's "verify
+   * again"): the one under way, if any, is superseded; its answer settles nothing.
+   */
+  async verify(tenantId: string, id: string): Promise<WithSecret> {
+    const current = await this.find(tenantId, id);
+    const at = this.now().toISOString();
+    const next: Subscription = { ...current, ...this.verificationFor(current.url, at, current.verification, true) };
+    if (next.verification !== current.verification) await this.deps.repo.update(next);
+    return withSecret(await this.sendVerification(next), await this.secretSet(next));
+  }
+
+  /**
+   * The verification a subscription starts with at `url`: none without the setting; under `none`
+   * verified at once, but only recorded when there is a verification to replace (or `always`),
+   * so an upgraded deployment's records stay as they were.
+   */
+  private verificationFor(
+    url: string,
+    at: string,
+    current?: Verification,
+    always = false,
+  ): { verification: Verification } | Record<string, never> {
+    const mode = this.deps.verification?.mode;
+    if (mode === undefined || (mode === 'none' && !current && !always)) return {};
+    return { verification: startVerification(mode, url, at, newVerificationId()) };
+  }
+
+  /**
+   * Queues a pending verification's request. Should that fail, the subscription says so (failed,
+   * with the reason) rather than waiting for a request that never went: it can be asked again.
+   */
+  private async sendVerification(s: Subscription): Promise<Subscription> {
+    const v = s.verification;
+    if (!this.deps.verification || v?.status !== 'pending') return s;
+    try {
+      await this.deps.verification.requests.send(s, v.requestedTime);
+      return s;
+    } catch (err) {
+      const failed: Subscription = {
+        ...s,
+        verification: {
+          ...v,
+          status: 'failed',
+          lastError: `the verification request could not be queued (${(err as Error).message}); request it again`,
+        },
+      };
+      await this.deps.repo.update(failed);
+      return failed;
+    }
   }
 
   /** Soft delete: the record stays for its delivery history, the secret is scheduled for deletion. */

@@ -15,6 +15,11 @@ export interface CatalogEntry {
   description: string;
   schema: Record<string, unknown>;
   example: Record<string, unknown>;
+  /**
+   * false for a type only the platform sends (as `webhook.endpoint.verification`): documented
+   * here like any other, refused when a tenant publishes it.
+   */
+  publishable?: boolean;
 }
 
 export interface Catalog {
@@ -51,9 +56,12 @@ function parseEntry(file: string, raw: unknown): CatalogEntry {
     typeof e.schema !== 'object' ||
     typeof e.example !== 'object' ||
     !e.schema ||
-    !e.example
+    !e.example ||
+    (e.publishable !== undefined && typeof e.publishable !== 'boolean')
   ) {
-    throw new Error(`event catalog file ${file} needs "type", "description", "schema" and "example"`);
+    throw new Error(
+      `event catalog file ${file} needs "type", "description", "schema" and "example" (and "publishable", if given, is true or false)`,
+    );
   }
   if (`${e.type}.json` !== file) throw new Error(`event catalog file ${file} declares type ${e.type}; name the file after its type`);
   return e as CatalogEntry;

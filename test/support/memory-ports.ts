@@ -3,6 +3,7 @@ import { type HistoryEntry, pendingDelivery } from '../../functions/domain/deliv
 import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
 import { type Lot, nextProbeSeconds } from '../../functions/domain/parking.js';
+import type { Verification } from '../../functions/domain/verification.js';
 import {
   type BatchQueue,
   type ChangeVisibility,
@@ -145,6 +146,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const s = await this.subscriptions?.get(tenantId, subscriptionId);
     if (!s || s.updatedTime !== seenUpdatedTime) return false;
     await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
+    return true;
+  }
+  async settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification) {
+    const s = await this.subscriptions?.get(tenantId, subscriptionId);
+    if (!s || s.deletedTime || s.verification?.requestId !== requestId) return false;
+    await this.subscriptions!.update({ ...s, verification: outcome });
     return true;
   }
   /** As on DynamoDB: the history index newest first, entries without a record yet pending; the cursor is an offset. */

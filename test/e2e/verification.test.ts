@@ -1,0 +1,267 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../functions/domain/signing.js';
+import { VERIFICATION_EVENT_TYPE, type VerificationMode } from '../../functions/domain/verification.js';
+import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * Endpoint verification end to end in local mode (README, "Endpoint verification"), with real
+ * receivers on loopback: a verification request must be answered, within the attempt timeout, by
+ * a 2xx echoing its challenge at the subscribed URL, and until it is the subscription gets
+ * nothing else; what was published meanwhile goes out after.
+ */
+
+/** The README's receiver lines, run as written after a signature check. */
+const README_LINES = (() => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const m = /<!-- verification-receiver -->\s*```js\n([\s\S]*?)```/.exec(readme);
+  if (!m) throw new Error('README has no verification-receiver block');
+  return m[1]!;
+})();
+const readmeAnswer = new Function('event', 'res', README_LINES) as (event: unknown, res: ServerResponse) => unknown;
+
+const isVerification = (r: ReceivedRequest) => (JSON.parse(r.body) as { type: string }).type === VERIFICATION_EVENT_TYPE;
+const others = (rcv: Receiver) => rcv.requests.filter((r) => !isVerification(r));
+const challengeOf = (r: ReceivedRequest) => (JSON.parse(r.body) as { data: { challenge: string } }).data.challenge;
+
+/** A receiver as the README writes it: the signature checked with the subscription's secret, then the three lines. */
+function readmeReceiver(secret: () => Promise<string>) {
+  return async (req: ReceivedRequest, _n: number, res: ServerResponse) => {
+    try {
+      verifySignature(await secret(), req.headers as Record<string, string>, req.body);
+    } catch {
+      return void res.writeHead(401).end('bad signature');
+    }
+    const event = JSON.parse(req.body) as unknown;
+    if (readmeAnswer(event, res) === undefined) res.writeHead(200).end('ok');
+  };
+}
+
+const CARD = { type: 'card.created', data: { card_id: 'c1', customer_id: 'u1' } };
+
+async function subscribe(p: TestPipeline, url: string) {
+  const res = await p.call('POST', '/api/v0.1/webhooks', { url, events: ['card.created'] });
+  expect(res.status).toBe(201);
+  return res.body.webhook_subscription as { id: string; secret: string; verification?: Record<string, unknown> };
+}
+const verificationOf = async (p: TestPipeline, id: string) =>
+  (await p.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription.verification as Record<string, unknown> | undefined;
+const until = (p: TestPipeline, id: string, status: string) =>
+  eventually(`subscription ${id} ${status}`, async () => {
+    const v = await verificationOf(p, id);
+    return v?.status === status ? v : undefined;
+  });
+const publish = async (p: TestPipeline) => {
+  const res = await p.call('POST', '/api/v0.1/events', CARD);
+  expect(res.status).toBe(202);
+  return res.body.id as string;
+};
+const gotEvent = (rcv: Receiver, id: string) =>
+  eventually(`event ${id} at the receiver`, async () => rcv.requests.find((r) => r.headers['webhook-id'] === id));
+
+describe('endpoint verification, challenge mode', () => {
+  let p: TestPipeline;
+  const receivers: Receiver[] = [];
+  const receiver = async () => {
+    const r = await startReceiver();
+    receivers.push(r);
+    return r;
+  };
+
+  beforeAll(async () => {
+    // The attempt timeout short, so a late answer is late within the test; three attempts a second apart.
+    p = await startTestPipeline({ verification: 'challenge', verificationSchedule: [1, 1], attemptTimeoutMs: 1000 });
+  });
+  afterAll(async () => {
+    await p?.stop();
+    for (const r of receivers) await r.close();
+  });
+
+  it('verifies a receiver running the README lines; events published while pending go out after, none before', async () => {
+    const rcv = await receiver();
+    let setSecret!: (s: string) => void;
+    const secret = new Promise<string>((resolve) => (setSecret = resolve));
+    // The first attempt fails (as a receiver not ready yet would), so an event is published while pending.
+    let first = true;
+    const answer = readmeReceiver(() => secret);
+    rcv.respond(async (req, n, res) => {
+      if (first && isVerification(req)) {
+        first = false;
+        return void res.writeHead(503).end('not ready');
+      }
+      await answer(req, n, res);
+    });
+    const sub = await subscribe(p, rcv.url);
+    setSecret(sub.secret);
+    expect(sub.verification).toMatchObject({ status: 'pending', mode: 'challenge', verified_time: null });
+    const during = await publish(p);
+    const pending = await eventually('a failed first attempt shown', async () => {
+      const v = await verificationOf(p, sub.id);
+      return v?.last_error ? v : undefined;
+    });
+    expect(pending).toMatchObject({ status: 'pending', last_error: 'answered HTTP 503; a 2xx is needed' });
+    expect(others(rcv)).toEqual([]);
+
+    const verified = await until(p, sub.id, 'verified');
+    expect(verified.last_error).toBeNull();
+    expect(typeof verified.verified_time).toBe('string');
+    const verificationRequests = rcv.requests.filter(isVerification);
+    expect(verificationRequests.length).toBe(2);
+    // Both attempts carried the same challenge, signed like any delivery.
+    expect(challengeOf(verificationRequests[0]!)).toBe(challengeOf(verificationRequests[1]!));
+    expect(challengeOf(verificationRequests[0]!)).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+    // What was published while pending, then what is published now.
+    await gotEvent(rcv, during);
+    const after = await publish(p);
+    await gotEvent(rcv, after);
+    // Nothing other than the verification reached it before it was verified.
+    const verifiedAt = verificationRequests[1]!.at;
+    for (const r of others(rcv)) expect(r.at).toBeGreaterThanOrEqual(verifiedAt);
+
+    // The history lists the verification with its attempts; v0 answers the field too.
+    const history = (await p.call('GET', `/api/v0.1/webhooks/${sub.id}/deliveries`)).body.deliveries as {
+      event_type: string;
+      status: string;
+      attempts: number;
+    }[];
+    expect(history.find((d) => d.event_type === VERIFICATION_EVENT_TYPE)).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await p.call('GET', `/api/v0/webhooks/${sub.id}`)).body.verification).toMatchObject({ status: 'verified' });
+  });
+
+  it('fails a wrong echo after its attempts, with last_error, and sends nothing else; a new request then verifies it and releases what waited', async () => {
+    const rcv = await receiver();
+    rcv.respond(
+      (req, _n, res) =>
+        void res.writeHead(200, { 'content-type': 'application/json' }).end(isVerification(req) ? '{"challenge":"nope"}' : 'ok'),
+    );
+    const sub = await subscribe(p, rcv.url);
+    const waiting = await publish(p);
+    const failed = await until(p, sub.id, 'failed');
+    expect(failed.last_error).toMatch(/^answered 200 without the challenge/);
+    expect(rcv.requests.filter(isVerification).length).toBe(3);
+    expect(others(rcv)).toEqual([]);
+
+    // Asked again once the receiver is fixed: the README answer, and the event that waited goes out.
+    rcv.respond(readmeReceiver(async () => sub.secret));
+    const again = await p.call('POST', `/api/v0.1/webhooks/${sub.id}/verify`);
+    expect(again.status).toBe(202);
+    expect(again.body.webhook_subscription.verification).toMatchObject({ status: 'pending', last_error: null });
+    await until(p, sub.id, 'verified');
+    await gotEvent(rcv, waiting);
+  });
+
+  it('does not verify an answer that comes after the attempt timeout', async () => {
+    const rcv = await receiver();
+    rcv.respond(async (req, _n, res) => {
+      // The right echo, once the client has given up (1 s): held until then, not for a fixed time.
+      await eventually('the sender to give up', async () => (Date.now() - req.at > 1500 ? true : undefined), 5000);
+      res.writeHead(200).end(challengeOf(req));
+    });
+    const sub = await subscribe(p, rcv.url);
+    const failed = await until(p, sub.id, 'failed');
+    expect(failed.last_error).toBe('no answer within the attempt timeout');
+  });
+
+  it('does not follow a redirect: the target gets nothing and the subscription is not verified', async () => {
+    const target = await receiver();
+    target.respond(readmeReceiver(async () => 'unused'));
+    const rcv = await receiver();
+    rcv.respond((_req, _n, res) => void res.writeHead(302, { location: target.url }).end());
+    const sub = await subscribe(p, rcv.url);
+    await publish(p);
+    const failed = await until(p, sub.id, 'failed');
+    expect(failed.last_error).toMatch(/^answered 302, a redirect/);
+    expect(target.requests).toEqual([]);
+    expect(others(rcv)).toEqual([]);
+  });
+
+  it('verifies a changed URL again: nothing to either URL until the new one answers', async () => {
+    const oldRcv = await receiver();
+    const sub = await subscribe(p, oldRcv.url);
+    oldRcv.respond(readmeReceiver(async () => sub.secret));
+    await until(p, sub.id, 'verified');
+    const newRcv = await receiver();
+    let release!: () => void;
+    const ready = new Promise<void>((resolve) => (release = resolve));
+    const answer = readmeReceiver(async () => sub.secret);
+    // The new receiver answers only once the test has published during the re-verification.
+    newRcv.respond(async (req, n, res) => {
+      await ready;
+      await answer(req, n, res);
+    });
+    const patched = await p.call('PATCH', `/api/v0.1/webhooks/${sub.id}`, { url: newRcv.url });
+    expect(patched.status).toBe(200);
+    expect(patched.body.webhook_subscription.verification).toMatchObject({ status: 'pending' });
+    const during = await publish(p);
+    release();
+    await until(p, sub.id, 'verified');
+    await gotEvent(newRcv, during);
+    expect(newRcv.requests.filter(isVerification).length).toBeGreaterThanOrEqual(1);
+    expect(oldRcv.requests.filter((r) => !isVerification(r))).toEqual([]);
+  });
+
+  it('refuses to let a tenant publish the verification event type', async () => {
+    const res = await p.call('POST', '/api/v0.1/events', {
+      type: VERIFICATION_EVENT_TYPE,
+      data: { subscription_id: 's', url: 'u', challenge: 'c' },
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('cannot be published');
+  });
+});
+
+describe.each<VerificationMode>(['reachability', 'none'])('endpoint verification, %s mode', (mode) => {
+  let p: TestPipeline;
+  let rcv: Receiver;
+  beforeAll(async () => {
+    p = await startTestPipeline({ verification: mode, verificationSchedule: [1, 1] });
+    // Answers 200 "ok" to everything: no echo.
+    rcv = await startReceiver();
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await rcv?.close();
+  });
+
+  it('verifies a receiver that echoes nothing, and delivers to it', async () => {
+    const sub = await subscribe(p, rcv.url);
+    if (mode === 'none') expect(sub.verification).toBeUndefined();
+    else await until(p, sub.id, 'verified');
+    const id = await publish(p);
+    await gotEvent(rcv, id);
+    expect(rcv.requests.filter(isVerification).length).toBe(mode === 'none' ? 0 : 1);
+  });
+});
+
+describe('endpoint verification, an upgrade', () => {
+  it('keeps delivering to subscriptions stored before verification, with no request to them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-verify-upgrade-'));
+    const rcv = await startReceiver();
+    try {
+      // Before: a deployment as it was (no setting, so `none`), whose subscriptions have no field.
+      let p = await startTestPipeline({ dataDir });
+      const sub = await subscribe(p, rcv.url);
+      expect(sub.verification).toBeUndefined();
+      await p.stop();
+      // After: the operator opts in to challenge; the old subscription counts as verified.
+      p = await startTestPipeline({ dataDir, verification: 'challenge' });
+      try {
+        expect(await verificationOf(p, sub.id)).toBeUndefined();
+        const id = await publish(p);
+        await gotEvent(rcv, id);
+        expect(rcv.requests.filter(isVerification)).toEqual([]);
+      } finally {
+        await p.stop();
+      }
+    } finally {
+      await rcv.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
