@@ -43,7 +43,13 @@ export const EVENT_ROUTES: ApiRoute[] = [
     errors: ['Unauthorized', 'Forbidden'],
     handler: async (_request, { deps }) =>
       json(200, {
-        event_types: deps.catalog.entries.map((e) => ({ type: e.type, description: e.description, schema: e.schema, example: e.example })),
+        event_types: deps.catalog.entries.map((e) => ({
+          type: e.type,
+          description: e.description,
+          schema: e.schema,
+          example: e.example,
+          ...(e.publishable === false ? { publishable: false as const } : {}),
+        })),
       }),
   }),
   route({

@@ -108,6 +108,9 @@ export const EventTypeInfo = z
     description: z.string(),
     schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of the event `data`' }),
     example: z.record(z.string(), z.unknown()).meta({ description: 'An example `data` object' }),
+    publishable: z.literal(false).optional().meta({
+      description: 'Present (false) on types only the platform sends, such as `webhook.endpoint.verification`: publishing one is a 400',
+    }),
   })
   .meta({ id: 'EventType' });
 

@@ -71,6 +71,14 @@ export interface Subscription {
   filter?: Record<string, unknown>;
   /** The custom headers sent with every delivery, values masked by the API; absent when none. */
   headers?: Record<string, string>;
+  /** The endpoint verification handshake; absent on subscriptions from before it (they count as verified). */
+  verification?: {
+    status: 'pending' | 'verified' | 'failed';
+    mode: string;
+    requested_time: string;
+    verified_time: string | null;
+    last_error: string | null;
+  };
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
   created_time: string;
@@ -104,6 +112,8 @@ export interface EventType {
   description: string;
   schema: unknown;
   example: unknown;
+  /** false for a type only the platform sends (the endpoint verification): nothing to subscribe to. */
+  publishable?: false;
 }
 
 export interface HourOutcome {

@@ -181,6 +181,8 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
       'kyc.verification.success',
       'kyc.verification.timeout',
       'transactions',
+      // Documented with the rest; only the platform sends it (publishing it is a 400).
+      'webhook.endpoint.verification',
     ]);
     for (const t of res.body.event_types) {
       expect(t.description).toBeTruthy();
