@@ -84,7 +84,7 @@ export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT };
  */
 export const VERIFICATION_CONTEXT_FLAG = '@webhooks/endpointVerification';
 
-function verificationSetting(scope: Construct, given: VerificationMode | undefined): VerificationMode {
+export function verificationSetting(scope: Construct, given: VerificationMode | undefined): VerificationMode {
   if (given !== undefined) {
     if (!(VERIFICATION_MODES as readonly string[]).includes(given))
       throw new Error(`verification must be one of ${VERIFICATION_MODES.join(', ')}, got "${given}"`);
@@ -390,7 +390,6 @@ export class WebhookDelivery extends Construct {
       WEBHOOKS_ROTATION_OVERLAP_SECONDS: String(rotationOverlapSeconds),
       WEBHOOKS_RETENTION_DAYS: String(retentionDays),
       WEBHOOKS_ATTEMPT_TIMEOUT_MS: String(attemptTimeoutSeconds * 1000),
-      [VERIFICATION_MODE_ENV]: this.verification,
       [PORTAL_LINK_TTL_ENV]: String(
         wholeNumber(
           'portalLinkTtl (seconds)',
@@ -441,7 +440,8 @@ export class WebhookDelivery extends Construct {
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
-      apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
+      // The API starts verifications (the sender reads each one's mode from its subscription).
+      apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant), [VERIFICATION_MODE_ENV]: this.verification },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,
       stageThrottle,
