@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../functions/domain/signing.js';
-import { VERIFICATION_EVENT_TYPE, type VerificationMode } from '../../functions/domain/verification.js';
+import { VERIFICATION_EVENT_TYPE, VERIFICATION_MODE_ENV, type VerificationMode } from '../../functions/domain/verification.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { runNpmStart, startLocalProcess } from '../support/local-process.js';
 import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
@@ -237,6 +238,82 @@ describe.each<VerificationMode>(['reachability', 'none'])('endpoint verification
     await gotEvent(rcv, id);
     expect(rcv.requests.filter(isVerification).length).toBe(mode === 'none' ? 0 : 1);
   });
+});
+
+describe('endpoint verification, a delivery that outlives its schedule unverified', () => {
+  let p: TestPipeline;
+  let rcv: Receiver;
+  beforeAll(async () => {
+    // A delivery schedule of two 1 s steps: about 3 s, jitter included, before it is dead-lettered.
+    p = await startTestPipeline({ verification: 'challenge', verificationSchedule: [1, 1], retrySchedule: [1, 1] });
+    rcv = await startReceiver((_r, _n, res) => void res.writeHead(200).end('no echo'));
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await rcv?.close();
+  });
+
+  it('is dead-lettered without a POST, with endpoint_unverified, and can be retried by hand once verified', async () => {
+    const sub = await subscribe(p, rcv.url);
+    const id = await publish(p);
+    const dead = await eventually('the delivery dead-lettered', async () => {
+      const list = (await p.call('GET', `/api/v0.1/webhooks/${sub.id}/deliveries?status=dead_lettered`)).body.deliveries as {
+        id: string;
+        event_id: string;
+        attempts: number;
+        last_error: string;
+      }[];
+      return list.find((d) => d.event_id === id);
+    });
+    expect(dead.attempts).toBe(0);
+    expect(dead.last_error).toMatch(/^endpoint_unverified/);
+    expect(others(rcv)).toEqual([]);
+
+    rcv.respond(readmeReceiver(async () => sub.secret));
+    expect((await p.call('POST', `/api/v0.1/webhooks/${sub.id}/verify`)).status).toBe(202);
+    await until(p, sub.id, 'verified');
+    expect((await p.call('POST', `/api/v0.1/webhooks/${sub.id}/deliveries/${dead.id}/retry`)).status).toBe(202);
+    await gotEvent(rcv, id);
+  });
+
+  it('refuses to verify a disabled subscription (409), changing nothing', async () => {
+    const sub = await subscribe(p, rcv.url);
+    expect((await p.call('PATCH', `/api/v0.1/webhooks/${sub.id}`, { status: 'STATUS_DISABLED' })).status).toBe(200);
+    const before = await verificationOf(p, sub.id);
+    const res = await p.call('POST', `/api/v0.1/webhooks/${sub.id}/verify`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('subscription_disabled');
+    expect((await verificationOf(p, sub.id))?.requested_time).toBe(before?.requested_time);
+  });
+});
+
+describe('endpoint verification, npm start', () => {
+  it('verifies with challenge as a new deployment does, unless WEBHOOKS_VERIFICATION says otherwise', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-verify-start-'));
+    // The test support runs npm start with `none`; an empty value is the setting left out.
+    const local = await startLocalProcess({ WEBHOOKS_DATA_DIR: dataDir, [VERIFICATION_MODE_ENV]: '' });
+    try {
+      const res = await fetch(`${local.url}/api/v0.1/webhooks`, {
+        method: 'POST',
+        headers: {
+          Identity: local.credentials.identity,
+          Authorization: local.credentials.authorization,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/unreachable', events: ['card.created'] }),
+      });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as any).webhook_subscription.verification).toMatchObject({ status: 'pending', mode: 'challenge' });
+    } finally {
+      local.signal('SIGTERM');
+      await local.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const bad = runNpmStart({ PORT: '0', WEBHOOKS_DATA_DIR: dataDir, [VERIFICATION_MODE_ENV]: 'strict' });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('WEBHOOKS_VERIFICATION must be one of none, reachability, challenge, got "strict"');
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
 });
 
 describe('endpoint verification, an upgrade', () => {
