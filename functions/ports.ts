@@ -32,8 +32,13 @@ export interface SubscriptionRepository {
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   /** Newest first. */
   list(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
-  /** Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. */
-  update(subscription: Subscription): Promise<void>;
+  /**
+   * Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. With
+   * `seenVerification` (what the caller read: null for none), only if the stored verification is
+   * still that one (same request, same status): else a VerificationMoved error and nothing written,
+   * so a change never writes back a verification the sender settled since it was read.
+   */
+  update(subscription: Subscription, options?: { seenVerification?: Verification | null }): Promise<void>;
   /** Every live subscription of a tenant, enabled or not. */
   listAll(tenantId: string): Promise<Subscription[]>;
   /**

@@ -16,7 +16,7 @@ import {
   serializeSecretSet,
   withHeaders,
 } from '../domain/secret-set.js';
-import { startVerification, type Verification, type VerificationMode } from '../domain/verification.js';
+import { startVerification, type Verification, type VerificationMode, VerificationMoved } from '../domain/verification.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import { newVerificationId, type VerificationRequests } from './verification.js';
@@ -172,9 +172,9 @@ export class SubscriptionService {
       ...(c.url !== undefined && c.url !== current.url ? this.verificationFor(c.url, at, current.verification) : {}),
       updatedTime: at,
     };
-    await this.deps.repo.update(next);
-    if (rewrite) this.deps.listSecrets?.remember(next, set);
-    return withSecret(next.verification !== current.verification ? await this.sendVerification(next) : next, set);
+    const stored = await this.put(next, current);
+    if (rewrite) this.deps.listSecrets?.remember(stored, set);
+    return withSecret(stored.verification !== current.verification ? await this.sendVerification(stored) : stored, set);
   }
 
   /**
@@ -184,8 +184,8 @@ export class SubscriptionService {
   async verify(tenantId: string, id: string): Promise<WithSecret> {
     const current = await this.find(tenantId, id);
     const at = this.now().toISOString();
-    const next: Subscription = { ...current, ...this.verificationFor(current.url, at, current.verification, true) };
-    if (next.verification !== current.verification) await this.deps.repo.update(next);
+    let next: Subscription = { ...current, ...this.verificationFor(current.url, at, current.verification, true) };
+    if (next.verification !== current.verification) next = await this.put(next, current);
     return withSecret(await this.sendVerification(next), await this.secretSet(next));
   }
 
@@ -224,8 +224,29 @@ export class SubscriptionService {
           lastError: `the verification request could not be queued (${(err as Error).message}); request it again`,
         },
       };
-      await this.deps.repo.update(failed);
-      return failed;
+      return this.put(failed, s);
+    }
+  }
+
+  /**
+   * Writes `next`, made from `seen`, unless the sender settled the verification since `seen` was
+   * read (VerificationMoved): then the settled one is kept, unless `next` starts a new one, and
+   * written again. Three tries at most: a verification settles once per attempt, seconds apart.
+   */
+  private async put(next: Subscription, seen: Subscription): Promise<Subscription> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deps.repo.update(next, { seenVerification: seen.verification ?? null });
+        return next;
+      } catch (err) {
+        if (!(err instanceof VerificationMoved) || tries >= 3) throw err;
+        const fresh = await this.find(seen.tenantId, seen.id);
+        if (next.verification === seen.verification) {
+          const { verification: _stale, ...rest } = next;
+          next = { ...rest, ...(fresh.verification ? { verification: fresh.verification } : {}) };
+        }
+        seen = fresh;
+      }
     }
   }
 
@@ -234,8 +255,7 @@ export class SubscriptionService {
     const current = await this.find(tenantId, id);
     const set = await this.secretSet(current);
     const at = this.now().toISOString();
-    const deleted: Subscription = { ...current, status: 'disabled', updatedTime: at, deletedTime: at };
-    await this.deps.repo.update(deleted);
+    const deleted = await this.put({ ...current, status: 'disabled', updatedTime: at, deletedTime: at }, current);
     await this.deps.secrets.scheduleDeletion(current.secretName);
     return withSecret(deleted, set);
   }
@@ -261,8 +281,7 @@ export class SubscriptionService {
     }
     // A new secret version, written after the secret: caches key secrets by it (the sender's, the
     // lists'), so the next attempt signs with this one and the next list shows it.
-    const rotated: Subscription = { ...subscription, secretVersion: at, updatedTime: at };
-    await this.deps.repo.update(rotated);
+    const rotated = await this.put({ ...subscription, secretVersion: at, updatedTime: at }, subscription);
     this.deps.listSecrets?.remember(rotated, next);
     return { ...withSecret(rotated, next), previousExpiresAt: next.previousExpiresAt! };
   }

@@ -48,6 +48,9 @@ export interface Verification {
   lastError?: string;
 }
 
+/** The stored verification changed since it was read (the sender settled it): read again and retry. */
+export class VerificationMoved extends Error {}
+
 export function parseVerificationMode(raw: string | undefined, fallback: VerificationMode): VerificationMode {
   if (raw === undefined || raw === '') return fallback;
   if ((VERIFICATION_MODES as readonly string[]).includes(raw)) return raw as VerificationMode;

@@ -13,7 +13,7 @@ import { DYNAMODB_BATCH_GET_MAX_KEYS } from '../../domain/aws-limits.js';
 import { ApiError, notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
 import type { PayloadFilter } from '../../domain/payload-filter.js';
-import type { Verification } from '../../domain/verification.js';
+import { type Verification, VerificationMoved } from '../../domain/verification.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
@@ -212,17 +212,36 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
     );
   }
 
-  async update(subscription: Subscription): Promise<void> {
+  async update(subscription: Subscription, options: { seenVerification?: Verification | null } = {}): Promise<void> {
+    const seen = options.seenVerification;
+    // The sender settles verifications with an update of the item's `verification` alone
+    // (dynamodb-deliveries.ts, settleVerification): a Put of what was read before must not undo it.
+    const unchanged =
+      seen === undefined
+        ? ''
+        : seen === null
+          ? ' AND attribute_not_exists(verification)'
+          : ' AND verification.#vs = :vs AND verification.requested_time = :vrt';
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: subscriptionItem(subscription),
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_time)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted_time)${unchanged}`,
+          ...(seen
+            ? {
+                ExpressionAttributeNames: { '#vs': 'status' },
+                ExpressionAttributeValues: { ':vs': seen.status, ':vrt': seen.requestedTime },
+              }
+            : {}),
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw notFound(`Webhook subscription ${subscription.id}`);
+      if (err instanceof ConditionalCheckFailedException) {
+        if (seen !== undefined && (await this.get(subscription.tenantId, subscription.id)))
+          throw new VerificationMoved(`the verification of subscription ${subscription.id} changed since it was read`);
+        throw notFound(`Webhook subscription ${subscription.id}`);
+      }
       throw err;
     }
     // After the change is written: the sender's caches move on when this does.
