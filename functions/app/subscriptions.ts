@@ -16,7 +16,7 @@ import {
   serializeSecretSet,
   withHeaders,
 } from '../domain/secret-set.js';
-import { startVerification, type Verification, type VerificationMode, VerificationMoved } from '../domain/verification.js';
+import { isVerified, startVerification, type Verification, type VerificationMode, VerificationMoved } from '../domain/verification.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import { newVerificationId, type VerificationRequests } from './verification.js';
@@ -168,8 +168,11 @@ export class SubscriptionService {
       ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.status !== undefined ? { status: c.status } : {}),
       ...(rewrite ? { secretVersion: at } : {}),
-      // A new URL is verified again: until it answers, nothing goes to it, nor to the old one.
-      ...(c.url !== undefined && c.url !== current.url ? this.verificationFor(c.url, at, current.verification) : {}),
+      // A new URL is verified again: until it answers, nothing goes to it, nor to the old one. So is
+      // one enabled again before it was verified (a disabled subscription's request goes nowhere).
+      ...((c.url !== undefined && c.url !== current.url) || (c.status === 'enabled' && current.status !== 'enabled' && !isVerified(current))
+        ? this.verificationFor(c.url ?? current.url, at, current.verification)
+        : {}),
       updatedTime: at,
     };
     const stored = await this.put(next, current);
@@ -211,7 +214,8 @@ export class SubscriptionService {
    */
   private async sendVerification(s: Subscription): Promise<Subscription> {
     const v = s.verification;
-    if (!this.deps.verification || v?.status !== 'pending') return s;
+    // A disabled subscription's request would be skipped unsent: enabling it starts one.
+    if (!this.deps.verification || v?.status !== 'pending' || s.status !== 'enabled') return s;
     try {
       await this.deps.verification.requests.send(s, v.requestedTime);
       return s;

@@ -207,6 +207,22 @@ describe('endpoint verification, challenge mode', () => {
     expect(oldRcv.requests.filter((r) => !isVerification(r))).toEqual([]);
   });
 
+  it('verifies a subscription created disabled once it is enabled (a disabled one is sent nothing)', async () => {
+    const rcv = await receiver();
+    const created = await p.call('POST', '/api/v0.1/webhooks', { url: rcv.url, events: ['card.created'], status: 'STATUS_DISABLED' });
+    expect(created.status).toBe(201);
+    const sub = created.body.webhook_subscription as { id: string; secret: string };
+    expect(created.body.webhook_subscription.verification).toMatchObject({ status: 'pending' });
+    rcv.respond(readmeReceiver(async () => sub.secret));
+    const enabled = await p.call('PATCH', `/api/v0.1/webhooks/${sub.id}`, { status: 'STATUS_ENABLED' });
+    expect(enabled.status).toBe(200);
+    await until(p, sub.id, 'verified');
+    // Only the request that enabling started reached it.
+    expect(rcv.requests.filter(isVerification)).toHaveLength(1);
+    const id = await publish(p);
+    await gotEvent(rcv, id);
+  });
+
   it('refuses to let a tenant publish the verification event type', async () => {
     const res = await p.call('POST', '/api/v0.1/events', {
       type: VERIFICATION_EVENT_TYPE,
