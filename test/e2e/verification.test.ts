@@ -303,6 +303,41 @@ describe('endpoint verification, a delivery that outlives its schedule unverifie
   });
 });
 
+describe('endpoint verification, a retry long enough to be parked', () => {
+  it('comes back through the resumer, still the same request with the same challenge, and verifies', async () => {
+    let offset = 0;
+    // 400 s is past what waits in flight (330 s): the second attempt is parked and resumed.
+    const p = await startTestPipeline({
+      verification: 'challenge',
+      verificationSchedule: [400],
+      clock: () => new Date(Date.now() + offset),
+    });
+    const rcv = await startReceiver((_r, _n, res) => void res.writeHead(503).end('not yet'));
+    try {
+      const sub = await subscribe(p, rcv.url);
+      await eventually('a first failed attempt', async () => ((await verificationOf(p, sub.id))?.last_error ? true : undefined));
+      await eventually('the retry parked', async () => ((p.metrics.counts.get('DeliveryParked') ?? 0) >= 1 ? true : undefined));
+      // Signed at the pipeline's clock, which the test moved: checked at that time.
+      rcv.respond((req, _n, res) => {
+        verifySignature(sub.secret, req.headers as Record<string, string>, req.body, {
+          nowSeconds: Math.floor((Date.now() + offset) / 1000),
+        });
+        res.writeHead(200).end(challengeOf(req));
+      });
+      // Past the step with its jitter (up to 10 %).
+      offset += 450_000;
+      await until(p, sub.id, 'verified');
+      const requests = rcv.requests.filter(isVerification);
+      expect(requests).toHaveLength(2);
+      expect(challengeOf(requests[1]!)).toBe(challengeOf(requests[0]!));
+      expect(requests[1]!.headers['webhook-id']).toBe(requests[0]!.headers['webhook-id']);
+    } finally {
+      await p.stop();
+      await rcv.close();
+    }
+  }, 60_000);
+});
+
 describe('endpoint verification, npm start', () => {
   it('verifies with challenge as a new deployment does, unless WEBHOOKS_VERIFICATION says otherwise', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-verify-start-'));
