@@ -1,6 +1,7 @@
 import { deliveryIdFor } from '../functions/domain/delivery-id.js';
 import { type HistoryEntry, pendingDelivery } from '../functions/domain/delivery-record.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../functions/domain/model.js';
+import type { Verification } from '../functions/domain/verification.js';
 import {
   type ChangeVisibility,
   type DeliveryStore,
@@ -107,6 +108,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const s = await this.subscriptions?.get(tenantId, subscriptionId);
     if (!s || s.updatedTime !== seenUpdatedTime) return false;
     await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
+    return true;
+  }
+  async settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification) {
+    const s = await this.subscriptions?.get(tenantId, subscriptionId);
+    if (!s || s.deletedTime || s.verification?.requestId !== requestId) return false;
+    await this.subscriptions!.update({ ...s, verification: outcome });
     return true;
   }
   /** Newest first from the history index (the bench reads no lists: no cursor). */

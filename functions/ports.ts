@@ -2,6 +2,7 @@
  * The small interfaces the handlers depend on. AWS adapters (functions/adapters/aws) and the
  * local stand-ins (functions/adapters/local) implement them; handlers never see an SDK client.
  */
+
 import type { BusEntry } from './domain/bus-entry.js';
 import type { HistoryEntry } from './domain/delivery-record.js';
 import type { InboundRecord, InboundStatus } from './domain/inbound/event.js';
@@ -9,6 +10,7 @@ import type { InboundSource } from './domain/inbound/source.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
 import type { ThrottleLimits } from './domain/throttle.js';
+import type { Verification } from './domain/verification.js';
 
 export interface Page<T> {
   items: T[];
@@ -30,8 +32,13 @@ export interface SubscriptionRepository {
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   /** Newest first. */
   list(tenantId: string, page: PageRequest): Promise<Page<Subscription>>;
-  /** Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. */
-  update(subscription: Subscription): Promise<void>;
+  /**
+   * Replaces the stored subscription (a soft delete sets deletedTime); fails when it is gone. With
+   * `seenVerification` (what the caller read: null for none), only if the stored verification is
+   * still that one (same request, same status): else a VerificationMoved error and nothing written,
+   * so a change never writes back a verification the sender settled since it was read.
+   */
+  update(subscription: Subscription, options?: { seenVerification?: Verification | null }): Promise<void>;
   /** Every live subscription of a tenant, enabled or not. */
   listAll(tenantId: string): Promise<Subscription[]>;
   /**
@@ -289,6 +296,12 @@ export interface DeliveryStore {
    * it (`updatedTime`): never writes back a stale copy. Answers whether it was disabled.
    */
   disableGoneSubscription(tenantId: string, subscriptionId: string, seenUpdatedTime: string, at: string): Promise<boolean>;
+  /**
+   * Writes a verification's outcome, only if the subscription's verification is still the one
+   * that request started (`requestId`): a URL change or a new request since supersedes it. Answers
+   * whether it was written.
+   */
+  settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification): Promise<boolean>;
   /**
    * One batched write of everything an invocation learned: each delivery as one item with its
    * `attemptLog`, and history entries as one index item per (tenant, subscription, created time).

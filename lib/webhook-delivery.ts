@@ -34,6 +34,13 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
+import {
+  NEW_DEPLOYMENT_VERIFICATION,
+  UPGRADE_VERIFICATION,
+  VERIFICATION_MODE_ENV,
+  VERIFICATION_MODES,
+  type VerificationMode,
+} from '../functions/domain/verification.js';
 import { BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -89,6 +96,22 @@ export interface StaticSourceIps {
   readonly elasticIpQuota?: number;
 }
 
+/**
+ * The CDK feature-flag pattern for a default that changed: cdk.json (of this repository, so of
+ * every new deployment from it) sets the flag; an app that does not keeps the earlier behaviour.
+ */
+export const VERIFICATION_CONTEXT_FLAG = '@webhooks/endpointVerification';
+
+export function verificationSetting(scope: Construct, given: VerificationMode | undefined): VerificationMode {
+  if (given !== undefined) {
+    if (!(VERIFICATION_MODES as readonly string[]).includes(given))
+      throw new Error(`verification must be one of ${VERIFICATION_MODES.join(', ')}, got "${given}"`);
+    return given;
+  }
+  const flag: unknown = scope.node.tryGetContext(VERIFICATION_CONTEXT_FLAG);
+  return flag === true || flag === 'true' ? NEW_DEPLOYMENT_VERIFICATION : UPGRADE_VERIFICATION;
+}
+
 export interface WebhookDeliveryProps {
   /**
    * Seconds to wait before each retry of a failed delivery; a delivery gets one attempt more than
@@ -99,6 +122,16 @@ export interface WebhookDeliveryProps {
   readonly retrySchedule?: readonly number[];
   /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(5) (seed 004's "at most 5 seconds") */
   readonly attemptTimeout?: Duration;
+  /**
+   * Endpoint verification (README, "Endpoint verification"): `challenge` (the endpoint must echo a
+   * signed challenge before it gets anything else), `reachability` (any 2xx to the signed
+   * request) or `none` (verified at once). Without it, the context flag
+   * `VERIFICATION_CONTEXT_FLAG` decides: `true` (this repository's cdk.json, so a new deployment
+   * from it) gives `challenge`; absent (an app embedding an earlier version of this construct) gives
+   * `none`, so an upgrade keeps delivering as before.
+   * @default challenge with the context flag set, none without it
+   */
+  readonly verification?: VerificationMode;
   /** How long events, deliveries and attempts are kept (DynamoDB TTL), 1 to 365 days. @default Duration.days(30) */
   readonly retention?: Duration;
   /** How long a rotated-out signing secret keeps signing, 0 to 30 days. @default Duration.hours(24) */
@@ -277,6 +310,8 @@ const STACKS_WITH_CLOUDWATCH_ROLE = new WeakSet<Stack>();
  */
 export class WebhookDelivery extends Construct {
   readonly retrySchedule: readonly number[];
+  /** The endpoint verification setting in force (props, else the context flag). */
+  readonly verification: VerificationMode;
   readonly namePrefix: string;
   /** Prefix of the signing secrets' names: `webhooks/<namePrefix>/`. */
   readonly secretNamePrefix: string;
@@ -310,6 +345,7 @@ export class WebhookDelivery extends Construct {
     const stack = Stack.of(this);
 
     this.retrySchedule = validateSchedule([...(props.retrySchedule ?? DEFAULT_RETRY_SCHEDULE)]);
+    this.verification = verificationSetting(this, props.verification);
     this.namePrefix = props.namePrefix ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
     if (!NAME_PREFIX.test(this.namePrefix))
       throw new Error(`namePrefix must be letters, digits and hyphens, start with a letter, at most 128; got "${this.namePrefix}"`);
@@ -473,8 +509,10 @@ export class WebhookDelivery extends Construct {
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
+      // The API starts verifications (the sender reads each one's mode from its subscription).
       apiEnvironment: {
         MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant),
+        [VERIFICATION_MODE_ENV]: this.verification,
         // From the EIP resources themselves: the addresses are declared once, in the egress construct.
         ...(this.egress ? { [SOURCE_IPS_ENV]: this.egress.publicIps } : {}),
       },

@@ -52,6 +52,7 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
+import { UPGRADE_VERIFICATION, type VerificationMode } from '../functions/domain/verification.js';
 import type { BodyStore, EntryBus, EventBus, InboundStore, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
 import { buildPortal } from '../portal/build.js';
@@ -133,6 +134,15 @@ export interface LocalOptions {
   authorization?: string;
   retrySchedule?: readonly number[];
   attemptTimeoutMs?: number;
+  /**
+   * Endpoint verification (functions/domain/verification.ts), as the construct's `verification`:
+   * `none` by default here, as the construct without its context flag (an embedding app);
+   * `npm start` runs this repository's app, so it passes what a new deployment gets
+   * (`challenge`, WEBHOOKS_VERIFICATION to choose).
+   */
+  verification?: VerificationMode;
+  /** The waits between a verification request's attempts (DEFAULT_VERIFICATION_SCHEDULE); tests shorten it. */
+  verificationSchedule?: readonly number[];
   rotationOverlapSeconds?: number;
   retentionDays?: number;
   /**
@@ -503,6 +513,7 @@ async function startPipeline(
     operational,
     policy: LOCAL_POLICY,
     secretNamePrefix: LOCAL_SECRET_PREFIX,
+    verificationMode: options.verification ?? UPGRADE_VERIFICATION,
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
@@ -556,6 +567,7 @@ async function startPipeline(
               client,
               schedule,
               attemptTimeoutMs,
+              ...(options.verificationSchedule ? { verificationSchedule: options.verificationSchedule } : {}),
               ...(options.parking === false
                 ? {}
                 : {

@@ -4,6 +4,12 @@ import { RECEIVER_GUIDE_URL_ENV } from '../functions/domain/portal.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { parseSourceIps, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
+import {
+  NEW_DEPLOYMENT_VERIFICATION,
+  parseVerificationMode,
+  VERIFICATION_MODE_ENV,
+  type VerificationMode,
+} from '../functions/domain/verification.js';
 import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
@@ -50,6 +56,14 @@ function sourceIpsFromEnv(raw: string): string[] {
   }
 }
 
+function verificationMode(raw: string | undefined): VerificationMode {
+  try {
+    return parseVerificationMode(raw, NEW_DEPLOYMENT_VERIFICATION);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
 async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }> {
   const verbose = process.env.WEBHOOKS_LOG !== 'quiet';
   const env = process.env;
@@ -63,6 +77,8 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env.WEBHOOKS_RETRY_SCHEDULE ? { retrySchedule: parseSchedule(env.WEBHOOKS_RETRY_SCHEDULE) } : {}),
     ...(env.MAX_SUBSCRIPTIONS_PER_TENANT ? { maxSubscriptionsPerTenant: maxSubscriptionsPerTenant() } : {}),
     secretStorage: secretStorage(env.WEBHOOKS_SECRET_STORAGE),
+    // This repository's app, as a new deployment from it gets it (cdk.json's context flag).
+    verification: verificationMode(env[VERIFICATION_MODE_ENV]),
     ...(tenantThrottle ? { tenantThrottle } : {}),
     ...(stageThrottle ? { stageThrottle } : {}),
     ...(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(env.WEBHOOKS_ATTEMPT_TIMEOUT_MS) } : {}),

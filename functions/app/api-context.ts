@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
+import type { VerificationMode } from '../domain/verification.js';
 import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import type { OperationalEvents } from './operational-events.js';
@@ -32,6 +33,11 @@ export interface ApiDeps {
    * storage reads its sealed secrets from DynamoDB and needs none.
    */
   listSecretCache?: ListSecretCache;
+  /**
+   * The operator's endpoint verification setting (functions/domain/verification.ts). Every real
+   * wiring passes one; without it subscriptions get no verification field, as before it.
+   */
+  verificationMode?: VerificationMode;
   /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */

@@ -12,6 +12,7 @@ import { route } from './route-table.js';
 import { SOURCE_IP_ROUTES } from './source-ip-routes.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
 import { SubscriptionService } from './subscriptions.js';
+import { VerificationRequests } from './verification.js';
 
 export type { ApiContext, ApiDeps, ApiRoute } from './api-context.js';
 
@@ -76,6 +77,14 @@ export function createApi(
     maxPerTenant: deps.maxSubscriptionsPerTenant ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT,
     ...(deps.listSecretCache ? { listSecrets: deps.listSecretCache } : {}),
     ...(deps.operational ? { operational: deps.operational } : {}),
+    ...(deps.verificationMode
+      ? {
+          verification: {
+            mode: deps.verificationMode,
+            requests: new VerificationRequests({ store: deps.store, deliveries: deps.deliveries }),
+          },
+        }
+      : {}),
     now,
   });
   const ctx: ApiContext = { deps, service, now, rotationOverlapSeconds: deps.rotationOverlapSeconds ?? 24 * 60 * 60, routes };

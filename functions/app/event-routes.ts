@@ -51,6 +51,7 @@ export const EVENT_ROUTES: ApiRoute[] = [
           schema: e.schema,
           example: e.example,
           operational: e.operational === true,
+          ...(e.subscribable === false ? { subscribable: false as const } : {}),
         })),
       }),
   }),

@@ -207,7 +207,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     .filter((e) => !e.operational)
     .map((e) => envelopeFor(e.type, { $ref: `#/components/schemas/${eventDataSchemaName(e.type)}` }));
   registry.registerComponent('schemas', 'PublishEventByType', {
-    description: 'Which `data` goes with which `type`: one alternative per event type of the catalog',
+    description: 'Which `data` goes with which `type`: one alternative per event type of the catalog that tenants may publish',
     oneOf: eventTypeSchemas,
   });
 

@@ -19,6 +19,7 @@ export const PORTAL_ROUTE_KEYS = {
   updateSubscriptionV01: { method: 'PATCH', path: '/api/v0.1/webhooks/{id}' },
   deleteSubscriptionV01: { method: 'DELETE', path: '/api/v0.1/webhooks/{id}' },
   rotateSecret: { method: 'POST', path: '/api/v0.1/webhooks/{id}/secret/rotate' },
+  verifySubscription: { method: 'POST', path: '/api/v0.1/webhooks/{id}/verify' },
   listDeliveries: { method: 'GET', path: '/api/v0.1/webhooks/{id}/deliveries' },
   getDelivery: { method: 'GET', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}' },
   retryDelivery: { method: 'POST', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry' },

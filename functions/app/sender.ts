@@ -4,11 +4,26 @@ import { classifyAttempt, endpointHealthy, holdsInLot, planReceive } from '../do
 import { type Admission, EndpointGuard, type EndpointGuardOptions } from '../domain/endpoint-guard.js';
 import type { Attempt, Delivery, DeliveryMessage, Subscription } from '../domain/model.js';
 import { type LastAttempt, type OperationalData, type OperationalEventType, reportsFact } from '../domain/operational-events.js';
-import { DEFAULT_DUE_BUCKET_SECONDS, DEFAULT_IN_FLIGHT_BUDGET, dueBucket, needsFreshMessage, probeWaits } from '../domain/parking.js';
+import {
+  DEFAULT_DUE_BUCKET_SECONDS,
+  DEFAULT_IN_FLIGHT_BUDGET,
+  dueBucket,
+  needsFreshMessage,
+  probeWaits,
+  remainingScheduleSeconds,
+} from '../domain/parking.js';
 import { maxReceiveCount, nextDelaySeconds, receivesNeeded } from '../domain/retry-schedule.js';
 import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
 import { TtlCache } from '../domain/ttl-cache.js';
+import {
+  DEFAULT_VERIFICATION_SCHEDULE,
+  isVerified,
+  unverifiedWaitSeconds,
+  VERIFICATION_EVENT_TYPE,
+  type Verification,
+  verificationProblem,
+} from '../domain/verification.js';
 import { webhookBody } from '../domain/webhook-body.js';
 import {
   type BodyStore,
@@ -61,6 +76,8 @@ export interface SenderDeps {
   bodies?: BodyStore;
   client: Pick<WebhookClient, 'post'>;
   schedule: readonly number[];
+  /** The waits between a verification request's attempts (DEFAULT_VERIFICATION_SCHEDULE unless given; local tests shorten it). */
+  verificationSchedule?: readonly number[];
   /** The attempt timeout: how long to wait before retrying an endpoint whose POSTs are all in flight. */
   attemptTimeoutMs?: number;
   /** A safety net only: secrets are cached by the subscription's secret version. */
@@ -136,6 +153,7 @@ class Sender {
   private readonly receiveLimit: number;
   private readonly busyRetrySeconds: number;
   private readonly dueBucketSeconds: number;
+  private readonly verificationSchedule: readonly number[];
   private readonly lots: SenderLots | undefined;
   private readonly waits: SenderWaits;
   private readonly bodyCache = new TtlCache<string>(BODY_CACHE_TTL_MS, Date.now, BODY_CACHE_ENTRIES);
@@ -162,6 +180,7 @@ class Sender {
       ...deps.guard,
     });
     this.receiveLimit = maxReceiveCount(deps.schedule);
+    this.verificationSchedule = deps.verificationSchedule ?? DEFAULT_VERIFICATION_SCHEDULE;
     this.busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
     const parking = deps.parking;
     this.dueBucketSeconds = parking?.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
@@ -369,6 +388,10 @@ class Sender {
       if (prior?.status === 'skipped' && prior.lastError === delivery.lastError) return { record, outcome: 'skipped' };
       return { record, outcome: 'skipped', delivery };
     }
+    // Endpoint verification (functions/domain/verification.ts): the request itself is judged by its
+    // own rules; anything else to an endpoint not verified yet waits, unsent and no attempt spent.
+    if (message.event.type === VERIFICATION_EVENT_TYPE) return this.verify(w, r, delivery, subscription, atIso);
+    if (!isVerified(subscription)) return this.awaitVerification(delivery, r);
     // Held until its schedule ended: a dead letter without a POST if its lot is still open (the
     // endpoint failed every probe); if the lot recovered meanwhile (its drain had not come to this
     // one yet), it goes to the endpoint now, as the drain would have sent it.
@@ -414,6 +437,94 @@ class Sender {
     if ('outcome' in admitted) return admitted;
     const { result, attempt } = await this.post(going, admitted.admission);
     return this.afterAttempt(going, result, attempt);
+  }
+
+  /**
+   * A delivery to an endpoint not verified yet: deferred (parked when long), looked at again
+   * sooner while it is young (unverifiedWaitSeconds), and dead-lettered without a POST once its
+   * own schedule would have ended, as a held delivery whose endpoint never answers.
+   */
+  private awaitVerification(delivery: Delivery, r: Receive): Result | Promise<Result> {
+    const createdMs = Date.parse(delivery.createdTime);
+    if (r.at.getTime() >= createdMs + remainingScheduleSeconds(this.deps.schedule, 0) * 1000) {
+      delivery.lastError = 'endpoint_unverified: its endpoint was not verified before its schedule ended';
+      this.metrics.count('DeliveryExpired');
+      return this.waits.deadLetter(delivery, r);
+    }
+    const wait = unverifiedWaitSeconds((r.at.getTime() - createdMs) / 1000, this.verificationSchedule);
+    return this.waits.waitFor(delivery, wait, r, 'deferred');
+  }
+
+  /**
+   * A verification request: POSTed past the endpoint's guard and lot (nothing else goes to it),
+   * judged by the subscription's verification mode, and settled on the subscription only if that
+   * still awaits this very request (a URL change or a newer request supersedes it). Failed
+   * attempts are retried on the verification's schedule; after the last, `failed`.
+   */
+  private async verify(w: Work, r: Receive, delivery: Delivery, subscription: Subscription, atIso: string): Promise<Result> {
+    const v = subscription.verification;
+    const requestId = w.message.event.id;
+    if (v?.status !== 'pending' || v.requestId !== requestId || v.url !== subscription.url) {
+      delivery.status = 'skipped';
+      delivery.lastError = 'superseded: the subscription no longer awaits this verification request';
+      return { record: r.record, outcome: 'skipped', delivery };
+    }
+    const body = webhookBody(w.message);
+    const challenge = String((JSON.parse(body) as { data?: { challenge?: unknown } }).data?.challenge ?? '');
+    const cached = this.secretsOf(subscription);
+    const secrets = cached instanceof Promise ? await cached : cached;
+    const g: Going = { w, r, delivery, subscription, secrets, atIso, pastGuard: true, resume: undefined };
+    const { result, attempt } = await this.post(g, undefined);
+    const problem = verificationProblem(
+      v.mode,
+      result.kind === 'response' ? { kind: 'response', status: result.status, excerpt: result.excerpt } : result,
+      challenge,
+    );
+    const key = { tenantId: subscription.tenantId, id: subscription.id };
+    if (problem === null) {
+      const verified: Verification = { ...v, status: 'verified', verifiedTime: atIso };
+      delete verified.lastError;
+      if (await this.settle(key, requestId, verified)) {
+        // Settled once, by this request: reported. The handshake is no operational event's delivery
+        // in the loop rules' sense (null cause): nothing it reports can make another verification.
+        this.notice(
+          w,
+          {
+            kind: 'webhook.subscription.verified',
+            data: { subscription_id: subscription.id, url: subscription.url, verified_time: atIso },
+          },
+          null,
+        );
+        delivery.status = 'succeeded';
+        // Held in a lot since before the URL changed: the new endpoint answered, so the lot drains.
+        if (this.lots && (await this.lots.afterFailure(subscription))?.state === 'open') await this.lots.recovered(subscription, r.at);
+        return { record: r.record, outcome: 'succeeded', delivery, attempt };
+      }
+      // Not written (the store failed, or a newer request superseded this one meanwhile): the next attempt settles it.
+    }
+    delivery.lastError = problem ?? 'answered, but the verification could not be recorded; retrying';
+    const delay = nextDelaySeconds(this.verificationSchedule, delivery.attempts - (delivery.roundStart ?? 0), {
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    });
+    if (delay === undefined) {
+      await this.settle(key, requestId, { ...v, status: 'failed', lastError: delivery.lastError });
+      delivery.status = 'skipped';
+      return { record: r.record, outcome: 'skipped', delivery, attempt };
+    }
+    // Still pending: the subscription shows why the last attempt did not verify it.
+    await this.settle(key, requestId, { ...v, lastError: delivery.lastError });
+    delivery.nextAttemptTime = new Date(r.at.getTime() + delay * 1000).toISOString();
+    return this.waits.waitFor(delivery, delay, r, 'retrying', attempt);
+  }
+
+  /** After the POST nothing throws: a store that fails is logged, and the request's next attempt tries again. */
+  private async settle(s: { tenantId: string; id: string }, requestId: string, outcome: Verification): Promise<boolean> {
+    try {
+      return await this.deps.store.settleVerification(s.tenantId, s.id, requestId, outcome);
+    } catch (err) {
+      this.log?.('error', 'could not record a verification outcome', { subscriptionId: s.id, error: (err as Error).message });
+      return false;
+    }
   }
 
   private bodyOf(key: string): string | undefined | Promise<string | undefined> {

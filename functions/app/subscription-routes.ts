@@ -1,4 +1,4 @@
-import { validationError } from '../domain/errors.js';
+import { ApiError, validationError } from '../domain/errors.js';
 import type { SubscriptionStatus } from '../domain/model.js';
 import {
   CreateSubscriptionV0,
@@ -16,6 +16,7 @@ import {
   SubscriptionV01Response,
 } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED } from '../domain/secret-set.js';
+import { VERIFICATION_EVENT_TYPE } from '../domain/verification.js';
 import { seedTime, toV0View, toV01View } from '../domain/views.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
@@ -138,6 +139,25 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     handler: async ({ params, tenantId }, { service, rotationOverlapSeconds }) => {
       const rotated = await service.rotateSecret(tenantId, params.id!, rotationOverlapSeconds);
       return json(200, { webhook_subscription: v01(rotated), previous_secret_expires_time: seedTime(rotated.previousExpiresAt) });
+    },
+  }),
+  route({
+    ...portalRouteKey('verifySubscription'),
+    tags: [V01],
+    summary: 'Verify the endpoint again',
+    description: `Sends a new \`${VERIFICATION_EVENT_TYPE}\` request to the subscription's URL (README, "Endpoint verification"): \`verification.status\` is \`pending\` until the endpoint answers it, and the subscription's events wait unsent meanwhile; a request under way is superseded. Under the \`none\` setting the subscription is verified at once. 409 when the subscription is disabled.`,
+    params: SubscriptionIdParams,
+    response: { status: 202, description: 'The verification request was queued', schema: SubscriptionV01Response },
+    errors: [...auth, 'NotFound', 'Conflict', secrets],
+    handler: async ({ params, tenantId }, { service }) => {
+      const current = await service.get(tenantId, params.id!);
+      if (current.subscription.status !== 'enabled')
+        throw new ApiError(
+          409,
+          'subscription_disabled',
+          `Webhook subscription ${params.id} is disabled; enable it (status STATUS_ENABLED) to verify it`,
+        );
+      return json(202, { webhook_subscription: v01(await service.verify(tenantId, params.id!)) });
     },
   }),
 ];

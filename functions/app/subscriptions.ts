@@ -16,9 +16,11 @@ import {
   serializeSecretSet,
   withHeaders,
 } from '../domain/secret-set.js';
+import { isVerified, startVerification, type Verification, type VerificationMode, VerificationMoved } from '../domain/verification.js';
 import type { Page, PageRequest, SecretStore, SubscriptionRepository } from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import type { OperationalEvents } from './operational-events.js';
+import { newVerificationId, type VerificationRequests } from './verification.js';
 
 /** Subscription use cases, shared by both API versions (which differ only in field names). */
 
@@ -70,6 +72,11 @@ export interface SubscriptionServiceDeps {
   listSecrets?: ListSecretCache;
   /** Reports a tenant's disable as `webhook.subscription.disabled`; without it nothing is reported. */
   operational?: OperationalEvents;
+  /**
+   * Endpoint verification (functions/domain/verification.ts): the operator's mode and where the
+   * requests go. Without it subscriptions get no verification field, as before it.
+   */
+  verification?: { mode: VerificationMode; requests: VerificationRequests };
   now?: () => Date;
 }
 
@@ -103,6 +110,7 @@ export class SubscriptionService {
       secretName: `${this.deps.secretNamePrefix}${tenantId}/${id}`,
       createdTime: at,
       updatedTime: at,
+      ...this.verificationFor(input.url, at),
     };
     const set = newSecretSet(input.headers);
     // Secret first: a subscription must never exist without the secret that signs for it.
@@ -114,7 +122,7 @@ export class SubscriptionService {
       throw err;
     }
     this.deps.listSecrets?.remember(subscription, set);
-    return withSecret(subscription, set);
+    return withSecret(await this.sendVerification(subscription), set);
   }
 
   async get(tenantId: string, id: string): Promise<WithSecret> {
@@ -163,19 +171,98 @@ export class SubscriptionService {
       ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.status !== undefined ? { status: c.status } : {}),
       ...(rewrite ? { secretVersion: at } : {}),
+      // A new URL is verified again: until it answers, nothing goes to it, nor to the old one. So is
+      // one enabled again before it was verified (a disabled subscription's request goes nowhere).
+      ...((c.url !== undefined && c.url !== current.url) || (c.status === 'enabled' && current.status !== 'enabled' && !isVerified(current))
+        ? this.verificationFor(c.url ?? current.url, at, current.verification)
+        : {}),
       updatedTime: at,
     };
-    await this.deps.repo.update(next);
-    if (rewrite) this.deps.listSecrets?.remember(next, set);
+    const stored = await this.put(next, current);
+    if (rewrite) this.deps.listSecrets?.remember(stored, set);
     // After the write: the notice follows the fact. It never fails the request (flush logs and counts).
-    if (current.status === 'enabled' && next.status === 'disabled')
+    if (current.status === 'enabled' && stored.status === 'disabled')
       await this.deps.operational?.send('webhook.subscription.disabled', tenantId, {
         subscription_id: id,
-        url: next.url,
+        url: stored.url,
         reason: 'disabled_by_tenant',
         disabled_time: at,
       });
-    return withSecret(next, set);
+    return withSecret(stored.verification !== current.verification ? await this.sendVerification(stored) : stored, set);
+  }
+
+  /**
+   * A new verification of the subscription's URL, as on create (the API's and the portal's "verify
+   * again"): the one under way, if any, is superseded; its answer settles nothing.
+   */
+  async verify(tenantId: string, id: string): Promise<WithSecret> {
+    const current = await this.find(tenantId, id);
+    const at = this.now().toISOString();
+    let next: Subscription = { ...current, ...this.verificationFor(current.url, at, current.verification, true) };
+    if (next.verification !== current.verification) next = await this.put(next, current);
+    return withSecret(await this.sendVerification(next), await this.secretSet(next));
+  }
+
+  /**
+   * The verification a subscription starts with at `url`: none without the setting; under `none`
+   * verified at once, but only recorded when there is a verification to replace (or `always`),
+   * so an upgraded deployment's records stay as they were.
+   */
+  private verificationFor(
+    url: string,
+    at: string,
+    current?: Verification,
+    always = false,
+  ): { verification: Verification } | Record<string, never> {
+    const mode = this.deps.verification?.mode;
+    if (mode === undefined || (mode === 'none' && !current && !always)) return {};
+    return { verification: startVerification(mode, url, at, newVerificationId()) };
+  }
+
+  /**
+   * Queues a pending verification's request. Should that fail, the subscription says so (failed,
+   * with the reason) rather than waiting for a request that never went: it can be asked again.
+   */
+  private async sendVerification(s: Subscription): Promise<Subscription> {
+    const v = s.verification;
+    // A disabled subscription's request would be skipped unsent: enabling it starts one.
+    if (!this.deps.verification || v?.status !== 'pending' || s.status !== 'enabled') return s;
+    try {
+      await this.deps.verification.requests.send(s, v.requestedTime);
+      return s;
+    } catch (err) {
+      const failed: Subscription = {
+        ...s,
+        verification: {
+          ...v,
+          status: 'failed',
+          lastError: `the verification request could not be queued (${(err as Error).message}); request it again`,
+        },
+      };
+      return this.put(failed, s);
+    }
+  }
+
+  /**
+   * Writes `next`, made from `seen`, unless the sender settled the verification since `seen` was
+   * read (VerificationMoved): then the settled one is kept, unless `next` starts a new one, and
+   * written again. Three tries at most: a verification settles once per attempt, seconds apart.
+   */
+  private async put(next: Subscription, seen: Subscription): Promise<Subscription> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deps.repo.update(next, { seenVerification: seen.verification ?? null });
+        return next;
+      } catch (err) {
+        if (!(err instanceof VerificationMoved) || tries >= 3) throw err;
+        const fresh = await this.find(seen.tenantId, seen.id);
+        if (next.verification === seen.verification) {
+          const { verification: _stale, ...rest } = next;
+          next = { ...rest, ...(fresh.verification ? { verification: fresh.verification } : {}) };
+        }
+        seen = fresh;
+      }
+    }
   }
 
   /** Soft delete: the record stays for its delivery history, the secret is scheduled for deletion. */
@@ -183,8 +270,7 @@ export class SubscriptionService {
     const current = await this.find(tenantId, id);
     const set = await this.secretSet(current);
     const at = this.now().toISOString();
-    const deleted: Subscription = { ...current, status: 'disabled', updatedTime: at, deletedTime: at };
-    await this.deps.repo.update(deleted);
+    const deleted = await this.put({ ...current, status: 'disabled', updatedTime: at, deletedTime: at }, current);
     await this.deps.secrets.scheduleDeletion(current.secretName);
     return withSecret(deleted, set);
   }
@@ -210,8 +296,7 @@ export class SubscriptionService {
     }
     // A new secret version, written after the secret: caches key secrets by it (the sender's, the
     // lists'), so the next attempt signs with this one and the next list shows it.
-    const rotated: Subscription = { ...subscription, secretVersion: at, updatedTime: at };
-    await this.deps.repo.update(rotated);
+    const rotated = await this.put({ ...subscription, secretVersion: at, updatedTime: at }, subscription);
     this.deps.listSecrets?.remember(rotated, next);
     return { ...withSecret(rotated, next), previousExpiresAt: next.previousExpiresAt! };
   }

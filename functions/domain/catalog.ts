@@ -18,6 +18,12 @@ export interface CatalogEntry {
   example: Record<string, unknown>;
   /** The platform's own event (operational-events.ts): tenants subscribe to it but cannot publish it. */
   operational?: boolean;
+  /**
+   * false for a platform type that goes to no subscription (`webhook.endpoint.verification` goes
+   * to the endpoint being verified alone): documented like any other, left out of the portal's
+   * events picker.
+   */
+  subscribable?: boolean;
 }
 
 export interface Catalog {
@@ -56,9 +62,12 @@ function parseEntry(file: string, raw: unknown): CatalogEntry {
     typeof e.schema !== 'object' ||
     typeof e.example !== 'object' ||
     !e.schema ||
-    !e.example
+    !e.example ||
+    (e.subscribable !== undefined && typeof e.subscribable !== 'boolean')
   ) {
-    throw new Error(`event catalog file ${file} needs "type", "description", "schema" and "example"`);
+    throw new Error(
+      `event catalog file ${file} needs "type", "description", "schema" and "example" (and "subscribable", if given, is true or false)`,
+    );
   }
   if (e.operational !== undefined && typeof e.operational !== 'boolean')
     throw new Error(`event catalog file ${file}: "operational" must be true or false`);

@@ -4,6 +4,7 @@ import type { ThrottleLimits } from './throttle.js';
 
 import type { Park, ResumeKind } from './parking.js';
 import type { PayloadFilter } from './payload-filter.js';
+import type { Verification } from './verification.js';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -24,6 +25,11 @@ export interface Subscription {
   createdTime: string;
   updatedTime: string;
   deletedTime?: string;
+  /**
+   * The endpoint's verification handshake (verification.ts): while not `verified`, its deliveries
+   * wait unsent. Absent on subscriptions stored before it, which count as verified.
+   */
+  verification?: Verification;
 }
 
 export interface Tenant {

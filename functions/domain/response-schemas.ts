@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { DeliveryStatus } from './model.js';
 import { PayloadFilterSchema } from './requests.js';
+import { VERIFICATION_EVENT_TYPE, VERIFICATION_MODES } from './verification.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
 /**
@@ -27,6 +28,24 @@ const headersView = z
     example: { 'X-Api-Key': 'k_li…' },
   });
 
+/** Beyond both seeds: the endpoint verification handshake (README, "Endpoint verification"). */
+const verificationView = z
+  .object({
+    status: z.enum(['pending', 'verified', 'failed']).meta({
+      description:
+        'pending: the endpoint has not answered the verification request yet, and events wait unsent; verified: events are sent; failed: every attempt of the request failed (see `last_error`), events wait until a new request (POST /verify) succeeds or their own schedule ends',
+    }),
+    mode: z.enum(VERIFICATION_MODES).meta({ description: "The deployment's setting when the verification was requested" }),
+    requested_time: time('When the verification was requested (created, URL changed, or asked again)'),
+    verified_time: time('When the endpoint answered it').nullable(),
+    last_error: z.string().nullable().meta({ description: 'Why the last attempt did not verify the endpoint; null when none failed' }),
+  })
+  .optional()
+  .meta({
+    id: 'Verification',
+    description: `Absent on subscriptions created before verification existed (they count as verified). The endpoint verifies by answering a signed \`${VERIFICATION_EVENT_TYPE}\` event with a 2xx echoing its \`data.challenge\` (the bare challenge, or {"challenge": "..."}).`,
+  });
+
 // Subscriptions, /api/v0.1 (seed 002)
 
 export const SubscriptionV01 = z
@@ -37,6 +56,7 @@ export const SubscriptionV01 = z
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
     headers: headersView,
+    verification: verificationView,
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
@@ -70,6 +90,7 @@ export const SubscriptionV0 = z
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
     headers: headersView,
+    verification: verificationView,
     status: z.enum(['enabled', 'disabled']),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),
@@ -90,6 +111,10 @@ export const EventTypeInfo = z
     operational: z.boolean().meta({
       description:
         "The platform's own event (`webhook.*`): about your subscriptions, sent by the pipeline. Subscribe to it like any type; it cannot be published",
+    }),
+    subscribable: z.literal(false).optional().meta({
+      description:
+        'Present (false) on platform types no subscription receives, such as `webhook.endpoint.verification`, sent to the endpoint being verified alone',
     }),
   })
   .meta({ id: 'EventType' });

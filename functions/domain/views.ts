@@ -1,6 +1,7 @@
 import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
+import type { Verification, VerificationMode, VerificationStatus } from './verification.js';
 
 /**
  * Times as the seeds write them: six fraction digits (`2022-06-09T18:23:37.585421Z`). Stored times
@@ -25,6 +26,8 @@ export interface SubscriptionV01View {
   filter?: PayloadFilter;
   /** Beyond the seed: the custom headers' names with masked values, absent when none. */
   headers?: CustomHeaders;
+  /** Beyond the seed: the endpoint's verification, absent on subscriptions from before it (they count as verified). */
+  verification?: VerificationView;
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -43,10 +46,33 @@ export interface SubscriptionV0View {
   filter?: PayloadFilter;
   /** Beyond the seed: the custom headers' names with masked values, absent when none. */
   headers?: CustomHeaders;
+  /** Beyond the seed: as in v0.1. */
+  verification?: VerificationView;
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
 }
+
+export interface VerificationView {
+  status: VerificationStatus;
+  mode: VerificationMode;
+  requested_time: string;
+  verified_time: string | null;
+  last_error: string | null;
+}
+
+const verificationView = (v: Verification | undefined) =>
+  v
+    ? {
+        verification: {
+          status: v.status,
+          mode: v.mode,
+          requested_time: seedTime(v.requestedTime),
+          verified_time: seedTimeOrNull(v.verifiedTime),
+          last_error: v.lastError ?? null,
+        } satisfies VerificationView,
+      }
+    : {};
 
 /** The custom headers as answers show them: names, masked values; nothing when none. */
 const headersView = (headers: CustomHeaders | undefined) =>
@@ -60,6 +86,7 @@ export function toV01View(s: Subscription, secret: string, headers?: CustomHeade
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
+    ...verificationView(s.verification),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -79,6 +106,7 @@ export function toV0View(s: Subscription, secret: string, headers?: CustomHeader
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
+    ...verificationView(s.verification),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };

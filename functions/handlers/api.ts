@@ -8,6 +8,7 @@ import { DEFAULT_PORTAL_LIFETIMES } from '../app/portal-access.js';
 import { AWS_POLICY } from '../domain/address-policy.js';
 import { loadCatalog } from '../domain/catalog.js';
 import { parseSourceIps, SOURCE_IPS_ENV } from '../domain/source-ips.js';
+import { parseVerificationMode, UPGRADE_VERIFICATION, VERIFICATION_MODE_ENV } from '../domain/verification.js';
 import { bodyStore } from '../runtime/bodies.js';
 import {
   maxSubscriptionsPerTenant,
@@ -40,6 +41,7 @@ export const handler = middy(
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
     ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
+    verificationMode: parseVerificationMode(process.env[VERIFICATION_MODE_ENV], UPGRADE_VERIFICATION),
     portal: portalSessionStore(),
     portalLifetimes: {
       linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,

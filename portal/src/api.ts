@@ -71,6 +71,14 @@ export interface Subscription {
   filter?: Record<string, unknown>;
   /** The custom headers sent with every delivery, values masked by the API; absent when none. */
   headers?: Record<string, string>;
+  /** The endpoint verification handshake; absent on subscriptions from before it (they count as verified). */
+  verification?: {
+    status: 'pending' | 'verified' | 'failed';
+    mode: string;
+    requested_time: string;
+    verified_time: string | null;
+    last_error: string | null;
+  };
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
   created_time: string;
@@ -106,6 +114,8 @@ export interface EventType {
   example: unknown;
   /** The platform's own event (`webhook.*`), about your subscriptions. */
   operational?: boolean;
+  /** false for a platform type no subscription receives (the endpoint verification): left out of the picker. */
+  subscribable?: false;
 }
 
 export interface HourOutcome {

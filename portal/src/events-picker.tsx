@@ -17,16 +17,18 @@ export function EventsPicker({
     <fieldset class="events">
       <legend>Events</legend>
       <div class="event-grid">
-        {catalog.map((e) => (
-          <label key={e.type} class="check" title={e.description}>
-            <input
-              type="checkbox"
-              checked={value.includes(e.type)}
-              onChange={(ev) => toggle(e.type, (ev.target as HTMLInputElement).checked)}
-            />
-            <code>{e.type}</code>
-          </label>
-        ))}
+        {catalog
+          .filter((e) => e.subscribable !== false)
+          .map((e) => (
+            <label key={e.type} class="check" title={e.description}>
+              <input
+                type="checkbox"
+                checked={value.includes(e.type)}
+                onChange={(ev) => toggle(e.type, (ev.target as HTMLInputElement).checked)}
+              />
+              <code>{e.type}</code>
+            </label>
+          ))}
       </div>
       <label class="field">
         <span>Other types or wildcards, comma-separated (e.g. card*)</span>

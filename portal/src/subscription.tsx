@@ -45,6 +45,15 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
       () => setOutcomes(undefined),
     );
   }, [path, refreshKey, chartTick]);
+  // A verification under way settles in the background: the page reads the subscription again until it has.
+  const verifying = sub?.verification?.status === 'pending';
+  useEffect(() => {
+    if (!verifying || chartTick === 0) return;
+    api.get<{ webhook_subscription: Subscription }>(path).then(
+      (out) => setSub(out.webhook_subscription),
+      () => undefined,
+    );
+  }, [path, verifying, chartTick]);
   useEffect(() => {
     const timer = setInterval(() => setChartTick((t) => t + 1), CHART_REFRESH_MS);
     return () => clearInterval(timer);
@@ -189,6 +198,25 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
               <span class="muted">None</span>
             )}
           </dd>
+          <dt>Verification</dt>
+          <dd data-testid="verification">
+            <VerificationState sub={sub} />
+            <button
+              type="button"
+              class="link"
+              disabled={action.busy || !enabled}
+              onClick={() =>
+                action.run(async () => {
+                  const out = await api.post<{ webhook_subscription: Subscription }>(`${path}/verify`);
+                  setSub(out.webhook_subscription);
+                  setRefreshKey((k) => k + 1);
+                  return 'Verification request sent: the endpoint must echo its challenge.';
+                })
+              }
+            >
+              Verify again
+            </button>
+          </dd>
           <dt>Signing secret</dt>
           <dd class="secret">
             <code data-testid="secret">{revealed ? sub.secret : '•'.repeat(24)}</code>
@@ -230,6 +258,28 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
       </section>
 
       <Deliveries subscriptionPath={path} refreshKey={refreshKey} onChange={() => setRefreshKey((k) => k + 1)} />
+    </>
+  );
+}
+
+/** Where the endpoint's verification stands; no field (a subscription from before it): verified. */
+function VerificationState({ sub }: { sub: Subscription }) {
+  const v = sub.verification;
+  if (!v) return <span class="muted">Verified (subscribed before verification existed) </span>;
+  return (
+    <>
+      <span data-testid="verification-status" class={`verification ${v.status}`}>
+        {v.status === 'verified'
+          ? `Verified${v.verified_time ? ` ${formatTime(v.verified_time)}` : ''}`
+          : v.status === 'pending'
+            ? 'Pending: events wait unsent until the endpoint echoes the challenge'
+            : 'Failed: events wait unsent; fix the endpoint and verify again'}
+      </span>{' '}
+      {v.last_error && (
+        <span class="small muted" data-testid="verification-error">
+          Last error: {v.last_error}{' '}
+        </span>
+      )}
     </>
   );
 }

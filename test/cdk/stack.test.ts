@@ -416,7 +416,7 @@ describe('functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000' } : {}),
+        ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000', WEBHOOKS_VERIFICATION: 'challenge' } : {}),
         // The shared throttling key, for tenants without one of their own (test/cdk/api-throttling.test.ts).
         ...(h === 'authorizer' ? { WEBHOOKS_SHARED_THROTTLE_KEY: expect.any(Object) } : {}),
         // Continuations of a fan-out in pages go back to the ingest queue.

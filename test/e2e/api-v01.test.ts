@@ -184,6 +184,8 @@ describe('/api/v0.1/webhooks, as seed 002', () => {
       'webhook.delivery.dead_lettered',
       'webhook.endpoint.failing',
       'webhook.endpoint.recovered',
+      // Documented with the rest; only the platform sends it, to the endpoint being verified.
+      'webhook.endpoint.verification',
       'webhook.subscription.disabled',
       'webhook.subscription.verified',
     ]);

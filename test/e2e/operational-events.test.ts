@@ -172,9 +172,14 @@ describe('operational events', { timeout: 180_000 }, () => {
       expect(catalog.isOperational(e.type), e.type).toBe(true);
       expect(catalog.validateData(e.type, e.data), e.type).toBeNull();
     }
-    const dead = about(events, 'webhook.delivery.dead_lettered', dyingSub.id)[0]!;
-    expect(dead.data).toMatchObject({ url: dying.url, event_type: 'card.created', attempts: expect.any(Number) });
-    expect((dead.data.last_attempt as { status_code?: number }).status_code).toBe(503);
+    // A delivery held in the lot its whole schedule is dead-lettered without a POST, so with no last attempt.
+    const deadLetters = about(events, 'webhook.delivery.dead_lettered', dyingSub.id);
+    expect(deadLetters.length).toBeGreaterThan(0);
+    for (const dead of deadLetters) {
+      expect(dead.data).toMatchObject({ url: dying.url, event_type: 'card.created', attempts: expect.any(Number) });
+      if ((dead.data.attempts as number) > 0) expect((dead.data.last_attempt as { status_code?: number }).status_code).toBe(503);
+      else expect(dead.data.last_attempt).toBeUndefined();
+    }
     const failing = about(events, 'webhook.endpoint.failing', dyingSub.id)[0]!;
     const recovered = about(events, 'webhook.endpoint.recovered', dyingSub.id).at(-1)!;
     expect(Date.parse(String(recovered.data.recovered_time))).toBeGreaterThan(Date.parse(String(failing.data.failing_since)));
@@ -293,6 +298,7 @@ describe('operational events', { timeout: 180_000 }, () => {
       'webhook.delivery.dead_lettered',
       'webhook.endpoint.failing',
       'webhook.endpoint.recovered',
+      'webhook.endpoint.verification',
       'webhook.subscription.disabled',
       'webhook.subscription.verified',
     ]);

@@ -13,6 +13,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { launchChromium } from '../../portal/chromium.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
+import { eventually } from '../support/wait.js';
 
 /**
  * The tenant portal in headless Chromium against local mode: every view a tenant uses, the link
@@ -371,4 +372,59 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     await page.goto(url);
     return { context, page, answered };
   }
+});
+
+describe('tenant portal, endpoint verification', { timeout: 120_000 }, () => {
+  let pipeline: TestPipeline;
+  let receiver: Receiver;
+  let browser: Browser;
+  const isVerification = (body: string) => (JSON.parse(body) as { type: string }).type === 'webhook.endpoint.verification';
+
+  beforeAll(async () => {
+    [pipeline, receiver, browser] = await Promise.all([
+      startTestPipeline({ verification: 'challenge', verificationSchedule: [1] }),
+      // Answers the verification without its challenge until the test fixes it.
+      startReceiver((r, _n, res) => void res.writeHead(200).end(isVerification(r.body) ? 'wrong' : 'ok')),
+      launchChromium(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([pipeline?.stop(), receiver?.close()]);
+  });
+
+  it('shows a failed verification with its last error, and "Verify again" verifies the fixed endpoint', async () => {
+    const created = await pipeline.call('POST', '/api/v0.1/webhooks', { url: receiver.url, events: ['card.created'] });
+    expect(created.status).toBe(201);
+    const sub = created.body.webhook_subscription;
+    await eventually('the verification to fail', async () => {
+      const v = (await pipeline.call('GET', `/api/v0.1/webhooks/${sub.id}`)).body.webhook_subscription.verification;
+      return v.status === 'failed' ? v : undefined;
+    });
+
+    const context = await browser.newContext({ viewport: { width: 1180, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto((await pipeline.portalLink()).url);
+    await page.getByRole('link', { name: sub.url }).click();
+    await page.getByRole('heading', { name: sub.url }).waitFor();
+    expect(await page.getByTestId('verification-status').textContent()).toMatch(/^Failed/);
+    expect(await page.getByTestId('verification-error').textContent()).toContain('without the challenge');
+
+    receiver.respond((r, _n, res) => {
+      const event = JSON.parse(r.body) as { type: string; data: { challenge?: string } };
+      res.writeHead(200).end(isVerification(r.body) ? event.data.challenge : 'ok');
+    });
+    await page.getByRole('button', { name: 'Verify again' }).click();
+    await page.getByText('Verification request sent').waitFor();
+    // The page reads the subscription again while it is pending, until the endpoint has answered.
+    await page
+      .getByTestId('verification-status')
+      .filter({ hasText: /^Verified/ })
+      .waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('verification-error').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
 });

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
 import { DynamoSubscriptionRepository } from '../../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../../functions/adapters/aws/dynamodb-tenants.js';
 import { createAuthorizer } from '../../functions/app/authorizer.js';
 import { hashKey, newCredentials } from '../../functions/domain/credentials.js';
 import type { Subscription } from '../../functions/domain/model.js';
+import { startVerification, VerificationMoved } from '../../functions/domain/verification.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
 
 /** The DynamoDB adapters against dynalite, with the table definition the stack uses. */
@@ -59,6 +61,29 @@ describe('DynamoDB repositories on dynalite', () => {
     expect(await subs.listAll('t3')).toEqual([]);
     await expect(subs.update({ ...s, description: 'again' })).rejects.toMatchObject({ statusCode: 404 });
     await expect(subs.update(sub('t3', 99))).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("stores a verification as a map, settles it only under its request id, and a change never undoes the sender's settle", async () => {
+    const store = new DynamoDeliveryStore(db.doc, 'webhooks-test');
+    const pending = startVerification('challenge', 'https://example.com/9', '2026-02-01T00:00:00.000Z', 'evt_verify_9');
+    const s = sub('t9', 9, { verification: pending });
+    await subs.create(s);
+    expect((await subs.get('t9', s.id))?.verification).toEqual(pending);
+    // Another request's answer settles nothing; this one's does.
+    expect(await store.settleVerification('t9', s.id, 'evt_verify_8', { ...pending, status: 'verified' })).toBe(false);
+    const verified = { ...pending, status: 'verified' as const, verifiedTime: '2026-02-01T00:00:01.000Z' };
+    expect(await store.settleVerification('t9', s.id, 'evt_verify_9', verified)).toBe(true);
+    // A change made from the pending copy it read is refused, changing nothing...
+    await expect(subs.update({ ...s, description: 'stale' }, { seenVerification: pending })).rejects.toBeInstanceOf(VerificationMoved);
+    expect(await subs.get('t9', s.id)).toMatchObject({ description: s.description, verification: verified });
+    // ...and one made from what is stored goes through; null stands for no verification at all.
+    await subs.update({ ...s, verification: verified, description: 'fresh' }, { seenVerification: verified });
+    expect(await subs.get('t9', s.id)).toMatchObject({ description: 'fresh', verification: verified });
+    await expect(subs.update({ ...s, description: 'x' }, { seenVerification: null })).rejects.toBeInstanceOf(VerificationMoved);
+    const plain = sub('t9', 10);
+    await subs.create(plain);
+    await subs.update({ ...plain, description: 'y' }, { seenVerification: null });
+    expect((await subs.get('t9', plain.id))?.description).toBe('y');
   });
 
   it("lists newest first in pages whose cursors only work inside the caller's partition", async () => {

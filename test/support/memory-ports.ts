@@ -3,6 +3,7 @@ import { type HistoryEntry, pendingDelivery } from '../../functions/domain/deliv
 import { ApiError } from '../../functions/domain/errors.js';
 import type { Attempt, Delivery, StoredEvent, Subscription } from '../../functions/domain/model.js';
 import { type Lot, nextProbeSeconds } from '../../functions/domain/parking.js';
+import { type Verification, VerificationMoved } from '../../functions/domain/verification.js';
 import {
   type BatchQueue,
   type ChangeVisibility,
@@ -34,7 +35,14 @@ export class MemorySubscriptions implements SubscriptionRepository {
   async list(tenantId: string, page: PageRequest): Promise<Page<Subscription>> {
     return { items: (await this.listAll(tenantId)).slice(0, page.limit) };
   }
-  async update(s: Subscription) {
+  async update(s: Subscription, options: { seenVerification?: Verification | null } = {}) {
+    const seen = options.seenVerification;
+    const stored = this.items.get(storeKey(s.tenantId, s.id))?.verification;
+    if (
+      seen !== undefined &&
+      (seen === null ? stored !== undefined : stored?.status !== seen.status || stored.requestedTime !== seen.requestedTime)
+    )
+      throw new VerificationMoved(`the verification of subscription ${s.id} changed since it was read`);
     this.items.set(storeKey(s.tenantId, s.id), s);
     this.changes.set(s.tenantId, (this.changes.get(s.tenantId) ?? 0) + 1);
   }
@@ -145,6 +153,12 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const s = await this.subscriptions?.get(tenantId, subscriptionId);
     if (!s || s.updatedTime !== seenUpdatedTime) return false;
     await this.subscriptions!.update({ ...s, status: 'disabled', updatedTime: at });
+    return true;
+  }
+  async settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification) {
+    const s = await this.subscriptions?.get(tenantId, subscriptionId);
+    if (!s || s.deletedTime || s.verification?.requestId !== requestId) return false;
+    await this.subscriptions!.update({ ...s, verification: outcome });
     return true;
   }
   /** As on DynamoDB: the history index newest first, entries without a record yet pending; the cursor is an offset. */

@@ -264,6 +264,8 @@ describe('the OpenAPI document', () => {
       expect(Object.keys(doc.webhooks)).toContain(entry.type);
     }
     const publish = validatorFor(requestSchema('/api/v0.1/events', 'post'));
+    // The platform's own types (the five operational ones and webhook.endpoint.verification) are documented as webhooks, never as publishable.
+    expect(catalog.entries.filter((e) => e.operational).map((e) => e.type)).toContain('webhook.endpoint.verification');
     for (const entry of catalog.entries.filter((e) => !e.operational)) {
       expect(publish({ type: entry.type, data: entry.example }), `${entry.type} example: ${ajv.errorsText(publish.errors)}`).toBe(true);
       expect(publish({ type: entry.type, data: entry.example, id: 'evt_1' })).toBe(true);

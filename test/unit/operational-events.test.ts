@@ -25,6 +25,7 @@ import {
 } from '../../functions/domain/operational-events.js';
 import { maxReceiveCount } from '../../functions/domain/retry-schedule.js';
 import { generateSecret } from '../../functions/domain/signing.js';
+import { VERIFICATION_EVENT_TYPE } from '../../functions/domain/verification.js';
 import { MemoryDeliveryStore, MemoryLots, MemoryQueue, MemorySecrets, MemorySubscriptions, subscription } from '../support/memory-ports.js';
 
 const catalog = loadCatalog();
@@ -41,7 +42,10 @@ describe('operational events in the catalog', () => {
   });
 
   it("marks only the webhook.* types operational, and the tenants' types not", () => {
-    expect(catalog.types.filter((t) => catalog.isOperational(t)).sort()).toEqual([...OPERATIONAL_EVENT_TYPES].sort());
+    // The five the pipeline reports on the bus, and the handshake it sends the endpoint being verified alone.
+    expect(catalog.types.filter((t) => catalog.isOperational(t)).sort()).toEqual(
+      [...OPERATIONAL_EVENT_TYPES, VERIFICATION_EVENT_TYPE].sort(),
+    );
     expect(catalog.isOperational('card.created')).toBe(false);
   });
 

@@ -75,6 +75,7 @@ describe('portal scope', () => {
       { method: 'PATCH', path: '/api/v0.1/webhooks/*' },
       { method: 'DELETE', path: '/api/v0.1/webhooks/*' },
       { method: 'POST', path: '/api/v0.1/webhooks/*/secret/rotate' },
+      { method: 'POST', path: '/api/v0.1/webhooks/*/verify' },
       { method: 'GET', path: '/api/v0.1/webhooks/*/deliveries' },
       { method: 'GET', path: '/api/v0.1/webhooks/*/deliveries/*' },
       { method: 'POST', path: '/api/v0.1/webhooks/*/deliveries/*/retry' },

@@ -22,11 +22,12 @@ import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Attempt, Delivery, FanoutProgress, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
 import { DEFAULT_DUE_BUCKET_SECONDS, dueBucket, dueShard, lotPosition, type Park } from '../../domain/parking.js';
+import type { Verification } from '../../domain/verification.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { decodeCursor, encodeCursor, queryNewestFirst } from './cursor.js';
 import { duePartition, GSI1, historyPartition, keys } from './dynamodb-keys.js';
-import { fromSubscriptionItem } from './dynamodb-subscriptions.js';
+import { fromSubscriptionItem, verificationItem } from './dynamodb-subscriptions.js';
 import { changesOf, countSubscriptionChange, SUBSCRIPTIONS_CHANGED_TYPE, SubscriptionCache } from './subscription-changes.js';
 
 const TRIES = 6;
@@ -405,6 +406,27 @@ export class DynamoDeliveryStore implements DeliveryStore {
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
+  }
+
+  async settleVerification(tenantId: string, subscriptionId: string, requestId: string, outcome: Verification): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.subscription(tenantId, subscriptionId),
+          UpdateExpression: 'SET verification = :v',
+          ConditionExpression: 'verification.request_id = :rid AND attribute_not_exists(deleted_time)',
+          ExpressionAttributeValues: { ':v': verificationItem(outcome), ':rid': requestId },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+    // Fan-out's and the senders' caches read the subscription again once this is counted; should
+    // counting fail, they do when their cache expires (CACHE_TTL_MS).
+    await countSubscriptionChange(this.doc, this.tableName, tenantId).catch(() => undefined);
+    return true;
   }
 
   async listDeliveries(tenantId: string, subscriptionId: string, page: PageRequest, status?: string): Promise<Page<Delivery>> {

@@ -13,6 +13,7 @@ import { DYNAMODB_BATCH_GET_MAX_KEYS } from '../../domain/aws-limits.js';
 import { ApiError, notFound } from '../../domain/errors.js';
 import type { Subscription } from '../../domain/model.js';
 import type { PayloadFilter } from '../../domain/payload-filter.js';
+import { type Verification, VerificationMoved } from '../../domain/verification.js';
 import type { Page, PageRequest, SubscriptionRepository } from '../../ports.js';
 import { queryNewestFirst } from './cursor.js';
 import { keys, SUBSCRIPTION_PREFIX } from './dynamodb-keys.js';
@@ -42,6 +43,34 @@ interface SubscriptionItem {
   created_time: string;
   updated_time: string;
   deleted_time?: string;
+  verification?: VerificationItem;
+}
+
+/** A map, so the sender can settle it under a condition on its request id (dynamodb-deliveries.ts, settleVerification). */
+export interface VerificationItem {
+  status: Verification['status'];
+  mode: Verification['mode'];
+  request_id?: string;
+  url: string;
+  requested_time: string;
+  verified_time?: string;
+  last_error?: string;
+}
+
+export function verificationItem(v: Verification): VerificationItem {
+  const item: VerificationItem = { status: v.status, mode: v.mode, url: v.url, requested_time: v.requestedTime };
+  if (v.requestId) item.request_id = v.requestId;
+  if (v.verifiedTime) item.verified_time = v.verifiedTime;
+  if (v.lastError) item.last_error = v.lastError;
+  return item;
+}
+
+function fromVerificationItem(i: VerificationItem): Verification {
+  const v: Verification = { status: i.status, mode: i.mode, url: i.url, requestedTime: i.requested_time };
+  if (i.request_id) v.requestId = i.request_id;
+  if (i.verified_time) v.verifiedTime = i.verified_time;
+  if (i.last_error) v.lastError = i.last_error;
+  return v;
 }
 
 /** The stored item of a subscription (also what tests seed in bulk with BatchWriteItem). */
@@ -66,6 +95,7 @@ export function subscriptionItem(s: Subscription): SubscriptionItem {
   if (s.deletedTime) item.deleted_time = s.deletedTime;
   if (s.secretVersion) item.secret_version = s.secretVersion;
   if (s.filter) item.filter = JSON.stringify(s.filter);
+  if (s.verification) item.verification = verificationItem(s.verification);
   return item;
 }
 
@@ -86,6 +116,7 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   if (i.deleted_time) s.deletedTime = i.deleted_time;
   if (i.secret_version) s.secretVersion = i.secret_version;
   if (typeof i.filter === 'string') s.filter = JSON.parse(i.filter) as PayloadFilter;
+  if (i.verification) s.verification = fromVerificationItem(i.verification);
   return s;
 }
 
@@ -181,17 +212,36 @@ export class DynamoSubscriptionRepository implements SubscriptionRepository {
     );
   }
 
-  async update(subscription: Subscription): Promise<void> {
+  async update(subscription: Subscription, options: { seenVerification?: Verification | null } = {}): Promise<void> {
+    const seen = options.seenVerification;
+    // The sender settles verifications with an update of the item's `verification` alone
+    // (dynamodb-deliveries.ts, settleVerification): a Put of what was read before must not undo it.
+    const unchanged =
+      seen === undefined
+        ? ''
+        : seen === null
+          ? ' AND attribute_not_exists(verification)'
+          : ' AND verification.#vs = :vs AND verification.requested_time = :vrt';
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: subscriptionItem(subscription),
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleted_time)',
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleted_time)${unchanged}`,
+          ...(seen
+            ? {
+                ExpressionAttributeNames: { '#vs': 'status' },
+                ExpressionAttributeValues: { ':vs': seen.status, ':vrt': seen.requestedTime },
+              }
+            : {}),
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw notFound(`Webhook subscription ${subscription.id}`);
+      if (err instanceof ConditionalCheckFailedException) {
+        if (seen !== undefined && (await this.get(subscription.tenantId, subscription.id)))
+          throw new VerificationMoved(`the verification of subscription ${subscription.id} changed since it was read`);
+        throw notFound(`Webhook subscription ${subscription.id}`);
+      }
       throw err;
     }
     // After the change is written: the sender's caches move on when this does.
