@@ -472,6 +472,8 @@ export class WebhookDelivery extends Construct {
     table.grants.readWriteData(sender.function);
     // Its parking: the queue's in-flight count (the event source's grant has GetQueueAttributes too, said here for itself).
     deliveryQueue.grants.actions(sender.function, ['sqs:GetQueueAttributes']);
+    // A delivery over its subscription's rate limit is sent again, delayed to its slot (rate-limit.ts).
+    deliveryQueue.grants.sendMessages(sender.function);
 
     table.grants.readWriteData(resumer.function);
     deliveryQueue.grants.sendMessages(resumer.function);

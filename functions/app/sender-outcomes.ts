@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Attempt, Delivery } from '../domain/model.js';
-import type { ChangeVisibility, DeliveryStore, Metrics, Queue } from '../ports.js';
+import type { ChangeVisibility, DeliveryStore, Metrics, Queue, QueueMessage } from '../ports.js';
 
 /** What became of one record of a batch. */
 export type Outcome =
@@ -15,6 +15,7 @@ export type Outcome =
   | 'deferred'
   | 'parked'
   | 'held'
+  | 'resent'
   | 'released'
   | 'unread';
 
@@ -25,13 +26,15 @@ export interface Result {
   attempt?: Attempt;
   /** Seconds until the message should be visible again; undefined leaves the queue's own timeout. */
   visibility?: number;
-  /** Parked or held: the wait in flight instead, should the record (the park) not be written. */
+  /** Parked or held: the wait in flight instead, should the record (the park) not be written; resent: should the message not go. */
   fallback?: { outcome: 'retrying' | 'deferred'; visibility: number };
+  /** Resent (waiting for its rate limit's slot): the fresh delayed message that carries the delivery on. */
+  resend?: QueueMessage;
 }
 
 export interface SettleDeps {
   store: Pick<DeliveryStore, 'write'>;
-  deliveries: Pick<Queue, 'changeVisibilities'>;
+  deliveries: Pick<Queue, 'changeVisibilities' | 'sendAll'>;
   metrics: Metrics;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
@@ -49,12 +52,13 @@ export async function settleBatch(results: Result[], deps: SettleDeps): Promise<
     results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
     deps,
   );
+  const resent = await sendAgain(results, deps);
   const changes: ChangeVisibility[] = [];
   const failures: string[] = [];
   for (const r of results) {
-    if (r.fallback && !written) {
+    if (r.fallback && (r.outcome === 'resent' ? !resent : !written)) {
       // Not parked after all: the message waits in flight, and its record (if the write got that far) has the park, which owns it.
-      deps.metrics.count('ParkWriteFailed');
+      if (r.outcome !== 'resent') deps.metrics.count('ParkWriteFailed');
       r.outcome = r.fallback.outcome;
       r.visibility = r.fallback.visibility;
     }
@@ -64,6 +68,27 @@ export async function settleBatch(results: Result[], deps: SettleDeps): Promise<
   }
   await changeVisibilities(changes, deps);
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * The fresh messages of deliveries waiting for their rate limit's slot, before their received
+ * messages are deleted. Whether they went: if not, each waits in flight instead (its fallback).
+ */
+async function sendAgain(results: Result[], deps: SettleDeps): Promise<boolean> {
+  const messages = results.flatMap((r) => (r.outcome === 'resent' && r.resend ? [r.resend] : []));
+  if (messages.length === 0) return true;
+  try {
+    await deps.deliveries.sendAll(messages);
+    return true;
+  } catch (err) {
+    // Some may have gone: such a delivery has two messages, and the second to come finds it
+    // delivered (a duplicate at worst, which receivers drop by webhook-id). None is lost.
+    deps.log?.('error', 'could not send rate-limited deliveries again; they wait in flight', {
+      count: messages.length,
+      error: (err as Error).message,
+    });
+    return false;
+  }
 }
 
 /** Whether the records were written (retried a few times; a failure is logged and counted, never thrown). */

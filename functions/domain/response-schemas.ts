@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryStatus } from './model.js';
-import { PayloadFilterSchema } from './requests.js';
+import { PayloadFilterSchema, RateLimitSchema } from './requests.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
 /**
@@ -27,6 +27,9 @@ const headersView = z
     example: { 'X-Api-Key': 'k_li…' },
   });
 
+/** Beyond both seeds: the rate limit, absent when none. */
+const rateLimitView = RateLimitSchema.optional();
+
 // Subscriptions, /api/v0.1 (seed 002)
 
 export const SubscriptionV01 = z
@@ -37,6 +40,7 @@ export const SubscriptionV01 = z
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
     headers: headersView,
+    rate_limit: rateLimitView,
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
@@ -70,6 +74,7 @@ export const SubscriptionV0 = z
     events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
     filter: filterView,
     headers: headersView,
+    rate_limit: rateLimitView,
     status: z.enum(['enabled', 'disabled']),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),

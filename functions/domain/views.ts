@@ -1,6 +1,7 @@
 import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
+import { rateLimitToApi } from './rate-limit.js';
 
 /**
  * Times as the seeds write them: six fraction digits (`2022-06-09T18:23:37.585421Z`). Stored times
@@ -25,6 +26,8 @@ export interface SubscriptionV01View {
   filter?: PayloadFilter;
   /** Beyond the seed: the custom headers' names with masked values, absent when none. */
   headers?: CustomHeaders;
+  /** Beyond the seed: the rate limit, absent when none. */
+  rate_limit?: { per_second: number; burst: number };
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -43,6 +46,8 @@ export interface SubscriptionV0View {
   filter?: PayloadFilter;
   /** Beyond the seed: the custom headers' names with masked values, absent when none. */
   headers?: CustomHeaders;
+  /** Beyond the seed: the rate limit, absent when none. */
+  rate_limit?: { per_second: number; burst: number };
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
@@ -60,6 +65,7 @@ export function toV01View(s: Subscription, secret: string, headers?: CustomHeade
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
+    ...(s.rateLimit ? { rate_limit: rateLimitToApi(s.rateLimit) } : {}),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -79,6 +85,7 @@ export function toV0View(s: Subscription, secret: string, headers?: CustomHeader
     events: [...s.events],
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
+    ...(s.rateLimit ? { rate_limit: rateLimitToApi(s.rateLimit) } : {}),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };

@@ -7,7 +7,7 @@ import { AWS_POLICY } from '../domain/address-policy.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
 import { bodyStore } from '../runtime/bodies.js';
 import { IN_FLIGHT_BUDGET_ENV, optionalNumber, retrySchedule } from '../runtime/config.js';
-import { deliveryStore, parkingStore } from '../runtime/dynamodb.js';
+import { deliveryStore, parkingStore, rateSlots } from '../runtime/dynamodb.js';
 import { deliveryInFlight, deliveryQueue, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
@@ -31,6 +31,7 @@ export const handler = middy(
       gauge: deliveryInFlight(),
       ...(optionalNumber(IN_FLIGHT_BUDGET_ENV) ? { inFlightBudget: optionalNumber(IN_FLIGHT_BUDGET_ENV)! } : {}),
     },
+    rateSlots: rateSlots(),
     metrics: emfMetrics(),
     log: logFn,
   }),
