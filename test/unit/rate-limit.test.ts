@@ -76,7 +76,7 @@ describe('the shared slot item (DynamoDB, on dynalite)', () => {
     const slots = takes.flat().sort((x, y) => x - y);
     expect(slots).toHaveLength(100);
     // One slot every 2 ms from now, none twice.
-    slots.forEach((s, i) => expect(s).toBeCloseTo(T0 + i * 2, 6));
+    for (const [i, s] of slots.entries()) expect(s).toBeCloseTo(T0 + i * 2, 6);
   });
 
   it('starts again from now once the limit has been idle', async () => {
