@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Attempt, Delivery } from '../domain/model.js';
+import { resendDelaySeconds } from '../domain/rate-limit.js';
 import type { ChangeVisibility, DeliveryStore, Metrics, Queue, QueueMessage } from '../ports.js';
 
 /** What became of one record of a batch. */
@@ -28,14 +29,16 @@ export interface Result {
   visibility?: number;
   /** Parked or held: the wait in flight instead, should the record (the park) not be written; resent: should the message not go. */
   fallback?: { outcome: 'retrying' | 'deferred'; visibility: number };
-  /** Resent (waiting for its rate limit's slot): the fresh delayed message that carries the delivery on. */
-  resend?: QueueMessage;
+  /** Resent (waiting for its rate limit's slot): the fresh message that carries the delivery on, delayed to its slot. */
+  resend?: { message: QueueMessage; slot: number };
 }
 
 export interface SettleDeps {
   store: Pick<DeliveryStore, 'write'>;
   deliveries: Pick<Queue, 'changeVisibilities' | 'sendAll'>;
   metrics: Metrics;
+  /** The clock resent messages' delays are counted on. */
+  nowMs?: () => number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -75,7 +78,10 @@ export async function settleBatch(results: Result[], deps: SettleDeps): Promise<
  * messages are deleted. Whether they went: if not, each waits in flight instead (its fallback).
  */
 async function sendAgain(results: Result[], deps: SettleDeps): Promise<boolean> {
-  const messages = results.flatMap((r) => (r.outcome === 'resent' && r.resend ? [r.resend] : []));
+  const now = (deps.nowMs ?? Date.now)();
+  const messages = results.flatMap((r) =>
+    r.outcome === 'resent' && r.resend ? [{ ...r.resend.message, delaySeconds: resendDelaySeconds(r.resend.slot, now) }] : [],
+  );
   if (messages.length === 0) return true;
   try {
     await deps.deliveries.sendAll(messages);

@@ -7,9 +7,14 @@ import { visibilityHop } from '../domain/retry-schedule.js';
 import { webhookBody } from '../domain/webhook-body.js';
 import type { Metrics, QueueMessage, RateSlots } from '../ports.js';
 
+/** New slots one delivery takes in a row when it keeps missing them; then it goes (the instance is too busy to keep any). */
+const RENEWALS = 3;
+
 /** A delivery sent again to wait for its slot: the message to send, and the in-flight wait should it not go. */
 export interface Resend {
+  /** Its DelaySeconds is set when it is sent (resendDelaySeconds of `slot`). */
   message: QueueMessage;
+  slot: number;
   /** Seconds in flight instead (the queue's visibility timeout), should the send fail. */
   fallbackSeconds: number;
 }
@@ -40,16 +45,20 @@ export class SenderRate {
     if (!limit) return undefined;
     let held = message.rate?.slot;
     let wait = held === undefined ? undefined : slotWait(held, this.nowMs());
-    if (wait?.kind === 'renew') this.metrics.count('RateSlotRenewed');
-    if (wait === undefined || wait.kind === 'renew') {
-      held = await this.take(subscription, limit);
-      wait = slotWait(held, this.nowMs());
-    }
-    // A slot just taken is never behind now by more than the take's own write.
-    if (wait.kind === 'go' || wait.kind === 'renew') return undefined;
-    if (wait.kind === 'sleep') {
+    // A slot missed by more than the lateness (the message came late, or the instance woke late
+    // from its wait: a busy event loop wakes many at once) is given up for a new one, so late
+    // slots never go together. A slot just taken is behind now by the take's write at most.
+    for (let takes = 0; ; takes++) {
+      if (wait?.kind === 'renew') this.metrics.count('RateSlotRenewed');
+      if (wait === undefined || (wait.kind === 'renew' && takes < RENEWALS)) {
+        held = await this.take(subscription, limit);
+        wait = slotWait(held, this.nowMs());
+      }
+      if (wait.kind === 'go' || wait.kind === 'renew') return undefined;
+      if (wait.kind === 'resend') break;
       await this.sleep(wait.ms);
-      return undefined;
+      wait = slotWait(held!, this.nowMs());
+      if (wait.kind === 'go') return undefined;
     }
     this.metrics.count('DeliveryRateLimited');
     const replaces = message.rate?.replaces ?? (message.resume ? record.messageId : undefined);
@@ -63,8 +72,8 @@ export class SenderRate {
         id: record.messageId,
         body: encodeDeliveryMessage(next),
         groupId: messageGroupOf(message.tenantId),
-        delaySeconds: wait.delaySeconds,
       },
+      slot: held!,
       fallbackSeconds: visibilityHop(Math.ceil((held! - this.nowMs()) / 1000), elapsedSeconds),
     };
   }

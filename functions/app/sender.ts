@@ -215,6 +215,7 @@ class Sender {
       deliveries: this.deps.deliveries,
       metrics: this.metrics,
       log: this.log,
+      nowMs: this.nowMs,
     });
     if (duplicates > 0) this.log?.('info', 'duplicate messages in batch', { count: duplicates });
     return response;
@@ -326,8 +327,7 @@ class Sender {
     // is waited for out of the queue's in-flight set, as a fresh delayed message (rate-limit.ts).
     if (this.rate && subscription.rateLimit) {
       const resend = await this.rate.wait(subscription, message, record, (this.nowMs() - started) / 1000);
-      if (resend)
-        return { record, outcome: 'resent', resend: resend.message, fallback: { outcome: 'deferred', visibility: resend.fallbackSeconds } };
+      if (resend) return { record, outcome: 'resent', resend, fallback: { outcome: 'deferred', visibility: resend.fallbackSeconds } };
     }
     // A body kept beside the table is read now, before the endpoint's slot: one that cannot be
     // read costs no slot and no attempt (it throws, and the message comes back).

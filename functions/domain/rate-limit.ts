@@ -97,7 +97,16 @@ export function slotWait(slotMs: number, nowMs: number): SlotWait {
   if (ahead < -RATE_SLOT_LATE_MS) return { kind: 'renew' };
   if (ahead <= 0) return { kind: 'go' };
   if (ahead <= RATE_SLEEP_MAX_MS) return { kind: 'sleep', ms: ahead };
-  return { kind: 'resend', delaySeconds: Math.min(RATE_MAX_DELAY_SECONDS, Math.floor(ahead / 1000)) };
+  return { kind: 'resend', delaySeconds: resendDelaySeconds(slotMs, nowMs) };
+}
+
+/**
+ * The DelaySeconds of a message sent again for its slot: its whole seconds ahead, counted when it
+ * is sent (a batch's messages go when its last delivery is done, up to RATE_SLEEP_MAX_MS later),
+ * so that it comes back within a second before its slot.
+ */
+export function resendDelaySeconds(slotMs: number, nowMs: number): number {
+  return Math.max(0, Math.min(RATE_MAX_DELAY_SECONDS, Math.floor((slotMs - nowMs) / 1000)));
 }
 
 /**
