@@ -17,6 +17,7 @@ import {
   measureCostPhases,
   PRICES_NOTE,
   priceCost,
+  rateLimitedDeliveryCost,
   splitPerEventAndDelivery,
 } from './cost-model.js';
 import { type DrainFigure, measureDrain } from './delivery-isolation.js';
@@ -128,7 +129,7 @@ const results: {
   /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
   inbound?: InboundFigure;
   /** Rate limits per subscription: received rate ÷ limit, an unlimited neighbour beside, the limit's cost. */
-  rateLimit?: RateLimitFigure;
+  rateLimit?: RateLimitFigure & { model?: Record<string, ReturnType<typeof rateLimitedDeliveryCost>> };
   durationSeconds?: number;
 } = {
   machine: {
@@ -825,7 +826,8 @@ if (only.has('rate-limit')) {
   log(
     `Rate limits on local mode: a backlog of ${seconds} s at each of ${rates.join(', ')}/s (burst 1), received rate over the middle 80 % of arrivals; an unlimited neighbour at 20/s alone and beside the 50/s backlog`,
   );
-  const f = await measureRateLimit({ rates, seconds, neighbourPerSecond: 20, neighbourSeconds: quick ? 5 : 10, log }, stackSettings());
+  const stack = stackSettings();
+  const f = await measureRateLimit({ rates, seconds, neighbourPerSecond: 20, neighbourSeconds: quick ? 5 : 10, log }, stack);
   results.rateLimit = f;
   for (const r of f.rates)
     rows.push({
@@ -868,6 +870,28 @@ if (only.has('rate-limit')) {
     target: '(reported)',
     met: null,
     numbers: { limited: f.cost.limitedPerMillion, unlimited: f.cost.unlimitedPerMillion, extra: f.cost.extraPerMillion },
+  });
+  const model = (deliveries: number, resends: number, sleepMs: number) =>
+    rateLimitedDeliveryCost({
+      deliveriesPerTake: deliveries,
+      messagesPerBatch: deliveries,
+      resends,
+      sleepMs,
+      senderMemoryMb: stack.memoryMb.sender,
+    });
+  const backlog = model(10, 1, 500);
+  const sparse = model(1, 1, 500);
+  const under = model(1, 0, 0);
+  results.rateLimit.model = { backlog, sparse, underLimit: under };
+  rows.push({
+    figure:
+      'Cost a rate limit adds, analytic (USD per million deliveries: waiting at a backlog, batches of 10 / one at a time / under the limit)',
+    value: backlog.perMillion.toFixed(2),
+    baseline: `${sparse.perMillion.toFixed(2)} / ${under.perMillion.toFixed(2)}`,
+    ratio: '-',
+    target: '(reported)',
+    met: null,
+    numbers: { backlog: backlog.perMillion, sparse: sparse.perMillion, underLimit: under.perMillion },
   });
 }
 

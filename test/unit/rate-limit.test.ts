@@ -2,6 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rateLimitedDeliveryCost } from '../../bench/cost-model.js';
 import { DynamoRateSlots } from '../../functions/adapters/aws/dynamodb-rate-limit.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createSender } from '../../functions/app/sender.js';
@@ -31,6 +32,20 @@ import { MemoryDeliveryStore, MemorySecrets, MemorySubscriptions, subscription }
  */
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+
+describe('what a rate limit costs (bench/cost-model.ts)', () => {
+  it('prices a waiting delivery line by line: its slot take, its resend with receive and delete, its invocation share and its wait', () => {
+    const c = rateLimitedDeliveryCost({ deliveriesPerTake: 10, messagesPerBatch: 10, resends: 1, sleepMs: 500, senderMemoryMb: 512 });
+    expect(c.lines['DynamoDB writes (the slot take)']).toBeCloseTo(0.0625, 6);
+    expect(c.lines['SQS (send again, receive, delete)']).toBeCloseTo(0.12, 6);
+    expect(c.lines['Lambda requests']).toBeCloseTo(0.02, 6);
+    expect(c.lines['Lambda duration (the wait for the slot)']).toBeCloseTo(0.1 * 0.5 * 0.5 * 0.0000133334 * 1e6, 6);
+    // Under the limit only the take is paid.
+    expect(
+      rateLimitedDeliveryCost({ deliveriesPerTake: 1, messagesPerBatch: 1, resends: 0, sleepMs: 0, senderMemoryMb: 512 }).perMillion,
+    ).toBeCloseTo(0.625, 6);
+  });
+});
 
 describe('slots', () => {
   const limit: RateLimit = { perSecond: 5, burst: 3 };
