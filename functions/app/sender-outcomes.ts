@@ -51,11 +51,14 @@ const HISTORY_WRITE_TRIES = 3;
  * then the visibility changes, then the partial batch response.
  */
 export async function settleBatch(results: Result[], deps: SettleDeps): Promise<SQSBatchResponse> {
-  const written = await writeRecords(
-    results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
-    deps,
-  );
-  const resent = await sendAgain(results, deps);
+  // The resent messages do not wait for the records: their deliveries' records are not written.
+  const [written, resent] = await Promise.all([
+    writeRecords(
+      results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
+      deps,
+    ),
+    sendAgain(results, deps),
+  ]);
   const changes: ChangeVisibility[] = [];
   const failures: string[] = [];
   for (const r of results) {
