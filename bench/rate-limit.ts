@@ -199,7 +199,7 @@ export async function measureRateLimit(o: RateLimitBenchOptions, stack: StackSet
       await pool(n, 32, async () => void (await put(tenant.tenantId)));
       await until(`the ${perSecond}/s backlog's first deliveries`, 300_000, () => rx.requests.length >= Math.min(n, perSecond));
       const beside = k === 1 ? neighbourStream() : undefined;
-      await until(`${n} deliveries at ${perSecond}/s`, ((n / perSecond) * 2 + 120) * 1000, () => rx.requests.length >= n);
+      await until(`${n} deliveries at ${perSecond}/s`, ((n / perSecond) * 4 + 600) * 1000, () => rx.requests.length >= n);
       if (beside) neighbourBeside = { ...(await beside), besideLimit: perSecond };
       if (k === 0) {
         await waitIdle(pipeline, 1_000);
