@@ -71,8 +71,10 @@ describe('slots', () => {
   });
 
   it('bounds what a receiver sees in a window by the burst, the rate and the lateness a slot may go with', () => {
-    expect(maxInWindow({ perSecond: 5, burst: 1 }, 0)).toBe(1 + 1 + 1);
-    expect(maxInWindow({ perSecond: 5, burst: 1 }, 10_000)).toBe(1 + 51 + 1);
+    // The burst, a second's lateness at 5/s, the window's edge.
+    expect(maxInWindow({ perSecond: 5, burst: 1 }, 0)).toBe(1 + 5 + 1);
+    expect(maxInWindow({ perSecond: 5, burst: 1 }, 10_000)).toBe(1 + 55 + 1);
+    expect(maxInWindow({ perSecond: 500, burst: 20 }, 2_000)).toBe(20 + 1_500 + 1);
   });
 });
 
