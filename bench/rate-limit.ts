@@ -12,8 +12,7 @@ import { pool, sleep, waitIdle } from './support.js';
 
 /**
  * Rate limits per subscription (section `rate-limit`, functions/domain/rate-limit.ts), on local
- * mode: for each limit, a backlog put on the bus at once for a subscription limited to it (held
- * back from the sender until it is all there, by refusing the sender's invocations), and the
+ * mode: for each limit, a backlog put on the bus at once for a subscription limited to it, and the
  * rate its receiver sees over the middle 80 % of the arrivals (the first burst and the ramp-up
  * and the tail left out) divided by the limit; whether any window held more than the limit allows;
  * an unlimited neighbour's publish-to-receipt latency alone and beside a limited backlog; the
@@ -69,9 +68,6 @@ export interface RateLimitFigure {
   };
 }
 
-/** The delivery queue's visibility timeout in the bench: how long a refused batch stays in flight. */
-const BACKLOG_VISIBILITY_SECONDS = 10;
-
 const quantile = (xs: readonly number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
@@ -103,16 +99,7 @@ export async function measureRateLimit(o: RateLimitBenchOptions, stack: StackSet
   const receivers: Receiver[] = [];
   let p: LocalPipeline | undefined;
   try {
-    // A short visibility timeout: a limit's backlog is built by refusing the sender's invocations
-    // (an injected throttle) while its events fan out; they all come back together after it.
-    p = await startLocalPipeline({
-      port: 0,
-      dataDir,
-      ...ACCOUNT_THROTTLE_ONLY,
-      resumeIntervalMs: 3_600_000,
-      processingVisibilitySeconds: BACKLOG_VISIBILITY_SECONDS,
-      log: () => undefined,
-    });
+    p = await startLocalPipeline({ port: 0, dataDir, ...ACCOUNT_THROTTLE_ONLY, resumeIntervalMs: 3_600_000, log: () => undefined });
     const pipeline = p;
     const receiver = async () => {
       const r = await startReceiver();
@@ -191,11 +178,10 @@ export async function measureRateLimit(o: RateLimitBenchOptions, stack: StackSet
       // The first limit's phase is the metered one; the second's has the neighbour's stream beside it.
       if (k === 0) pipeline.usage.reset();
       const resentBefore = pipeline.metrics.counts.get('DeliveryRateLimited') ?? 0;
-      // The backlog is there before any slot is taken: local mode's fan-out is slower than the
-      // higher limits on a shared machine, and a limit the supply never reaches measures the supply.
-      // Batches of up to ten: at least n / 10 of them are refused, the rest take slots as they come.
-      // Not the first (metered) limit's: its refused receives would be priced as the limit's.
-      if (k > 0) pipeline.faults.fail('throttle', Math.ceil(n / 10));
+      // Local mode's fan-out on a shared machine may supply fewer deliveries a second than a limit:
+      // then this measures the supply (`resent` says how many waited), and the mechanism's own
+      // figure is rate-limit-senders.ts's. (Holding the backlog back with a throttle fault was
+      // tried: the fan-out's small batches used the throttles up, and the neighbour's met them.)
       await pool(n, 32, async () => void (await put(tenant.tenantId)));
       await until(`the ${perSecond}/s backlog's first deliveries`, 300_000, () => rx.requests.length >= Math.min(n, perSecond));
       const beside = k === 1 ? neighbourStream() : undefined;

@@ -32,6 +32,7 @@ import {
 } from './isolation-at-scale.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { measureRateLimit, type RateLimitFigure } from './rate-limit.js';
+import { measureSenderRates, type SenderRateFigure } from './rate-limit-senders.js';
 import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
 import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
@@ -129,7 +130,7 @@ const results: {
   /** Inbound webhooks: requests a second through local mode against the publish API's, and USD per million on AWS. */
   inbound?: InboundFigure;
   /** Rate limits per subscription: received rate ÷ limit, an unlimited neighbour beside, the limit's cost. */
-  rateLimit?: RateLimitFigure & { model?: Record<string, ReturnType<typeof rateLimitedDeliveryCost>> };
+  rateLimit?: RateLimitFigure & { senders?: SenderRateFigure[]; model?: Record<string, ReturnType<typeof rateLimitedDeliveryCost>> };
   durationSeconds?: number;
 } = {
   machine: {
@@ -828,10 +829,22 @@ if (only.has('rate-limit')) {
   );
   const stack = stackSettings();
   const f = await measureRateLimit({ rates, seconds, neighbourPerSecond: 20, neighbourSeconds: quick ? 5 : 10, log }, stack);
-  results.rateLimit = f;
+  log('Rate limits, the mechanism alone: 4 sender instances sharing one slot item on dynalite, a queue in memory honouring DelaySeconds');
+  const senders = await measureSenderRates({ rates, seconds: quick ? 4 : 6, instances: 4 });
+  results.rateLimit = { ...f, senders };
+  for (const r of senders)
+    rows.push({
+      figure: `Rate limit ${r.limit}/s, the mechanism alone (${r.instances} sender instances, ${n0(r.deliveries)} queued at once): received rate ÷ limit`,
+      value: `${r.received.toFixed(2)}/s`,
+      baseline: `${r.limit}/s${r.windowExcess > 0 ? `, ${r.windowExcess} over in a window` : ', never over'}`,
+      ratio: r.ratio.toFixed(3),
+      target: '0.9 to 1.1',
+      met: r.ratio >= 0.9 && r.ratio <= 1.1 && r.windowExcess === 0,
+      numbers: { ...r },
+    });
   for (const r of f.rates)
     rows.push({
-      figure: `Rate limit ${r.limit}/s: received rate ÷ limit (middle 80 % of ${n0(r.deliveries)} deliveries; any window over the limit?)`,
+      figure: `Rate limit ${r.limit}/s, local mode end to end: received rate ÷ limit (middle 80 % of ${n0(r.deliveries)} deliveries; ${n0(r.resent)} waited)`,
       value: `${r.received.toFixed(2)}/s`,
       baseline: `${r.limit}/s${r.windowExcess > 0 ? `, ${r.windowExcess} over in a window` : ', never over'}`,
       ratio: r.ratio.toFixed(3),
