@@ -6,6 +6,7 @@ import { rateLimitedDeliveryCost } from '../../bench/cost-model.js';
 import { DynamoRateSlots } from '../../functions/adapters/aws/dynamodb-rate-limit.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createSender } from '../../functions/app/sender.js';
+import { SenderRate } from '../../functions/app/sender-rate.js';
 import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
 import { deliveryMessage, encodeDeliveryMessage, parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
 import { planReceive } from '../../functions/domain/delivery-plan.js';
@@ -223,6 +224,41 @@ describe('the sender and a rate limit', () => {
     const out = await sender()(batch(record(message(1, 'sub_1'), 'x')));
     expect(posts).toBe(0);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'x' }]);
+  });
+});
+
+describe("the sender's wait for a near slot", () => {
+  it('takes a new slot when it wakes later than the lateness (a busy event loop), and goes at once on time', async () => {
+    let clock = T0;
+    const taken: number[] = [];
+    const counted: string[] = [];
+    const slots: RateSlots = {
+      take: async (_t, _s, _l, n) => {
+        taken.push(n);
+        return [clock];
+      },
+    };
+    const sleeps: number[] = [];
+    const rate = new SenderRate(
+      slots,
+      () => clock,
+      { count: (name) => void counted.push(name), latency: () => undefined },
+      async (ms) => {
+        sleeps.push(ms);
+        // Woken 1.5 s after it should have been.
+        clock += ms + RATE_SLOT_LATE_MS + 500;
+      },
+    );
+    const s = subscription({ rateLimit: { perSecond: 1, burst: 1 } });
+    const m = {
+      ...deliveryMessage('tnt_1', 'sub_1', { id: 'evt_1', type: 'card.created', timestamp: '', data: {} }, ''),
+      rate: { slot: T0 + 600 },
+    };
+    const r = { messageId: 'x' } as SQSRecord;
+    expect(await rate.wait(s, m, r, 0)).toBeUndefined();
+    expect(sleeps).toEqual([600]);
+    expect(taken).toEqual([1]);
+    expect(counted).toEqual(['RateSlotRenewed']);
   });
 });
 
