@@ -552,3 +552,37 @@ export function provisionedConcurrencyMonthly(
  */
 export const provisionedBreakEvenUtilization = () =>
   PRICES.lambda.provisionedPerGbSecondArm / (PRICES.lambda.perGbSecondArm - PRICES.lambda.provisionedDurationPerGbSecondArm);
+
+/** What a delivery over its rate limit adds to one that goes at once (functions/domain/rate-limit.ts). */
+export interface RateLimitedDeliveryInput {
+  /** Deliveries of the subscription a slot take serves (a batch's, at most SENDER_BATCH_SIZE; 1 for a sparse stream). */
+  deliveriesPerTake: number;
+  /** Resent messages per SendMessageBatch, and per receive and delete of the mapping (10 at a backlog, 1 for a sparse one). */
+  messagesPerBatch: number;
+  /** How many times it is sent again: 1, plus one per 15 minutes of wait past the first. */
+  resends: number;
+  /** Milliseconds it waits in the sender for its slot (up to RATE_SLEEP_MAX_MS: 500 on average), beside the rest of its batch. */
+  sleepMs: number;
+  senderMemoryMb: number;
+}
+
+/**
+ * USD per million deliveries over their limit, beyond the same deliveries unlimited, analytically:
+ * the slot take (one write unit, shared by a batch's deliveries), per resend a SendMessageBatch
+ * share, the mapping's receive and delete shares of the fresh message and a sender invocation
+ * share, and the sender's wait for the slot as Lambda duration (the instance is billed while it
+ * sleeps). Every delivery of a limited subscription takes a slot, whether it waits or not.
+ */
+export function rateLimitedDeliveryCost(i: RateLimitedDeliveryInput): { perMillion: number; lines: Record<string, number> } {
+  const p = PRICES;
+  const m = 1_000_000;
+  const lines = {
+    'DynamoDB writes (the slot take)': (m / i.deliveriesPerTake) * p.dynamodb.perWriteRequestUnit,
+    'SQS (send again, receive, delete)': ((3 * m * i.resends) / i.messagesPerBatch) * p.sqs.perRequest,
+    'Lambda requests': ((m * i.resends) / i.messagesPerBatch) * p.lambda.perRequest,
+    // A batch's deliveries wait at once: an invocation is billed for its longest wait.
+    'Lambda duration (the wait for the slot)':
+      (m / i.messagesPerBatch) * (i.sleepMs / 1000) * (i.senderMemoryMb / 1024) * p.lambda.perGbSecondArm,
+  };
+  return { perMillion: Object.values(lines).reduce((n, x) => n + x, 0), lines };
+}

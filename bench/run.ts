@@ -2,7 +2,7 @@
  * `npm run bench`: the pipeline's performance figures, each against a baseline measured in the
  * same run where there is one. Prints a table and writes bench/results.json. See bench/README.md.
  *
- * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound,publish,cold-path  --concurrency=5  --runs=3  --quick  --out=<file>
+ * Options: --only=signing,sender,bundles,calls,cost,guarantees,isolation,portal,secrets,secret-calls,inbound,publish,cold-path,rate-limit  --concurrency=5  --runs=3  --quick  --out=<file>
  * With --only, the other sections' results already in the file are kept.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import {
   measureCostPhases,
   PRICES_NOTE,
   priceCost,
+  rateLimitedDeliveryCost,
   splitPerEventAndDelivery,
 } from './cost-model.js';
 import { type DrainFigure, measureDrain } from './delivery-isolation.js';
@@ -32,6 +33,8 @@ import {
 } from './isolation-at-scale.js';
 import { measurePortal, type PortalFigure } from './portal.js';
 import { measurePublish, type PublishFigure } from './publish.js';
+import { measureRateLimit, type RateLimitFigure } from './rate-limit.js';
+import { measureSenderRates, type SenderRateFigure } from './rate-limit-senders.js';
 import { type FailureFigure, priceFailures, RETRY_COST_SCHEDULE, type RetryCostResult, runRetryPhases } from './retry-cost.js';
 import { measureSecretCalls, type SecretCallsFigure } from './secret-calls.js';
 import { measureSecretCost, type SecretCostFigure } from './secret-cost.js';
@@ -59,6 +62,7 @@ const SECTIONS = [
   'inbound',
   'publish',
   'cold-path',
+  'rate-limit',
 ] as const;
 /**
  * Rows no section writes any more, dropped from the results file by a partial run too: issue 8's
@@ -131,6 +135,8 @@ const results: {
   inbound?: InboundFigure;
   publish?: PublishFigure;
   coldPath?: ColdPathFigure;
+  /** Rate limits per subscription: received rate ÷ limit, an unlimited neighbour beside, the limit's cost. */
+  rateLimit?: RateLimitFigure & { senders?: SenderRateFigure[]; model?: Record<string, ReturnType<typeof rateLimitedDeliveryCost>> };
   durationSeconds?: number;
 } = {
   machine: {
@@ -914,6 +920,93 @@ if (only.has('cold-path')) {
       apiImportMs: f.imports.api.ms,
       apiImportCpuMs: f.imports.api.cpuMs,
     },
+  });
+}
+
+if (only.has('rate-limit')) {
+  const rates = [5, 50, 500];
+  const seconds = quick ? 6 : 8;
+  log(
+    `Rate limits on local mode: a backlog of ${seconds} s at each of ${rates.join(', ')}/s (burst 1), received rate over the middle 80 % of arrivals; an unlimited neighbour at 20/s alone and beside the 50/s backlog`,
+  );
+  const stack = stackSettings();
+  const f = await measureRateLimit({ rates, seconds, neighbourPerSecond: 20, neighbourSeconds: quick ? 5 : 10, log }, stack);
+  log('Rate limits, the mechanism alone: 4 sender instances sharing one slot item on dynalite, a queue in memory honouring DelaySeconds');
+  const senders = await measureSenderRates({ rates, seconds: quick ? 4 : 6, instances: 4 });
+  results.rateLimit = { ...f, senders };
+  for (const r of senders)
+    rows.push({
+      figure: `Rate limit ${r.limit}/s, the mechanism alone (${r.instances} sender instances, ${n0(r.deliveries)} queued at once): received rate ÷ limit`,
+      value: `${r.received.toFixed(2)}/s`,
+      baseline: `${r.limit}/s${r.windowExcess > 0 ? `, ${r.windowExcess} over in a window` : ', never over'}`,
+      ratio: r.ratio.toFixed(3),
+      target: '0.9 to 1.1',
+      met: r.ratio >= 0.9 && r.ratio <= 1.1 && r.windowExcess === 0,
+      numbers: { ...r },
+    });
+  for (const r of f.rates)
+    rows.push({
+      figure: `Rate limit ${r.limit}/s, local mode end to end: received rate ÷ limit (middle 80 % of ${n0(r.deliveries)} deliveries; ${n0(r.resent)} waited)`,
+      value: `${r.received.toFixed(2)}/s`,
+      baseline: `${r.limit}/s${r.windowExcess > 0 ? `, ${r.windowExcess} over in a window` : ', never over'}`,
+      ratio: r.ratio.toFixed(3),
+      target: '0.9 to 1.1',
+      met: r.ratio >= 0.9 && r.ratio <= 1.1 && r.windowExcess === 0,
+      numbers: { ...r },
+    });
+  rows.push({
+    figure: `Rate limit: an unlimited neighbour's p99 publish-to-receipt beside a ${f.neighbourBeside.besideLimit}/s backlog (ms)`,
+    value: `${f.neighbourBeside.p99Ms.toFixed(0)} (+${(f.neighbourBeside.p99Ms - f.neighbourAlone.p99Ms).toFixed(0)})`,
+    baseline: `${f.neighbourAlone.p99Ms.toFixed(0)} (alone)`,
+    ratio: (f.neighbourBeside.p99Ms / f.neighbourAlone.p99Ms).toFixed(2),
+    target: '(reported)',
+    met: null,
+    numbers: {
+      besideP99Ms: f.neighbourBeside.p99Ms,
+      aloneP99Ms: f.neighbourAlone.p99Ms,
+      besideP50Ms: f.neighbourBeside.p50Ms,
+      aloneP50Ms: f.neighbourAlone.p50Ms,
+    },
+  });
+  rows.push({
+    figure: 'Rate limit: rate-limit item calls while only unlimited deliveries go (DynamoDB requests per unlimited / limited delivery)',
+    value: String(f.unlimitedRateItemCalls),
+    baseline: `${f.dynamoRequestsPerDelivery.unlimited.toFixed(3)} / ${f.dynamoRequestsPerDelivery.limited.toFixed(3)}`,
+    ratio: '-',
+    target: '0',
+    met: f.unlimitedRateItemCalls === 0,
+    numbers: { unlimitedRateItemCalls: f.unlimitedRateItemCalls, ...f.dynamoRequestsPerDelivery },
+  });
+  rows.push({
+    figure: `Cost of a delivery over its rate limit, bus to receiver (USD per million deliveries, a ${rates[0]}/s backlog)`,
+    value: f.cost.limitedPerMillion.toFixed(2),
+    baseline: `${f.cost.unlimitedPerMillion.toFixed(2)} (unlimited)`,
+    ratio: (f.cost.limitedPerMillion / f.cost.unlimitedPerMillion).toFixed(2),
+    target: '(reported)',
+    met: null,
+    numbers: { limited: f.cost.limitedPerMillion, unlimited: f.cost.unlimitedPerMillion, extra: f.cost.extraPerMillion },
+  });
+  const model = (deliveries: number, resends: number, sleepMs: number) =>
+    rateLimitedDeliveryCost({
+      deliveriesPerTake: deliveries,
+      messagesPerBatch: deliveries,
+      resends,
+      sleepMs,
+      senderMemoryMb: stack.memoryMb.sender,
+    });
+  const backlog = model(10, 1, 500);
+  const sparse = model(1, 1, 500);
+  const under = model(1, 0, 0);
+  results.rateLimit.model = { backlog, sparse, underLimit: under };
+  rows.push({
+    figure:
+      'Cost a rate limit adds, analytic (USD per million deliveries: waiting at a backlog, batches of 10 / one at a time / under the limit)',
+    value: backlog.perMillion.toFixed(2),
+    baseline: `${sparse.perMillion.toFixed(2)} / ${under.perMillion.toFixed(2)}`,
+    ratio: '-',
+    target: '(reported)',
+    met: null,
+    numbers: { backlog: backlog.perMillion, sparse: sparse.perMillion, underLimit: under.perMillion },
   });
 }
 

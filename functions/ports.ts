@@ -9,6 +9,7 @@ import type { InboundRecord, InboundStatus } from './domain/inbound/event.js';
 import type { InboundSource } from './domain/inbound/source.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
+import type { RateLimit } from './domain/rate-limit.js';
 import type { ThrottleLimits } from './domain/throttle.js';
 import type { Verification } from './domain/verification.js';
 
@@ -91,6 +92,15 @@ export interface SecretStore {
 export interface CallBudget {
   /** Takes `n` of this second's calls of `call`, waiting briefly for the next second; else throws a 503 ApiError with Retry-After. */
   take(call: string, n: number): Promise<void>;
+}
+
+/**
+ * Subscriptions' rate limits (functions/domain/rate-limit.ts), shared by every sender instance:
+ * one item per limited subscription, whose theoretical arrival time a conditional write moves on.
+ */
+export interface RateSlots {
+  /** Takes `n` consecutive slots of the subscription's limit at `nowMs`: their times (epoch ms), earliest first. */
+  take(tenantId: string, subscriptionId: string, limit: RateLimit, n: number, nowMs: number): Promise<number[]>;
 }
 
 /** What producers (and the publish route) put on the bus. */
@@ -334,6 +344,8 @@ export interface Metrics {
       | 'DeliveriesResumed'
       | 'LotProbes'
       | 'ResumeEventMissing'
+      | 'DeliveryRateLimited'
+      | 'RateSlotRenewed'
       | 'AuthorizerRefused'
       | 'AuthorizerFailed'
       | 'InboundAccepted'

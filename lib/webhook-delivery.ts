@@ -587,6 +587,8 @@ export class WebhookDelivery extends Construct {
     // Operational events (dead letters, endpoints failing and back, 410s) go on the bus; the api's
     // (a tenant's disable) go with its publish grant above. This bus only.
     this.grantPublish(sender.function);
+    // A delivery over its subscription's rate limit is sent again, delayed to its slot (rate-limit.ts).
+    deliveryQueue.grants.sendMessages(sender.function);
 
     table.grants.readWriteData(resumer.function);
     deliveryQueue.grants.sendMessages(resumer.function);

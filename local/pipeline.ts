@@ -8,6 +8,7 @@ import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope
 import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
+import { DynamoRateSlots } from '../functions/adapters/aws/dynamodb-rate-limit.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
@@ -579,6 +580,7 @@ async function startPipeline(
                     },
                   }),
               operational,
+              rateSlots: new DynamoRateSlots(dynamo.doc, LOCAL_TABLE),
               metrics,
               log,
               ...(options.clock ? { now: options.clock } : {}),

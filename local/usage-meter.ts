@@ -454,6 +454,7 @@ function itemKind(key: Item): string {
         : pk === 'INBOUND#SOURCES'
           ? 'inbound source'
           : 'inbound marker';
+  if (pk.startsWith('RATE#')) return 'rate limit slots';
   if (sk === LOT_SK) return 'lot';
   if (sk.startsWith(LOT_ENTRY_PREFIX) && pk.endsWith('#LOT')) return 'lot entry';
   if (sk === DELIVERY_SK) return 'delivery';

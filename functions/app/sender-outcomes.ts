@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Attempt, Delivery } from '../domain/model.js';
-import type { ChangeVisibility, DeliveryStore, Metrics, Queue } from '../ports.js';
+import { resendDelaySeconds } from '../domain/rate-limit.js';
+import type { ChangeVisibility, DeliveryStore, Metrics, Queue, QueueMessage } from '../ports.js';
 
 /** What became of one record of a batch. */
 export type Outcome =
@@ -15,6 +16,7 @@ export type Outcome =
   | 'deferred'
   | 'parked'
   | 'held'
+  | 'resent'
   | 'released'
   | 'unread';
 
@@ -25,14 +27,18 @@ export interface Result {
   attempt?: Attempt;
   /** Seconds until the message should be visible again; undefined leaves the queue's own timeout. */
   visibility?: number;
-  /** Parked or held: the wait in flight instead, should the record (the park) not be written. */
+  /** Parked or held: the wait in flight instead, should the record (the park) not be written; resent: should the message not go. */
   fallback?: { outcome: 'retrying' | 'deferred'; visibility: number };
+  /** Resent (waiting for its rate limit's slot): the fresh message that carries the delivery on, delayed to its slot. */
+  resend?: { message: QueueMessage; slot: number };
 }
 
 export interface SettleDeps {
   store: Pick<DeliveryStore, 'write'>;
-  deliveries: Pick<Queue, 'changeVisibilities'>;
+  deliveries: Pick<Queue, 'changeVisibilities' | 'sendAll'>;
   metrics: Metrics;
+  /** The clock resent messages' delays are counted on. */
+  nowMs?: () => number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -45,16 +51,20 @@ const HISTORY_WRITE_TRIES = 3;
  * then the visibility changes, then the partial batch response.
  */
 export async function settleBatch(results: Result[], deps: SettleDeps): Promise<SQSBatchResponse> {
-  const written = await writeRecords(
-    results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
-    deps,
-  );
+  // The resent messages do not wait for the records: their deliveries' records are not written.
+  const [written, resent] = await Promise.all([
+    writeRecords(
+      results.flatMap((r) => (r.delivery ? [r.delivery] : [])),
+      deps,
+    ),
+    sendAgain(results, deps),
+  ]);
   const changes: ChangeVisibility[] = [];
   const failures: string[] = [];
   for (const r of results) {
-    if (r.fallback && !written) {
+    if (r.fallback && (r.outcome === 'resent' ? !resent : !written)) {
       // Not parked after all: the message waits in flight, and its record (if the write got that far) has the park, which owns it.
-      deps.metrics.count('ParkWriteFailed');
+      if (r.outcome !== 'resent') deps.metrics.count('ParkWriteFailed');
       r.outcome = r.fallback.outcome;
       r.visibility = r.fallback.visibility;
     }
@@ -64,6 +74,30 @@ export async function settleBatch(results: Result[], deps: SettleDeps): Promise<
   }
   await changeVisibilities(changes, deps);
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * The fresh messages of deliveries waiting for their rate limit's slot, before their received
+ * messages are deleted. Whether they went: if not, each waits in flight instead (its fallback).
+ */
+async function sendAgain(results: Result[], deps: SettleDeps): Promise<boolean> {
+  const now = (deps.nowMs ?? Date.now)();
+  const messages = results.flatMap((r) =>
+    r.outcome === 'resent' && r.resend ? [{ ...r.resend.message, delaySeconds: resendDelaySeconds(r.resend.slot, now) }] : [],
+  );
+  if (messages.length === 0) return true;
+  try {
+    await deps.deliveries.sendAll(messages);
+    return true;
+  } catch (err) {
+    // Some may have gone: such a delivery has two messages, and the second to come finds it
+    // delivered (a duplicate at worst, which receivers drop by webhook-id). None is lost.
+    deps.log?.('error', 'could not send rate-limited deliveries again; they wait in flight', {
+      count: messages.length,
+      error: (err as Error).message,
+    });
+    return false;
+  }
 }
 
 /** Whether the records were written (retried a few times; a failure is logged and counted, never thrown). */

@@ -33,12 +33,14 @@ import {
   type Metrics,
   NO_METRICS,
   type Queue,
+  type RateSlots,
   type SecretStore,
   storeKey,
 } from '../ports.js';
 import type { OperationalEvents } from './operational-events.js';
 import { type Result, settleBatch } from './sender-outcomes.js';
 import { InFlightPressure, SenderLots } from './sender-parking.js';
+import { SenderRate } from './sender-rate.js';
 import { type Receive, SenderWaits } from './sender-waits.js';
 import type { AttemptResult, WebhookClient } from './webhook-client.js';
 
@@ -93,6 +95,8 @@ export interface SenderDeps {
    * flushed once the batch is settled, never failing it. Without it none are emitted.
    */
   operational?: OperationalEvents;
+  /** Subscriptions' rate limits, shared by every instance; without it, limits are not applied. */
+  rateSlots?: RateSlots;
   metrics?: Metrics;
   now?: () => Date;
   random?: () => number;
@@ -156,6 +160,7 @@ class Sender {
   private readonly verificationSchedule: readonly number[];
   private readonly lots: SenderLots | undefined;
   private readonly waits: SenderWaits;
+  private readonly rate: SenderRate | undefined;
   private readonly bodyCache = new TtlCache<string>(BODY_CACHE_TTL_MS, Date.now, BODY_CACHE_ENTRIES);
   /** Reads under way, so the deliveries of one event in a batch read its body once. */
   private readonly bodyReads = new Map<string, Promise<string | undefined>>();
@@ -182,6 +187,7 @@ class Sender {
     this.receiveLimit = maxReceiveCount(deps.schedule);
     this.verificationSchedule = deps.verificationSchedule ?? DEFAULT_VERIFICATION_SCHEDULE;
     this.busyRetrySeconds = Math.max(1, Math.ceil((deps.attemptTimeoutMs ?? 5000) / 1000));
+    this.rate = deps.rateSlots ? new SenderRate(deps.rateSlots, this.nowMs, this.metrics) : undefined;
     const parking = deps.parking;
     this.dueBucketSeconds = parking?.dueBucketSeconds ?? DEFAULT_DUE_BUCKET_SECONDS;
     const probes = probeWaits(deps.schedule);
@@ -239,6 +245,7 @@ class Sender {
       deliveries: this.deps.deliveries,
       metrics: this.metrics,
       log: this.log,
+      nowMs: this.nowMs,
     });
     if (duplicates > 0) this.log?.('info', 'duplicate messages in batch', { count: duplicates });
     await this.emitNotices(work);
@@ -418,6 +425,12 @@ class Sender {
     };
     const held = await this.holdIfLotOpen(going);
     if (held) return held;
+    // Over its subscription's rate limit: no POST and no attempt; a slot more than a moment away
+    // is waited for out of the queue's in-flight set, as a fresh delayed message (rate-limit.ts).
+    if (this.rate && subscription.rateLimit) {
+      const resend = await this.rate.wait(subscription, message, record, (this.nowMs() - started) / 1000);
+      if (resend) return { record, outcome: 'resent', resend, fallback: { outcome: 'deferred', visibility: resend.fallbackSeconds } };
+    }
     // A body kept beside the table is read now, before the endpoint's slot: one that cannot be
     // read costs no slot and no attempt (it throws, and the message comes back).
     if (message.bodyKey && !message.body) {

@@ -43,7 +43,7 @@ const CreateSubscriptionV01Request = CreateSubscriptionV01.meta({
 const UpdateSubscriptionV01Request = UpdateSubscriptionV01.meta({
   id: 'UpdateSubscriptionV01Request',
   description:
-    'Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it), `headers` the whole set of custom headers (null or {} removes them); new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
+    'Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it), `headers` the whole set of custom headers (null or {} removes them), `rate_limit` the limit (null removes it); new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
 });
 const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
   id: 'CreateSubscriptionV0Request',
@@ -52,7 +52,7 @@ const CreateSubscriptionV0Request = CreateSubscriptionV0.meta({
 const UpdateSubscriptionV0Request = UpdateSubscriptionV0.meta({
   id: 'UpdateSubscriptionV0Request',
   description:
-    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it. `headers` (beyond the seed) replaces the whole set of custom headers; null or {} removes them; new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
+    'Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it. `headers` (beyond the seed) replaces the whole set of custom headers; null or {} removes them; `rate_limit` (beyond the seed) replaces the limit; null removes it; new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes.',
 });
 
 const V0ListQuery = PageQuery.extend({
@@ -78,7 +78,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     errors: [...withBody, 'Conflict', secrets],
     handler: async ({ body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
-      const created = await service.create(tenantId, { ...body, status: statusFromV01(body.status) });
+      const created = await service.create(tenantId, { ...body, rateLimit: body.rate_limit, status: statusFromV01(body.status) });
       return json(201, { webhook_subscription: v01(created) });
     },
   }),
@@ -113,7 +113,11 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     errors: [...withBody, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
-      const updated = await service.update(tenantId, params.id!, () => ({ ...body, status: statusFromV01(body.status) }));
+      const updated = await service.update(tenantId, params.id!, () => ({
+        ...body,
+        rateLimit: body.rate_limit,
+        status: statusFromV01(body.status),
+      }));
       return json(200, { webhook_subscription: v01(updated) });
     },
   }),
@@ -194,6 +198,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
         events: body.events,
         filter: body.filter,
         headers: body.headers,
+        rateLimit: body.rate_limit,
       });
       return json(201, v0(created));
     },
@@ -266,6 +271,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
           events,
           filter: body.filter,
           headers: body.headers,
+          rateLimit: body.rate_limit,
           status: statusFromV0(body.status),
         };
       });

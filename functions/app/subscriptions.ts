@@ -5,6 +5,7 @@ import { type CustomHeaders, someHeaders } from '../domain/custom-headers.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import type { PayloadFilter } from '../domain/payload-filter.js';
+import { type RateLimit, rateLimitFromApi } from '../domain/rate-limit.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
 import {
   MIN_SECONDS_BETWEEN_ROTATIONS,
@@ -32,9 +33,14 @@ export interface SubscriptionInput {
   filter?: PayloadFilter | null | undefined;
   /** Validated (requests.ts, CustomHeadersSchema); null, empty or absent: none. */
   headers?: CustomHeaders | null | undefined;
+  /** Validated (requests.ts, RateLimitSchema); null or absent: none. */
+  rateLimit?: ApiRateLimit | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
+
+/** A rate limit as both API versions write it. */
+type ApiRateLimit = { per_second: number; burst: number };
 
 export interface SubscriptionChange {
   url?: string | undefined;
@@ -44,6 +50,8 @@ export interface SubscriptionChange {
   filter?: PayloadFilter | null | undefined;
   /** Replaces the whole set; null or empty removes them; absent leaves them. */
   headers?: CustomHeaders | null | undefined;
+  /** null removes the limit; absent leaves it. */
+  rateLimit?: ApiRateLimit | null | undefined;
   version?: string | undefined;
   status?: SubscriptionStatus | undefined;
 }
@@ -105,6 +113,7 @@ export class SubscriptionService {
       description: input.description ?? '',
       events: input.events,
       ...(input.filter ? { filter: input.filter } : {}),
+      ...(input.rateLimit ? { rateLimit: rateLimitFromApi(input.rateLimit) } : {}),
       version: input.version ?? '0.1',
       status: input.status ?? 'enabled',
       secretName: `${this.deps.secretNamePrefix}${tenantId}/${id}`,
@@ -139,8 +148,10 @@ export class SubscriptionService {
   async update(tenantId: string, id: string, change: (current: Subscription) => SubscriptionChange): Promise<WithSecret> {
     const current = await this.find(tenantId, id);
     const c = change(current);
-    const { filter: currentFilter, ...rest } = current;
+    const { filter: currentFilter, rateLimit: currentLimit, ...rest } = current;
     const filter = c.filter === undefined ? currentFilter : (c.filter ?? undefined);
+    const rateLimit: RateLimit | undefined =
+      c.rateLimit === undefined ? currentLimit : c.rateLimit === null ? undefined : rateLimitFromApi(c.rateLimit);
     const now = this.now();
     const at = now.toISOString();
     let set = await this.secretSet(current);
@@ -165,6 +176,7 @@ export class SubscriptionService {
     const next: Subscription = {
       ...rest,
       ...(filter ? { filter } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
       ...(c.url !== undefined ? { url: c.url } : {}),
       ...(c.description !== undefined ? { description: c.description } : {}),
       ...(c.events !== undefined ? { events: c.events } : {}),

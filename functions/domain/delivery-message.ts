@@ -71,6 +71,7 @@ export function encodeDeliveryMessage(m: DeliveryMessage & { body: string }): st
   if (m.eventInRecord) header.eventInRecord = true;
   if (m.bodyKey) header.bodyKey = m.bodyKey;
   if (m.resume) header.resume = { token: m.resume.token, kind: m.resume.kind };
+  if (m.rate) header.rate = { slot: m.rate.slot, ...(m.rate.replaces ? { replaces: m.rate.replaces } : {}) };
   // JSON.stringify never writes a raw newline, so the first one ends the header.
   return `${JSON.stringify(header)}\n${m.bodyKey ? '' : m.body}`;
 }

@@ -63,7 +63,7 @@ export function planReceive(r: ReceiveInput): ReceivePlan {
   // message that was parked (if its deletion was lost), a second resume of the same park, a
   // resume of a park since rewritten.
   const resume = message.resume;
-  if (!(prior && generation > prior.generation) && !carries(prior, resume?.token, r.messageId))
+  if (!(prior && generation > prior.generation) && !carries(prior, resume?.token, r.messageId, message.rate?.replaces))
     return { action: 'drop', reason: 'stale_copy' };
 
   // Which round of the schedule this receive belongs to.
@@ -132,12 +132,13 @@ export function planReceive(r: ReceiveInput): ReceivePlan {
 }
 
 /** Whether a message (its resume token, if any, and SQS id) is the one its delivery's record says carries it. */
-function carries(prior: Delivery | undefined, token: string | undefined, messageId: string): boolean {
+function carries(prior: Delivery | undefined, token: string | undefined, messageId: string, replaces?: string): boolean {
   if (prior?.park) return token === prior.park.token;
   if (prior?.carrier) {
     if (token !== prior.carrier.token) return false;
     // A redrive of a dead letter is a new message with the same body: it starts a new round.
-    return messageId === prior.carrier.messageId || prior.status === 'dead_lettered';
+    // A message sent again to wait for its rate limit stands in for the one it replaces.
+    return messageId === prior.carrier.messageId || replaces === prior.carrier.messageId || prior.status === 'dead_lettered';
   }
   return token === undefined;
 }

@@ -4,6 +4,7 @@ import type { ThrottleLimits } from './throttle.js';
 
 import type { Park, ResumeKind } from './parking.js';
 import type { PayloadFilter } from './payload-filter.js';
+import type { RateLimit } from './rate-limit.js';
 import type { Verification } from './verification.js';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
@@ -16,6 +17,8 @@ export interface Subscription {
   events: string[];
   /** A filter on the events' `data` (payload-filter.ts), checked after the event types; absent: every event of those types. */
   filter?: PayloadFilter;
+  /** At most so many deliveries a second across every sender (rate-limit.ts); absent: no limit. */
+  rateLimit?: RateLimit;
   version: string;
   status: SubscriptionStatus;
   /** Name of the signing secret in the secret store; the value never sits in DynamoDB. */
@@ -103,6 +106,12 @@ export interface DeliveryMessage {
    * the record's token is a copy the park owns) and why it came back (functions/domain/parking.ts).
    */
   resume?: { token: string; kind: ResumeKind };
+  /**
+   * Set by the sender on a delivery it sent again to wait for its rate limit's slot (rate-limit.ts):
+   * the slot (epoch ms) it holds, so it goes then without taking another; and the SQS id of the
+   * message the delivery's record names as its carrier, which this one stands in for.
+   */
+  rate?: { slot: number; replaces?: string };
 }
 
 /** The detail of the EventBridge events the bus carries (detail-type is the event type). */

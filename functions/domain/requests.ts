@@ -13,6 +13,14 @@ import {
 import { type FieldProblem, validationError } from './errors.js';
 import { anyFilterMatches, isValidFilterSyntax } from './event-matching.js';
 import { checkPayloadFilter, MAX_FILTER_BYTES, MAX_FILTER_DEPTH, type PayloadFilter } from './payload-filter.js';
+import {
+  MAX_RATE_BURST,
+  MAX_RATE_PER_SECOND,
+  MIN_RATE_BURST,
+  MIN_RATE_PER_SECOND,
+  RATE_MAX_DELAY_SECONDS,
+  RATE_SLOT_LATE_MS,
+} from './rate-limit.js';
 
 /**
  * Request bodies of both API versions. The zod shapes are static (the OpenAPI document is
@@ -63,6 +71,29 @@ export const CustomHeadersSchema: z.ZodType<CustomHeaders> = z
   }) as z.ZodType<unknown> as z.ZodType<CustomHeaders>;
 /** Absent: unchanged (none on create); null or {}: none. */
 const headers = CustomHeadersSchema.nullable().optional();
+const whole = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .meta({ description: what });
+/** A rate limit (rate-limit.ts), its bounds declared there. */
+export const RateLimitSchema = z
+  .strictObject(
+    {
+      per_second: whole(MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND, 'Deliveries a second, sustained'),
+      burst: whole(MIN_RATE_BURST, MAX_RATE_BURST, 'How many may go at once after a quiet spell'),
+    },
+    { error: 'must be an object such as {"per_second": 5, "burst": 10}, or null to remove the limit' },
+  )
+  .meta({
+    id: 'RateLimit',
+    description: `At most \`per_second\` deliveries a second to this subscription, after a burst of up to \`burst\`, however many senders run. A delivery over the limit waits for its turn without a POST and without spending an attempt (out of the queue's in-flight set, as a delayed message; a wait past ${RATE_MAX_DELAY_SECONDS} s is sent again every ${RATE_MAX_DELAY_SECONDS} s). In any window a receiver sees at most burst + per_second × (window + ${RATE_SLOT_LATE_MS / 1000} s) + 1. In a request, null removes the limit; an answer leaves it out when there is none.`,
+    example: { per_second: 5, burst: 10 },
+  });
+/** Absent: unchanged (none on create); null: no limit. */
+const rateLimit = RateLimitSchema.nullable().optional();
 const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
@@ -80,6 +111,7 @@ export const CreateSubscriptionV01 = z.strictObject({
   events,
   filter,
   headers,
+  rate_limit: rateLimit,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -90,6 +122,7 @@ export const UpdateSubscriptionV01 = z.strictObject({
   events: events.optional(),
   filter,
   headers,
+  rate_limit: rateLimit,
   version: version.optional(),
   status: StatusV01.optional(),
 });
@@ -100,6 +133,7 @@ export const CreateSubscriptionV0 = z.strictObject({
   events,
   filter,
   headers,
+  rate_limit: rateLimit,
 });
 
 export const UpdateSubscriptionV0 = z.strictObject({
@@ -108,6 +142,7 @@ export const UpdateSubscriptionV0 = z.strictObject({
   events: events.optional(),
   filter,
   headers,
+  rate_limit: rateLimit,
   status: StatusV0.optional(),
   action: z.enum(['add_events', 'remove_events'], { error: 'must be add_events or remove_events' }).optional(),
 });

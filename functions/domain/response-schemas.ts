@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { DeliveryStatus } from './model.js';
-import { PayloadFilterSchema } from './requests.js';
+import { PayloadFilterSchema, RateLimitSchema } from './requests.js';
 import { VERIFICATION_EVENT_TYPE, VERIFICATION_MODES } from './verification.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
@@ -45,6 +45,8 @@ const verificationView = z
     id: 'Verification',
     description: `Absent on subscriptions created before verification existed (they count as verified). The endpoint verifies by answering a signed \`${VERIFICATION_EVENT_TYPE}\` event with a 2xx echoing its \`data.challenge\` (the bare challenge, or {"challenge": "..."}).`,
   });
+/** Beyond both seeds: the rate limit, absent when none. */
+const rateLimitView = RateLimitSchema.optional();
 
 // Subscriptions, /api/v0.1 (seed 002)
 
@@ -57,6 +59,7 @@ export const SubscriptionV01 = z
     filter: filterView,
     headers: headersView,
     verification: verificationView,
+    rate_limit: rateLimitView,
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
@@ -91,6 +94,7 @@ export const SubscriptionV0 = z
     filter: filterView,
     headers: headersView,
     verification: verificationView,
+    rate_limit: rateLimitView,
     status: z.enum(['enabled', 'disabled']),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),

@@ -1,6 +1,7 @@
 import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
+import { rateLimitToApi } from './rate-limit.js';
 import type { Verification, VerificationMode, VerificationStatus } from './verification.js';
 
 /**
@@ -28,6 +29,8 @@ export interface SubscriptionV01View {
   headers?: CustomHeaders;
   /** Beyond the seed: the endpoint's verification, absent on subscriptions from before it (they count as verified). */
   verification?: VerificationView;
+  /** Beyond the seed: the rate limit, absent when none. */
+  rate_limit?: { per_second: number; burst: number };
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
@@ -48,6 +51,8 @@ export interface SubscriptionV0View {
   headers?: CustomHeaders;
   /** Beyond the seed: as in v0.1. */
   verification?: VerificationView;
+  /** Beyond the seed: the rate limit, absent when none. */
+  rate_limit?: { per_second: number; burst: number };
   status: 'enabled' | 'disabled';
   secret: string;
   deleted_at?: string;
@@ -87,6 +92,7 @@ export function toV01View(s: Subscription, secret: string, headers?: CustomHeade
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
     ...verificationView(s.verification),
+    ...(s.rateLimit ? { rate_limit: rateLimitToApi(s.rateLimit) } : {}),
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
@@ -107,6 +113,7 @@ export function toV0View(s: Subscription, secret: string, headers?: CustomHeader
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
     ...verificationView(s.verification),
+    ...(s.rateLimit ? { rate_limit: rateLimitToApi(s.rateLimit) } : {}),
     status: s.deletedTime ? 'disabled' : s.status,
     secret,
   };

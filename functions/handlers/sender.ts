@@ -8,7 +8,7 @@ import { AWS_POLICY } from '../domain/address-policy.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from '../domain/retry-schedule.js';
 import { bodyStore } from '../runtime/bodies.js';
 import { IN_FLIGHT_BUDGET_ENV, optionalNumber, retrySchedule } from '../runtime/config.js';
-import { deliveryStore, parkingStore } from '../runtime/dynamodb.js';
+import { deliveryStore, parkingStore, rateSlots } from '../runtime/dynamodb.js';
 import { deliveryInFlight, deliveryQueue, operationalBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
 
@@ -33,6 +33,7 @@ export const handler = middy(
       ...(optionalNumber(IN_FLIGHT_BUDGET_ENV) ? { inFlightBudget: optionalNumber(IN_FLIGHT_BUDGET_ENV)! } : {}),
     },
     operational: new OperationalEvents({ bus: operationalBus(), metrics: emfMetrics(), log: logFn }),
+    rateSlots: rateSlots(),
     metrics: emfMetrics(),
     log: logFn,
   }),

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dynamodb-deliveries.js';
 import { DynamoParkingStore } from '../adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../adapters/aws/dynamodb-portal-sessions.js';
+import { DynamoRateSlots } from '../adapters/aws/dynamodb-rate-limit.js';
 import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
 import { optionalNumber, tableName } from './config.js';
@@ -19,4 +20,6 @@ export const deliveryStore = () =>
   new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);
 /** Lots and the due-time index (functions/domain/parking.ts). */
 export const parkingStore = () => new DynamoParkingStore(documentClient(), tableName());
+/** Subscriptions' rate limits (functions/domain/rate-limit.ts). */
+export const rateSlots = () => new DynamoRateSlots(documentClient(), tableName());
 export const portalSessionStore = () => new DynamoPortalSessionStore(documentClient(), tableName());

@@ -62,6 +62,11 @@ export const api = {
   delete: <T>(path: string) => request<T>('DELETE', path),
 };
 
+export interface RateLimit {
+  per_second: number;
+  burst: number;
+}
+
 export interface Subscription {
   id: string;
   url: string;
@@ -79,6 +84,8 @@ export interface Subscription {
     verified_time: string | null;
     last_error: string | null;
   };
+  /** At most `per_second` deliveries a second after a burst of `burst`; absent when none. */
+  rate_limit?: RateLimit;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
   created_time: string;

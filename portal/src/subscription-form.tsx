@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiFailure, type EventType } from './api.js';
+import { ApiFailure, type EventType, type RateLimit } from './api.js';
 import { EventsPicker } from './events-picker.js';
 import { Messages, useAction } from './ui.js';
 
@@ -9,6 +9,14 @@ export interface SubscriptionFields {
   events: string[];
   /** null: none (on an edit, removes the filter). */
   filter: Record<string, unknown> | null;
+  /** null: none (on an edit, removes the limit). */
+  rate_limit: RateLimit | null;
+}
+
+/** Both boxes empty: no limit; the server checks the bounds and names what is wrong. */
+function parseRateLimit(perSecond: string, burst: string): RateLimit | null {
+  if (perSecond.trim() === '' && burst.trim() === '') return null;
+  return { per_second: Number(perSecond), burst: burst.trim() === '' ? Number(perSecond) : Number(burst) };
 }
 
 /** The filter as the form shows it: indented JSON, empty for none. */
@@ -48,6 +56,8 @@ export function SubscriptionForm({
   const [description, setDescription] = useState(initial.description);
   const [events, setEvents] = useState(initial.events);
   const [filter, setFilter] = useState(filterText(initial.filter));
+  const [perSecond, setPerSecond] = useState(initial.rate_limit ? String(initial.rate_limit.per_second) : '');
+  const [burst, setBurst] = useState(initial.rate_limit ? String(initial.rate_limit.burst) : '');
   const { busy, error, run } = useAction();
   return (
     <section class="card">
@@ -55,7 +65,7 @@ export function SubscriptionForm({
       <form
         onSubmit={(ev) => {
           ev.preventDefault();
-          void run(() => onSubmit({ url, description, events, filter: parseFilter(filter) }));
+          void run(() => onSubmit({ url, description, events, filter: parseFilter(filter), rate_limit: parseRateLimit(perSecond, burst) }));
         }}
       >
         <label class="field">
@@ -87,6 +97,35 @@ export function SubscriptionForm({
             Leave it empty to get every event of the chosen types.
           </small>
         </label>
+        <fieldset class="field">
+          <legend>Rate limit (optional)</legend>
+          <label>
+            <span>Deliveries per second</span>
+            <input
+              type="number"
+              min={1}
+              step={1}
+              data-testid="rate-per-second"
+              value={perSecond}
+              onInput={(e) => setPerSecond((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <label>
+            <span>Burst</span>
+            <input
+              type="number"
+              min={1}
+              step={1}
+              data-testid="rate-burst"
+              value={burst}
+              onInput={(e) => setBurst((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <small class="muted">
+            At most so many deliveries a second to your endpoint, after a burst of up to so many at once; the rest wait their turn. Leave
+            both empty for no limit; a burst left empty is one second's worth.
+          </small>
+        </fieldset>
         <Messages error={error} />
         <button type="submit" disabled={busy}>
           {submitLabel}

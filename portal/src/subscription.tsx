@@ -217,6 +217,14 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
               Verify again
             </button>
           </dd>
+          <dt>Rate limit</dt>
+          <dd data-testid="rate-limit">
+            {sub.rate_limit ? (
+              `${sub.rate_limit.per_second} per second, bursts of up to ${sub.rate_limit.burst}`
+            ) : (
+              <span class="muted">None: deliveries go as fast as they come</span>
+            )}
+          </dd>
           <dt>Signing secret</dt>
           <dd class="secret">
             <code data-testid="secret">{revealed ? sub.secret : '•'.repeat(24)}</code>
@@ -290,7 +298,13 @@ function EditForm({ sub, catalog, onSaved }: { sub: Subscription; catalog: Event
       title="Edit subscription"
       submitLabel="Save changes"
       catalog={catalog}
-      initial={{ url: sub.url, description: sub.description, events: sub.events, filter: sub.filter ?? null }}
+      initial={{
+        url: sub.url,
+        description: sub.description,
+        events: sub.events,
+        filter: sub.filter ?? null,
+        rate_limit: sub.rate_limit ?? null,
+      }}
       onSubmit={async (fields) => {
         const out = await api.patch<{ webhook_subscription: Subscription }>(`/api/v0.1/webhooks/${encodeURIComponent(sub.id)}`, fields);
         onSaved(out.webhook_subscription);

@@ -114,7 +114,7 @@ function CreateForm({ catalog }: { catalog: EventType[] }) {
       title="New subscription"
       submitLabel="Create subscription"
       catalog={catalog}
-      initial={{ url: '', description: '', events: [], filter: null }}
+      initial={{ url: '', description: '', events: [], filter: null, rate_limit: null }}
       onSubmit={async (fields) => {
         const out = await api.post<{ webhook_subscription: Subscription }>('/api/v0.1/webhooks', fields);
         location.hash = `#/subscriptions/${encodeURIComponent(out.webhook_subscription.id)}`;

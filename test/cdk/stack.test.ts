@@ -523,7 +523,7 @@ describe('least privilege', () => {
     expect(resourcesFor(template, ids.fanout, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.ingestQueue)]);
   });
 
-  it('sender: table read/write, consume and ChangeMessageVisibility on the delivery queue, read its secrets, PutEvents on the bus only', () => {
+  it('sender: table read/write, consume, ChangeMessageVisibility and SendMessage on the delivery queue, read its secrets, PutEvents on the bus only', () => {
     for (const a of [...TABLE_READ, ...TABLE_WRITE])
       expect(resourcesFor(template, ids.sender, a), a).toEqual(expect.arrayContaining(tableResources()));
     expect(resourcesFor(template, ids.sender, 'sqs:ChangeMessageVisibility')).toEqual(expect.arrayContaining([getAtt(ids.deliveryQueue)]));
@@ -531,6 +531,8 @@ describe('least privilege', () => {
       new Set([JSON.stringify(getAtt(ids.deliveryQueue))]),
     );
     expect(resourcesFor(template, ids.sender, 'sqs:ReceiveMessage')).toEqual([getAtt(ids.deliveryQueue)]);
+    // A delivery over its rate limit is sent again, delayed to its slot: to the delivery queue only.
+    expect(resourcesFor(template, ids.sender, 'sqs:SendMessage')).toEqual([getAtt(ids.deliveryQueue)]);
     expect(secretActions('sender')).toEqual(['secretsmanager:GetSecretValue']);
     expect(resourcesFor(template, ids.sender, 'secretsmanager:GetSecretValue')).toEqual([secretsArn]);
     // Its operational events (functions/app/operational-events.ts): on the pipeline's bus, no other.

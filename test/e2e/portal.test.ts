@@ -296,6 +296,42 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${created.body.webhook_subscription.id}`)).status).toBe(200);
   });
 
+  it("shows a subscription's rate limit, and its edit form sets, refuses and removes one", async () => {
+    const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
+      url: `${receiver.url}/rate-limited`,
+      events: ['card.created'],
+      rate_limit: { per_second: 5, burst: 10 },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.webhook_subscription.id as string;
+    const { context, page } = await open((await pipeline.portalLink()).url);
+    await page.getByRole('link', { name: created.body.webhook_subscription.url }).click();
+    await page.getByRole('heading', { name: created.body.webhook_subscription.url }).waitFor();
+    expect(await page.getByTestId('rate-limit').textContent()).toBe('5 per second, bursts of up to 10');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    // Out of bounds: the server's reason is shown and nothing changes.
+    await page.getByTestId('rate-per-second').fill('501');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').getByText('rate_limit.per_second: must be at most 500').waitFor();
+    await page.getByTestId('rate-per-second').fill('2');
+    await page.getByTestId('rate-burst').fill('3');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('rate-limit').getByText('2 per second, bursts of up to 3').waitFor();
+    expect((await pipeline.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription.rate_limit).toEqual({
+      per_second: 2,
+      burst: 3,
+    });
+    // Both boxes empty: no limit.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByTestId('rate-per-second').fill('');
+    await page.getByTestId('rate-burst').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('rate-limit').getByText('None: deliveries go as fast as they come').waitFor();
+    expect((await pipeline.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription).not.toHaveProperty('rate_limit');
+    await context.close();
+    expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${id}`)).status).toBe(200);
+  });
+
   it('renders markup in URLs, descriptions and response excerpts as text and runs none of it', async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
       url: `${hostile.url}?q=${XSS_SCRIPT}${XSS_IMG}`,

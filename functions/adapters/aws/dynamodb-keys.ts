@@ -47,6 +47,8 @@ export const keys = {
   resumerCursor: () => ({ pk: 'RESUMER', sk: 'CURSOR' }),
   /** One second's use of an AWS call's account-wide quota (dynamodb-call-budget.ts): a partition a second. */
   callBudget: (call: string, second: number) => ({ pk: `BUDGET#${call}#${second}`, sk: 'BUDGET' }),
+  /** A subscription's rate limit slots (rate-limit.ts), in a partition of its own: the hottest item a limited subscription has. */
+  rateSlots: (tenantId: string, subscriptionId: string) => ({ pk: `RATE#${tenantId}#${subscriptionId}`, sk: 'RATE' }),
   portalLink: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'LINK' }),
   /**
    * An inbound event (functions/domain/inbound), in a partition of its own with the markers of its

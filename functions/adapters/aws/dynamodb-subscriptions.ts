@@ -36,6 +36,8 @@ interface SubscriptionItem {
    * at most MAX_FILTER_BYTES (payload-filter.ts), a small part of the item.
    */
   filter?: string;
+  /** The rate limit (rate-limit.ts); the sender reads it with the subscription, in the same BatchGetItem. */
+  rate_limit?: { per_second: number; burst: number };
   version: string;
   status: Subscription['status'];
   secret_name: string;
@@ -96,6 +98,7 @@ export function subscriptionItem(s: Subscription): SubscriptionItem {
   if (s.secretVersion) item.secret_version = s.secretVersion;
   if (s.filter) item.filter = JSON.stringify(s.filter);
   if (s.verification) item.verification = verificationItem(s.verification);
+  if (s.rateLimit) item.rate_limit = { per_second: s.rateLimit.perSecond, burst: s.rateLimit.burst };
   return item;
 }
 
@@ -117,6 +120,7 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   if (i.secret_version) s.secretVersion = i.secret_version;
   if (typeof i.filter === 'string') s.filter = JSON.parse(i.filter) as PayloadFilter;
   if (i.verification) s.verification = fromVerificationItem(i.verification);
+  if (i.rate_limit) s.rateLimit = { perSecond: Number(i.rate_limit.per_second), burst: Number(i.rate_limit.burst) };
   return s;
 }
 
