@@ -6,6 +6,7 @@ import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
+import { DynamoRecoveryStore } from '../functions/adapters/aws/dynamodb-recoveries.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
@@ -29,7 +30,9 @@ import {
   validatePortalTtl,
 } from '../functions/app/portal-access.js';
 import { createPortalAssets } from '../functions/app/portal-assets.js';
+import { createRecoveryWorker } from '../functions/app/recovery.js';
 import { createResumer, type ResumeReport } from '../functions/app/resumer.js';
+import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
@@ -195,6 +198,11 @@ export interface LocalOptions {
   inFlightBudget?: number;
   /** Held deliveries the resumer sends a recovered endpoint a second (the construct's `resumeRatePerSecond`, 20). */
   resumeRatePerSecond?: number;
+  /**
+   * How long every delivery to a subscription fails before it is disabled, in seconds (the
+   * construct's `autoDisableAfter`, 5 days; WEBHOOKS_AUTO_DISABLE_SECONDS). Tests use seconds.
+   */
+  autoDisableSeconds?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
@@ -403,6 +411,8 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const recoveryStore = new DynamoRecoveryStore(dynamo.doc, LOCAL_TABLE, retentionDays, clock, dueBucketSeconds);
   // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
   // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
   const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
@@ -493,6 +503,7 @@ async function startPipeline(
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
+    recoveries: { store: recoveryStore, retentionDays },
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
@@ -578,6 +589,8 @@ async function startPipeline(
       dueBucketSeconds,
       ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
       ...(options.resumerTimeBudgetMs !== undefined ? { timeBudgetMs: options.resumerTimeBudgetMs } : {}),
+      autoDisable: { afterSeconds: options.autoDisableSeconds ?? DEFAULT_AUTO_DISABLE_SECONDS, store: recoveryStore },
+      recoveries: createRecoveryWorker({ recoveries: recoveryStore, store, subscriptions, deliveries: resumerPorts.queue, now: clock, log }),
       now: clock,
       metrics,
       log,

@@ -1,7 +1,16 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
-import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type {
+  BodyStore,
+  DeliveryStore,
+  EventBus,
+  PortalSessionStore,
+  Queue,
+  RecoveryStore,
+  SecretStore,
+  SubscriptionRepository,
+} from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import type { PortalLifetimes } from './portal-access.js';
 import type { Route } from './route-table.js';
@@ -29,6 +38,8 @@ export interface ApiDeps {
    * storage reads its sealed secrets from DynamoDB and needs none.
    */
   listSecretCache?: ListSecretCache;
+  /** Recoveries (functions/app/recovery.ts) and the table's retention, which bounds their windows; every real wiring passes them. */
+  recoveries?: { store: RecoveryStore; retentionDays: number };
   /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */

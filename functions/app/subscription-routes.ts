@@ -14,12 +14,14 @@ import {
   SubscriptionV0List,
   SubscriptionV01List,
   SubscriptionV01Response,
+  UpdateSubscriptionV01Response,
 } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED } from '../domain/secret-set.js';
 import { seedTime, toV0View, toV01View } from '../domain/views.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
 import { portalRouteKey } from './portal-route-keys.js';
+import { recoverHref } from './recovery-routes.js';
 import { MAX_PAGE_LIMIT, pageRequest } from './request-context.js';
 import { PageQuery, route, SubscriptionIdParams } from './route-table.js';
 import type { WithSecret } from './subscriptions.js';
@@ -108,12 +110,15 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     summary: 'Update a subscription',
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV01Request },
-    response: { status: 200, description: 'The updated subscription', schema: SubscriptionV01Response },
+    response: { status: 200, description: 'The updated subscription', schema: UpdateSubscriptionV01Response },
     errors: [...withBody, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
       const updated = await service.update(tenantId, params.id!, () => ({ ...body, status: statusFromV01(body.status) }));
-      return json(200, { webhook_subscription: v01(updated) });
+      const offer = updated.missedSince
+        ? { recover_offer: { since: seedTime(updated.missedSince), method: 'POST', href: recoverHref(updated.subscription.id) } }
+        : {};
+      return json(200, { webhook_subscription: v01(updated), ...offer });
     },
   }),
   route({

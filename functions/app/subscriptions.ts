@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MANUAL_DISABLED_REASON } from '../domain/recovery.js';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import { type CustomHeaders, someHeaders } from '../domain/custom-headers.js';
@@ -50,6 +51,8 @@ export interface WithSecret {
   secret: string;
   /** The custom headers in full, absent when none: views mask them (custom-headers.ts maskHeaders). */
   headers?: CustomHeaders;
+  /** Set by an update that enabled a disabled subscription: since when it missed deliveries (a recovery's `since`). */
+  missedSince?: string;
 }
 
 /** What answers need of a secret set: the current secret and the custom headers. */
@@ -162,9 +165,20 @@ export class SubscriptionService {
       ...(rewrite ? { secretVersion: at } : {}),
       updatedTime: at,
     };
+    // Why and since when it is disabled, kept while it is: enabling clears them (and offers to
+    // recover what it missed since then), disabling by hand records it.
+    const enabled = current.status === 'disabled' && next.status === 'enabled';
+    if (next.status === 'enabled') {
+      delete next.disabledReason;
+      delete next.disabledTime;
+    } else if (current.status === 'enabled') {
+      next.disabledReason = MANUAL_DISABLED_REASON;
+      next.disabledTime = at;
+    }
     await this.deps.repo.update(next);
     if (rewrite) this.deps.listSecrets?.remember(next, set);
-    return withSecret(next, set);
+    const answer = withSecret(next, set);
+    return enabled ? { ...answer, missedSince: current.disabledTime ?? current.updatedTime } : answer;
   }
 
   /** Soft delete: the record stays for its delivery history, the secret is scheduled for deletion. */

@@ -1,6 +1,7 @@
 import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
+import { DISABLED_REASONS, type DisabledReason } from './recovery.js';
 
 /**
  * Times as the seeds write them: six fraction digits (`2022-06-09T18:23:37.585421Z`). Stored times
@@ -28,6 +29,9 @@ export interface SubscriptionV01View {
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
+  /** Beyond the seed: why and when it was disabled, while it is (absent when enabled). */
+  disabled_reason?: DisabledReason;
+  disabled_time?: string;
   created_time: string;
   updated_time: string;
 }
@@ -44,9 +48,18 @@ export interface SubscriptionV0View {
   /** Beyond the seed: the custom headers' names with masked values, absent when none. */
   headers?: CustomHeaders;
   status: 'enabled' | 'disabled';
+  /** Beyond the seed: why and when it was disabled, while it is (absent when enabled). */
+  disabled_reason?: DisabledReason;
+  disabled_time?: string;
   secret: string;
   deleted_at?: string;
 }
+
+/** Why and when a disabled subscription was disabled; nothing for an enabled one. */
+const disabledView = (s: Subscription) =>
+  s.status === 'disabled' && s.disabledTime
+    ? { disabled_reason: DISABLED_REASONS.find((r) => r === s.disabledReason) ?? 'unknown', disabled_time: seedTime(s.disabledTime) }
+    : {};
 
 /** The custom headers as answers show them: names, masked values; nothing when none. */
 const headersView = (headers: CustomHeaders | undefined) =>
@@ -63,6 +76,7 @@ export function toV01View(s: Subscription, secret: string, headers?: CustomHeade
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
+    ...disabledView(s),
     created_time: seedTime(s.createdTime),
     updated_time: seedTime(s.updatedTime),
   };
@@ -80,6 +94,7 @@ export function toV0View(s: Subscription, secret: string, headers?: CustomHeader
     ...(s.filter ? { filter: s.filter } : {}),
     ...headersView(headers),
     status: s.deletedTime ? 'disabled' : s.status,
+    ...disabledView(s),
     secret,
   };
   if (s.deletedTime) view.deleted_at = seedTime(s.deletedTime);

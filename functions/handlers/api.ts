@@ -14,7 +14,7 @@ import {
   secretNamePrefix,
   secretStorage,
 } from '../runtime/config.js';
-import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryStore, portalSessionStore, recoveryStore, retentionDays, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, logFn, logger } from '../runtime/observability.js';
 import { traceHandler } from '../runtime/tracing.js';
@@ -35,6 +35,7 @@ export const handler = middy(
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
     ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
+    recoveries: { store: recoveryStore(), retentionDays: retentionDays() },
     portal: portalSessionStore(),
     portalLifetimes: {
       linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,

@@ -42,6 +42,8 @@ interface SubscriptionItem {
   created_time: string;
   updated_time: string;
   deleted_time?: string;
+  disabled_reason?: string;
+  disabled_time?: string;
 }
 
 /** The stored item of a subscription (also what tests seed in bulk with BatchWriteItem). */
@@ -66,6 +68,8 @@ export function subscriptionItem(s: Subscription): SubscriptionItem {
   if (s.deletedTime) item.deleted_time = s.deletedTime;
   if (s.secretVersion) item.secret_version = s.secretVersion;
   if (s.filter) item.filter = JSON.stringify(s.filter);
+  if (s.disabledReason) item.disabled_reason = s.disabledReason;
+  if (s.disabledTime) item.disabled_time = s.disabledTime;
   return item;
 }
 
@@ -86,6 +90,8 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   if (i.deleted_time) s.deletedTime = i.deleted_time;
   if (i.secret_version) s.secretVersion = i.secret_version;
   if (typeof i.filter === 'string') s.filter = JSON.parse(i.filter) as PayloadFilter;
+  if (i.disabled_reason) s.disabledReason = i.disabled_reason;
+  if (i.disabled_time) s.disabledTime = i.disabled_time;
   return s;
 }
 
