@@ -23,6 +23,7 @@ import {
   PORTAL_TTL_RANGE,
   validateReceiverGuideUrl,
 } from '../functions/domain/portal.js';
+import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from '../functions/domain/subscription-cap.js';
@@ -33,7 +34,6 @@ import {
   type ThrottleLimits,
   validateThrottle,
 } from '../functions/domain/throttle.js';
-import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { AUTO_DISABLE_ENV, BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
@@ -416,7 +416,8 @@ export class WebhookDelivery extends Construct {
     if (cloudWatchRole) STACKS_WITH_CLOUDWATCH_ROLE.add(stack);
 
     this.webhookApi = new WebhookApi(this, 'Api', {
-      environment,
+      // Recoveries the API starts send at the resume rate, as the resumer's do.
+      environment: { ...environment, [RESUME_RATE_ENV]: String(resumeRatePerSecond) },
       apiEnvironment: { MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant) },
       cloudWatchRole,
       restApiName: `${this.namePrefix}-api`,

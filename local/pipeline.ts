@@ -6,9 +6,9 @@ import { DynamoCallBudget } from '../functions/adapters/aws/dynamodb-call-budget
 import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../functions/adapters/aws/dynamodb-deliveries.js';
 import { EnvelopeSecretStore } from '../functions/adapters/aws/dynamodb-envelope-secrets.js';
 import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.js';
-import { DynamoRecoveryStore } from '../functions/adapters/aws/dynamodb-recoveries.js';
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
+import { DynamoRecoveryStore } from '../functions/adapters/aws/dynamodb-recoveries.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
@@ -32,7 +32,6 @@ import {
 import { createPortalAssets } from '../functions/app/portal-assets.js';
 import { createRecoveryWorker } from '../functions/app/recovery.js';
 import { createResumer, type ResumeReport } from '../functions/app/resumer.js';
-import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
 import { LOCAL_POLICY } from '../functions/domain/address-policy.js';
@@ -44,6 +43,7 @@ import { newKeyringText } from '../functions/domain/envelope.js';
 import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
 import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
+import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import {
@@ -503,7 +503,11 @@ async function startPipeline(
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
-    recoveries: { store: recoveryStore, retentionDays },
+    recoveries: {
+      store: recoveryStore,
+      retentionDays,
+      ...(options.resumeRatePerSecond !== undefined ? { ratePerSecond: options.resumeRatePerSecond } : {}),
+    },
     portal,
     portalLifetimes,
     baseUrl: () => baseUrl,
@@ -590,7 +594,15 @@ async function startPipeline(
       ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
       ...(options.resumerTimeBudgetMs !== undefined ? { timeBudgetMs: options.resumerTimeBudgetMs } : {}),
       autoDisable: { afterSeconds: options.autoDisableSeconds ?? DEFAULT_AUTO_DISABLE_SECONDS, store: recoveryStore },
-      recoveries: createRecoveryWorker({ recoveries: recoveryStore, store, subscriptions, deliveries: resumerPorts.queue, now: clock, log }),
+      recoveries: createRecoveryWorker({
+        recoveries: recoveryStore,
+        store,
+        subscriptions,
+        deliveries: resumerPorts.queue,
+        now: clock,
+        ...(options.resumeRatePerSecond !== undefined ? { ratePerSecond: options.resumeRatePerSecond } : {}),
+        log,
+      }),
       now: clock,
       metrics,
       log,

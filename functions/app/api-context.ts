@@ -39,7 +39,7 @@ export interface ApiDeps {
    */
   listSecretCache?: ListSecretCache;
   /** Recoveries (functions/app/recovery.ts) and the table's retention, which bounds their windows; every real wiring passes them. */
-  recoveries?: { store: RecoveryStore; retentionDays: number };
+  recoveries?: { store: RecoveryStore; retentionDays: number; ratePerSecond?: number };
   /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */

@@ -14,11 +14,10 @@ import { idParam, route, SubscriptionIdParams } from './route-table.js';
 
 const RecoverRequest = z
   .object({
-    since: z.iso.datetime({ offset: true }).meta({ description: 'Deliveries created at or after this time (ISO 8601), within the retention period' }),
-    until: z.iso
+    since: z.iso
       .datetime({ offset: true })
-      .optional()
-      .meta({ description: 'And at or before this time; now when absent' }),
+      .meta({ description: 'Deliveries created at or after this time (ISO 8601), within the retention period' }),
+    until: z.iso.datetime({ offset: true }).optional().meta({ description: 'And at or before this time; now when absent' }),
   })
   .meta({
     id: 'RecoverRequest',
@@ -75,18 +74,23 @@ export const RECOVERY_ROUTES: ApiRoute[] = [
     },
     errors: ['ValidationFailed', ...auth, 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType'],
     handler: async ({ body, params, tenantId }, ctx) => {
-      const { store, retentionDays } = recoveriesOf(ctx);
+      const { store, retentionDays, ratePerSecond } = recoveriesOf(ctx);
       const s = await ctx.deps.subscriptions.get(tenantId, params.id!);
       if (!s) throw notFound(`Webhook subscription ${params.id}`);
       const window = recoveryWindow(body, ctx.now(), retentionDays);
       if (s.status !== 'enabled')
-        throw new ApiError(409, 'subscription_disabled', `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) first`);
+        throw new ApiError(
+          409,
+          'subscription_disabled',
+          `Webhook subscription ${s.id} is disabled; enable it (status STATUS_ENABLED) first`,
+        );
       const worker = createRecoveryWorker({
         recoveries: store,
         store: ctx.deps.store,
         subscriptions: ctx.deps.subscriptions,
         deliveries: ctx.deps.deliveries,
         now: ctx.now,
+        ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
       });
       const r = await worker.start(tenantId, s.id, window);
       return json(202, { recovery: toRecoveryView(r) }, { Location: recoveryHref(r) });

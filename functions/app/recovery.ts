@@ -3,9 +3,12 @@ import { contentOf, deliveryMessage, encodeDeliveryMessage } from '../domain/del
 import { eventOfRecord, pendingDelivery } from '../domain/delivery-record.js';
 import { messageGroupOf } from '../domain/message-group.js';
 import type { Delivery, StoredEvent } from '../domain/model.js';
+import { DEFAULT_RESUME_RATE_PER_SECOND } from '../domain/parking.js';
 import {
   claimedButUnsent,
   claimedDelivery,
+  pacedDelays,
+  pacedOut,
   type Recovery,
   type RecoveryWindow,
   recoverable,
@@ -24,7 +27,7 @@ import { type DeliveryStore, type Queue, type QueueMessage, type RecoveryStore, 
  */
 
 /** History index items a page reads: each lists one event or up to a few hundred. */
-export const RECOVERY_PAGE_ITEMS = 4;
+export const RECOVERY_PAGE_ITEMS = 25;
 /** Claims written at once (each a PutItem of one delivery). */
 const CLAIM_CONCURRENCY = 25;
 /** How long the API works on a new recovery before it answers 202 (API Gateway gives up at 29 s). */
@@ -42,6 +45,8 @@ export interface RecoveryDeps {
   deliveries: Queue;
   now?: () => Date;
   pageItems?: number;
+  /** Messages a second a recovery sends one subscription (DEFAULT_RESUME_RATE_PER_SECOND, the lots' drain rate). */
+  ratePerSecond?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -50,6 +55,7 @@ export type RecoveryWorker = ReturnType<typeof createRecoveryWorker>;
 export function createRecoveryWorker(deps: RecoveryDeps) {
   const now = deps.now ?? (() => new Date());
   const pageItems = deps.pageItems ?? RECOVERY_PAGE_ITEMS;
+  const rate = deps.ratePerSecond ?? DEFAULT_RESUME_RATE_PER_SECOND;
   const log = deps.log ?? (() => undefined);
 
   /** One page; answers the recovery as saved, or undefined when another worker's save came first. */
@@ -93,13 +99,21 @@ export function createRecoveryWorker(deps: RecoveryDeps) {
         if (results[n]) won.push(c.claimed);
       });
     }
-    const messages: QueueMessage[] = [...won, ...resends].map((d) => {
+    const toSend = [...won, ...resends];
+    const pace = pacedDelays(toSend.length, Date.parse(at), r.paceTime ? Date.parse(r.paceTime) : undefined, rate);
+    const messages: QueueMessage[] = toSend.map((d, i) => {
       const stored = eventOf(d)!;
       const m = deliveryMessage(d.tenantId, d.subscriptionId, stored.event, d.createdTime, d.generation, contentOf(stored));
       m.deliveryId = d.id;
       if (d.legacyListing) delete m.listed;
       if (d.eventBody !== undefined) m.eventInRecord = true;
-      return { id: d.id, body: encodeDeliveryMessage(m), groupId: messageGroupOf(d.tenantId) };
+      const delaySeconds = pace.delays[i]!;
+      return {
+        id: d.id,
+        body: encodeDeliveryMessage(m),
+        groupId: messageGroupOf(d.tenantId),
+        ...(delaySeconds > 0 ? { delaySeconds } : {}),
+      };
     });
     await deps.deliveries.sendAll(messages);
     const done = !read.more;
@@ -110,6 +124,7 @@ export function createRecoveryWorker(deps: RecoveryDeps) {
       expired: r.expired + expired,
       version: r.version + 1,
       updatedTime: at,
+      ...(toSend.length > 0 ? { paceTime: new Date(pace.paceMs).toISOString() } : {}),
       ...(read.last !== undefined ? { cursor: read.last } : {}),
       ...(done ? { state: 'done' as const, doneTime: at } : {}),
     };
@@ -124,6 +139,8 @@ export function createRecoveryWorker(deps: RecoveryDeps) {
     const started = Date.now();
     let current: Recovery = r;
     while (current.state === 'running' && Date.now() - started < budgetMs) {
+      // Far enough ahead of its pace that a page's delays would pass SQS's limit: a later run goes on.
+      if (pacedOut(current.paceTime ? Date.parse(current.paceTime) : undefined, now().getTime())) break;
       const next = await page(current);
       if (!next) return (await deps.recoveries.get(r.tenantId, r.id)) ?? current;
       current = next;

@@ -188,7 +188,12 @@ export function createResumer(deps: ResumerDeps) {
     if (!lot || Date.parse(lot.wakeTime) > at) return [0, 0];
     const detail = { tenantId, subscriptionId, state: lot.state };
     if (lot.state === 'open' && deps.autoDisable && autoDisableDue(Date.parse(lot.openedTime), at, deps.autoDisable.afterSeconds)) {
-      const disabled = await deps.autoDisable.store.disableSubscription(tenantId, subscriptionId, AUTO_DISABLED_REASON, new Date(at).toISOString());
+      const disabled = await deps.autoDisable.store.disableSubscription(
+        tenantId,
+        subscriptionId,
+        AUTO_DISABLED_REASON,
+        new Date(at).toISOString(),
+      );
       if (disabled) {
         metrics.count('SubscriptionAutoDisabled');
         log('warn', 'subscription disabled: every delivery failed for the auto-disable period', { ...detail, openedTime: lot.openedTime });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MANUAL_DISABLED_REASON } from '../domain/recovery.js';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import { type CustomHeaders, someHeaders } from '../domain/custom-headers.js';
 import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import type { PayloadFilter } from '../domain/payload-filter.js';
+import { MANUAL_DISABLED_REASON } from '../domain/recovery.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
 import {
   MIN_SECONDS_BETWEEN_ROTATIONS,

@@ -1,5 +1,6 @@
 import { validationError } from './errors.js';
 import type { Delivery } from './model.js';
+import { SQS_MAX_DELAY_SECONDS } from './parking.js';
 
 /**
  * Recover since a time (Svix's "recover"), and auto-disable of a subscription whose endpoint has
@@ -56,6 +57,12 @@ export interface Recovery {
   /** Bumped by every save: a save is conditional on the version read, so two workers never both advance it. */
   version: number;
   /**
+   * When the next message it sends is due at the endpoint: messages are spread at the
+   * subscription's resume rate (parking.ts, as a recovered lot's drain) with DelaySeconds, so
+   * thousands recovered at once do not knock the endpoint over again.
+   */
+  paceTime?: string;
+  /**
    * Until when one worker (the API's request, or a resumer run) has it: another leaves it alone
    * until then, so no two page through it at once (each would send again what the other claimed).
    */
@@ -63,6 +70,30 @@ export interface Recovery {
   createdTime: string;
   updatedTime: string;
   doneTime?: string;
+}
+
+/**
+ * The DelaySeconds of each of `count` messages sent at `nowMs` by a recovery paced from
+ * `paceMs` at `perSecond`, and where its pace stands after them. Delays stop at SQS's 900 s.
+ */
+export function pacedDelays(
+  count: number,
+  nowMs: number,
+  paceMs: number | undefined,
+  perSecond: number,
+): { delays: number[]; paceMs: number } {
+  let slot = Math.max(nowMs, paceMs ?? nowMs);
+  const delays: number[] = [];
+  for (let i = 0; i < count; i++) {
+    delays.push(Math.min(SQS_MAX_DELAY_SECONDS, Math.floor((slot - nowMs) / 1000)));
+    slot += 1000 / Math.max(1, perSecond);
+  }
+  return { delays, paceMs: slot };
+}
+
+/** Whether a recovery's pace is so far ahead that its next page waits for a later run (its delays would pass SQS's 900 s). */
+export function pacedOut(paceMs: number | undefined, nowMs: number): boolean {
+  return paceMs !== undefined && paceMs - nowMs > (SQS_MAX_DELAY_SECONDS - 300) * 1000;
 }
 
 /** Whether a worker may take the recovery at `nowMs`: running, and nobody's lease still holds. */

@@ -29,13 +29,10 @@ const headersView = z
   });
 
 /** Beyond both seeds: why a disabled subscription was disabled, absent while it is enabled. */
-const disabledReason = z
-  .enum(DISABLED_REASONS)
-  .optional()
-  .meta({
-    description:
-      'Present while disabled: `endpoint_failing` (every delivery failed for the auto-disable period), `endpoint_gone` (the receiver answered 410), `disabled_by_user` (the API or the portal)',
-  });
+const disabledReason = z.enum(DISABLED_REASONS).optional().meta({
+  description:
+    'Present while disabled: `endpoint_failing` (every delivery failed for the auto-disable period), `endpoint_gone` (the receiver answered 410), `disabled_by_user` (the API or the portal)',
+});
 const disabledTime = time('Present while disabled: when it was disabled (recover since then to send what it missed)').optional();
 
 // Subscriptions, /api/v0.1 (seed 002)
@@ -148,7 +145,9 @@ export const RecoveryView = z
     subscription_id: z.string(),
     since: time('Deliveries created at or after this time'),
     until: time('... and at or before this one'),
-    status: z.enum(['running', 'done']).meta({ description: 'running: pages are still being read; done: every delivery of the window was looked at' }),
+    status: z
+      .enum(['running', 'done'])
+      .meta({ description: 'running: pages are still being read; done: every delivery of the window was looked at' }),
     found: z.int().min(0).meta({ description: 'Failed or skipped deliveries of the window found so far' }),
     queued: z
       .int()

@@ -11,6 +11,7 @@ import {
   optionalNumber,
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
+  RESUME_RATE_ENV,
   secretNamePrefix,
   secretStorage,
 } from '../runtime/config.js';
@@ -35,7 +36,11 @@ export const handler = middy(
     maxSubscriptionsPerTenant: maxSubscriptionsPerTenant(),
     ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
-    recoveries: { store: recoveryStore(), retentionDays: retentionDays() },
+    recoveries: {
+      store: recoveryStore(),
+      retentionDays: retentionDays(),
+      ...(optionalNumber(RESUME_RATE_ENV) ? { ratePerSecond: optionalNumber(RESUME_RATE_ENV)! } : {}),
+    },
     portal: portalSessionStore(),
     portalLifetimes: {
       linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,

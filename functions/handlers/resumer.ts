@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { createResumer } from '../app/resumer.js';
 import { createRecoveryWorker } from '../app/recovery.js';
+import { createResumer } from '../app/resumer.js';
 import { DEFAULT_AUTO_DISABLE_SECONDS } from '../domain/recovery.js';
 import { AUTO_DISABLE_ENV, optionalNumber, RESUME_RATE_ENV } from '../runtime/config.js';
 import { deliveryStore, parkingStore, recoveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
@@ -18,7 +18,14 @@ const run = createResumer({
   store,
   deliveries,
   autoDisable: { afterSeconds: optionalNumber(AUTO_DISABLE_ENV) ?? DEFAULT_AUTO_DISABLE_SECONDS, store: recoveries },
-  recoveries: createRecoveryWorker({ recoveries, store, subscriptions: subscriptionRepository(), deliveries, log: logFn }),
+  recoveries: createRecoveryWorker({
+    recoveries,
+    store,
+    subscriptions: subscriptionRepository(),
+    deliveries,
+    ...(optionalNumber(RESUME_RATE_ENV) ? { ratePerSecond: optionalNumber(RESUME_RATE_ENV)! } : {}),
+    log: logFn,
+  }),
   ...(optionalNumber(RESUME_RATE_ENV) ? { resumeRatePerSecond: optionalNumber(RESUME_RATE_ENV)! } : {}),
   metrics: emfMetrics(),
   log: logFn,

@@ -31,9 +31,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
   }
 
   async create(r: Recovery): Promise<void> {
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: this.item(r), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.item(r), ConditionExpression: 'attribute_not_exists(pk)' }));
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
@@ -174,6 +172,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
       updated_time: r.updatedTime,
       done_time: r.doneTime,
       lease_until: r.leaseUntil,
+      pace_time: r.paceTime,
       ttl: this.ttl(),
     };
   }
@@ -197,5 +196,6 @@ function fromItem(i: Item): Recovery {
   if (typeof i.cursor === 'string') r.cursor = i.cursor;
   if (typeof i.done_time === 'string') r.doneTime = i.done_time;
   if (typeof i.lease_until === 'string') r.leaseUntil = i.lease_until;
+  if (typeof i.pace_time === 'string') r.paceTime = i.pace_time;
   return r;
 }
