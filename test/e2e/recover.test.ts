@@ -224,3 +224,94 @@ describe('recover since a time, in local mode', () => {
     );
   });
 });
+
+describe('auto-disable after the configured period, then enable and recover, in local mode', () => {
+  let p: TestPipeline;
+  let r: Receiver;
+  let status = 503;
+
+  beforeAll(async () => {
+    p = await startTestPipeline({ retrySchedule: [1, 1], attemptTimeoutMs: 2000, autoDisableSeconds: 4, resumeRatePerSecond: 400 });
+    r = await startReceiver((_req, _n, res) => void res.writeHead(status).end(status === 200 ? 'ok' : 'down'));
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await r?.close();
+  });
+
+  it('disables a subscription whose every delivery failed for the period, shows why, and recovers what it missed once enabled', {
+    timeout: 120_000,
+  }, async () => {
+    const created = await p.call('POST', '/api/v0.1/webhooks', { url: r.url, events: ['card.created'] });
+    const id: string = created.body.webhook_subscription.id;
+    const createdTime: string = created.body.webhook_subscription.created_time;
+    const published: string[] = [];
+    const publish = async () => {
+      const res = await p.call('POST', '/api/v0.1/events', {
+        type: 'card.created',
+        data: { card_id: `c${published.length}`, customer_id: 'u' },
+      });
+      expect(res.status).toBe(202);
+      published.push(res.body.id);
+    };
+    // Traffic keeps coming while the endpoint is down, as in life: its lot stays open.
+    const disabled = await eventually(
+      'the subscription to be disabled for failing',
+      async () => {
+        await publish();
+        const s = (await p.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription;
+        return s.status === 'STATUS_DISABLED' ? s : undefined;
+      },
+      60_000,
+    );
+    expect(disabled).toMatchObject({ disabled_reason: 'endpoint_failing', disabled_time: expect.any(String) });
+    // At least the period after the endpoint began failing.
+    expect(Date.parse(disabled.disabled_time) - Date.parse(createdTime)).toBeGreaterThanOrEqual(4000);
+    expect(p.metrics.counts.get('SubscriptionAutoDisabled')).toBe(1);
+    const v0 = await p.call('GET', `/api/v0/webhooks/${id}`);
+    expect(v0.body).toMatchObject({ status: 'disabled', disabled_reason: 'endpoint_failing', disabled_time: disabled.disabled_time });
+
+    // Missed while disabled: fanned out to nobody, listed skipped.
+    const whileDisabled = published.length;
+    for (let i = 0; i < 3; i++) await publish();
+    const missed = published.slice(whileDisabled);
+    await eventually('the events published while disabled to be listed skipped', async () => {
+      const rows = await allDeliveries(p, id);
+      return missed.every((e) => rows.find((d) => d.event_id === e)?.status === 'skipped') ? true : undefined;
+    });
+    // Nothing still under way: every delivery has ended (dead-lettered before, or skipped).
+    await eventually('every delivery to have ended', async () => {
+      const rows = await allDeliveries(p, id);
+      return rows.length === published.length && rows.every((d) => d.status === 'dead_lettered' || d.status === 'skipped')
+        ? true
+        : undefined;
+    });
+
+    status = 200;
+    const before = r.requests.length;
+    const enabled = await p.call('PATCH', `/api/v0.1/webhooks/${id}`, { status: 'STATUS_ENABLED' });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body.webhook_subscription.status).toBe('STATUS_ENABLED');
+    expect(enabled.body.webhook_subscription.disabled_reason).toBeUndefined();
+    expect(enabled.body.recover_offer).toEqual({ since: disabled.disabled_time, method: 'POST', href: `/api/v0.1/webhooks/${id}/recover` });
+
+    // The offer: what it missed since it was disabled.
+    const offered = await p.call('POST', enabled.body.recover_offer.href, { since: enabled.body.recover_offer.since });
+    expect(offered.status).toBe(202);
+    await followed(p, offered.body.recovery.href);
+    await eventually('what it missed while disabled to arrive', async () =>
+      missed.every((e) => postsById(r, before).get(e) === 1) ? true : undefined,
+    );
+    // Then everything else of its history, the dead letters from before it was disabled.
+    const rest = await p.call('POST', `/api/v0.1/webhooks/${id}/recover`, { since: createdTime });
+    expect(rest.status).toBe(202);
+    await followed(p, rest.body.recovery.href);
+    await eventually('every delivery to succeed', async () => {
+      const rows = await allDeliveries(p, id);
+      return rows.length === published.length && rows.every((d) => d.status === 'succeeded') ? true : undefined;
+    });
+    const posts = postsById(r, before);
+    expect([...posts.keys()].sort()).toEqual([...published].sort());
+    expect([...posts.values()].every((n) => n === 1)).toBe(true);
+  });
+});
