@@ -136,10 +136,21 @@ export function recoverable(d: Pick<Delivery, 'status' | 'lastError'>): boolean 
 
 /** What a recovery writes on a delivery it claims: a new generation, as a manual retry, and its own id and time. */
 export function claimedDelivery(d: Delivery, recoveryId: string, at: string): Delivery {
-  const claimed: Delivery = { ...d, status: 'pending', generation: d.generation + 1, updatedTime: at, recovery: { id: recoveryId, at } };
+  const claimed: Delivery = {
+    ...d,
+    status: 'pending',
+    generation: d.generation + 1,
+    // The round it was in is the one before: the sender then takes this as a person's retry (a new
+    // round, whole schedule, past the endpoint's circuit), also for a record never attempted.
+    roundGeneration: d.roundGeneration ?? d.generation,
+    updatedTime: at,
+    recovery: { id: recoveryId, at },
+  };
   delete claimed.nextAttemptTime;
   delete claimed.park;
   delete claimed.carrier;
+  // Skipped no longer: its next attempt says how it went. A dead letter keeps its last error until then, as a manual retry does.
+  if (d.status === 'skipped') delete claimed.lastError;
   return claimed;
 }
 

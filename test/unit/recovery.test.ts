@@ -99,6 +99,12 @@ describe('claims', () => {
     expect(c.park).toBeUndefined();
     expect(c.carrier).toBeUndefined();
     expect(c.nextAttemptTime).toBeUndefined();
+    // Never attempted: the sender still sees a new round (generation past its round's), as for a manual retry.
+    expect(claimedDelivery({ ...d, generation: 0 }, 'rcv_1', d.updatedTime)).toMatchObject({ generation: 1, roundGeneration: 0 });
+    expect(claimedDelivery({ ...d, roundGeneration: 1 }, 'rcv_1', d.updatedTime)).toMatchObject({ generation: 3, roundGeneration: 1 });
+    expect(
+      claimedDelivery({ ...d, status: 'skipped', lastError: 'subscription_disabled' }, 'rcv_1', d.updatedTime).lastError,
+    ).toBeUndefined();
     expect(claimedButUnsent(c, 'rcv_1')).toBe(true);
     expect(claimedButUnsent(c, 'rcv_2')).toBe(false);
     expect(claimedButUnsent({ ...c, updatedTime: '2026-03-31T00:00:01.000Z' }, 'rcv_1')).toBe(false);
