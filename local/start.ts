@@ -3,7 +3,13 @@ import { INBOUND_SOURCES_ENV, type InboundSource } from '../functions/domain/inb
 import { RECEIVER_GUIDE_URL_ENV } from '../functions/domain/portal.js';
 import { parseSchedule } from '../functions/domain/retry-schedule.js';
 import { DEFAULT_STAGE_THROTTLE, DEFAULT_TENANT_THROTTLE, type ThrottleLimits, throttleSetting } from '../functions/domain/throttle.js';
-import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
+import {
+  AUTO_DISABLE_ENV,
+  maxSubscriptionsPerTenant,
+  PORTAL_LINK_TTL_ENV,
+  PORTAL_SESSION_TTL_ENV,
+  secretStorage,
+} from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -64,6 +70,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env[PORTAL_SESSION_TTL_ENV] ? { portalSessionTtlSeconds: Number(env[PORTAL_SESSION_TTL_ENV]) } : {}),
     ...(env[INBOUND_SOURCES_ENV] ? { inboundSources: inboundSourcesFromEnv(env[INBOUND_SOURCES_ENV]) } : {}),
     ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
+    ...(env[AUTO_DISABLE_ENV] ? { autoDisableSeconds: Number(env[AUTO_DISABLE_ENV]) } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },
