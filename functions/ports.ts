@@ -10,6 +10,7 @@ import type { InboundSource } from './domain/inbound/source.js';
 import type { Attempt, Delivery, StoredEvent, Subscription, Tenant, ThrottleKey, WebhookEvent } from './domain/model.js';
 import type { Lot, LotEntry } from './domain/parking.js';
 import type { RateLimit } from './domain/rate-limit.js';
+import type { Recovery, RecoveryWindow } from './domain/recovery.js';
 import type { ThrottleLimits } from './domain/throttle.js';
 import type { Verification } from './domain/verification.js';
 
@@ -319,6 +320,54 @@ export interface DeliveryStore {
   write(items: { events?: readonly StoredEvent[]; deliveries?: readonly Delivery[]; history?: readonly HistoryEntry[] }): Promise<void>;
 }
 
+/** One entry of a subscription's history index, as a recovery reads it. */
+export interface WindowEntry {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  createdTime: string;
+  /** Not sent: the subscription was disabled at fan-out (HistoryEntry.skipped). */
+  skipped?: boolean;
+}
+
+/**
+ * Recoveries (functions/domain/recovery.ts): their records, the history they page through, the
+ * claims they make on deliveries, and the auto-disable of a failing subscription.
+ */
+export interface RecoveryStore {
+  /** Stores a new recovery (running), and its place among the running ones the resumer continues. */
+  create(r: Recovery): Promise<void>;
+  /** Undefined for another tenant's or an unknown id. Strongly consistent. */
+  get(tenantId: string, id: string): Promise<Recovery | undefined>;
+  /** Replaces it if its version is still `expectedVersion`; a done one leaves the running ones. Answers whether it was. */
+  save(r: Recovery, expectedVersion: number): Promise<boolean>;
+  /** Running recoveries, oldest first, at most `limit`. */
+  running(limit: number): Promise<{ tenantId: string; id: string }[]>;
+  /**
+   * History index items of the subscription created in the window, oldest first, after the item
+   * `after` (a sort key from an earlier page): at most `items` items (an item lists one event or
+   * hundreds). `last` is the last item read, absent when none was; `more` whether any may follow.
+   */
+  historyWindow(
+    tenantId: string,
+    subscriptionId: string,
+    window: RecoveryWindow,
+    after: string | undefined,
+    items: number,
+  ): Promise<{ entries: WindowEntry[]; last?: string; more: boolean }>;
+  /**
+   * Writes `claimed` if the record is still `prior` (same status, generation and update time), or
+   * absent when `prior` is: the one conditional write that makes a delivery re-queued once.
+   */
+  claimDelivery(claimed: Delivery, prior: Delivery | undefined): Promise<boolean>;
+  /**
+   * Disables an enabled, live subscription with `reason` (recovery.ts) at `at`; answers whether it
+   * did (false: disabled or deleted already).
+   */
+  /** Disables it if it is enabled (and not deleted): its url then, else undefined (it was not). */
+  disableSubscription(tenantId: string, subscriptionId: string, reason: string, at: string): Promise<{ url: string } | undefined>;
+}
+
 /** Counts and timings for dashboards (CloudWatch EMF on AWS). */
 export interface Metrics {
   count(
@@ -346,6 +395,7 @@ export interface Metrics {
       | 'ResumeEventMissing'
       | 'DeliveryRateLimited'
       | 'RateSlotRenewed'
+      | 'SubscriptionAutoDisabled'
       | 'AuthorizerRefused'
       | 'AuthorizerFailed'
       | 'InboundAccepted'

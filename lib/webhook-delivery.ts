@@ -23,6 +23,7 @@ import {
   PORTAL_TTL_RANGE,
   validateReceiverGuideUrl,
 } from '../functions/domain/portal.js';
+import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../functions/domain/retry-schedule.js';
 import { SECRET_STORAGES, type SecretStorage } from '../functions/domain/secret-storage.js';
 import { checkStaticSourceIps, DEFAULT_ELASTIC_IP_QUOTA, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
@@ -41,7 +42,7 @@ import {
   VERIFICATION_MODES,
   type VerificationMode,
 } from '../functions/domain/verification.js';
-import { BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
+import { AUTO_DISABLE_ENV, BODY_BUCKET_ENV, IN_FLIGHT_BUDGET_ENV, RESUME_RATE_ENV } from '../functions/runtime/config.js';
 import { type AlarmThresholds, PipelineAlarms, type PipelineFunctions } from './constructs/alarms.js';
 import { DeliveryDashboard } from './constructs/dashboard.js';
 import { DataTable } from './constructs/data-table.js';
@@ -154,6 +155,12 @@ export interface WebhookDeliveryProps {
   readonly inFlightBudget?: number;
   /** How many held deliveries a second the resumer sends a recovered endpoint, per subscription (1 to 500). @default 20 */
   readonly resumeRatePerSecond?: number;
+  /**
+   * How long every delivery to a subscription must have failed (its lot open: functions/domain/parking.ts)
+   * before it is disabled, with reason `endpoint_failing` (1 minute to 90 days). Svix's default.
+   * @default Duration.days(5)
+   */
+  readonly autoDisableAfter?: Duration;
   /** Most subscriptions one tenant may have (the api function's MAX_SUBSCRIPTIONS_PER_TENANT). @default 1000 */
   readonly maxSubscriptionsPerTenant?: number;
   /**
@@ -274,6 +281,7 @@ export const SETTING_LIMITS = {
   maxSubscriptionsPerTenant: [1, 1_000_000],
   inFlightBudget: [1_000, SQS_IN_FLIGHT_QUOTA - 10_000],
   resumeRatePerSecond: [1, 500],
+  autoDisableSeconds: [60, 90 * 86_400],
   portalLinkTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
   portalSessionTtlSeconds: [PORTAL_TTL_RANGE.min, PORTAL_TTL_RANGE.max],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -391,6 +399,11 @@ export class WebhookDelivery extends Construct {
       props.resumeRatePerSecond ?? DEFAULT_RESUME_RATE_PER_SECOND,
       ...SETTING_LIMITS.resumeRatePerSecond,
     );
+    const autoDisableSeconds = wholeNumber(
+      'autoDisableAfter (seconds)',
+      seconds(props.autoDisableAfter, Duration.seconds(DEFAULT_AUTO_DISABLE_SECONDS)),
+      ...SETTING_LIMITS.autoDisableSeconds,
+    );
     const attemptTimeoutSeconds = wholeNumber(
       'attemptTimeout (seconds)',
       seconds(props.attemptTimeout, Duration.millis(DEFAULT_ATTEMPT_TIMEOUT_MS)),
@@ -499,7 +512,7 @@ export class WebhookDelivery extends Construct {
     this.inFlightBudget = inFlightBudget;
 
     this.resumer = new DeliveryResumer(this, 'Resumer', {
-      environment: { ...environment, [RESUME_RATE_ENV]: String(resumeRatePerSecond) },
+      environment: { ...environment, [RESUME_RATE_ENV]: String(resumeRatePerSecond), [AUTO_DISABLE_ENV]: String(autoDisableSeconds) },
       ...functionDefaults,
     });
 
@@ -509,9 +522,11 @@ export class WebhookDelivery extends Construct {
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       environment,
-      // The API starts verifications (the sender reads each one's mode from its subscription).
+      // The API starts verifications (the sender reads each one's mode from its subscription), and
+      // recoveries, which send at the resume rate as the resumer's do.
       apiEnvironment: {
         MAX_SUBSCRIPTIONS_PER_TENANT: String(maxSubscriptionsPerTenant),
+        [RESUME_RATE_ENV]: String(resumeRatePerSecond),
         [VERIFICATION_MODE_ENV]: this.verification,
         // From the EIP resources themselves: the addresses are declared once, in the egress construct.
         ...(this.egress ? { [SOURCE_IPS_ENV]: this.egress.publicIps } : {}),
@@ -592,6 +607,8 @@ export class WebhookDelivery extends Construct {
 
     table.grants.readWriteData(resumer.function);
     deliveryQueue.grants.sendMessages(resumer.function);
+    // An auto-disable is reported on the bus (webhook.subscription.disabled). This bus only.
+    this.grantPublish(resumer.function);
     sender.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.keyEncryptionKey?.secretArn ?? secretsArn] }),
     );

@@ -9,6 +9,7 @@ import { DynamoInboundStore } from '../functions/adapters/aws/dynamodb-inbound.j
 import { DynamoParkingStore } from '../functions/adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../functions/adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoRateSlots } from '../functions/adapters/aws/dynamodb-rate-limit.js';
+import { DynamoRecoveryStore } from '../functions/adapters/aws/dynamodb-recoveries.js';
 import { DynamoSubscriptionRepository } from '../functions/adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../functions/adapters/aws/dynamodb-tenants.js';
 import { SECRETS_MANAGER_BUDGETS, SecretsManagerStore } from '../functions/adapters/aws/secrets-manager-store.js';
@@ -31,6 +32,7 @@ import {
   validatePortalTtl,
 } from '../functions/app/portal-access.js';
 import { createPortalAssets } from '../functions/app/portal-assets.js';
+import { createRecoveryWorker } from '../functions/app/recovery.js';
 import { createResumer, type ResumeReport } from '../functions/app/resumer.js';
 import { createSender } from '../functions/app/sender.js';
 import { WebhookClient } from '../functions/app/webhook-client.js';
@@ -43,6 +45,7 @@ import { newKeyringText } from '../functions/domain/envelope.js';
 import { type InboundSource, parseInboundSources, SourceConfigError } from '../functions/domain/inbound/source.js';
 import type { ThrottleKey } from '../functions/domain/model.js';
 import { RECEIVER_GUIDE_URL_ENV, validateReceiverGuideUrl } from '../functions/domain/portal.js';
+import { DEFAULT_AUTO_DISABLE_SECONDS } from '../functions/domain/recovery.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_SCHEDULE } from '../functions/domain/retry-schedule.js';
 import type { SecretStorage } from '../functions/domain/secret-storage.js';
 import { parseSourceIps, SOURCE_IPS_ENV } from '../functions/domain/source-ips.js';
@@ -215,6 +218,11 @@ export interface LocalOptions {
   inFlightBudget?: number;
   /** Held deliveries the resumer sends a recovered endpoint a second (the construct's `resumeRatePerSecond`, 20). */
   resumeRatePerSecond?: number;
+  /**
+   * How long every delivery to a subscription fails before it is disabled, in seconds (the
+   * construct's `autoDisableAfter`, 5 days; WEBHOOKS_AUTO_DISABLE_SECONDS). Tests use seconds.
+   */
+  autoDisableSeconds?: number;
   /** How long one resumer run may work (40 s, as in the stack's 60 s function); tests shorten it. */
   resumerTimeBudgetMs?: number;
   /** The sender's, the resumer's, the delivery store's and the API's clock (tests move it past long waits). */
@@ -423,6 +431,8 @@ async function startPipeline(
   const clock = options.clock ?? (() => new Date());
   const store = new DynamoDeliveryStore(dynamo.doc, LOCAL_TABLE, options.retentionDays ?? DEFAULT_RETENTION_DAYS, clock, dueBucketSeconds);
   const parkingStore = new DynamoParkingStore(dynamo.doc, LOCAL_TABLE, dueBucketSeconds);
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const recoveryStore = new DynamoRecoveryStore(dynamo.doc, LOCAL_TABLE, retentionDays, clock, dueBucketSeconds);
   // Secrets Manager: the AWS adapter over the in-process stand-in, its small quotas budgeted in the
   // table as on AWS (the budget's writes are our code's DynamoDB calls, so counted).
   const localSecretsManager = new LocalSecretsManager(join(dataDir, 'secrets.json'));
@@ -518,6 +528,11 @@ async function startPipeline(
     ...(options.rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds: options.rotationOverlapSeconds } : {}),
     ...(options.maxSubscriptionsPerTenant !== undefined ? { maxSubscriptionsPerTenant: options.maxSubscriptionsPerTenant } : {}),
     ...(options.secretStorage !== 'envelope' && options.listSecretCache !== false ? { listSecretCache: new ListSecretCache() } : {}),
+    recoveries: {
+      store: recoveryStore,
+      retentionDays,
+      ...(options.resumeRatePerSecond !== undefined ? { ratePerSecond: options.resumeRatePerSecond } : {}),
+    },
     portal,
     portalLifetimes,
     sourceIps: parseSourceIps((options.sourceIps ?? []).join(','), `sourceIps (${SOURCE_IPS_ENV})`),
@@ -607,6 +622,17 @@ async function startPipeline(
       dueBucketSeconds,
       ...(options.resumeRatePerSecond !== undefined ? { resumeRatePerSecond: options.resumeRatePerSecond } : {}),
       ...(options.resumerTimeBudgetMs !== undefined ? { timeBudgetMs: options.resumerTimeBudgetMs } : {}),
+      autoDisable: { afterSeconds: options.autoDisableSeconds ?? DEFAULT_AUTO_DISABLE_SECONDS, store: recoveryStore },
+      operational,
+      recoveries: createRecoveryWorker({
+        recoveries: recoveryStore,
+        store,
+        subscriptions,
+        deliveries: resumerPorts.queue,
+        now: clock,
+        ...(options.resumeRatePerSecond !== undefined ? { ratePerSecond: options.resumeRatePerSecond } : {}),
+        log,
+      }),
       now: clock,
       metrics,
       log,

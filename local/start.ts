@@ -10,7 +10,13 @@ import {
   VERIFICATION_MODE_ENV,
   type VerificationMode,
 } from '../functions/domain/verification.js';
-import { maxSubscriptionsPerTenant, PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV, secretStorage } from '../functions/runtime/config.js';
+import {
+  AUTO_DISABLE_ENV,
+  maxSubscriptionsPerTenant,
+  PORTAL_LINK_TTL_ENV,
+  PORTAL_SESSION_TTL_ENV,
+  secretStorage,
+} from '../functions/runtime/config.js';
 import { LocalStartError } from './instance-lock.js';
 import { type LocalPipeline, startLocalPipeline } from './pipeline.js';
 
@@ -90,6 +96,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env[INBOUND_SOURCES_ENV] ? { inboundSources: inboundSourcesFromEnv(env[INBOUND_SOURCES_ENV]) } : {}),
     ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
     ...(env[SOURCE_IPS_ENV] ? { sourceIps: sourceIpsFromEnv(env[SOURCE_IPS_ENV]) } : {}),
+    ...(env[AUTO_DISABLE_ENV] ? { autoDisableSeconds: Number(env[AUTO_DISABLE_ENV]) } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },

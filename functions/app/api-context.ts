@@ -2,7 +2,16 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { Catalog } from '../domain/catalog.js';
 import type { VerificationMode } from '../domain/verification.js';
-import type { BodyStore, DeliveryStore, EventBus, PortalSessionStore, Queue, SecretStore, SubscriptionRepository } from '../ports.js';
+import type {
+  BodyStore,
+  DeliveryStore,
+  EventBus,
+  PortalSessionStore,
+  Queue,
+  RecoveryStore,
+  SecretStore,
+  SubscriptionRepository,
+} from '../ports.js';
 import type { ListSecretCache } from './list-secrets.js';
 import type { OperationalEvents } from './operational-events.js';
 import type { PortalLifetimes } from './portal-access.js';
@@ -38,6 +47,8 @@ export interface ApiDeps {
    * wiring passes one; without it subscriptions get no verification field, as before it.
    */
   verificationMode?: VerificationMode;
+  /** Recoveries (functions/app/recovery.ts) and the table's retention, which bounds their windows; every real wiring passes them. */
+  recoveries?: { store: RecoveryStore; retentionDays: number; ratePerSecond?: number };
   /** The tenant portal's links and sessions; the portal routes need it (every real wiring passes one). */
   portal?: PortalSessionStore;
   /** DEFAULT_PORTAL_LIFETIMES unless configured. */

@@ -8,6 +8,7 @@ import { errorResponse, json, Router } from './http.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { guardPortalSession, type PortalScope, portalScope } from './portal-access.js';
 import { PORTAL_ROUTES } from './portal-routes.js';
+import { RECOVERY_ROUTES } from './recovery-routes.js';
 import { route } from './route-table.js';
 import { SOURCE_IP_ROUTES } from './source-ip-routes.js';
 import { SUBSCRIPTION_V0_ROUTES, SUBSCRIPTION_V01_ROUTES } from './subscription-routes.js';
@@ -47,6 +48,7 @@ export const META_ROUTES: ApiRoute[] = [
 export const API_ROUTES: readonly ApiRoute[] = [
   ...SUBSCRIPTION_V01_ROUTES,
   ...DELIVERY_ROUTES,
+  ...RECOVERY_ROUTES,
   ...PORTAL_ROUTES,
   ...EVENT_ROUTES,
   ...SOURCE_IP_ROUTES,

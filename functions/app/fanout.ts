@@ -159,6 +159,8 @@ interface PageWork {
   messages: QueueMessage[];
   /** The subscription of each message: the page's entries in their history index. */
   subscriptionIds: string[];
+  /** Disabled subscriptions that want the event: listed skipped in their history, so a recovery can send it. */
+  skippedIds?: string[];
   /** The history entries' created time when not the invocation's: that of a delivery sent before. */
   createdTime?: string;
   /** Written in the invocation's one batched write; absent when the table already has what is needed. */
@@ -255,7 +257,9 @@ export function createFanout(deps: FanoutDeps) {
         if (!page || page.nextCursor) return;
         const event = w.event;
         const matching = page.items.filter((s) => matches(s, event));
-        if (eventGoesInRecord(matching.length, utf8Bytes(w.body))) {
+        // A disabled subscription that wants it lists it skipped, and a recovery reads the event's own item.
+        const skipping = page.items.some((s) => skips(s, event));
+        if (!skipping && eventGoesInRecord(matching.length, utf8Bytes(w.body))) {
           const subscriptionId = matching[0]!.id;
           soleDelivery.set(w.key, { subscriptionId, deliveryId: deliveryIdFor(event.id, subscriptionId) });
         }
@@ -389,6 +393,7 @@ export function createFanout(deps: FanoutDeps) {
       const matching = (s: Subscription) => matches(s, filtered);
       const messages: QueueMessage[] = [];
       const subscriptionIds: string[] = [];
+      const skippedIds: string[] = [];
       let after = from.cursor;
       let cut = false;
       read: for (;;) {
@@ -418,14 +423,17 @@ export function createFanout(deps: FanoutDeps) {
             if (left.messages < 1 || left.bytes < size) {
               // The budget is spent. The rest of this page is at hand: a continuation only if
               // something in it matches, or more pages may follow (rather than read on to find out).
-              if (page.items.slice(i + 1).some(matching)) cut = true;
+              if (page.items.slice(i + 1).some((x) => matching(x) || skips(x, filtered))) cut = true;
               else if (page.nextCursor) {
                 after = page.nextCursor;
                 cut = true;
               }
               break read;
             }
-          } else after = s.id;
+          } else {
+            if (skips(s, filtered)) skippedIds.push(s.id);
+            after = s.id;
+          }
         }
         if (!page.nextCursor) break;
         after = page.nextCursor;
@@ -440,7 +448,7 @@ export function createFanout(deps: FanoutDeps) {
         ...(typeof content === 'string' ? {} : { bodyKey: content.bodyKey }),
       };
       const by = w.identities[0]!;
-      const page = { work: w, event, messages, subscriptionIds };
+      const page = { work: w, event, messages, subscriptionIds, ...(skippedIds.length > 0 ? { skippedIds } : {}) };
       if (!cut && inRecord && messages.length === 1) return { ...page, inRecord: true };
       if (!cut) return { ...page, stored: { ...base, deliveries: from.sent + messages.length } };
       if (messages.length > 0) {
@@ -483,16 +491,18 @@ export function createFanout(deps: FanoutDeps) {
     // One batched write, with one history index item per subscription listing what this page sent
     // it; if it fails, each event on its own, so only the ones that cannot be stored come back
     // (and only their deliveries are sent again).
-    const historyOf = (g: PageWork) =>
-      g.subscriptionIds.map((subscriptionId) => ({
+    const historyOf = (g: PageWork) => {
+      const entry = (subscriptionId: string) => ({
         tenantId: g.work.tenantId,
         subscriptionId,
         eventId: g.event!.id,
         eventType: g.event!.type,
         createdTime: g.createdTime ?? createdTime,
-      }));
+      });
+      return [...g.subscriptionIds.map(entry), ...(g.skippedIds ?? []).map((id) => ({ ...entry(id), skipped: true }))];
+    };
     const eventsOf = (g: PageWork) => (g.stored ? [g.stored] : []);
-    const writes = (g: PageWork) => g.stored !== undefined || g.subscriptionIds.length > 0;
+    const writes = (g: PageWork) => g.stored !== undefined || g.subscriptionIds.length > 0 || (g.skippedIds?.length ?? 0) > 0;
     const stored = new Set<PageWork>(sent.filter((g) => !writes(g)));
     const toStore = sent.filter(writes);
     try {
@@ -569,8 +579,24 @@ export function createFanout(deps: FanoutDeps) {
  * no filter matches costs no delivery.
  */
 function matches(s: Subscription, event: WebhookEvent): boolean {
-  // subscriptionTakes: the event types, and the rules that keep operational events off the subscription they are about.
-  return s.status === 'enabled' && subscriptionTakes(s, event) && payloadMatches(s.filter, event.data);
+  return s.status === 'enabled' && wants(s, event);
+}
+
+/**
+ * What it would get if enabled: one of its event types (subscriptionTakes, with the rules that
+ * keep operational events off the subscription they are about), and its data passes the payload filter.
+ */
+function wants(s: Subscription, event: WebhookEvent): boolean {
+  return subscriptionTakes(s, event) && payloadMatches(s.filter, event.data);
+}
+
+/**
+ * A disabled subscription that wants the event: it is not sent, but listed skipped in the
+ * subscription's history (one index item per fan-out invocation, as for those sent), so that a
+ * recovery once it is enabled again sends it, for as long as the event is kept.
+ */
+function skips(s: Subscription, event: WebhookEvent): boolean {
+  return s.status === 'disabled' && !s.deletedTime && wants(s, event);
 }
 
 function response(failures: Set<string>): SQSBatchResponse {

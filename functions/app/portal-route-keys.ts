@@ -24,6 +24,8 @@ export const PORTAL_ROUTE_KEYS = {
   getDelivery: { method: 'GET', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}' },
   retryDelivery: { method: 'POST', path: '/api/v0.1/webhooks/{id}/deliveries/{delivery_id}/retry' },
   sendTestEvent: { method: 'POST', path: '/api/v0.1/webhooks/{id}/test' },
+  recoverSubscription: { method: 'POST', path: '/api/v0.1/webhooks/{id}/recover' },
+  getRecovery: { method: 'GET', path: '/api/v0.1/webhooks/{id}/recoveries/{recovery_id}' },
   getDeliveryOutcomes: { method: 'GET', path: '/api/v0.1/webhooks/{id}/outcomes' },
   listEventTypes: { method: 'GET', path: '/api/v0.1/event-types' },
   getSourceIps: { method: 'GET', path: '/api/v0.1/source-ips' },

@@ -15,7 +15,19 @@ import {
   probeStart,
   type ResumeKind,
 } from '../domain/parking.js';
-import { type DeliveryStore, type DueCursor, type Metrics, NO_METRICS, type ParkingIndex, type Queue, storeKey } from '../ports.js';
+import { AUTO_DISABLED_REASON, autoDisableDue } from '../domain/recovery.js';
+import {
+  type DeliveryStore,
+  type DueCursor,
+  type Metrics,
+  NO_METRICS,
+  type ParkingIndex,
+  type Queue,
+  type RecoveryStore,
+  storeKey,
+} from '../ports.js';
+import type { OperationalEvents } from './operational-events.js';
+import type { RecoveryWorker } from './recovery.js';
 
 /**
  * The resumer: run once a minute (an EventBridge schedule; local mode's timer), one run at a
@@ -44,6 +56,15 @@ export interface ResumerDeps {
   resumeRatePerSecond?: number;
   /** How long a run may work (the function's timeout, with a margin). */
   timeBudgetMs?: number;
+  /**
+   * A subscription whose lot has been open this long (every delivery failing, every probe too) is
+   * disabled with reason `endpoint_failing` when the lot next wakes (functions/domain/recovery.ts).
+   */
+  autoDisable?: { afterSeconds: number; store: Pick<RecoveryStore, 'disableSubscription'> };
+  /** Reports an auto-disable as `webhook.subscription.disabled`; without it nothing is reported. */
+  operational?: Pick<OperationalEvents, 'send'>;
+  /** Running recoveries: each run goes on with them after its sweep (functions/app/recovery.ts). */
+  recoveries?: Pick<RecoveryWorker, 'continueRunning'>;
   /** Buckets before the first run's (no cursor yet) that it sweeps too. */
   firstRunLookbackBuckets?: number;
   now?: () => Date;
@@ -58,6 +79,8 @@ export interface ResumeReport {
   lots: number;
   /** Whether it reached the last ended bucket (false: out of time, the next run goes on). */
   caughtUp: boolean;
+  /** Running recoveries it went on with. */
+  recoveries?: number;
 }
 
 /** A first run (no cursor yet) sweeps this many buckets before its own: an hour on AWS, nothing is parked earlier. */
@@ -167,6 +190,30 @@ export function createResumer(deps: ResumerDeps) {
     // Gone, or moved to a later bucket since this entry was indexed: nothing to do now.
     if (!lot || Date.parse(lot.wakeTime) > at) return [0, 0];
     const detail = { tenantId, subscriptionId, state: lot.state };
+    if (lot.state === 'open' && deps.autoDisable && autoDisableDue(Date.parse(lot.openedTime), at, deps.autoDisable.afterSeconds)) {
+      const disabled = await deps.autoDisable.store.disableSubscription(
+        tenantId,
+        subscriptionId,
+        AUTO_DISABLED_REASON,
+        new Date(at).toISOString(),
+      );
+      if (disabled) {
+        metrics.count('SubscriptionAutoDisabled');
+        log('warn', 'subscription disabled: every delivery failed for the auto-disable period', { ...detail, openedTime: lot.openedTime });
+        // After the write, never failing the run (send logs and counts).
+        await deps.operational?.send('webhook.subscription.disabled', tenantId, {
+          subscription_id: subscriptionId,
+          url: disabled.url,
+          reason: AUTO_DISABLED_REASON,
+          disabled_time: new Date(at).toISOString(),
+          failing_since: lot.openedTime,
+        });
+      }
+      // Its held deliveries drain to the sender, which records each skipped (subscription_disabled):
+      // a recovery since the disable sends them once the subscription is enabled again.
+      await deps.parking.recovered(tenantId, subscriptionId, new Date(at));
+      return [0, 0];
+    }
     if (lot.state === 'open') {
       // Entries sort by deadline: those long past it are dead letters by now (parking.ts, probeStart).
       const from = probeStart(at, lot.drainedTo);
@@ -277,6 +324,9 @@ export function createResumer(deps: ResumerDeps) {
       report.buckets++;
     }
     report.caughtUp = cursor.bucket > last;
+    // What is left of the budget goes on with running recoveries (a recovery's pages are small).
+    const left = budgetMs - (performance.now() - started);
+    if (deps.recoveries && left > 0) report.recoveries = await deps.recoveries.continueRunning(left);
     const at = now().getTime();
     // How far behind its buckets the resumer runs: a minute or so when healthy.
     metrics.gauge?.('ResumeLagSeconds', Math.max(0, (at - (cursor.bucket + bucketSeconds) * 1000) / 1000));

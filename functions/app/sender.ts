@@ -12,6 +12,7 @@ import {
   probeWaits,
   remainingScheduleSeconds,
 } from '../domain/parking.js';
+import { GONE_DISABLED_REASON } from '../domain/recovery.js';
 import { maxReceiveCount, nextDelaySeconds, receivesNeeded } from '../domain/retry-schedule.js';
 import { parseSecretSet, type SecretSet, signingSecrets } from '../domain/secret-set.js';
 import { signHeaders } from '../domain/signing.js';
@@ -681,7 +682,7 @@ class Sender {
           data: {
             subscription_id: subscription.id,
             url: subscription.url,
-            reason: 'endpoint_gone',
+            reason: GONE_DISABLED_REASON,
             disabled_time: g.atIso,
             last_attempt: { time: attempt.time, status_code: 410 },
           },

@@ -14,6 +14,7 @@ import {
   SubscriptionV0List,
   SubscriptionV01List,
   SubscriptionV01Response,
+  UpdateSubscriptionV01Response,
 } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED } from '../domain/secret-set.js';
 import { VERIFICATION_EVENT_TYPE } from '../domain/verification.js';
@@ -21,6 +22,7 @@ import { seedTime, toV0View, toV01View } from '../domain/views.js';
 import type { ApiContext, ApiRoute } from './api-context.js';
 import { json } from './http.js';
 import { portalRouteKey } from './portal-route-keys.js';
+import { recoverHref } from './recovery-routes.js';
 import { MAX_PAGE_LIMIT, pageRequest } from './request-context.js';
 import { PageQuery, route, SubscriptionIdParams } from './route-table.js';
 import type { WithSecret } from './subscriptions.js';
@@ -109,7 +111,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     summary: 'Update a subscription',
     params: SubscriptionIdParams,
     body: { schema: UpdateSubscriptionV01Request },
-    response: { status: 200, description: 'The updated subscription', schema: SubscriptionV01Response },
+    response: { status: 200, description: 'The updated subscription', schema: UpdateSubscriptionV01Response },
     errors: [...withBody, 'NotFound', 'RotationRateLimited', secrets],
     handler: async ({ params, body, tenantId }, { service }) => {
       service.validate(body, { url: 'url', events: 'events' });
@@ -118,7 +120,10 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
         rateLimit: body.rate_limit,
         status: statusFromV01(body.status),
       }));
-      return json(200, { webhook_subscription: v01(updated) });
+      const offer = updated.missedSince
+        ? { recover_offer: { since: seedTime(updated.missedSince), method: 'POST', href: recoverHref(updated.subscription.id) } }
+        : {};
+      return json(200, { webhook_subscription: v01(updated), ...offer });
     },
   }),
   route({

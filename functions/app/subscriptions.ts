@@ -6,6 +6,7 @@ import { notFound } from '../domain/errors.js';
 import type { Subscription, SubscriptionStatus } from '../domain/model.js';
 import type { PayloadFilter } from '../domain/payload-filter.js';
 import { type RateLimit, rateLimitFromApi } from '../domain/rate-limit.js';
+import { MANUAL_DISABLED_REASON } from '../domain/recovery.js';
 import { checkEventFilters, checkUrl, throwIfProblems } from '../domain/requests.js';
 import {
   MIN_SECONDS_BETWEEN_ROTATIONS,
@@ -61,6 +62,8 @@ export interface WithSecret {
   secret: string;
   /** The custom headers in full, absent when none: views mask them (custom-headers.ts maskHeaders). */
   headers?: CustomHeaders;
+  /** Set by an update that enabled a disabled subscription: since when it missed deliveries (a recovery's `since`). */
+  missedSince?: string;
 }
 
 /** What answers need of a secret set: the current secret and the custom headers. */
@@ -190,6 +193,16 @@ export class SubscriptionService {
         : {}),
       updatedTime: at,
     };
+    // Why and since when it is disabled, kept while it is: enabling clears them (and offers to
+    // recover what it missed since then), disabling by hand records it.
+    const enabled = current.status === 'disabled' && next.status === 'enabled';
+    if (next.status === 'enabled') {
+      delete next.disabledReason;
+      delete next.disabledTime;
+    } else if (current.status === 'enabled') {
+      next.disabledReason = MANUAL_DISABLED_REASON;
+      next.disabledTime = at;
+    }
     const stored = await this.put(next, current);
     if (rewrite) this.deps.listSecrets?.remember(stored, set);
     // After the write: the notice follows the fact. It never fails the request (flush logs and counts).
@@ -197,10 +210,11 @@ export class SubscriptionService {
       await this.deps.operational?.send('webhook.subscription.disabled', tenantId, {
         subscription_id: id,
         url: stored.url,
-        reason: 'disabled_by_tenant',
+        reason: MANUAL_DISABLED_REASON,
         disabled_time: at,
       });
-    return withSecret(stored.verification !== current.verification ? await this.sendVerification(stored) : stored, set);
+    const answer = withSecret(stored.verification !== current.verification ? await this.sendVerification(stored) : stored, set);
+    return enabled ? { ...answer, missedSince: current.disabledTime ?? current.updatedTime } : answer;
   }
 
   /**

@@ -68,6 +68,11 @@ export interface HistoryEntry {
   eventType: string;
   /** The delivery's created time: every entry of one index item shares it. */
   createdTime: string;
+  /**
+   * Not sent: the subscription was disabled when the event was fanned out. Listed as skipped, and
+   * kept (with the event) for the retention period, so that a recovery can send it.
+   */
+  skipped?: boolean;
 }
 
 /** What a listed delivery looks like before the sender has written its record: pending, no attempt. */
@@ -78,10 +83,11 @@ export function pendingDelivery(entry: HistoryEntry, id: string): Delivery {
     subscriptionId: entry.subscriptionId,
     eventId: entry.eventId,
     eventType: entry.eventType,
-    status: 'pending',
+    status: entry.skipped ? 'skipped' : 'pending',
     attempts: 0,
     generation: 0,
     createdTime: entry.createdTime,
     updatedTime: entry.createdTime,
+    ...(entry.skipped ? { lastError: 'subscription_disabled' } : {}),
   };
 }

@@ -33,6 +33,9 @@ export interface Subscription {
    * wait unsent. Absent on subscriptions stored before it, which count as verified.
    */
   verification?: Verification;
+  /** Why and when it was last disabled (recovery.ts's reasons); cleared when it is enabled again. */
+  disabledReason?: string;
+  disabledTime?: string;
 }
 
 export interface Tenant {
@@ -183,6 +186,11 @@ export interface Delivery {
    * a single subscription is stored once, here (functions/domain/delivery-record.ts).
    */
   eventBody?: string;
+  /**
+   * Set by the recovery that claimed it (functions/domain/recovery.ts), with the claim's time: a
+   * record still so (no receive has rewritten it) is one whose message that recovery may owe.
+   */
+  recovery?: { id: string; at: string };
 }
 
 export type AttemptError = 'timeout' | 'connection' | 'refused' | 'dns' | 'other' | 'subscription_disabled' | 'subscription_deleted';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { filterMatches, isWildcard } from './event-matching.js';
 import type { Subscription, WebhookEvent } from './model.js';
+import type { DisabledReason } from './recovery.js';
 
 /**
  * Operational events: the pipeline's own facts about a tenant's subscriptions (a delivery
@@ -44,7 +45,8 @@ export function isOperationalType(type: string): boolean {
 }
 
 /** Why a subscription was disabled (`webhook.subscription.disabled`'s `reason`). */
-export type DisableReason = 'endpoint_gone' | 'disabled_by_tenant' | 'endpoint_failing';
+/** The subscription's own recorded reason (recovery.ts), never `unknown`. */
+export type DisableReason = Exclude<DisabledReason, 'unknown'>;
 
 /** The last attempt an operational event reports: its time, and the status code or the error. */
 export interface LastAttempt {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { DeliveryStatus } from './model.js';
+import { DISABLED_REASONS } from './recovery.js';
 import { PayloadFilterSchema, RateLimitSchema } from './requests.js';
 import { VERIFICATION_EVENT_TYPE, VERIFICATION_MODES } from './verification.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
@@ -47,6 +48,12 @@ const verificationView = z
   });
 /** Beyond both seeds: the rate limit, absent when none. */
 const rateLimitView = RateLimitSchema.optional();
+/** Beyond both seeds: why a disabled subscription was disabled, absent while it is enabled. */
+const disabledReason = z.enum(DISABLED_REASONS).optional().meta({
+  description:
+    'Present while disabled: `endpoint_failing` (every delivery failed for the auto-disable period), `endpoint_gone` (the receiver answered 410), `disabled_by_tenant` (the API or the portal)',
+});
+const disabledTime = time('Present while disabled: when it was disabled (recover since then to send what it missed)').optional();
 
 // Subscriptions, /api/v0.1 (seed 002)
 
@@ -63,12 +70,29 @@ export const SubscriptionV01 = z
     version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
+    disabled_reason: disabledReason,
+    disabled_time: disabledTime,
     created_time: time('When the subscription was created'),
     updated_time: time('When the subscription was last changed'),
   })
   .meta({ id: 'SubscriptionV01' });
 
 export const SubscriptionV01Response = z.object({ webhook_subscription: SubscriptionV01 }).meta({ id: 'SubscriptionV01Response' });
+
+/** PATCH's answer: the subscription, and when the PATCH enabled it again, an offer to recover what it missed. */
+export const UpdateSubscriptionV01Response = z
+  .object({
+    webhook_subscription: SubscriptionV01,
+    recover_offer: z
+      .object({
+        since: time('When it was disabled: what it missed since then can be sent now'),
+        method: z.literal('POST'),
+        href: z.string().meta({ description: 'The recover route to POST `{ "since": ... }` to' }),
+      })
+      .optional()
+      .meta({ description: 'Present when this PATCH enabled a disabled subscription' }),
+  })
+  .meta({ id: 'UpdateSubscriptionV01Response' });
 
 export const SubscriptionV01List = z
   .object({ webhook_subscriptions: z.array(SubscriptionV01), next_cursor: nextCursor })
@@ -96,6 +120,8 @@ export const SubscriptionV0 = z
     verification: verificationView,
     rate_limit: rateLimitView,
     status: z.enum(['enabled', 'disabled']),
+    disabled_reason: disabledReason,
+    disabled_time: disabledTime,
     secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
     deleted_at: time('Present once the subscription is deleted').optional(),
   })
@@ -152,6 +178,32 @@ export const TestEventResponse = z
     timestamp: time('When the test event was accepted'),
   })
   .meta({ id: 'TestEventResponse' });
+
+// Recoveries (functions/domain/recovery.ts)
+
+export const RecoveryView = z
+  .object({
+    id: z.string().meta({ description: 'The recovery id', example: 'rcv_1c0e4c1e-33c4-4f6e-9a4b-0d3c3f0f8a11' }),
+    subscription_id: z.string(),
+    since: time('Deliveries created at or after this time'),
+    until: time('... and at or before this one'),
+    status: z
+      .enum(['running', 'done'])
+      .meta({ description: 'running: pages are still being read; done: every delivery of the window was looked at' }),
+    found: z.int().min(0).meta({ description: 'Failed or skipped deliveries of the window found so far' }),
+    queued: z
+      .int()
+      .min(0)
+      .meta({ description: 'Of those, the ones this recovery sent again (another recovery of the same window at once sends the rest)' }),
+    expired: z.int().min(0).meta({ description: 'Found, but whose event is past its retention: nothing left to send' }),
+    created_time: time('When the recovery was asked for'),
+    updated_time: time('When it last made progress'),
+    done_time: time('When it finished').optional(),
+    href: z.string().meta({ description: 'Where to follow it (GET)' }),
+  })
+  .meta({ id: 'Recovery' });
+
+export const RecoveryResponse = z.object({ recovery: RecoveryView }).meta({ id: 'RecoveryResponse' });
 
 // Deliveries (one per event and subscription) and their attempts: views of model.ts Delivery and
 // Attempt, hence the View names.

@@ -2,6 +2,7 @@ import { type CustomHeaders, maskHeaders } from './custom-headers.js';
 import type { Attempt, Delivery, DeliveryStatus, Subscription } from './model.js';
 import type { PayloadFilter } from './payload-filter.js';
 import { rateLimitToApi } from './rate-limit.js';
+import { DISABLED_REASONS, type DisabledReason } from './recovery.js';
 import type { Verification, VerificationMode, VerificationStatus } from './verification.js';
 
 /**
@@ -34,6 +35,9 @@ export interface SubscriptionV01View {
   version: string;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
+  /** Beyond the seed: why and when it was disabled, while it is (absent when enabled). */
+  disabled_reason?: DisabledReason;
+  disabled_time?: string;
   created_time: string;
   updated_time: string;
 }
@@ -54,6 +58,9 @@ export interface SubscriptionV0View {
   /** Beyond the seed: the rate limit, absent when none. */
   rate_limit?: { per_second: number; burst: number };
   status: 'enabled' | 'disabled';
+  /** Beyond the seed: why and when it was disabled, while it is (absent when enabled). */
+  disabled_reason?: DisabledReason;
+  disabled_time?: string;
   secret: string;
   deleted_at?: string;
 }
@@ -79,6 +86,12 @@ const verificationView = (v: Verification | undefined) =>
       }
     : {};
 
+/** Why and when a disabled subscription was disabled; nothing for an enabled one. */
+const disabledView = (s: Subscription) =>
+  s.status === 'disabled' && s.disabledTime
+    ? { disabled_reason: DISABLED_REASONS.find((r) => r === s.disabledReason) ?? 'unknown', disabled_time: seedTime(s.disabledTime) }
+    : {};
+
 /** The custom headers as answers show them: names, masked values; nothing when none. */
 const headersView = (headers: CustomHeaders | undefined) =>
   headers && Object.keys(headers).length > 0 ? { headers: maskHeaders(headers) } : {};
@@ -96,6 +109,7 @@ export function toV01View(s: Subscription, secret: string, headers?: CustomHeade
     version: s.version,
     secret,
     status: s.status === 'enabled' ? 'STATUS_ENABLED' : 'STATUS_DISABLED',
+    ...disabledView(s),
     created_time: seedTime(s.createdTime),
     updated_time: seedTime(s.updatedTime),
   };
@@ -115,6 +129,7 @@ export function toV0View(s: Subscription, secret: string, headers?: CustomHeader
     ...verificationView(s.verification),
     ...(s.rateLimit ? { rate_limit: rateLimitToApi(s.rateLimit) } : {}),
     status: s.deletedTime ? 'disabled' : s.status,
+    ...disabledView(s),
     secret,
   };
   if (s.deletedTime) view.deleted_at = seedTime(s.deletedTime);

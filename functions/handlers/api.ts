@@ -15,10 +15,11 @@ import {
   optionalNumber,
   PORTAL_LINK_TTL_ENV,
   PORTAL_SESSION_TTL_ENV,
+  RESUME_RATE_ENV,
   secretNamePrefix,
   secretStorage,
 } from '../runtime/config.js';
-import { deliveryStore, portalSessionStore, subscriptionRepository } from '../runtime/dynamodb.js';
+import { deliveryStore, portalSessionStore, recoveryStore, retentionDays, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, operationalBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, logFn, logger, metrics } from '../runtime/observability.js';
 import { traceHandler } from '../runtime/tracing.js';
@@ -42,6 +43,11 @@ export const handler = middy(
     ...(secretStorage() === 'per-subscription' ? { listSecretCache: new ListSecretCache() } : {}),
     ...(rotationOverlapSeconds !== undefined ? { rotationOverlapSeconds } : {}),
     verificationMode: parseVerificationMode(process.env[VERIFICATION_MODE_ENV], UPGRADE_VERIFICATION),
+    recoveries: {
+      store: recoveryStore(),
+      retentionDays: retentionDays(),
+      ...(optionalNumber(RESUME_RATE_ENV) ? { ratePerSecond: optionalNumber(RESUME_RATE_ENV)! } : {}),
+    },
     portal: portalSessionStore(),
     portalLifetimes: {
       linkTtlSeconds: optionalNumber(PORTAL_LINK_TTL_ENV) ?? DEFAULT_PORTAL_LIFETIMES.linkTtlSeconds,

@@ -30,6 +30,8 @@ export function maxSubscriptionsPerTenant(): number {
 export const IN_FLIGHT_BUDGET_ENV = 'WEBHOOKS_IN_FLIGHT_BUDGET';
 /** The resumer's pace for a recovered endpoint's held deliveries, per subscription (the construct's `resumeRatePerSecond`). */
 export const RESUME_RATE_ENV = 'WEBHOOKS_RESUME_RATE_PER_SECOND';
+/** Seconds of every delivery failing before a subscription is disabled (the construct's `autoDisableAfter`). */
+export const AUTO_DISABLE_ENV = 'WEBHOOKS_AUTO_DISABLE_SECONDS';
 /** The bucket that keeps event bodies too large for the table's items (lib/constructs/event-bodies.ts). */
 export const BODY_BUCKET_ENV = 'WEBHOOKS_BODY_BUCKET';
 /** The tenant portal's link and session lifetimes (functions/domain/portal.ts has the defaults). */

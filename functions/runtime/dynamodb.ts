@@ -4,6 +4,7 @@ import { DEFAULT_RETENTION_DAYS, DynamoDeliveryStore } from '../adapters/aws/dyn
 import { DynamoParkingStore } from '../adapters/aws/dynamodb-parking.js';
 import { DynamoPortalSessionStore } from '../adapters/aws/dynamodb-portal-sessions.js';
 import { DynamoRateSlots } from '../adapters/aws/dynamodb-rate-limit.js';
+import { DynamoRecoveryStore } from '../adapters/aws/dynamodb-recoveries.js';
 import { DynamoSubscriptionRepository } from '../adapters/aws/dynamodb-subscriptions.js';
 import { DynamoTenantRepository } from '../adapters/aws/dynamodb-tenants.js';
 import { optionalNumber, tableName } from './config.js';
@@ -16,8 +17,10 @@ export const documentClient = () =>
 
 export const subscriptionRepository = () => new DynamoSubscriptionRepository(documentClient(), tableName());
 export const tenantRepository = () => new DynamoTenantRepository(documentClient(), tableName());
-export const deliveryStore = () =>
-  new DynamoDeliveryStore(documentClient(), tableName(), optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS);
+export const retentionDays = () => optionalNumber('WEBHOOKS_RETENTION_DAYS') ?? DEFAULT_RETENTION_DAYS;
+export const deliveryStore = () => new DynamoDeliveryStore(documentClient(), tableName(), retentionDays());
+/** Recoveries and auto-disable (functions/domain/recovery.ts). */
+export const recoveryStore = () => new DynamoRecoveryStore(documentClient(), tableName(), retentionDays());
 /** Lots and the due-time index (functions/domain/parking.ts). */
 export const parkingStore = () => new DynamoParkingStore(documentClient(), tableName());
 /** Subscriptions' rate limits (functions/domain/rate-limit.ts). */

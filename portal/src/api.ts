@@ -88,8 +88,22 @@ export interface Subscription {
   rate_limit?: RateLimit;
   secret: string;
   status: 'STATUS_ENABLED' | 'STATUS_DISABLED';
+  /** Why and when it was disabled, while it is. */
+  disabled_reason?: string;
+  disabled_time?: string;
   created_time: string;
   updated_time: string;
+}
+
+/** A "retry all failed since" in progress (POST .../recover, followed at `href`). */
+export interface Recovery {
+  id: string;
+  since: string;
+  status: 'running' | 'done';
+  found: number;
+  queued: number;
+  expired: number;
+  href: string;
 }
 
 export interface Delivery {

@@ -3,11 +3,19 @@ import { RECEIVER_GUIDE_FILE } from '../../functions/domain/portal.js';
 import { api, type EventType, type HourOutcome, type Subscription } from './api.js';
 import { OutcomeChart } from './chart.js';
 import { Deliveries } from './deliveries.js';
+import { RecoverControl } from './recover.js';
 import { filterText, SubscriptionForm } from './subscription-form.js';
 import { statusText } from './subscriptions.js';
 import { errorText, formatTime, Messages, StatusBadge, useAction } from './ui.js';
 
 const CHART_REFRESH_MS = 4000;
+
+/** What each disable reason (functions/domain/recovery.ts) means to a person. */
+const DISABLED_REASONS: Record<string, string> = {
+  endpoint_failing: 'every delivery to its endpoint failed for too long',
+  endpoint_gone: 'its endpoint answered 410 Gone',
+  disabled_by_tenant: 'disabled by hand',
+};
 
 /** Where the server says the receiver guide is (index.html's meta tag): an http(s) address only. */
 function receiverGuideUrl(): string {
@@ -30,6 +38,8 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
   const [outcomes, setOutcomes] = useState<HourOutcome[] | undefined>();
   const [refreshKey, setRefreshKey] = useState(0);
   const [chartTick, setChartTick] = useState(0);
+  /** Set when enabling offered to recover what it missed: since when. */
+  const [missedSince, setMissedSince] = useState<string | undefined>();
   const action = useAction();
   const path = `/api/v0.1/webhooks/${encodeURIComponent(id)}`;
 
@@ -81,6 +91,11 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
         <StatusBadge status={statusText(sub)} />
       </div>
       {sub.description && <p class="lead">{sub.description}</p>}
+      {!enabled && sub.disabled_time && (
+        <p class="message error" data-testid="disabled">
+          Disabled {formatTime(sub.disabled_time)}: {DISABLED_REASONS[sub.disabled_reason ?? ''] ?? 'for a reason not recorded'}.
+        </p>
+      )}
       <div class="actions">
         <button
           type="button"
@@ -117,11 +132,15 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
           disabled={action.busy}
           onClick={() =>
             action.run(async () => {
-              const out = await api.patch<{ webhook_subscription: Subscription }>(path, {
+              const out = await api.patch<{ webhook_subscription: Subscription; recover_offer?: { since: string } }>(path, {
                 status: enabled ? 'STATUS_DISABLED' : 'STATUS_ENABLED',
               });
               setSub(out.webhook_subscription);
-              return enabled ? 'Subscription disabled: it gets no new events.' : 'Subscription enabled.';
+              setMissedSince(out.recover_offer?.since);
+              if (enabled) return 'Subscription disabled: it gets no new events.';
+              return out.recover_offer
+                ? `Subscription enabled. It missed what came since ${formatTime(out.recover_offer.since)}: retry it below.`
+                : 'Subscription enabled.';
             })
           }
         >
@@ -264,6 +283,14 @@ export function SubscriptionPage({ id, catalog }: { id: string; catalog: EventTy
         <h2>Last 24 hours</h2>
         {outcomes ? <OutcomeChart hours={outcomes} /> : <p class="muted">Loading…</p>}
       </section>
+
+      {enabled && (
+        <RecoverControl
+          subscriptionPath={path}
+          since={missedSince ?? new Date(Date.now() - 24 * 60 * 60 * 1000).toISOString()}
+          onProgress={() => setRefreshKey((k) => k + 1)}
+        />
+      )}
 
       <Deliveries subscriptionPath={path} refreshKey={refreshKey} onChange={() => setRefreshKey((k) => k + 1)} />
     </>

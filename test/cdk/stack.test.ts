@@ -416,14 +416,16 @@ describe('functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        ...(h === 'api' ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000', WEBHOOKS_VERIFICATION: 'challenge' } : {}),
+        ...(h === 'api'
+          ? { MAX_SUBSCRIPTIONS_PER_TENANT: '1000', WEBHOOKS_VERIFICATION: 'challenge', WEBHOOKS_RESUME_RATE_PER_SECOND: '20' }
+          : {}),
         // The shared throttling key, for tenants without one of their own (test/cdk/api-throttling.test.ts).
         ...(h === 'authorizer' ? { WEBHOOKS_SHARED_THROTTLE_KEY: expect.any(Object) } : {}),
         // Continuations of a fan-out in pages go back to the ingest queue.
         ...(h === 'fanout' ? { INGEST_QUEUE_URL: ref(ids.ingestQueue) } : {}),
         // Parking: the sender's in-flight budget, the resumer's pace for a recovered endpoint.
         ...(h === 'sender' ? { WEBHOOKS_IN_FLIGHT_BUDGET: '60000' } : {}),
-        ...(h === 'resumer' ? { WEBHOOKS_RESUME_RATE_PER_SECOND: '20' } : {}),
+        ...(h === 'resumer' ? { WEBHOOKS_RESUME_RATE_PER_SECOND: '20', WEBHOOKS_AUTO_DISABLE_SECONDS: '432000' } : {}),
       });
     }
   });

@@ -332,6 +332,61 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${id}`)).status).toBe(200);
   });
 
+  it("'Retry all failed since ...' sends the dead letters again and shows the count; a disabled subscription shows why, and enabling offers what it missed", async () => {
+    let status = 500;
+    const flaky = await startReceiver((_r, _n, res) => void res.writeHead(status).end(status === 200 ? 'ok' : 'down'));
+    try {
+      const created = await pipeline.call('POST', '/api/v0.1/webhooks', { url: `${flaky.url}/recover`, events: ['card.created'] });
+      const id: string = created.body.webhook_subscription.id;
+      const published = await pipeline.call('POST', '/api/v0.1/events', {
+        type: 'card.created',
+        data: { card_id: 'c_r', customer_id: 'u' },
+      });
+      await eventually('the delivery to be dead-lettered', async () => {
+        const list = await pipeline.call('GET', `/api/v0.1/webhooks/${id}/deliveries?status=dead_lettered`);
+        return list.body.deliveries.some((d: { event_id: string }) => d.event_id === published.body.id) ? true : undefined;
+      });
+      status = 200;
+      const { context, page } = await open((await pipeline.portalLink()).url);
+      await page.getByRole('link', { name: created.body.webhook_subscription.url }).click();
+      await page.getByRole('heading', { name: created.body.webhook_subscription.url }).waitFor();
+      await page.getByRole('button', { name: /^Retry all failed since/ }).click();
+      await page.getByTestId('recovery').getByText('Done: 1 deliveries queued again (1 found).').waitFor();
+      await page.locator(`tbody.delivery[data-event-id="${published.body.id}"]`).getByText('succeeded', { exact: true }).waitFor();
+      expect(flaky.requests.filter((r) => r.headers['webhook-id'] === published.body.id)).toHaveLength(4);
+
+      // Disabled by hand: the page says so and since when; enabling offers to retry from then.
+      await page.getByRole('button', { name: 'Disable', exact: true }).click();
+      await page
+        .getByTestId('disabled')
+        .getByText(/disabled by hand/)
+        .waitFor();
+      expect(await page.getByRole('button', { name: /^Retry all failed since/ }).count()).toBe(0);
+      const disabledTime: string = (await pipeline.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription.disabled_time;
+      await pipeline.call('POST', '/api/v0.1/events', { type: 'card.created', data: { card_id: 'c_missed', customer_id: 'u' } });
+      await page.getByRole('button', { name: 'Enable', exact: true }).click();
+      await page
+        .getByRole('status')
+        .getByText(/It missed what came since/)
+        .waitFor();
+      const since = await page.getByLabel('Retry failed since').inputValue();
+      const d = new Date(disabledTime);
+      expect(since).toBe(
+        `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`,
+      );
+      await page.getByRole('button', { name: /^Retry all failed since/ }).click();
+      await page
+        .getByTestId('recovery')
+        .getByText(/^Done: 1 deliveries queued again/)
+        .waitFor();
+      await context.close();
+      expect(dialogs).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it('renders markup in URLs, descriptions and response excerpts as text and runs none of it', async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
       url: `${hostile.url}?q=${XSS_SCRIPT}${XSS_IMG}`,

@@ -2,10 +2,12 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDeliveryStore } from '../../functions/adapters/aws/dynamodb-deliveries.js';
 import { DynamoParkingStore } from '../../functions/adapters/aws/dynamodb-parking.js';
+import { DynamoRecoveryStore } from '../../functions/adapters/aws/dynamodb-recoveries.js';
+import { DynamoSubscriptionRepository } from '../../functions/adapters/aws/dynamodb-subscriptions.js';
 import { SqsQueue } from '../../functions/adapters/aws/sqs-queue.js';
 import { createResumer, type ResumerDeps } from '../../functions/app/resumer.js';
 import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js';
-import type { Delivery, WebhookEvent } from '../../functions/domain/model.js';
+import type { Delivery, Subscription, WebhookEvent } from '../../functions/domain/model.js';
 import { DUE_SHARDS_PER_MINUTE as DUE_SHARDS, dueBucket, LOT_FINAL_CHECK_SECONDS, type Lot } from '../../functions/domain/parking.js';
 import { serializeEvent } from '../../functions/domain/webhook-body.js';
 import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
@@ -24,6 +26,7 @@ describe('resumer on dynalite and fauxqs', () => {
   let queue: SqsQueue;
   let clock: number;
   let table = 0;
+  let tableName = '';
   const T0 = Date.parse('2026-03-01T10:00:30.000Z');
 
   beforeAll(async () => {
@@ -38,6 +41,7 @@ describe('resumer on dynalite and fauxqs', () => {
   beforeEach(async () => {
     // A fresh table for each case (dynalite creates it at once), and an empty queue.
     const name = `resumer-${++table}`;
+    tableName = name;
     const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
     const { TABLE_DEFINITION } = await import('../../functions/adapters/aws/dynamodb-keys.js');
     const definition = structuredClone(TABLE_DEFINITION) as unknown as ConstructorParameters<typeof CreateTableCommand>[0];
@@ -198,6 +202,51 @@ describe('resumer on dynalite and fauxqs', () => {
       for (let i = 0; i < ds.length; i += 100) await store.write({ deliveries: ds.slice(i, i + 100) });
       return ds;
     };
+
+    describe('auto-disable at exactly the period of every delivery failing', () => {
+      const PERIOD = 3600;
+      const subscription = (): Subscription => ({
+        id: 'sub_a',
+        tenantId: 't1',
+        url: 'https://a.example/hook',
+        description: '',
+        events: ['card.created'],
+        version: '1',
+        status: 'enabled',
+        secretName: 's',
+        createdTime: '2026-03-01T09:00:00.000Z',
+        updatedTime: '2026-03-01T09:00:00.000Z',
+      });
+      const run = (openedMs: number) => async () => {
+        const subscriptions = new DynamoSubscriptionRepository(db.doc, tableName);
+        await subscriptions.create(subscription());
+        await heldRecords(2);
+        await parking.openLot(openLot({ openedTime: new Date(openedMs).toISOString() }));
+        const report = await resumer({
+          autoDisable: { afterSeconds: PERIOD, store: new DynamoRecoveryStore(db.doc, tableName) },
+        })();
+        return { report, s: (await subscriptions.get('t1', 'sub_a'))!, lot: (await parking.readLot('t1', 'sub_a'))! };
+      };
+      const at = Date.parse('2026-03-01T10:02:06.000Z');
+
+      it('a millisecond short of it: still enabled, the lot is probed', async () => {
+        clock = at;
+        const { report, s, lot } = await run(at - PERIOD * 1000 + 1)();
+        expect(s.status).toBe('enabled');
+        expect(s.disabledReason).toBeUndefined();
+        expect(report.probes).toBe(1);
+        expect(lot.state).toBe('open');
+      });
+
+      it('at it: disabled with its reason and time, no probe, and the lot drains (its held deliveries to be skipped)', async () => {
+        clock = at;
+        const { report, s, lot } = await run(at - PERIOD * 1000)();
+        expect(s).toMatchObject({ status: 'disabled', disabledReason: 'endpoint_failing', disabledTime: new Date(at).toISOString() });
+        expect(report.probes).toBe(0);
+        expect(lot.state).toBe('draining');
+        expect(await receiveAll()).toEqual([]);
+      });
+    });
 
     it('sends an open lot one probe when it wakes: its oldest held delivery; the lot wakes again after its wait', async () => {
       await heldRecords(5);

@@ -80,12 +80,14 @@ describe('fan-out handler', () => {
       });
     }
     expect(store.events.get('tnt_1/evt_1')).toMatchObject({ deliveries: 3, published: true });
-    // Listed in each subscription's history, in the same write as the event.
+    // Listed in each subscription's history, in the same write as the event; the disabled one
+    // that wants it lists it skipped (sent nothing), for a recovery once it is enabled again.
     expect(store.writes).toBe(1);
-    expect(store.history.map((h) => [h.subscriptionId, h.eventId, h.eventType]).sort()).toEqual([
-      ['all', 'evt_1', 'card.created'],
-      ['exact', 'evt_1', 'card.created'],
-      ['wild', 'evt_1', 'card.created'],
+    expect(store.history.map((h) => [h.subscriptionId, h.eventId, h.eventType, h.skipped ?? false]).sort()).toEqual([
+      ['all', 'evt_1', 'card.created', false],
+      ['exact', 'evt_1', 'card.created', false],
+      ['off', 'evt_1', 'card.created', true],
+      ['wild', 'evt_1', 'card.created', false],
     ]);
     expect(new Set(store.history.map((h) => h.createdTime)).size).toBe(1);
     expect(messages.every((m) => m.listed === true)).toBe(true);

@@ -67,7 +67,7 @@ describe('portal scope', () => {
   const now = new Date('2026-03-01T12:00:00.000Z');
   const live = '2026-03-01T13:00:00.000Z';
 
-  it('is the routes the table declares portal: true: v0.1 subscriptions, deliveries, outcomes, the catalog and the source addresses', () => {
+  it('is the routes the table declares portal: true: v0.1 subscriptions, deliveries, recoveries, outcomes, the catalog and the source addresses', () => {
     expect(PORTAL_SCOPE).toEqual([
       { method: 'POST', path: '/api/v0.1/webhooks' },
       { method: 'GET', path: '/api/v0.1/webhooks' },
@@ -80,6 +80,8 @@ describe('portal scope', () => {
       { method: 'GET', path: '/api/v0.1/webhooks/*/deliveries/*' },
       { method: 'POST', path: '/api/v0.1/webhooks/*/deliveries/*/retry' },
       { method: 'POST', path: '/api/v0.1/webhooks/*/test' },
+      { method: 'POST', path: '/api/v0.1/webhooks/*/recover' },
+      { method: 'GET', path: '/api/v0.1/webhooks/*/recoveries/*' },
       { method: 'GET', path: '/api/v0.1/webhooks/*/outcomes' },
       { method: 'GET', path: '/api/v0.1/event-types' },
       { method: 'GET', path: '/api/v0.1/source-ips' },
@@ -96,6 +98,8 @@ describe('portal scope', () => {
       ['GET', '/api/v0.1/webhooks/abc/deliveries'],
       ['POST', '/api/v0.1/webhooks/abc/deliveries/d1/retry'],
       ['POST', '/api/v0.1/webhooks/abc/test'],
+      ['POST', '/api/v0.1/webhooks/abc/recover'],
+      ['GET', '/api/v0.1/webhooks/abc/recoveries/rcv_1'],
       ['GET', '/api/v0.1/webhooks/abc/outcomes'],
       ['GET', '/api/v0.1/event-types'],
       ['GET', '/api/v0.1/source-ips'],

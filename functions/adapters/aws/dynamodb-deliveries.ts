@@ -22,6 +22,7 @@ import { dynamoItemBytes } from '../../domain/dynamodb-item-size.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Attempt, Delivery, FanoutProgress, StoredEvent, Subscription, WebhookEvent } from '../../domain/model.js';
 import { DEFAULT_DUE_BUCKET_SECONDS, dueBucket, dueShard, lotPosition, type Park } from '../../domain/parking.js';
+import { GONE_DISABLED_REASON } from '../../domain/recovery.js';
 import type { Verification } from '../../domain/verification.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
@@ -37,7 +38,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 
 type Item = Record<string, unknown>;
 
-function deliveryItem(d: Delivery, ttl: number, dueBucketSeconds: number): Item {
+export function deliveryItem(d: Delivery, ttl: number, dueBucketSeconds: number): Item {
   const item: Item = {
     ...keys.delivery(d.tenantId, d.id),
     // Only records from before the history index keep their gsi1 listing: every other write of
@@ -64,6 +65,8 @@ function deliveryItem(d: Delivery, ttl: number, dueBucketSeconds: number): Item 
     carrier_token: d.carrier?.token,
     carrier_message_id: d.carrier?.messageId,
     event_body: d.eventBody,
+    recovery_id: d.recovery?.id,
+    recovery_at: d.recovery?.at,
     // A parked delivery is in the due-time index until it is written again without its park.
     ...(d.park ? parkAttributes(d.id, d.park, dueBucketSeconds) : {}),
     ttl,
@@ -97,6 +100,7 @@ function fromDeliveryItem(i: Item): Delivery {
   if (typeof i.gsi1pk === 'string') d.legacyListing = true;
   if (typeof i.event_body === 'string') d.eventBody = i.event_body;
   if (typeof i.dead_letter_message_id === 'string') d.deadLetterMessageId = i.dead_letter_message_id;
+  if (typeof i.recovery_id === 'string') d.recovery = { id: i.recovery_id, at: i.recovery_at as string };
   if (typeof i.carrier_token === 'string') d.carrier = { token: i.carrier_token, messageId: i.carrier_message_id as string };
   if (typeof i.park_token === 'string') {
     d.park = { kind: i.park_kind as Park['kind'], token: i.park_token, until: i.park_until as string };
@@ -198,8 +202,16 @@ function fromAttemptItem(i: Item): Attempt {
   return attemptFrom(i, ITEM_NAMES, owner);
 }
 
+/** An index entry as read: the delivery id is derived from the event and subscription. */
+interface HistoryEntryRead {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  skipped?: boolean;
+}
+
 /** An index entry: the event's id and type; the delivery id is derived from the event and subscription. */
-type IndexEntry = [eventId: string, eventType: string];
+type IndexEntry = [eventId: string, eventType: string] | [eventId: string, eventType: string, skipped: 1];
 
 /**
  * The subscription's history index items for a set of entries: one per (tenant, subscription,
@@ -216,7 +228,8 @@ function historyItems(entries: readonly HistoryEntry[], ttl: number): Item[] {
   const items: Item[] = [];
   for (const group of groups.values()) {
     const { tenantId, subscriptionId, createdTime } = group[0]!;
-    const list: IndexEntry[] = group.map((e) => [e.eventId, e.eventType]);
+    // A skipped entry (the subscription was disabled at fan-out) is marked, so lists and recoveries tell it from a sent one.
+    const list: IndexEntry[] = group.map((e) => (e.skipped ? [e.eventId, e.eventType, 1] : [e.eventId, e.eventType]));
     // The item's own attributes are well under 1 KB; the rest of the budget holds entries.
     const { batches, oversized } = chunkByCountAndBytes(
       list,
@@ -393,10 +406,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.subscription(tenantId, subscriptionId),
-          UpdateExpression: 'SET #s = :disabled, updated_time = :at',
+          UpdateExpression: 'SET #s = :disabled, updated_time = :at, disabled_reason = :reason, disabled_time = :at',
           ConditionExpression: 'updated_time = :seen AND attribute_not_exists(deleted_time)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':disabled': 'disabled', ':at': at, ':seen': seenUpdatedTime },
+          ExpressionAttributeValues: { ':disabled': 'disabled', ':at': at, ':seen': seenUpdatedTime, ':reason': GONE_DISABLED_REASON },
         }),
       );
       // Should counting fail, other containers see the disable once their cache expires (CACHE_TTL_MS).
@@ -447,7 +460,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
         const d =
           records.get(storeKey(tenantId, e.deliveryId)) ??
           pendingDelivery(
-            { tenantId, subscriptionId, eventId: e.eventId, eventType: e.eventType, createdTime: e.createdTime },
+            {
+              tenantId,
+              subscriptionId,
+              eventId: e.eventId,
+              eventType: e.eventType,
+              createdTime: e.createdTime,
+              ...(e.skipped ? { skipped: true } : {}),
+            },
             e.deliveryId,
           );
         if (!status || d.status === status) items.push(d);
@@ -468,8 +488,8 @@ export class DynamoDeliveryStore implements DeliveryStore {
     subscriptionId: string,
     from: HistoryPosition,
     want: number,
-  ): Promise<{ entries: { deliveryId: string; eventId: string; eventType: string; createdTime: string }[]; next?: HistoryPosition }> {
-    const entries: { deliveryId: string; eventId: string; eventType: string; createdTime: string }[] = [];
+  ): Promise<{ entries: (HistoryEntryRead & { createdTime: string })[]; next?: HistoryPosition }> {
+    const entries: (HistoryEntryRead & { createdTime: string })[] = [];
     let start: Record<string, unknown> | undefined;
     let itemsRead = 0;
     for (;;) {
@@ -496,12 +516,13 @@ export class DynamoDeliveryStore implements DeliveryStore {
         const list = (item.entries as IndexEntry[] | undefined) ?? [];
         let i = item.sk === from.sk ? from.skip : 0;
         for (; i < list.length && entries.length < want; i++) {
-          const [eventId, eventType] = list[i]!;
+          const [eventId, eventType, skipped] = list[i]!;
           entries.push({
             deliveryId: deliveryIdFor(eventId, subscriptionId),
             eventId,
             eventType,
             createdTime: item.created_time as string,
+            ...(skipped ? { skipped: true } : {}),
           });
         }
         if (entries.length >= want) {

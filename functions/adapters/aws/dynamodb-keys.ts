@@ -43,6 +43,16 @@ export const keys = {
     pk: lotPartition(tenantId, subscriptionId),
     sk: `${LOT_ENTRY_PREFIX}${position}`,
   }),
+  /** A recovery (functions/domain/recovery.ts), under its tenant. */
+  recovery: (tenantId: string, id: string) => ({ pk: `TENANT#${tenantId}`, sk: `RECOVERY#${id}` }),
+  /**
+   * A running recovery's place in the one partition the resumer reads each run to continue them:
+   * only a key (the tenant's and the recovery's ids), sorted by start time; gone once it is done.
+   */
+  runningRecovery: (tenantId: string, id: string, createdTime: string) => ({
+    pk: RUNNING_RECOVERIES_PK,
+    sk: `${createdTime}#${tenantId}#${id}`,
+  }),
   /** How far the resumer has swept the due-time index. */
   resumerCursor: () => ({ pk: 'RESUMER', sk: 'CURSOR' }),
   /** One second's use of an AWS call's account-wide quota (dynamodb-call-budget.ts): a partition a second. */
@@ -65,6 +75,7 @@ export const keys = {
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
 
+export const RUNNING_RECOVERIES_PK = 'RECOVERIES#RUNNING';
 export const INBOUND_PREFIX = 'INBOUND#';
 export const INBOUND_SOURCES_PK = `${INBOUND_PREFIX}SOURCES`;
 export const inboundPartition = (source: string, id: string) => `${INBOUND_PREFIX}${source}#${id}`;

@@ -45,6 +45,8 @@ interface SubscriptionItem {
   created_time: string;
   updated_time: string;
   deleted_time?: string;
+  disabled_reason?: string;
+  disabled_time?: string;
   verification?: VerificationItem;
 }
 
@@ -99,6 +101,8 @@ export function subscriptionItem(s: Subscription): SubscriptionItem {
   if (s.filter) item.filter = JSON.stringify(s.filter);
   if (s.verification) item.verification = verificationItem(s.verification);
   if (s.rateLimit) item.rate_limit = { per_second: s.rateLimit.perSecond, burst: s.rateLimit.burst };
+  if (s.disabledReason) item.disabled_reason = s.disabledReason;
+  if (s.disabledTime) item.disabled_time = s.disabledTime;
   return item;
 }
 
@@ -121,6 +125,8 @@ export function fromSubscriptionItem(item: Record<string, unknown>): Subscriptio
   if (typeof i.filter === 'string') s.filter = JSON.parse(i.filter) as PayloadFilter;
   if (i.verification) s.verification = fromVerificationItem(i.verification);
   if (i.rate_limit) s.rateLimit = { perSecond: Number(i.rate_limit.per_second), burst: Number(i.rate_limit.burst) };
+  if (i.disabled_reason) s.disabledReason = i.disabled_reason;
+  if (i.disabled_time) s.disabledTime = i.disabled_time;
   return s;
 }
 
