@@ -58,7 +58,7 @@ function handle(headers, rawBody) {
   // process, only the challenge to echo; not kept in `seen`, as its retries must be answered too.
   if (event.type === 'webhook.endpoint.verification') {
     console.log(`verification ${id}`);
-    return [200, JSON.stringify({ challenge: event.data.challenge }), 'application/json'];
+    return [200, JSON.stringify({ challenge: event.data?.challenge }), 'application/json'];
   }
   // A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
   if (seen.has(id)) {
