@@ -4,20 +4,24 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, signatureFor, signHeaders, verifySignature } from '../../functions/domain/signing.js';
+import { VERIFICATION_EVENT_TYPE } from '../../functions/domain/verification.js';
 import { addTenant, as, startTestPipeline, type TestPipeline } from '../support/local.js';
 import { buildExample, checkToolchain, RECEIVER_EXAMPLES, type RunningExample, startExample } from '../support/receiver-examples.js';
 import { eventually } from '../support/wait.js';
 
 /**
  * The receiver kit (examples/receivers/<language>/) against our real signer: each example runs as
- * a child process, subscribed through local mode, and gets webhooks from our sender (before and
- * after a secret rotation, and again by a manual retry), then requests signed here with
+ * a child process, subscribed through local mode in `challenge` verification mode (a new
+ * deployment's), answers the endpoint verification handshake, and gets webhooks from our sender
+ * (before and after a secret rotation, and again by a manual retry), then requests signed here with
  * functions/domain/signing.ts that it must refuse or acknowledge without processing. A missing
  * toolchain fails its language's test with how to install it.
  *
  * The contract every example keeps (examples/receivers/README.md): 200 `accepted` and one
  * `processed <id> <type>` line; 200 `duplicate` and a `duplicate <id>` line for a webhook-id it
- * has accepted before; 400 or 401 with the reason as the body for anything it refuses.
+ * has accepted before; 200 `{"challenge": ...}` (application/json) and a `verification <id>` line
+ * for every verification event, never processed nor remembered; 400 or 401 with the reason as the
+ * body for anything it refuses.
  */
 
 const TOLERANCE = 5 * 60;
@@ -28,7 +32,7 @@ const HOLDER = 'Zoë Ærø, 東京 🎉';
 describe('receiver kit: each example verifies our real signatures', { timeout: 120_000 }, () => {
   let pipeline: TestPipeline;
   beforeAll(async () => {
-    pipeline = await startTestPipeline();
+    pipeline = await startTestPipeline({ verification: 'challenge' });
   });
   afterAll(async () => {
     await pipeline?.stop();
@@ -68,7 +72,14 @@ describe('receiver kit: each example verifies our real signatures', { timeout: 1
       const deliveries = async () => {
         const res = await call('GET', `/api/v0.1/webhooks/${subscription}/deliveries?limit=50`);
         expect(res.status).toBe(200);
-        return res.body.deliveries as { id: string; event_id: string; status: string; attempts: number; last_status_code: number }[];
+        return res.body.deliveries as {
+          id: string;
+          event_id: string;
+          event_type: string;
+          status: string;
+          attempts: number;
+          last_status_code: number;
+        }[];
       };
       const deliveryOf = (eventId: string, attempts: number) =>
         eventually(
@@ -80,6 +91,25 @@ describe('receiver kit: each example verifies our real signatures', { timeout: 1
           },
           30_000,
         );
+
+      // 0. Enabling it sent the verification handshake: the receiver echoes the challenge, and the
+      // subscription is verified before it gets anything else.
+      const verification = await eventually(
+        `the ${example.language} receiver to verify its subscription`,
+        async () => {
+          const res = await call('GET', `/api/v0.1/webhooks/${subscription}`);
+          expect(res.status).toBe(200);
+          const v = res.body.webhook_subscription.verification as { status: string; mode: string; last_error: string | null };
+          if (v.status !== 'verified' && v.last_error) throw new Error(`${v.status}: ${v.last_error}`);
+          return v.status === 'verified' ? v : undefined;
+        },
+        45_000,
+      );
+      expect(verification).toMatchObject({ status: 'verified', mode: 'challenge' });
+      const handshake = (await deliveries()).find((d) => d.event_type === VERIFICATION_EVENT_TYPE && d.status === 'succeeded');
+      expect(handshake?.last_status_code).toBe(200);
+      const handshakeId = handshake!.event_id;
+      await rx.waitForLine(`verification ${handshakeId}`, (l) => l === `verification ${handshakeId}`);
 
       // 1. Our sender's webhooks are accepted on their first attempt.
       const card = await publish('card.created', { card_id: 'c_1', customer_id: 'u_1', holder: HOLDER });
@@ -143,6 +173,32 @@ describe('receiver kit: each example verifies our real signatures', { timeout: 1
       expect(await send(signed(notJson, 'not json {', nowSeconds(), [generateSecret()]))).toEqual(refused(401, 'no matching signature'));
       expect(await send(signed(notJson, 'not json {'))).toEqual(refused(400, 'body is not JSON'));
 
+      // Verification events, signed here: the challenge echoed as JSON every time, the handshake's own
+      // webhook-id again included (a retry of it is answered again, not taken for a duplicate).
+      const challengeAnswer = async (id: string, challenge: string) => {
+        const body = JSON.stringify({
+          id,
+          type: VERIFICATION_EVENT_TYPE,
+          timestamp: new Date().toISOString(),
+          data: { subscription_id: subscription, url: rx.url, challenge },
+        });
+        const m = signed(id, body);
+        const res = await fetch(rx.url, { method: 'POST', headers: { 'content-type': 'application/json', ...m.headers }, body: m.body });
+        const type = res.headers.get('content-type');
+        const text = await res.text();
+        // Parsed only as JSON: a wrong answer ('duplicate', a refusal) shows as it came.
+        return { status: res.status, type, body: type === 'application/json' ? (JSON.parse(text) as unknown) : text };
+      };
+      const echo = (challenge: string) => ({ status: 200, type: 'application/json', body: { challenge } });
+      const again = newId();
+      expect(await challengeAnswer(again, 'Vb0Qq2lH3z3cFZ8xJk9tQm1rYw4sPe7d')).toEqual(echo('Vb0Qq2lH3z3cFZ8xJk9tQm1rYw4sPe7d'));
+      expect(await challengeAnswer(again, 'another-challenge_0123456789abcd')).toEqual(echo('another-challenge_0123456789abcd'));
+      expect(await challengeAnswer(handshakeId, 'Xy-_0123456789abcdefghijklmnopqr')).toEqual(echo('Xy-_0123456789abcdefghijklmnopqr'));
+      // Verified first, like any webhook.
+      const forged = newId();
+      const forgedBody = JSON.stringify({ id: forged, type: VERIFICATION_EVENT_TYPE, data: { challenge: 'c' } });
+      expect(await send(signed(forged, forgedBody, nowSeconds(), [generateSecret()]))).toEqual(refused(401, 'no matching signature'));
+
       // Inside the 5 minutes on either side: accepted.
       const older = newId();
       expect(await send(signed(older, bodyOf(older), nowSeconds() - TOLERANCE + 60))).toEqual(accepted);
@@ -183,6 +239,11 @@ describe('receiver kit: each example verifies our real signatures', { timeout: 1
         `duplicate ${rotation}`,
         `duplicate ${kyc}`,
       ]);
+      // The handshakes answered, none of them processed (the list below) or remembered (the duplicates
+      // above); the sender's may have been attempted more than once.
+      expect(new Set(rx.lines.filter((l) => l.startsWith('verification ')))).toEqual(
+        new Set([`verification ${handshakeId}`, `verification ${again}`]),
+      );
       // Each accepted webhook processed exactly once; nothing refused processed at all. (Our sender's
       // first two may arrive in either order.)
       expect(rx.processed().sort()).toEqual(

@@ -27,6 +27,19 @@ public class WebhookEvent
     [DataMember(Name = "type")] public string Type;
 }
 
+/// The endpoint verification handshake's event; its data, a Challenge, is also the answer.
+[DataContract]
+public class VerificationEvent
+{
+    [DataMember(Name = "data")] public Challenge Data;
+}
+
+[DataContract]
+public class Challenge
+{
+    [DataMember(Name = "challenge")] public string Value;
+}
+
 public static class Receiver
 {
     const long ToleranceSeconds = 5 * 60;
@@ -85,7 +98,8 @@ public static class Receiver
     // as long as a webhook can come again: 30 days covers retries and a dead-letter redrive.
     static readonly ConcurrentDictionary<string, bool> Seen = new ConcurrentDictionary<string, bool>();
 
-    static Tuple<int, string> Handle(string secret, IDictionary<string, string> headers, byte[] rawBody)
+    /// The status, the body and its content type.
+    static Tuple<int, string, string> Handle(string secret, IDictionary<string, string> headers, byte[] rawBody)
     {
         Verify(secret, headers, rawBody, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         WebhookEvent webhookEvent;
@@ -99,17 +113,27 @@ public static class Receiver
             throw new Refusal(400, "body is not JSON");
         }
         string id = headers["webhook-id"];
+        // The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+        // process, only the challenge to echo; not kept in Seen, as its retries must be answered too.
+        if (webhookEvent.Type == "webhook.endpoint.verification")
+        {
+            var verification = (VerificationEvent)new DataContractJsonSerializer(typeof(VerificationEvent)).ReadObject(new MemoryStream(rawBody));
+            var answer = new MemoryStream();
+            new DataContractJsonSerializer(typeof(Challenge)).WriteObject(answer, verification.Data);
+            Console.WriteLine("verification " + id);
+            return Tuple.Create(200, Encoding.UTF8.GetString(answer.ToArray()), "application/json");
+        }
         // Claim the id, so that two copies arriving together are processed once.
         if (!Seen.TryAdd(id, true))
         {
             // A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
             Console.WriteLine("duplicate " + id);
-            return Tuple.Create(200, "duplicate");
+            return Tuple.Create(200, "duplicate", "text/plain");
         }
         // Here a real receiver puts the event on its queue (docs/receiving-webhooks.md), then answers;
         // if that fails, it removes the id from Seen and answers 500, so that the sender's retry tries again.
         Console.WriteLine("processed " + id + " " + webhookEvent.Type);
-        return Tuple.Create(200, "accepted");
+        return Tuple.Create(200, "accepted", "text/plain");
     }
 
     // The base class library's HttpListener cannot listen on port 0 and say which port it got, so
@@ -133,6 +157,7 @@ public static class Receiver
 
             int status;
             string text;
+            string contentType = "text/plain";
             if (requestLine == null || !requestLine.StartsWith("POST "))
             {
                 status = 405;
@@ -145,6 +170,7 @@ public static class Receiver
                     var answer = Handle(secret, headers, rawBody);
                     status = answer.Item1;
                     text = answer.Item2;
+                    contentType = answer.Item3;
                 }
                 catch (Refusal refusal)
                 {
@@ -161,7 +187,7 @@ public static class Receiver
             }
             byte[] body = Encoding.UTF8.GetBytes(text);
             byte[] head = Encoding.ASCII.GetBytes("HTTP/1.1 " + status + " " + Reason(status) +
-                "\r\ncontent-type: text/plain\r\ncontent-length: " + body.Length + "\r\nconnection: close\r\n\r\n");
+                "\r\ncontent-type: " + contentType + "\r\ncontent-length: " + body.Length + "\r\nconnection: close\r\n\r\n");
             await stream.WriteAsync(head, 0, head.Length);
             await stream.WriteAsync(body, 0, body.Length);
         }

@@ -78,17 +78,33 @@ type receiver struct {
 	seen map[string]bool
 }
 
-func (rc *receiver) handle(h http.Header, rawBody []byte) (int, string, error) {
+// handle answers a status, a content type and a body.
+func (rc *receiver) handle(h http.Header, rawBody []byte) (int, string, string, error) {
 	if err := verify(rc.secret, h, rawBody, time.Now()); err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	var event struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(rawBody, &event); err != nil { // only once the signature is verified
-		return 0, "", &refusal{400, "body is not JSON"}
+		return 0, "", "", &refusal{400, "body is not JSON"}
 	}
 	id := h.Get("webhook-id")
+	// The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+	// process, only the challenge to echo; not kept in rc.seen, as its retries must be answered too.
+	if event.Type == "webhook.endpoint.verification" {
+		var verification struct {
+			Data struct {
+				Challenge string `json:"challenge"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(rawBody, &verification); err != nil {
+			return 0, "", "", &refusal{400, "invalid verification event"}
+		}
+		answer, _ := json.Marshal(map[string]string{"challenge": verification.Data.Challenge}) // cannot fail
+		fmt.Printf("verification %s\n", id)
+		return 200, "application/json", string(answer), nil
+	}
 	// Claim the id, so that two copies arriving together are processed once.
 	rc.mu.Lock()
 	duplicate := rc.seen[id]
@@ -97,12 +113,12 @@ func (rc *receiver) handle(h http.Header, rawBody []byte) (int, string, error) {
 	if duplicate {
 		// A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
 		fmt.Printf("duplicate %s\n", id)
-		return 200, "duplicate", nil
+		return 200, "text/plain", "duplicate", nil
 	}
 	// Here a real receiver puts the event on its queue (docs/receiving-webhooks.md), then answers;
 	// if that fails, it deletes rc.seen[id] and answers 500, so that the sender's retry tries again.
 	fmt.Printf("processed %s %s\n", id, event.Type)
-	return 200, "accepted", nil
+	return 200, "text/plain", "accepted", nil
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -116,13 +132,15 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read the body", http.StatusBadRequest)
 		return
 	}
-	status, text, err := rc.handle(r.Header, rawBody)
+	status, contentType, text, err := rc.handle(r.Header, rawBody)
 	if ref, ok := err.(*refusal); ok {
 		fmt.Printf("refused %d %s\n", ref.status, ref.reason)
 		status, text = ref.status, ref.reason
 	} else if err != nil {
 		log.Print(err)
 		status, text = 500, "internal error"
+	} else {
+		w.Header().Set("content-type", contentType)
 	}
 	w.WriteHeader(status)
 	io.WriteString(w, text)

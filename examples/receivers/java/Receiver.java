@@ -76,15 +76,26 @@ public class Receiver {
     static final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     // The JDK has no JSON parser; a real receiver parses the body with its JSON library here. This
-    // example reads only the event's "type", and refuses a body that is not a JSON object.
+    // example reads only the event's "type" (and a verification's "challenge"), and refuses a body
+    // that is not a JSON object.
     static final Pattern TYPE = Pattern.compile("\"type\"\\s*:\\s*\"([^\"\\\\]*)\"");
+    static final Pattern CHALLENGE = Pattern.compile("\"challenge\"\\s*:\\s*\"([^\"\\\\]*)\"");
 
     static String[] handle(String secret, Headers headers, byte[] rawBody) throws Refusal, GeneralSecurityException {
         verify(secret, headers, rawBody, System.currentTimeMillis() / 1000);
         String body = new String(rawBody, StandardCharsets.UTF_8).strip(); // only once the signature is verified
         if (!body.startsWith("{") || !body.endsWith("}")) throw new Refusal(400, "body is not JSON");
         Matcher type = TYPE.matcher(body);
+        String eventType = type.find() ? type.group(1) : "?";
         String id = headers.getFirst("webhook-id");
+        // The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+        // process, only the challenge to echo; not kept in seen, as its retries must be answered too.
+        if (eventType.equals("webhook.endpoint.verification")) {
+            Matcher challenge = CHALLENGE.matcher(body);
+            System.out.println("verification " + id);
+            // Quotes and backslashes cannot be in the match, so it is a JSON string as it stands.
+            return new String[] {"200", "{\"challenge\":\"" + (challenge.find() ? challenge.group(1) : "") + "\"}", "application/json"};
+        }
         // Claim the id, so that two copies arriving together are processed once.
         if (!seen.add(id)) {
             // A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
@@ -93,13 +104,14 @@ public class Receiver {
         }
         // Here a real receiver puts the event on its queue (docs/receiving-webhooks.md), then answers;
         // if that fails, it removes the id from seen and answers 500, so that the sender's retry tries again.
-        System.out.println("processed " + id + " " + (type.find() ? type.group(1) : "?"));
+        System.out.println("processed " + id + " " + eventType);
         return new String[] {"200", "accepted"};
     }
 
     static void serve(String secret, HttpExchange exchange) throws IOException {
         int status;
         String text;
+        String contentType = "text/plain";
         if (!exchange.getRequestMethod().equals("POST")) {
             status = 405;
             text = "POST only";
@@ -109,6 +121,7 @@ public class Receiver {
                 String[] answer = handle(secret, exchange.getRequestHeaders(), rawBody);
                 status = Integer.parseInt(answer[0]);
                 text = answer[1];
+                if (answer.length > 2) contentType = answer[2];
             } catch (Refusal refusal) {
                 status = refusal.status;
                 text = refusal.getMessage();
@@ -120,7 +133,7 @@ public class Receiver {
             }
         }
         byte[] out = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("content-type", "text/plain");
+        exchange.getResponseHeaders().set("content-type", contentType);
         exchange.sendResponseHeaders(status, out.length);
         try (OutputStream body = exchange.getResponseBody()) {
             body.write(out);

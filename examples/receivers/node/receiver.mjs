@@ -54,6 +54,12 @@ function handle(headers, rawBody) {
     throw new Refusal(400, 'body is not JSON');
   }
   const id = headers['webhook-id'];
+  // The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+  // process, only the challenge to echo; not kept in `seen`, as its retries must be answered too.
+  if (event.type === 'webhook.endpoint.verification') {
+    console.log(`verification ${id}`);
+    return [200, JSON.stringify({ challenge: event.data?.challenge }), 'application/json'];
+  }
   // A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
   if (seen.has(id)) {
     console.log(`duplicate ${id}`);
@@ -71,16 +77,17 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     let status = 405;
     let text = 'POST only';
+    let contentType = 'text/plain';
     if (req.method === 'POST') {
       try {
-        [status, text] = handle(req.headers, Buffer.concat(chunks));
+        [status, text, contentType = 'text/plain'] = handle(req.headers, Buffer.concat(chunks));
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         [status, text] = [err.status, err.message];
         console.log(`refused ${status} ${text}`);
       }
     }
-    res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+    res.writeHead(status, { 'content-type': contentType }).end(text);
   });
 });
 

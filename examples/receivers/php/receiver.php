@@ -81,6 +81,13 @@ function handle(string $secret, array $headers, string $rawBody): array
         throw new Refusal(400, 'body is not JSON');
     }
     $id = $headers['webhook-id'];
+    // The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+    // process, only the challenge to echo; not claimed, as its retries must be answered too.
+    if (($event['type'] ?? null) === 'webhook.endpoint.verification') {
+        say("verification $id");
+        header('content-type: application/json');
+        return [200, json_encode(['challenge' => $event['data']['challenge'] ?? ''])];
+    }
     if (!claim($id)) {
         // A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
         say("duplicate $id");

@@ -66,6 +66,11 @@ def handle(headers, raw_body):
     except ValueError:
         raise Refusal(400, "body is not JSON") from None
     msg_id = headers["webhook-id"]
+    # The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+    # process, only the challenge to echo; not kept in `seen`, as its retries must be answered too.
+    if event.get("type") == "webhook.endpoint.verification":
+        print(f"verification {msg_id}", flush=True)
+        return 200, {"challenge": event["data"]["challenge"]}
     with seen_lock:  # claim the id, so that two copies arriving together are processed once
         duplicate = msg_id in seen
         seen.add(msg_id)
@@ -91,9 +96,12 @@ class Handler(BaseHTTPRequestHandler):
         except Refusal as refusal:
             status, text = refusal.status, refusal.reason
             print(f"refused {status} {text}", flush=True)
+        content_type = "text/plain"
+        if isinstance(text, dict):  # answered as JSON
+            text, content_type = json.dumps(text), "application/json"
         body = text.encode()
         self.send_response(status)
-        self.send_header("content-type", "text/plain")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -51,6 +51,12 @@ def handle(headers, raw_body)
     raise Refusal.new(400, "body is not JSON")
   end
   id = headers["webhook-id"]
+  # The endpoint verification handshake (on subscribing, and when the URL changes): no event to
+  # process, only the challenge to echo; not kept in SEEN, as its retries must be answered too.
+  if event["type"] == "webhook.endpoint.verification"
+    puts "verification #{id}"
+    return [200, { "challenge" => event["data"]["challenge"] }]
+  end
   # Claim the id, so that two copies arriving together are processed once.
   unless SEEN_LOCK.synchronize { SEEN.add?(id) }
     # A replay of an accepted webhook: answer 200 so that the sender stops, but do nothing again.
@@ -94,7 +100,9 @@ def serve(client)
         [500, "internal error"]
       end
     end
-  client.write("HTTP/1.1 #{status} #{REASONS.fetch(status)}\r\ncontent-type: text/plain\r\n" \
+  content_type = "text/plain"
+  text, content_type = JSON.generate(text), "application/json" if text.is_a?(Hash) # answered as JSON
+  client.write("HTTP/1.1 #{status} #{REASONS.fetch(status)}\r\ncontent-type: #{content_type}\r\n" \
                "content-length: #{text.bytesize}\r\nconnection: close\r\n\r\n#{text}")
 ensure
   client.close
