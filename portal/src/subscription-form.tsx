@@ -11,6 +11,28 @@ export interface SubscriptionFields {
   filter: Record<string, unknown> | null;
   /** null: none (on an edit, removes the limit). */
   rate_limit: RateLimit | null;
+  /**
+   * The custom headers, replacing the whole set; null removes them. Absent: left as they are (an
+   * edit cannot show the values, which the API masks, so it sends them only when told to).
+   */
+  headers?: Record<string, string> | null;
+}
+
+/** The headers box, one `Name: value` a line, as the API takes them; the server checks names and values and names what is wrong. */
+function parseHeaders(text: string): Record<string, string> | null {
+  const headers: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0)
+      throw new ApiFailure(
+        400,
+        'validation_failed',
+        `Custom headers go one a line as Name: value; "${line.trim().slice(0, 60)}" has no name.`,
+      );
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return Object.keys(headers).length > 0 ? headers : null;
 }
 
 /** Both boxes empty: no limit; the server checks the bounds and names what is wrong. */
@@ -44,12 +66,15 @@ export function SubscriptionForm({
   submitLabel,
   catalog,
   initial,
+  editing = false,
   onSubmit,
 }: {
   title: string;
   submitLabel: string;
   catalog: EventType[];
   initial: SubscriptionFields;
+  /** Editing a subscription that exists: its headers are kept unless the form is told to replace them. */
+  editing?: boolean;
   onSubmit: (fields: SubscriptionFields) => Promise<void>;
 }) {
   const [url, setUrl] = useState(initial.url);
@@ -58,6 +83,9 @@ export function SubscriptionForm({
   const [filter, setFilter] = useState(filterText(initial.filter));
   const [perSecond, setPerSecond] = useState(initial.rate_limit ? String(initial.rate_limit.per_second) : '');
   const [burst, setBurst] = useState(initial.rate_limit ? String(initial.rate_limit.burst) : '');
+  // An edit keeps the headers unless told to replace them; a new subscription has none to keep.
+  const [replaceHeaders, setReplaceHeaders] = useState(!editing);
+  const [headers, setHeaders] = useState('');
   const { busy, error, run } = useAction();
   return (
     <section class="card">
@@ -65,7 +93,21 @@ export function SubscriptionForm({
       <form
         onSubmit={(ev) => {
           ev.preventDefault();
-          void run(() => onSubmit({ url, description, events, filter: parseFilter(filter), rate_limit: parseRateLimit(perSecond, burst) }));
+          void run(() => {
+            const fields: SubscriptionFields = {
+              url,
+              description,
+              events,
+              filter: parseFilter(filter),
+              rate_limit: parseRateLimit(perSecond, burst),
+            };
+            if (replaceHeaders) {
+              const parsed = parseHeaders(headers);
+              // Nothing to send for a new subscription without headers; on an edit, empty removes them.
+              if (parsed || editing) fields.headers = parsed;
+            }
+            return onSubmit(fields);
+          });
         }}
       >
         <label class="field">
@@ -124,6 +166,33 @@ export function SubscriptionForm({
           <small class="muted">
             At most so many deliveries a second to your endpoint, after a burst of up to so many at once; the rest wait their turn. Leave
             both empty for no limit; a burst left empty is one second's worth.
+          </small>
+        </fieldset>
+        <fieldset class="field">
+          <legend>Custom headers (optional)</legend>
+          {editing && (
+            <label>
+              <input
+                type="checkbox"
+                data-testid="replace-headers"
+                checked={replaceHeaders}
+                onChange={(e) => setReplaceHeaders((e.target as HTMLInputElement).checked)}
+              />{' '}
+              Replace the custom headers (their values are not shown; leave the box empty to remove them all)
+            </label>
+          )}
+          <textarea
+            rows={3}
+            spellcheck={false}
+            data-testid="headers-input"
+            disabled={!replaceHeaders}
+            placeholder="X-Api-Key: your-key"
+            value={headers}
+            onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)}
+          />
+          <small class="muted">
+            Sent with every delivery, one <code>Name: value</code> a line, at most five. Stored encrypted like the signing secret and never
+            shown again in full. Names the signature uses (<code>webhook-*</code>) and connection headers are refused.
           </small>
         </fieldset>
         <Messages error={error} />

@@ -325,6 +325,7 @@ function EditForm({ sub, catalog, onSaved }: { sub: Subscription; catalog: Event
       title="Edit subscription"
       submitLabel="Save changes"
       catalog={catalog}
+      editing
       initial={{
         url: sub.url,
         description: sub.description,

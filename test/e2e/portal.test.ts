@@ -280,7 +280,7 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     ]);
   });
 
-  it("shows a subscription's custom headers by name with masked values, never in full", async () => {
+  it("shows a subscription's custom headers by name with masked values, never in full; its edit form keeps, refuses and replaces them", async () => {
     const created = await pipeline.call('POST', '/api/v0.1/webhooks', {
       url: `${receiver.url}/with-headers`,
       events: ['card.created'],
@@ -292,8 +292,48 @@ describe('tenant portal in a browser', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: created.body.webhook_subscription.url }).waitFor();
     expect(await page.getByTestId('headers').textContent()).toBe('X-Api-Key: k_li…');
     expect(await page.content()).not.toContain('k_live_5f2b');
+    const id = created.body.webhook_subscription.id as string;
+    const stored = async () => (await pipeline.call('GET', `/api/v0.1/webhooks/${id}`)).body.webhook_subscription;
+
+    // An edit that does not ask to replace them keeps them (the form cannot show the values).
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    expect(await page.getByTestId('headers-input').isDisabled()).toBe(true);
+    await page.getByLabel('Description').fill('kept headers');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('kept headers').first().waitFor();
+    expect((await stored()).headers).toEqual({ 'X-Api-Key': 'k_li…' });
+
+    // A name the signature uses: the server's 400 is shown and nothing changes.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByTestId('replace-headers').check();
+    await page.getByTestId('headers-input').fill('webhook-signature: forged');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/headers\.webhook-signature/)
+      .waitFor();
+    expect((await stored()).headers).toEqual({ 'X-Api-Key': 'k_li…' });
+
+    // Replaced: the new set, masked.
+    await page.getByTestId('headers-input').fill('X-Api-Key: k_test_9a8b7c6d5e4f3a2b\nX-Tenant: acme-corporation');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('headers').getByText('X-Tenant: acme…').waitFor();
+    expect((await stored()).headers).toEqual({ 'X-Api-Key': 'k_te…', 'X-Tenant': 'acme…' });
+    expect(await page.content()).not.toContain('k_test_9a8b');
+
+    // A second change within the rotation window (10 minutes, shared with secret rotation): the 429 is shown, nothing changes.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByTestId('replace-headers').check();
+    await page.getByTestId('headers-input').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/10 minutes|rotat/i)
+      .first()
+      .waitFor();
+    expect((await stored()).headers).toEqual({ 'X-Api-Key': 'k_te…', 'X-Tenant': 'acme…' });
     await context.close();
-    expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${created.body.webhook_subscription.id}`)).status).toBe(200);
+    expect((await pipeline.call('DELETE', `/api/v0.1/webhooks/${id}`)).status).toBe(200);
   });
 
   it("shows a subscription's rate limit, and its edit form sets, refuses and removes one", async () => {
