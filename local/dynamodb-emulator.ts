@@ -109,7 +109,7 @@ async function scanAll(client: DynamoDBClient, tableName: string): Promise<Recor
  * briefly (createTableMs 0 is a timer, not a promise kept): wait for ACTIVE, as callers of
  * CreateTable on AWS must too.
  */
-async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
   for (let tries = 0; ; tries++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return;

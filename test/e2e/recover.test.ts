@@ -272,6 +272,8 @@ describe('auto-disable after the configured period, then enable and recover, in 
     expect(disabled).toMatchObject({ disabled_reason: 'endpoint_failing', disabled_time: expect.any(String) });
     // At least the period after the endpoint began failing.
     expect(Date.parse(disabled.disabled_time) - Date.parse(createdTime)).toBeGreaterThanOrEqual(4000);
+    // Counted just after the write the GET saw: waited for, then exactly once.
+    await eventually('the auto-disable counted', async () => (p.metrics.counts.get('SubscriptionAutoDisabled') ? true : undefined));
     expect(p.metrics.counts.get('SubscriptionAutoDisabled')).toBe(1);
     // Reported to the watcher, signed, with the reason and since when it failed.
     const [notice] = await watcher.waitFor(1);

@@ -11,7 +11,7 @@ import type { HistoryEntry } from '../../functions/domain/delivery-record.js';
 import type { Delivery, Subscription } from '../../functions/domain/model.js';
 import { serializeEvent } from '../../functions/domain/webhook-body.js';
 import type { Queue, QueueMessage } from '../../functions/ports.js';
-import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { type DynamoEmulator, startDynamo, untilActive } from '../../local/dynamodb-emulator.js';
 
 /**
  * Recoveries against dynalite: the window read from the history index in pages, one conditional
@@ -37,6 +37,7 @@ describe('recoveries on dynalite', () => {
     const name = `recovery-${++table}`;
     const definition = structuredClone(TABLE_DEFINITION) as unknown as ConstructorParameters<typeof CreateTableCommand>[0];
     await db.client.send(new CreateTableCommand({ ...definition, TableName: name }));
+    await untilActive(db.client, name);
     clock = T0;
     const now = () => new Date(clock);
     store = new DynamoDeliveryStore(db.doc, name, 30, now, 60);

@@ -10,7 +10,7 @@ import { parseDeliveryMessage } from '../../functions/domain/delivery-message.js
 import type { Delivery, Subscription, WebhookEvent } from '../../functions/domain/model.js';
 import { DUE_SHARDS_PER_MINUTE as DUE_SHARDS, dueBucket, LOT_FINAL_CHECK_SECONDS, type Lot } from '../../functions/domain/parking.js';
 import { serializeEvent } from '../../functions/domain/webhook-body.js';
-import { type DynamoEmulator, startDynamo } from '../../local/dynamodb-emulator.js';
+import { type DynamoEmulator, startDynamo, untilActive } from '../../local/dynamodb-emulator.js';
 import { type SqsEmulator, startSqs } from '../../local/sqs-emulator.js';
 
 /**
@@ -46,6 +46,7 @@ describe('resumer on dynalite and fauxqs', () => {
     const { TABLE_DEFINITION } = await import('../../functions/adapters/aws/dynamodb-keys.js');
     const definition = structuredClone(TABLE_DEFINITION) as unknown as ConstructorParameters<typeof CreateTableCommand>[0];
     await db.client.send(new CreateTableCommand({ ...definition, TableName: name }));
+    await untilActive(db.client, name);
     clock = T0;
     store = new DynamoDeliveryStore(db.doc, name, 30, () => new Date(clock), 60);
     parking = new DynamoParkingStore(db.doc, name, 60);
