@@ -222,7 +222,7 @@ export function checkUrl(field: string, value: string, policy: AddressPolicy): F
   return refusal ? [{ field, message: refusal }] : [];
 }
 
-/** Every filter must be a catalog type or a wildcard that matches at least one. */
+/** Every filter must be a catalog type a subscription can get, or a wildcard that matches at least one type. */
 export function checkEventFilters(field: string, filters: readonly string[], catalog: Catalog): FieldProblem[] {
   const problems: FieldProblem[] = [];
   filters.forEach((f, i) => {
@@ -230,6 +230,12 @@ export function checkEventFilters(field: string, filters: readonly string[], cat
       problems.push({ field: `${field}.${i}`, message: `"${f}" may use * only at its end, as in card*` });
     } else if (!catalog.types.some((t) => anyFilterMatches([f], t))) {
       problems.push({ field: `${field}.${i}`, message: `"${f}" matches no event type; valid types: ${catalog.types.join(', ')}` });
+    } else if (catalog.entries.find((e) => e.type === f)?.subscribable === false) {
+      // Named exactly, a type no subscription is ever sent (the handshake goes to the endpoint being verified alone).
+      problems.push({
+        field: `${field}.${i}`,
+        message: `"${f}" is sent by the platform to the endpoint being verified alone, never to a subscription`,
+      });
     }
   });
   return problems;

@@ -230,6 +230,12 @@ describe('endpoint verification, challenge mode', () => {
     });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain('tenants cannot publish');
+    // Nor subscribe to it: no subscription is ever sent it, and the create changes nothing.
+    const before = (await p.call('GET', '/api/v0.1/webhooks')).body.webhook_subscriptions.length;
+    const sub = await p.call('POST', '/api/v0.1/webhooks', { url: 'http://127.0.0.1:9/never', events: [VERIFICATION_EVENT_TYPE] });
+    expect(sub.status).toBe(400);
+    expect(JSON.stringify(sub.body)).toContain('never to a subscription');
+    expect((await p.call('GET', '/api/v0.1/webhooks')).body.webhook_subscriptions.length).toBe(before);
   });
 });
 
