@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
-import { pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
+import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { AS_DEPLOYED, pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
 /**
  * Figure 3: AWS API calls our code makes per delivery at steady state, counted by local mode's
@@ -51,17 +51,7 @@ export async function measureCalls(options: CallsOptions): Promise<CallsPhase[]>
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-bench-'));
   let pipeline: LocalPipeline | undefined;
   try {
-    // As deployed: API Gateway reuses an authorizer answer for 300 s. The resumer idle, as in the
-    // cost model: locally it sweeps 1 s buckets every second, a fixed cost on AWS and no delivery's
-    // (and its calls would keep waitIdle from ever seeing the pipeline idle).
-    pipeline = await startLocalPipeline({
-      port: 0,
-      dataDir,
-      ...ACCOUNT_THROTTLE_ONLY,
-      authorizerCacheTtlSeconds: 300,
-      dueBucketSeconds: 60,
-      resumeIntervalMs: 3_600_000,
-    });
+    pipeline = await startLocalPipeline({ port: 0, dataDir, ...AS_DEPLOYED });
     const p = pipeline;
     const call = async (path: string, body: unknown): Promise<{ status: number; text: string }> => {
       const res = await fetch(p.url + path, {

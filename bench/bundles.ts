@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Plugin } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
 import { INBOUND_SECRET_PREFIX_ENV } from '../functions/domain/inbound/source.js';
 import { SHARED_THROTTLE_KEY_ENV } from '../functions/domain/throttle.js';
 import { BODY_BUCKET_ENV } from '../functions/runtime/config.js';
@@ -138,10 +138,11 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
   const root = mkdtempSync(join(tmpdir(), 'webhooks-bundles-'));
   try {
     const dirs: Record<string, string> = {};
+    const metafiles = new Map<HandlerName, Metafile>();
     // The options the CDK construct gives NodejsFunction, and the package build uses (scripts/lib/handler-bundles.ts).
     for (const h of HANDLERS) {
       dirs[h] = join(root, h);
-      await bundleHandler(h, dirs[h]!);
+      metafiles.set(h, await bundleHandler(h, dirs[h]!));
     }
     // The portal function serves the page from beside its index.mjs, as the package ships it.
     writePortal(await buildPortal(), join(dirs.portal!, 'portal'));
@@ -154,7 +155,7 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
     }
     const floorImports = new Map<HandlerName, string[]>();
     for (const h of HANDLERS) {
-      const imports = await handlerSdkImports(h);
+      const imports = handlerSdkImports(metafiles.get(h)!);
       floorImports.set(
         h,
         [...imports].map(([pkg, names]) => `${pkg}: ${[...names].sort().join(', ')}`),

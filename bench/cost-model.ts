@@ -7,11 +7,11 @@ import { PUT_EVENTS_MAX_ENTRIES } from '../functions/domain/aws-limits.js';
 import { SENDER_BATCH_SIZE } from '../functions/domain/batching.js';
 import { dynamoItemBytes } from '../functions/domain/dynamodb-item-size.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws.js';
-import { ACCOUNT_THROTTLE_ONLY, LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { LOCAL_TABLE, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
 import { PRICES, PRICES_DATE, PRICES_REGION, SECONDS_PER_MONTH } from './prices.js';
 import type { StackSettings } from './stack-settings.js';
-import { median, pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
+import { AS_DEPLOYED, median, pool, startReceiverProcess, waitForDeliveries, waitIdle } from './support.js';
 
 /**
  * The price of a million deliveries, from what local mode meters (local/usage-meter.ts) while it
@@ -281,17 +281,7 @@ export async function measureCostPhases(options: CostRunOptions): Promise<CostPh
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-cost-'));
   let pipeline: LocalPipeline | undefined;
   try {
-    // As deployed: API Gateway reuses an authorizer answer for 300 s. The resumer idle: locally it
-    // would sweep 1 s buckets every second, whose reads and invocations are a fixed monthly cost on
-    // AWS (one run a minute, priced apart by bench/retry-cost.ts), not a delivery's.
-    pipeline = await startLocalPipeline({
-      port: 0,
-      dataDir,
-      ...ACCOUNT_THROTTLE_ONLY,
-      authorizerCacheTtlSeconds: 300,
-      dueBucketSeconds: 60,
-      resumeIntervalMs: 3_600_000,
-    });
+    pipeline = await startLocalPipeline({ port: 0, dataDir, ...AS_DEPLOYED });
     const p = pipeline;
     const doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: p.endpoints.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),

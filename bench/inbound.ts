@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
-import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
 import type { LambdaName, UsageSnapshot } from '../local/usage-meter.js';
 import { writeSourceSecret } from '../scripts/lib/inbound-commands.js';
 import { inboundTargetOf } from '../scripts/lib/inbound-target.js';
@@ -10,7 +10,7 @@ import { openTarget } from '../scripts/lib/targets.js';
 import { type CostLines, priceUsage, sumLines } from './cost-model.js';
 import { PRICES } from './prices.js';
 import type { StackSettings } from './stack-settings.js';
-import { median, paddedData, pool, waitIdle } from './support.js';
+import { AS_DEPLOYED, median, paddedData, pool, waitIdle } from './support.js';
 
 /**
  * Inbound webhooks (section `inbound`): how many Stripe-signed requests a second local mode's
@@ -102,14 +102,10 @@ export async function measureInbound(options: InboundBenchOptions, stack: StackS
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-inbound-bench-'));
   let p: LocalPipeline | undefined;
   try {
-    // As deployed: the authorizer's answers cached 300 s; the resumer idle (its runs are a fixed cost).
     p = await startLocalPipeline({
       port: 0,
       dataDir,
-      ...ACCOUNT_THROTTLE_ONLY,
-      authorizerCacheTtlSeconds: 300,
-      dueBucketSeconds: 60,
-      resumeIntervalMs: 3_600_000,
+      ...AS_DEPLOYED,
       inboundSources: [{ name: 'stripe', scheme: 'stripe' }],
       log: () => undefined,
     });

@@ -17,7 +17,7 @@ import {
   until,
   withPipeline,
 } from './local-bench.js';
-import { median, pool, sleep } from './support.js';
+import { median, percentile, pool, sleep } from './support.js';
 
 /**
  * Issue 17's figures (deliverable 7), on local mode (the twin) with the stack's parking settings:
@@ -42,13 +42,6 @@ type Log = (line: string) => void;
 
 // ------------------------------------------------------------------------------------------
 // Small parts.
-
-/** The `p`-th quantile (0 to 1) of `xs` by nearest rank; NaN for none. */
-export function percentile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-}
 
 export interface LatencyStats {
   events: number;

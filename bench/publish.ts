@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACCOUNT_THROTTLE_ONLY, type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
-import { median, startLoadClient, waitIdle } from './support.js';
+import { type LocalPipeline, startLocalPipeline } from '../local/pipeline.js';
+import { AS_DEPLOYED, median, percentile, startLoadClient, waitIdle } from './support.js';
 
 /**
  * Issue 21, item 4: local mode's publish route with 20 clients (events a second and each
@@ -13,7 +13,7 @@ import { median, startLoadClient, waitIdle } from './support.js';
  * The clients run in their own process (bench/load-client.mjs), as API clients would, so they do
  * not share local mode's event loop.
  *
- * As deployed: the authorizer's answer cached 300 s, the resumer idle. No subscription, so the
+ * As deployed (AS_DEPLOYED). No subscription, so the
  * fan-out's work per event is its one subscription query: what is measured is the publish path.
  */
 
@@ -36,11 +36,6 @@ export interface PublishBenchOptions {
   runs: number;
   log: (line: string) => void;
 }
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 interface Run {
   perSecond: number;
@@ -69,15 +64,7 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
   let stopClient: () => Promise<void> = async () => undefined;
   const bare = await bareServer();
   try {
-    p = await startLocalPipeline({
-      port: 0,
-      dataDir,
-      ...ACCOUNT_THROTTLE_ONLY,
-      authorizerCacheTtlSeconds: 300,
-      dueBucketSeconds: 60,
-      resumeIntervalMs: 3_600_000,
-      log: () => undefined,
-    });
+    p = await startLocalPipeline({ port: 0, dataDir, ...AS_DEPLOYED, log: () => undefined });
     const pipeline = p;
     const body = JSON.stringify({ type: 'card.created', data: { card_id: 'card_bench', customer_id: 'cus_bench' } });
     const headers = {
@@ -119,7 +106,7 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
 
     const summary = (runs: Run[]) => {
       const all = runs.flatMap((r) => r.latencies);
-      return { perSecond: median(runs.map((r) => r.perSecond)), p50Ms: percentile(all, 50), p99Ms: percentile(all, 99) };
+      return { perSecond: median(runs.map((r) => r.perSecond)), p50Ms: percentile(all, 0.5), p99Ms: percentile(all, 0.99) };
     };
     const pub = summary(publishRuns);
     const b = summary(bareRuns);

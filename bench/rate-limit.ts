@@ -8,7 +8,7 @@ import { addTenant } from '../test/support/local.js';
 import { type Receiver, startReceiver } from '../test/support/receiver.js';
 import { type CostLines, priceUsage, sumLines } from './cost-model.js';
 import type { StackSettings } from './stack-settings.js';
-import { pool, sleep, waitIdle } from './support.js';
+import { percentile, pool, sleep, waitIdle } from './support.js';
 
 /**
  * Rate limits per subscription (section `rate-limit`, functions/domain/rate-limit.ts), on local
@@ -67,11 +67,6 @@ export interface RateLimitFigure {
     unlimitedLines: CostLines;
   };
 }
-
-const quantile = (xs: readonly number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? 0;
-};
 
 /** The most deliveries beyond maxInWindow in any window of the arrivals. */
 export function windowExcess(arrivals: readonly number[], limit: RateLimit): number {
@@ -152,7 +147,7 @@ export async function measureRateLimit(o: RateLimitBenchOptions, stack: StackSet
       );
       await until('the neighbour’s stream received', 120_000, () => neighbourRx.requests.length >= before + n);
       const latencies = neighbourRx.requests.slice(before).map((r) => r.at - sentAt.get(String(r.headers['webhook-id']))!);
-      return { p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), count: latencies.length };
+      return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), count: latencies.length };
     };
 
     // Warm: connections, the authorizer, the sender's secret caches.

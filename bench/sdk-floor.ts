@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
-import { HANDLER_BUILD_OPTIONS } from '../scripts/lib/handler-bundles.js';
+import type { Metafile } from 'esbuild';
+import { PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
 
 /**
  * A function's floor (issue 21): a module of only the AWS SDK clients and commands the function
@@ -31,19 +30,10 @@ export function sdkImports(source: string): Map<string, Set<string>> {
   return found;
 }
 
-/** The SDK imports of every source file of ours that the handler's bundle keeps code of. */
-export async function handlerSdkImports(handler: HandlerName): Promise<Map<string, Set<string>>> {
-  const result = await build({
-    ...HANDLER_BUILD_OPTIONS,
-    absWorkingDir: PROJECT_ROOT,
-    entryPoints: [join('functions', 'handlers', `${handler}.ts`)],
-    outfile: join(PROJECT_ROOT, 'cdk.out', 'floor-probe', 'index.mjs'),
-    write: false,
-    metafile: true,
-    sourcemap: false,
-  });
-  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
-  if (!output) throw new Error(`no output for ${handler}`);
+/** The SDK imports of every source file of ours that a handler's bundle (its metafile) keeps code of. */
+export function handlerSdkImports(metafile: Metafile): Map<string, Set<string>> {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
+  if (!output) throw new Error('the metafile has no entry point output');
   const all = new Map<string, Set<string>>();
   for (const [path, input] of Object.entries(output.inputs)) {
     if (path.includes('node_modules') || input.bytesInOutput === 0 || !path.endsWith('.ts')) continue;

@@ -1,5 +1,20 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ACCOUNT_THROTTLE_ONLY, type LocalOptions } from '../local/pipeline.js';
+
+/**
+ * Local mode as the stack is deployed, for the figures priced or compared with AWS: only the
+ * account's API limits, API Gateway's authorizer answers cached 300 s, the stack's 60 s
+ * due-time buckets, and the resumer idle (locally it would sweep every second; on AWS its runs
+ * are a fixed monthly cost, priced apart by retry-cost.ts, and its calls would keep waitIdle
+ * from ever seeing the pipeline idle).
+ */
+export const AS_DEPLOYED = {
+  ...ACCOUNT_THROTTLE_ONLY,
+  authorizerCacheTtlSeconds: 300,
+  dueBucketSeconds: 60,
+  resumeIntervalMs: 3_600_000,
+} as const satisfies LocalOptions;
 
 /** The loopback receiver in its own `node` process (bench/receiver.mjs). */
 export interface ReceiverProcess {
@@ -92,6 +107,13 @@ export function startLoadClient(): LoadClient {
       children.delete(child);
     },
   };
+}
+
+/** The `p`-th quantile (0 to 1) of `xs` by nearest rank; NaN for none. */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
 }
 
 export function median(xs: readonly number[]): number {

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import {
   ESM_REQUIRE_BANNER,
   HANDLER_NAMES,
@@ -34,19 +34,24 @@ export const HANDLER_BUILD_OPTIONS: BuildOptions = {
   logLevel: 'warning',
 };
 
-/** Bundles functions/handlers/<handler>.ts (or `entry`) into `outDir`/index.mjs, with the event catalog in `outDir`/events. */
+/**
+ * Bundles functions/handlers/<handler>.ts (or `entry`) into `outDir`/index.mjs, with the event
+ * catalog in `outDir`/events; answers esbuild's metafile (what each source put in the bundle).
+ */
 export async function bundleHandler(
   handler: HandlerName,
   outDir: string,
   options: { stdin?: BuildOptions['stdin']; plugins?: BuildOptions['plugins'] } = {},
-): Promise<void> {
+): Promise<Metafile> {
   mkdirSync(outDir, { recursive: true });
-  await build({
+  const result = await build({
     ...HANDLER_BUILD_OPTIONS,
     absWorkingDir: PROJECT_ROOT,
     ...(options.stdin ? { stdin: options.stdin } : { entryPoints: [join('functions', 'handlers', `${handler}.ts`)] }),
     outfile: join(outDir, 'index.mjs'),
     ...(options.plugins ? { plugins: options.plugins } : {}),
+    metafile: true,
   });
   cpSync(join(PROJECT_ROOT, 'events'), join(outDir, 'events'), { recursive: true });
+  return result.metafile;
 }
