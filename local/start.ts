@@ -62,6 +62,13 @@ function sourceIpsFromEnv(raw: string): string[] {
   }
 }
 
+function autoDisableFromEnv(raw: string): number {
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new LocalStartError(`${AUTO_DISABLE_ENV} must be a whole number of seconds, at least 1, got "${raw}"`);
+  return seconds;
+}
+
 function verificationMode(raw: string | undefined): VerificationMode {
   try {
     return parseVerificationMode(raw, NEW_DEPLOYMENT_VERIFICATION);
@@ -96,7 +103,7 @@ async function start(): Promise<{ pipeline: LocalPipeline; portal: IssuedLink }>
     ...(env[INBOUND_SOURCES_ENV] ? { inboundSources: inboundSourcesFromEnv(env[INBOUND_SOURCES_ENV]) } : {}),
     ...(env[RECEIVER_GUIDE_URL_ENV] ? { receiverGuideUrl: env[RECEIVER_GUIDE_URL_ENV] } : {}),
     ...(env[SOURCE_IPS_ENV] ? { sourceIps: sourceIpsFromEnv(env[SOURCE_IPS_ENV]) } : {}),
-    ...(env[AUTO_DISABLE_ENV] ? { autoDisableSeconds: Number(env[AUTO_DISABLE_ENV]) } : {}),
+    ...(env[AUTO_DISABLE_ENV] ? { autoDisableSeconds: autoDisableFromEnv(env[AUTO_DISABLE_ENV]) } : {}),
     log: (level, message, detail) => {
       if (verbose || level === 'error') console.log(JSON.stringify({ level, message, ...detail }));
     },

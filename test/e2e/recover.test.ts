@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +9,10 @@ import { deliveryIdFor } from '../../functions/domain/delivery-id.js';
 import type { Delivery } from '../../functions/domain/model.js';
 import { verifySignature } from '../../functions/domain/signing.js';
 import { serializeEvent } from '../../functions/domain/webhook-body.js';
+import { AUTO_DISABLE_ENV } from '../../functions/runtime/config.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/local-aws.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
+import { runNpmStart } from '../support/local-process.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
@@ -341,4 +346,19 @@ describe('auto-disable after the configured period, then enable and recover, in 
     expect([...posts.keys()].sort()).toEqual([...published].sort());
     expect([...posts.values()].every((n) => n === 1)).toBe(true);
   });
+});
+
+describe('auto-disable, npm start', () => {
+  it('refuses a WEBHOOKS_AUTO_DISABLE_SECONDS that is no whole number of seconds, in one line, starting nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-auto-disable-'));
+    try {
+      for (const raw of ['5 days', '0', '1.5']) {
+        const bad = runNpmStart({ PORT: '0', WEBHOOKS_DATA_DIR: dataDir, [AUTO_DISABLE_ENV]: raw });
+        expect(await bad.exited).toBe(1);
+        expect(bad.output()).toContain(`${AUTO_DISABLE_ENV} must be a whole number of seconds, at least 1, got "${raw}"`);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
