@@ -128,17 +128,20 @@ try {
   fail(err instanceof LocalStartError ? err.message : `could not start: ${(err as Error).message}`);
 }
 
+const { identity, authorization } = pipeline.credentials;
 console.log(`
 Webhooks local pipeline is running (data in ${pipeline.dataDir})
 
   API        ${pipeline.url}/api/v0.1/webhooks   (seed 001 shape: ${pipeline.url}/api/v0/webhooks)
-  Identity       ${pipeline.credentials.identity}
-  Authorization  ${pipeline.credentials.authorization}
-  Portal     ${portal.url}   (works once, until ${portal.expires_time})
-  Inbound    ${pipeline.url}/inbound/<source>   (sources: npm run inbound -- add; see README, Inbound webhooks)
+  Identity       ${identity}
+  Authorization  ${authorization}
+  Tenant     ${pipeline.tenantId}
+  Portal     ${portal.url}
+             (works once, until ${portal.expires_time}; another: npm run -s tenant -- portal --identity ${identity})
+  Inbound    ${pipeline.url}/inbound/<source>   (sources: npm run inbound -- add; see docs/operators/inbound.md)
 
-Try:
-  curl -s ${pipeline.url}/api/v0.1/webhooks -H 'Identity: ${pipeline.credentials.identity}' -H 'Authorization: ${pipeline.credentials.authorization}'
+Paste into the shell you call it from (the README's tour uses these):
+  export WEBHOOKS_URL=${pipeline.url} WEBHOOKS_IDENTITY=${identity} WEBHOOKS_AUTHORIZATION=${authorization} WEBHOOKS_TENANT=${pipeline.tenantId}
 
 Ctrl-C stops it.
 `);

@@ -12,7 +12,7 @@ export function nodeRefusal(version, engines) {
   const needMinor = Number(wanted[2] ?? 0);
   if (major > needMajor || (major === needMajor && minor >= needMinor)) return undefined;
   const need = wanted[2] ? `${needMajor}.${needMinor}` : String(needMajor);
-  return `This needs Node.js ${need} or newer; this is Node.js ${version.replace(/^v/, '')}. Install Node.js ${need}+ (README, Set-up) and run it again.`;
+  return `This needs Node.js ${need} or newer; this is Node.js ${version.replace(/^v/, '')}. Install Node.js ${need}+ (README, Requirements) and run it again.`;
 }
 
 // npm passes package.json's engines to the scripts it runs; run directly, read the file.

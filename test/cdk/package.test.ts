@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_IDS } from '../../lib/constructs/alarms.js';
 import { PROJECT_ROOT } from '../../lib/constructs/webhook-function.js';
+import { docBlock } from '../support/docs.js';
 
 /**
  * The package as a consumer gets it: `npm pack` (its prepack builds dist/), the tarball installed
@@ -182,5 +183,22 @@ describe('a plain JavaScript CDK app using the installed tarball', () => {
         Resource: expect.objectContaining({ 'Fn::GetAtt': [expect.any(String), 'Arn'] }),
       }),
     ]);
+  });
+
+  it("runs the README's construct example as written, in the same consumer app", () => {
+    writeFileSync(join(appDir, 'readme-app.mjs'), docBlock('README.md', 'construct-example'));
+    const readmeOut = join(work, 'readme.out');
+    execFileSync(process.execPath, ['readme-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: readmeOut } });
+    const platform = JSON.parse(readFileSync(join(readmeOut, 'Platform.template.json'), 'utf8')) as typeof template;
+    const resources = Object.entries(platform.Resources);
+    expect(resources.filter(([, r]) => r.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
+    const policy = resources.find(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('OrderService'));
+    expect(policy![1].Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Effect: 'Allow' }),
+    ]);
+    const queue = resources.find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.WEBHOOKS_RETRY_SCHEDULE,
+    );
+    expect(queue![1].Properties.Environment.Variables.WEBHOOKS_RETRY_SCHEDULE).toBe('5,60,600,3600');
   });
 });

@@ -514,10 +514,18 @@ describe('alarms', () => {
     for (const id of ALARM_IDS) expect(alarm(other, id).AlarmActions, id).toBeUndefined();
   });
 
-  it('state the default DeliveriesLate threshold as it is derived, in the README and the runbook', () => {
+  it("state the default DeliveriesLate threshold as it is derived, in the operators' alarm table and the runbook", () => {
     const seconds = deliveryLateDefaultSeconds(DEFAULT_RETRY_SCHEDULE).toLocaleString('en-US');
-    for (const doc of ['README.md', join('docs', 'runbook.md')])
+    for (const doc of [join('docs', 'operators', 'operating.md'), join('docs', 'runbook.md')])
       expect(readFileSync(join(PROJECT_ROOT, doc), 'utf8'), doc).toContain(`${seconds} s`);
+  });
+
+  it("are each a row of the operators' alarm table (docs/operators/operating.md), and the table has no other", () => {
+    const page = readFileSync(join(PROJECT_ROOT, 'docs', 'operators', 'operating.md'), 'utf8');
+    const table = page.slice(page.indexOf('| alarm | fires when'));
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+    const named = rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!));
+    expect(named.sort()).toEqual([...ALARM_IDS].sort());
   });
 
   it('each have a section in docs/runbook.md', () => {

@@ -11,17 +11,17 @@ import { type ReceivedRequest, type Receiver, startReceiver } from '../support/r
 import { eventually, queuesSettled } from '../support/wait.js';
 
 /**
- * Endpoint verification end to end in local mode (README, "Endpoint verification"), with real
+ * Endpoint verification end to end in local mode (docs/tenants/api.md, "Endpoint verification"), with real
  * receivers on loopback: a verification request must be answered, within the attempt timeout, by
  * a 2xx echoing its challenge at the subscribed URL, and until it is the subscription gets
  * nothing else; what was published meanwhile goes out after.
  */
 
-/** The README's receiver lines, run as written after a signature check. */
+/** The API page's receiver lines, run as written after a signature check. */
 const README_LINES = (() => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/tenants/api.md', import.meta.url), 'utf8');
   const m = /<!-- verification-receiver -->\s*```js\n([\s\S]*?)```/.exec(readme);
-  if (!m) throw new Error('README has no verification-receiver block');
+  if (!m) throw new Error('docs/tenants/api.md has no verification-receiver block');
   return m[1]!;
 })();
 const readmeAnswer = new Function('event', 'res', README_LINES) as (event: unknown, res: ServerResponse) => unknown;
@@ -30,7 +30,7 @@ const isVerification = (r: ReceivedRequest) => (JSON.parse(r.body) as { type: st
 const others = (rcv: Receiver) => rcv.requests.filter((r) => !isVerification(r));
 const challengeOf = (r: ReceivedRequest) => (JSON.parse(r.body) as { data: { challenge: string } }).data.challenge;
 
-/** A receiver as the README writes it: the signature checked with the subscription's secret, then the three lines. */
+/** A receiver as the API page writes it: the signature checked with the subscription's secret, then the three lines. */
 function readmeReceiver(secret: () => Promise<string>) {
   return async (req: ReceivedRequest, _n: number, res: ServerResponse) => {
     try {

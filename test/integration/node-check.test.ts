@@ -34,7 +34,7 @@ describe('the Node version check', () => {
     expect(out.stdout).toBe('');
     const lines = out.stderr.trim().split('\n');
     expect(lines).toEqual([
-      `This needs Node.js 99 or newer; this is Node.js ${process.versions.node}. Install Node.js 99+ (README, Set-up) and run it again.`,
+      `This needs Node.js 99 or newer; this is Node.js ${process.versions.node}. Install Node.js 99+ (README, Requirements) and run it again.`,
     ]);
   });
 

@@ -36,7 +36,7 @@ export const RECEIVER_EXAMPLES: ReceiverExample[] = [
   {
     language: 'node',
     tools: [{ command: process.execPath, versionArgs: ['--version'] }],
-    install: 'Node.js 22 or newer (see the README, Set-up)',
+    install: 'Node.js 22 or newer (see the README, Requirements)',
     start: () => ({ command: process.execPath, args: ['receiver.mjs'] }),
   },
   {

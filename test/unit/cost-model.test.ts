@@ -481,9 +481,9 @@ describe('provisioned concurrency a month (provisionedConcurrency)', () => {
     expect(warm.total).toBeCloseTo(warm.onDemandDuration, 6);
   });
 
-  it("is what the README's Cold starts section states", () => {
-    // Whitespace folded: the README is wrapped by hand.
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  it("is what the sizing page's Cold starts section states", () => {
+    // Whitespace folded: the page is wrapped by hand.
+    const readme = readFileSync(new URL('../../docs/operators/sizing-and-quotas.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const dollars = (x: number) => `$${x.toFixed(2)}`;
     const both = (n: number) =>
       provisionedConcurrencyMonthly([

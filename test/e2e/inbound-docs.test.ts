@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
-/** The README's inbound example, run as written (bash, openssl, curl, npm run inbound) against a running local mode. */
+/** docs/operators/inbound.md's example, run as written (bash, openssl, curl, npm run inbound) against a running local mode. */
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let p: TestPipeline;
 
 function readmeExample(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'operators', 'inbound.md'), 'utf8');
   const block = /<!-- inbound-example -->\n```sh\n([\s\S]*?)\n```/.exec(readme);
-  if (!block) throw new Error('README.md has no inbound example block');
+  if (!block) throw new Error('docs/operators/inbound.md has no inbound example block');
   return block[1]!;
 }
 
@@ -23,7 +23,7 @@ afterAll(async () => {
   await p?.stop();
 });
 
-describe('README: receiving a Stripe-signed request locally', () => {
+describe('docs/operators/inbound.md: receiving a Stripe-signed request locally', () => {
   it('adds the source, is accepted, refuses a wrong signature, and shows the event in the history', async () => {
     const script = readmeExample().replaceAll('http://127.0.0.1:3000', p.url);
     const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOKS_DATA_DIR: p.dataDir };

@@ -5,19 +5,19 @@ import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { eventually } from '../support/wait.js';
 
 /**
- * The README's "Try it locally" receiver, the `node -e` one-liner, run as written (only its port
+ * Local mode's page's receiver (docs/contributors/local-mode.md), the `node -e` one-liner, run as written (only its port
  * made a free one) against local mode verifying endpoints as `npm start` does: it must pass the
  * verification handshake and then print the event the tour publishes.
  */
 
 const ONE_LINER = (() => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const m = /```sh\nnode -e "(require\('http'\)[^\n]*)"\n```/.exec(readme);
-  if (!m) throw new Error('README has no node -e receiver one-liner');
+  const page = readFileSync(new URL('../../docs/contributors/local-mode.md', import.meta.url), 'utf8');
+  const m = /```sh\nnode -e "(require\('http'\)[^\n]*)"\n```/.exec(page);
+  if (!m) throw new Error('docs/contributors/local-mode.md has no node -e receiver one-liner');
   return m[1]!;
 })();
 
-describe("the README's receiver one-liner", () => {
+describe("local mode's receiver one-liner", () => {
   let p: TestPipeline;
   let child: ChildProcess;
   let output = '';
@@ -60,6 +60,10 @@ describe("the README's receiver one-liner", () => {
     expect(published.status).toBe(202);
     await eventually('the event printed', async () => (output.includes(published.body.id as string) ? true : undefined));
     expect(output).toContain('webhook.endpoint.verification');
-    expect(output).toContain('webhook-signature');
+    // One line of JSON per POST, headers and body, to copy from.
+    const line = output.split('\n').find((l) => l.includes(published.body.id as string))!;
+    const printed = JSON.parse(line) as { headers: Record<string, string>; body: string };
+    expect(printed.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(JSON.parse(printed.body).id).toBe(published.body.id);
   });
 });
