@@ -647,7 +647,10 @@ async function startPipeline(
       () => undefined,
     ),
   );
-  const portalAssets = createPortalAssets(await buildPortal(), { receiverGuideUrl });
+  const portalAssets = createPortalAssets(await buildPortal(), {
+    receiverGuideUrl,
+    newLinkHelp: `Running locally: npm run -s tenant -- portal --identity ${credentials.identity} prints a new link.`,
+  });
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,

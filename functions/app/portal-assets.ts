@@ -49,6 +49,8 @@ export function pathPrefixOf(event: APIGatewayProxyEvent): string {
 const BASE_MARK = '{{base}}';
 /** Where index.html says where the receiver guide is (a meta tag the page reads). */
 const GUIDE_MARK = '{{receiverGuide}}';
+/** Where index.html says how to get a new link (a meta tag; empty: ask whoever gave you this one). */
+const NEW_LINK_MARK = '{{newLinkHelp}}';
 
 const attributeValue = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -56,6 +58,12 @@ const attributeValue = (text: string) =>
 export interface PortalAssetOptions {
   /** Where the page's links to the receiver guide point. @default the guide served beside the page */
   receiverGuideUrl?: string;
+  /**
+   * One sentence the page shows under "ask for a new portal link" when a link cannot be used.
+   * Local mode, where the reader is their own operator, says which command prints one; a
+   * deployment says nothing more, because its tenants get links from the operator's application.
+   */
+  newLinkHelp?: string;
 }
 
 /**
@@ -73,7 +81,8 @@ export function createPortalAssets(files: Record<string, string>, options: Porta
       const base = `${pathPrefixOf(event)}/portal/`;
       body = body
         .replaceAll(BASE_MARK, base)
-        .replaceAll(GUIDE_MARK, attributeValue(options.receiverGuideUrl ?? `${base}${RECEIVER_GUIDE_FILE}`));
+        .replaceAll(GUIDE_MARK, attributeValue(options.receiverGuideUrl ?? `${base}${RECEIVER_GUIDE_FILE}`))
+        .replaceAll(NEW_LINK_MARK, attributeValue(options.newLinkHelp ?? ''));
     }
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
     if (body === undefined || !type)

@@ -28,6 +28,11 @@ function useRoute(): string {
   return route;
 }
 
+/** What the server says about getting a new link (index.html's meta tag), if anything. */
+function newLinkHelp(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="new-link-help"]')?.content.trim() ?? '';
+}
+
 function App() {
   const [phase, setPhase] = useState<Phase>({ kind: 'starting' });
   const [catalog, setCatalog] = useState<EventType[]>([]);
@@ -63,6 +68,7 @@ function App() {
       <main class="notice-page">
         <h1>Webhooks portal</h1>
         <p role="alert">{phase.kind === 'ended' ? 'Your portal session has ended. Ask for a new portal link.' : phase.message}</p>
+        {newLinkHelp() && <p class="new-link-help">{newLinkHelp()}</p>}
       </main>
     );
 

@@ -282,6 +282,15 @@ describe('portal page on API Gateway', () => {
     );
   });
 
+  it('says how to get a new link only when told (local mode), escaped; a deployment says nothing more', async () => {
+    const page = { 'index.html': '<meta name="new-link-help" content="{{newLinkHelp}}" />' };
+    expect((await createPortalAssets(page)(get('/portal/', '/prod/portal/'))).body).toBe('<meta name="new-link-help" content="" />');
+    const local = createPortalAssets(page, { newLinkHelp: 'Run "npm run tenant" <here>' });
+    expect((await local(get('/portal/', '/portal/'))).body).toBe(
+      '<meta name="new-link-help" content="Run &quot;npm run tenant&quot; &lt;here&gt;" />',
+    );
+  });
+
   it('takes only an absolute http or https address for the receiver guide', () => {
     expect(validateReceiverGuideUrl('receiverGuideUrl', undefined)).toBeUndefined();
     expect(validateReceiverGuideUrl('receiverGuideUrl', '')).toBeUndefined();
