@@ -1,4 +1,5 @@
-// Loaded first by `npm start` and the CLIs (`node --import ./scripts/node-check.mjs ...`), in plain
+// Loaded first by `npm start` and the CLIs (`node --import ./scripts/node-check.mjs ...`), and run
+// alone before `npm test` (pretest), in plain
 // JavaScript so that it runs on any Node: on one older than package.json's "engines", local mode
 // would die on its first import (node:sqlite) with ERR_UNKNOWN_BUILTIN_MODULE and no hint why.
 import { readFileSync } from 'node:fs';

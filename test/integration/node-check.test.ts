@@ -38,6 +38,14 @@ describe('the Node version check', () => {
     ]);
   });
 
+  it('runs before npm test, as a script of its own (vitest would otherwise fail in ways that name no version)', () => {
+    expect(pkg.scripts.pretest).toBe('node scripts/node-check.mjs');
+    const out = run(['scripts/node-check.mjs'], '>=99');
+    expect(out.status).toBe(1);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run(['scripts/node-check.mjs']).status).toBe(0);
+  });
+
   it('is loaded first by npm start and every CLI', () => {
     for (const name of ['start', 'tenant', 'inbound', 'redrive', 'preflight', 'openapi', 'bench']) {
       expect(pkg.scripts[name], name).toMatch(/\bnode --import \.\/scripts\/node-check\.mjs --import tsx /);
