@@ -53,6 +53,11 @@ export interface ConcurrencyNeeds {
   reserved: CappedUse[];
   /** Aliases and versions with provisioned concurrency (their logical ids). */
   provisioned: CappedUse[];
+  /**
+   * API Gateway's logging, an account setting: the stages that write access logs (which need the
+   * account's CloudWatch role, or the deploy fails), and the role the stack sets as that role, if it does.
+   */
+  apiGatewayLogging: { loggingStages: string[]; setsRole?: string };
 }
 
 const sum = (uses: readonly CappedUse[]) => uses.reduce((n, u) => n + u.concurrency, 0);
@@ -76,7 +81,14 @@ export function concurrencyNeeds(template: CloudFormationTemplate): ConcurrencyN
     const output = Object.entries(outputs).find(([key, o]) => key.endsWith('FunctionName') && logicalIdOf(o.Value) === logicalId);
     return output ? output[0].slice(0, -'FunctionName'.length) : logicalId;
   };
-  const needs: ConcurrencyNeeds = { mappings: [], uncappedMappings: [], stages: [], reserved: [], provisioned: [] };
+  const needs: ConcurrencyNeeds = {
+    mappings: [],
+    uncappedMappings: [],
+    stages: [],
+    reserved: [],
+    provisioned: [],
+    apiGatewayLogging: { loggingStages: [] },
+  };
 
   for (const [id, r] of Object.entries(resources)) {
     const p = r.Properties ?? {};
@@ -96,6 +108,12 @@ export function concurrencyNeeds(template: CloudFormationTemplate): ConcurrencyN
       const qualifier = r.Type === 'AWS::Lambda::Alias' && typeof p.Name === 'string' ? `alias ${p.Name}` : 'a version';
       needs.provisioned.push({ name: `${nameOf(fn)} (${qualifier})`, logicalId: id, concurrency: provisioned });
     }
+    if (r.Type === 'AWS::ApiGateway::Account') {
+      const role = logicalIdOf(p.CloudWatchRoleArn);
+      if (role) needs.apiGatewayLogging.setsRole = role;
+    }
+    if (r.Type === 'AWS::ApiGateway::Stage' && p.AccessLogSetting)
+      needs.apiGatewayLogging.loggingStages.push(`API stage ${typeof p.StageName === 'string' ? p.StageName : id}`);
     if (r.Type === 'AWS::ApiGateway::Stage') {
       const all = (p.MethodSettings ?? []).find((m) => m.ResourcePath === '/*' && m.HttpMethod === '*');
       if (typeof all?.ThrottlingBurstLimit !== 'number' || typeof all.ThrottlingRateLimit !== 'number') continue;

@@ -17,7 +17,7 @@ import { type ConcurrencyNeeds, provisionedTotal, reservedTotal, unreservedPeak 
  * quota and what is left unreserved), the other SQS event source mappings of the account, which
  * draw on the same pool (ListEventSourceMappings), the stack's own reservations and mappings if it
  * is deployed already (ListStackResources, GetFunctionConcurrency, GetProvisionedConcurrencyConfig:
- * an update frees what it replaces), and API Gateway's account throttle (GetAccount). Says in plain lines what would be
+ * an update frees what it replaces), and API Gateway's account throttle and logging role (GetAccount). Says in plain lines what would be
  * throttled or refused, and which quota to raise to what.
  */
 
@@ -93,6 +93,36 @@ async function sqsMappings(lambda: LambdaClient): Promise<EventSourceMappingConf
     marker = page.NextMarker;
   } while (marker);
   return all.filter((m) => (m.EventSourceArn ?? '').includes(':sqs:') && !IDLE_STATES.has(m.State ?? ''));
+}
+
+/**
+ * API Gateway's CloudWatch role is one per account and Region: a stage writing access logs without
+ * it fails the deploy ("CloudWatch Logs role ARN must be set in account settings to enable
+ * logging"), and a stack that sets one replaces whatever role the account had.
+ */
+function loggingRoleCheck(
+  needs: ConcurrencyNeeds,
+  deployed: Map<string, string> | undefined,
+  accountRole: string | undefined,
+  pass: (line: string) => void,
+  fail: (line: string, ...todo: string[]) => void,
+  note: (line: string) => void,
+): void {
+  const { loggingStages, setsRole } = needs.apiGatewayLogging;
+  if (!loggingStages.length) return;
+  if (setsRole) {
+    const ours = deployed?.get(setsRole);
+    if (accountRole && !(ours && accountRole.endsWith(`/${ours}`)))
+      note(
+        `the account already has API Gateway's logging role (${accountRole}); this stack would set its own in its place (harmless to the account's other APIs). To keep the one it has: -c apiGatewayCloudWatchRole=false`,
+      );
+    else pass(`the stack sets API Gateway's logging role for ${loggingStages.join(', ')}`);
+  } else if (accountRole) pass(`API Gateway's logging role (${accountRole}) is set: ${loggingStages.join(', ')} can write access logs`);
+  else
+    fail(
+      `API Gateway has no logging role in this account and Region, and the stack sets none (apiGatewayCloudWatchRole=false): ${loggingStages.join(', ')} would fail the deploy`,
+      'deploy without -c apiGatewayCloudWatchRole=false, so that the stack sets one',
+    );
 }
 
 export async function preflight(
@@ -213,6 +243,8 @@ export async function preflight(
         : []),
     );
   }
+
+  loggingRoleCheck(needs, deployed, throttle.cloudwatchRoleArn, pass, fail, (line) => lines.push(`NOTE  ${line}`));
 
   const account = throttle.throttleSettings;
   for (const s of needs.stages) {

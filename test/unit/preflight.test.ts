@@ -116,6 +116,7 @@ describe('against the account', () => {
       'Account (lambda:GetAccountSettings): ConcurrentExecutions 1,000, UnreservedConcurrentExecutions 1,000',
       'OK    reserving 1 leaves 999 unreserved (Lambda refuses a reservation that leaves under 100)',
       "OK    the unreserved pool of 999 holds the stack's 850, with 149 left for every other function of the account",
+      "OK    the stack sets API Gateway's logging role for API stage prod",
       "OK    API stage prod's throttle (100/s, burst 200) is within the account's (10,000/s, burst 5,000)",
     ]);
   });
@@ -356,4 +357,59 @@ describe('with provisionedConcurrency (api 2, authorizer 3)', () => {
       /Webhooks-Api-abc:live's provisioned concurrency \(lambda:GetProvisionedConcurrencyConfig\): User is not authorized/,
     );
   });
+});
+
+describe("API Gateway's logging role, an account setting", () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/ops-apigateway-logs';
+
+  it('notes a role the account already has, which the stack would replace, and how to keep it', async () => {
+    account(1_000);
+    apiMock.on(GetAccountCommand).resolves({ cloudwatchRoleArn: ROLE, throttleSettings: { rateLimit: 10_000, burstLimit: 5_000 } });
+    const report = await preflight(needs, 'Webhooks', clients);
+    expect(report.ok).toBe(true);
+    expect(report.lines).toContain(
+      `NOTE  the account already has API Gateway's logging role (${ROLE}); this stack would set its own in its place (harmless to the account's other APIs). To keep the one it has: -c apiGatewayCloudWatchRole=false`,
+    );
+  });
+
+  it("passes a deployed stack's own role without a note", async () => {
+    account(1_000);
+    const roleId = needs.apiGatewayLogging.setsRole!;
+    cfnMock.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: [
+        { LogicalResourceId: roleId, PhysicalResourceId: 'Webhooks-ApiRestApiCloudWatchRole-AbC', ResourceType: 'AWS::IAM::Role' } as never,
+      ],
+    });
+    apiMock.on(GetAccountCommand).resolves({
+      cloudwatchRoleArn: 'arn:aws:iam::123456789012:role/Webhooks-ApiRestApiCloudWatchRole-AbC',
+      throttleSettings: { rateLimit: 10_000, burstLimit: 5_000 },
+    });
+    const report = await preflight(needs, 'Webhooks', clients);
+    expect(report.lines).toContain("OK    the stack sets API Gateway's logging role for API stage prod");
+    expect(report.lines.some((l) => l.startsWith('NOTE'))).toBe(false);
+  });
+
+  it(
+    'with apiGatewayCloudWatchRole=false: passes when the account has a role, fails the deploy it would be when it has none',
+    async () => {
+      const without = concurrencyNeeds(synthesizeApp({ apiGatewayCloudWatchRole: 'false' }).template);
+      expect(without.apiGatewayLogging).toEqual({ loggingStages: ['API stage prod'] });
+      account(1_000);
+      apiMock.on(GetAccountCommand).resolves({ cloudwatchRoleArn: ROLE, throttleSettings: { rateLimit: 10_000, burstLimit: 5_000 } });
+      const fine = await preflight(without, 'Webhooks', clients);
+      expect(fine.ok).toBe(true);
+      expect(fine.lines).toContain(`OK    API Gateway's logging role (${ROLE}) is set: API stage prod can write access logs`);
+
+      apiMock.on(GetAccountCommand).resolves({ throttleSettings: { rateLimit: 10_000, burstLimit: 5_000 } });
+      const refused = await preflight(without, 'Webhooks', clients);
+      expect(refused.ok).toBe(false);
+      expect(refused.lines).toEqual(
+        expect.arrayContaining([
+          'FAIL  API Gateway has no logging role in this account and Region, and the stack sets none (apiGatewayCloudWatchRole=false): API stage prod would fail the deploy',
+          '      deploy without -c apiGatewayCloudWatchRole=false, so that the stack sets one',
+        ]),
+      );
+    },
+    SLOW,
+  );
 });
