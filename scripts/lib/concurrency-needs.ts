@@ -27,6 +27,8 @@ interface TemplateResource {
     StageName?: unknown;
     ProvisionedConcurrencyConfig?: { ProvisionedConcurrentExecutions?: unknown };
     Name?: unknown;
+    AccessLogSetting?: unknown;
+    CloudWatchRoleArn?: unknown;
   };
 }
 export interface CloudFormationTemplate {
