@@ -11,12 +11,14 @@ export function docText(path: string): string {
 
 /**
  * The fenced code block right after `<!-- marker -->` in a page: the example a test runs as
- * written, so the page cannot drift from what runs.
+ * written, so the page cannot drift from what runs. A block indented in a list item comes back
+ * without the indent.
  */
 export function docBlock(path: string, marker: string): string {
-  const m = new RegExp(`<!-- ${marker} -->\\n\`\`\`[a-z]*\\n([\\s\\S]*?)\\n\`\`\``).exec(docText(path));
+  const m = new RegExp(`^( *)<!-- ${marker} -->\\n\\1\`\`\`[a-z]*\\n([\\s\\S]*?)\\n\\1\`\`\``, 'm').exec(docText(path));
   if (!m) throw new Error(`${path} has no <!-- ${marker} --> block`);
-  return m[1]!;
+  const indent = m[1]!;
+  return indent ? m[2]!.replace(new RegExp(`^${indent}`, 'gm'), '') : m[2]!;
 }
 
 /** Every fenced block of one language in a page, in order (optionally only within one section). */
