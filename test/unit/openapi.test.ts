@@ -15,7 +15,7 @@ import {
 } from '../../functions/domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS } from '../../functions/domain/secret-set.js';
 import { toV0View, toV01View } from '../../functions/domain/views.js';
-import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
+import { CLIENT_SCHEMA_FILE, OPENAPI_FILE, renderClientSchema, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
 
 type Doc = Record<string, any>;
 
@@ -76,6 +76,22 @@ describe('docs/openapi.json', () => {
 
   it('is generated deterministically', () => {
     expect(JSON.stringify(buildOpenApiDocument(loadCatalog(), API_ROUTES))).toBe(JSON.stringify(doc));
+  });
+});
+
+describe("client/schema.ts, the typed client's types", () => {
+  it('is up to date with docs/openapi.json', async () => {
+    const committed = readFileSync(CLIENT_SCHEMA_FILE, 'utf8');
+    expect(committed === (await renderClientSchema()), 'client/schema.ts is stale: run `npm run openapi` and commit the result').toBe(true);
+  });
+
+  it('is generated deterministically, and types every path and operation of the route table', async () => {
+    const schema = await renderClientSchema();
+    expect(await renderClientSchema()).toBe(schema);
+    for (const r of API_ROUTES) {
+      expect(schema, r.path).toContain(`    ${JSON.stringify(r.path)}: {\n`);
+      expect(schema, r.operationId).toContain(`    ${r.operationId}: {\n`);
+    }
   });
 });
 
