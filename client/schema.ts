@@ -671,9 +671,9 @@ export interface components {
             url: string;
             description?: string;
             events: string[];
-            filter?: components["schemas"]["PayloadFilter"] & (Record<string, never> | null);
+            filter?: components["schemas"]["PayloadFilter"] | null;
             headers?: components["schemas"]["CustomHeaders"];
-            rate_limit?: components["schemas"]["RateLimit"] & (Record<string, never> | null);
+            rate_limit?: components["schemas"]["RateLimit"] | null;
             /** @enum {string} */
             version?: "0.1";
             /** @enum {string} */
@@ -684,9 +684,9 @@ export interface components {
             callback_url: string;
             description?: string;
             events: string[];
-            filter?: components["schemas"]["PayloadFilter"] & (Record<string, never> | null);
+            filter?: components["schemas"]["PayloadFilter"] | null;
             headers?: components["schemas"]["CustomHeaders"];
-            rate_limit?: components["schemas"]["RateLimit"] & (Record<string, never> | null);
+            rate_limit?: components["schemas"]["RateLimit"] | null;
         };
         /**
          * @description Static headers sent with every delivery of the subscription, such as an API key the receiver expects: at most 5, names HTTP tokens (case-insensitive, no repeats), values printable ASCII of at most 1000 characters without line breaks, 2048 bytes in all. Refused: webhook-id, webhook-timestamp, webhook-signature, content-type, user-agent, connection, keep-alive, te, trailer, transfer-encoding, upgrade, host, content-length, content-encoding, expect, and names starting with webhook- or proxy-. Values are stored encrypted with the signing secret and never answered in full. In a request the object replaces the whole set; null or {} removes them.
@@ -1458,9 +1458,9 @@ export interface components {
             url?: string;
             description?: string;
             events?: string[];
-            filter?: components["schemas"]["PayloadFilter"] & (Record<string, never> | null);
+            filter?: components["schemas"]["PayloadFilter"] | null;
             headers?: components["schemas"]["CustomHeaders"];
-            rate_limit?: components["schemas"]["RateLimit"] & (Record<string, never> | null);
+            rate_limit?: components["schemas"]["RateLimit"] | null;
             /** @enum {string} */
             version?: "0.1";
             /** @enum {string} */
@@ -1486,9 +1486,9 @@ export interface components {
             callback_url?: string;
             description?: string;
             events?: string[];
-            filter?: components["schemas"]["PayloadFilter"] & (Record<string, never> | null);
+            filter?: components["schemas"]["PayloadFilter"] | null;
             headers?: components["schemas"]["CustomHeaders"];
-            rate_limit?: components["schemas"]["RateLimit"] & (Record<string, never> | null);
+            rate_limit?: components["schemas"]["RateLimit"] | null;
             /** @enum {string} */
             status?: "enabled" | "disabled" | "enable" | "disable";
             /** @enum {string} */

@@ -138,6 +138,20 @@ describe('the typed client, against local mode', () => {
     expect(receiver.requests).toHaveLength(2);
   });
 
+  it('sets and removes a payload filter and a rate limit, both typed as the object or null', async () => {
+    const client = createWebhooksClient({ baseUrl: p.url, ...p.credentials });
+    const created = await client.POST('/api/v0.1/webhooks', {
+      body: { url: receiver.url, events: ['card.created'], filter: { card_id: ['c_1'] }, rate_limit: { per_second: 5, burst: 10 } },
+    });
+    expect(created.data?.webhook_subscription).toMatchObject({ filter: { card_id: ['c_1'] }, rate_limit: { per_second: 5, burst: 10 } });
+    const id = created.data!.webhook_subscription.id;
+    const removed = await client.PATCH('/api/v0.1/webhooks/{id}', { params: { path: { id } }, body: { filter: null, rate_limit: null } });
+    expect(removed.response.status).toBe(200);
+    expect(removed.data?.webhook_subscription).not.toHaveProperty('filter');
+    expect(removed.data?.webhook_subscription).not.toHaveProperty('rate_limit');
+    expect((await client.DELETE('/api/v0.1/webhooks/{id}', { params: { path: { id } } })).response.status).toBe(200);
+  });
+
   it('answers errors as data: the error body typed, the status on the response, nothing thrown', async () => {
     // The stack's ApiUrl output ends in a slash: openapi-fetch takes the base URL either way.
     const client = createWebhooksClient({ baseUrl: `${p.url}/`, ...p.credentials });

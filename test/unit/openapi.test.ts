@@ -184,6 +184,25 @@ describe('the OpenAPI document', () => {
     expect(validate({ events: [], url: 'https://x' })).toBe(false);
   });
 
+  it('lets filter and rate_limit be null (removed) or set, in every create and update body', () => {
+    const set = { filter: { card_id: ['c_1'] }, rate_limit: { per_second: 5, burst: 10 } };
+    const removed = { filter: null, rate_limit: null };
+    const bodies = {
+      CreateSubscriptionV01Request: { url: 'https://hostname.com/webhook/route', events: ['card.created'] },
+      UpdateSubscriptionV01Request: {},
+      CreateSubscriptionV0Request: { callback_url: 'https://hostname.com/webhook/route', events: ['card.created'] },
+      UpdateSubscriptionV0Request: {},
+    };
+    for (const [name, body] of Object.entries(bodies)) {
+      const validate = componentValidator(name);
+      expect(validate({ ...body, ...set }), `${name} with both set: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(validate({ ...body, ...removed }), `${name} with both null: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(validate({ ...body, rate_limit: { per_second: 5 } }), name).toBe(false);
+    }
+    // zod-to-openapi's form for a nullable $ref (allOf with a null type), which means "never null", is gone.
+    expect(JSON.stringify(doc)).not.toMatch(/"allOf":\[\{"\$ref":"[^"]+"\},\{"type":\[/);
+  });
+
   it('takes the v0 create and update bodies from the zod schemas (seed 001)', () => {
     const create = requestSchema('/api/v0/webhooks', 'post');
     expect(create.required).toEqual(expect.arrayContaining(['callback_url', 'events']));
