@@ -2,6 +2,7 @@
  * `npm run build` (and `prepack`): what the packed package holds, in dist/.
  *
  *   dist/lib/**            the CDK constructs, compiled to JavaScript with declarations (tsc)
+ *   dist/client/           the typed tenant client (`serverless-webhooks/client`), likewise
  *   dist/functions/domain  the few AWS-free modules the constructs derive settings from
  *   dist/handlers/<name>/  each Lambda pre-bundled (index.mjs, its source map, events/), which
  *                          WebhookFunction uses as it is: an app needs neither TypeScript,
@@ -27,4 +28,4 @@ execFileSync(
 for (const handler of HANDLERS) await bundleHandler(handler, join(dist, 'handlers', handler));
 // The portal function serves the page from beside its index.mjs, as TenantPortal bundles it.
 writePortal(await buildPortal(), join(dist, 'handlers', 'portal', 'portal'));
-console.log(`built ${dist}: lib (JavaScript and declarations) and the ${HANDLERS.join(', ')} handlers`);
+console.log(`built ${dist}: lib and client (JavaScript and declarations) and the ${HANDLERS.join(', ')} handlers`);

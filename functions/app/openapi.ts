@@ -250,7 +250,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     ],
     { sortComponents: 'alphabetically' },
   );
-  return generator.generateDocument({
+  const document = generator.generateDocument({
     openapi: '3.1.0',
     info: {
       title: OPENAPI_TITLE,
@@ -276,6 +276,38 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
       { name: 'Meta' },
     ],
   });
+  return nullableRefsAsAnyOf(document);
+}
+
+/**
+ * zod-to-openapi writes a nullable referenced schema (`PayloadFilterSchema.nullable()`) for 3.1
+ * as `allOf: [{$ref}, {type: [..., 'null']}]`, which is not "the schema or null": null must still
+ * fit the referenced schema, so validators refuse it and generated clients type the field as
+ * unusable (openapi-typescript: `PayloadFilter & (Record<string, never> | null)`). The upstream
+ * fix, https://github.com/asteasolutions/zod-to-openapi/pull/387 (open), writes what is meant,
+ * `anyOf: [{$ref}, {type: 'null'}]`; so does this, until it is released.
+ */
+export function nullableRefsAsAnyOf<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(nullableRefsAsAnyOf) as T;
+  if (!node || typeof node !== 'object') return node;
+  const { allOf, ...rest } = node as { allOf?: unknown };
+  if (isNullableRef(allOf)) return { ...nullableRefsAsAnyOf(rest), anyOf: [allOf[0], { type: 'null' }] } as T;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, nullableRefsAsAnyOf(v)])) as T;
+}
+
+/** `[{$ref}, {type: [t, 'null']}]`, and nothing else. */
+function isNullableRef(allOf: unknown): allOf is [{ $ref: string }, { type: string[] }] {
+  if (!Array.isArray(allOf) || allOf.length !== 2) return false;
+  const [ref, override] = allOf as [Record<string, unknown>, Record<string, unknown>];
+  const only = (o: unknown, key: string) => typeof o === 'object' && o !== null && Object.keys(o).length === 1 && key in o;
+  return (
+    only(ref, '$ref') &&
+    typeof ref.$ref === 'string' &&
+    only(override, 'type') &&
+    Array.isArray(override.type) &&
+    override.type.length === 2 &&
+    override.type.includes('null')
+  );
 }
 
 /** One table entry as zod-to-openapi's path config: its schemas, its answer and its documented errors. */

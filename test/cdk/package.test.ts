@@ -1,17 +1,22 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_IDS } from '../../lib/constructs/alarms.js';
 import { PROJECT_ROOT } from '../../lib/constructs/webhook-function.js';
 import { docBlock } from '../support/docs.js';
+import { startReceiver } from '../support/receiver.js';
 
 /**
  * The package as a consumer gets it: `npm pack` (its prepack builds dist/), the tarball installed
  * into a temporary plain-JavaScript CDK app, and that app synthesizing two WebhookDelivery
- * instances in one stack, checked by cdk-nag. Offline: the tarball has no dependencies, and the
- * app's aws-cdk-lib, constructs and cdk-nag are links to this repository's copies.
+ * instances in one stack, checked by cdk-nag; and the typed client, `serverless-webhooks/client`,
+ * imported by a plain JavaScript script and typechecked in a TypeScript one. Offline: the tarball's
+ * one dependency, openapi-fetch (for the client), comes from npm's cache, which installing this
+ * repository filled, and the app's aws-cdk-lib, constructs and cdk-nag are links to this
+ * repository's copies.
  */
 
 const SLOW = 300_000;
@@ -47,6 +52,26 @@ orders.grantPublish(producer);
 Validations.of(app).addPlugins(new AwsSolutionsChecks());
 app.synth();
 console.log(JSON.stringify({ orders: orders.namePrefix, billing: billing.namePrefix, ordersBus: stack.resolve(orders.eventBusName) }));
+`;
+
+/** A tenant's script: the client as the package exports it, one call to the URL it is given. */
+const CLIENT_SCRIPT = `
+import { createWebhooksClient } from '${PACKAGE.name}/client';
+const client = createWebhooksClient({ baseUrl: process.argv[2], identity: 'idt_consumer', authorization: 'key_consumer' });
+const { data, error, response } = await client.GET('/api/v0.1/webhooks', { params: { query: { limit: 5 } } });
+console.log(JSON.stringify({ status: response.status, data, error }));
+`;
+
+/** And in TypeScript: the exported declarations resolve, type the answers, and refuse a route the API has not. */
+const CLIENT_TYPES = `
+import { type components, createWebhooksClient } from '${PACKAGE.name}/client';
+const client = createWebhooksClient({ baseUrl: 'http://127.0.0.1:1', identity: 'idt_consumer', authorization: 'key_consumer' });
+export async function first(): Promise<components['schemas']['SubscriptionV01'] | undefined> {
+  const { data } = await client.GET('/api/v0.1/webhooks');
+  return data?.webhook_subscriptions[0];
+}
+// @ts-expect-error no such route
+void client.GET('/api/v0.1/no-such-route');
 `;
 
 let work: string;
@@ -103,7 +128,8 @@ describe('the packed package', () => {
   it('holds the compiled construct with declarations and the four pre-bundled handlers, and no TypeScript sources', () => {
     const installed = join(appDir, 'node_modules', PACKAGE.name);
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-    expect(pkg.dependencies ?? {}).toEqual({});
+    // The typed client's runtime; the construct needs nothing but its peers.
+    expect(Object.keys(pkg.dependencies)).toEqual(['openapi-fetch']);
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
     expect(existsSync(join(installed, pkg.main))).toBe(true);
     expect(existsSync(join(installed, pkg.types))).toBe(true);
@@ -119,6 +145,44 @@ describe('the packed package', () => {
     expect(existsSync(join(installed, 'functions', 'handlers'))).toBe(false);
     expect(existsSync(join(installed, 'node_modules'))).toBe(false);
     expect(existsSync(join(installed, 'docs', 'runbook.md'))).toBe(true);
+  });
+});
+
+describe('the typed client from the installed tarball', () => {
+  it('imports as serverless-webhooks/client and sends the tenant headers', async () => {
+    const api = await startReceiver((_req, _n, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"webhook_subscriptions":[],"next_cursor":null}');
+    });
+    try {
+      writeFileSync(join(appDir, 'client.js'), CLIENT_SCRIPT);
+      const { stdout } = await promisify(execFile)(process.execPath, ['client.js', api.url.replace(/\/webhook$/, '')], {
+        cwd: appDir,
+        timeout: SLOW,
+      });
+      expect(JSON.parse(stdout)).toEqual({ status: 200, data: { webhook_subscriptions: [], next_cursor: null } });
+      expect(api.requests).toHaveLength(1);
+      expect(api.requests[0]).toMatchObject({
+        method: 'GET',
+        path: '/api/v0.1/webhooks?limit=5',
+        headers: expect.objectContaining({ identity: 'idt_consumer', authorization: 'key_consumer' }),
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('typechecks in a TypeScript consumer (module nodenext), its declarations included', () => {
+    writeFileSync(join(appDir, 'client-types.ts'), CLIENT_TYPES);
+    const compilerOptions = { module: 'nodenext', target: 'es2022', lib: ['es2023', 'dom'], strict: true, noEmit: true, types: [] };
+    writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['client-types.ts'] }));
+    const tsc = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', appDir], {
+      cwd: appDir,
+      encoding: 'utf8',
+      timeout: SLOW,
+    });
+    // Any error shows here: a missing declaration, a wrong type, an unused @ts-expect-error.
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
   });
 });
 

@@ -15,7 +15,7 @@ import {
 } from '../../functions/domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS } from '../../functions/domain/secret-set.js';
 import { toV0View, toV01View } from '../../functions/domain/views.js';
-import { OPENAPI_FILE, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
+import { CLIENT_SCHEMA_FILE, OPENAPI_FILE, renderClientSchema, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
 
 type Doc = Record<string, any>;
 
@@ -76,6 +76,22 @@ describe('docs/openapi.json', () => {
 
   it('is generated deterministically', () => {
     expect(JSON.stringify(buildOpenApiDocument(loadCatalog(), API_ROUTES))).toBe(JSON.stringify(doc));
+  });
+});
+
+describe("client/schema.ts, the typed client's types", () => {
+  it('is up to date with docs/openapi.json', async () => {
+    const committed = readFileSync(CLIENT_SCHEMA_FILE, 'utf8');
+    expect(committed === (await renderClientSchema()), 'client/schema.ts is stale: run `npm run openapi` and commit the result').toBe(true);
+  });
+
+  it('is generated deterministically, and types every path and operation of the route table', async () => {
+    const schema = await renderClientSchema();
+    expect(await renderClientSchema()).toBe(schema);
+    for (const r of API_ROUTES) {
+      expect(schema, r.path).toContain(`    ${JSON.stringify(r.path)}: {\n`);
+      expect(schema, r.operationId).toContain(`    ${r.operationId}: {\n`);
+    }
   });
 });
 
@@ -166,6 +182,25 @@ describe('the OpenAPI document', () => {
     ).toBe(true);
     expect(validate({ events: ['card.created'] })).toBe(false);
     expect(validate({ events: [], url: 'https://x' })).toBe(false);
+  });
+
+  it('lets filter and rate_limit be null (removed) or set, in every create and update body', () => {
+    const set = { filter: { card_id: ['c_1'] }, rate_limit: { per_second: 5, burst: 10 } };
+    const removed = { filter: null, rate_limit: null };
+    const bodies = {
+      CreateSubscriptionV01Request: { url: 'https://hostname.com/webhook/route', events: ['card.created'] },
+      UpdateSubscriptionV01Request: {},
+      CreateSubscriptionV0Request: { callback_url: 'https://hostname.com/webhook/route', events: ['card.created'] },
+      UpdateSubscriptionV0Request: {},
+    };
+    for (const [name, body] of Object.entries(bodies)) {
+      const validate = componentValidator(name);
+      expect(validate({ ...body, ...set }), `${name} with both set: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(validate({ ...body, ...removed }), `${name} with both null: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(validate({ ...body, rate_limit: { per_second: 5 } }), name).toBe(false);
+    }
+    // zod-to-openapi's form for a nullable $ref (allOf with a null type), which means "never null", is gone.
+    expect(JSON.stringify(doc)).not.toMatch(/"allOf":\[\{"\$ref":"[^"]+"\},\{"type":\[/);
   });
 
   it('takes the v0 create and update bodies from the zod schemas (seed 001)', () => {
