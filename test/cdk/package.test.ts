@@ -149,6 +149,7 @@ describe('the packed package', () => {
 });
 
 describe('the typed client from the installed tarball', () => {
+  // The tarball installed as docs/tenants/typed-client.md says (offline here, peers linked from this repository).
   it('imports as serverless-webhooks/client and sends the tenant headers', async () => {
     const api = await startReceiver((_req, _n, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"webhook_subscriptions":[],"next_cursor":null}');
