@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { MAX_URL_LENGTH } from './address-policy.js';
 import {
   CURSOR_PATTERN,
   EVENT_TYPE_PATTERN,
@@ -12,7 +11,7 @@ import {
   MAX_TIME_CHARS,
   RESPONSE_EXCERPT_BYTES,
 } from './api-limits.js';
-import { MASK, MAX_CUSTOM_HEADERS, SHOWN_CHARS } from './custom-headers.js';
+import { MASK, SHOWN_CHARS } from './custom-headers.js';
 import type { DeliveryStatus } from './model.js';
 import { DISABLED_REASONS } from './recovery.js';
 import {
