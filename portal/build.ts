@@ -66,7 +66,8 @@ export const API_DOCS_SRC = fileURLToPath(new URL('./api-docs/', import.meta.url
  * function, never bundled into the api function). The page loads the document from the API.
  */
 export function buildApiDocs(): PortalFiles {
-  const redoc = readFileSync(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js'), 'utf8');
+  const bundle = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
+  const redoc = readFileSync(bundle, 'utf8');
   // Redoc's styles are <style> elements (styled-components, style-loader), which a CSP without
   // 'unsafe-inline' allows only with the page's nonce. Both read webpack's nonce, which the bundle
   // sets once at its start: it takes the nonce of its own <script> element instead, before any
@@ -76,6 +77,8 @@ export function buildApiDocs(): PortalFiles {
   return {
     'index.html': readFileSync(join(API_DOCS_SRC, 'index.html'), 'utf8'),
     'api-docs.js': readFileSync(join(API_DOCS_SRC, 'api-docs.js'), 'utf8'),
+    // Shipped beside the bundle, as its first line asks (not served: the page needs only the two scripts).
+    'redoc.standalone.js.LICENSE.txt': readFileSync(`${bundle}.LICENSE.txt`, 'utf8'),
     'redoc.standalone.js': redoc
       .replace(WEBPACK_NONCE_UNSET, 'r.nc=(document.currentScript&&document.currentScript.nonce)||void 0;')
       // Its one address elsewhere, the "API docs by Redocly" logo: an empty image, so the page asks
