@@ -136,6 +136,7 @@ Webhooks local pipeline is running (data in ${pipeline.dataDir})
   Authorization  ${pipeline.credentials.authorization}
   Portal     ${portal.url}   (works once, until ${portal.expires_time})
   Inbound    ${pipeline.url}/inbound/<source>   (sources: npm run inbound -- add; see README, Inbound webhooks)
+  API docs   ${pipeline.url}/api/docs   (the reference of ${pipeline.url}/api/openapi.json)
 
 Try:
   curl -s ${pipeline.url}/api/v0.1/webhooks -H 'Identity: ${pipeline.credentials.identity}' -H 'Authorization: ${pipeline.credentials.authorization}'
