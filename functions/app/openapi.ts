@@ -197,7 +197,7 @@ const GENERIC_RESPONSES = {
     status: String(GATEWAY_FAILURE.status),
     code: GATEWAY_FAILURE.code,
     message: GATEWAY_FAILURE.message,
-    description: `\`${GATEWAY_FAILURE.code}\`: the service failed to handle the request. What was accepted before is kept; the request may be retried (publish with an Idempotency-Key to retry safely)`,
+    description: `\`${GATEWAY_FAILURE.code}\`: the service failed to handle the request; retry it later (a publish with an Idempotency-Key is safe to retry)`,
   },
 } as const;
 type GenericResponseName = keyof typeof GENERIC_RESPONSES;
