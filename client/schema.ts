@@ -668,6 +668,7 @@ export interface components {
     schemas: {
         /** @description Seed 002. `events` lists 1 to 100 event types or prefix wildcards such as `card*`; `url` must be https and resolve to a public address. */
         CreateSubscriptionV01Request: {
+            /** Format: uri */
             url: string;
             description?: string;
             events: string[];
@@ -681,6 +682,7 @@ export interface components {
         };
         /** @description Seed 001. `callback_url` must be https and resolve to a public address. */
         CreateSubscriptionV0Request: {
+            /** Format: uri */
             callback_url: string;
             description?: string;
             events: string[];
@@ -702,9 +704,13 @@ export interface components {
             id: string;
             /** @description The event id, sent as `webhook-id` on every attempt */
             event_id: string;
+            /** @example card.created */
             event_type: string;
             status: components["schemas"]["DeliveryStatus"];
-            /** @description Attempts made so far */
+            /**
+             * Format: int32
+             * @description Attempts made so far
+             */
             attempts: number;
             /**
              * Format: date-time
@@ -716,22 +722,34 @@ export interface components {
              * @description When the delivery last changed
              */
             updated_time: string;
-            /** @description HTTP status of the last attempt; null when it got none */
+            /**
+             * Format: int32
+             * @description HTTP status of the last attempt; null when it got none
+             */
             last_status_code: number | null;
             /** @description Why the last attempt failed or the delivery was skipped; null otherwise */
             last_error: string | null;
-            /** @description When the next automatic attempt is due, for a pending delivery that failed */
+            /**
+             * Format: date-time
+             * @description When the next automatic attempt is due, for a pending delivery that failed
+             */
             next_attempt_time: string | null;
         };
         DeliveryAttempt: {
-            /** @description 1 for the first attempt */
+            /**
+             * Format: int32
+             * @description 1 for the first attempt
+             */
             attempt: number;
             /**
              * Format: date-time
              * @description When the attempt started
              */
             time: string;
-            /** @description HTTP status of the answer; null when none came (timeout, network error, refused address) */
+            /**
+             * Format: int32
+             * @description HTTP status of the answer; null when none came (timeout, network error, refused address)
+             */
             status_code: number | null;
             /** @description Why the attempt failed; null on success */
             error: string | null;
@@ -744,9 +762,13 @@ export interface components {
             id: string;
             /** @description The event id, sent as `webhook-id` on every attempt */
             event_id: string;
+            /** @example card.created */
             event_type: string;
             status: components["schemas"]["DeliveryStatus"];
-            /** @description Attempts made so far */
+            /**
+             * Format: int32
+             * @description Attempts made so far
+             */
             attempts: number;
             /**
              * Format: date-time
@@ -758,11 +780,17 @@ export interface components {
              * @description When the delivery last changed
              */
             updated_time: string;
-            /** @description HTTP status of the last attempt; null when it got none */
+            /**
+             * Format: int32
+             * @description HTTP status of the last attempt; null when it got none
+             */
             last_status_code: number | null;
             /** @description Why the last attempt failed or the delivery was skipped; null otherwise */
             last_error: string | null;
-            /** @description When the next automatic attempt is due, for a pending delivery that failed */
+            /**
+             * Format: date-time
+             * @description When the next automatic attempt is due, for a pending delivery that failed
+             */
             next_attempt_time: string | null;
             attempt_log: components["schemas"]["DeliveryAttempt"][];
         };
@@ -779,9 +807,15 @@ export interface components {
                  * @description Start of the hour (UTC)
                  */
                 hour: string;
-                /** @description Deliveries created in this hour that succeeded */
+                /**
+                 * Format: int32
+                 * @description Deliveries created in this hour that succeeded
+                 */
                 succeeded: number;
-                /** @description Deliveries created in this hour that were dead-lettered or are retrying after a failure */
+                /**
+                 * Format: int32
+                 * @description Deliveries created in this hour that were dead-lettered or are retrying after a failure
+                 */
                 failed: number;
             }[];
             /** @description True when more than 2000 deliveries were created; only the newest were counted */
@@ -1236,9 +1270,15 @@ export interface components {
          *     }
          */
         RateLimit: {
-            /** @description Deliveries a second, sustained */
+            /**
+             * Format: int32
+             * @description Deliveries a second, sustained
+             */
             per_second: number;
-            /** @description How many may go at once after a quiet spell */
+            /**
+             * Format: int32
+             * @description How many may go at once after a quiet spell
+             */
             burst: number;
         };
         /** @description Sends again, once each, every delivery of the subscription created in the window that did not reach it: dead-lettered, or skipped while the subscription was disabled. */
@@ -1276,11 +1316,20 @@ export interface components {
              * @enum {string}
              */
             status: "running" | "done";
-            /** @description Failed or skipped deliveries of the window found so far */
+            /**
+             * Format: int32
+             * @description Failed or skipped deliveries of the window found so far
+             */
             found: number;
-            /** @description Of those, the ones this recovery sent again (another recovery of the same window at once sends the rest) */
+            /**
+             * Format: int32
+             * @description Of those, the ones this recovery sent again (another recovery of the same window at once sends the rest)
+             */
             queued: number;
-            /** @description Found, but whose event is past its retention: nothing left to send */
+            /**
+             * Format: int32
+             * @description Found, but whose event is past its retention: nothing left to send
+             */
             expired: number;
             /**
              * Format: date-time
@@ -1337,7 +1386,10 @@ export interface components {
              * @example 522e9ec7-b17d-4d92-8270-c2e1741dd6e0
              */
             webhook_id: string;
-            /** @description The HTTPS endpoint events are POSTed to */
+            /**
+             * Format: uri
+             * @description The HTTPS endpoint events are POSTed to
+             */
             callback_url: string;
             description: string;
             /** @description Event types or prefix wildcards such as `card*` */
@@ -1383,7 +1435,10 @@ export interface components {
              * @example 487a7f29-7b80-467d-b20d-7b60c3a14cf0
              */
             id: string;
-            /** @description The HTTPS endpoint events are POSTed to */
+            /**
+             * Format: uri
+             * @description The HTTPS endpoint events are POSTed to
+             */
             url: string;
             description: string;
             /** @description Event types or prefix wildcards such as `card*` */
@@ -1403,8 +1458,9 @@ export interface components {
             /**
              * @description Event envelope version
              * @example 0.1
+             * @enum {string}
              */
-            version: string;
+            version: "0.1";
             /**
              * @description Signing secret (Standard Webhooks)
              * @example whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB
@@ -1455,6 +1511,7 @@ export interface components {
         };
         /** @description Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it), `headers` the whole set of custom headers (null or {} removes them), `rate_limit` the limit (null removes it); new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes. */
         UpdateSubscriptionV01Request: {
+            /** Format: uri */
             url?: string;
             description?: string;
             events?: string[];
@@ -1483,6 +1540,7 @@ export interface components {
         };
         /** @description Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it. `headers` (beyond the seed) replaces the whole set of custom headers; null or {} removes them; `rate_limit` (beyond the seed) replaces the limit; null removes it; new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes. */
         UpdateSubscriptionV0Request: {
+            /** Format: uri */
             callback_url?: string;
             description?: string;
             events?: string[];
@@ -1684,6 +1742,40 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description `bad_request`, any other 4xx: API Gateway refused the request itself before the API saw it (the message is API Gateway's). Nothing was done */
+        GatewayRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "bad_request",
+                 *         "message": "Invalid request body"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `internal_error`: the service failed to handle the request; retry it later (a publish with an Idempotency-Key is safe to retry) */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "internal_error",
+                 *         "message": "The service failed to handle the request; retry it later."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Too many requests: the tenant's own limit (each tenant's API key has one) or the stage's, for everyone together. Nothing was done; retry after Retry-After seconds */
         RateLimited: {
             headers: {
@@ -1757,7 +1849,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     createSubscriptionV01: {
@@ -1789,7 +1883,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getSubscriptionV01: {
@@ -1817,7 +1913,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     deleteSubscriptionV01: {
@@ -1845,7 +1943,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     updateSubscriptionV01: {
@@ -1880,7 +1980,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RotationRateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     rotateSecret: {
@@ -1908,7 +2010,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RotationRateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     verifySubscription: {
@@ -1937,7 +2041,9 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     listDeliveries: {
@@ -1973,7 +2079,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getDelivery: {
@@ -2003,7 +2111,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     retryDelivery: {
@@ -2034,7 +2144,9 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     sendTestEvent: {
@@ -2063,7 +2175,9 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     recoverSubscription: {
@@ -2106,7 +2220,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getRecovery: {
@@ -2136,7 +2252,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     createPortalLink: {
@@ -2162,7 +2280,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     exchangePortalLink: {
@@ -2192,6 +2312,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getDeliveryOutcomes: {
@@ -2219,7 +2341,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     listEventTypes: {
@@ -2243,7 +2367,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     publishEvent: {
@@ -2289,7 +2415,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getSourceIps: {
@@ -2313,7 +2441,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["TemporarilyUnavailable"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     listSubscriptionsV0: {
@@ -2345,7 +2475,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     createSubscriptionV0: {
@@ -2377,7 +2509,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getSubscriptionV0: {
@@ -2405,7 +2539,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     deleteSubscriptionV0: {
@@ -2433,7 +2569,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     updateSubscriptionV0: {
@@ -2468,7 +2606,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RotationRateLimited"];
+            500: components["responses"]["InternalError"];
             503: components["responses"]["SecretsBusy"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     getOpenApiDocument: {
@@ -2490,6 +2630,8 @@ export interface operations {
                 };
             };
             429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            "4XX": components["responses"]["GatewayRefused"];
         };
     };
     "receive.account.history.ready": {

@@ -17,6 +17,7 @@ import { SqsInFlightGauge } from '../functions/adapters/aws/sqs-in-flight.js';
 import { SqsQueue } from '../functions/adapters/aws/sqs-queue.js';
 import { QueueEventBus } from '../functions/adapters/local/queue-event-bus.js';
 import { createApi, PUBLIC_PATHS } from '../functions/app/api.js';
+import { API_DOCS_PATH, createApiDocsAssets } from '../functions/app/api-docs-assets.js';
 import { createAuthorizer } from '../functions/app/authorizer.js';
 import { createFanout } from '../functions/app/fanout.js';
 import { createInbound } from '../functions/app/inbound.js';
@@ -59,7 +60,7 @@ import {
 import { UPGRADE_VERIFICATION, type VerificationMode } from '../functions/domain/verification.js';
 import type { BodyStore, EntryBus, EventBus, InboundStore, SecretStore } from '../functions/ports.js';
 import { PORTAL_LINK_TTL_ENV, PORTAL_SESSION_TTL_ENV } from '../functions/runtime/config.js';
-import { buildPortal } from '../portal/build.js';
+import { buildApiDocs, buildPortal } from '../portal/build.js';
 import { startApiGatewayControl } from './api-gateway-control.js';
 import { enforceDynamoRules } from './aws-rules/dynamodb.js';
 import { enforceSqsRules } from './aws-rules/sqs.js';
@@ -651,6 +652,7 @@ async function startPipeline(
     receiverGuideUrl,
     newLinkHelp: `Running locally: npm run -s tenant -- portal --identity ${credentials.identity} prints a new link.`,
   });
+  const apiDocsAssets = createApiDocsAssets(buildApiDocs());
   const port = options.port ?? 3000;
   const gateway = await startGateway({
     port,
@@ -664,6 +666,8 @@ async function startPipeline(
     publicPaths: PUBLIC_PATHS,
     sites: [
       { prefix: '/portal', handler: portalAssets },
+      // The API reference page: the portal function serves it on AWS too, without the authorizer.
+      { prefix: API_DOCS_PATH, handler: apiDocsAssets },
       // No authorizer: the signature is the credential (the stack's POST /inbound/{source} has none either).
       { prefix: '/inbound', handler: usage.lambda('inbound', inbound) },
     ],

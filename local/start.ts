@@ -139,6 +139,7 @@ Webhooks local pipeline is running (data in ${pipeline.dataDir})
   Portal     ${portal.url}
              (works once, until ${portal.expires_time}; another: npm run -s tenant -- portal --identity ${identity})
   Inbound    ${pipeline.url}/inbound/<source>   (sources: npm run inbound -- add; see docs/operators/inbound.md)
+  API docs   ${pipeline.url}/api/docs   (the reference of ${pipeline.url}/api/openapi.json)
 
 Paste into the shell you call it from (the README's tour uses these):
   export WEBHOOKS_URL=${pipeline.url} WEBHOOKS_IDENTITY=${identity} WEBHOOKS_AUTHORIZATION=${authorization} WEBHOOKS_TENANT=${pipeline.tenantId}

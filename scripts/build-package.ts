@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
-import { buildPortal, writePortal } from '../portal/build.js';
+import { buildApiDocs, buildPortal, writePortal } from '../portal/build.js';
 import { bundleHandler, HANDLERS } from './lib/handler-bundles.js';
 
 const dist = join(PROJECT_ROOT, 'dist');
@@ -28,4 +28,5 @@ execFileSync(
 for (const handler of HANDLERS) await bundleHandler(handler, join(dist, 'handlers', handler));
 // The portal function serves the page from beside its index.mjs, as TenantPortal bundles it.
 writePortal(await buildPortal(), join(dist, 'handlers', 'portal', 'portal'));
+writePortal(buildApiDocs(), join(dist, 'handlers', 'portal', 'api-docs'));
 console.log(`built ${dist}: lib and client (JavaScript and declarations) and the ${HANDLERS.join(', ')} handlers`);

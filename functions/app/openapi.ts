@@ -6,11 +6,13 @@ import {
   type ZodMediaTypeObject,
 } from '@asteasolutions/zod-to-openapi';
 import * as zod from 'zod';
+import { API_STAGE_NAME, ID_PATTERN, MAX_ID_LENGTH, MAX_TIME_CHARS } from '../domain/api-limits.js';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
-import { budgetSpent } from '../domain/errors.js';
+import { budgetSpent, GATEWAY_FAILURE } from '../domain/errors.js';
 import { ErrorBody } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED, rotationTooSoon } from '../domain/secret-set.js';
+import { MAX_SIGNATURE_HEADER_CHARS, SIGNATURE_HEADER_PATTERN, UNIX_SECONDS_DIGITS } from '../domain/signing.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
 import { MAX_BODY_BYTES } from './http.js';
 import type { ErrorName, Route } from './route-table.js';
@@ -23,11 +25,42 @@ import type { ErrorName, Route } from './route-table.js';
 
 export const OPENAPI_TITLE = 'Serverless Webhooks API';
 export const OPENAPI_VERSION = '0.1.0';
+/** package.json's license (test/unit/openapi.test.ts holds them equal). */
+export const OPENAPI_LICENSE = { name: 'MIT', identifier: 'MIT' } as const;
+
+/**
+ * Where the API is: a deployment's stage URL (the stack's output), or `serverUrl` when the caller
+ * knows it. Local mode (`npm start`) serves the same paths over http on 127.0.0.1.
+ */
+export function openApiServers(serverUrl?: string) {
+  return serverUrl
+    ? [{ url: serverUrl, description: 'This deployment (production)', 'x-internal': false }]
+    : [
+        {
+          url: `https://{api_id}.execute-api.{region}.amazonaws.com/${API_STAGE_NAME}`,
+          description:
+            "A deployment (production): the stack's API URL output. Local mode (`npm start`, for development and testing) serves the same paths over http on 127.0.0.1",
+          'x-internal': false,
+          variables: {
+            api_id: { default: 'abcdef1234', description: "The REST API's id (the API URL output starts with it)" },
+            region: { default: 'eu-west-1', description: 'The AWS Region of the stack' },
+          },
+        },
+      ];
+}
 
 const WebhookHeaders = zod.object({
-  'webhook-id': zod.string().meta({ description: 'The event id; the same on every attempt, so receivers can deduplicate' }),
-  'webhook-timestamp': zod.string().meta({ description: 'Unix seconds of this attempt; reject it when far from your clock' }),
-  'webhook-signature': zod.string().meta({
+  'webhook-id': zod
+    .string()
+    .max(MAX_ID_LENGTH)
+    .regex(new RegExp(ID_PATTERN))
+    .meta({ description: 'The event id; the same on every attempt, so receivers can deduplicate' }),
+  'webhook-timestamp': zod
+    .string()
+    .max(UNIX_SECONDS_DIGITS)
+    .regex(/^[0-9]+$/)
+    .meta({ description: 'Unix seconds of this attempt; reject it when far from your clock' }),
+  'webhook-signature': zod.string().max(MAX_SIGNATURE_HEADER_CHARS).regex(new RegExp(SIGNATURE_HEADER_PATTERN)).meta({
     description: 'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`; more than one during a secret rotation',
     example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
   }),
@@ -97,7 +130,8 @@ const RETRYABLE_RESPONSES = {
     message: budgetSpent('SecretsManager.BatchGetSecretValue').message,
     description:
       "`temporarily_unavailable`: Secrets Manager's request quota for the whole account is spent for this second (signing secrets are read and written there), or the tenant's throttling is being changed. Nothing was done; retry after Retry-After seconds",
-    retryAfterMaximum: undefined,
+    // An account's budget frees up the next second (dynamodb-call-budget.ts), Secrets Manager's throttling too.
+    retryAfterMaximum: RETRY_AFTER_SECONDS,
     retryAfterExample: RETRY_AFTER_SECONDS,
   },
 } as const;
@@ -132,14 +166,43 @@ const THROTTLE_RESPONSES = {
   },
 } as const;
 type ThrottleResponseName = keyof typeof THROTTLE_RESPONSES;
+/** Throttling's Retry-After is static on AWS (its gateway responses'), and local mode's never more. */
 const RETRY_AFTER_HEADER = {
   'Retry-After': {
     description: 'Seconds to wait before retrying',
-    schema: { type: 'integer' as const, minimum: RETRY_AFTER_SECONDS, example: RETRY_AFTER_SECONDS },
+    schema: {
+      type: 'integer' as const,
+      format: 'int32',
+      minimum: RETRY_AFTER_SECONDS,
+      maximum: RETRY_AFTER_SECONDS,
+      example: RETRY_AFTER_SECONDS,
+    },
   },
 };
 
-const errorRef = (name: ErrorName | ThrottleResponseName) => ({ $ref: `#/components/responses/${name}` });
+/**
+ * What any route may answer besides its own: API Gateway's refusals of its own (the stack's
+ * DEFAULT_4XX gateway response, `bad_request`), and a failure (the api function's
+ * `internal_error`, or the gateway's DEFAULT_5XX with the same code).
+ */
+const GENERIC_RESPONSES = {
+  GatewayRefused: {
+    status: '4XX',
+    code: 'bad_request',
+    message: 'Invalid request body',
+    description:
+      "`bad_request`, any other 4xx: API Gateway refused the request itself before the API saw it (the message is API Gateway's). Nothing was done",
+  },
+  InternalError: {
+    status: String(GATEWAY_FAILURE.status),
+    code: GATEWAY_FAILURE.code,
+    message: GATEWAY_FAILURE.message,
+    description: `\`${GATEWAY_FAILURE.code}\`: the service failed to handle the request; retry it later (a publish with an Idempotency-Key is safe to retry)`,
+  },
+} as const;
+type GenericResponseName = keyof typeof GENERIC_RESPONSES;
+
+const errorRef = (name: ErrorName | ThrottleResponseName | GenericResponseName) => ({ $ref: `#/components/responses/${name}` });
 const json = (schema: ZodMediaTypeObject['schema']) => ({ 'application/json': { schema } });
 
 /** Component name of the schema of one event type's `data`. */
@@ -171,9 +234,16 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
       headers: {
         'Retry-After': {
           ...header,
-          schema: { ...schema, example: retryAfterExample, ...(retryAfterMaximum ? { maximum: retryAfterMaximum } : {}) },
+          schema: { ...schema, example: retryAfterExample, maximum: retryAfterMaximum },
         },
       },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code, message } } } },
+    });
+  }
+
+  for (const [name, { code, message, description }] of Object.entries(GENERIC_RESPONSES)) {
+    registry.registerComponent('responses', name, {
+      description,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code, message } } } },
     });
   }
@@ -216,8 +286,8 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
   // What receivers get: one signed POST per event type (Standard Webhooks).
   const deliveredEnvelope = (type: string, data: object) =>
     envelopeFor(type, data, {
-      id: { type: 'string', description: 'The event id, equal to the webhook-id header' },
-      timestamp: { type: 'string', format: 'date-time' },
+      id: { type: 'string', maxLength: MAX_ID_LENGTH, pattern: ID_PATTERN, description: 'The event id, equal to the webhook-id header' },
+      timestamp: { type: 'string', format: 'date-time', maxLength: MAX_TIME_CHARS },
     });
   const webhook = (type: string, summary: string, data: object) =>
     registry.registerWebhook({
@@ -255,6 +325,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     info: {
       title: OPENAPI_TITLE,
       version: OPENAPI_VERSION,
+      license: OPENAPI_LICENSE,
       description: [
         'Manage webhook subscriptions, read delivery history, and publish events.',
         '',
@@ -264,7 +335,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
         'Deliveries are signed with the Standard Webhooks scheme; see `webhooks` for what receivers get.',
       ].join('\n'),
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    servers: openApiServers(serverUrl),
     security: SECURITY,
     tags: [
       { name: 'Subscriptions (v0.1)', description: 'Seed 002' },
@@ -273,7 +344,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
       { name: 'Events', description: 'The event type catalog and publishing' },
       { name: 'Portal', description: 'Links to the tenant portal, and their exchange for portal sessions' },
       { name: 'Receiving webhooks', description: 'What your endpoint receives' },
-      { name: 'Meta' },
+      { name: 'Meta', description: 'This document' },
     ],
   });
   return nullableRefsAsAnyOf(document);
@@ -344,6 +415,8 @@ function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog): RouteConfig {
     ...(Object.keys(request).length ? { request } : {}),
     responses: {
       [r.response.status]: response,
+      [GENERIC_RESPONSES.GatewayRefused.status]: errorRef('GatewayRefused'),
+      [GENERIC_RESPONSES.InternalError.status]: errorRef('InternalError'),
       [String(THROTTLE_RESPONSES.RateLimited.status)]: errorRef('RateLimited'),
       // Only authorized routes carry a throttling key (public ones meet the stage's limit alone).
       ...(r.public ? {} : { [String(THROTTLE_RESPONSES.TemporarilyUnavailable.status)]: errorRef('TemporarilyUnavailable') }),

@@ -26,7 +26,8 @@ const TYPES: Record<string, string> = {
   md: 'text/plain; charset=utf-8',
 };
 
-const SECURITY_HEADERS = {
+/** Also the API reference page's (api-docs-assets.ts). */
+export const ASSET_SECURITY_HEADERS = {
   'content-security-policy': PORTAL_CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -86,7 +87,7 @@ export function createPortalAssets(files: Record<string, string>, options: Porta
     }
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
     if (body === undefined || !type)
-      return { statusCode: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };
-    return { statusCode: 200, headers: { ...SECURITY_HEADERS, 'content-type': type }, body: event.httpMethod === 'HEAD' ? '' : body };
+      return { statusCode: 404, headers: { ...ASSET_SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };
+    return { statusCode: 200, headers: { ...ASSET_SECURITY_HEADERS, 'content-type': type }, body: event.httpMethod === 'HEAD' ? '' : body };
   };
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_TIME_CHARS } from '../domain/api-limits.js';
 import { ApiError, notFound } from '../domain/errors.js';
 import type { Recovery } from '../domain/recovery.js';
 import { recoveryWindow } from '../domain/recovery.js';
@@ -12,12 +13,14 @@ import { idParam, route, SubscriptionIdParams } from './route-table.js';
 
 /** Recover since a time: `/api/v0.1/webhooks/{id}/recover`, followed at `.../recoveries/{recovery_id}`. */
 
+const requestTime = z.iso
+  .datetime({ offset: true })
+  .max(MAX_TIME_CHARS, `must be at most ${MAX_TIME_CHARS} characters (as 2026-03-01T00:00:00.123456789+05:30)`);
+
 const RecoverRequest = z
   .object({
-    since: z.iso
-      .datetime({ offset: true })
-      .meta({ description: 'Deliveries created at or after this time (ISO 8601), within the retention period' }),
-    until: z.iso.datetime({ offset: true }).optional().meta({ description: 'And at or before this time; now when absent' }),
+    since: requestTime.meta({ description: 'Deliveries created at or after this time (ISO 8601), within the retention period' }),
+    until: requestTime.optional().meta({ description: 'And at or before this time; now when absent' }),
   })
   .meta({
     id: 'RecoverRequest',

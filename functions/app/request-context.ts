@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { CURSOR_PATTERN, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../domain/api-limits.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { PageRequest } from '../ports.js';
 
-export const DEFAULT_PAGE_LIMIT = 50;
-export const MAX_PAGE_LIMIT = 100;
+export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT };
+
+const CURSOR = new RegExp(CURSOR_PATTERN);
 
 /** What every route reads off the request: the authorizer's tenant (and its throttling key) and list paging. */
 
@@ -30,7 +32,7 @@ export function pageRequest(event: APIGatewayProxyEvent): PageRequest {
     }
     limit = Number(q.limit);
   }
-  if (q.cursor !== undefined && q.cursor !== '' && !/^[A-Za-z0-9_-]{1,1024}$/.test(q.cursor)) {
+  if (q.cursor !== undefined && q.cursor !== '' && !CURSOR.test(q.cursor)) {
     throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API gave out; start again without it');
   }
   return { limit, ...(q.cursor ? { cursor: q.cursor } : {}) };

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
+import { CURSOR_PATTERN, DEFAULT_PAGE_LIMIT, ID_PATTERN, MAX_CURSOR_CHARS, MAX_ID_LENGTH, MAX_PAGE_LIMIT } from '../domain/api-limits.js';
 import type { Catalog } from '../domain/catalog.js';
 
 /**
@@ -84,20 +85,27 @@ export function route<Ctx, S extends z.ZodType = z.ZodUndefined>(r: Route<Ctx, S
   return r as unknown as Route<Ctx, z.ZodType>;
 }
 
-/**
- * No id we issue is longer than this (UUIDs are 36, delivery ids 36, event ids at most 128);
- * anything longer is answered 404 before it reaches DynamoDB, whose keys stop at 1,024 bytes
- * for a sort key and 2,048 for a partition key.
- */
-export const MAX_ID_LENGTH = 128;
+export { MAX_ID_LENGTH };
 
-export const idParam = (description: string) => z.string().min(1).max(MAX_ID_LENGTH).meta({ description });
+/** Ids longer than any we issue, or of characters none has, are answered 404 (no such resource). */
+export const idParam = (description: string) => z.string().min(1).max(MAX_ID_LENGTH).regex(new RegExp(ID_PATTERN)).meta({ description });
 
 export const SubscriptionIdParams = z.object({
   id: idParam('The subscription id (`id` in v0.1, `webhook_id` in v0)'),
 });
 
 export const PageQuery = z.object({
-  limit: z.int().min(1).max(100).default(50).meta({ description: 'Items per page, 1 to 100' }),
-  cursor: z.string().min(1).optional().meta({ description: 'The `next_cursor` of the previous page' }),
+  limit: z
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(DEFAULT_PAGE_LIMIT)
+    .meta({ description: `Items per page, 1 to ${MAX_PAGE_LIMIT}`, format: 'int32' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_CHARS)
+    .regex(new RegExp(CURSOR_PATTERN))
+    .optional()
+    .meta({ description: 'The `next_cursor` of the previous page' }),
 });

@@ -1,3 +1,4 @@
+import { CURSOR_PATTERN, MAX_CURSOR_CHARS } from '../domain/api-limits.js';
 import { ApiError, validationError } from '../domain/errors.js';
 import type { SubscriptionStatus } from '../domain/model.js';
 import {
@@ -222,7 +223,7 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
       headers: {
         'x-next-cursor': {
           description: 'With `limit`: pass as `cursor` to fetch the next page; absent on the last page',
-          schema: { type: 'string' },
+          schema: { type: 'string', maxLength: MAX_CURSOR_CHARS, pattern: CURSOR_PATTERN },
         },
       },
     },

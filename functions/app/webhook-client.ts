@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { type AddressPolicy, refusalForAddress, refusalForUrl } from '../domain/address-policy.js';
+import { RESPONSE_EXCERPT_BYTES } from '../domain/api-limits.js';
 
 /**
  * The sender's HTTP client: one keep-alive pool for every delivery, no redirects, a hard
@@ -9,7 +10,7 @@ import { type AddressPolicy, refusalForAddress, refusalForUrl } from '../domain/
  * address actually connected to (so a DNS answer cannot change between check and connect).
  */
 
-export const RESPONSE_EXCERPT_BYTES = 4096;
+export { RESPONSE_EXCERPT_BYTES };
 
 export type AttemptResult =
   | { kind: 'response'; status: number; latencyMs: number; excerpt: string; retryAfterSeconds?: number }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { EVENT_TYPE_PATTERN } from './api-limits.js';
 import { isOperationalType, OPERATIONAL_TYPE_PREFIX } from './operational-events.js';
 
 /**
@@ -77,6 +78,9 @@ function parseEntry(file: string, raw: unknown): CatalogEntry {
       `event catalog file ${file}: types under "${OPERATIONAL_TYPE_PREFIX}" are the platform's own and only they are marked "operational": true`,
     );
   }
+  // Published types are checked against this pattern before the catalog is read (requests.ts PublishEvent).
+  if (!new RegExp(EVENT_TYPE_PATTERN).test(e.type))
+    throw new Error(`event catalog file ${file}: type ${e.type} must match ${EVENT_TYPE_PATTERN}`);
   if (`${e.type}.json` !== file) throw new Error(`event catalog file ${file} declares type ${e.type}; name the file after its type`);
   return e as CatalogEntry;
 }

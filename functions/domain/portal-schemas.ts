@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import { MAX_TIME_CHARS } from './api-limits.js';
+import { PORTAL_SESSION_TOKEN_PATTERN, PORTAL_TOKEN_CHARS } from './portal-tokens.js';
 
 /** Requests and responses of the portal's routes (functions/app/portal-routes.ts). */
 
-const time = (description: string) => z.iso.datetime().meta({ description });
+const time = (description: string) => z.iso.datetime().max(MAX_TIME_CHARS).meta({ description });
 
 export const ExchangeLinkRequest = z
   .strictObject({
@@ -21,7 +23,7 @@ export const PortalLinkResponse = z
 
 export const PortalSessionResponse = z
   .object({
-    session_token: z.string().meta({
+    session_token: z.string().max(PORTAL_TOKEN_CHARS).regex(new RegExp(PORTAL_SESSION_TOKEN_PATTERN)).meta({
       description:
         'Send as `Authorization: Bearer <token>` with `Identity: portal-session`; valid only on the portal routes of this tenant',
     }),
@@ -33,16 +35,21 @@ export const OUTCOME_HOURS = 24;
 /** Reading stops after this many deliveries (`truncated` then says so): at most 20 queries of 100. */
 export const MAX_OUTCOME_DELIVERIES = 2000;
 
+/** Each hour counts some of the deliveries read, at most MAX_OUTCOME_DELIVERIES in all. */
+const counted = z.int().min(0).max(MAX_OUTCOME_DELIVERIES).meta({ format: 'int32' });
+
 export const OutcomesResponse = z
   .object({
     hours: z
       .array(
         z.object({
           hour: time('Start of the hour (UTC)'),
-          succeeded: z.int().meta({ description: 'Deliveries created in this hour that succeeded' }),
-          failed: z.int().meta({ description: 'Deliveries created in this hour that were dead-lettered or are retrying after a failure' }),
+          succeeded: counted.meta({ description: 'Deliveries created in this hour that succeeded' }),
+          failed: counted.meta({ description: 'Deliveries created in this hour that were dead-lettered or are retrying after a failure' }),
         }),
       )
+      .min(OUTCOME_HOURS)
+      .max(OUTCOME_HOURS)
       .meta({ description: `The last ${OUTCOME_HOURS} hours, oldest first` }),
     truncated: z
       .boolean()

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { type AddressPolicy, refusalForUrl } from './address-policy.js';
+import { type AddressPolicy, MAX_URL_LENGTH, refusalForUrl } from './address-policy.js';
+import { EVENT_FILTER_PATTERN, EVENT_TYPE_PATTERN, ID_PATTERN, MAX_EVENT_TYPE_CHARS, MAX_ID_LENGTH } from './api-limits.js';
 import type { Catalog } from './catalog.js';
 import {
   type CustomHeaders,
@@ -33,12 +34,24 @@ export const MAX_DESCRIPTION = 1000;
 export { DEFAULT_MAX_SUBSCRIPTIONS_PER_TENANT } from './subscription-cap.js';
 
 const description = z.string().max(MAX_DESCRIPTION, `must be at most ${MAX_DESCRIPTION} characters`);
+/** An event type, or a prefix wildcard such as `card*` (`*` only at the end: isValidFilterSyntax). */
+export const EventFilterSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_EVENT_TYPE_CHARS, `must be at most ${MAX_EVENT_TYPE_CHARS} characters`)
+  .meta({ pattern: EVENT_FILTER_PATTERN });
 const events = z
-  .array(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'))
+  .array(EventFilterSchema)
   .min(1, 'must name at least one event type')
   .max(MAX_EVENTS, `must name at most ${MAX_EVENTS} event types`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat an event type');
-const url = z.string().min(1, 'must not be empty');
+/** The rest of a URL's checks (https, the address policy) are checkUrl's, after parsing. */
+export const UrlSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
+  .meta({ format: 'uri' });
+const url = UrlSchema;
 /**
  * A payload filter (payload-filter.ts), checked whole by checkPayloadFilter, whose problems are
  * named by their paths under `filter`. Its OpenAPI shape is stated here: the operators' grammar
@@ -77,7 +90,7 @@ const whole = (min: number, max: number, what: string) =>
     .int(`must be a whole number from ${min} to ${max}`)
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
-    .meta({ description: what });
+    .meta({ description: what, format: 'int32' });
 /** A rate limit (rate-limit.ts), its bounds declared there. */
 export const RateLimitSchema = z
   .strictObject(
@@ -94,7 +107,8 @@ export const RateLimitSchema = z
   });
 /** Absent: unchanged (none on create); null: no limit. */
 const rateLimit = RateLimitSchema.nullable().optional();
-const version = z.literal('0.1', { error: 'must be "0.1", the only event envelope version' });
+export const ENVELOPE_VERSION = '0.1';
+const version = z.literal(ENVELOPE_VERSION, { error: `must be "${ENVELOPE_VERSION}", the only event envelope version` });
 
 export const StatusV01 = z.enum(['STATUS_ENABLED', 'STATUS_DISABLED'], { error: 'must be STATUS_ENABLED or STATUS_DISABLED' });
 /** Seed 001's table says "Set to enable or disable" while its examples send `enabled`: both are taken. */
@@ -179,7 +193,11 @@ export function unstorableData(data: unknown): string | undefined {
 }
 
 export const PublishEvent = z.strictObject({
-  type: z.string().min(1, 'must name an event type'),
+  type: z
+    .string()
+    .min(1, 'must name an event type')
+    .max(MAX_EVENT_TYPE_CHARS, `must be at most ${MAX_EVENT_TYPE_CHARS} characters`)
+    .regex(new RegExp(EVENT_TYPE_PATTERN), 'is not an event type of the catalog (see GET /api/v0.1/event-types)'),
   data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }).superRefine((data, ctx) => {
     const problem = unstorableData(data);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -187,8 +205,8 @@ export const PublishEvent = z.strictObject({
   id: z
     .string()
     .min(1)
-    .max(128, 'must be at most 128 characters')
-    .regex(/^[A-Za-z0-9_.:-]+$/, 'may hold only letters, digits and _ . : -')
+    .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+    .regex(new RegExp(ID_PATTERN), 'may hold only letters, digits and _ . : -')
     .optional(),
 });
 

@@ -1,7 +1,29 @@
 import * as z from 'zod';
+import {
+  CURSOR_PATTERN,
+  EVENT_TYPE_PATTERN,
+  ID_PATTERN,
+  INT32_MAX,
+  MAX_CURSOR_CHARS,
+  MAX_EVENT_TYPE_CHARS,
+  MAX_ID_LENGTH,
+  MAX_PAGE_LIMIT,
+  MAX_TIME_CHARS,
+  RESPONSE_EXCERPT_BYTES,
+} from './api-limits.js';
+import { MASK, SHOWN_CHARS } from './custom-headers.js';
 import type { DeliveryStatus } from './model.js';
 import { DISABLED_REASONS } from './recovery.js';
-import { PayloadFilterSchema, RateLimitSchema } from './requests.js';
+import {
+  ENVELOPE_VERSION,
+  EventFilterSchema,
+  MAX_DESCRIPTION,
+  MAX_EVENTS,
+  PayloadFilterSchema,
+  RateLimitSchema,
+  UrlSchema,
+} from './requests.js';
+import { MAX_SECRET_CHARS, SECRET_PATTERN } from './signing.js';
 import { VERIFICATION_EVENT_TYPE, VERIFICATION_MODES } from './verification.js';
 import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
 
@@ -13,15 +35,49 @@ import type { SubscriptionV0View, SubscriptionV01View } from './views.js';
  * registry; `.meta()` returns a copy and changes nothing else). Times are UTC ISO 8601 with `Z`.
  */
 
-const time = (description: string) => z.iso.datetime().meta({ description });
+export const time = (description: string) => z.iso.datetime().max(MAX_TIME_CHARS).meta({ description });
+/** An id the API issued (or a publisher chose: requests.ts PublishEvent). */
+const id = (description?: string, example?: string) =>
+  z
+    .string()
+    .max(MAX_ID_LENGTH)
+    .regex(new RegExp(ID_PATTERN))
+    .meta({ ...(description ? { description } : {}), ...(example ? { example } : {}) });
+const eventType = z.string().max(MAX_EVENT_TYPE_CHARS).regex(new RegExp(EVENT_TYPE_PATTERN)).meta({ example: 'card.created' });
+/** As taken: every subscription's events passed requests.ts's checks. */
+const events = z.array(EventFilterSchema).max(MAX_EVENTS).meta({ description: 'Event types or prefix wildcards such as `card*`' });
+const description = z.string().max(MAX_DESCRIPTION);
+const url = UrlSchema.meta({ description: 'The HTTPS endpoint events are POSTed to' });
+const secret = z
+  .string()
+  .max(MAX_SECRET_CHARS)
+  .regex(new RegExp(SECRET_PATTERN))
+  .meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' });
+/** A page of a list holds at most MAX_PAGE_LIMIT items (request-context.ts pageRequest). */
+const page = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_PAGE_LIMIT);
 
-const nextCursor = z.string().nullable().meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
+/** `255.255.255.255`. */
+const IPV4_CHARS = 15;
+/** Codes are the API's own snake_case words (errors.ts and the routes), the longest far shorter. */
+const MAX_ERROR_CODE_CHARS = 64;
+
+/** A count with no bound of its own but its type's. */
+const count = (min = 0) => z.int().min(min).max(INT32_MAX).meta({ format: 'int32' });
+/** An HTTP status a receiver answered (undici refuses any other). */
+const statusCode = z.int().min(100).max(599).meta({ format: 'int32' });
+
+const nextCursor = z
+  .string()
+  .max(MAX_CURSOR_CHARS)
+  .regex(new RegExp(CURSOR_PATTERN))
+  .nullable()
+  .meta({ description: 'Pass as `cursor` to fetch the next page; null on the last page' });
 
 /** Beyond both seeds: the subscription's payload filter, absent when it has none (so seed clients get exactly the seed's fields). */
 const filterView = PayloadFilterSchema.optional();
 /** Beyond both seeds: the custom headers, values masked, absent when none. */
 const headersView = z
-  .record(z.string(), z.string())
+  .record(z.string(), z.string().max(SHOWN_CHARS + MASK.length))
   .optional()
   .meta({
     description:
@@ -59,16 +115,19 @@ const disabledTime = time('Present while disabled: when it was disabled (recover
 
 export const SubscriptionV01 = z
   .object({
-    id: z.string().meta({ description: 'The subscription id', example: '487a7f29-7b80-467d-b20d-7b60c3a14cf0' }),
-    url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
-    description: z.string(),
-    events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    id: id('The subscription id', '487a7f29-7b80-467d-b20d-7b60c3a14cf0'),
+    url,
+    description,
+    events,
     filter: filterView,
     headers: headersView,
     verification: verificationView,
     rate_limit: rateLimitView,
-    version: z.string().meta({ description: 'Event envelope version', example: '0.1' }),
-    secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
+    version: z
+      .string()
+      .max(ENVELOPE_VERSION.length)
+      .meta({ description: 'Event envelope version', enum: [ENVELOPE_VERSION], example: ENVELOPE_VERSION }),
+    secret,
     status: z.enum(['STATUS_ENABLED', 'STATUS_DISABLED']),
     disabled_reason: disabledReason,
     disabled_time: disabledTime,
@@ -95,7 +154,7 @@ export const UpdateSubscriptionV01Response = z
   .meta({ id: 'UpdateSubscriptionV01Response' });
 
 export const SubscriptionV01List = z
-  .object({ webhook_subscriptions: z.array(SubscriptionV01), next_cursor: nextCursor })
+  .object({ webhook_subscriptions: page(SubscriptionV01), next_cursor: nextCursor })
   .meta({ id: 'SubscriptionV01List' });
 
 export const RotateSecretResponse = z
@@ -111,10 +170,10 @@ export const SubscriptionV0 = z
   .object({
     date_created: time('When the subscription was created'),
     date_updated: time('When the subscription was last changed'),
-    webhook_id: z.string().meta({ description: 'The subscription id', example: '522e9ec7-b17d-4d92-8270-c2e1741dd6e0' }),
-    callback_url: z.string().meta({ description: 'The HTTPS endpoint events are POSTed to' }),
-    description: z.string(),
-    events: z.array(z.string()).meta({ description: 'Event types or prefix wildcards such as `card*`' }),
+    webhook_id: id('The subscription id', '522e9ec7-b17d-4d92-8270-c2e1741dd6e0'),
+    callback_url: url,
+    description,
+    events,
     filter: filterView,
     headers: headersView,
     verification: verificationView,
@@ -122,7 +181,7 @@ export const SubscriptionV0 = z
     status: z.enum(['enabled', 'disabled']),
     disabled_reason: disabledReason,
     disabled_time: disabledTime,
-    secret: z.string().meta({ description: 'Signing secret (Standard Webhooks)', example: 'whsec_XqTEJtniwuEhp0A1c1cTJNsmpR/qgOfB' }),
+    secret,
     deleted_at: time('Present once the subscription is deleted').optional(),
   })
   .meta({ id: 'SubscriptionV0' });
@@ -134,7 +193,7 @@ export const SubscriptionV0List = z.array(SubscriptionV0).meta({ id: 'Subscripti
 
 export const EventTypeInfo = z
   .object({
-    type: z.string().meta({ example: 'card.created' }),
+    type: eventType,
     description: z.string(),
     schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (2020-12) of the event `data`' }),
     example: z.record(z.string(), z.unknown()).meta({ description: 'An example `data` object' }),
@@ -153,7 +212,7 @@ export const EventTypeList = z.object({ event_types: z.array(EventTypeInfo) }).m
 
 export const SourceIpList = z
   .object({
-    source_ips: z.array(z.ipv4()).meta({
+    source_ips: z.array(z.ipv4().max(IPV4_CHARS)).meta({
       description:
         "Every delivery comes from one of these addresses: receivers may accept webhooks from them only. Empty when the operator has not fixed them (deliveries then come from AWS Lambda's shared addresses, which change).",
       example: ['203.0.113.10', '203.0.113.24'],
@@ -165,15 +224,17 @@ export const PublishedEvent = z
   .object({
     id: z
       .string()
+      .max(MAX_ID_LENGTH)
+      .regex(new RegExp(ID_PATTERN))
       .meta({ description: 'The event id; receivers get it as `webhook-id`', example: 'evt_0c7ad3a2-1b6e-4bb5-9ad1-3f0f1b8f9d51' }),
-    type: z.string().meta({ example: 'card.created' }),
+    type: eventType,
     timestamp: time('When the event was accepted'),
   })
   .meta({ id: 'PublishedEvent' });
 
 export const TestEventResponse = z
   .object({
-    id: z.string().meta({ description: 'The event id; the receiver gets it as `webhook-id`' }),
+    id: id('The event id; the receiver gets it as `webhook-id`'),
     type: z.literal('webhook.test'),
     timestamp: time('When the test event was accepted'),
   })
@@ -183,19 +244,18 @@ export const TestEventResponse = z
 
 export const RecoveryView = z
   .object({
-    id: z.string().meta({ description: 'The recovery id', example: 'rcv_1c0e4c1e-33c4-4f6e-9a4b-0d3c3f0f8a11' }),
-    subscription_id: z.string(),
+    id: id('The recovery id', 'rcv_1c0e4c1e-33c4-4f6e-9a4b-0d3c3f0f8a11'),
+    subscription_id: id(),
     since: time('Deliveries created at or after this time'),
     until: time('... and at or before this one'),
     status: z
       .enum(['running', 'done'])
       .meta({ description: 'running: pages are still being read; done: every delivery of the window was looked at' }),
-    found: z.int().min(0).meta({ description: 'Failed or skipped deliveries of the window found so far' }),
-    queued: z
-      .int()
-      .min(0)
-      .meta({ description: 'Of those, the ones this recovery sent again (another recovery of the same window at once sends the rest)' }),
-    expired: z.int().min(0).meta({ description: 'Found, but whose event is past its retention: nothing left to send' }),
+    found: count().meta({ description: 'Failed or skipped deliveries of the window found so far' }),
+    queued: count().meta({
+      description: 'Of those, the ones this recovery sent again (another recovery of the same window at once sends the rest)',
+    }),
+    expired: count().meta({ description: 'Found, but whose event is past its retention: nothing left to send' }),
     created_time: time('When the recovery was asked for'),
     updated_time: time('When it last made progress'),
     done_time: time('When it finished').optional(),
@@ -216,17 +276,18 @@ export const DeliveryStatusSchema = z.enum(['pending', 'succeeded', 'dead_letter
 
 export const DeliveryView = z
   .object({
-    id: z.string().meta({ description: 'The delivery id' }),
-    event_id: z.string().meta({ description: 'The event id, sent as `webhook-id` on every attempt' }),
-    event_type: z.string(),
+    id: id('The delivery id'),
+    event_id: id('The event id, sent as `webhook-id` on every attempt'),
+    event_type: eventType,
     status: DeliveryStatusSchema,
-    attempts: z.int().min(0).meta({ description: 'Attempts made so far' }),
+    attempts: count().meta({ description: 'Attempts made so far' }),
     created_time: time('When the delivery was queued'),
     updated_time: time('When the delivery last changed'),
-    last_status_code: z.int().nullable().meta({ description: 'HTTP status of the last attempt; null when it got none' }),
+    last_status_code: statusCode.nullable().meta({ description: 'HTTP status of the last attempt; null when it got none' }),
     last_error: z.string().nullable().meta({ description: 'Why the last attempt failed or the delivery was skipped; null otherwise' }),
-    next_attempt_time: z
-      .string()
+    next_attempt_time: z.iso
+      .datetime()
+      .max(MAX_TIME_CHARS)
       .nullable()
       .meta({ description: 'When the next automatic attempt is due, for a pending delivery that failed' }),
   })
@@ -234,21 +295,20 @@ export const DeliveryView = z
 
 export const DeliveryAttemptView = z
   .object({
-    attempt: z.int().min(1).meta({ description: '1 for the first attempt' }),
+    attempt: count(1).meta({ description: '1 for the first attempt' }),
     time: time('When the attempt started'),
-    status_code: z
-      .int()
+    status_code: statusCode
       .nullable()
       .meta({ description: 'HTTP status of the answer; null when none came (timeout, network error, refused address)' }),
     error: z.string().nullable().meta({ description: 'Why the attempt failed; null on success' }),
     latency_ms: z.number().min(0),
-    response_excerpt: z.string().meta({ description: 'The start of the response body; empty when none came' }),
+    response_excerpt: z.string().max(RESPONSE_EXCERPT_BYTES).meta({ description: 'The start of the response body; empty when none came' }),
   })
   .meta({ id: 'DeliveryAttempt' });
 
 export const DeliveryDetailView = DeliveryView.extend({ attempt_log: z.array(DeliveryAttemptView) }).meta({ id: 'DeliveryDetail' });
 
-export const DeliveryList = z.object({ deliveries: z.array(DeliveryView), next_cursor: nextCursor }).meta({ id: 'DeliveryList' });
+export const DeliveryList = z.object({ deliveries: page(DeliveryView), next_cursor: nextCursor }).meta({ id: 'DeliveryList' });
 
 export const DeliveryResponse = z.object({ delivery: DeliveryDetailView }).meta({ id: 'DeliveryResponse' });
 
@@ -264,7 +324,11 @@ export const FieldProblemSchema = z
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().meta({ description: 'Stable, machine-readable code', example: 'validation_failed' }),
+      code: z
+        .string()
+        .max(MAX_ERROR_CODE_CHARS)
+        .regex(/^[a-z0-9_]+$/)
+        .meta({ description: 'Stable, machine-readable code', example: 'validation_failed' }),
       message: z.string().meta({ description: 'What went wrong and what to do about it' }),
       details: z.array(FieldProblemSchema).optional().meta({ description: 'One entry per invalid field (validation_failed only)' }),
     }),

@@ -8,6 +8,17 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export const SECRET_PREFIX = 'whsec_';
 /** The seeds show 32 base64 characters after the prefix: 24 random bytes. */
 export const SECRET_BYTES = 24;
+/** A subscription's secret as answered: generateSecret's default, `whsec_` and base64 of SECRET_BYTES. */
+export const MAX_SECRET_CHARS = SECRET_PREFIX.length + 4 * Math.ceil(SECRET_BYTES / 3);
+export const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]+={0,2}$';
+/** A delivery is signed with the current secret and, inside a rotation's window, the previous one (secret-set.ts signingSecrets). */
+export const MAX_SIGNING_SECRETS = 2;
+/** `v1,` and base64 of a 32-byte HMAC-SHA256. */
+const SIGNATURE_CHARS = 'v1,'.length + 44;
+export const MAX_SIGNATURE_HEADER_CHARS = MAX_SIGNING_SECRETS * SIGNATURE_CHARS + (MAX_SIGNING_SECRETS - 1);
+export const SIGNATURE_HEADER_PATTERN = '^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$';
+/** webhook-timestamp: Unix seconds have 10 digits until the year 2286. */
+export const UNIX_SECONDS_DIGITS = 10;
 /** Receivers reject timestamps further than this from their clock (the libraries' default). */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 

@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_STAGE_NAME } from '../../functions/domain/api-limits.js';
 import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
 import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
 import {
@@ -19,7 +20,7 @@ import { type MemorySizes, WebhookFunction } from './webhook-function.js';
 
 /** How long API Gateway keeps an authorizer's answer for one (Identity, Authorization) pair. */
 export const AUTHORIZER_CACHE_TTL = Duration.seconds(300);
-export const API_STAGE_NAME = 'prod';
+export { API_STAGE_NAME };
 /** Served without credentials so clients and tools can fetch the contract. */
 export const OPENAPI_PATH = ['api', 'openapi.json'] as const;
 

@@ -35,4 +35,8 @@ describe('api function bundle', () => {
     );
     expect(locales.map(([f]) => f)).toEqual([]);
   });
+
+  it("carries none of the API reference page: Redoc is the portal function's", () => {
+    expect(Object.keys(kept).filter((f) => f.includes('node_modules/redoc') || f.includes('api-docs'))).toEqual([]);
+  });
 });

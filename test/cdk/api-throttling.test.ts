@@ -33,15 +33,15 @@ describe('API keys from the authorizer', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
   });
 
-  it('requires a key on every authorized method, and on none of the public ones (OpenAPI, portal page, link exchange, inbound webhooks)', () => {
+  it('requires a key on every authorized method, and on none of the public ones (OpenAPI, API reference, portal page, link exchange, inbound webhooks)', () => {
     const methods = of('AWS::ApiGateway::Method');
     const authorized = methods.filter((m) => m.AuthorizationType === 'CUSTOM');
     const open = methods.filter((m) => m.AuthorizationType === 'NONE');
     expect(authorized).toHaveLength(8);
     for (const m of authorized) expect(m.ApiKeyRequired, m.id).toBe(true);
-    // GET /api/openapi.json, GET /portal and /portal/{proxy+}, POST .../session-tokens, POST /inbound/{source}: no
-    // authorizer, so no key to give.
-    expect(open.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
+    // GET /api/openapi.json, GET /api/docs and /api/docs/{proxy+}, GET /portal and /portal/{proxy+},
+    // POST .../session-tokens, POST /inbound/{source}: no authorizer, so no key to give.
+    expect(open.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST']);
     for (const m of open) expect(m.ApiKeyRequired, m.id).toBeUndefined();
     expect(authorized.length + open.length).toBe(methods.length);
   });

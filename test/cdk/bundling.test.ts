@@ -116,6 +116,35 @@ describe('portal function bundle', () => {
     expect(answer.n).toBe(readFileSync(join(portalAsset, 'portal', 'app.js'), 'utf8').length);
   });
 
+  it('serves the API reference page and Redoc from beside index.mjs, not from the api function', () => {
+    expect(readdirSync(join(portalAsset, 'api-docs')).sort()).toEqual([
+      'api-docs.js',
+      'index.html',
+      'redoc.standalone.js',
+      'redoc.standalone.js.LICENSE.txt',
+    ]);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--no-warnings',
+        '--input-type=module',
+        '-e',
+        "const m = await import(process.cwd() + '/index.mjs'); const a = []; for (const path of ['/api/docs', '/api/docs/redoc.standalone.js']) { const r = await m.handler({ httpMethod: 'GET', path, requestContext: { path: '/prod' + path } }); a.push({ s: r.statusCode, h: r.headers, n: r.body.length, b: r.body.slice(0, 2000) }); } console.log(JSON.stringify(a));",
+      ],
+      { cwd: portalAsset, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, LAMBDA_TASK_ROOT: portalAsset } },
+    );
+    const [page, redoc] = JSON.parse(out.trim());
+    expect(page.s).toBe(200);
+    expect(page.h['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.h['content-security-policy']).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self' 'nonce-/);
+    // The stage's prefix, as on AWS: the page names its files and the document under it.
+    expect(page.b).toContain('src="/prod/api/docs/redoc.standalone.js"');
+    expect(page.b).toContain('content="/prod/api/openapi.json"');
+    expect(redoc.s).toBe(200);
+    expect(redoc.n).toBe(readFileSync(join(portalAsset, 'api-docs', 'redoc.standalone.js'), 'utf8').length);
+    expect(redoc.n).toBeGreaterThan(500_000);
+  });
+
   it('says where the receiver guide is: the one beside the page, or WEBHOOKS_RECEIVER_GUIDE_URL', () => {
     const page = (env: Record<string, string>) =>
       execFileSync(

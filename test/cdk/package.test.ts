@@ -128,6 +128,8 @@ describe('the packed package', () => {
   it('holds the compiled construct with declarations and the four pre-bundled handlers, and no TypeScript sources', () => {
     const installed = join(appDir, 'node_modules', PACKAGE.name);
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    // The portal function serves the API reference from beside its index.mjs (TenantPortal, pre-bundled).
+    expect(existsSync(join(installed, 'dist', 'handlers', 'portal', 'api-docs', 'redoc.standalone.js'))).toBe(true);
     // The typed client's runtime; the construct needs nothing but its peers.
     expect(Object.keys(pkg.dependencies)).toEqual(['openapi-fetch']);
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);

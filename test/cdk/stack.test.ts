@@ -559,8 +559,9 @@ describe('REST API', () => {
   const inboundMethods = () => methods().filter((m) => JSON.stringify(m.Integration.Uri).includes(JSON.stringify(getAtt(ids.inbound))));
 
   it('sends every method but the portal page and inbound webhooks to the api function (Lambda proxy)', () => {
-    expect(methods()).toHaveLength(13);
-    expect(portalMethods()).toHaveLength(2);
+    expect(methods()).toHaveLength(15);
+    // GET /portal, /portal/{proxy+}, /api/docs and /api/docs/{proxy+}.
+    expect(portalMethods()).toHaveLength(4);
     // POST /inbound/{source}, without credentials (test/cdk/inbound.test.ts).
     expect(inboundMethods()).toEqual([expect.objectContaining({ HttpMethod: 'POST', AuthorizationType: 'NONE' })]);
     for (const m of methods().filter((x) => !portalMethods().includes(x) && !inboundMethods().includes(x))) {
@@ -579,8 +580,26 @@ describe('REST API', () => {
       expect(m.AuthorizerId).toEqual(ref(authorizer));
     }
     const proxies = Object.values(template.findResources('AWS::ApiGateway::Resource')).filter((r) => r.Properties.PathPart === '{proxy+}');
-    // /, /api, /api/v0.1, /api/v0.1/portal and /portal.
-    expect(proxies).toHaveLength(5);
+    // /, /api, /api/v0.1, /api/v0.1/portal, /api/docs and /portal.
+    expect(proxies).toHaveLength(6);
+  });
+
+  it('serves the API reference at GET /api/docs and its files without credentials, from the portal function', () => {
+    const docs = logicalIdOf(template, 'AWS::ApiGateway::Resource', (r) => r.Properties.PathPart === 'docs');
+    expect(resources[docs].Properties.ParentId).toEqual(ref(resourceIdOf('api')));
+    const files = logicalIdOf(
+      template,
+      'AWS::ApiGateway::Resource',
+      (r) => r.Properties.PathPart === '{proxy+}' && JSON.stringify(r.Properties.ParentId) === JSON.stringify(ref(docs)),
+    );
+    for (const resource of [docs, files]) {
+      const onIt = methods().filter((m) => JSON.stringify(m.ResourceId) === JSON.stringify(ref(resource)));
+      expect(onIt, resource).toHaveLength(1);
+      expect(onIt[0]).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE' });
+      expect(onIt[0]!.AuthorizerId).toBeUndefined();
+      expect(onIt[0]!.ApiKeyRequired).toBeFalsy();
+      expect(portalMethods()).toContain(onIt[0]);
+    }
   });
 
   it('serves the portal page at /portal/ and exchanges portal links at POST /api/v0.1/portal/session-tokens without credentials', () => {

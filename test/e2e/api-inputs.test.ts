@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_URL_LENGTH } from '../../functions/domain/address-policy.js';
+import { MAX_EVENT_TYPE_CHARS, MAX_TIME_CHARS } from '../../functions/domain/api-limits.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 
 /** Seed-compatibility details and input handling: list "all", the cap, status spellings, times, content types, bad ids and cursors. */
@@ -184,6 +186,48 @@ describe('request details', () => {
         expect(res.status, `${path} ${cursor.slice(0, 30)}`).toBe(400);
         expect(res.body.error.code).toBe('invalid_cursor');
       }
+    }
+  });
+
+  // The bounds the OpenAPI document states (functions/domain/api-limits.ts) are the ones enforced.
+  it('answers ids of characters no id has with 404, as ids longer than any we issue', async () => {
+    for (const bad of ['a~b', 'a%20b', '%C3%BC', "a'b"]) {
+      for (const method of ['GET', 'PATCH', 'DELETE']) {
+        const res = await p.call(method, `/api/v0.1/webhooks/${bad}`, method === 'PATCH' ? { description: 'x' } : undefined);
+        expect(res.status, `${method} ${bad}`).toBe(404);
+        expect(res.body.error.code).toBe('not_found');
+      }
+      expect((await p.call('GET', `/api/v0.1/webhooks/${id}/deliveries/${bad}`)).status).toBe(404);
+    }
+    expect((await p.call('GET', `/api/v0/webhooks/${id}`)).body.description).toBe('');
+  });
+
+  it(`refuses URLs past ${MAX_URL_LENGTH} characters, times past ${MAX_TIME_CHARS} and event types of other characters with 400, changing nothing`, async () => {
+    const before = (await p.call('GET', '/api/v0/webhooks')).body.length;
+    const longUrl = `https://example.com/${'a'.repeat(MAX_URL_LENGTH)}`;
+    for (const [path, field] of [
+      ['/api/v0.1/webhooks', 'url'],
+      ['/api/v0/webhooks', 'callback_url'],
+    ] as const) {
+      const res = await p.call('POST', path, { [field]: longUrl, events: ['card.created'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([{ field, message: `must be at most ${MAX_URL_LENGTH} characters` }]);
+    }
+    expect((await p.call('GET', '/api/v0/webhooks')).body).toHaveLength(before);
+
+    // Nanoseconds and an offset fit; one more fraction digit does not.
+    const since = new Date(Date.now() - 60_000).toISOString().replace('Z', '123456+00:00');
+    expect(since).toHaveLength(MAX_TIME_CHARS);
+    const ok = await p.call('POST', `/api/v0.1/webhooks/${id}/recover`, { since });
+    expect(ok.status, JSON.stringify(ok.body)).not.toBe(400);
+    const tooLong = await p.call('POST', `/api/v0.1/webhooks/${id}/recover`, { since: since.replace('+', '0+') });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.details[0].field).toBe('since');
+
+    for (const type of ['card created', 'card.créé', 'a'.repeat(MAX_EVENT_TYPE_CHARS + 1)]) {
+      const res = await p.call('POST', '/api/v0.1/events', { type, data: {} });
+      expect(res.status, type).toBe(400);
+      expect(res.body.error.details[0].field).toBe('type');
     }
   });
 });

@@ -4,9 +4,21 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, createApi } from '../../functions/app/api.js';
 import { buildOpenApiDocument } from '../../functions/app/openapi.js';
-import { LOCAL_POLICY } from '../../functions/domain/address-policy.js';
+import { LOCAL_POLICY, MAX_URL_LENGTH } from '../../functions/domain/address-policy.js';
+import {
+  API_STAGE_NAME,
+  CURSOR_PATTERN,
+  ID_PATTERN,
+  MAX_CURSOR_CHARS,
+  MAX_EVENT_TYPE_CHARS,
+  MAX_ID_LENGTH,
+  MAX_PAGE_LIMIT,
+  MAX_TIME_CHARS,
+} from '../../functions/domain/api-limits.js';
 import { loadCatalog } from '../../functions/domain/catalog.js';
+import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
 import type { Subscription } from '../../functions/domain/model.js';
+import { MAX_EVENTS } from '../../functions/domain/requests.js';
 import {
   RotateSecretResponse,
   SubscriptionV0,
@@ -14,8 +26,11 @@ import {
   SubscriptionV01Response,
 } from '../../functions/domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS } from '../../functions/domain/secret-set.js';
+import { generateSecret } from '../../functions/domain/signing.js';
 import { toV0View, toV01View } from '../../functions/domain/views.js';
 import { CLIENT_SCHEMA_FILE, OPENAPI_FILE, renderClientSchema, renderOpenApiDocument } from '../../scripts/generate-openapi.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { license: string };
 
 type Doc = Record<string, any>;
 
@@ -99,10 +114,51 @@ describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 with title and version', () => {
     expect(doc.openapi).toMatch(/^3\.1/);
     expect(doc.info).toMatchObject({ title: 'Serverless Webhooks API', version: '0.1.0' });
-    expect(doc.servers).toBeUndefined();
+    expect(doc.info.license).toEqual({ name: pkg.license, identifier: pkg.license });
+    // A deployment's stage URL, with the stage the stack deploys; or the URL the caller knows.
+    expect(doc.servers).toHaveLength(1);
+    expect(doc.servers[0].url).toBe(`https://{api_id}.execute-api.{region}.amazonaws.com/${API_STAGE_NAME}`);
+    expect(doc.servers[0]).toMatchObject({ 'x-internal': false, description: expect.stringMatching(/production/) });
     expect((buildOpenApiDocument(catalog, API_ROUTES, 'https://api.example.com/prod') as Doc).servers).toEqual([
-      { url: 'https://api.example.com/prod' },
+      { url: 'https://api.example.com/prod', description: 'This deployment (production)', 'x-internal': false },
     ]);
+  });
+
+  it("documents on every operation API Gateway's own 4xx and the 500 internal_error, in the error shape", () => {
+    const errorSchema = componentValidator('Error');
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        const failed = resolve(op.responses['500']);
+        expect(failed.content['application/json'].example.error, `${method} ${path}`).toEqual({
+          code: GATEWAY_FAILURE.code,
+          message: GATEWAY_FAILURE.message,
+        });
+        const refused = resolve(op.responses['4XX']).content['application/json'];
+        expect(refused.example.error.code).toBe('bad_request');
+        for (const media of [failed.content['application/json'], refused]) {
+          expect(resolve(media.schema)).toBe(doc.components.schemas.Error);
+          expect(errorSchema(media.example)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('states the bounds the API enforces, from where they are declared', () => {
+    const schemas = doc.components.schemas;
+    for (const name of ['CreateSubscriptionV01Request', 'SubscriptionV01']) {
+      expect(schemas[name].properties.url).toMatchObject({ maxLength: MAX_URL_LENGTH, format: 'uri' });
+      expect(schemas[name].properties.events).toMatchObject({ maxItems: MAX_EVENTS, items: { maxLength: MAX_EVENT_TYPE_CHARS } });
+    }
+    expect(schemas.SubscriptionV01List.properties.webhook_subscriptions.maxItems).toBe(MAX_PAGE_LIMIT);
+    expect(schemas.RecoverRequest.properties.since.maxLength).toBe(MAX_TIME_CHARS);
+    const list = doc.paths['/api/v0.1/webhooks'].get.parameters as any[];
+    expect(list.find((p) => p.name === 'limit').schema).toMatchObject({ format: 'int32', minimum: 1, maximum: MAX_PAGE_LIMIT });
+    expect(list.find((p) => p.name === 'cursor').schema).toMatchObject({ maxLength: MAX_CURSOR_CHARS, pattern: CURSOR_PATTERN });
+    const id = (doc.paths['/api/v0.1/webhooks/{id}'].get.parameters as any[]).find((p) => p.name === 'id');
+    expect(id.schema).toMatchObject({ maxLength: MAX_ID_LENGTH, pattern: ID_PATTERN });
+    // What the document says of a secret and a masked header value holds for those the API makes.
+    const v01 = toV01View(subscription, generateSecret(), { 'X-Api-Key': 'k_live_5f2b9c1e7a' });
+    expect(componentValidator('SubscriptionV01')(v01)).toBe(true);
   });
 
   it('documents exactly the routes of the table the router serves', async () => {
