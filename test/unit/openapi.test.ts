@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, createApi } from '../../functions/app/api.js';
 import { buildOpenApiDocument } from '../../functions/app/openapi.js';
+import { servedPaths } from '../../functions/app/route-table.js';
 import { LOCAL_POLICY } from '../../functions/domain/address-policy.js';
 import { loadCatalog } from '../../functions/domain/catalog.js';
 import type { Subscription } from '../../functions/domain/model.js';
@@ -89,14 +90,19 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
-  it('documents exactly the routes of the table the router serves', async () => {
-    const fromTable = API_ROUTES.map((r) => `${r.method.toLowerCase()} ${r.path}`);
+  it('documents exactly the routes of the table the router serves, at every path each answers', async () => {
+    const fromTable = API_ROUTES.flatMap((r) => servedPaths(r).map((path) => `${r.method.toLowerCase()} ${path}`));
     expect(new Set(fromTable).size, 'a route is declared twice').toBe(fromTable.length);
     expect([...documentedRoutes].sort()).toEqual([...fromTable].sort());
     for (const r of API_ROUTES) {
       const op = doc.paths[r.path][r.method.toLowerCase()];
       expect(op.operationId).toBe(r.operationId);
       expect(Object.keys(op.responses)).toContain(String(r.response.status));
+      if (r.trailingSlash) {
+        const alias = doc.paths[`${r.path}/`][r.method.toLowerCase()];
+        expect(alias.operationId).toBe(`${r.operationId}TrailingSlash`);
+        expect(alias.responses).toEqual(op.responses);
+      }
     }
     // And the router serves each one: none answers "no route" (404 not_found with that message) or 405.
     const api = createApi({
@@ -109,17 +115,28 @@ describe('the OpenAPI document', () => {
       policy: LOCAL_POLICY,
       secretNamePrefix: 'p/',
     });
-    for (const r of API_ROUTES) {
-      const path = r.path.replaceAll(/\{\w+\}/g, 'x1');
-      const res = await api({
-        httpMethod: r.method,
+    const call = (method: string, path: string) =>
+      api({
+        httpMethod: method,
         path,
         headers: { 'content-type': 'text/plain' },
         body: 'not json',
         requestContext: { authorizer: { tenantId: 't1' } },
       } as never);
-      expect(res.statusCode, `${r.method} ${path}: ${res.body}`).not.toBe(405);
-      expect(res.body, `${r.method} ${path}`).not.toContain('No route for');
+    for (const r of API_ROUTES) {
+      for (const served of servedPaths(r)) {
+        const path = served.replaceAll(/\{\w+\}/g, 'x1');
+        const res = await call(r.method, path);
+        expect(res.statusCode, `${r.method} ${path}: ${res.body}`).not.toBe(405);
+        expect(res.body, `${r.method} ${path}`).not.toContain('No route for');
+      }
+      // And no other form: a trailing slash the route does not declare is no route (404).
+      if (!r.trailingSlash) {
+        const path = `${r.path.replaceAll(/\{\w+\}/g, 'x1')}/`;
+        const res = await call(r.method, path);
+        expect(res.statusCode, `${r.method} ${path}`).toBe(404);
+        expect(res.body, `${r.method} ${path}`).toContain('No route for');
+      }
     }
   });
 
