@@ -10,6 +10,7 @@ import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
 import { budgetSpent } from '../domain/errors.js';
 import { GATEWAY_RESPONSES } from '../domain/gateway-responses.js';
+import { PORTAL_IDENTITY } from '../domain/portal.js';
 import { ErrorBody } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED, rotationTooSoon } from '../domain/secret-set.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
@@ -34,10 +35,26 @@ const WebhookHeaders = zod.object({
   }),
 });
 
+/**
+ * As the authorizer reads them (authorizer.ts): both headers, always. Either the tenant's identity
+ * and key, or, on the routes a portal session may call, `Identity: portal-session` with the
+ * session token as a bearer Authorization. Either missing is a 401 before the authorizer runs.
+ */
 const SECURITY = [{ Identity: [], Authorization: [] }];
+const PORTAL_SECURITY = [...SECURITY, { Identity: [], PortalSession: [] }];
 const SECURITY_SCHEMES = {
-  Identity: { type: 'apiKey', in: 'header', name: 'Identity', description: "The tenant's identity; sent together with Authorization" },
+  Identity: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Identity',
+    description: `The tenant's identity, sent together with Authorization; \`${PORTAL_IDENTITY}\` with a portal session token`,
+  },
   Authorization: { type: 'apiKey', in: 'header', name: 'Authorization', description: "The tenant's key; sent together with Identity" },
+  PortalSession: {
+    type: 'http',
+    scheme: 'bearer',
+    description: `A portal session token (\`Authorization: Bearer ps_...\`, from POST /api/v0.1/portal/session-tokens), sent with \`Identity: ${PORTAL_IDENTITY}\`; only on the routes the portal may call`,
+  },
 } as const;
 
 const ERROR_RESPONSES = {
@@ -358,7 +375,7 @@ function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog, path = r.path): RouteC
             .join('\n\n'),
         }
       : {}),
-    ...(r.public ? { security: [] } : {}),
+    ...(r.public ? { security: [] } : r.portal ? { security: PORTAL_SECURITY } : {}),
     ...(Object.keys(request).length ? { request } : {}),
     responses: {
       [r.response.status]: response,

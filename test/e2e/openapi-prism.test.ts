@@ -145,6 +145,20 @@ describe("Prism's validating proxy in front of local mode", () => {
     expect(p.apiViolations()).toEqual([]);
   });
 
+  it('serves the trailing slash only where the document has it; a public route stays public with one, as on API Gateway', async () => {
+    expect((await p.call('GET', '/api/v0/webhooks/')).status).toBe(200);
+    for (const path of ['/api/v0.1/webhooks/', '/api/v0/webhooks/x/', '/api/v0.1/event-types/']) {
+      const res = await p.call('GET', path);
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+    // API Gateway matches `/api/openapi.json/` to the public resource: no authorizer, then no route.
+    const publicSlash = await p.call('GET', '/api/openapi.json/', undefined, { Identity: '', Authorization: '' });
+    expect(publicSlash.status).toBe(404);
+    expect(publicSlash.body.error.code).toBe('not_found');
+    expect(p.apiViolations()).toEqual([]);
+  });
+
   it("passes a portal session's 403 on a route outside the portal's, and its 401 once unknown", async () => {
     const link = await send(prism.url, 'POST', '/api/v0.1/portal/sessions', {
       Identity: p.credentials.identity,

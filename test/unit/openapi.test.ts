@@ -202,13 +202,26 @@ describe('the OpenAPI document', () => {
     ).toBe(true);
   });
 
-  it('names the Identity and Authorization headers as two apiKey schemes, both required', () => {
+  it('names the Identity and Authorization headers as two apiKey schemes, both required; a portal session as Identity with a bearer token', () => {
     expect(doc.components.securitySchemes).toEqual({
       Identity: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Identity' }),
       Authorization: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Authorization' }),
+      PortalSession: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(doc.security).toEqual([{ Identity: [], Authorization: [] }]);
     expect(doc.paths['/api/openapi.json'].get.security).toEqual([]);
+    // Exactly the routes a portal session may call offer the second way in.
+    for (const r of API_ROUTES.filter((x) => !x.public)) {
+      const security = doc.paths[r.path][r.method.toLowerCase()].security;
+      expect(security, `${r.method} ${r.path}`).toEqual(
+        r.portal
+          ? [
+              { Identity: [], Authorization: [] },
+              { Identity: [], PortalSession: [] },
+            ]
+          : undefined,
+      );
+    }
   });
 
   it('answers errors in the error shape with their codes', () => {
