@@ -26,7 +26,7 @@ export const GATEWAY_RESPONSES = {
     code: 'unauthorized',
     message: 'Send the tenant credentials in the Identity and Authorization headers.',
     cause:
-      'The Identity or Authorization header is missing (API Gateway answers without calling the authorizer), or the authorizer refused them: an unknown identity, a wrong key, a suspended tenant, or a portal session that is unknown or has ended',
+      'The Identity or Authorization header is missing (API Gateway answers without calling the authorizer), or the authorizer refused them: an unknown identity, a wrong or revoked key, a tenant that is not active, or a portal session that is unknown or has ended',
   },
   ACCESS_DENIED: {
     status: 403,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawResponse, replay, SEED_CLIENTS, seed001Samples } from '../fixtures/seed-clients.js';
+import { type RawResponse, replay, SEED_CLIENTS, seed001Samples, seed002CurlSamples } from '../fixtures/seed-clients.js';
 import { startTestPipeline, type TestPipeline } from '../support/local.js';
 import { DOCUMENT_PATH } from '../support/openapi-conformance.js';
 import { eventually } from '../support/wait.js';
@@ -105,6 +105,23 @@ describe("Prism's validating proxy in front of local mode", () => {
     const removed = await replay(prism.url, client, s.remove(id), p.credentials);
     expect(verdict(removed)).toBe('none');
     expect(removed.status).toBe(200);
+  });
+
+  it("passes seed 002's curl requests with no violation", async () => {
+    const s = seed002CurlSamples;
+    const created = await replay(prism.url, 'curl', s.create(''), p.credentials);
+    expect(verdict(created)).toBe('none');
+    expect(created.status).toBe(201);
+    const id = created.body.webhook_subscription.id as string;
+    for (const [sample, status] of [
+      [s.list(''), 200],
+      [s.update(id), 200],
+      [s.remove(id), 200],
+    ] as const) {
+      const res = await replay(prism.url, 'curl', sample, p.credentials);
+      expect(verdict(res), `${sample.method} ${sample.path}`).toBe('none');
+      expect(res.status).toBe(status);
+    }
   });
 
   it('passes the 401 of wrong credentials, on both versions and both forms of the v0 path', async () => {
