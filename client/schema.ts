@@ -342,6 +342,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v0/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subscriptions (with a trailing slash)
+         * @description The same operation as `GET /api/v0/webhooks`, at the path with a trailing slash, as seed 001's samples write it.
+         */
+        get: operations["listSubscriptionsV0TrailingSlash"];
+        put?: never;
+        /**
+         * Create a subscription (with a trailing slash)
+         * @description The same operation as `POST /api/v0/webhooks`, at the path with a trailing slash, as seed 001's samples write it.
+         *
+         *     A tenant may have a limited number of live subscriptions (1,000 unless the operator set another); past it, 409 `subscription_limit_reached`.
+         */
+        post: operations["createSubscriptionV0TrailingSlash"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v0/webhooks/{id}": {
         parameters: {
             query?: never;
@@ -1579,7 +1605,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`); nothing was changed */
+        /** @description The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`, or `invalid_path`: a path segment is not valid percent-encoded UTF-8); nothing was changed */
         ValidationFailed: {
             headers: {
                 [name: string]: unknown;
@@ -1602,7 +1628,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The Identity and Authorization headers are missing */
+        /** @description `unauthorized` (API Gateway's answer): The Identity or Authorization header is missing (API Gateway answers without calling the authorizer), or the authorizer refused them: an unknown identity, a wrong or revoked key, a tenant that is not active, or a portal session that is unknown or has ended. The api function answers 401 `session_expired` for a portal session that ended while API Gateway still held the authorizer's answer, and (exchanging a portal link) `link_expired`. Nothing was done */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1619,7 +1645,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The credentials are not valid */
+        /** @description `forbidden`: The authorizer's policy does not cover this method and path: a portal session calling a route the portal may not (API Gateway checks the policy; the api function checks the same again). Nothing was done */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1708,7 +1734,7 @@ export interface components {
         RotationRateLimited: {
             headers: {
                 /** @description Seconds to wait before retrying */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
@@ -1727,7 +1753,7 @@ export interface components {
         SecretsBusy: {
             headers: {
                 /** @description Seconds to wait before retrying */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
@@ -1759,28 +1785,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `internal_error`: the service failed to handle the request; retry it later (a publish with an Idempotency-Key is safe to retry) */
-        InternalError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "internal_error",
-                 *         "message": "The service failed to handle the request; retry it later."
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["Error"];
-            };
-        };
         /** @description Too many requests: the tenant's own limit (each tenant's API key has one) or the stage's, for everyone together. Nothing was done; retry after Retry-After seconds */
         RateLimited: {
             headers: {
                 /** @description Seconds to wait before retrying */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
@@ -1799,7 +1808,7 @@ export interface components {
         TemporarilyUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
@@ -1808,6 +1817,74 @@ export interface components {
                  *       "error": {
                  *         "code": "temporarily_unavailable",
                  *         "message": "The service cannot take this request right now; retry after the number of seconds in the Retry-After header."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `payload_too_large`: The body is larger than API Gateway's 10 MB payload limit (the api function's own limit, 1 MiB, answers 413 too) */
+        RequestTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "payload_too_large",
+                 *         "message": "The request body is too large."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `internal_error`: The authorizer failed (an error other than a refusal, or a timeout), or API Gateway could not call the api function; or the api function failed unexpectedly. The request may be retried (a publish with an Idempotency-Key is safe to retry) */
+        GatewayFailure: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "internal_error",
+                 *         "message": "The service failed to handle the request; retry it later."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `timeout`: The api function did not answer within 29 seconds */
+        GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "timeout",
+                 *         "message": "The request took too long; retry it."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_path`: A path segment is not valid percent-encoded UTF-8; nothing was done */
+        InvalidPath: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "invalid_path",
+                 *         "message": "The path segment %ZZ is not valid percent-encoded UTF-8 (write % as %25)"
                  *       }
                  *     }
                  */
@@ -1848,9 +1925,11 @@ export interface operations {
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -1883,8 +1962,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -1909,12 +1989,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionV01Response"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -1939,12 +2022,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionV01Response"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -1980,8 +2066,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RotationRateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2006,12 +2093,15 @@ export interface operations {
                     "application/json": components["schemas"]["RotateSecretResponse"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RotationRateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2036,13 +2126,16 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionV01Response"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2078,9 +2171,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2107,12 +2202,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryResponse"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2139,13 +2237,16 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryResponse"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2170,13 +2271,16 @@ export interface operations {
                     "application/json": components["schemas"]["TestEventResponse"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2205,7 +2309,7 @@ export interface operations {
             202: {
                 headers: {
                     /** @description Where to follow the recovery */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2220,8 +2324,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2248,12 +2353,15 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryResponse"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2279,9 +2387,11 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2312,7 +2422,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2337,12 +2448,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryOutcomes"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2366,9 +2480,11 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2415,8 +2531,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2440,9 +2557,11 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["TemporarilyUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2474,9 +2593,11 @@ export interface operations {
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2509,8 +2630,80 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
+            "4XX": components["responses"]["GatewayRefused"];
+        };
+    };
+    listSubscriptionsV0TrailingSlash: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. Without it the answer holds every subscription of the tenant, as seed 001 lists "all". */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every subscription, newest first; with `limit`, one page of them */
+            200: {
+                headers: {
+                    /** @description With `limit`: pass as `cursor` to fetch the next page; absent on the last page */
+                    "x-next-cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionV0List"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["RequestTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["GatewayFailure"];
+            503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
+            "4XX": components["responses"]["GatewayRefused"];
+        };
+    };
+    createSubscriptionV0TrailingSlash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSubscriptionV0Request"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its signing secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionV0"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["GatewayFailure"];
+            503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2535,12 +2728,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionV0"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2565,12 +2761,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionV0"];
                 };
             };
+            400: components["responses"]["InvalidPath"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2606,8 +2805,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RotationRateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
             503: components["responses"]["SecretsBusy"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };
@@ -2629,8 +2829,10 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            413: components["responses"]["RequestTooLarge"];
             429: components["responses"]["RateLimited"];
-            500: components["responses"]["InternalError"];
+            500: components["responses"]["GatewayFailure"];
+            504: components["responses"]["GatewayTimeout"];
             "4XX": components["responses"]["GatewayRefused"];
         };
     };

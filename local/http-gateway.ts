@@ -5,7 +5,8 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyR
 import { UNAUTHORIZED } from '../functions/app/authorizer.js';
 import { errorBody, headerValue, MAX_BODY_BYTES } from '../functions/app/http.js';
 import { GATEWAY_FAILURE } from '../functions/domain/errors.js';
-import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../functions/domain/throttle.js';
+import { GATEWAY_RESPONSES, type GatewayResponseType } from '../functions/domain/gateway-responses.js';
+import { RETRY_AFTER_SECONDS } from '../functions/domain/throttle.js';
 import type { Admission, GatewayThrottle } from './gateway-throttle.js';
 
 /**
@@ -28,6 +29,21 @@ export interface GatewayOptions {
   authorizerCacheTtlSeconds?: number;
   /** Per-key, stage and account throttling; none without it. */
   throttle?: GatewayThrottle;
+  /** Sees every answer as it is sent, the gateway's own included (the tests' OpenAPI conformance check). */
+  observe?: (exchange: GatewayExchange) => void;
+}
+
+/** One request and the answer the client got. */
+export interface GatewayExchange {
+  method: string;
+  /** The path as sent, without the query. */
+  path: string;
+  query: URLSearchParams;
+  /** As Node gives them: lowercased names. */
+  requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Answered by a site (the portal's files), which the API's document does not describe. */
+  site: boolean;
+  response: APIGatewayProxyResult;
 }
 
 export interface Gateway {
@@ -62,19 +78,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? 0) * 1000;
   const authorizerCache = new Map<string, { context: Record<string, unknown>; policy: APIGatewayAuthorizerResult; expires: number }>();
   const server: Server = createServer(async (req, res) => {
+    const url = URL.parse(req.url ?? '/', 'http://local') ?? new URL('http://local/');
+    let site: NonNullable<GatewayOptions['sites']>[number] | undefined;
     const send = (r: APIGatewayProxyResult) => {
       res.writeHead(r.statusCode, { ...(r.headers as Record<string, string>) });
       res.end(r.body);
+      options.observe?.({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        requestHeaders: req.headers,
+        site: site !== undefined,
+        response: r,
+      });
     };
     try {
-      const url = new URL(req.url ?? '/', 'http://local');
       const body = await readBody(req);
-      if (body === 'too-large')
-        return send({
-          statusCode: 413,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(errorBody('payload_too_large', 'Request body too large')),
-        });
+      if (body === 'too-large') return send(gatewayResponse('REQUEST_TOO_LARGE'));
       const headers: Record<string, string> = {};
       const multiValueHeaders: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) {
@@ -93,8 +113,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const requestId = randomUUID();
       const path = url.pathname;
       const methodArn = `${METHOD_ARN_PREFIX}/${STAGE}/${method}${path}`;
-      const site = options.sites?.find((x) => path === x.prefix || path.startsWith(`${x.prefix}/`));
-      const isPublic = site !== undefined || options.publicPaths?.includes(path);
+      site = options.sites?.find((x) => path === x.prefix || path.startsWith(`${x.prefix}/`));
+      // API Gateway matches `/a/` to the resource `/a` (the function still sees `/a/`).
+      const isPublic = site !== undefined || options.publicPaths?.includes(path.length > 1 ? path.replace(/\/$/, '') : path);
       let context: Record<string, unknown> | undefined;
       const cacheKey = `${headerValue(headers, 'Identity') ?? ''}\n${headerValue(headers, 'Authorization') ?? ''}`;
       const cached = authorizerCache.get(cacheKey);
@@ -120,27 +141,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             authorizerCache.set(cacheKey, { context: result.context, policy: result, expires: Date.now() + cacheTtlMs });
         } catch (err) {
           // As API Gateway: exactly `Unauthorized` is a 401, any other failure of the authorizer a 500.
-          if ((err as Error).message !== UNAUTHORIZED)
-            return send({
-              statusCode: GATEWAY_FAILURE.status,
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify(errorBody(GATEWAY_FAILURE.code, GATEWAY_FAILURE.message)),
-            });
-          return send({
-            statusCode: 401,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(errorBody('unauthorized', 'Missing or invalid Identity and Authorization headers')),
-          });
+          return send(
+            (err as Error).message === UNAUTHORIZED
+              ? gatewayResponse('UNAUTHORIZED')
+              : gatewayResponse('DEFAULT_5XX', GATEWAY_FAILURE.status),
+          );
         }
       }
       if (result) {
         // As API Gateway does: the (possibly cached) policy must allow this method and path.
-        if (!policyAllows(result, methodArn))
-          return send({
-            statusCode: 403,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(errorBody('forbidden', 'These credentials are not valid or may not use this resource.')),
-          });
+        if (!policyAllows(result, methodArn)) return send(gatewayResponse('ACCESS_DENIED'));
         context = result.context as Record<string, unknown> | undefined;
       }
       // Authorized routes require an API key, and the authorizer supplies it (key source AUTHORIZER).
@@ -194,17 +204,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
+/** As the stack's gateway response of `type` answers (GATEWAY_RESPONSES); `status` for a DEFAULT_* type. */
+function gatewayResponse(type: GatewayResponseType, status?: number, retryAfterSeconds = RETRY_AFTER_SECONDS): APIGatewayProxyResult {
+  const r = GATEWAY_RESPONSES[type];
+  return {
+    statusCode: ('status' in r ? r.status : undefined) ?? status ?? 500,
+    headers: { 'content-type': 'application/json', ...('retryAfter' in r ? { 'retry-after': String(retryAfterSeconds) } : {}) },
+    body: JSON.stringify(errorBody(r.code, ('message' in r ? r.message : undefined) ?? 'The request was refused.')),
+  };
+}
+
 /** As the stack's THROTTLED and INVALID_API_KEY gateway responses answer. */
 function refusal(admission: Exclude<Admission, { admitted: true }>): APIGatewayProxyResult {
-  const [error, retryAfter] =
-    admission.reason === 'throttled'
-      ? [THROTTLE_ERRORS.rateLimited, admission.retryAfterSeconds]
-      : [THROTTLE_ERRORS.keyUnavailable, RETRY_AFTER_SECONDS];
-  return {
-    statusCode: error.status,
-    headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) },
-    body: JSON.stringify(errorBody(error.code, error.message)),
-  };
+  return admission.reason === 'throttled'
+    ? gatewayResponse('THROTTLED', undefined, admission.retryAfterSeconds)
+    : gatewayResponse('INVALID_API_KEY');
 }
 
 /** Allow statements whose Resource (with `*` wildcards, as IAM matches them) covers the method ARN. */

@@ -71,7 +71,7 @@ import { startDynamo } from './dynamodb-emulator.js';
 import { ENDPOINTS_FILE, type LocalEndpoints } from './endpoints.js';
 import { Faults, faultyEntryBus, faultyInboundStore, faultyQueue, faultyResumer, faultyStore, faultyTenants } from './faults.js';
 import { GatewayThrottle } from './gateway-throttle.js';
-import { LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
+import { type GatewayExchange, LOCAL_REST_API_ID, LOCAL_STAGE, startGateway } from './http-gateway.js';
 import { acquireInstanceLock, LocalStartError } from './instance-lock.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 import { startPoller } from './queue-poller.js';
@@ -244,6 +244,8 @@ export interface LocalOptions {
    * benchmarks learn from it how long messages waited in each queue). Nothing depends on it.
    */
   onInvocation?: (fn: 'fanout' | 'sender', event: SQSEvent) => void;
+  /** Sees every answer the API Gateway stand-in sends (the tests check each against the OpenAPI document). */
+  observeApi?: (exchange: GatewayExchange) => void;
   log?: (level: string, message: string, detail: Record<string, unknown>) => void;
 }
 
@@ -664,6 +666,7 @@ async function startPipeline(
     authorizerCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? 0,
     throttle: new GatewayThrottle({ stage: throttles.stage, planLimits: (key) => usagePlans.limitsForKey(key, apiStage) }),
     publicPaths: PUBLIC_PATHS,
+    ...(options.observeApi ? { observe: options.observeApi } : {}),
     sites: [
       { prefix: '/portal', handler: portalAssets },
       // The API reference page: the portal function serves it on AWS too, without the authorizer.

@@ -84,15 +84,15 @@ function compile<Ctx>(route: Route<Ctx>): CompiledRoute<Ctx> {
       return '([^/]+)';
     })
     .join('/');
-  return { route, pattern: new RegExp(`^${source}/?$`), names };
+  return { route, pattern: new RegExp(`^${source}${route.trailingSlash ? '/?' : ''}$`), names };
 }
 
 /**
  * Serves a route table (route-table.ts). Before a handler runs: the tenant is read (except on
  * public routes), path parameters are percent-decoded and checked against the route's `params`
  * schema (a malformed encoding is a 400, an id no route could have issued a 404), and a declared
- * body is read as JSON and parsed with its schema. Paths like `/api/v0.1/webhooks/{id}`; a
- * trailing slash is accepted, as seed 001's curl uses one.
+ * body is read as JSON and parsed with its schema. Paths like `/api/v0.1/webhooks/{id}`, exactly
+ * as written; with a trailing slash only on routes that declare `trailingSlash` (route-table.ts).
  */
 export class Router<Ctx> {
   private readonly routes: CompiledRoute<Ctx>[];

@@ -9,13 +9,15 @@ import * as zod from 'zod';
 import { API_STAGE_NAME, ID_PATTERN, MAX_ID_LENGTH, MAX_TIME_CHARS } from '../domain/api-limits.js';
 import { MAX_EVENT_BYTES } from '../domain/bus-entry.js';
 import type { Catalog } from '../domain/catalog.js';
-import { budgetSpent, GATEWAY_FAILURE } from '../domain/errors.js';
+import { budgetSpent } from '../domain/errors.js';
+import { GATEWAY_RESPONSES } from '../domain/gateway-responses.js';
+import { PORTAL_IDENTITY } from '../domain/portal.js';
 import { ErrorBody } from '../domain/response-schemas.js';
 import { MIN_SECONDS_BETWEEN_ROTATIONS, ROTATION_RATE_LIMITED, rotationTooSoon } from '../domain/secret-set.js';
 import { MAX_SIGNATURE_HEADER_CHARS, SIGNATURE_HEADER_PATTERN, UNIX_SECONDS_DIGITS } from '../domain/signing.js';
 import { RETRY_AFTER_SECONDS, THROTTLE_ERRORS } from '../domain/throttle.js';
 import { MAX_BODY_BYTES } from './http.js';
-import type { ErrorName, Route } from './route-table.js';
+import { type ErrorName, type Route, servedPaths } from './route-table.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the route table (route-table.ts: each route's
@@ -66,25 +68,45 @@ const WebhookHeaders = zod.object({
   }),
 });
 
+/**
+ * As the authorizer reads them (authorizer.ts): both headers, always. Either the tenant's identity
+ * and key, or, on the routes a portal session may call, `Identity: portal-session` with the
+ * session token as a bearer Authorization. Either missing is a 401 before the authorizer runs.
+ */
 const SECURITY = [{ Identity: [], Authorization: [] }];
+const PORTAL_SECURITY = [...SECURITY, { Identity: [], PortalSession: [] }];
 const SECURITY_SCHEMES = {
-  Identity: { type: 'apiKey', in: 'header', name: 'Identity', description: "The tenant's identity; sent together with Authorization" },
+  Identity: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Identity',
+    description: `The tenant's identity, sent together with Authorization; \`${PORTAL_IDENTITY}\` with a portal session token`,
+  },
   Authorization: { type: 'apiKey', in: 'header', name: 'Authorization', description: "The tenant's key; sent together with Identity" },
+  PortalSession: {
+    type: 'http',
+    scheme: 'bearer',
+    description: `A portal session token (\`Authorization: Bearer ps_...\`, from POST /api/v0.1/portal/session-tokens), sent with \`Identity: ${PORTAL_IDENTITY}\`; only on the routes the portal may call`,
+  },
 } as const;
 
 const ERROR_RESPONSES = {
   ValidationFailed: [
     'validation_failed',
-    'The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`); nothing was changed',
+    'The request is not valid (`validation_failed`, one `details` entry per field, or `invalid_json`, or `invalid_path`: a path segment is not valid percent-encoded UTF-8); nothing was changed',
     'The request is not valid. url: must use https',
     [{ field: 'url', message: 'must use https' }],
   ],
   Unauthorized: [
-    'unauthorized',
-    'The Identity and Authorization headers are missing',
-    'Send the tenant credentials in the Identity and Authorization headers.',
+    GATEWAY_RESPONSES.UNAUTHORIZED.code,
+    `\`${GATEWAY_RESPONSES.UNAUTHORIZED.code}\` (API Gateway's answer): ${GATEWAY_RESPONSES.UNAUTHORIZED.cause}. The api function answers 401 \`session_expired\` for a portal session that ended while API Gateway still held the authorizer's answer, and (exchanging a portal link) \`link_expired\`. Nothing was done`,
+    GATEWAY_RESPONSES.UNAUTHORIZED.message,
   ],
-  Forbidden: ['forbidden', 'The credentials are not valid', 'These credentials are not valid or may not use this resource.'],
+  Forbidden: [
+    GATEWAY_RESPONSES.ACCESS_DENIED.code,
+    `\`${GATEWAY_RESPONSES.ACCESS_DENIED.code}\`: ${GATEWAY_RESPONSES.ACCESS_DENIED.cause} (API Gateway checks the policy; the api function checks the same again). Nothing was done`,
+    GATEWAY_RESPONSES.ACCESS_DENIED.message,
+  ],
   NotFound: [
     'not_found',
     'No such resource for this tenant (resources of other tenants are not found either)',
@@ -166,10 +188,48 @@ const THROTTLE_RESPONSES = {
   },
 } as const;
 type ThrottleResponseName = keyof typeof THROTTLE_RESPONSES;
+
+/**
+ * Answers not of one route but of any: the rest of what API Gateway answers itself
+ * (GATEWAY_RESPONSES; its 401 and 403 are the Unauthorized and Forbidden above), and the
+ * router's for a malformed path segment. Documented for every route they can answer, as the
+ * throttling is.
+ */
+const GENERAL_RESPONSES = {
+  RequestTooLarge: GATEWAY_RESPONSES.REQUEST_TOO_LARGE,
+  GatewayFailure: {
+    ...GATEWAY_RESPONSES.DEFAULT_5XX,
+    status: 500,
+    cause: `${GATEWAY_RESPONSES.DEFAULT_5XX.cause}; or the api function failed unexpectedly. The request may be retried (a publish with an Idempotency-Key is safe to retry)`,
+  },
+  GatewayTimeout: GATEWAY_RESPONSES.INTEGRATION_TIMEOUT,
+  // Not API Gateway's, but as general: the router's answer on every route with path parameters (http.ts).
+  InvalidPath: {
+    status: 400,
+    code: 'invalid_path',
+    message: 'The path segment %ZZ is not valid percent-encoded UTF-8 (write % as %25)',
+    cause: 'A path segment is not valid percent-encoded UTF-8; nothing was done',
+  },
+} as const;
+type GeneralResponseName = keyof typeof GENERAL_RESPONSES;
+
+/** Any other refusal API Gateway makes itself (the stack's DEFAULT_4XX gateway response, `bad_request`). */
+const GENERIC_RESPONSES = {
+  GatewayRefused: {
+    status: '4XX',
+    code: 'bad_request',
+    message: 'Invalid request body',
+    description:
+      "`bad_request`, any other 4xx: API Gateway refused the request itself before the API saw it (the message is API Gateway's). Nothing was done",
+  },
+} as const;
+type GenericResponseName = keyof typeof GENERIC_RESPONSES;
+
 /** Throttling's Retry-After is static on AWS (its gateway responses'), and local mode's never more. */
 const RETRY_AFTER_HEADER = {
   'Retry-After': {
     description: 'Seconds to wait before retrying',
+    required: true,
     schema: {
       type: 'integer' as const,
       format: 'int32',
@@ -180,29 +240,9 @@ const RETRY_AFTER_HEADER = {
   },
 };
 
-/**
- * What any route may answer besides its own: API Gateway's refusals of its own (the stack's
- * DEFAULT_4XX gateway response, `bad_request`), and a failure (the api function's
- * `internal_error`, or the gateway's DEFAULT_5XX with the same code).
- */
-const GENERIC_RESPONSES = {
-  GatewayRefused: {
-    status: '4XX',
-    code: 'bad_request',
-    message: 'Invalid request body',
-    description:
-      "`bad_request`, any other 4xx: API Gateway refused the request itself before the API saw it (the message is API Gateway's). Nothing was done",
-  },
-  InternalError: {
-    status: String(GATEWAY_FAILURE.status),
-    code: GATEWAY_FAILURE.code,
-    message: GATEWAY_FAILURE.message,
-    description: `\`${GATEWAY_FAILURE.code}\`: the service failed to handle the request; retry it later (a publish with an Idempotency-Key is safe to retry)`,
-  },
-} as const;
-type GenericResponseName = keyof typeof GENERIC_RESPONSES;
-
-const errorRef = (name: ErrorName | ThrottleResponseName | GenericResponseName) => ({ $ref: `#/components/responses/${name}` });
+const errorRef = (name: ErrorName | ThrottleResponseName | GeneralResponseName | GenericResponseName) => ({
+  $ref: `#/components/responses/${name}`,
+});
 const json = (schema: ZodMediaTypeObject['schema']) => ({ 'application/json': { schema } });
 
 /** Component name of the schema of one event type's `data`. */
@@ -256,6 +296,13 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     });
   }
 
+  for (const [name, { code, message, cause }] of Object.entries(GENERAL_RESPONSES)) {
+    registry.registerComponent('responses', name, {
+      description: `\`${code}\`: ${cause}`,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: { code, message } } } },
+    });
+  }
+
   // The catalog: one schema per event type's `data`, as written in events/<type>.json.
   for (const entry of catalog.entries) {
     const { $schema: _dialect, $id: _id, ...schema } = structuredClone(entry.schema);
@@ -281,7 +328,7 @@ export function buildOpenApiDocument<Ctx>(catalog: Catalog, routes: readonly Rou
     oneOf: eventTypeSchemas,
   });
 
-  for (const r of routes) registry.registerPath(pathConfig(r, catalog));
+  for (const r of routes) for (const path of servedPaths(r)) registry.registerPath(pathConfig(r, catalog, path));
 
   // What receivers get: one signed POST per event type (Standard Webhooks).
   const deliveredEnvelope = (type: string, data: object) =>
@@ -382,7 +429,9 @@ function isNullableRef(allOf: unknown): allOf is [{ $ref: string }, { type: stri
 }
 
 /** One table entry as zod-to-openapi's path config: its schemas, its answer and its documented errors. */
-function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog): RouteConfig {
+function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog, path = r.path): RouteConfig {
+  // The trailing-slash form of a route (servedPaths): the same operation under an id of its own.
+  const alias = path !== r.path;
   const request: NonNullable<RouteConfig['request']> = {};
   if (r.params) request.params = r.params;
   if (r.query) request.query = r.query;
@@ -406,18 +455,35 @@ function pathConfig<Ctx>(r: Route<Ctx>, catalog: Catalog): RouteConfig {
   };
   return {
     method: r.method.toLowerCase() as RouteConfig['method'],
-    path: r.path,
-    operationId: r.operationId,
+    path,
+    operationId: alias ? `${r.operationId}TrailingSlash` : r.operationId,
     tags: r.tags,
-    summary: r.summary,
-    ...(r.description ? { description: r.description } : {}),
-    ...(r.public ? { security: [] } : {}),
+    summary: alias ? `${r.summary} (with a trailing slash)` : r.summary,
+    ...(r.description || alias
+      ? {
+          description: [
+            alias
+              ? `The same operation as \`${r.method} ${r.path}\`, at the path with a trailing slash, as seed 001's samples write it.`
+              : '',
+            r.description ?? '',
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
+        }
+      : {}),
+    ...(r.public ? { security: [] } : r.portal ? { security: PORTAL_SECURITY } : {}),
     ...(Object.keys(request).length ? { request } : {}),
     responses: {
       [r.response.status]: response,
       [GENERIC_RESPONSES.GatewayRefused.status]: errorRef('GatewayRefused'),
-      [GENERIC_RESPONSES.InternalError.status]: errorRef('InternalError'),
       [String(THROTTLE_RESPONSES.RateLimited.status)]: errorRef('RateLimited'),
+      // What API Gateway answers itself: the authorizer's refusals on authorized routes, its size
+      // limit, and its failures and timeout on every route (GATEWAY_RESPONSES).
+      ...(r.public ? {} : { [STATUS_OF.Unauthorized]: errorRef('Unauthorized'), [STATUS_OF.Forbidden]: errorRef('Forbidden') }),
+      [String(GENERAL_RESPONSES.RequestTooLarge.status)]: errorRef('RequestTooLarge'),
+      [String(GENERAL_RESPONSES.GatewayFailure.status)]: errorRef('GatewayFailure'),
+      [String(GENERAL_RESPONSES.GatewayTimeout.status)]: errorRef('GatewayTimeout'),
+      ...(r.params ? { [String(GENERAL_RESPONSES.InvalidPath.status)]: errorRef('InvalidPath') } : {}),
       // Only authorized routes carry a throttling key (public ones meet the stage's limit alone).
       ...(r.public ? {} : { [String(THROTTLE_RESPONSES.TemporarilyUnavailable.status)]: errorRef('TemporarilyUnavailable') }),
       // After the generic ones: a route's own answer for a status replaces the generic one.

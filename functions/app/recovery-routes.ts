@@ -73,7 +73,7 @@ export const RECOVERY_ROUTES: ApiRoute[] = [
       status: 202,
       description: 'The recovery, running or done',
       schema: RecoveryResponse,
-      headers: { Location: { description: 'Where to follow the recovery', schema: { type: 'string' } } },
+      headers: { Location: { description: 'Where to follow the recovery', required: true, schema: { type: 'string' } } },
     },
     errors: ['ValidationFailed', ...auth, 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType'],
     handler: async ({ body, params, tenantId }, ctx) => {

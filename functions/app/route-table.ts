@@ -41,7 +41,8 @@ export interface RouteResponse {
   description: string;
   /** A zod schema, or a raw JSON Schema object for what zod does not describe. */
   schema: z.ZodType | Record<string, unknown>;
-  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+  /** `required`: sent with every such answer (the conformance check holds the API to it). */
+  headers?: Record<string, { description: string; required?: boolean; schema: Record<string, unknown> }>;
 }
 
 export interface RouteBody<S extends z.ZodType> {
@@ -55,8 +56,14 @@ export interface RouteBody<S extends z.ZodType> {
 
 export interface Route<Ctx, S extends z.ZodType = z.ZodType> {
   method: HttpMethod;
-  /** `{name}` segments are path parameters; a trailing slash is accepted too. */
+  /** `{name}` segments are path parameters. Served exactly as written unless `trailingSlash`. */
   path: string;
+  /**
+   * Also served, and documented, at `path` with a trailing slash: where a contract writes one
+   * (seed 001's samples list and create at `/api/v0/webhooks/`). Nowhere else, so that the
+   * document names every form the API answers (docs/contributors/api-conformance.md).
+   */
+  trailingSlash?: true;
   operationId: string;
   tags: string[];
   summary: string;
@@ -78,6 +85,11 @@ export interface Route<Ctx, S extends z.ZodType = z.ZodType> {
   response: RouteResponse;
   errors: ErrorName[];
   handler: (request: ApiRequest<z.infer<S>>, ctx: Ctx) => Promise<APIGatewayProxyResult>;
+}
+
+/** Every path a route answers at, the written one first (`trailingSlash` adds the other). */
+export function servedPaths(r: Pick<Route<unknown>, 'path' | 'trailingSlash'>): string[] {
+  return r.trailingSlash ? [r.path, `${r.path}/`] : [r.path];
 }
 
 /** Keeps each route's body type for its handler while the arrays hold routes of any body. */

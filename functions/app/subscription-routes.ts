@@ -188,6 +188,8 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
   route({
     method: 'POST',
     path: '/api/v0/webhooks',
+    // Seed 001's samples write `/api/v0/webhooks/`.
+    trailingSlash: true,
     operationId: 'createSubscriptionV0',
     tags: [V0],
     summary: 'Create a subscription',
@@ -212,6 +214,8 @@ export const SUBSCRIPTION_V0_ROUTES: ApiRoute[] = [
   route({
     method: 'GET',
     path: '/api/v0/webhooks',
+    // Seed 001's samples write `/api/v0/webhooks/`.
+    trailingSlash: true,
     operationId: 'listSubscriptionsV0',
     tags: [V0],
     summary: 'List subscriptions',

@@ -4,14 +4,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_STAGE_NAME } from '../../functions/domain/api-limits.js';
-import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
+import { GATEWAY_RESPONSES, type GatewayResponse } from '../../functions/domain/gateway-responses.js';
 import { PORTAL_EXCHANGE_PATH } from '../../functions/domain/portal.js';
 import {
   DEFAULT_STAGE_THROTTLE,
   DEFAULT_TENANT_THROTTLE,
   RETRY_AFTER_SECONDS,
   SHARED_THROTTLE_KEY_ENV,
-  THROTTLE_ERRORS,
   type ThrottleLimits,
 } from '../../functions/domain/throttle.js';
 import { TenantPortal } from './tenant-portal.js';
@@ -93,56 +92,16 @@ interface ErrorResponse {
 
 /**
  * Errors API Gateway answers itself (before or instead of the api function) in the same shape
- * the api function uses: `{"error": {"code", "message"}}`.
+ * the api function uses: `{"error": {"code", "message"}}`. Declared in GATEWAY_RESPONSES, which
+ * local mode's stand-in and the OpenAPI document read too.
  */
-export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
-  {
-    type: apigw.ResponseType.UNAUTHORIZED,
-    statusCode: '401',
-    code: 'unauthorized',
-    messageJson: JSON.stringify('Send the tenant credentials in the Identity and Authorization headers.'),
-  },
-  {
-    type: apigw.ResponseType.ACCESS_DENIED,
-    statusCode: '403',
-    code: 'forbidden',
-    messageJson: JSON.stringify('These credentials are not valid or may not use this resource.'),
-  },
-  {
-    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    statusCode: '404',
-    code: 'not_found',
-    messageJson: JSON.stringify('No route matches this method and path.'),
-  },
-  {
-    type: apigw.ResponseType.REQUEST_TOO_LARGE,
-    statusCode: '413',
-    code: 'payload_too_large',
-    messageJson: JSON.stringify('The request body is too large.'),
-  },
-  {
-    type: apigw.ResponseType.THROTTLED,
-    statusCode: String(THROTTLE_ERRORS.rateLimited.status),
-    code: THROTTLE_ERRORS.rateLimited.code,
-    messageJson: JSON.stringify(THROTTLE_ERRORS.rateLimited.message),
-    retryAfter: true,
-  },
-  {
-    type: apigw.ResponseType.INVALID_API_KEY,
-    statusCode: String(THROTTLE_ERRORS.keyUnavailable.status),
-    code: THROTTLE_ERRORS.keyUnavailable.code,
-    messageJson: JSON.stringify(THROTTLE_ERRORS.keyUnavailable.message),
-    retryAfter: true,
-  },
-  {
-    type: apigw.ResponseType.INTEGRATION_TIMEOUT,
-    statusCode: '504',
-    code: 'timeout',
-    messageJson: JSON.stringify('The request took too long; retry it.'),
-  },
-  { type: apigw.ResponseType.DEFAULT_4XX, code: 'bad_request', messageJson: '$context.error.messageString' },
-  { type: apigw.ResponseType.DEFAULT_5XX, code: GATEWAY_FAILURE.code, messageJson: JSON.stringify(GATEWAY_FAILURE.message) },
-];
+export const GATEWAY_ERRORS: readonly ErrorResponse[] = Object.entries(GATEWAY_RESPONSES).map(([type, r]: [string, GatewayResponse]) => ({
+  type: apigw.ResponseType.of(type),
+  ...(r.status !== undefined ? { statusCode: String(r.status) } : {}),
+  code: r.code,
+  messageJson: r.message !== undefined ? JSON.stringify(r.message) : '$context.error.messageString',
+  ...(r.retryAfter ? { retryAfter: true } : {}),
+}));
 
 /** Fields of the JSON access log; all quoted so a missing value ("-") keeps the line valid JSON. */
 const ACCESS_LOG_FIELDS: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
+import { GATEWAY_RESPONSES } from '../../functions/domain/gateway-responses.js';
 import { PORTAL_IDENTITY } from '../../functions/domain/portal.js';
 import type { AlarmId } from '../../lib/constructs/alarms.js';
 import { alarmState } from '../support/alarm-evaluation.js';
@@ -26,7 +27,8 @@ afterAll(async () => {
 
 const LIST = '/api/v0.1/webhooks';
 /** As the local gateway answers a refusal today: the 401 and its body must not change. */
-const REFUSED_BODY = { error: { code: 'unauthorized', message: 'Missing or invalid Identity and Authorization headers' } };
+// What the stack's UNAUTHORIZED gateway response answers, and local mode's gateway with it.
+const REFUSED_BODY = { error: { code: GATEWAY_RESPONSES.UNAUTHORIZED.code, message: GATEWAY_RESPONSES.UNAUTHORIZED.message } };
 
 describe('AuthorizerErrors', () => {
   it('watches the authorizer’s own failure count, not Lambda’s Errors (which counts every 401)', () => {

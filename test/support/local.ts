@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { GatewayExchange } from '../../local/http-gateway.js';
 import { ACCOUNT_THROTTLE_ONLY, type LocalOptions, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.js';
+import { type Conformance, loadConformance } from './openapi-conformance.js';
 
 /** Local mode in-process on free ports with a throw-away data directory. */
 export interface TestPipeline extends LocalPipeline {
@@ -11,6 +14,32 @@ export interface TestPipeline extends LocalPipeline {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Answers so far that do not match docs/openapi.json (stop() fails with them). */
+  apiViolations(): readonly string[];
+}
+
+let conformance: Conformance | undefined;
+
+/**
+ * Every answer the gateway sends is checked against docs/openapi.json (openapi-conformance.ts),
+ * whatever the test asserts itself; the portal's files and inbound webhooks are outside the
+ * document. Each violation names the test that received it.
+ */
+function conformanceObserver(violations: string[]): (x: GatewayExchange) => void {
+  conformance ??= loadConformance();
+  const check = conformance;
+  return (x) => {
+    if (x.site) return;
+    const problems = check.check({
+      method: x.method,
+      path: x.path,
+      status: x.response.statusCode,
+      headers: { ...x.response.headers },
+      body: x.response.body,
+    });
+    const test = expect.getState().currentTestName ?? '(outside a test)';
+    for (const p of problems) violations.push(`[${test}] ${p}`);
+  };
 }
 
 /**
@@ -20,7 +49,18 @@ export interface TestPipeline extends LocalPipeline {
  */
 export async function startTestPipeline(options: LocalOptions = {}): Promise<TestPipeline> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'webhooks-test-'));
-  const pipeline = await startLocalPipeline({ port: 0, ...ACCOUNT_THROTTLE_ONLY, ...options, dataDir });
+  const violations: string[] = [];
+  const observe = conformanceObserver(violations);
+  const pipeline = await startLocalPipeline({
+    port: 0,
+    ...ACCOUNT_THROTTLE_ONLY,
+    ...options,
+    dataDir,
+    observeApi: (x) => {
+      observe(x);
+      options.observeApi?.(x);
+    },
+  });
   const call: TestPipeline['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(pipeline.url + path, {
       method,
@@ -44,9 +84,16 @@ export async function startTestPipeline(options: LocalOptions = {}): Promise<Tes
   return {
     ...pipeline,
     call,
+    apiViolations: () => violations,
     async stop() {
       await pipeline.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (violations.length) {
+        const distinct = [...new Set(violations)];
+        throw new Error(
+          `${violations.length} answers of local mode do not match docs/openapi.json (test/support/openapi-conformance.ts):\n${distinct.slice(0, 40).join('\n')}${distinct.length > 40 ? `\n... and ${distinct.length - 40} more` : ''}`,
+        );
+      }
     },
   };
 }

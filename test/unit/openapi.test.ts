@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, createApi } from '../../functions/app/api.js';
 import { buildOpenApiDocument } from '../../functions/app/openapi.js';
+import { servedPaths } from '../../functions/app/route-table.js';
 import { LOCAL_POLICY, MAX_URL_LENGTH } from '../../functions/domain/address-policy.js';
 import {
   API_STAGE_NAME,
@@ -161,14 +162,19 @@ describe('the OpenAPI document', () => {
     expect(componentValidator('SubscriptionV01')(v01)).toBe(true);
   });
 
-  it('documents exactly the routes of the table the router serves', async () => {
-    const fromTable = API_ROUTES.map((r) => `${r.method.toLowerCase()} ${r.path}`);
+  it('documents exactly the routes of the table the router serves, at every path each answers', async () => {
+    const fromTable = API_ROUTES.flatMap((r) => servedPaths(r).map((path) => `${r.method.toLowerCase()} ${path}`));
     expect(new Set(fromTable).size, 'a route is declared twice').toBe(fromTable.length);
     expect([...documentedRoutes].sort()).toEqual([...fromTable].sort());
     for (const r of API_ROUTES) {
       const op = doc.paths[r.path][r.method.toLowerCase()];
       expect(op.operationId).toBe(r.operationId);
       expect(Object.keys(op.responses)).toContain(String(r.response.status));
+      if (r.trailingSlash) {
+        const alias = doc.paths[`${r.path}/`][r.method.toLowerCase()];
+        expect(alias.operationId).toBe(`${r.operationId}TrailingSlash`);
+        expect(alias.responses).toEqual(op.responses);
+      }
     }
     // And the router serves each one: none answers "no route" (404 not_found with that message) or 405.
     const api = createApi({
@@ -181,17 +187,28 @@ describe('the OpenAPI document', () => {
       policy: LOCAL_POLICY,
       secretNamePrefix: 'p/',
     });
-    for (const r of API_ROUTES) {
-      const path = r.path.replaceAll(/\{\w+\}/g, 'x1');
-      const res = await api({
-        httpMethod: r.method,
+    const call = (method: string, path: string) =>
+      api({
+        httpMethod: method,
         path,
         headers: { 'content-type': 'text/plain' },
         body: 'not json',
         requestContext: { authorizer: { tenantId: 't1' } },
       } as never);
-      expect(res.statusCode, `${r.method} ${path}: ${res.body}`).not.toBe(405);
-      expect(res.body, `${r.method} ${path}`).not.toContain('No route for');
+    for (const r of API_ROUTES) {
+      for (const served of servedPaths(r)) {
+        const path = served.replaceAll(/\{\w+\}/g, 'x1');
+        const res = await call(r.method, path);
+        expect(res.statusCode, `${r.method} ${path}: ${res.body}`).not.toBe(405);
+        expect(res.body, `${r.method} ${path}`).not.toContain('No route for');
+      }
+      // And no other form: a trailing slash the route does not declare is no route (404).
+      if (!r.trailingSlash) {
+        const path = `${r.path.replaceAll(/\{\w+\}/g, 'x1')}/`;
+        const res = await call(r.method, path);
+        expect(res.statusCode, `${r.method} ${path}`).toBe(404);
+        expect(res.body, `${r.method} ${path}`).toContain('No route for');
+      }
     }
   });
 
@@ -276,13 +293,26 @@ describe('the OpenAPI document', () => {
     ).toBe(true);
   });
 
-  it('names the Identity and Authorization headers as two apiKey schemes, both required', () => {
+  it('names the Identity and Authorization headers as two apiKey schemes, both required; a portal session as Identity with a bearer token', () => {
     expect(doc.components.securitySchemes).toEqual({
       Identity: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Identity' }),
       Authorization: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'Authorization' }),
+      PortalSession: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(doc.security).toEqual([{ Identity: [], Authorization: [] }]);
     expect(doc.paths['/api/openapi.json'].get.security).toEqual([]);
+    // Exactly the routes a portal session may call offer the second way in.
+    for (const r of API_ROUTES.filter((x) => !x.public)) {
+      const security = doc.paths[r.path][r.method.toLowerCase()].security;
+      expect(security, `${r.method} ${r.path}`).toEqual(
+        r.portal
+          ? [
+              { Identity: [], Authorization: [] },
+              { Identity: [], PortalSession: [] },
+            ]
+          : undefined,
+      );
+    }
   });
 
   it('answers errors in the error shape with their codes', () => {
