@@ -694,7 +694,6 @@ export interface components {
     schemas: {
         /** @description Seed 002. `events` lists 1 to 100 event types or prefix wildcards such as `card*`; `url` must be https and resolve to a public address. */
         CreateSubscriptionV01Request: {
-            /** Format: uri */
             url: string;
             description?: string;
             events: string[];
@@ -708,7 +707,6 @@ export interface components {
         };
         /** @description Seed 001. `callback_url` must be https and resolve to a public address. */
         CreateSubscriptionV0Request: {
-            /** Format: uri */
             callback_url: string;
             description?: string;
             events: string[];
@@ -1412,10 +1410,7 @@ export interface components {
              * @example 522e9ec7-b17d-4d92-8270-c2e1741dd6e0
              */
             webhook_id: string;
-            /**
-             * Format: uri
-             * @description The HTTPS endpoint events are POSTed to
-             */
+            /** @description The HTTPS endpoint events are POSTed to */
             callback_url: string;
             description: string;
             /** @description Event types or prefix wildcards such as `card*` */
@@ -1461,10 +1456,7 @@ export interface components {
              * @example 487a7f29-7b80-467d-b20d-7b60c3a14cf0
              */
             id: string;
-            /**
-             * Format: uri
-             * @description The HTTPS endpoint events are POSTed to
-             */
+            /** @description The HTTPS endpoint events are POSTed to */
             url: string;
             description: string;
             /** @description Event types or prefix wildcards such as `card*` */
@@ -1537,7 +1529,6 @@ export interface components {
         };
         /** @description Seed 002. Only the fields sent change; `events` replaces the whole list, `filter` the whole filter (null removes it), `headers` the whole set of custom headers (null or {} removes them), `rate_limit` the limit (null removes it); new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes. */
         UpdateSubscriptionV01Request: {
-            /** Format: uri */
             url?: string;
             description?: string;
             events?: string[];
@@ -1566,7 +1557,6 @@ export interface components {
         };
         /** @description Seed 001. Only the fields sent change. Without `action`, `events` replaces the list; with `action` `add_events` or `remove_events` it is added to or removed from it (`events` is then required). `status` takes `enabled` or `enable`, `disabled` or `disable` (the seed writes both). `filter` (beyond the seed) replaces the whole filter whatever the `action`; null removes it. `headers` (beyond the seed) replaces the whole set of custom headers; null or {} removes them; `rate_limit` (beyond the seed) replaces the limit; null removes it; new headers are a new version of the stored secret, so they share the rotation window: within it, 429 `rotation_rate_limited` and nothing changes. */
         UpdateSubscriptionV0Request: {
-            /** Format: uri */
             callback_url?: string;
             description?: string;
             events?: string[];

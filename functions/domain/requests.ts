@@ -45,12 +45,18 @@ const events = z
   .min(1, 'must name at least one event type')
   .max(MAX_EVENTS, `must name at most ${MAX_EVENTS} event types`)
   .refine((list) => new Set(list).size === list.length, 'must not repeat an event type');
-/** The rest of a URL's checks (https, the address policy) are checkUrl's, after parsing. */
+/**
+ * What the document says of a URL: an http(s) address, not JSON Schema's `uri` format, because the
+ * API parses URLs as WHATWG URL does (as browsers and fetch do), which takes characters RFC 3986
+ * does not (`<`, `"`, non-ASCII) and percent-encodes them when it sends; an answer gives the URL
+ * back as it was given. The rest of the checks (https, the address policy) are checkUrl's.
+ */
+export const URL_SCHEME_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://';
 export const UrlSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
-  .meta({ format: 'uri' });
+  .meta({ pattern: URL_SCHEME_PATTERN });
 const url = UrlSchema;
 /**
  * A payload filter (payload-filter.ts), checked whole by checkPayloadFilter, whose problems are

@@ -19,7 +19,7 @@ import {
 import { loadCatalog } from '../../functions/domain/catalog.js';
 import { GATEWAY_FAILURE } from '../../functions/domain/errors.js';
 import type { Subscription } from '../../functions/domain/model.js';
-import { MAX_EVENTS } from '../../functions/domain/requests.js';
+import { MAX_EVENTS, URL_SCHEME_PATTERN } from '../../functions/domain/requests.js';
 import {
   RotateSecretResponse,
   SubscriptionV0,
@@ -147,7 +147,7 @@ describe('the OpenAPI document', () => {
   it('states the bounds the API enforces, from where they are declared', () => {
     const schemas = doc.components.schemas;
     for (const name of ['CreateSubscriptionV01Request', 'SubscriptionV01']) {
-      expect(schemas[name].properties.url).toMatchObject({ maxLength: MAX_URL_LENGTH, format: 'uri' });
+      expect(schemas[name].properties.url).toMatchObject({ maxLength: MAX_URL_LENGTH, pattern: URL_SCHEME_PATTERN });
       expect(schemas[name].properties.events).toMatchObject({ maxItems: MAX_EVENTS, items: { maxLength: MAX_EVENT_TYPE_CHARS } });
     }
     expect(schemas.SubscriptionV01List.properties.webhook_subscriptions.maxItems).toBe(MAX_PAGE_LIMIT);
