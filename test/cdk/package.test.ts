@@ -252,6 +252,56 @@ describe('a plain JavaScript CDK app using the installed tarball', () => {
     ]);
   });
 
+  it("runs the construct page's example as written: its props, the publisher's grant, the API URL output", () => {
+    writeFileSync(join(appDir, 'construct-app.mjs'), docBlock('docs/operators/construct.md', 'construct-app'));
+    const out = join(work, 'construct.out');
+    execFileSync(process.execPath, ['construct-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: out } });
+    const platform = JSON.parse(readFileSync(join(out, 'Platform.template.json'), 'utf8')) as typeof template & {
+      Outputs: Record<string, unknown>;
+    };
+    const resources = Object.values(platform.Resources);
+    expect(resources.some((r) => r.Type === 'AWS::Events::EventBus' && r.Properties.Name === 'platform-webhooks-events')).toBe(true);
+    expect(platform.Outputs.WebhooksApiUrl).toBeDefined();
+    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBe(ALARM_IDS.length);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+  });
+
+  it("runs the inbound page's construct and rule examples as written, in one app", () => {
+    // The reader's own surroundings: the app, the stack and the queue the rule feeds.
+    const prelude = `import { App, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { WebhookDelivery } from '${PACKAGE.name}';
+const app = new App();
+const stack = new Stack(app, 'Inbound');
+const paymentsQueue = new sqs.Queue(stack, 'Payments', { enforceSSL: true });
+`;
+    const program = [
+      prelude,
+      docBlock('docs/inbound-webhooks.md', 'inbound-construct'),
+      docBlock('docs/inbound-webhooks.md', 'inbound-rule'),
+      'app.synth();',
+    ];
+    writeFileSync(join(appDir, 'inbound-app.mjs'), program.join('\n'));
+    const out = join(work, 'inbound.out');
+    execFileSync(process.execPath, ['inbound-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: out } });
+    const inbound = JSON.parse(readFileSync(join(out, 'Inbound.template.json'), 'utf8')) as typeof template;
+    const rules = Object.values(inbound.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties.EventPattern)).toContainEqual({
+      source: ['webhooks.inbound.stripe'],
+      'detail-type': ['payment.updated'],
+    });
+    const declared = JSON.stringify(
+      Object.values(inbound.Resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.Environment),
+    );
+    expect(declared).toContain('github');
+    expect(declared).toContain('payment_intent.*');
+  });
+
   it("runs the README's construct example as written, in the same consumer app", () => {
     writeFileSync(join(appDir, 'readme-app.mjs'), docBlock('README.md', 'construct-example'));
     const readmeOut = join(work, 'readme.out');

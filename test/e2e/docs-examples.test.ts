@@ -19,29 +19,49 @@ import { eventually } from '../support/wait.js';
  */
 
 const NEEDS_AWS = 'needs an AWS account';
+/** Set-up and check commands: `.ci/run` runs them (npm ci, lint, typecheck, npm test) on every CI run. */
+const RUN_BY_CI = '.ci/run';
 
-/** Blocks not run here, by page and marker: the test that runs each, or why none can. */
-/** An ELSEWHERE entry for every ts block of a page, which another test holds as its own source. */
+/** An ELSEWHERE entry for every block of a page (or every ts block), which another test or CI runs. */
+const EVERY_BLOCK = '(every block)';
 const TYPESCRIPT_BLOCKS = '(every ts block)';
+/** Blocks not run here, by page and marker: the test that runs each, or why none can. */
 const ELSEWHERE: { page: string; marker: string; by: string }[] = [
+  { page: 'README.md', marker: 'start-commands', by: RUN_BY_CI },
+  { page: 'README.md', marker: 'tour', by: 'test/e2e/readme-tour.test.ts' },
+  { page: 'README.md', marker: 'construct-example', by: 'test/cdk/package.test.ts' },
+  { page: 'README.md', marker: 'deploy-commands', by: NEEDS_AWS },
   { page: 'docs/tenants/api.md', marker: 'verification-receiver', by: 'test/e2e/verification.test.ts' },
   { page: 'docs/tenants/api.md', marker: 'put-events-example', by: NEEDS_AWS },
   { page: 'docs/tenants/portal.md', marker: 'portal-link-aws', by: NEEDS_AWS },
-  { page: 'docs/operators/operating.md', marker: 'redrive-aws', by: NEEDS_AWS },
-  { page: 'docs/operators/operating.md', marker: 'redrive-ingest-aws', by: NEEDS_AWS },
-  { page: 'docs/contributors/local-mode.md', marker: 'receiver-one-liner', by: 'test/e2e/local-mode-receiver.test.ts' },
   // Its TypeScript blocks are the test's own regions, character for character (the test checks it).
   { page: 'docs/tenants/typed-client.md', marker: TYPESCRIPT_BLOCKS, by: 'test/e2e/typed-client.test.ts' },
   { page: 'docs/tenants/typed-client.md', marker: 'install-client', by: 'test/cdk/package.test.ts' },
+  { page: 'docs/receiving-webhooks.md', marker: EVERY_BLOCK, by: 'test/e2e/receiving-guide.test.ts' },
+  { page: 'docs/operators/operating.md', marker: 'redrive-aws', by: NEEDS_AWS },
+  { page: 'docs/operators/operating.md', marker: 'redrive-ingest-aws', by: NEEDS_AWS },
+  { page: 'docs/operators/construct.md', marker: EVERY_BLOCK, by: 'test/cdk/package.test.ts' },
+  { page: 'docs/operators/deploying.md', marker: EVERY_BLOCK, by: NEEDS_AWS },
+  { page: 'docs/operators/sizing-and-quotas.md', marker: EVERY_BLOCK, by: NEEDS_AWS },
+  { page: 'docs/operators/inbound.md', marker: 'inbound-example', by: 'test/e2e/inbound-docs.test.ts' },
+  { page: 'docs/inbound-webhooks.md', marker: 'inbound-construct', by: 'test/cdk/package.test.ts' },
+  { page: 'docs/inbound-webhooks.md', marker: 'inbound-rule', by: 'test/cdk/package.test.ts' },
+  { page: 'docs/inbound-webhooks.md', marker: 'inbound-deploy', by: NEEDS_AWS },
+  // The runbook's commands read a deployed stack (its outputs, logs, queues).
+  { page: 'docs/runbook.md', marker: EVERY_BLOCK, by: NEEDS_AWS },
+  { page: 'docs/contributors/local-mode.md', marker: 'receiver-one-liner', by: 'test/e2e/local-mode-receiver.test.ts' },
+  { page: 'docs/contributors/development.md', marker: EVERY_BLOCK, by: RUN_BY_CI },
+  { page: 'docs/contributors/openapi.md', marker: EVERY_BLOCK, by: RUN_BY_CI },
+  { page: 'docs/contributors/api-conformance.md', marker: EVERY_BLOCK, by: RUN_BY_CI },
 ];
 
-/** The pages whose examples must all run, and the order this test runs them in. */
+/** Every page of the documentation: its examples must all be run, here or by a test named above. */
 const PAGES = [
-  ...readdirSync(join(DOCS_ROOT, 'docs', 'tenants'))
+  'README.md',
+  ...readdirSync(join(DOCS_ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/tenants/${f}`),
-  'docs/operators/operating.md',
-  'docs/contributors/local-mode.md',
+    .map((f) => `docs/${f}`)
+    .sort(),
 ];
 /** The pages this test runs, in this order (their `it`s below). */
 const RUN_PAGES = ['docs/tenants/api.md', 'docs/tenants/portal.md', 'docs/operators/operating.md', 'docs/contributors/local-mode.md'];
@@ -49,7 +69,10 @@ const RUNNABLE_LANGS = ['sh', 'bash'];
 const CODE_LANGS = [...RUNNABLE_LANGS, 'js', 'ts', 'javascript', 'typescript', 'shell', 'console'];
 
 const elsewhere = (page: string, block: FencedBlock) =>
-  ELSEWHERE.find((e) => e.page === page && (e.marker === block.marker || (e.marker === TYPESCRIPT_BLOCKS && block.lang === 'ts')));
+  ELSEWHERE.find(
+    (e) =>
+      e.page === page && (e.marker === block.marker || e.marker === EVERY_BLOCK || (e.marker === TYPESCRIPT_BLOCKS && block.lang === 'ts')),
+  );
 const runnable = (page: string) => fencedBlocks(page).filter((b) => RUNNABLE_LANGS.includes(b.lang) && !elsewhere(page, b));
 
 describe('the guard: every example in these pages is run', () => {
@@ -65,17 +88,21 @@ describe('the guard: every example in these pages is run', () => {
   });
 
   it.each(ELSEWHERE)('$page <!-- $marker -->: $by', ({ page, marker, by }) => {
-    expect(
-      fencedBlocks(page).some((b) => (marker === TYPESCRIPT_BLOCKS ? b.lang === 'ts' : b.marker === marker)),
-      `${page} has no <!-- ${marker} --> block`,
-    ).toBe(true);
+    const matches = (b: FencedBlock) =>
+      marker === EVERY_BLOCK ? true : marker === TYPESCRIPT_BLOCKS ? b.lang === 'ts' : b.marker === marker;
+    expect(fencedBlocks(page).some(matches), `${page} has no <!-- ${marker} --> block`).toBe(true);
     if (by === NEEDS_AWS) return;
+    if (by === RUN_BY_CI) {
+      const ci = readFileSync(join(DOCS_ROOT, '.ci', 'run'), 'utf8');
+      for (const step of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test']) expect(ci, step).toContain(step);
+      return;
+    }
     expect(existsSync(join(DOCS_ROOT, by)), by).toBe(true);
     expect(readFileSync(join(DOCS_ROOT, by), 'utf8')).toContain(page);
   });
 
   it('every curl the pages run states the status it answers', () => {
-    const unstated = PAGES.flatMap((page) => runnable(page).flatMap((b) => shellCommands(b, page)))
+    const unstated = RUN_PAGES.flatMap((page) => runnable(page).flatMap((b) => shellCommands(b, page)))
       .filter((c) => /\bcurl\b/.test(c.text) && c.status === undefined)
       .map((c) => c.where);
     expect(unstated).toEqual([]);

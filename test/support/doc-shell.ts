@@ -31,12 +31,15 @@ export function fencedBlocks(path: string): FencedBlock[] {
   const lines = docText(path).split('\n');
   const blocks: FencedBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)$/.exec(lines[i]!);
+    // A fence may be indented, inside a list item; its body is then indented as much.
+    const open = /^( *)```(\S*)$/.exec(lines[i]!);
     if (!open) continue;
-    const end = lines.indexOf('```', i + 1);
+    const indent = open[1]!;
+    const end = lines.indexOf(`${indent}\`\`\``, i + 1);
     if (end < 0) throw new Error(`${path}:${i + 1}: a fence that is never closed`);
-    const marker = /^<!-- ([\w-]+) -->$/.exec(lines[i - 1] ?? '')?.[1];
-    blocks.push({ lang: open[1]!, body: lines.slice(i + 1, end).join('\n'), line: i + 1, ...(marker ? { marker } : {}) });
+    const marker = /^ *<!-- ([\w-]+) -->$/.exec(lines[i - 1] ?? '')?.[1];
+    const body = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l));
+    blocks.push({ lang: open[2]!, body: body.join('\n'), line: i + 1, ...(marker ? { marker } : {}) });
     i = end;
   }
   return blocks;
