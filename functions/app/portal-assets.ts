@@ -26,7 +26,6 @@ const TYPES: Record<string, string> = {
   md: 'text/plain; charset=utf-8',
 };
 
-/** Also the API reference page's (api-docs-assets.ts). */
 export const ASSET_SECURITY_HEADERS = {
   'content-security-policy': PORTAL_CSP,
   'x-content-type-options': 'nosniff',
@@ -67,27 +66,42 @@ export interface PortalAssetOptions {
   newLinkHelp?: string;
 }
 
+/** What a page's index.html becomes for one request, and the headers it is answered with. */
+export type RenderIndex = (event: APIGatewayProxyEvent, html: string) => { body: string; headers?: Record<string, string> };
+
 /**
- * `/portal` and `/portal/` both answer the page, which names its files by absolute path, so it
- * works whether or not the gateway keeps the trailing slash and needs no redirect.
+ * A page's files under `prefix` (`/portal`, `/api/docs`), GET and HEAD only, with
+ * ASSET_SECURITY_HEADERS. The prefix with or without a trailing slash answers index.html, as
+ * `renderIndex` makes it: the page names its files by absolute path, so it works whether or not
+ * the gateway keeps the slash, and needs no redirect.
  */
-export function createPortalAssets(files: Record<string, string>, options: PortalAssetOptions = {}) {
+export function createAssetServer(prefix: string, files: Record<string, string>, renderIndex: RenderIndex) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const path = event.path.replace(/^\/portal/, '');
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD')
       return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'Method not allowed' };
+    const path = event.path.slice(prefix.length);
     const name = path === '' || path === '/' ? 'index.html' : path.slice(1);
     let body = Object.hasOwn(files, name) ? files[name] : undefined;
+    let headers: Record<string, string> = ASSET_SECURITY_HEADERS;
     if (name === 'index.html' && body !== undefined) {
-      const base = `${pathPrefixOf(event)}/portal/`;
-      body = body
-        .replaceAll(BASE_MARK, base)
-        .replaceAll(GUIDE_MARK, attributeValue(options.receiverGuideUrl ?? `${base}${RECEIVER_GUIDE_FILE}`))
-        .replaceAll(NEW_LINK_MARK, attributeValue(options.newLinkHelp ?? ''));
+      const page = renderIndex(event, body);
+      body = page.body;
+      headers = { ...headers, ...page.headers };
     }
     const type = TYPES[name.slice(name.lastIndexOf('.') + 1)];
-    if (body === undefined || !type)
-      return { statusCode: 404, headers: { ...ASSET_SECURITY_HEADERS, 'content-type': 'text/plain' }, body: 'Not found' };
-    return { statusCode: 200, headers: { ...ASSET_SECURITY_HEADERS, 'content-type': type }, body: event.httpMethod === 'HEAD' ? '' : body };
+    if (body === undefined || !type) return { statusCode: 404, headers: { ...headers, 'content-type': 'text/plain' }, body: 'Not found' };
+    return { statusCode: 200, headers: { ...headers, 'content-type': type }, body: event.httpMethod === 'HEAD' ? '' : body };
   };
+}
+
+export function createPortalAssets(files: Record<string, string>, options: PortalAssetOptions = {}) {
+  return createAssetServer('/portal', files, (event, html) => {
+    const base = `${pathPrefixOf(event)}/portal/`;
+    return {
+      body: html
+        .replaceAll(BASE_MARK, base)
+        .replaceAll(GUIDE_MARK, attributeValue(options.receiverGuideUrl ?? `${base}${RECEIVER_GUIDE_FILE}`))
+        .replaceAll(NEW_LINK_MARK, attributeValue(options.newLinkHelp ?? '')),
+    };
+  });
 }

@@ -1,14 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
-import { type BuiltStack, buildStack, cdkJsonContext, SKIP_BUNDLING } from './support.js';
+import { acknowledgedRules, type BuiltStack, buildStack, cdkJsonContext, SKIP_BUNDLING } from './support.js';
 
 /**
  * cdk-nag 3 is a CDK policy-validation plugin (`Validations.of(app).addPlugins(...)`): it reports
@@ -48,16 +47,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges only specific findings, each with a written reason', () => {
-    const acknowledged: { path: string; id: string; reason: string }[] = [];
-    const walk = (c: IConstruct) => {
-      for (const entry of c.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>))
-          acknowledged.push({ path: c.node.path, id, reason });
-      }
-      c.node.children.forEach(walk);
-    };
-    walk(built.stack);
+    const acknowledged = acknowledgedRules(built.stack);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const a of acknowledged) {
       expect(a.id, a.path).toMatch(/AwsSolutions-(IAM4\[Policy::.+\]|IAM5\[Resource::.+\]|L1|APIG2|APIG3|APIG4|COG4|SQS3|S1)$/);

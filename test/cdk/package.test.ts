@@ -120,6 +120,14 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** A doc's app, written into the consumer app as `name`.mjs and run there: the template of its stack `stackName`. */
+function synthesizeDocApp(name: string, program: string, stackName: string): typeof template & { Outputs: Record<string, unknown> } {
+  writeFileSync(join(appDir, `${name}.mjs`), program);
+  const out = join(work, `${name}.out`);
+  execFileSync(process.execPath, [`${name}.mjs`], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: out } });
+  return JSON.parse(readFileSync(join(out, `${stackName}.template.json`), 'utf8'));
+}
+
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 /** Our functions: not the provider CDK adds once a stack to empty buckets removed with it (the bodies' bucket, DESTROY). */
 const ourFunctions = () => ofType('AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjects'));
@@ -253,12 +261,7 @@ describe('a plain JavaScript CDK app using the installed tarball', () => {
   });
 
   it("runs the construct page's example as written: its props, the publisher's grant, the API URL output", () => {
-    writeFileSync(join(appDir, 'construct-app.mjs'), docBlock('docs/operators/construct.md', 'construct-app'));
-    const out = join(work, 'construct.out');
-    execFileSync(process.execPath, ['construct-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: out } });
-    const platform = JSON.parse(readFileSync(join(out, 'Platform.template.json'), 'utf8')) as typeof template & {
-      Outputs: Record<string, unknown>;
-    };
+    const platform = synthesizeDocApp('construct-app', docBlock('docs/operators/construct.md', 'construct-app'), 'Platform');
     const resources = Object.values(platform.Resources);
     expect(resources.some((r) => r.Type === 'AWS::Events::EventBus' && r.Properties.Name === 'platform-webhooks-events')).toBe(true);
     expect(platform.Outputs.WebhooksApiUrl).toBeDefined();
@@ -284,10 +287,7 @@ const paymentsQueue = new sqs.Queue(stack, 'Payments', { enforceSSL: true });
       docBlock('docs/inbound-webhooks.md', 'inbound-rule'),
       'app.synth();',
     ];
-    writeFileSync(join(appDir, 'inbound-app.mjs'), program.join('\n'));
-    const out = join(work, 'inbound.out');
-    execFileSync(process.execPath, ['inbound-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: out } });
-    const inbound = JSON.parse(readFileSync(join(out, 'Inbound.template.json'), 'utf8')) as typeof template;
+    const inbound = synthesizeDocApp('inbound-app', program.join('\n'), 'Inbound');
     const rules = Object.values(inbound.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(rules.map((r) => r.Properties.EventPattern)).toContainEqual({
       source: ['webhooks.inbound.stripe'],
@@ -303,10 +303,7 @@ const paymentsQueue = new sqs.Queue(stack, 'Payments', { enforceSSL: true });
   });
 
   it("runs the README's construct example as written, in the same consumer app", () => {
-    writeFileSync(join(appDir, 'readme-app.mjs'), docBlock('README.md', 'construct-example'));
-    const readmeOut = join(work, 'readme.out');
-    execFileSync(process.execPath, ['readme-app.mjs'], { cwd: appDir, timeout: SLOW, env: { ...process.env, CDK_OUTDIR: readmeOut } });
-    const platform = JSON.parse(readFileSync(join(readmeOut, 'Platform.template.json'), 'utf8')) as typeof template;
+    const platform = synthesizeDocApp('readme-app', docBlock('README.md', 'construct-example'), 'Platform');
     const resources = Object.entries(platform.Resources);
     expect(resources.filter(([, r]) => r.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
     const policy = resources.find(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('OrderService'));

@@ -1,14 +1,22 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_IPS_ENV } from '../../functions/domain/source-ips.js';
 import { createWebhooksApp } from '../../lib/webhooks-app.js';
-import { allowedActions, type BuiltStack, buildStack, cdkJsonContext, functionId, resourcesFor, SKIP_BUNDLING } from './support.js';
+import {
+  acknowledgedRules,
+  allowedActions,
+  type BuiltStack,
+  buildStack,
+  cdkJsonContext,
+  functionId,
+  resourcesFor,
+  SKIP_BUNDLING,
+} from './support.js';
 
 /**
  * `staticSourceIps`: off by default (no VPC, no NAT, no Elastic IP, the sender outside any VPC);
@@ -215,20 +223,10 @@ describe('cdk-nag AwsSolutions with static source IPs', () => {
   });
 
   it("acknowledges only the sender role's Resource::* again, with a reason naming the ENIs", () => {
-    const acknowledged: { path: string; id: string; reason: string }[] = [];
-    const walk = (c: IConstruct) => {
-      for (const entry of c.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>))
-          acknowledged.push({ path: c.node.path, id, reason });
-      }
-      c.node.children.forEach(walk);
-    };
-    const before = (() => {
-      walk(off.stack);
-      return acknowledged.splice(0).map((a) => `${a.path.replace(/^Webhooks/, '')} ${a.id.replaceAll('/Webhooks/', '/<stack>/')}`);
-    })();
-    walk(on.stack);
+    const before = acknowledgedRules(off.stack).map(
+      (a) => `${a.path.replace(/^Webhooks/, '')} ${a.id.replaceAll('/Webhooks/', '/<stack>/')}`,
+    );
+    const acknowledged = acknowledgedRules(on.stack);
     const after = acknowledged.map((a) => `${a.path.replace(/^WithIps/, '')} ${a.id.replaceAll('/WithIps/', '/<stack>/')}`);
     const added = after.filter((a) => !before.includes(a));
     const eniReasons = acknowledged.filter((a) => a.reason.includes('Hyperplane ENIs')).map((a) => `${a.path} ${a.id}`);

@@ -1,5 +1,6 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { WebhooksStack, type WebhooksStackProps } from '../../lib/webhooks-stack.js';
 import { cdkJsonContext, SKIP_BUNDLING } from '../../scripts/lib/synth.js';
 
@@ -93,4 +94,18 @@ export function resourcesFor(template: Template, fnLogicalId: string, action: st
   return roleStatements(template, fnLogicalId)
     .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action))
     .flatMap(resourcesOf);
+}
+
+/** Every cdk-nag (and CloudFormation check) acknowledgement in a construct's tree, where it sits and why. */
+export function acknowledgedRules(root: IConstruct): { path: string; id: string; reason: string }[] {
+  const found: { path: string; id: string; reason: string }[] = [];
+  const walk = (c: IConstruct) => {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) found.push({ path: c.node.path, id, reason });
+    }
+    c.node.children.forEach(walk);
+  };
+  walk(root);
+  return found;
 }

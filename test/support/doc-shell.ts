@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCS_ROOT, docText } from './docs.js';
+import { DOCS_ROOT, type FencedBlock } from './docs.js';
 
 /**
  * A doctest for a page's shell examples. The page's conventions, which a reader sees as plain
@@ -17,33 +17,7 @@ import { DOCS_ROOT, docText } from './docs.js';
  *   one-line expectation.
  */
 
-export interface FencedBlock {
-  lang: string;
-  body: string;
-  /** The `<!-- marker -->` on the line right before the fence, if any. */
-  marker?: string;
-  /** 1-based line of the opening fence. */
-  line: number;
-}
-
-/** Every fenced block of a page, in order, with its marker. */
-export function fencedBlocks(path: string): FencedBlock[] {
-  const lines = docText(path).split('\n');
-  const blocks: FencedBlock[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    // A fence may be indented, inside a list item; its body is then indented as much.
-    const open = /^( *)```(\S*)$/.exec(lines[i]!);
-    if (!open) continue;
-    const indent = open[1]!;
-    const end = lines.indexOf(`${indent}\`\`\``, i + 1);
-    if (end < 0) throw new Error(`${path}:${i + 1}: a fence that is never closed`);
-    const marker = /^ *<!-- ([\w-]+) -->$/.exec(lines[i - 1] ?? '')?.[1];
-    const body = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l));
-    blocks.push({ lang: open[2]!, body: body.join('\n'), line: i + 1, ...(marker ? { marker } : {}) });
-    i = end;
-  }
-  return blocks;
-}
+export { type FencedBlock, fencedBlocks } from './docs.js';
 
 export interface ShellCommand {
   text: string;

@@ -9,30 +9,59 @@ export function docText(path: string): string {
   return readFileSync(join(DOCS_ROOT, path), 'utf8');
 }
 
+export interface FencedBlock {
+  lang: string;
+  body: string;
+  /** The `<!-- marker -->` on the line right before the fence, if any. */
+  marker?: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+}
+
+/** Every fenced block of a page, in order, with its marker. */
+export function fencedBlocks(path: string): FencedBlock[] {
+  const lines = docText(path).split('\n');
+  const blocks: FencedBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    // A fence may be indented, inside a list item; its body is then indented as much.
+    const open = /^( *)```(\S*)$/.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!;
+    const end = lines.indexOf(`${indent}\`\`\``, i + 1);
+    if (end < 0) throw new Error(`${path}:${i + 1}: a fence that is never closed`);
+    const marker = /^ *<!-- ([\w-]+) -->$/.exec(lines[i - 1] ?? '')?.[1];
+    const body = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l));
+    blocks.push({ lang: open[2]!, body: body.join('\n'), line: i + 1, ...(marker ? { marker } : {}) });
+    i = end;
+  }
+  return blocks;
+}
+
 /**
  * The fenced code block right after `<!-- marker -->` in a page: the example a test runs as
  * written, so the page cannot drift from what runs. A block indented in a list item comes back
  * without the indent.
  */
 export function docBlock(path: string, marker: string): string {
-  const m = new RegExp(`^( *)<!-- ${marker} -->\\n\\1\`\`\`[a-z]*\\n([\\s\\S]*?)\\n\\1\`\`\``, 'm').exec(docText(path));
-  if (!m) throw new Error(`${path} has no <!-- ${marker} --> block`);
-  const indent = m[1]!;
-  return indent ? m[2]!.replace(new RegExp(`^${indent}`, 'gm'), '') : m[2]!;
+  const block = fencedBlocks(path).find((b) => b.marker === marker);
+  if (!block) throw new Error(`${path} has no <!-- ${marker} --> block`);
+  return block.body;
 }
 
 /** Every fenced block of one language in a page, in order (optionally only within one section). */
 export function docBlocks(path: string, lang: string, section?: string): string[] {
-  let text = docText(path);
+  let within = (_line: number) => true;
   if (section) {
-    const at = text.indexOf(`\n${section}\n`);
+    const lines = stripFences(docText(path)).split('\n');
+    const at = lines.indexOf(section);
     if (at < 0) throw new Error(`${path} has no section ${section}`);
     const level = /^#+/.exec(section)![0].length;
-    const rest = text.slice(at + section.length + 2);
-    const next = new RegExp(`^#{1,${level}} `, 'm').exec(stripFences(rest));
-    text = next ? rest.slice(0, next.index) : rest;
+    const next = lines.findIndex((l, i) => i > at && new RegExp(`^#{1,${level}} `).test(l));
+    within = (line) => line > at + 1 && (next < 0 || line <= next);
   }
-  return [...text.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\`$`, 'gm'))].map((m) => m[1]!.replace(/\n$/, ''));
+  return fencedBlocks(path)
+    .filter((b) => b.lang === lang && within(b.line))
+    .map((b) => b.body);
 }
 
 /** The text with fenced blocks blanked out (same length), so a `#` comment in code is no heading. */

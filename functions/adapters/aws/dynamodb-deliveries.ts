@@ -27,7 +27,7 @@ import type { Verification } from '../../domain/verification.js';
 import { serializeEvent } from '../../domain/webhook-body.js';
 import { type DeliveryStore, type Page, type PageRequest, storeKey } from '../../ports.js';
 import { decodeCursor, encodeCursor, queryNewestFirst } from './cursor.js';
-import { duePartition, GSI1, historyPartition, keys } from './dynamodb-keys.js';
+import { duePartition, GSI1, historyPartition, keys, ttlAfter } from './dynamodb-keys.js';
 import { fromSubscriptionItem, verificationItem } from './dynamodb-subscriptions.js';
 import { changesOf, countSubscriptionChange, SUBSCRIPTIONS_CHANGED_TYPE, SubscriptionCache } from './subscription-changes.js';
 
@@ -315,7 +315,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   ) {}
 
   private ttl(): number {
-    return Math.floor(this.now().getTime() / 1000) + this.retentionDays * 24 * 60 * 60;
+    return ttlAfter(this.now(), this.retentionDays);
   }
 
   /**

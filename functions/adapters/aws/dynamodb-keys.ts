@@ -75,6 +75,9 @@ export const keys = {
   portalSession: (tokenHash: string) => ({ pk: `PORTAL#${tokenHash}`, sk: 'SESSION' }),
 };
 
+/** The `ttl` attribute of an item written now: DynamoDB's TTL reads epoch seconds. */
+export const ttlAfter = (now: Date, retentionDays: number): number => Math.floor(now.getTime() / 1000) + retentionDays * 24 * 60 * 60;
+
 export const RUNNING_RECOVERIES_PK = 'RECOVERIES#RUNNING';
 export const INBOUND_PREFIX = 'INBOUND#';
 export const INBOUND_SOURCES_PK = `${INBOUND_PREFIX}SOURCES`;

@@ -6,7 +6,7 @@ import { DEFAULT_DUE_BUCKET_SECONDS } from '../../domain/parking.js';
 import type { Recovery, RecoveryWindow } from '../../domain/recovery.js';
 import type { RecoveryStore, WindowEntry } from '../../ports.js';
 import { DEFAULT_RETENTION_DAYS, deliveryItem } from './dynamodb-deliveries.js';
-import { historyPartition, keys, RUNNING_RECOVERIES_PK } from './dynamodb-keys.js';
+import { historyPartition, keys, RUNNING_RECOVERIES_PK, ttlAfter } from './dynamodb-keys.js';
 import { countSubscriptionChange } from './subscription-changes.js';
 
 type Item = Record<string, unknown>;
@@ -27,7 +27,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
   ) {}
 
   private ttl(): number {
-    return Math.floor(this.now().getTime() / 1000) + this.retentionDays * 24 * 60 * 60;
+    return ttlAfter(this.now(), this.retentionDays);
   }
 
   async create(r: Recovery): Promise<void> {
