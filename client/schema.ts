@@ -78,7 +78,7 @@ export interface paths {
         put?: never;
         /**
          * Verify the endpoint again
-         * @description Sends a new `webhook.endpoint.verification` request to the subscription's URL (README, "Endpoint verification"): `verification.status` is `pending` until the endpoint answers it, and the subscription's events wait unsent meanwhile; a request under way is superseded. Under the `none` setting the subscription is verified at once. 409 when the subscription is disabled.
+         * @description Sends a new `webhook.endpoint.verification` request to the subscription's URL (docs/tenants/api.md, "Endpoint verification"): `verification.status` is `pending` until the endpoint answers it, and the subscription's events wait unsent meanwhile; a request under way is superseded. Under the `none` setting the subscription is verified at once. 409 when the subscription is disabled.
          */
         post: operations["verifySubscription"];
         delete?: never;

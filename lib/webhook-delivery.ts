@@ -124,7 +124,7 @@ export interface WebhookDeliveryProps {
   /** Per-attempt HTTP timeout, 1 to 30 s (the sender runs a batch within its 60 s). @default Duration.seconds(5) (seed 004's "at most 5 seconds") */
   readonly attemptTimeout?: Duration;
   /**
-   * Endpoint verification (README, "Endpoint verification"): `challenge` (the endpoint must echo a
+   * Endpoint verification (docs/tenants/api.md, "Endpoint verification"): `challenge` (the endpoint must echo a
    * signed challenge before it gets anything else), `reachability` (any 2xx to the signed
    * request) or `none` (verified at once). Without it, the context flag
    * `VERIFICATION_CONTEXT_FLAG` decides: `true` (this repository's cdk.json, so a new deployment
@@ -250,7 +250,7 @@ export interface WebhookDeliveryProps {
    * gateway per zone, each with an Elastic IP the stack allocates (`sourceIps`; the api answers
    * them on `GET /api/v0.1/source-ips` and the portal shows them). Costs $36 a 30-day month per
    * zone (NAT gateway and public IPv4 address hours) plus $0.045 per GB through the NAT, about
-   * $0.33 per million attempts (us-east-1; README "Static source IPs").
+   * $0.33 per million attempts (us-east-1; docs/operators/sizing-and-quotas.md, "Static source IPs").
    * @default off: the sender runs outside any VPC, from Lambda's shared addresses
    */
   readonly staticSourceIps?: StaticSourceIps;
@@ -266,7 +266,7 @@ export interface WebhookDeliveryProps {
    * Execution environments Lambda keeps initialized for the api and the authorizer (no cold start
    * for the first that many concurrent requests): each function given gets a version and an alias
    * `live` with that many, and API Gateway invokes the alias. Billed whether used or not, $2.16 a
-   * 30-day month per environment at 256 MB on arm64 (us-east-1; README "Cold starts: what you can
+   * 30-day month per environment at 256 MB on arm64 (us-east-1; docs/operators/sizing-and-quotas.md, "Cold starts: what you can
    * tune"), and taken from the account's unreserved concurrency (`npm run preflight` counts it).
    * @default none: no version, no alias
    */

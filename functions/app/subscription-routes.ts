@@ -155,7 +155,7 @@ export const SUBSCRIPTION_V01_ROUTES: ApiRoute[] = [
     ...portalRouteKey('verifySubscription'),
     tags: [V01],
     summary: 'Verify the endpoint again',
-    description: `Sends a new \`${VERIFICATION_EVENT_TYPE}\` request to the subscription's URL (README, "Endpoint verification"): \`verification.status\` is \`pending\` until the endpoint answers it, and the subscription's events wait unsent meanwhile; a request under way is superseded. Under the \`none\` setting the subscription is verified at once. 409 when the subscription is disabled.`,
+    description: `Sends a new \`${VERIFICATION_EVENT_TYPE}\` request to the subscription's URL (docs/tenants/api.md, "Endpoint verification"): \`verification.status\` is \`pending\` until the endpoint answers it, and the subscription's events wait unsent meanwhile; a request under way is superseded. Under the \`none\` setting the subscription is verified at once. 409 when the subscription is disabled.`,
     params: SubscriptionIdParams,
     response: { status: 202, description: 'The verification request was queued', schema: SubscriptionV01Response },
     errors: [...auth, 'NotFound', 'Conflict', secrets],

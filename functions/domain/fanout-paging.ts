@@ -7,7 +7,7 @@ import type { FanoutProgress, StoredEvent } from './model.js';
  * in subscription-id order, so a cursor is an id).
  *
  * Why these numbers: SendMessageBatch takes 10 entries and 1 MiB a call, so 1,000 messages are
- * 100 calls, sent 8 at a time by the SQS adapter: 0.3 to 1 s a page on the local twin (README,
+ * 100 calls, sent 8 at a time by the SQS adapter: 0.3 to 1 s a page on the local twin (docs/contributors/delivery-semantics.md,
  * "Fan-out in pages"), against the function's 60 s timeout, so a page finishes far within it
  * even on a slow day. The byte budget bounds a page of large events by what the 256 MB function
  * can hold and upload in a few seconds: about 80 messages of the largest body a message carries

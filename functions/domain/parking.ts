@@ -32,7 +32,7 @@ export const IN_FLIGHT_GAUGE_TTL_MS = 30_000;
 /**
  * A wait up to this long stays in flight (the default schedule's 5 s and 5 min steps, the latter
  * with its jitter: up to 10 % longer, 330 s); longer ones are parked. A bare 300 s parked 98 % of
- * the 5-minute steps, at twice a step in flight's cost (README, "Cost").
+ * the 5-minute steps, at twice a step in flight's cost (docs/operators/cost.md).
  */
 export const IN_FLIGHT_WAIT_MAX_SECONDS = Math.ceil(5 * 60 * (1 + DEFAULT_JITTER));
 /** Under in-flight pressure only waits this short stay in flight. */

@@ -85,7 +85,7 @@ const headersView = z
     example: { 'X-Api-Key': 'k_li…' },
   });
 
-/** Beyond both seeds: the endpoint verification handshake (README, "Endpoint verification"). */
+/** Beyond both seeds: the endpoint verification handshake (docs/tenants/api.md, "Endpoint verification"). */
 const verificationView = z
   .object({
     status: z.enum(['pending', 'verified', 'failed']).meta({

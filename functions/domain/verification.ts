@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Endpoint verification (README, "Endpoint verification"): before a subscription's endpoint gets
+ * Endpoint verification (docs/tenants/api.md, "Endpoint verification"): before a subscription's endpoint gets
  * any event, on create and on every URL change, it gets a signed `webhook.endpoint.verification`
  * event carrying a random challenge and must echo it. Until it has, its deliveries are created
  * as usual (nothing accepted is lost, and its history lists them) but not POSTed: the sender

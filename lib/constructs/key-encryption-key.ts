@@ -43,7 +43,7 @@ export class KeyEncryptionKey extends Construct {
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The ring is rotated by adding a key and making it current (README, "Signing secret storage"); a Secrets Manager rotation would replace the ring and lose the keys older items are sealed with.',
+        'The ring is rotated by adding a key and making it current (docs/operators/sizing-and-quotas.md, "Signing secret storage"); a Secrets Manager rotation would replace the ring and lose the keys older items are sealed with.',
     });
   }
 }
