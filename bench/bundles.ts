@@ -93,29 +93,13 @@ function initMs(dir: string): { wall: number; cpu: number } {
 }
 
 /**
- * The Tracer's cost, measured beside the shipped bundles: the api and fan-out (which ship with
- * it) built without it, its module stubbed out; the sender (which ships without it) with its
- * middleware; and the Tracer with its middleware alone.
+ * What the Powertools Tracer cost when the api and fan-out carried it (it was removed: the X-Ray
+ * SDK under it is in maintenance mode), kept to compare with Logger and Metrics: the Tracer and
+ * its middleware alone.
  */
 const TRACER_IMPORTS =
   "import { Tracer } from '@aws-lambda-powertools/tracer'; import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';";
-const withoutTracer: Plugin = {
-  name: 'without-tracer',
-  setup(b) {
-    b.onResolve({ filter: /runtime\/tracing\.js$/ }, () => ({ path: 'tracing', namespace: 'without-tracer' }));
-    b.onLoad({ filter: /.*/, namespace: 'without-tracer' }, () => ({
-      contents: 'export const traceHandler = () => ({ before: () => undefined });',
-      loader: 'js',
-    }));
-  },
-};
 export const VARIANTS: Record<string, { handler: HandlerName; stdin?: string; plugins?: Plugin[] }> = {
-  'api, no tracer': { handler: 'api', plugins: [withoutTracer] },
-  'fanout, no tracer': { handler: 'fanout', plugins: [withoutTracer] },
-  'sender + tracer': {
-    handler: 'sender',
-    stdin: `${TRACER_IMPORTS} import { handler as sender } from './functions/handlers/sender.ts'; export const handler = sender.use(captureLambdaHandler(new Tracer(), { captureResponse: false }));`,
-  },
   'tracer alone': {
     handler: 'sender',
     stdin: `${TRACER_IMPORTS} export const tracer = new Tracer(); export const middleware = captureLambdaHandler(tracer);`,
@@ -155,10 +139,10 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
     }
     const floorImports = new Map<HandlerName, string[]>();
     for (const h of HANDLERS) {
-      const imports = handlerSdkImports(metafiles.get(h)!);
+      const imports = await handlerSdkImports(metafiles.get(h)!);
       floorImports.set(
         h,
-        [...imports].map(([pkg, names]) => `${pkg}: ${[...names].sort().join(', ')}`),
+        [...imports.names].map(([pkg, names]) => `${pkg}${imports.lazy.has(pkg) ? ' (on demand)' : ''}: ${[...names].sort().join(', ')}`),
       );
       dirs[floorName(h)] = join(root, `${h}_floor`);
       await bundleHandler(h, dirs[floorName(h)]!, { stdin: { contents: floorSource(imports), resolveDir: PROJECT_ROOT, loader: 'ts' } });

@@ -22,7 +22,6 @@ import {
 import { deliveryStore, portalSessionStore, recoveryStore, retentionDays, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, eventBus, operationalBus, secretStore } from '../runtime/messaging.js';
 import { coldStartMetric, logFn, logger, metrics } from '../runtime/observability.js';
-import { traceHandler } from '../runtime/tracing.js';
 
 const rotationOverlapSeconds = optionalNumber('WEBHOOKS_ROTATION_OVERLAP_SECONDS');
 
@@ -58,5 +57,4 @@ export const handler = middy(
   }),
 )
   .use(injectLambdaContext(logger))
-  .use(coldStartMetric())
-  .use(traceHandler());
+  .use(coldStartMetric());

@@ -6,7 +6,6 @@ import { bodyStore } from '../runtime/bodies.js';
 import { deliveryStore, subscriptionRepository } from '../runtime/dynamodb.js';
 import { deliveryQueue, ingestQueue } from '../runtime/messaging.js';
 import { coldStartMetric, emfMetrics, logFn, logger, metrics } from '../runtime/observability.js';
-import { traceHandler } from '../runtime/tracing.js';
 
 export const handler = middy(
   createFanout({
@@ -21,5 +20,4 @@ export const handler = middy(
 )
   .use(injectLambdaContext(logger))
   .use(coldStartMetric())
-  .use(traceHandler())
   .use(logMetrics(metrics));

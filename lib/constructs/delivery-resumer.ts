@@ -35,7 +35,7 @@ export class DeliveryResumer extends Construct {
       description: 'Resumes parked webhook deliveries when due; probes and drains the lots of failing endpoints.',
       timeout: RESUMER_TIMEOUT,
       reservedConcurrentExecutions: 1,
-      // No Tracer in it, and each run is its own trace: only traces sampled upstream (there are none).
+      // No tracing library in it, and each run is its own trace: only traces sampled upstream (there are none).
       tracing: lambda.Tracing.PASS_THROUGH,
       environment: props.environment,
       logRetention: props.logRetention,

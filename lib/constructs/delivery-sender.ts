@@ -39,8 +39,8 @@ export class DeliverySender extends Construct {
       timeout: SENDER_TIMEOUT,
       // Traced only as part of a trace already sampled upstream. Active tracing would start a
       // trace of its own for every sampled invocation (all of them, at a trickle, inside X-Ray's
-      // one-per-second reservoir: $5 per million), and without the Tracer those traces show
-      // only Lambda's own segments, not the POSTs.
+      // one-per-second reservoir: $5 per million), and those traces would show only Lambda's own
+      // segments, not the POSTs (no function carries a tracing library).
       tracing: lambda.Tracing.PASS_THROUGH,
       environment: props.environment,
       logRetention: props.logRetention,
