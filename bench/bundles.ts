@@ -8,7 +8,7 @@ import { INBOUND_SECRET_PREFIX_ENV } from '../functions/domain/inbound/source.js
 import { SHARED_THROTTLE_KEY_ENV } from '../functions/domain/throttle.js';
 import { BODY_BUCKET_ENV } from '../functions/runtime/config.js';
 import { type HandlerName, PROJECT_ROOT } from '../lib/constructs/webhook-function.js';
-import { buildPortal, writePortal } from '../portal/build.js';
+import { buildApiDocs, buildPortal, writePortal } from '../portal/build.js';
 import { bundleHandler, HANDLER_BUILD_OPTIONS, HANDLERS } from '../scripts/lib/handler-bundles.js';
 import { floorSource, handlerSdkImports } from './sdk-floor.js';
 import { median } from './support.js';
@@ -144,8 +144,9 @@ export async function measureBundles(options: { spawns: number; log: (line: stri
       dirs[h] = join(root, h);
       metafiles.set(h, await bundleHandler(h, dirs[h]!));
     }
-    // The portal function serves the page from beside its index.mjs, as the package ships it.
+    // The portal function serves the page and the API reference from beside its index.mjs, as the package ships them.
     writePortal(await buildPortal(), join(dirs.portal!, 'portal'));
+    writePortal(buildApiDocs(), join(dirs.portal!, 'api-docs'));
     for (const [name, v] of Object.entries(VARIANTS)) {
       dirs[name] = join(root, name.replace(/\W+/g, '_'));
       await bundleHandler(v.handler, dirs[name]!, {
