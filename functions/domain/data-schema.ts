@@ -53,7 +53,14 @@ const ALTERNATIVES: Record<string, (keywordLocation: string) => string> = {
 
 function leaves(errors: readonly OutputUnit[]): OutputUnit[] {
   const beneath = errors.flatMap((e) => (ALTERNATIVES[e.keyword] ? [`${ALTERNATIVES[e.keyword]!(e.keywordLocation)}/`] : []));
-  return errors.filter((e) => !WRAPPERS.has(e.keyword) && !beneath.some((prefix) => e.keywordLocation.startsWith(prefix)));
+  let previousBeneath = false;
+  return errors.filter((e) => {
+    // A `false` schema's failure is located at the instance, not the schema: it belongs to the
+    // keyword reported just before it (`additionalProperties`, say).
+    const isBeneath = e.keyword === 'false' ? previousBeneath : beneath.some((prefix) => e.keywordLocation.startsWith(prefix));
+    previousBeneath = isBeneath;
+    return !isBeneath && !WRAPPERS.has(e.keyword);
+  });
 }
 
 /** `#/items/0/sku` (a JSON pointer, percent-encoded) as `data.items.0.sku`. */

@@ -180,7 +180,7 @@ describe('event data validation', () => {
     expect(catalog.validateData('test.thing', { order: 'x' })).toEqual(['data.order must be object']);
   });
 
-  it('reports an allOf or a $ref failure once, at the field, and a failed anyOf as one line', () => {
+  it('reports an allOf or a $ref failure once, at the field, and a failed anyOf or oneOf as one line', () => {
     const catalog = catalogOf({
       type: 'object',
       $defs: { id: { type: 'string', minLength: 3 } },
@@ -192,6 +192,24 @@ describe('event data validation', () => {
       "data must have required property 'a'",
       'data.b must NOT have fewer than 3 characters',
       'data.c must match at least one schema in "anyOf"',
+    ]);
+    // What each alternative refused is not a problem of its own: the other may allow it.
+    const either = catalogOf({
+      type: 'object',
+      properties: {
+        d: {
+          oneOf: [
+            { properties: { x: {} }, additionalProperties: false },
+            { properties: { y: {} }, additionalProperties: false },
+          ],
+        },
+      },
+      additionalProperties: false,
+    });
+    expect(either.validateData('test.thing', { d: { x: 1 } })).toBeNull();
+    expect(either.validateData('test.thing', { d: { x: 1, y: 2 }, e: 1 })).toEqual([
+      'data.d must match exactly one schema in "oneOf"',
+      'data.e is not allowed',
     ]);
   });
 
