@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { EVENT_TYPE_PATTERN } from './api-limits.js';
+import { compileDataSchema, type DataCheck } from './data-schema.js';
 import { isOperationalType, OPERATIONAL_TYPE_PREFIX } from './operational-events.js';
 
 /**
@@ -36,8 +35,6 @@ export interface Catalog {
   /** Null when `data` fits the type's schema, otherwise the problems found, one per line. */
   validateData(type: string, data: unknown): string[] | null;
 }
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
 /** Lambda bundles copy `events/` beside the handler; the repo keeps it at the top level. */
 export function defaultCatalogDir(): string {
@@ -88,18 +85,16 @@ function parseEntry(file: string, raw: unknown): CatalogEntry {
 export function createCatalog(entries: readonly CatalogEntry[]): Catalog {
   const byType = new Map(entries.map((e) => [e.type, e]));
   // Compiled on first use: compiling every schema at start-up was a third of the API's cold start.
-  let ajv: Ajv2020 | undefined;
-  const validators = new Map<string, ValidateFunction>();
-  const validatorFor = (type: string): ValidateFunction | undefined => {
+  const validators = new Map<string, DataCheck>();
+  const validatorFor = (type: string): DataCheck | undefined => {
     const entry = byType.get(type);
     if (!entry) return undefined;
-    let validate = validators.get(type);
-    if (!validate) {
-      ajv ??= addFormats(new Ajv2020({ allErrors: true, strict: false }));
-      validate = ajv.compile(entry.schema);
-      validators.set(type, validate);
+    let check = validators.get(type);
+    if (!check) {
+      check = compileDataSchema(entry.schema);
+      validators.set(type, check);
     }
-    return validate;
+    return check;
   };
   const types = entries.map((e) => e.type);
   return {
@@ -108,10 +103,8 @@ export function createCatalog(entries: readonly CatalogEntry[]): Catalog {
     has: (type) => byType.has(type),
     isOperational: (type) => byType.get(type)?.operational === true,
     validateData(type, data) {
-      const validate = validatorFor(type);
-      if (!validate) return [`unknown event type ${type}`];
-      if (validate(data)) return null;
-      return (validate.errors ?? []).map((err) => `data${err.instancePath.replaceAll('/', '.')} ${err.message ?? 'is invalid'}`);
+      const check = validatorFor(type);
+      return check ? check(data) : [`unknown event type ${type}`];
     },
   };
 }

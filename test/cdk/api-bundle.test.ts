@@ -9,6 +9,8 @@ import { HANDLER_BUILD_OPTIONS } from '../../scripts/lib/handler-bundles.js';
  * it (bench/README.md, section 4): the api must not carry what it never runs. zod's 48 locales
  * (about 250 KiB) come along whenever a module takes zod's `z` as a named import, which makes
  * the whole namespace live; `import * as z from 'zod'` lets esbuild keep only what is used.
+ * An event's data is checked by @cfworker/json-schema (23 KiB of the bundle, an interpreter), not
+ * ajv (147 KiB with ajv-formats and its dependencies, a code generator).
  */
 
 let kept: Record<string, number>;
@@ -38,5 +40,10 @@ describe('api function bundle', () => {
 
   it("carries none of the API reference page: Redoc is the portal function's", () => {
     expect(Object.keys(kept).filter((f) => f.includes('node_modules/redoc') || f.includes('api-docs'))).toEqual([]);
+  });
+
+  it('checks event data with @cfworker/json-schema and carries no ajv', () => {
+    expect(Object.keys(kept).some((f) => f.includes('node_modules/@cfworker/json-schema/'))).toBe(true);
+    expect(Object.keys(kept).filter((f) => /node_modules\/(ajv|ajv-formats|fast-uri|json-schema-traverse)\//.test(f))).toEqual([]);
   });
 });
