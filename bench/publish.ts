@@ -8,7 +8,8 @@ import { AS_DEPLOYED, median, percentile, startLoadClient, waitIdle } from './su
 
 /**
  * Issue 21, item 4: local mode's publish route with 20 clients (events a second and each
- * request's latency), against a bare loopback HTTP server answering the same requests from the
+ * request's latency, as fast as answered), the same clients sending 500 events a second on
+ * schedule (the latency the target is set at: p99 from when each request was due), against a bare loopback HTTP server answering the same requests from the
  * same clients on the same machine; and the route's DynamoDB and EventBridge calls per event.
  * The clients run in their own process (bench/load-client.mjs), as API clients would, so they do
  * not share local mode's event loop.
@@ -25,6 +26,8 @@ export interface PublishFigure {
   p99Ms: number;
   bare: { perSecond: number; p50Ms: number; p99Ms: number };
   ratio: number;
+  /** The same clients sending `rate` events a second on schedule: the rate reached and the latency from when each was due. */
+  paced: { rate: number; perSecond: number; p50Ms: number; p99Ms: number; runs: number[] };
   runs: { publish: number[]; bare: number[] };
   /** Calls our code made per published event during a metered run, by service and operation. */
   callsPerEvent: Record<string, number>;
@@ -32,6 +35,8 @@ export interface PublishFigure {
 
 export interface PublishBenchOptions {
   concurrency: number;
+  /** The paced runs' events a second. */
+  rate: number;
   requests: number;
   runs: number;
   log: (line: string) => void;
@@ -76,8 +81,8 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
     stopClient = () => client.stop();
     const run =
       (url: string) =>
-      (requests: number): Promise<Run> =>
-        client.run({ url, headers, body, requests, concurrency, expect: 202 });
+      (requests: number, rate?: number): Promise<Run> =>
+        client.run({ url, headers, body, requests, concurrency, expect: 202, ...(rate ? { rate } : {}) });
     const publish = run(`${pipeline.url}/api/v0.1/events`);
     const toBare = run(`${bare.url}/api/v0.1/events`);
 
@@ -92,6 +97,15 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
       publishRuns.push(await publish(options.requests));
       await waitIdle(pipeline, 500);
       log(`  run ${r + 1}: publish ${publishRuns.at(-1)!.perSecond.toFixed(0)}/s, bare ${bareRuns.at(-1)!.perSecond.toFixed(0)}/s`);
+    }
+
+    // On schedule: the rate the target names, from clients that do not wait for each other.
+    const pacedRuns: Run[] = [];
+    for (let r = 0; r < options.runs; r++) {
+      pacedRuns.push(await publish(options.requests, options.rate));
+      await waitIdle(pipeline, 500);
+      const last = pacedRuns.at(-1)!;
+      log(`  paced run ${r + 1}: ${last.perSecond.toFixed(0)}/s of ${options.rate}, p99 ${percentile(last.latencies, 0.99).toFixed(1)} ms`);
     }
 
     // Calls per event, counted over one more run once the pipeline is idle.
@@ -110,12 +124,14 @@ export async function measurePublish(options: PublishBenchOptions): Promise<Publ
     };
     const pub = summary(publishRuns);
     const b = summary(bareRuns);
+    const paced = { rate: options.rate, ...summary(pacedRuns), runs: pacedRuns.map((r) => r.perSecond) };
     return {
       concurrency,
       requests: options.requests,
       ...pub,
       bare: b,
       ratio: pub.perSecond / b.perSecond,
+      paced,
       runs: { publish: publishRuns.map((r) => r.perSecond), bare: bareRuns.map((r) => r.perSecond) },
       callsPerEvent,
     };

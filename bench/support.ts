@@ -78,6 +78,8 @@ export interface LoadClient {
     requests: number;
     concurrency: number;
     expect: number;
+    /** Requests a second, sent on schedule (an open loop); without it, as fast as answered. */
+    rate?: number;
   }): Promise<{ perSecond: number; latencies: number[] }>;
   stop(): Promise<void>;
 }
